@@ -1,0 +1,100 @@
+/**
+ * All settings in one table: name, type, default, meaning, and the
+ * `RAYD_<NAME>` environment variable that overrides the default.
+ *
+ * @module
+ */
+
+/** One setting's description. */
+export interface Setting<T extends number | string | boolean> {
+  /** Default when neither the caller nor the environment sets it. */
+  readonly default: T | (() => T);
+  /** One line of meaning. */
+  readonly doc: string;
+}
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** The settings table. */
+export const settings = {
+  inlineObjectMaxBytes: {
+    default: 100 * KIB,
+    doc:
+      "values whose serialized size is below this travel inline in messages; larger go to the store",
+  },
+  outOfBandMinBytes: {
+    default: 4 * KIB,
+    doc: "typed arrays at least this big are written as raw bytes beside the msgpack header",
+  },
+  objectStoreMemory: {
+    default: () => Math.floor(systemMemory() * 0.3),
+    doc: "most bytes the node's shared object store may grow to (default 30% of system memory)",
+  },
+  objectStoreInitialBytes: {
+    default: 64 * MIB,
+    doc: "bytes the shared object store starts with before growing",
+  },
+  numWorkers: {
+    default: () => navigator.hardwareConcurrency || 1,
+    doc: "Web Workers a node starts (default: the number of logical CPUs)",
+  },
+  workerStartTimeoutMs: {
+    default: 30_000,
+    doc: "how long a worker may take to start before the node gives up on it",
+  },
+  submitBatchMax: {
+    default: 1000,
+    doc: "most tasks handed to one worker in one message",
+  },
+} satisfies Record<string, Setting<number | string | boolean>>;
+
+/** A setting's name. */
+export type SettingName = keyof typeof settings;
+
+function systemMemory(): number {
+  try {
+    return Deno.systemMemoryInfo().total;
+  } catch {
+    return 8 * 1024 * MIB;
+  }
+}
+
+function envName(name: string): string {
+  return "RAYD_" + name.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(envName(name));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The value of setting `name`: the environment override if set, else the default.
+ *
+ * @example
+ * ```ts
+ * import { config } from "./config.ts";
+ * const limit: number = config("inlineObjectMaxBytes");
+ * ```
+ */
+export function config<K extends SettingName>(name: K): number {
+  const setting: Setting<number> = settings[name];
+  const raw = readEnv(name);
+  if (raw !== undefined) {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) {
+      throw new TypeError(`Invalid ${envName(name)}: expected a number, got "${raw}"`);
+    }
+    return n;
+  }
+  return typeof setting.default === "function" ? setting.default() : setting.default;
+}
+
+/** Name of the environment variable that overrides `name`. */
+export function settingEnvName(name: SettingName): string {
+  return envName(name);
+}

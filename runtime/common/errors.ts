@@ -1,0 +1,123 @@
+/**
+ * Every error rayd raises, and the factories that build them. This is the one
+ * file that defines error classes; other modules call the factories.
+ *
+ * @module
+ */
+
+/** Base class of every error rayd raises for conditions a caller may catch. */
+export class RayError extends Error {
+  /** @param message what went wrong @param options the underlying cause */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A task (or actor method) threw. `cause` is the original error rebuilt with
+ * its name, message and stack; the message includes the remote stack.
+ */
+export class RayTaskError extends RayError {
+  /** Name of the remote function or method that threw. */
+  readonly taskName: string;
+  /** @param taskName the function's name @param cause the rebuilt error */
+  constructor(taskName: string, cause: unknown, message?: string) {
+    super(message ?? RayTaskError.describe(taskName, cause), { cause });
+    this.taskName = taskName;
+  }
+
+  /** Builds the message: the task name, the cause's summary and its remote stack. */
+  static describe(taskName: string, cause: unknown): string {
+    if (cause instanceof RayTaskError) {
+      return `Task ${taskName} failed: an argument's task failed: ${cause.message}`;
+    }
+    const err = cause instanceof Error ? cause : undefined;
+    const summary = err ? `${err.name}: ${err.message}` : String(cause);
+    const stack = err?.stack ? `\n\nRemote stack:\n${err.stack}` : "";
+    return `Task ${taskName} failed: ${summary}${stack}`;
+  }
+}
+
+/** `get` or `wait` passed its deadline. */
+export class GetTimeoutError extends RayError {}
+/** The task was cancelled before it produced its result. */
+export class TaskCancelledError extends RayError {}
+/** The worker running the task died and the retries ran out. */
+export class WorkerCrashedError extends RayError {}
+/** The actor died or was killed. */
+export class RayActorError extends RayError {}
+/** The object is gone and cannot be rebuilt from lineage. */
+export class ObjectLostError extends RayError {}
+/** The object store has no room even after eviction and spilling. */
+export class ObjectStoreFullError extends RayError {}
+/** A value cannot be stored (function, symbol, class instance, cycle). */
+export class SerializationError extends RayError {}
+
+/** The classes above by name, for rebuilding errors that crossed a thread or a socket. */
+export const rayErrorClasses: Record<string, new (message: string) => RayError> = {
+  RayError,
+  GetTimeoutError,
+  TaskCancelledError,
+  WorkerCrashedError,
+  RayActorError,
+  ObjectLostError,
+  ObjectStoreFullError,
+  SerializationError,
+};
+
+/** A part of the API that a later piece of work owns. */
+export function notImplemented(what: string): RayError {
+  return new RayError(`Not implemented yet: ${what} (see README, "Status")`);
+}
+
+/** `init` called while already initialized. */
+export function alreadyInitialized(): RayError {
+  return new RayError(
+    "Cannot init: rayd is already initialized (call shutdown() first or pass ignoreReinitError: true)",
+  );
+}
+
+/** An API call that needs a running runtime, made without one. */
+export function notInitialized(call: string): RayError {
+  return new RayError(`Cannot ${call}: rayd is not initialized (call await ray.init() first)`);
+}
+
+/** A value at `path` cannot be serialized. */
+export function notSerializable(what: string, path: string): SerializationError {
+  return new SerializationError(`Cannot serialize value: ${what} (at ${path})`);
+}
+
+/** A get or wait deadline passed. */
+export function getTimedOut(timeoutMs: number, pending: number): GetTimeoutError {
+  return new GetTimeoutError(
+    `Get timed out: ${pending} object(s) not ready after ${timeoutMs} ms`,
+  );
+}
+
+/** The caller's AbortSignal fired during a get or wait. */
+export function getAborted(reason: unknown): RayError {
+  return new RayError("Get aborted: the signal was aborted", { cause: reason });
+}
+
+/** The remote function could not be found in a worker. */
+export function functionNotFound(moduleUrl: string, key: string, cause?: unknown): RayError {
+  return new RayError(
+    `Cannot run remote function: ${key} is not registered by ${moduleUrl} ` +
+      "(declare remote functions at the top level of a module and guard driver code with " +
+      "`if (import.meta.main)`)",
+    { cause },
+  );
+}
+
+/** The runtime shut down while a call waited. */
+export function runtimeShutDown(): RayError {
+  return new RayError("Cannot complete: rayd was shut down");
+}
+
+/** The worker running a task died. */
+export function workerDied(taskName: string, workerId: string, detail: string): WorkerCrashedError {
+  return new WorkerCrashedError(
+    `Task ${taskName} failed: worker ${workerId} died while running it: ${detail}`,
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * The seam between the API and whoever executes it: the embedded node in a
+ * driver, or the node's main thread as seen from a worker.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { IdFactory, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import { notInitialized } from "../common/mod.ts";
+import type { SharedArena } from "../object_store/mod.ts";
+import type { Frame, TaskSpec } from "../protocol/mod.ts";
+
+/** Options of a wait for objects. */
+export interface WaitRequest {
+  /** Give up after this long and report what is ready. */
+  readonly timeoutMs?: number;
+  /** Reject with the signal's reason when it aborts. */
+  readonly signal?: AbortSignal;
+  /** Also return the frames of the ready objects. */
+  readonly fetch: boolean;
+}
+
+/** What a wait found. */
+export interface WaitResult {
+  /** Per requested id: does it exist. */
+  readonly ready: readonly boolean[];
+  /** Per requested id, when fetched: its frame. */
+  readonly frames?: readonly (Frame | undefined)[];
+}
+
+/** Where `ray.*` calls go. */
+export interface Backend {
+  readonly jobId: JobId;
+  readonly nodeId: NodeId;
+  readonly workerId?: WorkerId;
+  /** The node's shared store, mapped in this thread. */
+  readonly arena: SharedArena;
+  /** Makes task and object ids unique to this thread. */
+  readonly ids: IdFactory;
+  /** Queues a task (never waits). */
+  submit(spec: TaskSpec): void;
+  /** Records an object created by put (never waits). */
+  put(id: ObjectId, frame: Frame): void;
+  /** Resolves once `numReturns` of `ids` exist, or at the deadline. */
+  wait(ids: readonly ObjectId[], numReturns: number, request: WaitRequest): Promise<WaitResult>;
+  /** Stops what this backend started. */
+  shutdown(): Promise<void>;
+}
+
+/** What the running task is, for nested submissions and the runtime context. */
+export interface TaskContext {
+  readonly taskId: TaskId;
+}
+
+/** Carries the running task through its async calls in a worker. */
+export const taskContext = new AsyncLocalStorage<TaskContext>();
+
+let current: Backend | undefined;
+
+/** The backend, or a clear error naming the `call` that needed it. */
+export function backend(call: string): Backend {
+  if (!current) throw notInitialized(call);
+  return current;
+}
+
+/** The backend if there is one. */
+export function currentBackend(): Backend | undefined {
+  return current;
+}
+
+/** Installs (or with undefined, removes) the backend of this thread. */
+export function setBackend(next: Backend | undefined): void {
+  current = next;
+}

@@ -1,0 +1,143 @@
+/**
+ * `put`, `get`, `wait` and the runtime context.
+ *
+ * @module
+ */
+import type { ObjectId } from "../common/mod.ts";
+import { getAborted, getTimedOut } from "../common/mod.ts";
+import { backend, currentBackend, taskContext } from "./backend.ts";
+import { fromFrame, toFrame } from "./frames.ts";
+import { ObjectRef } from "./object_ref.ts";
+
+/** Options of `get`. */
+export interface GetOptions {
+  /** Reject with GetTimeoutError after this many milliseconds. */
+  timeoutMs?: number;
+  /** Reject when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** How many refs to wait for (default 1). */
+  numReturns?: number;
+  /** Return what is ready after this many milliseconds. */
+  timeoutMs?: number;
+  /** Accepted for Ray compatibility; objects are always local in one node. */
+  fetchLocal?: boolean;
+}
+
+/** Where the caller runs. */
+export interface RuntimeContext {
+  jobId: string;
+  nodeId: string;
+  workerId?: string;
+  taskId?: string;
+  actorId?: string;
+}
+
+/**
+ * Stores an immutable copy of `value`; returns its ref at once.
+ * @throws SerializationError naming where in the value the problem is
+ */
+export function put<T>(value: T): ObjectRef<T> {
+  const be = backend("put");
+  if (value instanceof ObjectRef) {
+    throw new TypeError(
+      "Cannot put value: it is already an ObjectRef (put the value, not its ref)",
+    );
+  }
+  const id = be.ids.nextPutId();
+  be.put(id, toFrame(value, "value", be.arena));
+  return new ObjectRef<T>(id);
+}
+
+function checkRefs(refs: readonly unknown[], call: string): ObjectId[] {
+  return refs.map((r, i) => {
+    if (!(r instanceof ObjectRef)) {
+      throw new TypeError(`Cannot ${call}: expected ObjectRef at index ${i}, got ${describe(r)}`);
+    }
+    return r.id;
+  });
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return v.constructor?.name ?? "object";
+  return typeof v;
+}
+
+function checkTimeout(timeoutMs: number | undefined, call: string): void {
+  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs >= 0)) {
+    throw new RangeError(
+      `Invalid ${call} timeoutMs: expected a number >= 0, got ${String(timeoutMs)}`,
+    );
+  }
+}
+
+/** The value of one ref, or the values of a list of refs in order. */
+export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export function get<T extends readonly ObjectRef<unknown>[]>(
+  refs: T,
+  options?: GetOptions,
+): Promise<{ [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never }>;
+export function get<T>(refs: ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
+export async function get(
+  refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[],
+  options: GetOptions = {},
+): Promise<unknown> {
+  const be = backend("get");
+  const many = Array.isArray(refOrRefs);
+  const ids = checkRefs(many ? refOrRefs : [refOrRefs], "get");
+  checkTimeout(options.timeoutMs, "get");
+  if (options.signal?.aborted) throw getAborted(options.signal.reason);
+  const result = await be.wait(ids, ids.length, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    fetch: true,
+  });
+  const missing = result.ready.filter((r) => !r).length;
+  if (missing > 0) throw getTimedOut(options.timeoutMs ?? 0, missing);
+  const values = result.frames!.map((f) => fromFrame(f!, be.arena));
+  return many ? values : values[0];
+}
+
+/**
+ * Waits until `numReturns` of `refs` are ready (or the timeout); returns
+ * `[ready, notReady]`, each in input order.
+ */
+export async function wait<T extends ObjectRef<unknown>>(
+  refs: readonly T[],
+  options: WaitOptions = {},
+): Promise<[T[], T[]]> {
+  const be = backend("wait");
+  if (!Array.isArray(refs)) throw new TypeError("Cannot wait: expected an array of ObjectRefs");
+  const ids = checkRefs(refs, "wait");
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns < 1) {
+    throw new RangeError(`Invalid wait numReturns: expected an integer >= 1, got ${numReturns}`);
+  }
+  checkTimeout(options.timeoutMs, "wait");
+  const want = Math.min(numReturns, refs.length);
+  if (want === 0) return [[], []];
+  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false });
+  const done: T[] = [];
+  const rest: T[] = [];
+  refs.forEach((r, i) => (ready[i] && done.length < want ? done : rest).push(r));
+  return [done, rest];
+}
+
+/** Ids of the job, node, worker and task the caller runs in. */
+export function getRuntimeContext(): RuntimeContext {
+  const be = backend("getRuntimeContext");
+  const ctx: RuntimeContext = { jobId: be.jobId, nodeId: be.nodeId };
+  if (be.workerId) ctx.workerId = be.workerId;
+  const task = taskContext.getStore();
+  if (task) ctx.taskId = task.taskId;
+  return ctx;
+}
+
+/** True once `init` has run in this process, and always inside a task. */
+export function isInitialized(): boolean {
+  return currentBackend() !== undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * `ray.remote(fn)`: a function whose calls become tasks.
+ *
+ * @module
+ */
+import { objectIdOf } from "../common/mod.ts";
+import type { FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
+import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
+import { backend, taskContext } from "./backend.ts";
+import { toFrame } from "./frames.ts";
+import { ObjectRef } from "./object_ref.ts";
+import { mergeOptions, type RemoteOptions } from "./options.ts";
+
+/** Refs for a call with `N` returns: one ref, or a tuple of refs. */
+export type RefsFor<R, N extends number> = number extends N ? ObjectRef<Awaited<R>> | ObjectRef[]
+  : N extends 1 ? ObjectRef<Awaited<R>>
+  : Awaited<R> extends readonly unknown[] ? { [K in keyof Awaited<R>]: ObjectRef<Awaited<R>[K]> }
+  : ObjectRef<unknown>[];
+
+/** An argument: the value itself or a ref to it. */
+export type Arg<T> = T | ObjectRef<T>;
+/** Arguments of `F`, each by value or by ref. */
+export type Args<P extends unknown[]> = { [K in keyof P]: Arg<P[K]> };
+
+const EMPTY_ARGS = encodeFrame([], "args", heapAllocator);
+
+/** A remote function: `.remote(...args)` submits a task and returns refs at once. */
+export class RemoteFunction<F extends (...args: any[]) => unknown, N extends number = 1> {
+  readonly #desc: FunctionDescriptor;
+  readonly #options: TaskOptions;
+
+  /** Use `ray.remote(fn)` rather than this. */
+  constructor(desc: FunctionDescriptor, options: TaskOptions) {
+    this.#desc = desc;
+    this.#options = options;
+  }
+
+  /** Submits a call; returns its ref(s) without waiting. */
+  remote(...args: Args<Parameters<F>> & unknown[]): RefsFor<ReturnType<F>, N> {
+    const be = backend("call .remote()");
+    const taskId = be.ids.nextTaskId();
+    const deps = [];
+    for (const a of args) if (a instanceof ObjectRef) deps.push(a.id);
+    const spec: TaskSpec = {
+      taskId,
+      fn: this.#desc,
+      args: args.length === 0 ? EMPTY_ARGS : toFrame(args, "args", be.arena),
+      deps,
+      options: this.#options,
+      parentTaskId: taskContext.getStore()?.taskId,
+      attempt: 0,
+    };
+    be.submit(spec);
+    const n = this.#options.numReturns;
+    if (n === 1) return new ObjectRef(objectIdOf(taskId, 0)) as RefsFor<ReturnType<F>, N>;
+    const refs = [];
+    for (let i = 0; i < n; i++) refs.push(new ObjectRef(objectIdOf(taskId, i)));
+    return refs as RefsFor<ReturnType<F>, N>;
+  }
+
+  /** A copy with some options changed. */
+  options<M extends number = N>(
+    options: RemoteOptions & { numReturns?: M },
+  ): RemoteFunction<F, M> {
+    return new RemoteFunction(this.#desc, mergeOptions(this.#options, options));
+  }
+
+  /** The function's display name. */
+  get name(): string {
+    return this.#options.name ?? this.#desc.name;
+  }
+}
+
+/** Builds a RemoteFunction from a descriptor and user options. */
+export function makeRemoteFunction<F extends (...args: any[]) => unknown, N extends number>(
+  desc: FunctionDescriptor,
+  options?: RemoteOptions & { numReturns?: N },
+): RemoteFunction<F, N> {
+  return new RemoteFunction(desc, mergeOptions(undefined, options));
+}

@@ -1,0 +1,7 @@
+/**
+ * The per-node daemon: scheduler, store, worker pool and object table wired together.
+ *
+ * @module
+ */
+export { Node } from "./node.ts";
+export type { NodeInfo, NodeOptions } from "./node.ts";

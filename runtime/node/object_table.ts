@@ -1,0 +1,138 @@
+/**
+ * The node's table of sealed objects and of the waits on them.
+ *
+ * @module
+ */
+import type { ObjectId } from "../common/mod.ts";
+import type { Frame } from "../protocol/mod.ts";
+import type { ObjectStatus } from "../scheduler/mod.ts";
+
+interface Entry {
+  readonly frame: Frame;
+  readonly error: boolean;
+}
+
+/** What a finished wait found. */
+export interface WaitOutcome {
+  readonly ready: boolean[];
+  readonly frames?: (Frame | undefined)[];
+}
+
+interface Waiter {
+  readonly ids: readonly ObjectId[];
+  readonly ready: boolean[];
+  count: number;
+  readonly need: number;
+  readonly fetch: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+  done: boolean;
+  resolve(outcome: WaitOutcome): void;
+}
+
+/** A wait in progress. */
+export interface WaitHandle {
+  /** Settles when enough objects exist or the deadline passes. */
+  readonly promise: Promise<WaitOutcome>;
+  /** True when the wait was already satisfied when it was made. */
+  readonly immediate: boolean;
+  /** Stops waiting; the promise never settles. */
+  cancel(): void;
+}
+
+/** Objects by id, with their frames; waits wake when objects appear. */
+export class ObjectTable {
+  readonly #objects = new Map<ObjectId, Entry>();
+  readonly #waiters = new Map<ObjectId, { w: Waiter; positions: number[] }[]>();
+  readonly #open = new Set<Waiter>();
+
+  /** Records a sealed object and wakes its waiters. Returns false if it already existed. */
+  add(id: ObjectId, frame: Frame, error: boolean): boolean {
+    if (this.#objects.has(id)) return false;
+    this.#objects.set(id, { frame, error });
+    const waiters = this.#waiters.get(id);
+    if (!waiters) return true;
+    this.#waiters.delete(id);
+    for (const { w, positions } of waiters) {
+      if (w.done) continue;
+      for (const i of positions) w.ready[i] = true;
+      w.count += positions.length;
+      if (w.count >= w.need) this.#finish(w);
+    }
+    return true;
+  }
+
+  /** Whether `id` exists and holds an error. */
+  status(id: ObjectId): ObjectStatus {
+    const e = this.#objects.get(id);
+    return e ? (e.error ? "error" : "ok") : "missing";
+  }
+
+  /** The frame of `id`, if it exists. */
+  frame(id: ObjectId): Frame | undefined {
+    return this.#objects.get(id)?.frame;
+  }
+
+  /** Objects recorded. */
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** Waits until `need` of `ids` exist, or `timeoutMs` passes. */
+  wait(
+    ids: readonly ObjectId[],
+    need: number,
+    timeoutMs: number | undefined,
+    fetch: boolean,
+  ): WaitHandle {
+    const ready = ids.map((id) => this.#objects.has(id));
+    const count = ready.reduce((n, r) => n + (r ? 1 : 0), 0);
+    const { promise, resolve } = Promise.withResolvers<WaitOutcome>();
+    const w: Waiter = { ids, ready, count, need, fetch, done: false, resolve };
+    if (count >= need || timeoutMs === 0) {
+      this.#finish(w);
+      return { promise, immediate: true, cancel: () => {} };
+    }
+    const positions = new Map<ObjectId, number[]>();
+    ids.forEach((id, i) => {
+      if (ready[i]) return;
+      const list = positions.get(id);
+      if (list) list.push(i);
+      else positions.set(id, [i]);
+    });
+    for (const [id, list] of positions) {
+      const reg = { w, positions: list };
+      const regs = this.#waiters.get(id);
+      if (regs) regs.push(reg);
+      else this.#waiters.set(id, [reg]);
+    }
+    this.#open.add(w);
+    if (timeoutMs !== undefined) w.timer = setTimeout(() => this.#finish(w), timeoutMs);
+    return { promise, immediate: false, cancel: () => this.#close(w) };
+  }
+
+  /** Cancels every open wait (at shutdown). */
+  cancelAll(): void {
+    for (const w of [...this.#open]) this.#close(w);
+  }
+
+  #finish(w: Waiter): void {
+    if (w.done) return;
+    this.#close(w);
+    const frames = w.fetch ? w.ids.map((id) => this.#objects.get(id)?.frame) : undefined;
+    w.resolve({ ready: w.ready, frames });
+  }
+
+  #close(w: Waiter): void {
+    w.done = true;
+    this.#open.delete(w);
+    if (w.timer !== undefined) clearTimeout(w.timer);
+    for (const [i, id] of w.ids.entries()) {
+      if (w.ready[i]) continue;
+      const regs = this.#waiters.get(id);
+      if (!regs) continue;
+      const rest = regs.filter((r) => r.w !== w);
+      if (rest.length) this.#waiters.set(id, rest);
+      else this.#waiters.delete(id);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * One Web Worker of the node, as the main thread sees it.
+ *
+ * @module
+ */
+import type { JobId, NodeId, WorkerId } from "../common/mod.ts";
+import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import { WORKER_ENTRY_URL } from "../worker/mod.ts";
+
+/** Called with each message of the worker, or once when it dies. */
+export interface WorkerEvents {
+  message(handle: WorkerHandle, msg: FromWorker): void;
+  died(handle: WorkerHandle, detail: string): void;
+}
+
+/** A worker thread: started, sent messages, stopped. */
+export class WorkerHandle {
+  readonly #worker: Worker;
+  #alive = true;
+
+  constructor(
+    readonly id: WorkerId,
+    init: { jobId: JobId; nodeId: NodeId; sab: SharedArrayBuffer },
+    events: WorkerEvents,
+  ) {
+    this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
+    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => events.message(this, e.data);
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#die(events, `uncaught ${e.message}`);
+    };
+    this.#worker.onmessageerror = () => this.#die(events, "a message could not be decoded");
+    this.send({ type: "init", workerId: id, ...init });
+  }
+
+  /** False once the worker died or was stopped. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Posts a message to the worker. */
+  send(msg: ToWorker): void {
+    if (this.#alive) this.#worker.postMessage(msg);
+  }
+
+  /** Ends the worker at once. */
+  terminate(): void {
+    this.#alive = false;
+    this.#worker.terminate();
+  }
+
+  #die(events: WorkerEvents, detail: string): void {
+    if (!this.#alive) return;
+    this.terminate();
+    events.died(this, detail);
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Message and record types shared by driver, scheduler, worker and node. No I/O.
+ *
+ * @module
+ */
+export * from "./task_spec.ts";
+export * from "./worker_messages.ts";

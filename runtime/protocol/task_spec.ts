@@ -1,0 +1,55 @@
+/**
+ * What a task is: the function to run, its arguments, what it asks for.
+ *
+ * @module
+ */
+import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
+
+/** Where an object's bytes are: inline, or a range of the node's shared store. */
+export type Frame = Uint8Array | { readonly offset: number; readonly size: number };
+
+/** Names a remote function: the module that declares it and its key there. */
+export interface FunctionDescriptor {
+  /** URL of the declaring module, imported by workers ("" when shipped as source). */
+  readonly moduleUrl: string;
+  /** Unique within the module: `name#n` for the n-th function of that name. */
+  readonly key: string;
+  /** Display name (function name or `options.name`). */
+  readonly name: string;
+  /** Source text, only for functions that no module declares (eval, REPL). */
+  readonly source?: string;
+}
+
+/** Scheduling strategy, as in shared/API.md. */
+export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: NodeId; soft?: boolean };
+
+/** Per-call options that reach the scheduler. */
+export interface TaskOptions {
+  readonly numReturns: number;
+  readonly numCpus: number;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly maxRetries: number;
+  readonly retryExceptions: boolean;
+  readonly name?: string;
+  readonly schedulingStrategy: SchedulingStrategy;
+}
+
+/** A task as the scheduler sees it. */
+export interface TaskSpec {
+  readonly taskId: TaskId;
+  readonly fn: FunctionDescriptor;
+  /** Frame of the argument array; top-level refs in it are still refs. */
+  readonly args: Frame;
+  /** Ids of the top-level ref arguments, which must exist before the task runs. */
+  readonly deps: readonly ObjectId[];
+  readonly options: TaskOptions;
+  /** The task that submitted this one (absent for the driver). */
+  readonly parentTaskId?: TaskId;
+  /** Retry number, 0 for the first run. */
+  attempt: number;
+}
+
+/** Display name of a task. */
+export function taskName(spec: TaskSpec): string {
+  return spec.options.name ?? spec.fn.name;
+}

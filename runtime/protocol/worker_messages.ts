@@ -1,0 +1,61 @@
+/**
+ * Messages between a node's main thread and its workers (postMessage).
+ *
+ * @module
+ */
+import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import type { Frame, TaskSpec } from "./task_spec.ts";
+
+/** A task handed to a worker with the frames of its dependencies. */
+export interface RunTask {
+  readonly spec: TaskSpec;
+  /** One frame per `spec.deps` entry, same order. */
+  readonly depFrames: readonly Frame[];
+}
+
+/** What a worker reports for a finished task. */
+export interface TaskResult {
+  readonly taskId: TaskId;
+  /** One frame per return; all error frames when the task threw. */
+  readonly returns: readonly Frame[];
+  /** True when the task threw (its returns are error frames). */
+  readonly failed: boolean;
+}
+
+/** Main thread to worker. */
+export type ToWorker =
+  | {
+    readonly type: "init";
+    readonly workerId: WorkerId;
+    readonly nodeId: NodeId;
+    readonly jobId: JobId;
+    readonly sab: SharedArrayBuffer;
+  }
+  | { readonly type: "run"; readonly tasks: readonly RunTask[] }
+  | {
+    /** Reply to "wait": which ids exist, and their frames when asked to fetch. */
+    readonly type: "ready";
+    readonly reqId: number;
+    readonly ready: readonly boolean[];
+    readonly frames?: readonly (Frame | undefined)[];
+  }
+  | { readonly type: "stop" };
+
+/** Worker to main thread. */
+export type FromWorker =
+  | { readonly type: "started" }
+  | { readonly type: "done"; readonly results: readonly TaskResult[] }
+  | { readonly type: "submit"; readonly specs: readonly TaskSpec[] }
+  | { readonly type: "put"; readonly objects: readonly (readonly [ObjectId, Frame])[] }
+  | {
+    /** Wait until `numReturns` of `ids` exist (or the deadline), then reply "ready". */
+    readonly type: "wait";
+    readonly reqId: number;
+    readonly ids: readonly ObjectId[];
+    readonly numReturns: number;
+    readonly timeoutMs?: number;
+    /** Send the frames of the ready ids with the reply. */
+    readonly fetch: boolean;
+    readonly taskId?: TaskId;
+  }
+  | { readonly type: "cancelWait"; readonly reqId: number };

@@ -1,0 +1,165 @@
+/**
+ * One pass over a value before packing: rejects what cannot be stored (with
+ * the path where it was found) and swaps the few things msgpackr would not
+ * round-trip (Map, Error, -0) for boxes that our extensions encode.
+ */
+import { notSerializable } from "../common/mod.ts";
+
+/** A Map, as its entries flattened [k0, v0, k1, v1, ...]. */
+export class MapBox {
+  constructor(readonly flat: unknown[]) {}
+}
+
+/** An Error's parts. */
+export class ErrorBox {
+  constructor(
+    readonly name: string,
+    readonly message: string,
+    readonly stack: string | undefined,
+    readonly hasCause: boolean,
+    readonly cause: unknown,
+    readonly props: Record<string, unknown> | undefined,
+  ) {}
+}
+
+/** Stands for -0, which msgpack would write as 0. */
+export class NegZero {}
+/** The one NegZero. */
+export const NEG_ZERO = new NegZero();
+
+/** A SharedArrayBuffer to be stored as an ArrayBuffer. */
+export class SharedBox {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+const leafClasses = new Set<unknown>([Date, RegExp, ArrayBuffer, DataView]);
+const extraLeaves = new Set<unknown>();
+
+/** Lets instances of `cls` through unchanged (an extension encodes them). */
+export function allowClass(cls: unknown): void {
+  extraLeaves.add(cls);
+}
+
+function childPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Returns `value` itself, or a copy with boxes where needed.
+ * Throws SerializationError naming `path` for what cannot be stored.
+ */
+export function prepare(value: unknown, path: string, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case "number":
+      return value === 0 && 1 / value < 0 ? NEG_ZERO : value;
+    case "string":
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return value;
+    case "function":
+      throw notSerializable(`functions are not serializable (${describeFn(value)})`, path);
+    case "symbol":
+      throw notSerializable("symbols are not serializable", path);
+  }
+  if (value === null) return value;
+  const obj = value as object;
+  if (ancestors.has(obj)) throw notSerializable("cycles are not supported", path);
+  if (ArrayBuffer.isView(obj) || leafClasses.has(obj.constructor)) return obj;
+  if (obj instanceof SharedArrayBuffer) return new SharedBox(new Uint8Array(obj));
+  if (extraLeaves.has(obj.constructor)) return obj;
+  ancestors.add(obj);
+  try {
+    return prepareContainer(obj, path, ancestors);
+  } finally {
+    ancestors.delete(obj);
+  }
+}
+
+function prepareContainer(obj: object, path: string, ancestors: Set<object>): unknown {
+  if (Array.isArray(obj)) return prepareArray(obj, path, ancestors);
+  if (obj instanceof Map) {
+    const flat: unknown[] = [];
+    let i = 0;
+    for (const [k, v] of obj) {
+      flat.push(prepare(k, `${path}<Map key ${i}>`, ancestors));
+      flat.push(prepare(v, `${path}<Map value ${i}>`, ancestors));
+      i++;
+    }
+    return new MapBox(flat);
+  }
+  if (obj instanceof Set) {
+    const items: unknown[] = [];
+    let changed = false;
+    for (const v of obj) {
+      const p = prepare(v, `${path}<Set item ${items.length}>`, ancestors);
+      changed ||= p !== v;
+      items.push(p);
+    }
+    return changed ? new Set(items) : obj;
+  }
+  if (obj instanceof Error) return prepareError(obj, path, ancestors);
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = obj.constructor?.name ?? "unknown class";
+    throw notSerializable(
+      `class instances are not serializable (${name}; pass a plain object instead)`,
+      path,
+    );
+  }
+  return prepareObject(obj as Record<string, unknown>, path, ancestors);
+}
+
+function prepareArray(arr: unknown[], path: string, ancestors: Set<object>): unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    const p = prepare(v, `${path}[${i}]`, ancestors);
+    if (p !== v && !copy) copy = arr.slice(0, i);
+    if (copy) copy.push(p);
+  }
+  return copy ?? arr;
+}
+
+function prepareObject(
+  obj: Record<string, unknown>,
+  path: string,
+  ancestors: Set<object>,
+): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    const v = obj[key];
+    const p = prepare(v, childPath(path, key), ancestors);
+    if (p !== v && !copy) copy = { ...obj };
+    if (copy) copy[key] = p;
+  }
+  return copy ?? obj;
+}
+
+function prepareError(err: Error, path: string, ancestors: Set<object>): ErrorBox {
+  let props: Record<string, unknown> | undefined;
+  for (const key of Object.keys(err)) {
+    if (key === "cause" || key === "stack" || key === "message") continue;
+    props = props ?? {};
+    props[key] = prepare(
+      (err as unknown as Record<string, unknown>)[key],
+      childPath(path, key),
+      ancestors,
+    );
+  }
+  const hasCause = Object.hasOwn(err, "cause");
+  return new ErrorBox(
+    err.name,
+    err.message,
+    err.stack,
+    hasCause,
+    hasCause ? prepare(err.cause, `${path}.cause`, ancestors) : undefined,
+    props,
+  );
+}
+
+function describeFn(fn: unknown): string {
+  const name = (fn as { name?: string }).name;
+  return name ? `function ${name}` : "anonymous function";
+}
