@@ -24,6 +24,8 @@ const PER_BUFFER = 16;
 /** Frame flag: the value is an error to throw on `get`. */
 export const FRAME_ERROR = 1;
 
+const outOfBandMin = config("outOfBandMinBytes");
+
 const packr = new Packr(
   {
     moreTypes: true,
@@ -67,7 +69,7 @@ export function encodeFrame(
 ): Uint8Array {
   const prepared = prepare(value, path, new Set());
   frameState.outBuffers = [];
-  frameState.outOfBandMin = config("outOfBandMinBytes");
+  frameState.outOfBandMin = outOfBandMin;
   let header: Uint8Array;
   let buffers: Uint8Array[];
   try {
