@@ -44,9 +44,18 @@ export {
   TaskCancelledError,
   WorkerCrashedError,
 } from "./runtime/common/mod.ts";
-export { get, getRuntimeContext, isInitialized, ObjectRef, put, wait } from "./runtime/core/mod.ts";
+export {
+  cancel,
+  get,
+  getRuntimeContext,
+  isInitialized,
+  ObjectRef,
+  put,
+  wait,
+} from "./runtime/core/mod.ts";
 export type {
   Arg,
+  CancelOptions,
   GetOptions,
   RefsFor,
   RemoteFunction,
@@ -213,14 +222,6 @@ export function clusterResources(): Promise<Record<string, number>> {
 /** Resources not held by running tasks. */
 export function availableResources(): Promise<Record<string, number>> {
   return Promise.resolve(driverNode("availableResources").available());
-}
-
-/** Cancels the task that makes `ref` (not implemented yet). */
-export function cancel(
-  _ref: unknown,
-  _options?: { force?: boolean; recursive?: boolean },
-): Promise<void> {
-  return Promise.reject(notImplemented("cancel"));
 }
 
 /** Finds a named actor (not implemented yet). */

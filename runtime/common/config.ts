@@ -43,8 +43,18 @@ export const settings = {
     default: 30_000,
     doc: "how long a worker may take to start before the node gives up on it",
   },
-  submitBatchMax: {
-    default: 1000,
+  workerPoolGrowth: {
+    default: 4,
+    doc:
+      "a node may start up to this many times numWorkers workers when ready work fits but none is idle",
+  },
+  batchBelowMs: {
+    default: 1,
+    doc:
+      "tasks of functions whose average run time is below this are handed to a worker in batches",
+  },
+  maxBatch: {
+    default: 256,
     doc: "most tasks handed to one worker in one message",
   },
 } satisfies Record<string, Setting<number | string | boolean>>;
@@ -84,7 +94,7 @@ function readEnv(name: string): string | undefined {
 export function config<K extends SettingName>(name: K): number {
   const setting: Setting<number> = settings[name];
   const raw = readEnv(name);
-  if (raw !== undefined) {
+  if (raw !== undefined && raw.trim() !== "") {
     const n = Number(raw);
     if (!Number.isFinite(n)) {
       throw new TypeError(`Invalid ${envName(name)}: expected a number, got "${raw}"`);

@@ -121,3 +121,21 @@ export function workerDied(taskName: string, workerId: string, detail: string): 
     `Task ${taskName} failed: worker ${workerId} died while running it: ${detail}`,
   );
 }
+
+/** No node could ever give a task what it asks for. */
+export function infeasibleTask(
+  taskName: string,
+  resource: string,
+  wanted: number,
+  total: number,
+): RayError {
+  return new RayError(
+    `Cannot schedule task ${taskName}: it needs ${resource}: ${wanted} but the cluster has ` +
+      `${total} (add it with init({ resources }) or numCpus, or lower the task's demand)`,
+  );
+}
+
+/** The task was cancelled with `ray.cancel`. */
+export function taskCancelled(taskName: string): TaskCancelledError {
+  return new TaskCancelledError(`Task ${taskName} was cancelled`);
+}

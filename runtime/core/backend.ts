@@ -43,6 +43,8 @@ export interface Backend {
   put(id: ObjectId, frame: Frame): void;
   /** Resolves once `numReturns` of `ids` exist, or at the deadline. */
   wait(ids: readonly ObjectId[], numReturns: number, request: WaitRequest): Promise<WaitResult>;
+  /** Cancels a task (see `ray.cancel`); never waits. */
+  cancel(taskId: TaskId, force: boolean, recursive: boolean): void;
   /** Stops what this backend started. */
   shutdown(): Promise<void>;
 }
@@ -50,6 +52,8 @@ export interface Backend {
 /** What the running task is, for nested submissions and the runtime context. */
 export interface TaskContext {
   readonly taskId: TaskId;
+  /** Aborts when the task is cancelled. */
+  readonly signal: AbortSignal;
 }
 
 /** Carries the running task through its async calls in a worker. */

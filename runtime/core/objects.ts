@@ -4,7 +4,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { getAborted, getTimedOut } from "../common/mod.ts";
+import { getAborted, getTimedOut, taskIdOf } from "../common/mod.ts";
 import { backend, currentBackend, taskContext } from "./backend.ts";
 import { fromFrame, toFrame } from "./frames.ts";
 import { ObjectRef } from "./object_ref.ts";
@@ -34,6 +34,8 @@ export interface RuntimeContext {
   workerId?: string;
   taskId?: string;
   actorId?: string;
+  /** Inside a task: aborts when the task is cancelled (`ray.cancel`). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -133,8 +135,34 @@ export function getRuntimeContext(): RuntimeContext {
   const ctx: RuntimeContext = { jobId: be.jobId, nodeId: be.nodeId };
   if (be.workerId) ctx.workerId = be.workerId;
   const task = taskContext.getStore();
-  if (task) ctx.taskId = task.taskId;
+  if (task) {
+    ctx.taskId = task.taskId;
+    ctx.signal = task.signal;
+  }
   return ctx;
+}
+
+/** Options of `cancel`. */
+export interface CancelOptions {
+  /** End the worker running the task instead of signalling it (default false). */
+  force?: boolean;
+  /** Cancel the tasks it submitted too (default true). */
+  recursive?: boolean;
+}
+
+/**
+ * Cancels the task that makes `ref`: a queued task is dropped; a running one
+ * sees its `getRuntimeContext().signal` abort, or with `force` its worker is
+ * ended. `get` of its refs then rejects with TaskCancelledError. Cancelled
+ * tasks are never retried.
+ */
+export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Promise<void> {
+  const be = backend("cancel");
+  if (!(ref instanceof ObjectRef)) {
+    throw new TypeError(`Cannot cancel: expected an ObjectRef, got ${describe(ref)}`);
+  }
+  be.cancel(taskIdOf(ref.id), options.force ?? false, options.recursive ?? true);
+  return Promise.resolve();
 }
 
 /** True once `init` has run in this process, and always inside a task. */

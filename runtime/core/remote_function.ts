@@ -14,8 +14,11 @@ import { mergeOptions, type RemoteOptions } from "./options.ts";
 /** Refs for a call with `N` returns: one ref, or a tuple of refs. */
 export type RefsFor<R, N extends number> = number extends N ? ObjectRef<Awaited<R>> | ObjectRef[]
   : N extends 1 ? ObjectRef<Awaited<R>>
-  : Awaited<R> extends readonly unknown[] ? { [K in keyof Awaited<R>]: ObjectRef<Awaited<R>[K]> }
+  : Awaited<R> extends readonly unknown[] ? RefsOf<Awaited<R>>
   : ObjectRef<unknown>[];
+
+/** One ref per element of the tuple or array `T`. */
+export type RefsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ObjectRef<T[K]> };
 
 /** An argument: the value itself or a ref to it. */
 export type Arg<T> = T | ObjectRef<T>;

@@ -10,9 +10,12 @@ import {
   config,
   getAborted,
   IdFactory,
+  infeasibleTask,
   objectIdOf,
   randomHex,
   runtimeShutDown,
+  taskCancelled,
+  type TaskId,
   workerDied,
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
@@ -54,6 +57,8 @@ export class Node implements Backend {
   readonly #workers = new Map<WorkerId, WorkerHandle>();
   readonly #workerWaits = new Map<WorkerId, Map<number, WaitHandle>>();
   readonly #starting = new Map<WorkerId, () => void>();
+  readonly #maxWorkers: number;
+  #spawning = 0;
   #nextWorker = 1;
   #kicked = false;
   #stopped = false;
@@ -70,7 +75,13 @@ export class Node implements Backend {
       initialBytes: Math.min(maxBytes, config("objectStoreInitialBytes")),
       maxBytes,
     });
-    this.#scheduler = new LocalScheduler(cpus, (id) => this.#table.status(id));
+    this.#maxWorkers = this.numWorkers * config("workerPoolGrowth");
+    this.#scheduler = new LocalScheduler({
+      total: this.resources,
+      objectStatus: (id) => this.#table.status(id),
+      batchBelowMs: config("batchBelowMs"),
+      maxBatch: config("maxBatch"),
+    });
   }
 
   /** Starts a node and waits until its workers are up. */
@@ -95,7 +106,10 @@ export class Node implements Backend {
 
   /** Resources not held by running tasks. */
   available(): Record<string, number> {
-    return { ...this.resources, CPU: this.resources.CPU - this.#scheduler.counts().usedCpus };
+    const { used } = this.#scheduler.counts();
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.resources)) out[k] = v - (used[k] ?? 0);
+    return out;
   }
 
   submit(spec: TaskSpec): void {
@@ -125,12 +139,17 @@ export class Node implements Backend {
     }
   }
 
+  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
+    this.#scheduler.cancel(taskId, force, recursive);
+    this.#kick();
+  }
+
   shutdown(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
     for (const w of this.#workers.values()) w.terminate();
     this.#workers.clear();
-    this.#table.cancelAll();
+    this.#table.rejectAll(runtimeShutDown());
     return Promise.resolve();
   }
 
@@ -142,8 +161,10 @@ export class Node implements Backend {
         reject(new Error(`Worker ${id} did not start within ${config("workerStartTimeoutMs")} ms`)),
       config("workerStartTimeoutMs"),
     );
+    this.#spawning++;
     this.#starting.set(id, () => {
       clearTimeout(timer);
+      this.#spawning--;
       resolve();
     });
     const handle = new WorkerHandle(
@@ -180,6 +201,13 @@ export class Node implements Backend {
         this.#workerWaits.get(worker.id)?.get(msg.reqId)?.cancel();
         this.#workerWaits.get(worker.id)?.delete(msg.reqId);
         break;
+      case "cancel":
+        this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
+        break;
+      case "closing":
+        worker.terminate();
+        this.#onDeath(worker, "it closed itself (self.close())");
+        break;
     }
     this.#kick();
   }
@@ -203,24 +231,32 @@ export class Node implements Backend {
     });
   }
 
-  #onDeath(worker: WorkerHandle, detail: string): void {
-    this.#workers.delete(worker.id);
+  #onDeath(worker: WorkerHandle, detail: string, cancelled = false): void {
+    if (!this.#workers.delete(worker.id)) return;
+    if (this.#starting.delete(worker.id)) this.#spawning--;
     for (const h of this.#workerWaits.get(worker.id)?.values() ?? []) h.cancel();
     this.#workerWaits.delete(worker.id);
     if (this.#stopped) return;
     this.#crashDetail.set(worker.id, detail);
-    this.#scheduler.workerDied(worker.id);
-    this.#spawn().catch(() => {});
+    this.#scheduler.workerDied(worker.id, cancelled);
+    if (this.#workers.size < this.numWorkers) this.#spawn().catch(() => {});
     this.#kick();
   }
 
   readonly #crashDetail = new Map<WorkerId, string>();
 
   #finished(result: TaskResult): void {
-    this.#scheduler.taskFinished(result.taskId);
-    result.returns.forEach((frame, i) => {
-      this.#sealed(objectIdOf(result.taskId, i), frame, result.failed);
-    });
+    const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed);
+    if (outcome === "retry") return;
+    if (outcome === "cancelled") {
+      const returns = result.returns.map(() => errorFrame(taskCancelled(result.taskId)));
+      return this.#sealAll(result.taskId, returns, true);
+    }
+    this.#sealAll(result.taskId, result.returns, result.failed);
+  }
+
+  #sealAll(taskId: TaskId, returns: readonly Frame[], error: boolean): void {
+    returns.forEach((frame, i) => this.#sealed(objectIdOf(taskId, i), frame, error));
   }
 
   #sealed(id: ObjectId, frame: Frame, error: boolean): void {
@@ -261,6 +297,38 @@ export class Node implements Backend {
       case "crashed": {
         const detail = this.#crashDetail.get(ins.workerId) ?? "unknown cause";
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
+        break;
+      }
+      case "infeasible": {
+        const want = ins.resource === "CPU"
+          ? ins.spec.options.numCpus
+          : ins.spec.options.resources[ins.resource];
+        const have = this.resources[ins.resource] ?? 0;
+        this.#failAll(
+          ins.spec,
+          errorFrame(infeasibleTask(taskName(ins.spec), ins.resource, want, have)),
+        );
+        break;
+      }
+      case "cancelled":
+        this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))));
+        break;
+      case "abort": {
+        const worker = this.#workers.get(ins.workerId);
+        if (!worker) break;
+        if (!ins.force) {
+          worker.send({ type: "cancel", taskId: ins.taskId });
+          break;
+        }
+        worker.terminate();
+        this.#onDeath(worker, "ended to force-cancel a task", true);
+        break;
+      }
+      case "spawnWorker": {
+        const room = this.#maxWorkers - this.#workers.size;
+        for (let i = 0; i < Math.min(room, ins.count - this.#spawning); i++) {
+          this.#spawn().catch(() => {});
+        }
         break;
       }
     }

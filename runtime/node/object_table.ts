@@ -27,6 +27,7 @@ interface Waiter {
   timer?: ReturnType<typeof setTimeout>;
   done: boolean;
   resolve(outcome: WaitOutcome): void;
+  reject(reason: unknown): void;
 }
 
 /** A wait in progress. */
@@ -86,8 +87,8 @@ export class ObjectTable {
   ): WaitHandle {
     const ready = ids.map((id) => this.#objects.has(id));
     const count = ready.reduce((n, r) => n + (r ? 1 : 0), 0);
-    const { promise, resolve } = Promise.withResolvers<WaitOutcome>();
-    const w: Waiter = { ids, ready, count, need, fetch, done: false, resolve };
+    const { promise, resolve, reject } = Promise.withResolvers<WaitOutcome>();
+    const w: Waiter = { ids, ready, count, need, fetch, done: false, resolve, reject };
     if (count >= need || timeoutMs === 0) {
       this.#finish(w);
       return { promise, immediate: true, cancel: () => {} };
@@ -110,9 +111,12 @@ export class ObjectTable {
     return { promise, immediate: false, cancel: () => this.#close(w) };
   }
 
-  /** Cancels every open wait (at shutdown). */
-  cancelAll(): void {
-    for (const w of [...this.#open]) this.#close(w);
+  /** Ends every open wait, rejecting it with `reason` (at shutdown). */
+  rejectAll(reason: unknown): void {
+    for (const w of [...this.#open]) {
+      this.#close(w);
+      w.reject(reason);
+    }
   }
 
   #finish(w: Waiter): void {

@@ -20,6 +20,8 @@ export interface TaskResult {
   readonly returns: readonly Frame[];
   /** True when the task threw (its returns are error frames). */
   readonly failed: boolean;
+  /** Milliseconds the task ran (for the scheduler's batching). */
+  readonly ms: number;
 }
 
 /** Main thread to worker. */
@@ -39,6 +41,8 @@ export type ToWorker =
     readonly ready: readonly boolean[];
     readonly frames?: readonly (Frame | undefined)[];
   }
+  /** Signal the running task's AbortSignal (cooperative cancellation). */
+  | { readonly type: "cancel"; readonly taskId: TaskId }
   | { readonly type: "stop" };
 
 /** Worker to main thread. */
@@ -58,4 +62,13 @@ export type FromWorker =
     readonly fetch: boolean;
     readonly taskId?: TaskId;
   }
-  | { readonly type: "cancelWait"; readonly reqId: number };
+  | { readonly type: "cancelWait"; readonly reqId: number }
+  /** Cancel the task that makes an object (from `ray.cancel` in a task). */
+  | {
+    readonly type: "cancel";
+    readonly taskId: TaskId;
+    readonly force: boolean;
+    readonly recursive: boolean;
+  }
+  /** The worker is closing itself (`self.close()`): treat it as dead. */
+  | { readonly type: "closing" };

@@ -1,70 +1,120 @@
 /**
- * The local scheduler's state machine: tasks wait for their arguments, then
- * for a CPU and a free worker. Events go in as method calls; what to do comes
- * out of `drain()` as instructions. No I/O, no timers.
+ * The local scheduler's state machine. Tasks wait for their arguments, then
+ * for resources and an idle worker; events go in as method calls and what to
+ * do comes out of `drain()` as instructions. No I/O, no timers: durations are
+ * passed in by the caller.
  *
- * Task states: waiting (arguments missing) -> ready (queued) -> running
- * (on a worker; "blocked" while it waits in get) -> finished. A worker death
- * sends its running tasks back to ready (retry) or to failed.
+ * A worker is one thread, so CPU is held per worker: while any task on it runs
+ * (not blocked in get), the worker holds the CPUs of the batch that woke it.
+ * Tasks known to be short (by a moving average of their function's run time)
+ * go to a worker in batches, so one message carries many of them.
  *
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
+import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
 
 /** What the node should do next. */
 export type Instruction =
+  /** Run the task on the worker (the node groups these into one message per worker). */
   | { readonly type: "dispatch"; readonly workerId: WorkerId; readonly spec: TaskSpec }
   /** An argument is an error: the task fails with that same error. */
   | { readonly type: "propagate"; readonly spec: TaskSpec; readonly errorObject: ObjectId }
   /** The worker running the task died and retries ran out. */
-  | { readonly type: "crashed"; readonly spec: TaskSpec; readonly workerId: WorkerId };
+  | { readonly type: "crashed"; readonly spec: TaskSpec; readonly workerId: WorkerId }
+  /** No node of this size could ever run the task. */
+  | { readonly type: "infeasible"; readonly spec: TaskSpec; readonly resource: string }
+  /** The task was cancelled before or while running; it fails with TaskCancelledError. */
+  | { readonly type: "cancelled"; readonly spec: TaskSpec }
+  /** Stop a running task: signal it, or with `force` end its worker. */
+  | {
+    readonly type: "abort";
+    readonly workerId: WorkerId;
+    readonly taskId: TaskId;
+    readonly force: boolean;
+  }
+  /** Ready work fits the free resources but no worker is idle (said once until a worker comes or goes). */
+  | { readonly type: "spawnWorker"; readonly count: number };
 
 /** Whether an object exists, and whether it holds an error. */
 export type ObjectStatus = "missing" | "ok" | "error";
 
-type TaskState = "waiting" | "ready" | "running" | "blocked";
+/** What became of a task that reported a result. */
+export type Outcome = "done" | "retry" | "cancelled";
+
+/** Tuning of the state machine. */
+export interface SchedulerOptions {
+  /** Resources the node offers (`CPU` and custom). */
+  readonly total: Readonly<Resources>;
+  /** Tells whether an object exists (the node's object table). */
+  readonly objectStatus: (id: ObjectId) => ObjectStatus;
+  /** Functions whose average run time is below this are batched. */
+  readonly batchBelowMs?: number;
+  /** Most tasks in one batch. */
+  readonly maxBatch?: number;
+}
+
+type TaskState = "waiting" | "ready" | "running" | "blocked" | "gone";
 
 interface TaskRecord {
   readonly spec: TaskSpec;
+  readonly demand: Resources;
+  readonly fnKey: string;
   state: TaskState;
   missing: number;
   workerId?: WorkerId;
+  cancelled: boolean;
 }
 
 interface WorkerRecord {
-  /** Tasks on the worker that hold a CPU (running, not blocked). */
+  /** Tasks on the worker that are running (not blocked). */
   running: number;
+  /** CPUs held while `running > 0`. */
+  cpuHeld: number;
   readonly tasks: Set<TaskId>;
 }
 
+const EMA_WEIGHT = 0.2;
+
 /** The state machine. */
 export class LocalScheduler {
-  readonly #objectStatus: (id: ObjectId) => ObjectStatus;
+  readonly #opts: Required<SchedulerOptions>;
   readonly #tasks = new Map<TaskId, TaskRecord>();
   readonly #waitingOn = new Map<ObjectId, TaskRecord[]>();
+  readonly #children = new Map<TaskId, Set<TaskId>>();
   #ready: TaskRecord[] = [];
   #readyHead = 0;
   readonly #workers = new Map<WorkerId, WorkerRecord>();
   readonly #out: Instruction[] = [];
-  readonly #totalCpus: number;
-  #usedCpus = 0;
+  readonly #used: Resources = {};
+  readonly #fnMs = new Map<string, number>();
+  /** A spawnWorker instruction is out and no worker came or went since. */
+  #spawnAsked = false;
 
-  /**
-   * @param totalCpus CPUs this node offers
-   * @param objectStatus tells whether an object exists (the node's object table)
-   */
-  constructor(totalCpus: number, objectStatus: (id: ObjectId) => ObjectStatus) {
-    this.#totalCpus = totalCpus;
-    this.#objectStatus = objectStatus;
+  /** @param options the node's resources, the object table query and tuning */
+  constructor(options: SchedulerOptions) {
+    this.#opts = { batchBelowMs: 1, maxBatch: 256, ...options };
   }
 
-  /** A new task: waits for its arguments, or queues. */
+  /** A new task: fails at once if it can never fit, else waits for its arguments or queues. */
   submit(spec: TaskSpec): void {
-    const rec: TaskRecord = { spec, state: "waiting", missing: 0 };
+    const demand = demandOf(spec.options.numCpus, spec.options.resources);
+    const fnKey = `${spec.fn.moduleUrl}#${spec.fn.key}`;
+    const rec: TaskRecord = { spec, demand, fnKey, state: "waiting", missing: 0, cancelled: false };
+    const missingResource = unmet(demand, this.#opts.total);
+    if (missingResource !== undefined) {
+      this.#out.push({ type: "infeasible", spec, resource: missingResource });
+      return;
+    }
     this.#tasks.set(spec.taskId, rec);
+    if (spec.parentTaskId !== undefined && this.#tasks.has(spec.parentTaskId)) {
+      const kids = this.#children.get(spec.parentTaskId);
+      if (kids) kids.add(spec.taskId);
+      else this.#children.set(spec.parentTaskId, new Set([spec.taskId]));
+    }
     for (const dep of new Set(spec.deps)) {
-      const status = this.#objectStatus(dep);
+      const status = this.#opts.objectStatus(dep);
       if (status === "error") return this.#propagate(rec, dep);
       if (status === "missing") {
         rec.missing++;
@@ -88,80 +138,144 @@ export class LocalScheduler {
     }
   }
 
-  /** A task finished (either way): free its CPU and worker slot. */
-  taskFinished(taskId: TaskId): void {
+  /**
+   * A task on a worker reported its result after `ms` of running.
+   * @returns "retry" when a failed task with `retryExceptions` should run
+   * again (its result is dropped), "cancelled" when it was cancelled while
+   * running (its result is dropped), else "done"
+   */
+  taskFinished(taskId: TaskId, ms = 0, failed = false): Outcome {
     const rec = this.#tasks.get(taskId);
-    if (!rec || rec.workerId === undefined) return;
-    this.#tasks.delete(taskId);
-    const worker = this.#workers.get(rec.workerId);
-    if (rec.state === "running") {
-      this.#usedCpus -= rec.spec.options.numCpus;
-      if (worker) worker.running--;
+    if (!rec || rec.workerId === undefined) return "done";
+    const prev = this.#fnMs.get(rec.fnKey);
+    this.#fnMs.set(rec.fnKey, prev === undefined ? ms : prev + EMA_WEIGHT * (ms - prev));
+    this.#leaveWorker(rec);
+    if (rec.cancelled) {
+      this.#forget(rec);
+      return "cancelled";
     }
-    worker?.tasks.delete(taskId);
+    if (failed && rec.spec.options.retryExceptions && this.#retriesLeft(rec)) {
+      rec.spec.attempt++;
+      this.#enqueue(rec);
+      return "retry";
+    }
+    this.#forget(rec);
+    return "done";
   }
 
-  /** A running task waits in get/wait: it gives its CPU back. */
+  /** A running task waits in get/wait: its worker may give its CPU back. */
   taskBlocked(taskId: TaskId): void {
     const rec = this.#tasks.get(taskId);
     if (rec?.state !== "running") return;
     rec.state = "blocked";
-    this.#usedCpus -= rec.spec.options.numCpus;
-    const worker = this.#workers.get(rec.workerId!);
-    if (worker) worker.running--;
+    this.#adjustRunning(this.#workers.get(rec.workerId!), -1, 0);
   }
 
-  /** A blocked task resumes: it takes its CPU again (possibly oversubscribing). */
+  /** A blocked task resumes: its worker takes CPU again if it had none (may oversubscribe). */
   taskUnblocked(taskId: TaskId): void {
     const rec = this.#tasks.get(taskId);
     if (rec?.state !== "blocked") return;
     rec.state = "running";
-    this.#usedCpus += rec.spec.options.numCpus;
-    const worker = this.#workers.get(rec.workerId!);
-    if (worker) worker.running++;
+    this.#adjustRunning(this.#workers.get(rec.workerId!), 1, rec.demand.CPU ?? 0);
+  }
+
+  /**
+   * Cancels a task: one not yet running is dropped ("cancelled"); a running
+   * one is signalled or, with `force`, its worker ended ("abort").
+   * With `recursive`, the tasks it submitted are cancelled too.
+   * @returns false when the task is not known here (finished or never seen)
+   */
+  cancel(taskId: TaskId, force: boolean, recursive: boolean): boolean {
+    const rec = this.#tasks.get(taskId);
+    if (!rec || rec.cancelled) return false;
+    if (recursive) {
+      for (const child of this.#children.get(taskId) ?? []) this.cancel(child, force, true);
+    }
+    rec.cancelled = true;
+    if (rec.state === "waiting" || rec.state === "ready") {
+      this.#forget(rec);
+      this.#out.push({ type: "cancelled", spec: rec.spec });
+    } else {
+      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force });
+    }
+    return true;
   }
 
   /** A worker is ready for tasks. */
   workerAdded(workerId: WorkerId): void {
-    this.#workers.set(workerId, { running: 0, tasks: new Set() });
+    this.#spawnAsked = false;
+    this.#workers.set(workerId, { running: 0, cpuHeld: 0, tasks: new Set() });
   }
 
-  /** A worker died: retry its tasks or report them crashed. */
-  workerDied(workerId: WorkerId): void {
+  /**
+   * A worker died: its tasks run again while retries last, else "crashed".
+   * With `cancelled`, the worker was ended to cancel a task: the others on it
+   * run again without spending a retry.
+   */
+  workerDied(workerId: WorkerId, cancelled = false): void {
     const worker = this.#workers.get(workerId);
     if (!worker) return;
     this.#workers.delete(workerId);
+    this.#spawnAsked = false;
+    if (worker.running > 0) addInto(this.#used, { CPU: worker.cpuHeld }, -1);
     for (const taskId of worker.tasks) {
       const rec = this.#tasks.get(taskId)!;
-      if (rec.state === "running") this.#usedCpus -= rec.spec.options.numCpus;
+      this.#releaseOther(rec);
       rec.workerId = undefined;
-      const { maxRetries } = rec.spec.options;
-      if (maxRetries === -1 || rec.spec.attempt < maxRetries) {
+      if (rec.cancelled) {
+        this.#forget(rec);
+        this.#out.push({ type: "cancelled", spec: rec.spec });
+      } else if (cancelled) {
+        this.#enqueue(rec);
+      } else if (this.#retriesLeft(rec)) {
         rec.spec.attempt++;
         this.#enqueue(rec);
       } else {
-        this.#tasks.delete(taskId);
+        this.#forget(rec);
         this.#out.push({ type: "crashed", spec: rec.spec, workerId });
       }
     }
   }
 
-  /** Tasks waiting for arguments or queued, and tasks on workers. */
-  counts(): { queued: number; running: number; usedCpus: number } {
-    const queued = this.#ready.length - this.#readyHead;
-    return { queued, running: this.#tasks.size - queued, usedCpus: this.#usedCpus };
+  /** The worker a task runs on, if it runs. */
+  workerOf(taskId: TaskId): WorkerId | undefined {
+    return this.#tasks.get(taskId)?.workerId;
   }
 
-  /** Hands out ready tasks to idle workers and returns everything to do. */
+  /** Tasks queued (waiting for arguments or resources), on workers, and resources in use. */
+  counts(): { queued: number; running: number; blocked: number; used: Resources } {
+    let running = 0;
+    let blocked = 0;
+    for (const rec of this.#tasks.values()) {
+      if (rec.state === "running") running++;
+      else if (rec.state === "blocked") blocked++;
+    }
+    return {
+      queued: this.#tasks.size - running - blocked,
+      running,
+      blocked,
+      used: { ...this.#used },
+    };
+  }
+
+  /** Hands ready tasks to idle workers and returns everything to do. */
   drain(): Instruction[] {
+    let idle = this.#idleWorkers();
     while (this.#readyHead < this.#ready.length) {
       const rec = this.#ready[this.#readyHead];
-      const cpus = rec.spec.options.numCpus;
-      if (this.#usedCpus > 0 && this.#usedCpus + cpus > this.#totalCpus + 1e-9) break;
-      const workerId = this.#pickWorker();
-      if (workerId === undefined) break;
-      this.#readyHead++;
-      this.#start(rec, workerId, cpus);
+      if (rec.state !== "ready") {
+        this.#readyHead++;
+        continue;
+      }
+      if (!fits(rec.demand, this.#used, this.#opts.total)) break;
+      const workerId = idle.shift();
+      if (workerId === undefined) {
+        if (!this.#spawnAsked) this.#out.push({ type: "spawnWorker", count: this.#fitting() });
+        this.#spawnAsked = true;
+        break;
+      }
+      this.#startBatch(rec, workerId, idle.length + 1);
+      if (idle.length === 0) idle = this.#idleWorkers();
     }
     if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
       this.#ready = this.#ready.slice(this.#readyHead);
@@ -170,25 +284,93 @@ export class LocalScheduler {
     return this.#out.splice(0);
   }
 
-  #start(rec: TaskRecord, workerId: WorkerId, cpus: number): void {
+  #startBatch(first: TaskRecord, workerId: WorkerId, idleCount: number): void {
     const worker = this.#workers.get(workerId)!;
-    rec.state = "running";
-    rec.workerId = workerId;
-    worker.running++;
-    worker.tasks.add(rec.spec.taskId);
-    this.#usedCpus += cpus;
-    this.#out.push({ type: "dispatch", workerId, spec: rec.spec });
+    const batchable = this.#isShort(first) && Object.keys(first.demand).every((k) => k === "CPU");
+    const queued = this.#ready.length - this.#readyHead;
+    const limit = batchable ? Math.min(this.#opts.maxBatch, Math.ceil(queued / idleCount)) : 1;
+    let taken = 0;
+    while (taken < limit && this.#readyHead < this.#ready.length) {
+      const rec = this.#ready[this.#readyHead];
+      if (rec.state === "ready") {
+        if (taken > 0 && (rec.fnKey !== first.fnKey || !sameShape(rec.demand, first.demand))) break;
+        if (taken === 0) this.#takeOther(rec);
+        rec.state = "running";
+        rec.workerId = workerId;
+        worker.tasks.add(rec.spec.taskId);
+        this.#out.push({ type: "dispatch", workerId, spec: rec.spec });
+        taken++;
+      }
+      this.#readyHead++;
+    }
+    this.#adjustRunning(worker, taken, first.demand.CPU ?? 0);
   }
 
-  /** An idle worker, preferring one with no tasks at all over one whose tasks are all blocked. */
-  #pickWorker(): WorkerId | undefined {
-    let fallback: WorkerId | undefined;
+  /** How many queued tasks, from the head, fit the free resources together (at most maxBatch). */
+  #fitting(): number {
+    const used = { ...this.#used };
+    let count = 0;
+    for (let i = this.#readyHead; i < this.#ready.length && count < this.#opts.maxBatch; i++) {
+      const rec = this.#ready[i];
+      if (rec.state !== "ready") continue;
+      if (!fits(rec.demand, used, this.#opts.total)) break;
+      addInto(used, rec.demand, 1);
+      count++;
+    }
+    return count;
+  }
+
+  #isShort(rec: TaskRecord): boolean {
+    const ms = this.#fnMs.get(rec.fnKey);
+    return ms !== undefined && ms < this.#opts.batchBelowMs;
+  }
+
+  #idleWorkers(): WorkerId[] {
+    const empty: WorkerId[] = [];
+    const blockedOnly: WorkerId[] = [];
     for (const [id, w] of this.#workers) {
       if (w.running > 0) continue;
-      if (w.tasks.size === 0) return id;
-      fallback ??= id;
+      (w.tasks.size === 0 ? empty : blockedOnly).push(id);
     }
-    return fallback;
+    return empty.concat(blockedOnly);
+  }
+
+  /** Changes a worker's running count; it takes `cpu` when it starts running and frees it when it stops. */
+  #adjustRunning(worker: WorkerRecord | undefined, delta: number, cpu: number): void {
+    if (!worker) return;
+    const before = worker.running;
+    worker.running += delta;
+    if (before === 0 && worker.running > 0) {
+      worker.cpuHeld = cpu;
+      addInto(this.#used, { CPU: cpu }, 1);
+    } else if (before > 0 && worker.running === 0) {
+      addInto(this.#used, { CPU: worker.cpuHeld }, -1);
+      worker.cpuHeld = 0;
+    }
+  }
+
+  /** Non-CPU resources are held per task, from dispatch to finish. */
+  #takeOther(rec: TaskRecord): void {
+    const { CPU: _cpu, ...other } = rec.demand;
+    addInto(this.#used, other, 1);
+  }
+
+  #releaseOther(rec: TaskRecord): void {
+    const { CPU: _cpu, ...other } = rec.demand;
+    addInto(this.#used, other, -1);
+  }
+
+  #leaveWorker(rec: TaskRecord): void {
+    const worker = this.#workers.get(rec.workerId!);
+    if (rec.state === "running") this.#adjustRunning(worker, -1, 0);
+    worker?.tasks.delete(rec.spec.taskId);
+    this.#releaseOther(rec);
+    rec.workerId = undefined;
+  }
+
+  #retriesLeft(rec: TaskRecord): boolean {
+    const { maxRetries } = rec.spec.options;
+    return maxRetries === -1 || rec.spec.attempt < maxRetries;
   }
 
   #enqueue(rec: TaskRecord): void {
@@ -196,9 +378,16 @@ export class LocalScheduler {
     this.#ready.push(rec);
   }
 
-  #propagate(rec: TaskRecord, errorObject: ObjectId): void {
+  #forget(rec: TaskRecord): void {
+    rec.state = "gone";
     this.#tasks.delete(rec.spec.taskId);
-    rec.state = "ready";
+    this.#children.delete(rec.spec.taskId);
+    const parent = rec.spec.parentTaskId;
+    if (parent !== undefined) this.#children.get(parent)?.delete(rec.spec.taskId);
+  }
+
+  #propagate(rec: TaskRecord, errorObject: ObjectId): void {
+    this.#forget(rec);
     this.#out.push({ type: "propagate", spec: rec.spec, errorObject });
   }
 }

@@ -4,4 +4,6 @@
  * @module
  */
 export { LocalScheduler } from "./local_scheduler.ts";
-export type { Instruction, ObjectStatus } from "./local_scheduler.ts";
+export type { Instruction, ObjectStatus, Outcome, SchedulerOptions } from "./local_scheduler.ts";
+export { demandOf, fits, unmet } from "./resources.ts";
+export type { Resources } from "./resources.ts";

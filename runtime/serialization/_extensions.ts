@@ -4,10 +4,18 @@
  */
 import { addExtension } from "./_msgpackr.ts";
 import { rayErrorClasses, RayTaskError } from "../common/mod.ts";
-import { allowClass, ErrorBox, MapBox, NEG_ZERO, NegZero, SharedBox } from "./_prepare.ts";
+import {
+  allowClass,
+  ErrorBox,
+  MapBox,
+  NegZero,
+  ObjectBox,
+  SharedBox,
+  Utf16Box,
+} from "./_prepare.ts";
 
 /** Extension type codes used by rayd (msgpackr's own use other codes). */
-const EXT = { map: 1, error: 2, negZero: 3, binary: 4 } as const;
+const EXT = { map: 1, error: 2, negZero: 3, binary: 4, utf16: 5, object: 6 } as const;
 /** First code free for registered classes. */
 const FIRST_REGISTERED_EXT = 16;
 
@@ -71,9 +79,11 @@ function packBinary(kind: number, bytes: Uint8Array): Uint8Array {
 function unpackBinary(payload: Uint8Array): unknown {
   const kind = payload[0];
   let bytes: Uint8Array;
+  if (payload.byteLength < 8) throw new TypeError("Cannot decode binary value: payload too short");
   if (payload[1] === 1) {
     const index = new DataView(payload.buffer, payload.byteOffset, 8).getUint32(4, true);
     bytes = frameState.inBuffers[index];
+    if (!bytes) throw new TypeError(`Cannot decode binary value: no out-of-band buffer ${index}`);
   } else {
     bytes = payload.subarray(8);
   }
@@ -118,6 +128,23 @@ addExtension({
   },
 });
 addExtension({
+  Class: ObjectBox,
+  type: EXT.object,
+  write: (value: ObjectBox) => value.flat,
+  read: (flat: unknown[]) => {
+    const obj: Record<string, unknown> = {};
+    for (let i = 0; i < flat.length; i += 2) {
+      Object.defineProperty(obj, String(flat[i]), {
+        value: flat[i + 1],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return obj;
+  },
+});
+addExtension({
   Class: NegZero,
   type: EXT.negZero,
   write: () => 0,
@@ -129,7 +156,23 @@ addExtension({
   write: (e: ErrorBox) => [e.name, e.message, e.stack, e.hasCause, e.cause, e.props],
   read: rebuildError,
 });
-void NEG_ZERO;
+addExtension({
+  Class: Utf16Box,
+  type: EXT.utf16,
+  pack: (value: Utf16Box) => {
+    const units = new Uint16Array(value.text.length);
+    for (let i = 0; i < units.length; i++) units[i] = value.text.charCodeAt(i);
+    return new Uint8Array(units.buffer);
+  },
+  unpack: (bytes: Uint8Array) => {
+    const units = new Uint16Array(bytes.slice().buffer);
+    let text = "";
+    for (let i = 0; i < units.length; i += 4096) {
+      text += String.fromCharCode(...units.subarray(i, i + 4096));
+    }
+    return text;
+  },
+});
 
 const builtinErrors: Record<string, ErrorConstructor> = {
   Error,

@@ -13,19 +13,29 @@ export class MapBox {
 /** An Error's parts. */
 export class ErrorBox {
   constructor(
-    readonly name: string,
-    readonly message: string,
-    readonly stack: string | undefined,
+    readonly name: unknown,
+    readonly message: unknown,
+    readonly stack: unknown,
     readonly hasCause: boolean,
     readonly cause: unknown,
     readonly props: Record<string, unknown> | undefined,
   ) {}
 }
 
+/** An object with keys msgpack cannot carry as map keys (`__proto__`, lone surrogates). */
+export class ObjectBox {
+  constructor(readonly flat: unknown[]) {}
+}
+
 /** Stands for -0, which msgpack would write as 0. */
 export class NegZero {}
 /** The one NegZero. */
 export const NEG_ZERO = new NegZero();
+
+/** A string with lone surrogates, which UTF-8 cannot carry: kept as UTF-16 code units. */
+export class Utf16Box {
+  constructor(readonly text: string) {}
+}
 
 /** A SharedArrayBuffer to be stored as an ArrayBuffer. */
 export class SharedBox {
@@ -53,6 +63,7 @@ export function prepare(value: unknown, path: string, ancestors: Set<object>): u
     case "number":
       return value === 0 && 1 / value < 0 ? NEG_ZERO : value;
     case "string":
+      return (value as string).isWellFormed() ? value : new Utf16Box(value as string);
     case "boolean":
     case "undefined":
     case "bigint":
@@ -125,16 +136,26 @@ function prepareObject(
   obj: Record<string, unknown>,
   path: string,
   ancestors: Set<object>,
-): Record<string, unknown> {
+): Record<string, unknown> | ObjectBox {
   let copy: Record<string, unknown> | undefined;
   for (const key in obj) {
     if (!Object.hasOwn(obj, key)) continue;
+    if (key === "__proto__" || !key.isWellFormed()) return boxObject(obj, path, ancestors);
     const v = obj[key];
     const p = prepare(v, childPath(path, key), ancestors);
     if (p !== v && !copy) copy = { ...obj };
     if (copy) copy[key] = p;
   }
+  if (Object.hasOwn(obj, "__proto__")) return boxObject(obj, path, ancestors);
   return copy ?? obj;
+}
+
+function boxObject(obj: Record<string, unknown>, path: string, ancestors: Set<object>): ObjectBox {
+  const flat: unknown[] = [];
+  for (const key of Object.keys(obj)) {
+    flat.push(prepare(key, path, ancestors), prepare(obj[key], childPath(path, key), ancestors));
+  }
+  return new ObjectBox(flat);
 }
 
 function prepareError(err: Error, path: string, ancestors: Set<object>): ErrorBox {
@@ -150,9 +171,9 @@ function prepareError(err: Error, path: string, ancestors: Set<object>): ErrorBo
   }
   const hasCause = Object.hasOwn(err, "cause");
   return new ErrorBox(
-    err.name,
-    err.message,
-    err.stack,
+    prepare(err.name, `${path}.name`, ancestors),
+    prepare(err.message, `${path}.message`, ancestors),
+    prepare(err.stack, `${path}.stack`, ancestors),
     hasCause,
     hasCause ? prepare(err.cause, `${path}.cause`, ancestors) : undefined,
     props,

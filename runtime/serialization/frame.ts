@@ -131,6 +131,9 @@ export function decodeFrame(frame: Uint8Array): unknown {
   for (let i = 0; i < n; i++) {
     const off = dv.getFloat64(FIXED + PER_BUFFER * i, true);
     const len = dv.getFloat64(FIXED + PER_BUFFER * i + 8, true);
+    if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < start || len < 0) {
+      throw new TypeError(`Cannot decode frame: buffer ${i} has a bad offset or length`);
+    }
     if (off + len > frame.byteLength) {
       throw new TypeError(`Cannot decode frame: buffer ${i} runs past the end of the frame`);
     }
@@ -138,9 +141,20 @@ export function decodeFrame(frame: Uint8Array): unknown {
   }
   const saved = frameState.inBuffers;
   frameState.inBuffers = views;
+  let value: unknown;
   try {
-    return packr.unpack(frame.subarray(start, start + headerLen));
+    value = packr.unpack(frame.subarray(start, start + headerLen));
+  } catch (err) {
+    if (err instanceof TypeError && err.message.startsWith("Cannot decode")) throw err;
+    throw new TypeError(`Cannot decode frame: bad msgpack header: ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     frameState.inBuffers = saved;
   }
+  // msgpackr decodes the reserved byte 0xc1 to a marker object instead of failing.
+  if ((value as object | null)?.constructor?.name === "C1Type") {
+    throw new TypeError("Cannot decode frame: reserved msgpack byte 0xc1");
+  }
+  return value;
 }

@@ -6,7 +6,7 @@
  */
 import { setBackend } from "../core/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
-import { execute } from "./executor.ts";
+import { Executor } from "./executor.ts";
 import { WorkerBackend } from "./worker_backend.ts";
 
 const scope = self as unknown as {
@@ -15,7 +15,15 @@ const scope = self as unknown as {
   close(): void;
 };
 
+// The parent gets no event when a worker closes itself: say so first.
+const close = scope.close.bind(scope);
+scope.close = () => {
+  scope.postMessage({ type: "closing" });
+  close();
+};
+
 let be: WorkerBackend | undefined;
+let executor: Executor | undefined;
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
@@ -28,22 +36,30 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
         msg.sab,
         (m) => scope.postMessage(m),
       );
+      executor = new Executor(be.arena);
       setBackend(be);
       scope.postMessage({ type: "started" });
       break;
-    case "run":
+    case "run": {
+      const backend = be!;
       for (const task of msg.tasks) {
-        const backend = be!;
-        execute(task, backend.arena).then((result) => backend.finished(result));
+        const result = executor!.run(task);
+        if (result instanceof Promise) result.then((r) => backend.finished(r));
+        else backend.finished(result);
       }
+      backend.flush();
       break;
+    }
     case "ready":
       be?.answered(msg.reqId, { ready: msg.ready, frames: msg.frames });
+      break;
+    case "cancel":
+      executor?.cancel(msg.taskId);
       break;
     case "stop":
       be?.shutdown();
       setBackend(undefined);
-      scope.close();
+      close();
       break;
   }
 };

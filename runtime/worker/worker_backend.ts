@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
+import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { taskContext } from "../core/mod.ts";
@@ -81,6 +81,11 @@ export class WorkerBackend implements Backend {
     return req.signal
       ? promise.finally(() => req.signal!.removeEventListener("abort", onAbort))
       : promise;
+  }
+
+  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
+    this.flush();
+    this.#post({ type: "cancel", taskId, force, recursive });
   }
 
   /** The node answered wait request `reqId`. */

@@ -1,0 +1,651 @@
+import assert from "node:assert/strict";
+import {
+  IdFactory,
+  type ObjectId,
+  objectIdOf,
+  type TaskId,
+  type WorkerId,
+} from "../../runtime/common/mod.ts";
+import type { TaskOptions, TaskSpec } from "../../runtime/protocol/mod.ts";
+import {
+  type Instruction,
+  LocalScheduler,
+  type ObjectStatus,
+  type SchedulerOptions,
+} from "../../runtime/scheduler/mod.ts";
+
+const ids = new IdFactory();
+
+const defaultOptions: TaskOptions = {
+  numReturns: 1,
+  numCpus: 1,
+  resources: {},
+  maxRetries: 3,
+  retryExceptions: false,
+  schedulingStrategy: "DEFAULT",
+};
+
+/** A task spec with a fresh id; `deps` are the objects it waits for. */
+function task(
+  deps: ObjectId[] = [],
+  options: Partial<TaskOptions> = {},
+  extra: { fnName?: string; parentTaskId?: TaskId } = {},
+): TaskSpec {
+  const name = extra.fnName ?? "f";
+  return {
+    taskId: ids.nextTaskId(),
+    fn: { moduleUrl: "file:///fake.ts", key: `${name}#0`, name },
+    args: new Uint8Array(0),
+    deps,
+    options: { ...defaultOptions, ...options },
+    parentTaskId: extra.parentTaskId,
+    attempt: 0,
+  };
+}
+
+/** A fresh object id, as a task's return would have. */
+function objectId(): ObjectId {
+  return objectIdOf(ids.nextTaskId(), 0);
+}
+
+/** A fake object table: an object exists once `set`, holding an error or not. */
+class FakeObjects {
+  readonly #status = new Map<ObjectId, ObjectStatus>();
+  readonly lookup = (id: ObjectId): ObjectStatus => this.#status.get(id) ?? "missing";
+  set(id: ObjectId, status: ObjectStatus): void {
+    this.#status.set(id, status);
+  }
+}
+
+/**
+ * A scheduler with `cpus` CPUs and workers w1..w`workers`. Batching is off
+ * unless `options` turns it on, so each dispatch is one task.
+ */
+function setup(
+  cpus: number,
+  workers: number,
+  options: Partial<SchedulerOptions> = {},
+) {
+  const objects = new FakeObjects();
+  const scheduler = new LocalScheduler({
+    total: { CPU: cpus },
+    objectStatus: objects.lookup,
+    batchBelowMs: 0,
+    ...options,
+  });
+  const workerIds = Array.from({ length: workers }, (_, i) => `w${i + 1}` as WorkerId);
+  for (const w of workerIds) scheduler.workerAdded(w);
+  return { scheduler, objects, workerIds };
+}
+
+type Dispatch = { readonly workerId: WorkerId; readonly spec: TaskSpec };
+
+/** Asserts every instruction is a dispatch and returns them. */
+function dispatches(out: Instruction[]): Dispatch[] {
+  return out.map((i) => {
+    assert.equal(i.type, "dispatch", `expected only dispatches, got ${Deno.inspect(i)}`);
+    return i as Dispatch;
+  });
+}
+
+/** CPUs in use. */
+function cpus(scheduler: LocalScheduler): number {
+  return scheduler.counts().used.CPU ?? 0;
+}
+
+/** Task counts without the resources. */
+function tasks(scheduler: LocalScheduler): { queued: number; running: number; blocked: number } {
+  const { queued, running, blocked } = scheduler.counts();
+  return { queued, running, blocked };
+}
+
+const none = { queued: 0, running: 0, blocked: 0 };
+
+Deno.test("LocalScheduler dispatches a task with no deps to an idle worker", () => {
+  const { scheduler } = setup(1, 1);
+  const spec = task();
+  scheduler.submit(spec);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
+  assert.deepStrictEqual(scheduler.drain(), [], "drain() hands out each instruction once");
+  assert.equal(scheduler.workerOf(spec.taskId), "w1");
+});
+
+Deno.test("LocalScheduler asks for a worker when ready work fits but none is idle", () => {
+  const { scheduler } = setup(1, 0);
+  const spec = task();
+  scheduler.submit(spec);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "spawnWorker", count: 1 }]);
+  scheduler.workerAdded("w9" as WorkerId);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w9", spec }]);
+});
+
+Deno.test("LocalScheduler does not ask for a worker when ready work does not fit the CPUs", () => {
+  const { scheduler } = setup(1, 1);
+  scheduler.submit(task());
+  scheduler.submit(task());
+  assert.equal(dispatches(scheduler.drain()).length, 1);
+  assert.deepStrictEqual(scheduler.drain(), []);
+});
+
+Deno.test("LocalScheduler dispatches at once when every dep already exists", () => {
+  const { scheduler, objects } = setup(1, 1);
+  const dep = objectId();
+  objects.set(dep, "ok");
+  const spec = task([dep]);
+  scheduler.submit(spec);
+  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [spec]);
+});
+
+Deno.test("LocalScheduler holds a task with a missing dep until objectCreated()", () => {
+  const { scheduler } = setup(1, 1);
+  const dep = objectId();
+  const spec = task([dep]);
+  scheduler.submit(spec);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(tasks(scheduler), { ...none, queued: 1 });
+  scheduler.objectCreated(objectId(), false);
+  assert.deepStrictEqual(scheduler.drain(), [], "an unrelated object releases nothing");
+  scheduler.objectCreated(dep, false);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
+});
+
+Deno.test("LocalScheduler waits for every missing dep, counting a repeated dep once", () => {
+  const { scheduler } = setup(1, 1);
+  const a = objectId();
+  const b = objectId();
+  const spec = task([a, b, a]);
+  scheduler.submit(spec);
+  scheduler.objectCreated(a, false);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  scheduler.objectCreated(b, false);
+  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [spec]);
+});
+
+Deno.test("LocalScheduler releases every task waiting on one object when it appears", () => {
+  const { scheduler } = setup(10, 10);
+  const dep = objectId();
+  const specs = Array.from({ length: 10 }, () => task([dep]));
+  for (const s of specs) scheduler.submit(s);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  scheduler.objectCreated(dep, false);
+  const out = dispatches(scheduler.drain());
+  assert.deepStrictEqual(out.map((d) => d.spec), specs, "released in submission order");
+  assert.equal(new Set(out.map((d) => d.workerId)).size, 10, "one task per worker");
+});
+
+Deno.test("LocalScheduler emits propagate for a dep that already holds an error", () => {
+  const { scheduler, objects } = setup(1, 1);
+  const ok = objectId();
+  const bad = objectId();
+  objects.set(ok, "ok");
+  objects.set(bad, "error");
+  const spec = task([ok, bad]);
+  scheduler.submit(spec);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "propagate", spec, errorObject: bad }]);
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler emits propagate when a waited-on dep arrives as an error", () => {
+  const { scheduler } = setup(1, 1);
+  const a = objectId();
+  const b = objectId();
+  const spec = task([a, b]);
+  scheduler.submit(spec);
+  scheduler.objectCreated(a, true);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "propagate", spec, errorObject: a }]);
+  scheduler.objectCreated(b, false);
+  assert.deepStrictEqual(scheduler.drain(), [], "a propagated task never dispatches");
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler respects the CPU limit: 2 CPUs, 2 workers, 5 tasks", () => {
+  const { scheduler } = setup(2, 2);
+  const specs = Array.from({ length: 5 }, () => task());
+  for (const s of specs) scheduler.submit(s);
+  let running = dispatches(scheduler.drain());
+  assert.deepStrictEqual(running.map((d) => d.spec), specs.slice(0, 2));
+  assert.deepStrictEqual(running.map((d) => d.workerId).sort(), ["w1", "w2"]);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 3, running: 2, blocked: 0 });
+  assert.equal(cpus(scheduler), 2);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  for (let next = 2; next < 5; next++) {
+    const finished = running[0];
+    assert.equal(scheduler.taskFinished(finished.spec.taskId, 50), "done");
+    const started = dispatches(scheduler.drain());
+    assert.equal(started.length, 1, `one dispatch after finishing task ${next - 2}`);
+    assert.equal(started[0].spec, specs[next]);
+    assert.equal(started[0].workerId, finished.workerId, "the freed worker gets the next task");
+    running = [running[1], started[0]];
+  }
+  for (const d of running) scheduler.taskFinished(d.spec.taskId, 50);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(tasks(scheduler), none);
+  assert.equal(cpus(scheduler), 0);
+});
+
+Deno.test("LocalScheduler packs fractional CPU tasks up to the CPU total", () => {
+  const { scheduler } = setup(1, 4);
+  for (let i = 0; i < 4; i++) scheduler.submit(task([], { numCpus: 0.5 }));
+  assert.equal(dispatches(scheduler.drain()).length, 2);
+  assert.equal(cpus(scheduler), 1);
+});
+
+Deno.test("LocalScheduler runs zero-CPU tasks on every idle worker", () => {
+  const { scheduler } = setup(1, 3);
+  for (let i = 0; i < 3; i++) scheduler.submit(task([], { numCpus: 0 }));
+  assert.equal(dispatches(scheduler.drain()).length, 3);
+  assert.equal(cpus(scheduler), 0);
+});
+
+Deno.test("LocalScheduler reports infeasible for a task asking for more than the node has", () => {
+  const { scheduler } = setup(2, 2);
+  const huge = task([], { numCpus: 4 });
+  const gpu = task([], { resources: { GPU: 1 } });
+  scheduler.submit(huge);
+  scheduler.submit(gpu);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "infeasible", spec: huge, resource: "CPU" },
+    { type: "infeasible", spec: gpu, resource: "GPU" },
+  ]);
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler holds custom resources per task from dispatch to finish", () => {
+  const { scheduler } = setup(4, 3, { total: { CPU: 4, GPU: 1 } });
+  const a = task([], { resources: { GPU: 1 } });
+  const b = task([], { resources: { GPU: 1 } });
+  scheduler.submit(a);
+  scheduler.submit(b);
+  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [a]);
+  assert.equal(scheduler.counts().used.GPU, 1);
+  scheduler.taskFinished(a.taskId, 50);
+  assert.equal(scheduler.counts().used.GPU, 0);
+  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [b]);
+});
+
+Deno.test("LocalScheduler taskBlocked() frees the CPU so the only worker takes another task", () => {
+  const { scheduler } = setup(1, 1);
+  const a = task();
+  const b = task();
+  scheduler.submit(a);
+  scheduler.submit(b);
+  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [a]);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  scheduler.taskBlocked(a.taskId);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 0, blocked: 1 });
+  assert.equal(cpus(scheduler), 0);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec: b }]);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 0, running: 1, blocked: 1 });
+  assert.equal(cpus(scheduler), 1);
+  scheduler.taskUnblocked(a.taskId);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 0, running: 2, blocked: 0 });
+  assert.equal(cpus(scheduler), 1, "the worker already holds a CPU");
+  scheduler.taskFinished(b.taskId, 50);
+  assert.equal(cpus(scheduler), 1, "a still runs");
+  scheduler.taskFinished(a.taskId, 50);
+  assert.deepStrictEqual(tasks(scheduler), none);
+  assert.equal(cpus(scheduler), 0);
+});
+
+Deno.test("LocalScheduler taskUnblocked() takes the CPU back for a worker that had none", () => {
+  const { scheduler } = setup(1, 1);
+  const a = task();
+  scheduler.submit(a);
+  scheduler.drain();
+  scheduler.taskBlocked(a.taskId);
+  assert.equal(cpus(scheduler), 0);
+  scheduler.taskUnblocked(a.taskId);
+  assert.equal(cpus(scheduler), 1);
+  scheduler.submit(task());
+  assert.deepStrictEqual(scheduler.drain(), [], "the CPU is taken again");
+  scheduler.taskFinished(a.taskId, 50);
+  assert.equal(dispatches(scheduler.drain()).length, 1);
+});
+
+Deno.test("LocalScheduler taskUnblocked() may oversubscribe the CPUs", () => {
+  const { scheduler } = setup(1, 2);
+  const a = task();
+  const b = task();
+  scheduler.submit(a);
+  scheduler.submit(b);
+  scheduler.drain();
+  scheduler.taskBlocked(a.taskId);
+  const [d] = dispatches(scheduler.drain());
+  assert.equal(d.spec, b);
+  assert.equal(d.workerId, "w2", "an empty worker is preferred to one with a blocked task");
+  scheduler.taskUnblocked(a.taskId);
+  assert.equal(cpus(scheduler), 2);
+  scheduler.submit(task());
+  assert.deepStrictEqual(scheduler.drain(), []);
+  scheduler.taskFinished(a.taskId, 50);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  scheduler.taskFinished(b.taskId, 50);
+  assert.equal(dispatches(scheduler.drain()).length, 1);
+});
+
+Deno.test("LocalScheduler taskFinished() of a blocked task does not give its CPU back twice", () => {
+  const { scheduler } = setup(1, 2);
+  const a = task();
+  scheduler.submit(a);
+  scheduler.drain();
+  scheduler.taskBlocked(a.taskId);
+  scheduler.taskFinished(a.taskId, 50);
+  assert.deepStrictEqual(tasks(scheduler), none);
+  assert.equal(cpus(scheduler), 0);
+  for (let i = 0; i < 3; i++) scheduler.submit(task());
+  assert.equal(dispatches(scheduler.drain()).length, 1, "still 1 CPU, not 2");
+});
+
+Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
+  const { scheduler } = setup(1, 1);
+  const ghost = ids.nextTaskId();
+  assert.equal(scheduler.taskFinished(ghost), "done");
+  scheduler.taskBlocked(ghost);
+  scheduler.taskUnblocked(ghost);
+  scheduler.workerDied("w42" as WorkerId);
+  assert.equal(scheduler.cancel(ghost, false, false), false);
+  assert.equal(scheduler.workerOf(ghost), undefined);
+  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler workerDied() retries running tasks up to maxRetries then emits crashed", () => {
+  const { scheduler } = setup(1, 0);
+  const spec = task([], { maxRetries: 2 });
+  scheduler.submit(spec);
+  const attempts: number[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const w = `w${i}` as WorkerId;
+    scheduler.workerAdded(w);
+    const [d] = dispatches(scheduler.drain().filter((x) => x.type !== "spawnWorker"));
+    assert.equal(d.workerId, w);
+    assert.equal(d.spec.taskId, spec.taskId);
+    attempts.push(d.spec.attempt);
+    scheduler.workerDied(w);
+    assert.equal(cpus(scheduler), 0);
+  }
+  assert.deepStrictEqual(attempts, [0, 1, 2]);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "crashed", spec, workerId: "w3" }]);
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler workerDied() with maxRetries 0 emits crashed at once", () => {
+  const { scheduler } = setup(1, 1);
+  const spec = task([], { maxRetries: 0 });
+  scheduler.submit(spec);
+  scheduler.drain();
+  scheduler.workerDied("w1" as WorkerId);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "crashed", spec, workerId: "w1" }]);
+});
+
+Deno.test("LocalScheduler workerDied() with maxRetries -1 retries forever", () => {
+  const { scheduler } = setup(1, 0);
+  const spec = task([], { maxRetries: -1 });
+  scheduler.submit(spec);
+  scheduler.drain();
+  for (let i = 0; i < 100; i++) {
+    const w = `w${i}` as WorkerId;
+    scheduler.workerAdded(w);
+    assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: w, spec }]);
+    assert.equal(spec.attempt, i);
+    scheduler.workerDied(w);
+  }
+  assert.deepStrictEqual(tasks(scheduler), { ...none, queued: 1 });
+});
+
+Deno.test("LocalScheduler workerDied() frees the dead worker's CPU for queued work", () => {
+  const { scheduler } = setup(1, 2);
+  const a = task([], { maxRetries: 0 });
+  const b = task();
+  scheduler.submit(a);
+  scheduler.submit(b);
+  const [first] = dispatches(scheduler.drain());
+  assert.equal(first.spec, a);
+  scheduler.workerDied(first.workerId);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "crashed", spec: a, workerId: first.workerId },
+    { type: "dispatch", workerId: "w2", spec: b },
+  ]);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 0, running: 1, blocked: 0 });
+  assert.equal(cpus(scheduler), 1);
+});
+
+Deno.test("LocalScheduler workerDied() retries a blocked task and the one sharing its worker", () => {
+  const { scheduler } = setup(1, 1);
+  const a = task();
+  const b = task();
+  scheduler.submit(a);
+  scheduler.submit(b);
+  scheduler.drain();
+  scheduler.taskBlocked(a.taskId);
+  scheduler.drain();
+  scheduler.workerDied("w1" as WorkerId);
+  assert.deepStrictEqual(tasks(scheduler), { ...none, queued: 2 });
+  assert.equal(cpus(scheduler), 0);
+  scheduler.workerAdded("w2" as WorkerId);
+  const [d] = dispatches(scheduler.drain());
+  assert.equal(d.spec.attempt, 1);
+});
+
+Deno.test("LocalScheduler taskFinished() retries a failed task with retryExceptions", () => {
+  const { scheduler } = setup(1, 1);
+  const spec = task([], { retryExceptions: true, maxRetries: 1 });
+  scheduler.submit(spec);
+  scheduler.drain();
+  assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "retry");
+  assert.equal(spec.attempt, 1);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
+  assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "done", "retries ran out");
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler taskFinished() does not retry a failed task without retryExceptions", () => {
+  const { scheduler } = setup(1, 1);
+  const spec = task([], { maxRetries: 5 });
+  scheduler.submit(spec);
+  scheduler.drain();
+  assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "done");
+  assert.equal(spec.attempt, 0);
+});
+
+Deno.test("LocalScheduler cancel() drops a waiting or queued task with a cancelled instruction", () => {
+  const { scheduler } = setup(1, 1);
+  const dep = objectId();
+  const waiting = task([dep]);
+  const running = task();
+  const queued = task();
+  scheduler.submit(waiting);
+  scheduler.submit(running);
+  scheduler.submit(queued);
+  scheduler.drain();
+  assert.equal(scheduler.cancel(waiting.taskId, false, false), true);
+  assert.equal(scheduler.cancel(queued.taskId, false, false), true);
+  assert.equal(scheduler.cancel(queued.taskId, false, false), false, "only once");
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "cancelled", spec: waiting },
+    { type: "cancelled", spec: queued },
+  ]);
+  scheduler.objectCreated(dep, false);
+  scheduler.taskFinished(running.taskId, 50);
+  assert.deepStrictEqual(scheduler.drain(), [], "cancelled tasks never dispatch");
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler cancel() of a running task emits abort and drops its result", () => {
+  const { scheduler } = setup(1, 1);
+  const spec = task();
+  scheduler.submit(spec);
+  scheduler.drain();
+  assert.equal(scheduler.cancel(spec.taskId, false, false), true);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "abort", workerId: "w1", taskId: spec.taskId, force: false },
+  ]);
+  assert.equal(scheduler.taskFinished(spec.taskId, 50), "cancelled");
+  assert.deepStrictEqual(tasks(scheduler), none);
+  assert.equal(cpus(scheduler), 0);
+});
+
+Deno.test("LocalScheduler cancel() with force ends the worker; the others on it run again free", () => {
+  const { scheduler } = setup(1, 1);
+  const a = task([], { maxRetries: 0 });
+  const b = task([], { maxRetries: 0 });
+  scheduler.submit(a);
+  scheduler.submit(b);
+  scheduler.drain();
+  scheduler.taskBlocked(a.taskId);
+  scheduler.drain();
+  scheduler.cancel(b.taskId, true, false);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "abort", workerId: "w1", taskId: b.taskId, force: true },
+  ]);
+  scheduler.workerDied("w1" as WorkerId, true);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "cancelled", spec: b },
+    { type: "spawnWorker", count: 1 },
+  ]);
+  scheduler.workerAdded("w2" as WorkerId);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w2", spec: a }]);
+  assert.equal(a.attempt, 0, "a cancel-kill spends no retry");
+});
+
+Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task submitted", () => {
+  const { scheduler } = setup(1, 1);
+  const parent = task();
+  scheduler.submit(parent);
+  scheduler.drain();
+  const child = task([], {}, { parentTaskId: parent.taskId });
+  const grandchild = task([objectId()], {}, { parentTaskId: child.taskId });
+  const other = task();
+  scheduler.submit(child);
+  scheduler.submit(grandchild);
+  scheduler.submit(other);
+  assert.equal(scheduler.cancel(parent.taskId, false, true), true);
+  const out = scheduler.drain();
+  assert.deepStrictEqual(
+    new Set(out),
+    new Set<Instruction>([
+      { type: "cancelled", spec: grandchild },
+      { type: "cancelled", spec: child },
+      { type: "abort", workerId: "w1" as WorkerId, taskId: parent.taskId, force: false },
+    ]),
+  );
+  assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 1, blocked: 0 });
+});
+
+Deno.test("LocalScheduler cancel() without recursive leaves the submitted tasks alone", () => {
+  const { scheduler } = setup(1, 1);
+  const parent = task();
+  scheduler.submit(parent);
+  scheduler.drain();
+  scheduler.submit(task([], {}, { parentTaskId: parent.taskId }));
+  scheduler.cancel(parent.taskId, false, false);
+  assert.deepStrictEqual(scheduler.drain().map((i) => i.type), ["abort"]);
+  assert.equal(tasks(scheduler).queued, 1);
+});
+
+Deno.test("LocalScheduler counts() counts waiting and ready tasks as queued", () => {
+  const { scheduler } = setup(2, 2);
+  assert.deepStrictEqual(scheduler.counts(), { ...none, used: {} });
+  scheduler.submit(task([objectId()]));
+  const specs = Array.from({ length: 3 }, () => task());
+  for (const s of specs) scheduler.submit(s);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 4, running: 0, blocked: 0 });
+  scheduler.drain();
+  assert.deepStrictEqual(tasks(scheduler), { queued: 2, running: 2, blocked: 0 });
+  assert.equal(cpus(scheduler), 2);
+  scheduler.taskBlocked(specs[0].taskId);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 2, running: 1, blocked: 1 });
+  scheduler.taskFinished(specs[0].taskId, 50);
+  scheduler.drain();
+  assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 2, blocked: 0 });
+});
+
+Deno.test("LocalScheduler counts() returns a copy of the resources in use", () => {
+  const { scheduler } = setup(1, 1);
+  scheduler.submit(task());
+  scheduler.drain();
+  scheduler.counts().used.CPU = 0;
+  assert.equal(cpus(scheduler), 1);
+});
+
+Deno.test("LocalScheduler batches tasks of a short function across idle workers", () => {
+  const { scheduler } = setup(2, 2, { batchBelowMs: 1 });
+  const warm = task();
+  scheduler.submit(warm);
+  scheduler.drain();
+  scheduler.taskFinished(warm.taskId, 0.1);
+  const specs = Array.from({ length: 10 }, () => task());
+  for (const s of specs) scheduler.submit(s);
+  const out = dispatches(scheduler.drain());
+  assert.deepStrictEqual(out.map((d) => d.spec), specs, "all dispatched, in order");
+  const perWorker = Map.groupBy(out, (d) => d.workerId);
+  assert.deepStrictEqual([...perWorker.values()].map((l) => l.length), [5, 5]);
+  assert.equal(cpus(scheduler), 2, "a worker holds one task's CPUs for its whole batch");
+  const w1 = perWorker.get("w1" as WorkerId)!;
+  for (const d of w1.slice(0, 4)) scheduler.taskFinished(d.spec.taskId, 0.1);
+  assert.equal(cpus(scheduler), 2);
+  scheduler.taskFinished(w1[4].spec.taskId, 0.1);
+  assert.equal(cpus(scheduler), 1);
+});
+
+Deno.test("LocalScheduler caps a batch at maxBatch", () => {
+  const { scheduler } = setup(1, 1, { batchBelowMs: 1, maxBatch: 3 });
+  const warm = task();
+  scheduler.submit(warm);
+  scheduler.drain();
+  scheduler.taskFinished(warm.taskId, 0);
+  for (let i = 0; i < 10; i++) scheduler.submit(task());
+  assert.equal(dispatches(scheduler.drain()).length, 3);
+});
+
+Deno.test("LocalScheduler does not batch slow functions, other functions or custom resources", () => {
+  const { scheduler } = setup(1, 1, { batchBelowMs: 1, total: { CPU: 1, GPU: 10 } });
+  const slow = task([], {}, { fnName: "slow" });
+  scheduler.submit(slow);
+  scheduler.drain();
+  scheduler.taskFinished(slow.taskId, 5);
+  for (let i = 0; i < 3; i++) scheduler.submit(task([], {}, { fnName: "slow" }));
+  let out = dispatches(scheduler.drain());
+  assert.equal(out.length, 1, "slow function");
+  for (const d of out) scheduler.taskFinished(d.spec.taskId, 5);
+  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
+  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
+  assert.deepStrictEqual(tasks(scheduler), none);
+
+  const fast = task([], {}, { fnName: "fast" });
+  scheduler.submit(fast);
+  scheduler.drain();
+  scheduler.taskFinished(fast.taskId, 0);
+  scheduler.submit(task([], {}, { fnName: "fast" }));
+  scheduler.submit(task([], {}, { fnName: "other" }));
+  scheduler.submit(task([], {}, { fnName: "fast" }));
+  out = dispatches(scheduler.drain());
+  assert.deepStrictEqual(
+    out.map((d) => d.spec.fn.name),
+    ["fast"],
+    "a batch stops at another function",
+  );
+  scheduler.taskFinished(out[0].spec.taskId, 0);
+  out = dispatches(scheduler.drain());
+  scheduler.taskFinished(out[0].spec.taskId, 0);
+  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 0));
+
+  for (let i = 0; i < 3; i++) {
+    scheduler.submit(task([], { resources: { GPU: 1 } }, { fnName: "fast" }));
+  }
+  assert.equal(dispatches(scheduler.drain()).length, 1, "custom resources");
+});
+
+Deno.test("LocalScheduler keeps FIFO order through many submissions and finishes", () => {
+  const { scheduler } = setup(1, 1);
+  const specs = Array.from({ length: 5000 }, () => task());
+  for (const s of specs) scheduler.submit(s);
+  const order: TaskSpec[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    const [d] = dispatches(scheduler.drain());
+    order.push(d.spec);
+    scheduler.taskFinished(d.spec.taskId, 50);
+  }
+  assert.ok(order.every((s, i) => s === specs[i]), "dispatch order differs from submit order");
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
