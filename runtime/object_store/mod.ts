@@ -1,8 +1,10 @@
 /**
  * The per-node object store: bytes in a SharedArrayBuffer shared by the
- * node's threads.
+ * node's threads, allocated and freed from any of them.
  *
  * @module
  */
+export { Allocator } from "./allocator.ts";
+export type { AllocatorStats } from "./allocator.ts";
 export { SharedArena } from "./shared_arena.ts";
 export type { ArenaHandle, ArenaOptions, StoreLoc } from "./shared_arena.ts";
