@@ -1,12 +1,13 @@
 /**
  * `rayd microbenchmark [--json] [--filter REGEX] [--quick]`: the benchmark
  * suite of shared/BENCHMARKS.md.
- * The command line is checked; the suite is later work.
+ * The suite itself is scripts/bench/suite.ts.
  *
  * @module
  */
 import { limitPositionals, parseFlags, stringFlag } from "./_args.ts";
-import { type Command, notImplemented, usageError } from "./_command.ts";
+import { type Command, usageError } from "./_command.ts";
+import { runSuite } from "../scripts/bench/suite.ts";
 
 /** What `rayd microbenchmark` was asked for. */
 export interface MicrobenchmarkArgs {
@@ -60,8 +61,10 @@ Options:
   --filter REGEX  run only the metrics whose names match REGEX
   --quick         shorten every run (smoke tests only; quote only full runs)
   -h, --help      show this help`,
-  run: (args) => {
-    parseMicrobenchmarkArgs(args);
-    return notImplemented();
+  run: async (args, io) => {
+    const parsed = parseMicrobenchmarkArgs(args);
+    const report = await runSuite({ ...parsed, out: (line) => io.out(line) });
+    const failed = Object.values(report.results).some((r) => "error" in r);
+    return failed ? 1 : 0;
   },
 };

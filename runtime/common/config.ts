@@ -57,6 +57,26 @@ export const settings = {
     default: 256,
     doc: "most tasks handed to one worker in one message",
   },
+  gcsMaxFinishedTasks: {
+    default: 10_000,
+    doc: "finished task records the control store keeps (unpinned older ones are dropped)",
+  },
+  gcsTaskHistoryMax: { default: 32, doc: "state transitions kept per task record" },
+  gcsFlushIntervalMs: {
+    default: 10,
+    doc: "longest time a control-store event waits before its batch is written",
+  },
+  gcsBatchMax: { default: 2_000, doc: "most control-store events written in one Redis round trip" },
+  gcsOfflineQueueMax: {
+    default: 1_000_000,
+    doc: "most control-store events queued while Redis is unreachable",
+  },
+  gcsRedisConnectTimeoutMs: {
+    default: 5_000,
+    doc: "deadline for connecting to Redis and checking it",
+  },
+  gcsRedisRetryMaxMs: { default: 1_000, doc: "longest pause between retries while Redis is down" },
+  gcsListLimit: { default: 100, doc: "records a state query returns when no limit is given" },
 } satisfies Record<string, Setting<number | string | boolean>>;
 
 /** A setting's name. */

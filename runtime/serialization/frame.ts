@@ -36,7 +36,7 @@ const packr = new Packr(
 );
 
 function align8(n: number): number {
-  return (n + 7) & ~7;
+  return Math.ceil(n / 8) * 8;
 }
 
 /** Provides a byte range of exactly `size` bytes for a frame. */

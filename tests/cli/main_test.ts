@@ -104,7 +104,6 @@ Deno.test("commands not written yet exit 2 with the not-implemented message", as
     ["list", "nodes", "--format", "json"],
     ["timeline", "-o", "trace.json"],
     ["graph", "-o", "graph.svg"],
-    ["microbenchmark", "--json"],
   ];
   for (const args of valid) {
     const { code, err } = await rayd(...args);

@@ -1,0 +1,370 @@
+/**
+ * The tables of the in-memory control store and how each event changes them.
+ * The Lua script of the Redis store (_redis_script.ts) applies the same rules.
+ *
+ * @module
+ */
+import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import { objectIdOf } from "../common/mod.ts";
+import type {
+  ActorId,
+  ActorStateChanged,
+  ControlStoreEvent,
+  ObjectState,
+  TaskStateChanged,
+  TaskSubmitted,
+} from "./events.ts";
+import { FINAL_TASK_STATES } from "./events.ts";
+import type {
+  ActorRecord,
+  FunctionRecord,
+  JobRecord,
+  NodeRecord,
+  ObjectRecord,
+  TaskRecord,
+  WorkerRecord,
+} from "./records.ts";
+
+const FINAL = new Set<string>(FINAL_TASK_STATES);
+
+/** Counts per key, with +1/-1 moves. */
+export class Counter {
+  /** The counts; keys at zero stay. */
+  readonly counts = new Map<string, number>();
+  /** Adds `by` to `key`. */
+  add(key: string, by: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + by);
+  }
+  /** The counts as a plain object, without zeros. */
+  toObject(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of this.counts) if (v !== 0) out[k] = v;
+    return out;
+  }
+}
+
+/** `o` without its `undefined` properties, so records compare equal across stores. */
+export function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** Key of a function within its job. */
+export function functionField(moduleUrl: string, key: string): string {
+  return `${moduleUrl}|${key}`;
+}
+
+/** Key of a named actor: `<namespace>/<name>`. */
+export function actorNameKey(name: string, namespace = ""): string {
+  return `${namespace}/${name}`;
+}
+
+/**
+ * True for a transition that adds nothing: the same state again, not newer
+ * (a replayed write), or a non-final state older than the task's final one
+ * (a late write from another node).
+ */
+export function stale(task: TaskRecord, e: TaskStateChanged): boolean {
+  if (task.state === e.state) return e.ts <= task.updatedAt;
+  return FINAL.has(task.state) && !FINAL.has(e.state) && e.ts < task.updatedAt;
+}
+
+/** All tables of one in-memory store. */
+export class MemoryTables {
+  readonly jobs = new Map<JobId, JobRecord>();
+  readonly nodes = new Map<NodeId, NodeRecord>();
+  readonly workers = new Map<string, WorkerRecord>();
+  readonly functions = new Map<JobId, Map<string, FunctionRecord>>();
+  readonly tasks = new Map<TaskId, TaskRecord>();
+  /** Unpinned final tasks, oldest first: the capped history. */
+  readonly history = new Set<TaskId>();
+  readonly objects = new Map<ObjectId, ObjectRecord>();
+  readonly actors = new Map<ActorId, ActorRecord>();
+  readonly actorNames = new Map<string, ActorId>();
+  readonly kv = new Map<string, string>();
+  readonly taskStates = new Counter();
+  readonly taskFunctions = new Map<string, Counter>();
+  readonly objectStates = new Counter();
+  objectBytes = 0;
+  evicted = 0;
+
+  /** @param maxFinishedTasks history cap @param taskHistoryMax transitions kept per task */
+  constructor(readonly maxFinishedTasks: number, readonly taskHistoryMax: number) {}
+
+  /** Applies one event. */
+  apply(e: ControlStoreEvent): void {
+    switch (e.type) {
+      case "jobStarted":
+        this.jobs.set(
+          e.jobId,
+          defined({
+            jobId: e.jobId,
+            state: "running",
+            startedAt: e.ts,
+            nodeId: e.nodeId,
+            entrypoint: e.entrypoint,
+            namespace: e.namespace,
+          }),
+        );
+        return;
+      case "jobFinished": {
+        const job = this.jobs.get(e.jobId);
+        if (job) Object.assign(job, { state: "finished", endedAt: e.ts });
+        return;
+      }
+      case "nodeAdded":
+        this.nodes.set(e.nodeId, {
+          nodeId: e.nodeId,
+          state: "alive",
+          address: e.address,
+          resources: { ...e.resources },
+          numWorkers: e.numWorkers,
+          startedAt: e.ts,
+          heartbeatAt: e.ts,
+        });
+        return;
+      case "nodeHeartbeat": {
+        const node = this.nodes.get(e.nodeId);
+        if (node?.state !== "alive") return;
+        node.heartbeatAt = e.ts;
+        if (e.available) node.available = { ...e.available };
+        if (e.queued !== undefined) node.queued = e.queued;
+        if (e.running !== undefined) node.running = e.running;
+        return;
+      }
+      case "nodeRemoved": {
+        const node = this.nodes.get(e.nodeId);
+        if (node) Object.assign(node, defined({ state: "dead", endedAt: e.ts, reason: e.reason }));
+        return;
+      }
+      case "workerStarted":
+        this.workers.set(`${e.nodeId}:${e.workerId}`, {
+          nodeId: e.nodeId,
+          workerId: e.workerId,
+          state: "alive",
+          startedAt: e.ts,
+        });
+        return;
+      case "workerDied": {
+        const w = this.workers.get(`${e.nodeId}:${e.workerId}`);
+        if (w) Object.assign(w, defined({ state: "dead", endedAt: e.ts, reason: e.reason }));
+        return;
+      }
+      case "functionRegistered": {
+        let fns = this.functions.get(e.jobId);
+        if (!fns) this.functions.set(e.jobId, fns = new Map());
+        const { moduleUrl, key, name, source } = e.fn;
+        fns.set(
+          functionField(moduleUrl, key),
+          defined({ jobId: e.jobId, moduleUrl, key, name, source }),
+        );
+        return;
+      }
+      case "taskSubmitted":
+        return this.#taskSubmitted(e);
+      case "taskState":
+        return this.#taskState(e);
+      case "lineagePinned": {
+        const task = this.tasks.get(e.taskId);
+        if (!task) return;
+        task.pinned = true;
+        this.history.delete(e.taskId);
+        return;
+      }
+      case "lineageUnpinned": {
+        const task = this.tasks.get(e.taskId);
+        if (!task?.pinned) return;
+        task.pinned = false;
+        if (FINAL.has(task.state)) this.#retire(task);
+        return;
+      }
+      case "objectCreated": {
+        const obj = this.objects.get(e.objectId);
+        if (obj) return this.#addLocation(obj, e.nodeId);
+        this.objects.set(e.objectId, {
+          objectId: e.objectId,
+          state: "ready",
+          size: e.size,
+          owner: e.owner,
+          locations: [e.nodeId],
+          createdAt: e.ts,
+        });
+        this.objectStates.add("ready", 1);
+        this.objectBytes += e.size;
+        return;
+      }
+      case "objectLocationAdded": {
+        const obj = this.objects.get(e.objectId);
+        if (obj) this.#addLocation(obj, e.nodeId);
+        return;
+      }
+      case "objectLocationRemoved": {
+        const obj = this.objects.get(e.objectId);
+        if (!obj) return;
+        obj.locations = obj.locations.filter((n) => n !== e.nodeId);
+        if (obj.locations.length === 0) this.#objectState(obj, "lost");
+        return;
+      }
+      case "objectFreed": {
+        const obj = this.objects.get(e.objectId);
+        if (!obj) return;
+        this.objects.delete(e.objectId);
+        this.objectStates.add(obj.state, -1);
+        this.objectBytes -= obj.size;
+        return;
+      }
+      case "actorState":
+        return this.#actorState(e);
+      case "kvPut":
+        this.kv.set(e.key, e.value);
+        return;
+      case "kvDelete":
+        this.kv.delete(e.key);
+        return;
+    }
+  }
+
+  #addLocation(obj: ObjectRecord, nodeId: NodeId): void {
+    if (!obj.locations.includes(nodeId)) obj.locations.push(nodeId);
+    this.#objectState(obj, "ready");
+  }
+
+  #objectState(obj: ObjectRecord, state: ObjectState): void {
+    if (obj.state === state) return;
+    this.objectStates.add(obj.state, -1);
+    this.objectStates.add(state, 1);
+    obj.state = state;
+  }
+
+  /** Counts `by` tasks in `state`, overall and (when the name is known) for the function. */
+  #countTask(name: string, state: string, by: number): void {
+    this.taskStates.add(state, by);
+    this.#countFunction(name, state, by);
+  }
+
+  #countFunction(name: string, state: string, by: number): void {
+    if (name === "") return;
+    let c = this.taskFunctions.get(name);
+    if (!c) this.taskFunctions.set(name, c = new Counter());
+    c.add(state, by);
+  }
+
+  #taskSubmitted(e: TaskSubmitted): void {
+    const spec = e.spec;
+    let task = this.tasks.get(spec.taskId);
+    const name = spec.options.name ?? spec.fn.name;
+    if (!task) {
+      task = {
+        taskId: spec.taskId,
+        name: "",
+        state: "submitted",
+        history: [{ state: "submitted", ts: e.ts }],
+        updatedAt: e.ts,
+        attempt: spec.attempt,
+        deps: [],
+        returns: [],
+        pinned: false,
+      };
+      this.tasks.set(spec.taskId, task);
+      this.#countTask("", "submitted", 1);
+    }
+    if (task.name === "") this.#countFunction(name, task.state, 1);
+    task.jobId = e.jobId;
+    task.name = name;
+    task.moduleUrl = spec.fn.moduleUrl;
+    task.fnKey = spec.fn.key;
+    task.submittedAt = e.ts;
+    if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
+    task.deps = [...spec.deps];
+    task.returns = Array.from(
+      { length: spec.options.numReturns },
+      (_, i) => objectIdOf(spec.taskId, i),
+    );
+    task.options = spec.options;
+    if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
+      task.args = spec.args.slice();
+    }
+  }
+
+  #taskState(e: TaskStateChanged): void {
+    let task = this.tasks.get(e.taskId);
+    if (!task) {
+      task = {
+        taskId: e.taskId,
+        name: "",
+        state: e.state,
+        history: [],
+        updatedAt: e.ts,
+        attempt: 0,
+        deps: [],
+        returns: [],
+        pinned: false,
+      };
+      this.tasks.set(e.taskId, task);
+      this.#countTask("", e.state, 1);
+    } else if (stale(task, e)) {
+      return;
+    }
+    const old = task.state;
+    if (old !== e.state) {
+      this.#countTask(task.name, old, -1);
+      this.#countTask(task.name, e.state, 1);
+    }
+    task.history.push({ state: e.state, ts: e.ts });
+    if (task.history.length > this.taskHistoryMax) task.history.shift();
+    task.state = e.state;
+    task.updatedAt = e.ts;
+    if (e.nodeId !== undefined) task.nodeId = e.nodeId;
+    if (e.workerId !== undefined) task.workerId = e.workerId;
+    if (e.attempt !== undefined) task.attempt = e.attempt;
+    if (e.error !== undefined) task.error = e.error;
+    if (FINAL.has(e.state)) {
+      task.endedAt = e.ts;
+      if (!task.pinned) this.#retire(task);
+    } else if (FINAL.has(old)) {
+      delete task.endedAt;
+      this.history.delete(task.taskId);
+    }
+  }
+
+  /** Moves a final, unpinned task into the capped history, dropping the oldest beyond the cap. */
+  #retire(task: TaskRecord): void {
+    delete task.args;
+    this.history.delete(task.taskId);
+    this.history.add(task.taskId);
+    while (this.history.size > this.maxFinishedTasks) {
+      const oldest = this.history.values().next().value as TaskId;
+      this.history.delete(oldest);
+      this.tasks.delete(oldest);
+      this.evicted++;
+    }
+  }
+
+  #actorState(e: ActorStateChanged): void {
+    let actor = this.actors.get(e.actorId);
+    if (!actor) {
+      actor = { actorId: e.actorId, state: e.state, restarts: 0, updatedAt: e.ts };
+      this.actors.set(e.actorId, actor);
+    }
+    actor.state = e.state;
+    actor.updatedAt = e.ts;
+    for (
+      const k of [
+        "className",
+        "name",
+        "namespace",
+        "jobId",
+        "nodeId",
+        "workerId",
+        "restarts",
+        "error",
+      ] as const
+    ) {
+      if (e[k] !== undefined) (actor as unknown as Record<string, unknown>)[k] = e[k];
+    }
+    if (actor.name === undefined) return;
+    const key = actorNameKey(actor.name, actor.namespace);
+    if (e.state !== "dead") this.actorNames.set(key, actor.actorId);
+    else if (this.actorNames.get(key) === actor.actorId) this.actorNames.delete(key);
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Events to the flat "wire" objects the Lua script reads, and Redis hashes
+ * back to records.
+ *
+ * @module
+ */
+import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import { objectIdOf } from "../common/mod.ts";
+import type { TaskOptions } from "../protocol/mod.ts";
+import type {
+  ActorState,
+  ControlStoreEvent,
+  JobState,
+  NodeState,
+  ObjectState,
+  TaskState,
+} from "./events.ts";
+import type {
+  ActorRecord,
+  FunctionRecord,
+  JobRecord,
+  NodeRecord,
+  ObjectRecord,
+  TaskRecord,
+  WorkerRecord,
+} from "./records.ts";
+import { functionField } from "./_memory_tables.ts";
+
+/** A flat object of strings and numbers, as the Lua script reads it (`then` excepted). */
+export type Wire = Record<string, string | number | object[]>;
+
+/** A Redis hash as returned by HGETALL. */
+export type Hash = Record<string, string>;
+
+/** A batch in wire form. */
+export interface WireBatch {
+  /** What the Lua script gets, in order. */
+  wire: Wire[];
+  /** For each wire entry, the indexes in the batch of the events it carries. */
+  members: number[][];
+}
+
+/**
+ * The wire form of a batch, with three savings: a heartbeat followed by a
+ * later one of the same node is left out; the state changes of a task
+ * submitted in the same batch ride in its `taskSubmitted` entry (`then`), so
+ * a tiny task costs one write instead of three; and an object created and
+ * freed in the same batch is not written at all (its events are still
+ * published: `members` leaves them out, and only events of failed entries
+ * go unpublished).
+ */
+export function encodeBatch(batch: readonly ControlStoreEvent[]): WireBatch {
+  const lastBeat = new Map<string, number>();
+  batch.forEach((e, i) => {
+    if (e.type === "nodeHeartbeat") lastBeat.set(e.nodeId, i);
+  });
+  const wire: (Wire | undefined)[] = [];
+  const members: number[][] = [];
+  const open = new Map<string, { wire: Wire; members: number[] }>();
+  const objects = new Map<string, number[]>();
+  batch.forEach((e, i) => {
+    if (e.type === "nodeHeartbeat" && lastBeat.get(e.nodeId) !== i) return;
+    if (e.type === "lineagePinned" || e.type === "lineageUnpinned") open.delete(e.taskId);
+    if (e.type === "taskState") {
+      const sub = open.get(e.taskId);
+      if (sub) {
+        const { type: _, taskId: __, ...transition } = e;
+        ((sub.wire.then ??= []) as object[]).push(transition);
+        sub.members.push(i);
+        return;
+      }
+    }
+    if (e.type === "objectFreed" && objects.has(e.objectId)) {
+      for (const w of objects.get(e.objectId)!) wire[w] = undefined;
+      objects.delete(e.objectId);
+      return;
+    }
+    const w = encodeEvent(e);
+    const m = [i];
+    if (e.type === "taskSubmitted") open.set(e.spec.taskId, { wire: w, members: m });
+    if (e.type === "objectCreated") objects.set(e.objectId, []);
+    if ("objectId" in e && objects.has(e.objectId)) objects.get(e.objectId)!.push(wire.length);
+    wire.push(w);
+    members.push(m);
+  });
+  const out: WireBatch = { wire: [], members: [] };
+  wire.forEach((w, at) => {
+    if (w === undefined) return;
+    out.wire.push(w);
+    out.members.push(members[at]);
+  });
+  return out;
+}
+
+/** The wire form of one event. */
+export function encodeEvent(e: ControlStoreEvent): Wire {
+  switch (e.type) {
+    case "nodeAdded":
+      return { ...e, resources: JSON.stringify(e.resources) };
+    case "nodeHeartbeat":
+      return e.available
+        ? { ...e, available: JSON.stringify(e.available) }
+        : { ...e } as unknown as Wire;
+    case "functionRegistered": {
+      const { moduleUrl, key, name, source } = e.fn;
+      return {
+        type: e.type,
+        jobId: e.jobId,
+        field: functionField(moduleUrl, key),
+        value: JSON.stringify(source === undefined ? { name } : { name, source }),
+      };
+    }
+    case "taskSubmitted": {
+      const s = e.spec;
+      const w: Wire = {
+        type: e.type,
+        taskId: s.taskId,
+        jobId: e.jobId,
+        name: s.options.name ?? s.fn.name,
+        moduleUrl: s.fn.moduleUrl,
+        fnKey: s.fn.key,
+        attempt: s.attempt,
+        deps: s.deps.join(","),
+        returns: Array.from({ length: s.options.numReturns }, (_, i) => objectIdOf(s.taskId, i))
+          .join(","),
+        options: JSON.stringify(s.options),
+        ts: e.ts,
+      };
+      if (s.parentTaskId !== undefined) w.parentTaskId = s.parentTaskId;
+      if (s.args instanceof Uint8Array) w.args = toBase64(s.args);
+      return w;
+    }
+    default:
+      return { ...e } as unknown as Wire;
+  }
+}
+
+/** A flat `[k, v, k, v]` reply (RESP2 HGETALL) as an object. */
+export function toHash(reply: unknown): Hash {
+  const out: Hash = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+  return out;
+}
+
+function num(s: string | undefined): number | undefined {
+  return s === undefined || s === "" ? undefined : Number(s);
+}
+
+function list(s: string | undefined): string[] {
+  return s ? s.split(",") : [];
+}
+
+function json<T>(s: string | undefined): T | undefined {
+  return s === undefined || s === "" ? undefined : JSON.parse(s) as T;
+}
+
+/** Copies the fields of `h` named in `names` that are present. */
+function pick(h: Hash, names: readonly string[], into: Record<string, unknown>): void {
+  for (const n of names) if (h[n] !== undefined) into[n] = h[n];
+}
+
+/** A job hash as a record. */
+export function jobOf(h: Hash): JobRecord {
+  const r: Record<string, unknown> = {
+    jobId: h.jobId as JobId,
+    state: h.state as JobState,
+    startedAt: Number(h.startedAt),
+  };
+  if (h.endedAt) r.endedAt = Number(h.endedAt);
+  pick(h, ["nodeId", "entrypoint", "namespace"], r);
+  return r as unknown as JobRecord;
+}
+
+/** A node hash as a record. */
+export function nodeOf(h: Hash): NodeRecord {
+  const r: Record<string, unknown> = {
+    nodeId: h.nodeId as NodeId,
+    state: h.state as NodeState,
+    address: h.address ?? "",
+    resources: json(h.resources) ?? {},
+    numWorkers: Number(h.numWorkers ?? 0),
+    startedAt: Number(h.startedAt),
+    heartbeatAt: Number(h.heartbeatAt),
+  };
+  if (h.available) r.available = json(h.available);
+  if (h.queued) r.queued = Number(h.queued);
+  if (h.running) r.running = Number(h.running);
+  if (h.endedAt) r.endedAt = Number(h.endedAt);
+  pick(h, ["reason"], r);
+  return r as unknown as NodeRecord;
+}
+
+/** A worker hash as a record. */
+export function workerOf(h: Hash): WorkerRecord {
+  const r: Record<string, unknown> = {
+    nodeId: h.nodeId as NodeId,
+    workerId: h.workerId as WorkerId,
+    state: h.state as NodeState,
+    startedAt: Number(h.startedAt),
+  };
+  if (h.endedAt) r.endedAt = Number(h.endedAt);
+  pick(h, ["reason"], r);
+  return r as unknown as WorkerRecord;
+}
+
+/** A field of a job's functions hash as a record. */
+export function functionOf(jobId: JobId, field: string, value: string): FunctionRecord {
+  const bar = field.lastIndexOf("|");
+  const v = JSON.parse(value) as { name: string; source?: string };
+  const r: FunctionRecord = {
+    jobId,
+    moduleUrl: field.slice(0, bar),
+    key: field.slice(bar + 1),
+    name: v.name,
+  };
+  if (v.source !== undefined) r.source = v.source;
+  return r;
+}
+
+/** A task hash as a record. */
+export function taskOf(h: Hash): TaskRecord {
+  const r: Record<string, unknown> = {
+    taskId: h.taskId as TaskId,
+    name: h.name ?? "",
+    state: h.state as TaskState,
+    history: list(h.history).map((x) => {
+      const at = x.lastIndexOf("@");
+      return { state: x.slice(0, at) as TaskState, ts: Number(x.slice(at + 1)) };
+    }),
+    updatedAt: Number(h.updatedAt),
+    attempt: Number(h.attempt ?? 0),
+    deps: list(h.deps) as ObjectId[],
+    returns: list(h.returns) as ObjectId[],
+    pinned: h.pinned === "1",
+  };
+  pick(h, ["jobId", "moduleUrl", "fnKey", "nodeId", "workerId", "parentTaskId", "error"], r);
+  if (h.submittedAt) r.submittedAt = Number(h.submittedAt);
+  if (h.endedAt) r.endedAt = Number(h.endedAt);
+  if (h.options) r.options = json<TaskOptions>(h.options);
+  if (h.args !== undefined) r.args = fromBase64(h.args);
+  return r as unknown as TaskRecord;
+}
+
+/** An object hash as a record. */
+export function objectOf(h: Hash): ObjectRecord {
+  return {
+    objectId: h.objectId as ObjectId,
+    state: h.state as ObjectState,
+    size: Number(h.size),
+    owner: h.owner ?? "",
+    locations: list(h.locations) as NodeId[],
+    createdAt: Number(h.createdAt),
+  };
+}
+
+/** An actor hash as a record. */
+export function actorOf(h: Hash): ActorRecord {
+  const r: Record<string, unknown> = {
+    actorId: h.actorId,
+    state: h.state as ActorState,
+    restarts: num(h.restarts) ?? 0,
+    updatedAt: Number(h.updatedAt),
+  };
+  pick(h, ["className", "name", "namespace", "jobId", "nodeId", "workerId", "error"], r);
+  return r as unknown as ActorRecord;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

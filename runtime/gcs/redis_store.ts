@@ -1,0 +1,519 @@
+/**
+ * The Redis control store: cluster mode. Events are queued in memory and
+ * written by a Lua script in batches, one round trip per batch; while Redis
+ * is down they stay queued and are replayed when it is back.
+ *
+ * @module
+ */
+import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { TaskSpec } from "../protocol/mod.ts";
+import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
+import { GCS_DEFAULTS } from "./control_store.ts";
+import type {
+  ActorId,
+  Channel,
+  ChannelMessages,
+  ControlStoreEvent,
+  JobState,
+  NodeState,
+} from "./events.ts";
+import { channelMessage } from "./events.ts";
+import type {
+  ActorFilter,
+  ActorRecord,
+  FunctionRecord,
+  JobRecord,
+  ListFilter,
+  NodeRecord,
+  ObjectFilter,
+  ObjectRecord,
+  StoreSummary,
+  TaskFilter,
+  TaskRecord,
+  WorkerFilter,
+  WorkerRecord,
+} from "./records.ts";
+import {
+  type ControlStoreError,
+  isTransient,
+  redisError,
+  storeClosed,
+  storeUnreachable,
+  writesQueued,
+} from "./errors.ts";
+import { encodeBatch } from "./_redis_codec.ts";
+import { APPLY_BATCH_LUA } from "./_redis_script.ts";
+import { RedisQueries } from "./_redis_queries.ts";
+import { Subscribers } from "./_subscribers.ts";
+import { specOf } from "./_task_spec.ts";
+import { type Conn, openRedis } from "./_redis_connect.ts";
+
+/** Options of `connectRedis`. */
+export interface RedisStoreOptions extends ControlStoreOptions {
+  /** Prefix of every key and channel (default `"rayd:"`). */
+  prefix?: string;
+  /** Password, when not given in the URL (`redis://:PASSWORD@host:port`). */
+  password?: string;
+  /** User name for Redis ACLs, when not given in the URL. */
+  username?: string;
+  /** Most time an event waits before its batch is written (default `GCS_DEFAULTS.flushIntervalMs`). */
+  flushIntervalMs?: number;
+  /** Most events per round trip (default `GCS_DEFAULTS.batchMax`). */
+  batchMax?: number;
+  /** Most events queued while Redis is down (default `GCS_DEFAULTS.offlineQueueMax`). */
+  offlineQueueMax?: number;
+  /** Deadline of the first connection and its checks (default `GCS_DEFAULTS.connectTimeoutMs`). */
+  connectTimeoutMs?: number;
+  /** Longest pause between retries while Redis is down (default `GCS_DEFAULTS.retryMaxMs`). */
+  retryMaxMs?: number;
+  /**
+   * Called when the connection comes back after an outage. `dataLost` is
+   * true when Redis came back empty (it restarted without persistence):
+   * records written before the outage are gone, so callers should record
+   * their live state (nodes, workers, actors, objects) again.
+   */
+  onReconnect?: (info: { dataLost: boolean }) => void;
+}
+
+/**
+ * Connects to Redis and checks that it is a usable Redis (PING, INFO, a
+ * write, the script), then returns a store on it.
+ *
+ * @param url `redis://[[user]:password@]host:port[/db]` (or `host:port`)
+ * @param options key prefix, credentials, batching and history settings
+ * @returns the connected store
+ * @throws {ControlStoreError} when the server is unreachable, is not Redis,
+ * rejects the password, refuses writes (MISCONF, READONLY, OOM), is older
+ * than 6.2, or a key of the store has the wrong type
+ * @example
+ * ```ts ignore
+ * import { connectRedis } from "./redis_store.ts";
+ * const store = await connectRedis("redis://127.0.0.1:6379");
+ * store.record({ type: "kvPut", key: "hello", value: "world" });
+ * await store.flush();
+ * await store.close();
+ * ```
+ */
+export function connectRedis(
+  url: string,
+  options: RedisStoreOptions = {},
+): Promise<RedisControlStore> {
+  return RedisControlStore.connect(url, options);
+}
+
+/** A control store in Redis. Make one with `connectRedis`. */
+export class RedisControlStore implements ControlStore {
+  #address = "redis";
+  #prefix: string;
+  #conn!: Conn;
+  #sha = "";
+  #queries!: RedisQueries;
+  #opts: Required<
+    Pick<
+      RedisStoreOptions,
+      | "maxFinishedTasks"
+      | "taskHistoryMax"
+      | "flushIntervalMs"
+      | "batchMax"
+      | "offlineQueueMax"
+      | "retryMaxMs"
+    >
+  >;
+  #onReconnect?: (info: { dataLost: boolean }) => void;
+  #queue: ControlStoreEvent[] = [];
+  #head = 0;
+  #timer?: ReturnType<typeof setTimeout>;
+  #tail: Promise<void> = Promise.resolve();
+  #down = false;
+  #trouble?: string;
+  #dropped = 0;
+  #closed = false;
+  #subscribers = new Subscribers();
+  #sub?: Conn;
+  #subReady = new Map<Channel, Promise<void>>();
+
+  /** Not connected yet: use `connectRedis`. @param prefix key prefix @param options settings */
+  constructor(prefix: string, options: RedisStoreOptions) {
+    this.#prefix = prefix;
+    this.#onReconnect = options.onReconnect;
+    this.#opts = {
+      maxFinishedTasks: options.maxFinishedTasks ?? GCS_DEFAULTS.maxFinishedTasks,
+      taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
+      flushIntervalMs: options.flushIntervalMs ?? GCS_DEFAULTS.flushIntervalMs,
+      batchMax: options.batchMax ?? GCS_DEFAULTS.batchMax,
+      offlineQueueMax: options.offlineQueueMax ?? GCS_DEFAULTS.offlineQueueMax,
+      retryMaxMs: options.retryMaxMs ?? GCS_DEFAULTS.retryMaxMs,
+    };
+  }
+
+  /** What `connectRedis` does. */
+  static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisControlStore> {
+    const prefix = options.prefix ?? "rayd:";
+    const store = new RedisControlStore(prefix, options);
+    const target = await openRedis(url, {
+      prefix,
+      username: options.username,
+      password: options.password,
+      connectTimeoutMs: options.connectTimeoutMs ?? GCS_DEFAULTS.connectTimeoutMs,
+      retryMaxMs: options.retryMaxMs ?? GCS_DEFAULTS.retryMaxMs,
+      script: APPLY_BATCH_LUA,
+      events: {
+        down: (err) => store.#wentDown(err),
+        up: () => void store.#cameBack().catch(() => {}),
+      },
+    });
+    store.#conn = target.conn;
+    store.#sha = target.sha;
+    store.#address = target.address;
+    store.#queries = new RedisQueries((args) => store.#conn.sendCommand(args), prefix);
+    return store;
+  }
+
+  /** `redis://host:port` (no password). */
+  get address(): string {
+    return this.#address;
+  }
+
+  /** Events queued and not yet written. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  record(event: ControlStoreEvent): void {
+    if (this.#closed) return;
+    if (this.queued >= this.#opts.offlineQueueMax) {
+      if (this.#dropped++ === 0) {
+        console.warn(
+          `rayd control store: the write queue for ${this.#address} is full ` +
+            `(${this.#opts.offlineQueueMax} events, gcsOfflineQueueMax): new events are dropped ` +
+            "and will be missing from the records until Redis catches up",
+        );
+      }
+      return;
+    }
+    this.#queue.push(event);
+    this.#schedule(this.#opts.flushIntervalMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer !== undefined || this.#closed || this.#down) return;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush().catch(() => {});
+    }, ms);
+    Deno.unrefTimer(timer as unknown as number);
+    this.#timer = timer;
+  }
+
+  flush(): Promise<void> {
+    const run = this.#tail.catch(() => {}).then(() => this.#drain());
+    this.#tail = run;
+    return run;
+  }
+
+  async #drain(): Promise<void> {
+    let firstFailure: ControlStoreError | undefined;
+    while (this.queued > 0) {
+      if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
+      const batch = this.#queue.slice(this.#head, this.#head + this.#opts.batchMax);
+      const { wire, members } = encodeBatch(batch);
+      let reply: unknown[];
+      try {
+        reply = await this.#apply(JSON.stringify(wire));
+      } catch (err) {
+        const e = redisError("write to", this.#address, err);
+        if (isTransient(e)) {
+          this.#troubled(e);
+          throw e;
+        }
+        this.#take(batch.length);
+        console.error(`rayd control store: ${batch.length} event(s) could not be recorded:`, e);
+        throw e;
+      }
+      const stop = String(reply[1]);
+      const failed = new Map<number, string>();
+      for (let i = 2; i + 1 < reply.length; i += 2) {
+        failed.set(Number(reply[i]), String(reply[i + 1]));
+      }
+      if (stop !== "") {
+        // Nothing or a prefix was applied; the whole batch is sent again later
+        // (applying an event twice changes nothing).
+        const e = redisError("write to", this.#address, new Error(stop));
+        this.#troubled(e);
+        throw e;
+      }
+      this.#publish(batch, members, failed);
+      this.#take(batch.length);
+      if (failed.size > 0) {
+        const [i, msg] = failed.entries().next().value!;
+        const e = redisError("write to", this.#address, new Error(msg));
+        console.warn(
+          `rayd control store: ${failed.size} write(s) were not recorded; the first ` +
+            `(${batch[members[i][0]].type}): ${e.message}`,
+        );
+        firstFailure ??= e;
+      }
+      this.#healed();
+    }
+    if (firstFailure) throw firstFailure;
+  }
+
+  async #apply(json: string): Promise<unknown[]> {
+    const args = [
+      this.#prefix,
+      String(this.#opts.maxFinishedTasks),
+      String(this.#opts.taskHistoryMax),
+      json,
+    ];
+    try {
+      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+    } catch (err) {
+      if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
+      this.#sha = await this.#conn.sendCommand(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
+      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+    }
+  }
+
+  #take(n: number): void {
+    this.#head += n;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #publish(batch: ControlStoreEvent[], members: number[][], failed: Map<number, string>): void {
+    const byChannel = new Map<Channel, unknown[]>();
+    const skip = new Set<number>();
+    for (const w of failed.keys()) for (const i of members[w]) skip.add(i);
+    batch.forEach((e, i) => {
+      if (skip.has(i)) return;
+      const m = channelMessage(e);
+      if (!m) return;
+      let list = byChannel.get(m.channel);
+      if (!list) byChannel.set(m.channel, list = []);
+      list.push(m.message);
+    });
+    for (const [channel, messages] of byChannel) {
+      this.#conn.sendCommand(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
+        .catch(() => {});
+    }
+  }
+
+  /** Redis refuses writes for now (MISCONF, OOM, READONLY): warn once, retry later. */
+  #troubled(e: ControlStoreError): void {
+    if (e.code === "unreachable") return;
+    if (this.#trouble === undefined) {
+      console.warn(
+        `rayd control store: ${e.message}; ${this.queued} event(s) queued, retrying every ` +
+          `${this.#opts.retryMaxMs} ms`,
+      );
+    }
+    this.#trouble = e.message;
+    this.#retryLater();
+  }
+
+  #healed(): void {
+    if (this.#trouble === undefined) return;
+    this.#trouble = undefined;
+    console.warn(`rayd control store: Redis at ${this.#address} accepts writes again`);
+  }
+
+  #retryLater(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#schedule(this.#opts.retryMaxMs);
+  }
+
+  #wentDown(err: unknown): void {
+    if (this.#down || this.#closed) return;
+    this.#down = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const why = err instanceof Error ? err.message : String(err);
+    console.warn(
+      `rayd control store: Redis at ${this.#address} is unreachable (${why}); writes are queued ` +
+        `in memory (up to ${this.#opts.offlineQueueMax} events) and replayed when it is back; ` +
+        "queries fail until then",
+    );
+  }
+
+  async #cameBack(): Promise<void> {
+    if (!this.#down || this.#closed) return;
+    this.#down = false;
+    let dataLost = false;
+    try {
+      const meta = this.#prefix + "meta";
+      dataLost = await this.#conn.sendCommand(["EXISTS", meta]) === 0;
+      await this.#conn.sendCommand(["HSET", meta, "layout", "1"]);
+    } catch {
+      // The next write reports whatever is wrong.
+    }
+    console.warn(
+      `rayd control store: Redis at ${this.#address} is back` +
+        (dataLost ? " but came back empty (it restarted without persistence)" : "") +
+        `; replaying ${this.queued} queued event(s)`,
+    );
+    this.#dropped = 0;
+    this.#schedule(0);
+    try {
+      this.#onReconnect?.({ dataLost });
+    } catch (err) {
+      console.error("rayd control store: the onReconnect handler threw:", err);
+    }
+  }
+
+  async #query<T>(f: (q: RedisQueries) => Promise<T>): Promise<T> {
+    if (this.#closed) throw storeClosed(this.#address);
+    if (this.#down || !this.#conn.isReady) throw storeUnreachable(this.#address, this.queued);
+    try {
+      return await f(this.#queries);
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      throw redisError("query", this.#address, err);
+    }
+  }
+
+  getJob(jobId: JobId): Promise<JobRecord | undefined> {
+    return this.#query((q) => q.getJob(jobId));
+  }
+  listJobs(filter: ListFilter<JobState> = {}): Promise<JobRecord[]> {
+    return this.#query((q) => q.listJobs(filter));
+  }
+  getNode(nodeId: NodeId): Promise<NodeRecord | undefined> {
+    return this.#query((q) => q.getNode(nodeId));
+  }
+  listNodes(filter: ListFilter<NodeState> = {}): Promise<NodeRecord[]> {
+    return this.#query((q) => q.listNodes(filter));
+  }
+  listWorkers(filter: WorkerFilter = {}): Promise<WorkerRecord[]> {
+    return this.#query((q) => q.listWorkers(filter));
+  }
+  getFunction(jobId: JobId, moduleUrl: string, key: string): Promise<FunctionRecord | undefined> {
+    return this.#query((q) => q.getFunction(jobId, moduleUrl, key));
+  }
+  listFunctions(jobId: JobId): Promise<FunctionRecord[]> {
+    return this.#query((q) => q.listFunctions(jobId));
+  }
+  getTask(taskId: TaskId): Promise<TaskRecord | undefined> {
+    return this.#query((q) => q.getTask(taskId));
+  }
+  async getTaskSpec(taskId: TaskId): Promise<TaskSpec | undefined> {
+    const task = await this.getTask(taskId);
+    return task && specOf(task);
+  }
+  listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    return this.#query((q) => q.listTasks(filter));
+  }
+  getObject(objectId: ObjectId): Promise<ObjectRecord | undefined> {
+    return this.#query((q) => q.getObject(objectId));
+  }
+  listObjects(filter: ObjectFilter = {}): Promise<ObjectRecord[]> {
+    return this.#query((q) => q.listObjects(filter));
+  }
+  getActor(actorId: ActorId): Promise<ActorRecord | undefined> {
+    return this.#query((q) => q.getActor(actorId));
+  }
+  getNamedActor(name: string, namespace?: string): Promise<ActorRecord | undefined> {
+    return this.#query((q) => q.getNamedActor(name, namespace));
+  }
+  listActors(filter: ActorFilter = {}): Promise<ActorRecord[]> {
+    return this.#query((q) => q.listActors(filter));
+  }
+  summary(): Promise<StoreSummary> {
+    return this.#query((q) => q.summary());
+  }
+  kvGet(key: string): Promise<string | undefined> {
+    return this.#query((q) => q.kvGet(key));
+  }
+  kvPut(key: string, value: string): Promise<void> {
+    if (this.#closed) return Promise.reject(storeClosed(this.#address));
+    this.record({ type: "kvPut", key, value });
+    return this.flush();
+  }
+  kvDelete(key: string): Promise<void> {
+    if (this.#closed) return Promise.reject(storeClosed(this.#address));
+    this.record({ type: "kvDelete", key });
+    return this.flush();
+  }
+  kvKeys(prefix = ""): Promise<string[]> {
+    return this.#query((q) => q.kvKeys(prefix));
+  }
+
+  /** Subscribes through a second connection, made on first use. */
+  subscribe<C extends Channel>(
+    channel: C,
+    handler: (message: ChannelMessages[C]) => void,
+  ): Unsubscribe {
+    if (this.#closed) {
+      const ready = Promise.reject(storeClosed(this.#address));
+      ready.catch(() => {});
+      return Object.assign(() => {}, { ready });
+    }
+    const remove = this.#subscribers.add(channel, handler);
+    let ready = this.#subReady.get(channel);
+    if (!ready) {
+      ready = this.#listen(channel);
+      ready.catch(() => this.#subReady.delete(channel));
+      this.#subReady.set(channel, ready);
+    }
+    const unsubscribe = () => {
+      remove();
+      if (this.#subscribers.count(channel) > 0 || this.#closed) return;
+      const was = this.#subReady.get(channel);
+      this.#subReady.delete(channel);
+      was?.then(() => this.#sub?.unsubscribe(this.#prefix + "ch:" + channel)).catch(() => {});
+    };
+    return Object.assign(unsubscribe, { ready });
+  }
+
+  async #listen(channel: Channel): Promise<void> {
+    if (!this.#sub) {
+      this.#sub = this.#conn.duplicate();
+      this.#sub.on("error", () => {});
+      await this.#sub.connect();
+    }
+    await this.#sub.subscribe(this.#prefix + "ch:" + channel, (text: string) => {
+      let messages: ChannelMessages[Channel][];
+      try {
+        messages = JSON.parse(text);
+      } catch {
+        return;
+      }
+      for (const m of messages) this.#subscribers.deliver(channel, m);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      if (!this.#down && this.#conn.isReady) await this.flush();
+    } catch {
+      // Reported below with the count of what is left.
+    }
+    this.#closed = true;
+    if (this.queued > 0) {
+      console.warn(
+        `rayd control store: closing with ${this.queued} event(s) not written to ${this.#address}`,
+      );
+    }
+    this.#subscribers.clear();
+    const sub = this.#sub;
+    this.#sub = undefined;
+    await Promise.all([closeConn(this.#conn), sub && closeConn(sub)]);
+  }
+}
+
+async function closeConn(conn: Conn): Promise<void> {
+  try {
+    if (conn.isReady) await conn.close();
+    else conn.destroy();
+  } catch {
+    conn.destroy();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The driver of the cluster metrics, run as its own process against a
+ * cluster that _cluster.ts started on loopback:
+ *
+ * ```sh
+ * deno run -A scripts/bench/_cluster_driver.ts --address 127.0.0.1:PORT --token T \
+ *   --metric cluster_tasks_async [--quick]
+ * ```
+ *
+ * Prints the metric's Measurement as one JSON line. The remote functions sit
+ * at the top level so that the cluster's workers can import this module.
+ * Private to scripts/bench/.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as ray from "../../mod.ts";
+import { FULL, measure, type Measurement, QUICK } from "./_measure.ts";
+
+/** Nodes the cluster has: the head and two more. */
+export const CLUSTER_NODES = 3;
+/** Bytes of the object cluster_object_transfer_gigabytes moves. */
+const TRANSFER_BYTES = 256 * 1024 * 1024;
+
+/** Does nothing and returns 0. */
+export const clusterNoop = ray.remote(function clusterNoop() {
+  return 0;
+});
+
+/** Makes an object of `bytes` bytes where it runs. */
+export const makeBytes = ray.remote(function makeBytes(bytes: number) {
+  return new Uint8Array(bytes).fill(1);
+});
+
+/** Gets the object behind `holder.ref` where it runs; returns the seconds the get took. */
+export const timedGet = ray.remote(async function timedGet(holder: { ref: ray.ObjectRef }) {
+  const start = performance.now();
+  await ray.get(holder.ref);
+  return (performance.now() - start) / 1000;
+});
+
+/** Waits until the cluster reports `count` live nodes; returns them. */
+async function liveNodes(count: number, timeoutMs = 30_000): Promise<ray.NodeInfo[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alive = (await ray.nodes()).filter((n) => n.alive);
+    if (alive.length >= count) return alive;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Cluster has ${alive.length} live node(s) after ${timeoutMs} ms, expected ${count}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Times one cluster metric on the cluster the driver joined. */
+async function runMetric(name: string, quick: boolean): Promise<Measurement> {
+  const options = quick ? QUICK : FULL;
+  const nodes = await liveNodes(CLUSTER_NODES);
+  if (name === "cluster_tasks_async") {
+    const n = quick ? 1_000 : 10_000;
+    const spread = clusterNoop.options({ schedulingStrategy: "SPREAD" });
+    return await measure(async () => {
+      const refs = [];
+      for (let i = 0; i < n; i++) refs.push(spread.remote());
+      await ray.get(refs);
+      return n;
+    }, options);
+  }
+  if (name === "cluster_object_transfer_gigabytes") {
+    const [a, b] = nodes.slice(-2);
+    const maker = makeBytes.options({ schedulingStrategy: { nodeId: a.nodeId } });
+    const getter = timedGet.options({ schedulingStrategy: { nodeId: b.nodeId } });
+    return await measure(async () => {
+      const ref = maker.remote(TRANSFER_BYTES);
+      await ray.wait([ref], { fetchLocal: false });
+      const seconds = await ray.get(getter.remote({ ref }));
+      return { work: TRANSFER_BYTES / 1e9, seconds };
+    }, options);
+  }
+  throw new RangeError(`Unknown cluster metric: ${name}`);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      address: { type: "string" },
+      token: { type: "string" },
+      metric: { type: "string" },
+      quick: { type: "boolean" },
+    },
+  });
+  await ray.init({ address: values.address, token: values.token });
+  try {
+    console.log(JSON.stringify(await runMetric(values.metric ?? "", values.quick === true)));
+  } finally {
+    await ray.shutdown();
+  }
+}
