@@ -21,17 +21,42 @@
  *
  * @module
  */
-import { alreadyInitialized, notImplemented, notInitialized } from "./runtime/common/mod.ts";
 import {
+  actorNotFound,
+  alreadyInitialized,
+  notImplemented,
+  notInitialized,
+} from "./runtime/common/mod.ts";
+import {
+  type ActorClass,
+  actorEntryOf,
+  type ActorHandle,
+  type ActorOptions,
+  backend,
   callerModuleUrl,
   currentBackend,
+  handleOf,
+  makeActorClass,
   makeRemoteFunction,
+  type ObjectRef,
   registerFunction,
   type RemoteFunction,
   type RemoteOptions,
   setBackend,
+  setProgressHook,
 } from "./runtime/core/mod.ts";
 import { Node, type NodeInfo } from "./runtime/node/mod.ts";
+import {
+  type Dashboard,
+  graphOf,
+  type GraphOptions,
+  renderSvg,
+  startDashboard,
+  terminalProgress,
+  timelineOf,
+  type TraceEvent,
+} from "./runtime/observability/mod.ts";
+import { connectRedis } from "./runtime/gcs/mod.ts";
 
 export {
   GetTimeoutError,
@@ -54,6 +79,10 @@ export {
   wait,
 } from "./runtime/core/mod.ts";
 export type {
+  ActorClass,
+  ActorHandle,
+  ActorMethod,
+  ActorOptions,
   Arg,
   CancelOptions,
   GetOptions,
@@ -64,6 +93,7 @@ export type {
   WaitOptions,
 } from "./runtime/core/mod.ts";
 export type { NodeInfo } from "./runtime/node/mod.ts";
+export type { TraceEvent } from "./runtime/observability/mod.ts";
 
 /** Options of `init`, as in shared/API.md. */
 export interface InitOptions {
@@ -118,6 +148,7 @@ const INIT_KEYS = new Set([
 ]);
 
 let node: Node | undefined;
+let dashboard: Dashboard | undefined;
 
 function clusterInfo(): ClusterInfo {
   const be = currentBackend()!;
@@ -128,6 +159,7 @@ function clusterInfo(): ClusterInfo {
       nodeId: info.nodeId,
       numWorkers: node.numWorkers,
       resources: info.resources,
+      ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
     };
   }
   return { address: "worker", nodeId: be.nodeId, numWorkers: 0, resources: {} };
@@ -156,13 +188,15 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     ? Deno.env.get("RAYD_ADDRESS")
     : options.address ?? Deno.env.get("RAYD_ADDRESS");
   if (address) throw notImplemented(`cluster mode (init with address ${address})`);
-  if (options.redisAddress) throw notImplemented("init({ redisAddress })");
-  if (options.dashboard) throw notImplemented("init({ dashboard })");
+  const controlStore = options.redisAddress ? await connectRedis(options.redisAddress) : undefined;
   const started = await Node.start({
+    controlStore,
     numWorkers: options.numWorkers,
     numCpus: options.numCpus,
     resources: options.resources,
     objectStoreMemory: options.objectStoreMemory,
+    namespace: options.namespace,
+    logToDriver: options.logToDriver,
   });
   if (currentBackend()) {
     await started.shutdown();
@@ -170,7 +204,28 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
   }
   node = started;
   setBackend(node);
+  setProgressHook(terminalProgress());
+  if (options.dashboard) await serveDashboard(started, options.dashboard);
   return clusterInfo();
+}
+
+/** Starts the dashboard over the node's control store; shuts the node down if it cannot. */
+async function serveDashboard(n: Node, option: true | { port?: number }): Promise<void> {
+  try {
+    dashboard = startDashboard({
+      store: n.gcs,
+      jobId: n.jobId,
+      port: option === true ? undefined : option.port,
+      live: () => ({
+        available: n.available(),
+        storeUsed: n.arena.used,
+        storeCapacity: n.arena.capacity,
+      }),
+    });
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
 }
 
 /** Stops what `init` started; safe to call twice. */
@@ -179,24 +234,40 @@ export async function shutdown(): Promise<void> {
   if (!stopping) return;
   node = undefined;
   setBackend(undefined);
+  setProgressHook(undefined);
+  const dash = dashboard;
+  dashboard = undefined;
+  await dash?.close();
   await stopping.shutdown();
 }
 
+/**
+ * Marks a class remote: `.remote(...ctorArgs)` starts an actor (an instance
+ * living in a worker of its own) and returns its handle at once; `handle.method.remote(...)`
+ * queues a call and returns its ref.
+ */
+export function remote<C extends new (...args: any[]) => any>(
+  cls: C,
+  options?: ActorOptions,
+): ActorClass<C>;
 /** Marks a function remote: its `.remote()` calls run as tasks and return refs. */
 export function remote<F extends (...args: any[]) => unknown, N extends number = 1>(
   fn: F,
   options?: RemoteOptions & { numReturns?: N },
-): RemoteFunction<F, N> {
+): RemoteFunction<F, N>;
+export function remote(
+  fn: (...args: any[]) => unknown,
+  options?: RemoteOptions | ActorOptions,
+): RemoteFunction<any, number> | ActorClass<any> {
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make remote: expected a function or class, got ${typeof fn}`);
   }
-  if (/^class\b/.test(Function.prototype.toString.call(fn))) {
-    throw notImplemented("actors (ray.remote on a class)");
-  }
-  const rf = makeRemoteFunction<F, N>(registerFunction(fn, callerModuleUrl()), options);
-  // A named function expression sees its own name, not the const holding the
-  // RemoteFunction (`ray.remote(function fib() { fib.remote() })`): give the
-  // plain function the same two methods so that both spellings work.
+  const rf = /^class\b/.test(Function.prototype.toString.call(fn))
+    ? makeActorClass(registerFunction(fn, callerModuleUrl()), fn as any, options as ActorOptions)
+    : makeRemoteFunction(registerFunction(fn, callerModuleUrl()), options as RemoteOptions);
+  // A named function or class expression sees its own name, not the const
+  // holding the result (`ray.remote(function fib() { fib.remote() })`): give
+  // the plain function the same two methods so that both spellings work.
   for (const method of ["remote", "options"] as const) {
     Object.defineProperty(fn, method, { value: rf[method].bind(rf), configurable: true });
   }
@@ -224,22 +295,74 @@ export function availableResources(): Promise<Record<string, number>> {
   return Promise.resolve(driverNode("availableResources").available());
 }
 
-/** Finds a named actor (not implemented yet). */
-export function getActor(_name: string, _options?: { namespace?: string }): Promise<never> {
-  return Promise.reject(notImplemented("getActor"));
+/**
+ * A handle to the live actor named `name` (in `namespace`, default the job's).
+ * @throws RayError when there is none
+ */
+export async function getActor<T = any>(
+  name: string,
+  options: { namespace?: string } = {},
+): Promise<ActorHandle<T>> {
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError(`Cannot get actor: expected a non-empty name, got ${String(name)}`);
+  }
+  const entry = await backend("getActor").actors.lookup(name, options.namespace);
+  if (!entry) throw actorNotFound(name, options.namespace);
+  return handleOf<T>(entry);
 }
 
-/** Kills an actor (not implemented yet). */
-export function kill(_handle: unknown, _options?: { noRestart?: boolean }): Promise<void> {
-  return Promise.reject(notImplemented("kill"));
+/**
+ * Ends an actor at once: its queued and running calls reject with
+ * RayActorError. With `noRestart: false` it restarts if its `maxRestarts` allows.
+ */
+export async function kill(handle: object, options: { noRestart?: boolean } = {}): Promise<void> {
+  const be = backend("kill");
+  const { actorId } = actorEntryOf(handle, "kill");
+  await be.actors.kill(actorId, options.noRestart ?? true);
 }
 
-/** Chrome trace events of finished tasks (not implemented yet). */
-export function timeline(_path?: string): Promise<unknown[]> {
-  return Promise.reject(notImplemented("timeline"));
+/**
+ * Chrome trace events of the job's finished tasks (open them in Perfetto or
+ * chrome://tracing): a row per worker, a slice per task with its id, outcome,
+ * wait before it ran and argument sizes when known.
+ *
+ * @param path when given, the events are also written there as JSON
+ * @returns the events
+ */
+export async function timeline(path?: string): Promise<TraceEvent[]> {
+  const n = driverNode("timeline");
+  const events = await timelineOf(n.gcs, { jobId: n.jobId });
+  if (path !== undefined) await Deno.writeTextFile(path, JSON.stringify(events));
+  return events;
 }
 
-/** The computation graph as DOT (not implemented yet). */
-export function graph(_options?: Record<string, unknown>): Promise<string> {
-  return Promise.reject(notImplemented("graph"));
+/**
+ * The job's computation graph so far, as Graphviz DOT: `op-root` for the
+ * driver, a box per task, an oval per object, dashed edges for "launched",
+ * solid edges for "produced / consumed". Past `collapseAbove` tasks (default
+ * 60), tasks of one function at one depth are drawn as one box with a count.
+ *
+ * @param options when to collapse
+ * @returns DOT text (render it with `rayd graph --from FILE.dot -o FILE.svg`)
+ */
+export async function graph(options: GraphCallOptions = {}): Promise<string> {
+  const n = driverNode("graph");
+  const format = options.format ?? "dot";
+  if (format !== "dot" && format !== "svg") {
+    throw new TypeError(`Invalid graph format: expected "dot" or "svg", got "${format}"`);
+  }
+  const dot = await graphOf(n.gcs, {
+    collapseAbove: options.collapseAbove,
+    objects: options.refs?.map((r) => r.id),
+    jobId: n.jobId,
+  });
+  return format === "svg" ? await renderSvg(dot) : dot;
+}
+
+/** Options of `graph`. */
+export interface GraphCallOptions extends Pick<GraphOptions, "collapseAbove"> {
+  /** Only the part behind these refs: their tasks, what those depended on, what they launched. */
+  refs?: readonly ObjectRef<unknown>[];
+  /** `"dot"` (default) or `"svg"`: laid out by Graphviz (WebAssembly). */
+  format?: "dot" | "svg";
 }

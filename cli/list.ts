@@ -12,7 +12,10 @@ import {
   parseRedisUrl,
   stringFlag,
 } from "./_args.ts";
-import { type Command, notImplemented, usageError } from "./_command.ts";
+import { type Command, usageError } from "./_command.ts";
+import { openControlStore } from "./_control_store.ts";
+import { formatTable } from "./_table.ts";
+import type { ControlStore } from "../runtime/gcs/mod.ts";
 
 /** The kinds of state `rayd list` shows. */
 export const LIST_KINDS = ["nodes", "workers", "tasks", "objects", "actors"] as const;
@@ -27,6 +30,10 @@ export interface ListArgs {
   redisAddress?: string;
   /** Output format (default `table`). */
   format: "table" | "json";
+  /** Only records in this state (e.g. `FAILED`, any case). */
+  state?: string;
+  /** At most this many records. */
+  limit?: number;
 }
 
 /**
@@ -45,6 +52,8 @@ export function parseListArgs(args: string[]): ListArgs {
     address: { type: "string" },
     "redis-address": { type: "string" },
     format: { type: "string" },
+    state: { type: "string" },
+    limit: { type: "string" },
   });
   const kind = positionals[0];
   if (!(LIST_KINDS as readonly (string | undefined)[]).includes(kind)) {
@@ -64,7 +73,52 @@ export function parseListArgs(args: string[]): ListArgs {
       ? undefined
       : parseRedisUrl("--redis-address", redisAddress),
     format: parseChoice("--format", stringFlag(values, "format") ?? "table", ["table", "json"]),
+    state: stringFlag(values, "state")?.toLowerCase(),
+    limit: parseLimit(stringFlag(values, "limit")),
   };
+}
+
+function parseLimit(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw usageError(`invalid value for --limit: expected a whole number >= 1, got "${raw}"`);
+  }
+  return n;
+}
+
+const COLUMNS: Record<ListArgs["kind"], string[]> = {
+  nodes: ["nodeId", "state", "address", "numWorkers", "resources"],
+  workers: ["workerId", "nodeId", "state", "startedAt"],
+  tasks: ["taskId", "name", "state", "attempt", "workerId", "ms", "error"],
+  objects: ["objectId", "state", "size", "owner", "locations"],
+  actors: ["actorId", "className", "name", "state", "restarts"],
+};
+
+/** Reads the records `args` asks for. */
+export async function listRecords(
+  store: ControlStore,
+  args: ListArgs,
+): Promise<Record<string, unknown>[]> {
+  const filter = { state: args.state as never, limit: args.limit };
+  switch (args.kind) {
+    case "nodes":
+      return (await store.listNodes(filter)) as unknown as Record<string, unknown>[];
+    case "workers":
+      return (await store.listWorkers(filter)) as unknown as Record<string, unknown>[];
+    case "objects":
+      return (await store.listObjects(filter)) as unknown as Record<string, unknown>[];
+    case "actors":
+      return (await store.listActors(filter)) as unknown as Record<string, unknown>[];
+    case "tasks":
+      return (await store.listTasks(filter)).map((t) => ({
+        ...t,
+        args: undefined,
+        ms: t.endedAt !== undefined && t.submittedAt !== undefined
+          ? t.endedAt - t.submittedAt
+          : undefined,
+      }));
+  }
 }
 
 /** `rayd list`. */
@@ -80,9 +134,22 @@ Options:
   --address HOST:PORT  ask the head node at HOST:PORT
   --redis-address URL  read the control store from the Redis at URL (redis://host:port)
   --format FORMAT      table (default) or json
+  --state STATE        only records in STATE (e.g. failed, running, alive)
+  --limit N            at most N records, newest first (default 100)
   -h, --help           show this help`,
-  run: (args) => {
-    parseListArgs(args);
-    return notImplemented();
+  run: async (args, io) => {
+    const parsed = parseListArgs(args);
+    const store = await openControlStore(parsed);
+    try {
+      const rows = await listRecords(store, parsed);
+      io.out(
+        parsed.format === "json"
+          ? JSON.stringify(rows, null, 2)
+          : formatTable(COLUMNS[parsed.kind], rows),
+      );
+      return 0;
+    } finally {
+      await store.close();
+    }
   },
 };

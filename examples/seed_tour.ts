@@ -107,25 +107,26 @@ function section(title: string): void {
 }
 
 /**
- * Writes the computation graph so far as Graphviz DOT, or says why not
- * while `ray.graph` is still a stub.
+ * Writes the computation graph behind `refs` as Graphviz DOT and as SVG
+ * (laid out by Graphviz in WebAssembly), and checks it against the tutorial's
+ * figure: op-root, `tasks` boxes and `objects` ovals.
  */
-async function writeGraph(dir: string, name: string): Promise<void> {
-  let dotText: string;
-  try {
-    dotText = await ray.graph();
-  } catch (err) {
-    if (err instanceof ray.RayError && err.message.startsWith("Not implemented yet")) {
-      console.log(`  graph ${name} skipped: ${err.message}`);
-      return;
-    }
-    throw err;
-  }
-  const path = `${dir}/${name}.dot`;
-  await Deno.writeTextFile(path, dotText);
-  const ok = dotText.includes("op-root");
-  report(`ray.graph() -> ${name}.dot`, ok ? "has op-root" : "no op-root", "op-root", ok);
-  console.log(`  written to ${path} (render: dot -Tsvg ${path} -o ${name}.svg)`);
+async function writeGraph(
+  dir: string,
+  name: string,
+  refs: ray.ObjectRef<unknown>[],
+  shape: { tasks: number; objects: number },
+): Promise<void> {
+  const dotText = await ray.graph({ refs });
+  const svg = await ray.graph({ refs, format: "svg" });
+  await Deno.writeTextFile(`${dir}/${name}.dot`, dotText);
+  await Deno.writeTextFile(`${dir}/${name}.svg`, svg);
+  const tasks = dotText.match(/^ {2}"t:[^"]*" \[shape=box/gm)?.length ?? 0;
+  const objects = dotText.match(/shape=ellipse/g)?.length ?? 0;
+  const ours = `op-root, ${tasks} tasks, ${objects} objects`;
+  const seed = `op-root, ${shape.tasks} tasks, ${shape.objects} objects`;
+  report(`ray.graph() -> ${name}.dot`, ours, seed, dotText.includes('"op-root"') && ours === seed);
+  console.log(`  written to ${dir}/${name}.dot and ${name}.svg`);
 }
 
 // ---------------------------------------------------------------------------
@@ -191,7 +192,7 @@ async function tour(graphDir: string): Promise<void> {
     "2 seconds",
     elapsed <= SLEEP_DEADLINE_S,
   );
-  await writeGraph(graphDir, "sleep");
+  await writeGraph(graphDir, "sleep", sleepIds, { tasks: 10, objects: 10 });
 
   section("Computation graphs: zeros and dot");
   const matA = zeros.remote([10, 10]);
@@ -202,7 +203,7 @@ async function tour(graphDir: string): Promise<void> {
     const ours = summarize(m);
     report(`ray.get(${name})`, ours, "10x10 zeros", ours === "10x10 zeros");
   }
-  await writeGraph(graphDir, "zeros_dot");
+  await writeGraph(graphDir, "zeros_dot", [matC], { tasks: 3, objects: 3 });
 
   section("Remote functions within remote functions");
   const results = Array.from({ length: 5 }, (_, i) => runExperiment.remote(i));
@@ -211,6 +212,7 @@ async function tour(graphDir: string): Promise<void> {
 
 if (import.meta.main) {
   const graphDir = Deno.args[0] ?? (await Deno.makeTempDir({ prefix: "rayd_seed_tour_" }));
+  await Deno.mkdir(graphDir, { recursive: true });
   console.log("rayd seed tour: the Ray tutorial's examples, our result beside the tutorial's");
   try {
     await tour(graphDir);

@@ -43,6 +43,11 @@ export const settings = {
     default: 30_000,
     doc: "how long a worker may take to start before the node gives up on it",
   },
+  gcAfterStoreFraction: {
+    default: 0.125,
+    doc:
+      "collect garbage in every thread once this fraction of objectStoreMemory was sealed since the last time",
+  },
   workerPoolGrowth: {
     default: 4,
     doc:
@@ -56,6 +61,11 @@ export const settings = {
   maxBatch: {
     default: 256,
     doc: "most tasks handed to one worker in one message",
+  },
+  actorCallBatch: {
+    default: 256,
+    doc:
+      "method calls queued for an actor are sent to its worker as soon as this many are ready, in one message",
   },
   gcsMaxFinishedTasks: {
     default: 10_000,
@@ -77,6 +87,19 @@ export const settings = {
   },
   gcsRedisRetryMaxMs: { default: 1_000, doc: "longest pause between retries while Redis is down" },
   gcsListLimit: { default: 100, doc: "records a state query returns when no limit is given" },
+  graphCollapseAbove: {
+    default: 60,
+    doc:
+      "past this many tasks, ray.graph() draws the tasks of one function at one depth as one box with a count",
+  },
+  dashboardPort: { default: 8265, doc: "port of the dashboard (0 = any free port)" },
+  dashboardRefreshMs: { default: 1_000, doc: "how often the dashboard page refreshes itself" },
+  dashboardFailures: { default: 10, doc: "latest failed tasks the dashboard shows" },
+  progressMinRefs: {
+    default: 1_000,
+    doc: "a get or wait over at least this many refs shows a progress bar on a terminal",
+  },
+  progressIntervalMs: { default: 200, doc: "how often a progress bar is redrawn" },
 } satisfies Record<string, Setting<number | string | boolean>>;
 
 /** A setting's name. */

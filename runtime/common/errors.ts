@@ -139,3 +139,34 @@ export function infeasibleTask(
 export function taskCancelled(taskName: string): TaskCancelledError {
   return new TaskCancelledError(`Task ${taskName} was cancelled`);
 }
+
+/** An actor is dead: every call on it fails with this (`what` says why). */
+export function actorDead(actor: string, what: string, cause?: unknown): RayActorError {
+  return new RayActorError(`Actor ${actor} is dead: ${what}`, { cause });
+}
+
+/** A call was on an actor whose worker died while it ran (the actor may restart). */
+export function actorCallLost(actor: string, method: string, detail: string): RayActorError {
+  return new RayActorError(
+    `Actor ${actor} failed to run ${method}: its worker died while running it: ${detail}`,
+  );
+}
+
+/** A named actor was created with a name that a live actor of its namespace has. */
+export function actorNameTaken(name: string, namespace: string): RayError {
+  return new RayError(
+    `Cannot create actor: the name "${name}" is already taken in namespace "${namespace}" ` +
+      "(pass getIfExists: true to get that actor instead)",
+  );
+}
+
+/** `getActor` found no live actor of that name. */
+export function actorNotFound(name: string, namespace: string | undefined): RayError {
+  const where = namespace === undefined ? "the job's namespace" : `namespace "${namespace}"`;
+  return new RayError(`Cannot get actor: no live actor named "${name}" in ${where}`);
+}
+
+/** A worker thread could not start (its entry module failed, or it timed out). */
+export function workerStartFailed(workerId: string, detail: string): RayError {
+  return new RayError(`Worker ${workerId} failed to start: ${detail}`);
+}

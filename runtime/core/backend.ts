@@ -7,8 +7,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IdFactory, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { notInitialized } from "../common/mod.ts";
+import type { ActorBackend } from "./actor_backend.ts";
+import { refTracker } from "./ref_tracker.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { Frame, TaskSpec } from "../protocol/mod.ts";
+import type { Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
 
 /** Options of a wait for objects. */
 export interface WaitRequest {
@@ -26,6 +28,8 @@ export interface WaitResult {
   readonly ready: readonly boolean[];
   /** Per requested id, when fetched: its frame. */
   readonly frames?: readonly (Frame | undefined)[];
+  /** Ids the node pinned while their frames travel; unpin them once decoded. */
+  readonly pinned?: readonly ObjectId[];
 }
 
 /** Where `ray.*` calls go. */
@@ -39,10 +43,14 @@ export interface Backend {
   readonly ids: IdFactory;
   /** Queues a task (never waits). */
   submit(spec: TaskSpec): void;
-  /** Records an object created by put (never waits). */
-  put(id: ObjectId, frame: Frame): void;
+  /** Records an object created by put, with the ids of refs inside it (never waits). */
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
+  /** This thread's holds, releases and unpins, in order (never waits). */
+  refOps(ops: readonly RefOp[]): void;
   /** Resolves once `numReturns` of `ids` exist, or at the deadline. */
   wait(ids: readonly ObjectId[], numReturns: number, request: WaitRequest): Promise<WaitResult>;
+  /** Where actor creations, calls, kills and lookups go. */
+  readonly actors: ActorBackend;
   /** Cancels a task (see `ray.cancel`); never waits. */
   cancel(taskId: TaskId, force: boolean, recursive: boolean): void;
   /** Stops what this backend started. */
@@ -52,6 +60,8 @@ export interface Backend {
 /** What the running task is, for nested submissions and the runtime context. */
 export interface TaskContext {
   readonly taskId: TaskId;
+  /** Display name of the task (function name, or `Class.method` for an actor call). */
+  readonly name?: string;
   /** Aborts when the task is cancelled. */
   readonly signal: AbortSignal;
 }
@@ -75,4 +85,5 @@ export function currentBackend(): Backend | undefined {
 /** Installs (or with undefined, removes) the backend of this thread. */
 export function setBackend(next: Backend | undefined): void {
   current = next;
+  refTracker.setSink(next ? (ops) => next.refOps(ops) : undefined);
 }

@@ -3,25 +3,41 @@
  *
  * @module
  */
+import type { ObjectId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
 import { decodeFrame, encodeFrame, FRAME_ERROR, frameFlags } from "../serialization/mod.ts";
+import { nestedRefs } from "./object_ref.ts";
+import { refTracker } from "./ref_tracker.ts";
 
 const inlineMax = config("inlineObjectMaxBytes");
 
 /**
  * Serializes `value`: small frames stay on the heap, big ones go into the
- * store. Throws SerializationError naming `path`.
+ * store. The ids of refs inside the value are pushed onto `nested` when given.
+ * Throws SerializationError naming `path`.
  */
-export function toFrame(value: unknown, path: string, arena: SharedArena, flags = 0): Frame {
-  const frame = encodeFrame(
-    value,
-    path,
-    (size) => size < inlineMax ? new Uint8Array(size) : arena.alloc(size),
-    flags,
-  );
-  return arena.locate(frame) ?? frame;
+export function toFrame(
+  value: unknown,
+  path: string,
+  arena: SharedArena,
+  flags = 0,
+  nested?: ObjectId[],
+): Frame {
+  const saved = nestedRefs.ids;
+  nestedRefs.ids = nested;
+  try {
+    const frame = encodeFrame(
+      value,
+      path,
+      (size) => size < inlineMax ? new Uint8Array(size) : arena.alloc(size),
+      flags,
+    );
+    return arena.locate(frame) ?? frame;
+  } finally {
+    nestedRefs.ids = saved;
+  }
 }
 
 /** An error frame (always inline). */
@@ -39,10 +55,16 @@ export function isErrorFrame(frame: Frame, arena: SharedArena): boolean {
   return (frameFlags(frameBytes(frame, arena)) & FRAME_ERROR) !== 0;
 }
 
-/** The value of a frame; throws the stored error if it holds one. */
-export function fromFrame(frame: Frame, arena: SharedArena): unknown {
+/**
+ * The value of a frame; throws the stored error if it holds one. When the
+ * frame is object `id` in the store, zero-copy views of it keep it alive.
+ */
+export function fromFrame(frame: Frame, arena: SharedArena, id?: ObjectId): unknown {
   const bytes = frameBytes(frame, arena);
-  const value = decodeFrame(bytes);
+  const pin = id !== undefined && !(frame instanceof Uint8Array)
+    ? (view: ArrayBufferView) => refTracker.track(view, id)
+    : undefined;
+  const value = decodeFrame(bytes, pin);
   if (frameFlags(bytes) & FRAME_ERROR) throw value;
   return value;
 }

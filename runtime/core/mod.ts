@@ -4,6 +4,8 @@
  * @module
  */
 export { ObjectRef } from "./object_ref.ts";
+export { REF_OP, refTracker } from "./ref_tracker.ts";
+export { collectGarbage } from "./gc.ts";
 export { backend, currentBackend, setBackend, taskContext } from "./backend.ts";
 export type { Backend, TaskContext, WaitRequest, WaitResult } from "./backend.ts";
 export {
@@ -13,9 +15,35 @@ export {
   resolveFunction,
 } from "./function_registry.ts";
 export { errorFrame, frameBytes, fromFrame, isErrorFrame, toFrame } from "./frames.ts";
-export { cancel, get, getRuntimeContext, isInitialized, put, wait } from "./objects.ts";
-export type { CancelOptions, GetOptions, RuntimeContext, WaitOptions } from "./objects.ts";
+export {
+  cancel,
+  get,
+  getRuntimeContext,
+  isInitialized,
+  put,
+  setProgressHook,
+  wait,
+} from "./objects.ts";
+export type {
+  CancelOptions,
+  GetOptions,
+  ProgressHook,
+  RuntimeContext,
+  WaitOptions,
+} from "./objects.ts";
 export { makeRemoteFunction, RemoteFunction } from "./remote_function.ts";
 export type { Arg, Args, RefsFor } from "./remote_function.ts";
 export { mergeOptions } from "./options.ts";
+export {
+  ActorClass,
+  actorEntryOf,
+  currentActorId,
+  handleOf,
+  makeActorClass,
+  setCurrentActor,
+} from "./actor.ts";
+export type { ActorHandle, ActorMethod, MethodNames } from "./actor.ts";
+export type { ActorBackend } from "./actor_backend.ts";
+export { mergeActorOptions } from "./actor_options.ts";
+export type { ActorOptions } from "./actor_options.ts";
 export type { RemoteOptions } from "./options.ts";

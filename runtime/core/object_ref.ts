@@ -5,6 +5,10 @@
  */
 import type { ObjectId } from "../common/mod.ts";
 import { registerClass } from "../serialization/mod.ts";
+import { refTracker } from "./ref_tracker.ts";
+
+/** Collects the ids of refs written by the encode in progress (see `toFrame`). */
+export const nestedRefs = { ids: undefined as ObjectId[] | undefined };
 
 /**
  * An opaque, immutable reference to an object in the cluster. Not a thenable:
@@ -25,6 +29,7 @@ export class ObjectRef<T = unknown> {
   /** @param id the object's hex id */
   constructor(id: string) {
     this.id = id as ObjectId;
+    refTracker.track(this, this.id);
   }
 
   /** The object's id as a hex string. */
@@ -45,6 +50,9 @@ export class ObjectRef<T = unknown> {
 
 registerClass<ObjectRef>({
   Class: ObjectRef,
-  encode: (ref) => ref.id,
+  encode: (ref) => {
+    nestedRefs.ids?.push(ref.id);
+    return ref.id;
+  },
   decode: (id: string) => new ObjectRef(id),
 });

@@ -5,9 +5,11 @@
  */
 import type { ObjectId } from "../common/mod.ts";
 import { getAborted, getTimedOut, taskIdOf } from "../common/mod.ts";
+import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, taskContext } from "./backend.ts";
 import { fromFrame, toFrame } from "./frames.ts";
 import { ObjectRef } from "./object_ref.ts";
+import { refTracker } from "./ref_tracker.ts";
 
 /** Options of `get`. */
 export interface GetOptions {
@@ -15,6 +17,8 @@ export interface GetOptions {
   timeoutMs?: number;
   /** Reject when this signal aborts. */
   signal?: AbortSignal;
+  /** Show a progress bar on a terminal when waiting for many refs (default true). */
+  progress?: boolean;
 }
 
 /** Options of `wait`. */
@@ -25,6 +29,40 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Accepted for Ray compatibility; objects are always local in one node. */
   fetchLocal?: boolean;
+  /** Show a progress bar on a terminal when waiting for many refs (default true). */
+  progress?: boolean;
+}
+
+/**
+ * Draws progress while `get`/`wait` waits for `total` objects; `poll` counts
+ * those ready. Returns what ends the drawing, or `undefined` to draw nothing.
+ */
+export type ProgressHook = (
+  kind: "get" | "wait",
+  total: number,
+  poll: () => Promise<number>,
+) => (() => void) | undefined;
+
+let progressHook: ProgressHook | undefined;
+
+/** Installs (or with undefined, removes) this thread's progress hook; the driver sets one. */
+export function setProgressHook(hook: ProgressHook | undefined): void {
+  progressHook = hook;
+}
+
+/** Starts the progress hook for a wait, if one is installed and wanted. */
+function startProgress(
+  kind: "get" | "wait",
+  ids: readonly ObjectId[],
+  want: number,
+  wanted: boolean | undefined,
+): (() => void) | undefined {
+  if (!progressHook || wanted === false) return undefined;
+  const be = backend(kind);
+  return progressHook(kind, want, async () => {
+    const { ready } = await be.wait(ids, ids.length, { timeoutMs: 0, fetch: false });
+    return ready.reduce((n, r) => n + (r ? 1 : 0), 0);
+  });
 }
 
 /** Where the caller runs. */
@@ -50,7 +88,8 @@ export function put<T>(value: T): ObjectRef<T> {
     );
   }
   const id = be.ids.nextPutId();
-  be.put(id, toFrame(value, "value", be.arena));
+  const contained: ObjectId[] = [];
+  be.put(id, toFrame(value, "value", be.arena, 0, contained), contained);
   return new ObjectRef<T>(id);
 }
 
@@ -93,15 +132,20 @@ export async function get(
   const ids = checkRefs(many ? refOrRefs : [refOrRefs], "get");
   checkTimeout(options.timeoutMs, "get");
   if (options.signal?.aborted) throw getAborted(options.signal.reason);
+  const stop = startProgress("get", ids, ids.length, options.progress);
   const result = await be.wait(ids, ids.length, {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     fetch: true,
-  });
-  const missing = result.ready.filter((r) => !r).length;
-  if (missing > 0) throw getTimedOut(options.timeoutMs ?? 0, missing);
-  const values = result.frames!.map((f) => fromFrame(f!, be.arena));
-  return many ? values : values[0];
+  }).finally(stop);
+  try {
+    const missing = result.ready.filter((r) => !r).length;
+    if (missing > 0) throw getTimedOut(options.timeoutMs ?? 0, missing);
+    const values = result.frames!.map((f, i) => fromFrame(f!, be.arena, ids[i]));
+    return many ? values : values[0];
+  } finally {
+    if (result.pinned) refTracker.unpin(result.pinned);
+  }
 }
 
 /**
@@ -122,7 +166,9 @@ export async function wait<T extends ObjectRef<unknown>>(
   checkTimeout(options.timeoutMs, "wait");
   const want = Math.min(numReturns, refs.length);
   if (want === 0) return [[], []];
-  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false });
+  const stop = startProgress("wait", ids, want, options.progress);
+  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false })
+    .finally(stop);
   const done: T[] = [];
   const rest: T[] = [];
   refs.forEach((r, i) => (ready[i] && done.length < want ? done : rest).push(r));
@@ -134,6 +180,8 @@ export function getRuntimeContext(): RuntimeContext {
   const be = backend("getRuntimeContext");
   const ctx: RuntimeContext = { jobId: be.jobId, nodeId: be.nodeId };
   if (be.workerId) ctx.workerId = be.workerId;
+  const actorId = currentActorId();
+  if (actorId) ctx.actorId = actorId;
   const task = taskContext.getStore();
   if (task) {
     ctx.taskId = task.taskId;

@@ -3,8 +3,9 @@
  *
  * @module
  */
+import type { ObjectId } from "../common/mod.ts";
 import { objectIdOf } from "../common/mod.ts";
-import type { FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
+import type { Frame, FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import { backend, taskContext } from "./backend.ts";
 import { toFrame } from "./frames.ts";
@@ -42,13 +43,26 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
   remote(...args: Args<Parameters<F>> & unknown[]): RefsFor<ReturnType<F>, N> {
     const be = backend("call .remote()");
     const taskId = be.ids.nextTaskId();
-    const deps = [];
+    const deps: ObjectId[] = [];
     for (const a of args) if (a instanceof ObjectRef) deps.push(a.id);
+    let argRefs: ObjectId[] = [];
+    let frame: Frame | ObjectId = args.length === 0
+      ? EMPTY_ARGS
+      : toFrame(args, "args", be.arena, 0, argRefs);
+    if (!(frame instanceof Uint8Array)) {
+      // Big arguments become an object of their own, which the task holds.
+      const argsId = be.ids.nextPutId();
+      be.put(argsId, frame, argRefs);
+      frame = argsId;
+      deps.push(argsId);
+      argRefs = [argsId];
+    }
     const spec: TaskSpec = {
       taskId,
       fn: this.#desc,
-      args: args.length === 0 ? EMPTY_ARGS : toFrame(args, "args", be.arena),
+      args: frame,
       deps,
+      argRefs,
       options: this.#options,
       parentTaskId: taskContext.getStore()?.taskId,
       attempt: 0,

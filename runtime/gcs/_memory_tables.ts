@@ -77,7 +77,7 @@ export class MemoryTables {
   readonly functions = new Map<JobId, Map<string, FunctionRecord>>();
   readonly tasks = new Map<TaskId, TaskRecord>();
   /** Unpinned final tasks, oldest first: the capped history. */
-  readonly history = new Set<TaskId>();
+  readonly history = new RetiredQueue();
   readonly objects = new Map<ObjectId, ObjectRecord>();
   readonly actors = new Map<ActorId, ActorRecord>();
   readonly actorNames = new Map<string, ActorId>();
@@ -333,8 +333,7 @@ export class MemoryTables {
     this.history.delete(task.taskId);
     this.history.add(task.taskId);
     while (this.history.size > this.maxFinishedTasks) {
-      const oldest = this.history.values().next().value as TaskId;
-      this.history.delete(oldest);
+      const oldest = this.history.shift()!;
       this.tasks.delete(oldest);
       this.evicted++;
     }
@@ -366,5 +365,52 @@ export class MemoryTables {
     const key = actorNameKey(actor.name, actor.namespace);
     if (e.state !== "dead") this.actorNames.set(key, actor.actorId);
     else if (this.actorNames.get(key) === actor.actorId) this.actorNames.delete(key);
+  }
+}
+
+/**
+ * Insertion-ordered set of task ids with O(1) removal of the oldest. (A
+ * `Set` is not: after many deletions at its front, finding its first entry
+ * walks over the deleted slots until the next rehash.)
+ */
+class RetiredQueue {
+  #queue: [TaskId, number][] = [];
+  #head = 0;
+  #seq = 0;
+  /** Live ids and the sequence number of their latest add. */
+  readonly #live = new Map<TaskId, number>();
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  add(id: TaskId): void {
+    const seq = ++this.#seq;
+    this.#live.set(id, seq);
+    this.#queue.push([id, seq]);
+  }
+
+  delete(id: TaskId): boolean {
+    return this.#live.delete(id);
+  }
+
+  has(id: TaskId): boolean {
+    return this.#live.has(id);
+  }
+
+  /** Removes and returns the oldest id still in the set. */
+  shift(): TaskId | undefined {
+    while (this.#head < this.#queue.length) {
+      const [id, seq] = this.#queue[this.#head++];
+      if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#live.get(id) === seq) {
+        this.#live.delete(id);
+        return id;
+      }
+    }
+    return undefined;
   }
 }

@@ -16,6 +16,8 @@ export function specOf(task: TaskRecord): TaskSpec | undefined {
     fn: { moduleUrl: task.moduleUrl, key: task.fnKey, name: task.name },
     args: task.args,
     deps: task.deps,
+    // Refs nested deeper in the arguments are not recorded; the top-level ones are.
+    argRefs: task.deps,
     options: task.options,
     parentTaskId: task.parentTaskId,
     attempt: task.attempt,

@@ -107,6 +107,8 @@ export class RedisControlStore implements ControlStore {
   #prefix: string;
   #conn!: Conn;
   #sha = "";
+  /** How long `close` waits for an unreachable Redis to come back with queued writes. */
+  readonly #closeWaitMs: number;
   #queries!: RedisQueries;
   #opts: Required<
     Pick<
@@ -136,6 +138,7 @@ export class RedisControlStore implements ControlStore {
   constructor(prefix: string, options: RedisStoreOptions) {
     this.#prefix = prefix;
     this.#onReconnect = options.onReconnect;
+    this.#closeWaitMs = options.connectTimeoutMs ?? GCS_DEFAULTS.connectTimeoutMs;
     this.#opts = {
       maxFinishedTasks: options.maxFinishedTasks ?? GCS_DEFAULTS.maxFinishedTasks,
       taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
@@ -492,6 +495,11 @@ export class RedisControlStore implements ControlStore {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
+      // Redis may be coming back: give queued writes until the connect deadline.
+      const deadline = Date.now() + this.#closeWaitMs;
+      while ((this.#down || !this.#conn.isReady) && this.queued > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       if (!this.#down && this.#conn.isReady) await this.flush();
     } catch {
       // Reported below with the count of what is left.

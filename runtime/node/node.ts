@@ -17,15 +17,20 @@ import {
   taskCancelled,
   type TaskId,
   workerDied,
+  workerStartFailed,
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
-import { errorFrame } from "../core/mod.ts";
+import { collectGarbage, errorFrame, REF_OP } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
-import type { Frame, FromWorker, RunTask, TaskResult, TaskSpec } from "../protocol/mod.ts";
+import type { Frame, FromWorker, RefOp, RunTask, TaskResult, TaskSpec } from "../protocol/mod.ts";
 import { taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
+import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
+import { RefCounts } from "./ref_counts.ts";
+import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
+import { errorText } from "./_error_text.ts";
 
 /** How to start a node. */
 export interface NodeOptions {
@@ -33,6 +38,12 @@ export interface NodeOptions {
   numCpus?: number;
   resources?: Record<string, number>;
   objectStoreMemory?: number;
+  /** Namespace of actor names given without one (default "default"). */
+  namespace?: string;
+  /** Where the node records what happens (default: a new in-memory control store). */
+  controlStore?: ControlStore;
+  /** Print workers' console output, prefixed with worker and task (default true). */
+  logToDriver?: boolean;
 }
 
 /** What a node reports about itself. */
@@ -52,18 +63,37 @@ export class Node implements Backend {
   readonly arena: SharedArena;
   readonly numWorkers: number;
   readonly resources: Record<string, number>;
+  /** The node's actors; also the driver's actor backend. */
+  readonly actors: ActorManager;
   readonly #table = new ObjectTable();
+  readonly #refs = new RefCounts((id) => this.#unreferenced(id));
+  /** Objects nothing held before they were sealed: freed when sealed. */
+  readonly #doomed = new Set<ObjectId>();
+  /** Refs inside stored objects, held until the container is freed. */
+  readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
+  /** What each unfinished task's arguments hold. */
+  readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
   readonly #scheduler: LocalScheduler;
+  /** The control store: tasks, objects, workers, as they change (written in the background). */
+  readonly gcs: ControlStore;
+  readonly #knownFns = new Set<string>();
   readonly #workers = new Map<WorkerId, WorkerHandle>();
   readonly #workerWaits = new Map<WorkerId, Map<number, WaitHandle>>();
-  readonly #starting = new Map<WorkerId, () => void>();
+  /** Workers not started yet: settle their start with no error, or the reason it failed. */
+  readonly #starting = new Map<WorkerId, (error?: Error) => void>();
   readonly #maxWorkers: number;
+  readonly #logToDriver: boolean;
   #spawning = 0;
   #nextWorker = 1;
+  /** Bytes sealed into the store since the last garbage collection. */
+  #sealedSinceGc = 0;
+  readonly #gcEvery: number;
   #kicked = false;
   #stopped = false;
 
   private constructor(options: NodeOptions) {
+    this.gcs = options.controlStore ?? new MemoryControlStore();
+    this.#logToDriver = options.logToDriver ?? true;
     this.numWorkers = options.numWorkers ?? config("numWorkers");
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 1) {
       throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
@@ -71,6 +101,7 @@ export class Node implements Backend {
     const cpus = options.numCpus ?? this.numWorkers;
     this.resources = { CPU: cpus, ...options.resources };
     const maxBytes = options.objectStoreMemory ?? config("objectStoreMemory");
+    this.#gcEvery = maxBytes * config("gcAfterStoreFraction");
     this.arena = new SharedArena({
       initialBytes: Math.min(maxBytes, config("objectStoreInitialBytes")),
       maxBytes,
@@ -82,14 +113,56 @@ export class Node implements Backend {
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
     });
+    this.actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
+  }
+
+  #actorHost(namespace: string): ActorHost {
+    return {
+      jobId: this.jobId,
+      nodeId: this.nodeId,
+      arena: this.arena,
+      namespace,
+      total: this.resources,
+      table: this.#table,
+      seal: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
+      serve: (worker, msg) => this.#onMessage(worker, msg),
+      attach: (id) => void this.#workerWaits.set(id, new Map()),
+      detach: (id) => {
+        for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
+        this.#workerWaits.delete(id);
+        this.#refs.dropHolder(id);
+      },
+      hold: (demand) => this.#scheduler.hold(demand),
+      release: (demand) => {
+        this.#scheduler.release(demand);
+        this.#kick();
+      },
+      holdArgs: (ids) => ids.forEach((id) => this.#refs.inc(id)),
+      releaseArgs: (ids) => ids.forEach((id) => this.#refs.dec(id)),
+    };
   }
 
   /** Starts a node and waits until its workers are up. */
   static async start(options: NodeOptions = {}): Promise<Node> {
     const node = new Node(options);
+    const ts = Date.now();
+    node.gcs.record({ type: "jobStarted", jobId: node.jobId, ts, nodeId: node.nodeId });
+    node.gcs.record({
+      type: "nodeAdded",
+      nodeId: node.nodeId,
+      ts,
+      address: "embedded",
+      resources: node.resources,
+      numWorkers: node.numWorkers,
+    });
     const started = [];
     for (let i = 0; i < node.numWorkers; i++) started.push(node.#spawn());
-    await Promise.all(started);
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      await node.shutdown();
+      throw err;
+    }
     return node;
   }
 
@@ -113,12 +186,21 @@ export class Node implements Backend {
   }
 
   submit(spec: TaskSpec): void {
-    this.#scheduler.submit(spec);
+    this.#accept(spec);
     this.#kick();
   }
 
-  put(id: ObjectId, frame: Frame): void {
-    this.#sealed(id, frame, false);
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
+    this.#sealed(id, frame, false, contained);
+  }
+
+  refOps(ops: readonly RefOp[]): void {
+    this.#applyRefOps(ops, "driver");
+  }
+
+  /** Objects in the table and objects with references (for tests and status). */
+  objectCounts(): { stored: number; referenced: number } {
+    return { stored: this.#table.size, referenced: this.#refs.size };
   }
 
   async wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
@@ -144,32 +226,54 @@ export class Node implements Backend {
     this.#kick();
   }
 
-  shutdown(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+  async shutdown(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
-    for (const w of this.#workers.values()) w.terminate();
+    const stoppedAt = Date.now();
+    for (const w of this.#workers.values()) {
+      w.terminate();
+      this.gcs.record({
+        type: "workerDied",
+        nodeId: this.nodeId,
+        workerId: w.id,
+        ts: stoppedAt,
+        reason: "shutdown",
+      });
+    }
     this.#workers.clear();
+    this.actors.shutdown();
     this.#table.rejectAll(runtimeShutDown());
-    return Promise.resolve();
+    const ts = Date.now();
+    this.gcs.record({ type: "jobFinished", jobId: this.jobId, ts });
+    this.gcs.record({ type: "nodeRemoved", nodeId: this.nodeId, ts, reason: "shutdown" });
+    await this.gcs.close();
   }
 
   #spawn(): Promise<void> {
     const id = `w${this.#nextWorker++}` as WorkerId;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      this.#starting.delete(id);
+      this.#spawning--;
+      if (error) reject(error);
+      else resolve();
+    };
     const timer = setTimeout(
       () =>
-        reject(new Error(`Worker ${id} did not start within ${config("workerStartTimeoutMs")} ms`)),
+        settle(workerStartFailed(id, `not started within ${config("workerStartTimeoutMs")} ms`)),
       config("workerStartTimeoutMs"),
     );
     this.#spawning++;
-    this.#starting.set(id, () => {
-      clearTimeout(timer);
-      this.#spawning--;
-      resolve();
-    });
+    this.#starting.set(id, settle);
     const handle = new WorkerHandle(
       id,
-      { jobId: this.jobId, nodeId: this.nodeId, sab: this.arena.sab },
+      {
+        jobId: this.jobId,
+        nodeId: this.nodeId,
+        sab: this.arena.sab,
+        logToDriver: this.#logToDriver,
+      },
       { message: (h, msg) => this.#onMessage(h, msg), died: (h, d) => this.#onDeath(h, d) },
     );
     this.#workers.set(id, handle);
@@ -182,27 +286,46 @@ export class Node implements Backend {
     switch (msg.type) {
       case "started":
         this.#starting.get(worker.id)?.();
-        this.#starting.delete(worker.id);
         this.#scheduler.workerAdded(worker.id);
+        this.gcs.record({
+          type: "workerStarted",
+          nodeId: this.nodeId,
+          workerId: worker.id,
+          ts: Date.now(),
+        });
         break;
       case "done":
         for (const r of msg.results) this.#finished(r);
         break;
       case "submit":
-        for (const spec of msg.specs) this.#scheduler.submit(spec);
+        for (const spec of msg.specs) this.#accept(spec);
         break;
       case "put":
-        for (const [id, frame] of msg.objects) this.#sealed(id, frame, false);
+        for (const [id, frame, contained] of msg.objects) this.#sealed(id, frame, false, contained);
+        break;
+      case "refs":
+        this.#applyRefOps(msg.ops, worker.id);
         break;
       case "wait":
         this.#workerWait(worker, msg);
         break;
-      case "cancelWait":
-        this.#workerWaits.get(worker.id)?.get(msg.reqId)?.cancel();
-        this.#workerWaits.get(worker.id)?.delete(msg.reqId);
+      case "cancelWait": {
+        const waits = this.#workerWaits.get(worker.id);
+        const handle = waits?.get(msg.reqId);
+        if (!handle) break;
+        handle.cancel();
+        waits!.delete(msg.reqId);
+        worker.send({ type: "ready", reqId: msg.reqId, ready: [] });
         break;
+      }
       case "cancel":
         this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
+        break;
+      case "actorCreate":
+      case "actorCalls":
+      case "actorKill":
+      case "actorLookup":
+        this.actors.fromWorker(worker, msg);
         break;
       case "closing":
         worker.terminate();
@@ -221,6 +344,10 @@ export class Node implements Backend {
     handle.promise.then((outcome) => {
       waits.delete(msg.reqId);
       if (blocked) this.#scheduler.taskUnblocked(msg.taskId!);
+      // Pin what is sent until the worker has decoded it (it unpins).
+      outcome.frames?.forEach((f, i) => {
+        if (f !== undefined) this.#refs.inc(msg.ids[i], worker.id);
+      });
       worker.send({
         type: "ready",
         reqId: msg.reqId,
@@ -228,15 +355,29 @@ export class Node implements Backend {
         frames: outcome.frames,
       });
       this.#kick();
-    });
+    }, () => {});
   }
 
   #onDeath(worker: WorkerHandle, detail: string, cancelled = false): void {
     if (!this.#workers.delete(worker.id)) return;
-    if (this.#starting.delete(worker.id)) this.#spawning--;
+    const starting = this.#starting.get(worker.id);
+    if (starting) {
+      // A worker that cannot start would fail again: report it, do not respawn.
+      this.#workerWaits.delete(worker.id);
+      starting(workerStartFailed(worker.id, detail));
+      return;
+    }
     for (const h of this.#workerWaits.get(worker.id)?.values() ?? []) h.cancel();
     this.#workerWaits.delete(worker.id);
     if (this.#stopped) return;
+    this.#refs.dropHolder(worker.id);
+    this.gcs.record({
+      type: "workerDied",
+      nodeId: this.nodeId,
+      workerId: worker.id,
+      ts: Date.now(),
+      reason: detail,
+    });
     this.#crashDetail.set(worker.id, detail);
     this.#scheduler.workerDied(worker.id, cancelled);
     if (this.#workers.size < this.numWorkers) this.#spawn().catch(() => {});
@@ -245,22 +386,123 @@ export class Node implements Backend {
 
   readonly #crashDetail = new Map<WorkerId, string>();
 
+  #accept(spec: TaskSpec): void {
+    const ts = Date.now();
+    const fnKey = spec.fn.moduleUrl + "#" + spec.fn.key;
+    if (!this.#knownFns.has(fnKey)) {
+      this.#knownFns.add(fnKey);
+      this.gcs.record({ type: "functionRegistered", jobId: this.jobId, fn: spec.fn });
+    }
+    this.gcs.record({ type: "taskSubmitted", jobId: this.jobId, spec, ts });
+    if (spec.argRefs.length > 0) {
+      for (const id of spec.argRefs) this.#refs.inc(id);
+      this.#taskRefs.set(spec.taskId, spec.argRefs);
+    }
+    this.#scheduler.submit(spec);
+  }
+
+  /** The task will not run again: its arguments no longer hold their objects. */
+  #taskDone(taskId: TaskId): void {
+    const held = this.#taskRefs.get(taskId);
+    if (!held) return;
+    this.#taskRefs.delete(taskId);
+    for (const id of held) this.#refs.dec(id);
+  }
+
+  #applyRefOps(ops: readonly RefOp[], holder: string): void {
+    for (const [kind, id] of ops) {
+      if (kind === REF_OP.hold) this.#refs.inc(id, holder);
+      else this.#refs.dec(id, holder);
+    }
+  }
+
+  #unreferenced(id: ObjectId): void {
+    if (this.#table.status(id) === "missing") this.#doomed.add(id);
+    else this.#free(id);
+  }
+
+  #free(id: ObjectId): void {
+    const entry = this.#table.remove(id);
+    if (entry && !(entry.frame instanceof Uint8Array)) {
+      this.gcs.record({ type: "objectFreed", objectId: id });
+    }
+    if (entry && !(entry.frame instanceof Uint8Array)) this.arena.free(entry.frame);
+    const contained = this.#contains.get(id);
+    if (!contained) return;
+    this.#contains.delete(id);
+    for (const inner of contained) this.#refs.dec(inner);
+  }
+
+  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
+  #pressure(bytes: number): void {
+    this.#sealedSinceGc += bytes;
+    if (this.#sealedSinceGc < this.#gcEvery || !collectGarbage) return;
+    this.#sealedSinceGc = 0;
+    collectGarbage();
+    for (const w of this.#workers.values()) w.send({ type: "gc" });
+  }
+
   #finished(result: TaskResult): void {
     const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed);
-    if (outcome === "retry") return;
+    const state = outcome === "retry"
+      ? "ready"
+      : outcome === "cancelled"
+      ? "cancelled"
+      : result.failed
+      ? "failed"
+      : "finished";
+    this.#taskState(
+      result.taskId,
+      state,
+      state === "failed" ? errorText(result.returns[0], this.arena) : undefined,
+    );
+    if (outcome === "retry") {
+      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
+      return;
+    }
+    this.#taskDone(result.taskId);
     if (outcome === "cancelled") {
+      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
       const returns = result.returns.map(() => errorFrame(taskCancelled(result.taskId)));
       return this.#sealAll(result.taskId, returns, true);
     }
-    this.#sealAll(result.taskId, result.returns, result.failed);
+    this.#sealAll(result.taskId, result.returns, result.failed, result.contained);
   }
 
-  #sealAll(taskId: TaskId, returns: readonly Frame[], error: boolean): void {
-    returns.forEach((frame, i) => this.#sealed(objectIdOf(taskId, i), frame, error));
+  #sealAll(
+    taskId: TaskId,
+    returns: readonly Frame[],
+    error: boolean,
+    contained?: readonly (readonly ObjectId[])[],
+  ): void {
+    returns.forEach((frame, i) =>
+      this.#sealed(objectIdOf(taskId, i), frame, error, contained?.[i])
+    );
   }
 
-  #sealed(id: ObjectId, frame: Frame, error: boolean): void {
-    if (this.#table.add(id, frame, error)) this.#scheduler.objectCreated(id, error);
+  #sealed(id: ObjectId, frame: Frame, error: boolean, contained?: readonly ObjectId[]): void {
+    if (!this.#table.add(id, frame, error)) {
+      if (!(frame instanceof Uint8Array)) this.arena.free(frame);
+      return;
+    }
+    if (!(frame instanceof Uint8Array)) {
+      // Objects in the store are recorded; small inline ones are seen through their tasks.
+      this.#pressure(frame.size);
+      this.gcs.record({
+        type: "objectCreated",
+        objectId: id,
+        ts: Date.now(),
+        size: frame.size,
+        owner: this.jobId,
+        nodeId: this.nodeId,
+      });
+    }
+    if (contained && contained.length > 0) {
+      this.#contains.set(id, contained);
+      for (const inner of contained) this.#refs.inc(inner);
+    }
+    this.#scheduler.objectCreated(id, error);
+    if (this.#doomed.delete(id)) this.#free(id);
     this.#kick();
   }
 
@@ -273,6 +515,7 @@ export class Node implements Backend {
   #drain(): void {
     this.#kicked = false;
     if (this.#stopped) return;
+    this.actors.retryWaiting();
     const batches = new Map<WorkerId, RunTask[]>();
     for (let todo = this.#scheduler.drain(); todo.length; todo = this.#scheduler.drain()) {
       for (const ins of todo) this.#apply(ins, batches);
@@ -285,21 +528,35 @@ export class Node implements Backend {
   #apply(ins: Instruction, batches: Map<WorkerId, RunTask[]>): void {
     switch (ins.type) {
       case "dispatch": {
+        this.gcs.record({
+          type: "taskState",
+          taskId: ins.spec.taskId,
+          state: "running",
+          ts: Date.now(),
+          nodeId: this.nodeId,
+          workerId: ins.workerId,
+          attempt: ins.spec.attempt,
+        });
         const depFrames = ins.spec.deps.map((d) => this.#table.frame(d)!);
         const list = batches.get(ins.workerId);
         if (list) list.push({ spec: ins.spec, depFrames });
         else batches.set(ins.workerId, [{ spec: ins.spec, depFrames }]);
         break;
       }
-      case "propagate":
-        this.#failAll(ins.spec, this.#table.frame(ins.errorObject)!);
+      case "propagate": {
+        const frame = this.#table.frame(ins.errorObject)!;
+        this.#failAll(ins.spec, frame);
+        this.#taskDone(ins.spec.taskId);
         break;
+      }
       case "crashed": {
+        this.#taskDone(ins.spec.taskId);
         const detail = this.#crashDetail.get(ins.workerId) ?? "unknown cause";
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
         break;
       }
       case "infeasible": {
+        this.#taskDone(ins.spec.taskId);
         const want = ins.resource === "CPU"
           ? ins.spec.options.numCpus
           : ins.spec.options.resources[ins.resource];
@@ -311,7 +568,8 @@ export class Node implements Backend {
         break;
       }
       case "cancelled":
-        this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))));
+        this.#taskDone(ins.spec.taskId);
+        this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))), "cancelled");
         break;
       case "abort": {
         const worker = this.#workers.get(ins.workerId);
@@ -334,10 +592,14 @@ export class Node implements Backend {
     }
   }
 
-  #failAll(spec: TaskSpec, frame: Frame): void {
+  #taskState(taskId: TaskId, state: TaskState, error?: string): void {
+    this.gcs.record({ type: "taskState", taskId, state, ts: Date.now(), error });
+  }
+
+  #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed"): void {
+    this.#taskState(spec.taskId, state, errorText(frame, this.arena));
     for (let i = 0; i < spec.options.numReturns; i++) {
-      const id = objectIdOf(spec.taskId, i);
-      if (this.#table.add(id, frame, true)) this.#scheduler.objectCreated(id, true);
+      this.#sealed(objectIdOf(spec.taskId, i), frame, true);
     }
   }
 }

@@ -62,6 +62,13 @@ export class ObjectTable {
     return true;
   }
 
+  /** Forgets object `id`; returns what it held. */
+  remove(id: ObjectId): { frame: Frame; error: boolean } | undefined {
+    const e = this.#objects.get(id);
+    if (e) this.#objects.delete(id);
+    return e;
+  }
+
   /** Whether `id` exists and holds an error. */
   status(id: ObjectId): ObjectStatus {
     const e = this.#objects.get(id);
@@ -88,6 +95,8 @@ export class ObjectTable {
     const ready = ids.map((id) => this.#objects.has(id));
     const count = ready.reduce((n, r) => n + (r ? 1 : 0), 0);
     const { promise, resolve, reject } = Promise.withResolvers<WaitOutcome>();
+    // Rejected only at shutdown; whoever awaits it sees that, nobody else should.
+    promise.catch(() => {});
     const w: Waiter = { ids, ready, count, need, fetch, done: false, resolve, reject };
     if (count >= need || timeoutMs === 0) {
       this.#finish(w);

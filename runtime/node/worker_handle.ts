@@ -20,7 +20,7 @@ export class WorkerHandle {
 
   constructor(
     readonly id: WorkerId,
-    init: { jobId: JobId; nodeId: NodeId; sab: SharedArrayBuffer },
+    init: { jobId: JobId; nodeId: NodeId; sab: SharedArrayBuffer; logToDriver?: boolean },
     events: WorkerEvents,
   ) {
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });

@@ -5,3 +5,4 @@
  */
 export * from "./task_spec.ts";
 export * from "./worker_messages.ts";
+export * from "./actor_messages.ts";

@@ -38,16 +38,24 @@ export interface TaskOptions {
 export interface TaskSpec {
   readonly taskId: TaskId;
   readonly fn: FunctionDescriptor;
-  /** Frame of the argument array; top-level refs in it are still refs. */
-  readonly args: Frame;
+  /**
+   * Frame of the argument array (top-level refs in it are still refs), or,
+   * when it is big, the id of the object holding that frame (also in `deps`).
+   */
+  readonly args: Frame | ObjectId;
   /** Ids of the top-level ref arguments, which must exist before the task runs. */
   readonly deps: readonly ObjectId[];
+  /** Every object the arguments refer to, at any depth: held until the task is done. */
+  readonly argRefs: readonly ObjectId[];
   readonly options: TaskOptions;
   /** The task that submitted this one (absent for the driver). */
   readonly parentTaskId?: TaskId;
   /** Retry number, 0 for the first run. */
   attempt: number;
 }
+
+/** What a thread tells the node about an object: 0 hold, 1 release, 2 unpin a fetched frame. */
+export type RefOp = readonly [kind: 0 | 1 | 2, id: ObjectId];
 
 /** Display name of a task. */
 export function taskName(spec: TaskSpec): string {

@@ -4,7 +4,8 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import type { Frame, TaskSpec } from "./task_spec.ts";
+import type { Frame, RefOp, TaskSpec } from "./task_spec.ts";
+import type { ActorFromWorker, ActorToWorker } from "./actor_messages.ts";
 
 /** A task handed to a worker with the frames of its dependencies. */
 export interface RunTask {
@@ -22,6 +23,8 @@ export interface TaskResult {
   readonly failed: boolean;
   /** Milliseconds the task ran (for the scheduler's batching). */
   readonly ms: number;
+  /** Per return, the ids of refs inside it (absent when none has any). */
+  readonly contained?: readonly (readonly ObjectId[])[];
 }
 
 /** Main thread to worker. */
@@ -32,6 +35,8 @@ export type ToWorker =
     readonly nodeId: NodeId;
     readonly jobId: JobId;
     readonly sab: SharedArrayBuffer;
+    /** Print the worker's console output, prefixed (default true); false drops it. */
+    readonly logToDriver?: boolean;
   }
   | { readonly type: "run"; readonly tasks: readonly RunTask[] }
   | {
@@ -43,14 +48,22 @@ export type ToWorker =
   }
   /** Signal the running task's AbortSignal (cooperative cancellation). */
   | { readonly type: "cancel"; readonly taskId: TaskId }
-  | { readonly type: "stop" };
+  /** Run a garbage collection now (the store is filling). */
+  | { readonly type: "gc" }
+  | { readonly type: "stop" }
+  | ActorToWorker;
 
 /** Worker to main thread. */
 export type FromWorker =
   | { readonly type: "started" }
   | { readonly type: "done"; readonly results: readonly TaskResult[] }
   | { readonly type: "submit"; readonly specs: readonly TaskSpec[] }
-  | { readonly type: "put"; readonly objects: readonly (readonly [ObjectId, Frame])[] }
+  | {
+    readonly type: "put";
+    readonly objects: readonly (readonly [ObjectId, Frame, readonly ObjectId[]])[];
+  }
+  /** Holds, releases and unpins of objects by this worker, in order. */
+  | { readonly type: "refs"; readonly ops: readonly RefOp[] }
   | {
     /** Wait until `numReturns` of `ids` exist (or the deadline), then reply "ready". */
     readonly type: "wait";
@@ -71,4 +84,5 @@ export type FromWorker =
     readonly recursive: boolean;
   }
   /** The worker is closing itself (`self.close()`): treat it as dead. */
-  | { readonly type: "closing" };
+  | { readonly type: "closing" }
+  | ActorFromWorker;

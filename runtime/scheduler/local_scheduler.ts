@@ -107,6 +107,11 @@ export class LocalScheduler {
       this.#out.push({ type: "infeasible", spec, resource: missingResource });
       return;
     }
+    if (spec.parentTaskId !== undefined && this.#tasks.get(spec.parentTaskId)?.cancelled) {
+      // A cancelled task that is still running may submit more: those are cancelled too.
+      this.#out.push({ type: "cancelled", spec });
+      return;
+    }
     this.#tasks.set(spec.taskId, rec);
     if (spec.parentTaskId !== undefined && this.#tasks.has(spec.parentTaskId)) {
       const kids = this.#children.get(spec.parentTaskId);
@@ -235,6 +240,18 @@ export class LocalScheduler {
         this.#out.push({ type: "crashed", spec: rec.spec, workerId });
       }
     }
+  }
+
+  /** Holds `demand` outside any task (a live actor's resources); false when it does not fit now. */
+  hold(demand: Readonly<Resources>): boolean {
+    if (!fits(demand, this.#used, this.#opts.total)) return false;
+    addInto(this.#used, demand, 1);
+    return true;
+  }
+
+  /** Gives back what `hold` took. */
+  release(demand: Readonly<Resources>): void {
+    addInto(this.#used, demand, -1);
   }
 
   /** The worker a task runs on, if it runs. */

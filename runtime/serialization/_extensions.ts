@@ -52,6 +52,8 @@ export const frameState = {
   outOfBandMin: Infinity,
   /** Views of the frame being decoded, one per out-of-band buffer. */
   inBuffers: [] as Uint8Array[],
+  /** Told of every value the decode in progress made as a view of the frame (no copy). */
+  onView: undefined as ((view: ArrayBufferView) => void) | undefined,
 };
 
 function bytesOf(value: ArrayBufferView | ArrayBuffer): Uint8Array {
@@ -93,7 +95,9 @@ function unpackBinary(payload: Uint8Array): unknown {
   const width = (cls as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
   const aligned = bytes.byteOffset % width === 0 && payload[1] === 1;
   const src = aligned ? bytes : bytes.slice();
-  return new cls(src.buffer, src.byteOffset, src.byteLength / width);
+  const view = new cls(src.buffer, src.byteOffset, src.byteLength / width);
+  if (aligned) frameState.onView?.(view);
+  return view;
 }
 
 viewClasses.forEach((cls, kind) => {

@@ -117,9 +117,13 @@ export function frameFlags(frame: Uint8Array): number {
 
 /**
  * Rebuilds the value in `frame`. Out-of-band typed arrays come back as views
- * of the frame's memory, so keep the frame's bytes alive and unchanged.
+ * of the frame's memory, so keep the frame's bytes alive and unchanged;
+ * `onView` is told of each such view.
  */
-export function decodeFrame(frame: Uint8Array): unknown {
+export function decodeFrame(
+  frame: Uint8Array,
+  onView?: (view: ArrayBufferView) => void,
+): unknown {
   const dv = checkedView(frame);
   const headerLen = dv.getUint32(8, true);
   const n = dv.getUint32(12, true);
@@ -140,7 +144,9 @@ export function decodeFrame(frame: Uint8Array): unknown {
     views.push(frame.subarray(off, off + len));
   }
   const saved = frameState.inBuffers;
+  const savedOnView = frameState.onView;
   frameState.inBuffers = views;
+  frameState.onView = onView;
   let value: unknown;
   try {
     value = packr.unpack(frame.subarray(start, start + headerLen));
@@ -151,6 +157,7 @@ export function decodeFrame(frame: Uint8Array): unknown {
     });
   } finally {
     frameState.inBuffers = saved;
+    frameState.onView = savedOnView;
   }
   // msgpackr decodes the reserved byte 0xc1 to a marker object instead of failing.
   if ((value as object | null)?.constructor?.name === "C1Type") {

@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { setBackend } from "../core/mod.ts";
+import { collectGarbage, setBackend } from "../core/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import { ActorExecutor } from "./actor_executor.ts";
+import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
 import { WorkerBackend } from "./worker_backend.ts";
 
@@ -24,11 +26,13 @@ scope.close = () => {
 
 let be: WorkerBackend | undefined;
 let executor: Executor | undefined;
+let actor: ActorExecutor | undefined;
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   switch (msg.type) {
     case "init":
+      installWorkerConsole(msg.workerId, msg.logToDriver ?? true);
       be = new WorkerBackend(
         msg.jobId,
         msg.nodeId,
@@ -55,6 +59,19 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "cancel":
       executor?.cancel(msg.taskId);
+      break;
+    case "actorStart":
+      actor = new ActorExecutor(be!.arena, (m) => scope.postMessage(m), () => be!.flush());
+      actor.start(msg.spec, msg.depFrames);
+      break;
+    case "actorRun":
+      actor?.run(msg.calls);
+      break;
+    case "actorAnswer":
+      be?.actors.answered(msg.reqId, msg.entry);
+      break;
+    case "gc":
+      collectGarbage?.();
       break;
     case "stop":
       be?.shutdown();

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { TaskId } from "../common/mod.ts";
+import type { ObjectId, TaskId } from "../common/mod.ts";
 import { RayTaskError, taskCancelled } from "../common/mod.ts";
 import {
   errorFrame,
@@ -57,7 +57,7 @@ export class Executor {
     try {
       const args = this.#args(task);
       value = taskContext.run(
-        { taskId: spec.taskId, signal: controller.signal },
+        { taskId: spec.taskId, signal: controller.signal, name: taskName(spec) },
         () => fn(...args),
       );
     } catch (err) {
@@ -75,24 +75,32 @@ export class Executor {
   }
 
   #args(task: RunTask): unknown[] {
-    const args = fromFrame(task.spec.args, this.#arena) as unknown[];
-    const { deps } = task.spec;
-    if (deps.length === 0) return args;
-    const values = new Map<string, unknown>();
+    const { deps, args } = task.spec;
+    const argsFrame = typeof args === "string" ? task.depFrames[deps.indexOf(args)] : args;
+    const values = fromFrame(argsFrame, this.#arena, typeof args === "string" ? args : undefined);
+    if (deps.length === 0) return values as unknown[];
+    const byId = new Map<string, unknown>();
     deps.forEach((id, i) => {
-      if (!values.has(id)) values.set(id, fromFrame(task.depFrames[i], this.#arena));
+      if (id !== args && !byId.has(id)) {
+        byId.set(id, fromFrame(task.depFrames[i], this.#arena, id));
+      }
     });
-    return args.map((a) => a instanceof ObjectRef && values.has(a.id) ? values.get(a.id) : a);
+    return (values as unknown[]).map((a) =>
+      a instanceof ObjectRef && byId.has(a.id) ? byId.get(a.id) : a
+    );
   }
 
   #succeeded(task: RunTask, value: unknown, start: number): TaskResult {
+    const contained: ObjectId[][] = [];
     let returns: Frame[];
     try {
-      returns = this.#returnFrames(value, task);
+      returns = this.#returnFrames(value, task, contained);
     } catch (err) {
       return this.#failed(task, err, start);
     }
-    return { taskId: task.spec.taskId, returns, failed: false, ms: performance.now() - start };
+    const ms = performance.now() - start;
+    const result: TaskResult = { taskId: task.spec.taskId, returns, failed: false, ms };
+    return contained.some((c) => c.length > 0) ? { ...result, contained } : result;
   }
 
   #failed(task: RunTask, err: unknown, start: number): TaskResult {
@@ -101,13 +109,25 @@ export class Executor {
     return { taskId: task.spec.taskId, returns, failed: true, ms: performance.now() - start };
   }
 
-  #returnFrames(value: unknown, task: RunTask): Frame[] {
+  #returnFrames(value: unknown, task: RunTask, contained: ObjectId[][]): Frame[] {
     const n = task.spec.options.numReturns;
-    if (n === 1) return [toFrame(value, "return value", this.#arena)];
-    if (!Array.isArray(value) || value.length !== n) {
-      const got = Array.isArray(value) ? `${value.length} values` : "a non-array value";
+    const values = n === 1 ? [value] : value;
+    if (!Array.isArray(values) || values.length !== n) {
+      const got = Array.isArray(values) ? `${values.length} values` : "a non-array value";
       throw new TypeError(`Task returned ${got} but numReturns is ${n}`);
     }
-    return value.map((v, i) => toFrame(v, `return value[${i}]`, this.#arena));
+    const frames: Frame[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const refs: ObjectId[] = [];
+        const path = n === 1 ? "return value" : `return value[${i}]`;
+        frames.push(toFrame(values[i], path, this.#arena, 0, refs));
+        contained.push(refs);
+      }
+    } catch (err) {
+      for (const f of frames) if (!(f instanceof Uint8Array)) this.#arena.free(f);
+      throw err;
+    }
+    return frames;
   }
 }

@@ -7,11 +7,15 @@
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
-import { taskContext } from "../core/mod.ts";
+import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
-import type { Frame, FromWorker, TaskResult, TaskSpec } from "../protocol/mod.ts";
+import { ActorClient } from "./actor_client.ts";
+import type { Frame, FromWorker, RefOp, TaskResult, TaskSpec } from "../protocol/mod.ts";
 
 interface Pending {
+  readonly ids: readonly ObjectId[];
+  /** The caller gave up; the node's one reply is still to come. */
+  aborted?: boolean;
   resolve(result: WaitResult): void;
   reject(err: unknown): void;
 }
@@ -22,11 +26,13 @@ export type Post = (msg: FromWorker) => void;
 /** A worker's view of its node. */
 export class WorkerBackend implements Backend {
   readonly ids = new IdFactory();
+  readonly actors: ActorClient;
   readonly arena: SharedArena;
   readonly #post: Post;
   readonly #pending = new Map<number, Pending>();
   #nextReq = 1;
-  #puts: [ObjectId, Frame][] = [];
+  #puts: [ObjectId, Frame, readonly ObjectId[]][] = [];
+  #refOps: RefOp[] = [];
   #specs: TaskSpec[] = [];
   #results: TaskResult[] = [];
   #flushQueued = false;
@@ -40,6 +46,7 @@ export class WorkerBackend implements Backend {
   ) {
     this.arena = new SharedArena({ sab });
     this.#post = post;
+    this.actors = new ActorClient(post);
   }
 
   submit(spec: TaskSpec): void {
@@ -47,8 +54,13 @@ export class WorkerBackend implements Backend {
     this.#queueFlush();
   }
 
-  put(id: ObjectId, frame: Frame): void {
-    this.#puts.push([id, frame]);
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
+    this.#puts.push([id, frame, contained]);
+    this.#queueFlush();
+  }
+
+  refOps(ops: readonly RefOp[]): void {
+    for (const op of ops) this.#refOps.push(op);
     this.#queueFlush();
   }
 
@@ -62,9 +74,9 @@ export class WorkerBackend implements Backend {
     const reqId = this.#nextReq++;
     this.flush();
     const { promise, resolve, reject } = Promise.withResolvers<WaitResult>();
-    this.#pending.set(reqId, { resolve, reject });
+    this.#pending.set(reqId, { ids, resolve, reject });
     const onAbort = () => {
-      this.#pending.delete(reqId);
+      this.#pending.get(reqId)!.aborted = true;
       this.#post({ type: "cancelWait", reqId });
       reject(getAborted(req.signal?.reason));
     };
@@ -88,19 +100,29 @@ export class WorkerBackend implements Backend {
     this.#post({ type: "cancel", taskId, force, recursive });
   }
 
-  /** The node answered wait request `reqId`. */
+  /** The node answered wait request `reqId`; it pinned the frames it sent. */
   answered(reqId: number, result: WaitResult): void {
     const p = this.#pending.get(reqId);
     this.#pending.delete(reqId);
-    p?.resolve(result);
+    if (!p) return;
+    const pinned: ObjectId[] = [];
+    result.frames?.forEach((f, i) => {
+      if (f !== undefined) pinned.push(p.ids[i]);
+    });
+    if (p.aborted) refTracker.unpin(pinned);
+    else p.resolve({ ...result, pinned });
   }
 
-  /** Sends everything batched so far, in order: puts, submissions, results. */
+  /**
+   * Sends everything batched so far, in order: puts, submissions, results,
+   * then ref ops (a release may come late, never early).
+   */
   flush(): void {
     this.#flushQueued = false;
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
     if (this.#results.length) this.#post({ type: "done", results: this.#results.splice(0) });
+    if (this.#refOps.length) this.#post({ type: "refs", ops: this.#refOps.splice(0) });
   }
 
   #queueFlush(): void {
@@ -110,6 +132,7 @@ export class WorkerBackend implements Backend {
   }
 
   shutdown(): Promise<void> {
+    this.actors.shutdown();
     for (const p of this.#pending.values()) p.reject(runtimeShutDown());
     this.#pending.clear();
     return Promise.resolve();

@@ -94,8 +94,14 @@ Deno.test("parseListArgs() reads the kind, the source and the format", () => {
     address: undefined,
     redisAddress: "redis://h:6379",
     format: "table",
+    state: undefined,
+    limit: undefined,
   });
   assert.equal(parseListArgs(["nodes", "--address", "h:1", "--format", "json"]).format, "json");
+  const filtered = parseListArgs(["tasks", "--state", "FAILED", "--limit", "5"]);
+  assert.equal(filtered.state, "failed");
+  assert.equal(filtered.limit, 5);
+  rejects(() => parseListArgs(["tasks", "--limit", "0"]), /--limit: expected a whole number/);
 });
 
 Deno.test("parseListArgs() rejects a missing or unknown kind and a bad format", () => {

@@ -38,6 +38,7 @@ export function spec(id: TaskId, o: Partial<TaskSpec> & { name?: string } = {}):
     fn: { moduleUrl: "file:///app/main.ts", key: `${o.name ?? "add"}#0`, name: o.name ?? "add" },
     args: o.args ?? new Uint8Array([1, 2, 3]),
     deps: o.deps ?? [],
+    argRefs: o.deps ?? [],
     options: {
       numReturns: 1,
       numCpus: 1,

@@ -37,6 +37,7 @@ function task(
     fn: { moduleUrl: "file:///fake.ts", key: `${name}#0`, name },
     args: new Uint8Array(0),
     deps,
+    argRefs: deps,
     options: { ...defaultOptions, ...options },
     parentTaskId: extra.parentTaskId,
     attempt: 0,
@@ -648,4 +649,27 @@ Deno.test("LocalScheduler keeps FIFO order through many submissions and finishes
   }
   assert.ok(order.every((s, i) => s === specs[i]), "dispatch order differs from submit order");
   assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("hold() takes resources outside any task until release(), and tasks wait meanwhile", () => {
+  const { scheduler } = setup(2, 2);
+  assert.equal(scheduler.hold({ CPU: 1.5 }), true);
+  assert.equal(scheduler.hold({ CPU: 1 }), false);
+  assert.equal(cpus(scheduler), 1.5);
+  scheduler.submit(task());
+  assert.deepEqual(scheduler.drain(), []);
+  scheduler.release({ CPU: 1.5 });
+  assert.equal(dispatches(scheduler.drain()).length, 1);
+});
+
+Deno.test("LocalScheduler cancels at once what a cancelled, still running task submits", () => {
+  const { scheduler } = setup(1, 1);
+  const parent = task();
+  scheduler.submit(parent);
+  scheduler.drain();
+  scheduler.cancel(parent.taskId, false, true);
+  scheduler.drain();
+  const late = task([], {}, { parentTaskId: parent.taskId });
+  scheduler.submit(late);
+  assert.deepStrictEqual(scheduler.drain(), [{ type: "cancelled", spec: late }]);
 });

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { mergeActorOptions } from "../../runtime/core/mod.ts";
+
+Deno.test("mergeActorOptions() fills the defaults of shared/API.md", () => {
+  assert.deepEqual(mergeActorOptions(undefined), {
+    detached: false,
+    getIfExists: false,
+    maxRestarts: 0,
+    maxTaskRetries: 0,
+    maxConcurrency: 1,
+    numCpus: 0,
+    resources: {},
+  });
+});
+
+Deno.test("mergeActorOptions() merges over a base and reads lifetime and -1 budgets", () => {
+  const base = mergeActorOptions(undefined, { name: "a", maxRestarts: 2 });
+  const merged = mergeActorOptions(base, { lifetime: "detached", maxTaskRetries: -1 });
+  assert.equal(merged.name, "a");
+  assert.equal(merged.maxRestarts, 2);
+  assert.equal(merged.detached, true);
+  assert.equal(merged.maxTaskRetries, -1);
+  assert.equal(base.detached, false);
+});
+
+Deno.test("mergeActorOptions() rejects bad values with TypeError or RangeError", () => {
+  assert.throws(() => mergeActorOptions(undefined, { maxConcurrency: 0 }), RangeError);
+  assert.throws(() => mergeActorOptions(undefined, { maxRestarts: -2 }), RangeError);
+  assert.throws(() => mergeActorOptions(undefined, { numCpus: -1 }), RangeError);
+  assert.throws(() => mergeActorOptions(undefined, { name: "" }), TypeError);
+  assert.throws(() => mergeActorOptions(undefined, { lifetime: "x" as "detached" }), TypeError);
+  assert.throws(() => mergeActorOptions(undefined, { getIfExists: true }), /needs a name/);
+  assert.throws(() => mergeActorOptions(undefined, { nope: 1 } as never), /unknown actor option/);
+});
