@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
+import { type BrowserContext, chromium } from "./_playwright.ts";
 
-export type { BrowserContext, Page } from "npm:playwright-core@1.65.1";
+export type { BrowserContext, Page } from "./_playwright.ts";
 
 /** Where Debian's chromium is, or `undefined` when it is not installed. */
 export const CHROMIUM: string | undefined = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]

@@ -20,7 +20,8 @@ import { encodeFrame, heapAllocator, registerClass } from "../serialization/mod.
 import { type ActorOptions, mergeActorOptions } from "./actor_options.ts";
 import { type Backend, backend } from "./backend.ts";
 import { toFrame } from "./frames.ts";
-import { ObjectRef } from "./object_ref.ts";
+import { nestedRefs, ObjectRef } from "./object_ref.ts";
+import { refTracker } from "./ref_tracker.ts";
 import type { Args, RefsFor } from "./remote_function.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -118,6 +119,7 @@ class Handle {
 
   constructor(entry: ActorEntry) {
     this.#entry = entry;
+    refTracker.track(this, actorRefKey(entry.actorId));
     for (const m of entry.methods) {
       Object.defineProperty(this, m, { value: new Method(entry, m, 1), enumerable: true });
     }
@@ -140,10 +142,22 @@ registerClass<Handle>({
   Class: Handle,
   encode: (h) => {
     const { actorId, cls, methods } = Handle.entryOf(h)!;
+    nestedRefs.ids?.push(actorRefKey(actorId));
     return { actorId, cls, methods };
   },
   decode: (entry: ActorEntry) => new Handle(entry),
 });
+
+/**
+ * The key under which handles to an actor are counted like object refs: the
+ * node learns when the last handle anywhere is gone.
+ */
+export function actorRefKey(actorId: string): ObjectId {
+  return `${ACTOR_REF_PREFIX}${actorId}` as ObjectId;
+}
+
+/** Prefix of `actorRefKey`s. */
+export const ACTOR_REF_PREFIX = "actor:";
 
 /** A handle for the actor `entry` describes (from `ray.getActor`). */
 export function handleOf<T = unknown>(entry: ActorEntry): ActorHandle<T> {

@@ -35,6 +35,7 @@ export { makeRemoteFunction, RemoteFunction } from "./remote_function.ts";
 export type { Arg, Args, RefsFor } from "./remote_function.ts";
 export { mergeOptions } from "./options.ts";
 export {
+  ACTOR_REF_PREFIX,
   ActorClass,
   actorEntryOf,
   currentActorId,

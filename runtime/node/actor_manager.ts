@@ -68,6 +68,8 @@ export interface ActorHost {
   holdArgs(ids: readonly ObjectId[]): void;
   /** ...until this. */
   releaseArgs(ids: readonly ObjectId[]): void;
+  /** An actor changed state (for the control store). */
+  changed(status: ActorStatus): void;
 }
 
 /** The life of an actor. */
@@ -217,16 +219,7 @@ export class ActorManager implements ActorBackend {
 
   /** The actors, for status queries and tests. */
   list(): ActorStatus[] {
-    return [...this.#actors.values()].map((rec) => ({
-      actorId: rec.spec.actorId,
-      className: rec.spec.cls.name,
-      state: rec.state,
-      name: rec.spec.settings.name,
-      namespace: rec.nameKey?.slice(0, rec.nameKey.lastIndexOf("/")),
-      restarts: rec.restarts,
-      workerId: rec.worker?.id,
-      error: rec.death?.message,
-    }));
+    return [...this.#actors.values()].map(statusOf);
   }
 
   /** Ends every actor's worker (node shutdown). */
@@ -478,6 +471,7 @@ export class ActorManager implements ActorBackend {
       throw new Error(`Actor ${rec.label}: illegal transition ${rec.state} -> ${next}`);
     }
     rec.state = next;
+    this.#host.changed(statusOf(rec));
   }
 
   /** DEAD: ends the worker, frees the name and resources, fails every call not finished. */
@@ -552,4 +546,17 @@ export class ActorManager implements ActorBackend {
 
 function entryOf(spec: ActorCreateSpec): ActorEntry {
   return { actorId: spec.actorId, cls: spec.cls, methods: spec.methods };
+}
+
+function statusOf(rec: ActorRecord): ActorStatus {
+  return {
+    actorId: rec.spec.actorId,
+    className: rec.spec.cls.name,
+    state: rec.state,
+    name: rec.spec.settings.name,
+    namespace: rec.nameKey?.slice(0, rec.nameKey.lastIndexOf("/")),
+    restarts: rec.restarts,
+    workerId: rec.worker?.id,
+    error: rec.death?.message,
+  };
 }

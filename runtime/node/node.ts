@@ -20,9 +20,17 @@ import {
   workerStartFailed,
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
-import { collectGarbage, errorFrame, REF_OP } from "../core/mod.ts";
+import { ACTOR_REF_PREFIX, collectGarbage, errorFrame, REF_OP } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
-import type { Frame, FromWorker, RefOp, RunTask, TaskResult, TaskSpec } from "../protocol/mod.ts";
+import type {
+  ActorId,
+  Frame,
+  FromWorker,
+  RefOp,
+  RunTask,
+  TaskResult,
+  TaskSpec,
+} from "../protocol/mod.ts";
 import { taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
@@ -66,7 +74,11 @@ export class Node implements Backend {
   /** The node's actors; also the driver's actor backend. */
   readonly actors: ActorManager;
   readonly #table = new ObjectTable();
-  readonly #refs = new RefCounts((id) => this.#unreferenced(id));
+  readonly #refs = new RefCounts((id) =>
+    id.startsWith(ACTOR_REF_PREFIX)
+      ? this.actors.handlesReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
+      : this.#unreferenced(id)
+  );
   /** Objects nothing held before they were sealed: freed when sealed. */
   readonly #doomed = new Set<ObjectId>();
   /** Refs inside stored objects, held until the container is freed. */
@@ -117,7 +129,28 @@ export class Node implements Backend {
   }
 
   #actorHost(namespace: string): ActorHost {
+    const states = {
+      PENDING_CREATION: "pending",
+      ALIVE: "alive",
+      RESTARTING: "restarting",
+      DEAD: "dead",
+    } as const;
     return {
+      changed: (a) =>
+        this.gcs.record({
+          type: "actorState",
+          actorId: a.actorId,
+          state: states[a.state],
+          ts: Date.now(),
+          className: a.className,
+          name: a.name,
+          namespace: a.namespace,
+          jobId: this.jobId,
+          nodeId: this.nodeId,
+          workerId: a.workerId,
+          restarts: a.restarts,
+          error: a.error,
+        }),
       jobId: this.jobId,
       nodeId: this.nodeId,
       arena: this.arena,

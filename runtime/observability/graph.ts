@@ -310,7 +310,7 @@ class DotGraph {
       "digraph rayd {",
       '  graph [fontname="Helvetica"];',
       '  node [fontname="Helvetica", fontsize=11];',
-      "  edge [arrowsize=0.7];",
+      '  edge [arrowsize=0.7, fontname="Helvetica", fontsize=10];',
     ];
     for (const [id, attrs] of this.#nodes) lines.push(`  ${quote(id)} [${attrList(attrs)}];`);
     for (const e of this.#edges.values()) {

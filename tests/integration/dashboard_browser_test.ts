@@ -44,7 +44,10 @@ Deno.test({
       const failure = await page.textContent("#failures .failure");
       assert.match(failure!, /RangeError: x must be 0, got 7/);
       assert.match(failure!, /Remote stack:/);
-      const graph = await page.$$eval("#graph svg g.node text", (ts) => ts.map((t) => t.textContent));
+      const graph = await page.$$eval(
+        "#graph svg g.node text",
+        (ts) => ts.map((t) => t.textContent),
+      );
       assert.ok(graph.includes("op-root"));
       assert.equal(graph.filter((t) => t === "zeros").length, 2);
       assert.ok(graph.includes("boom"));

@@ -19,59 +19,68 @@ rayTest("graph() of ten independent sleeps is op-root launching ten tasks", asyn
   for (const r of refs) assert.ok(text.includes(`"o:${r.hex()}"`), "objects are named by id");
 });
 
-rayTest("graph({ refs }) of dot(zeros, zeros) shows the dependency, and renders to SVG", async () => {
-  await ray.get(sleep.remote(1));
-  const a = zeros.remote(10);
-  const b = zeros.remote(10);
-  const c = dot.remote(a, b);
-  assert.equal(await ray.get(c), 0);
-  const text = await ray.graph({ refs: [c] });
-  assert.equal(boxes(text), 3, "the earlier sleep is not part of c's lineage");
-  assert.equal(ovals(text), 3);
-  assert.ok(text.includes(`"o:${a.hex()}" -> "t:`));
-  assert.ok(text.includes(`"o:${b.hex()}" -> "t:`));
-  const svg = await ray.graph({ refs: [c], format: "svg" });
-  assert.match(svg, /^<\?xml/);
-  assert.equal(svg.match(/<ellipse/g)?.length, 3);
-  await assert.rejects(ray.graph({ format: "png" as never }), TypeError);
-});
+rayTest(
+  "graph({ refs }) of dot(zeros, zeros) shows the dependency, and renders to SVG",
+  async () => {
+    await ray.get(sleep.remote(1));
+    const a = zeros.remote(10);
+    const b = zeros.remote(10);
+    const c = dot.remote(a, b);
+    assert.equal(await ray.get(c), 0);
+    const text = await ray.graph({ refs: [c] });
+    assert.equal(boxes(text), 3, "the earlier sleep is not part of c's lineage");
+    assert.equal(ovals(text), 3);
+    assert.ok(text.includes(`"o:${a.hex()}" -> "t:`));
+    assert.ok(text.includes(`"o:${b.hex()}" -> "t:`));
+    const svg = await ray.graph({ refs: [c], format: "svg" });
+    assert.match(svg, /^<\?xml/);
+    assert.equal(svg.match(/<ellipse/g)?.length, 3);
+    await assert.rejects(ray.graph({ format: "png" as never }), TypeError);
+  },
+);
 
-rayTest("graph() draws tasks launched inside tasks from their parent, and collapses big jobs", async () => {
-  assert.equal(await ray.get(fanOut.remote(30)), 465);
-  const text = await ray.graph({ collapseAbove: 1000 });
-  assert.equal(boxes(text), 31);
-  assert.equal(text.match(/"op-root" -> /g)?.length, 1, "the driver launched only fanOut");
-  const small = await ray.graph({ collapseAbove: 10 });
-  assert.match(small, /label="add \u00d730"/);
-  assert.match(small, /label="fanOut"/);
-});
+rayTest(
+  "graph() draws tasks launched inside tasks from their parent, and collapses big jobs",
+  async () => {
+    assert.equal(await ray.get(fanOut.remote(30)), 465);
+    const text = await ray.graph({ collapseAbove: 1000 });
+    assert.equal(boxes(text), 31);
+    assert.equal(text.match(/"op-root" -> /g)?.length, 1, "the driver launched only fanOut");
+    const small = await ray.graph({ collapseAbove: 10 });
+    assert.match(small, /label="add \u00d730"/);
+    assert.match(small, /label="fanOut"/);
+  },
+);
 
-rayTest("timeline(path) writes Chrome trace events: a slice per task on its worker's row", async () => {
-  await ray.get(Array.from({ length: 6 }, () => sleep.remote(20)));
-  const path = await Deno.makeTempFile({ suffix: ".json" });
-  try {
-    const events = await ray.timeline(path);
-    assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), events);
-    const slices = events.filter((e) => e.ph === "X");
-    assert.equal(slices.length, 6);
-    for (const e of slices) {
-      assert.equal(e.name, "sleep");
-      assert.equal(e.cat, "task");
-      assert.ok(e.dur! >= 15_000, `a 20 ms sleep lasts about 20 ms (${e.dur} us)`);
-      assert.ok(e.ts > 1e15, "microseconds since the epoch");
-      assert.equal(typeof e.args.taskId, "string");
-      assert.ok((e.args.waitMs as number) >= 0);
+rayTest(
+  "timeline(path) writes Chrome trace events: a slice per task on its worker's row",
+  async () => {
+    await ray.get(Array.from({ length: 6 }, () => sleep.remote(20)));
+    const path = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      const events = await ray.timeline(path);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), events);
+      const slices = events.filter((e) => e.ph === "X");
+      assert.equal(slices.length, 6);
+      for (const e of slices) {
+        assert.equal(e.name, "sleep");
+        assert.equal(e.cat, "task");
+        assert.ok(e.dur! >= 15_000, `a 20 ms sleep lasts about 20 ms (${e.dur} us)`);
+        assert.ok(e.ts > 1e15, "microseconds since the epoch");
+        assert.equal(typeof e.args.taskId, "string");
+        assert.ok((e.args.waitMs as number) >= 0);
+      }
+      const rows = events.filter((e) => e.ph === "M" && e.name === "thread_name");
+      assert.deepEqual(
+        new Set(slices.map((e) => e.tid)),
+        new Set(rows.map((e) => e.tid)),
+        "every slice is on a named worker row",
+      );
+    } finally {
+      await Deno.remove(path);
     }
-    const rows = events.filter((e) => e.ph === "M" && e.name === "thread_name");
-    assert.deepEqual(
-      new Set(slices.map((e) => e.tid)),
-      new Set(rows.map((e) => e.tid)),
-      "every slice is on a named worker row",
-    );
-  } finally {
-    await Deno.remove(path);
-  }
-});
+  },
+);
 
 rayTest("a failed task's error and remote stack reach the control store", async () => {
   await assert.rejects(ray.get(boom.remote(3)), ray.RayTaskError);
@@ -81,26 +90,29 @@ rayTest("a failed task's error and remote stack reach the control store", async 
   assert.match(String(failed.args.error), /Remote stack:/);
 });
 
-rayTest("get() and wait() over many refs call the progress hook unless progress is false", async () => {
-  const calls: [string, number][] = [];
-  let polled = 0;
-  setProgressHook((kind, total, poll) => {
-    calls.push([kind, total]);
-    poll().then((n) => polled = n);
-    return () => calls.push([`${kind} end`, total]);
-  });
-  try {
-    const refs = Array.from({ length: 1000 }, (_, i) => add.remote(i, 0));
-    await ray.get(refs);
-    await ray.wait(refs, { numReturns: 10 });
-    await ray.get(refs, { progress: false });
-    await ray.wait(refs, { progress: false });
-    assert.deepEqual(calls, [["get", 1000], ["get end", 1000], ["wait", 10], ["wait end", 10]]);
-    assert.ok(polled >= 0 && polled <= 1000);
-  } finally {
-    setProgressHook(undefined);
-  }
-});
+rayTest(
+  "get() and wait() over many refs call the progress hook unless progress is false",
+  async () => {
+    const calls: [string, number][] = [];
+    let polled = 0;
+    setProgressHook((kind, total, poll) => {
+      calls.push([kind, total]);
+      poll().then((n) => polled = n);
+      return () => calls.push([`${kind} end`, total]);
+    });
+    try {
+      const refs = Array.from({ length: 1000 }, (_, i) => add.remote(i, 0));
+      await ray.get(refs);
+      await ray.wait(refs, { numReturns: 10 });
+      await ray.get(refs, { progress: false });
+      await ray.wait(refs, { progress: false });
+      assert.deepEqual(calls, [["get", 1000], ["get end", 1000], ["wait", 10], ["wait end", 10]]);
+      assert.ok(polled >= 0 && polled <= 1000);
+    } finally {
+      setProgressHook(undefined);
+    }
+  },
+);
 
 Deno.test({
   name: "init({ dashboard }) serves the dashboard at dashboardUrl until shutdown()",

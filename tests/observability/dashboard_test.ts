@@ -40,7 +40,9 @@ function fixture(): MemoryControlStore {
     numWorkers: 1,
   });
   store.record({ type: "workerStarted", nodeId: node, workerId: "w1" as WorkerId, ts });
-  for (const [id, name] of [["aaaaaaaaaaaaaaaa00000001", "add"], ["aaaaaaaaaaaaaaaa00000002", "boom"]]) {
+  for (
+    const [id, name] of [["aaaaaaaaaaaaaaaa00000001", "add"], ["aaaaaaaaaaaaaaaa00000002", "boom"]]
+  ) {
     store.record({ type: "taskSubmitted", jobId: job, spec: spec(id, name), ts });
     store.record({
       type: "taskState",
@@ -51,13 +53,19 @@ function fixture(): MemoryControlStore {
       workerId: "w1" as WorkerId,
     });
   }
-  store.record({ type: "taskState", taskId: "aaaaaaaaaaaaaaaa00000001" as TaskId, state: "finished", ts: ts + 2 });
+  store.record({
+    type: "taskState",
+    taskId: "aaaaaaaaaaaaaaaa00000001" as TaskId,
+    state: "finished",
+    ts: ts + 2,
+  });
   store.record({
     type: "taskState",
     taskId: "aaaaaaaaaaaaaaaa00000002" as TaskId,
     state: "failed",
     ts: ts + 3,
-    error: "RayTaskError: Task boom failed: Error: kaput\n\nRemote stack:\nError: kaput\n    at boom",
+    error:
+      "RayTaskError: Task boom failed: Error: kaput\n\nRemote stack:\nError: kaput\n    at boom",
   });
   return store;
 }

@@ -112,7 +112,10 @@ Deno.test("buildGraph() collapses one function at one depth into a counted box p
   assert.match(dot, /"g0" -> "g1" \[style=dashed, label="\u00d750"\];/);
   assert.match(dot, /"g0:0" -> "g2" \[label="\u00d75"\];/);
   assert.equal(count(dot, /shape=box/g), 4, "op-root and three groups, whatever the task count");
-  assert.equal(buildGraph([...drivers, ...subs, merge], { collapseAbove: 100 }).includes("g0"), false);
+  assert.equal(
+    buildGraph([...drivers, ...subs, merge], { collapseAbove: 100 }).includes("g0"),
+    false,
+  );
 });
 
 Deno.test("buildGraph() keeps only the lineage of the given objects", () => {
