@@ -282,7 +282,7 @@ export class MemoryTables {
     );
     task.options = spec.options;
     if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
-      task.args = spec.args.slice();
+      task.args = spec.args; // frames are never written after they are made
     }
   }
 
@@ -329,7 +329,7 @@ export class MemoryTables {
 
   /** Moves a final, unpinned task into the capped history, dropping the oldest beyond the cap. */
   #retire(task: TaskRecord): void {
-    delete task.args;
+    task.args = undefined;
     this.history.delete(task.taskId);
     this.history.add(task.taskId);
     while (this.history.size > this.maxFinishedTasks) {

@@ -26,12 +26,13 @@ import type {
   ActorId,
   Frame,
   FromWorker,
+  FunctionDescriptor,
   RefOp,
-  RunTask,
+  RunTuple,
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
-import { taskName } from "../protocol/mod.ts";
+import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
@@ -39,6 +40,14 @@ import { RefCounts } from "./ref_counts.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
+
+/** One worker's share of a drain: new function descriptors and task tuples. */
+interface Batch {
+  fns?: [number, FunctionDescriptor][];
+  tasks: RunTuple[];
+}
+
+const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
 
 /** How to start a node. */
 export interface NodeOptions {
@@ -328,7 +337,9 @@ export class Node implements Backend {
         });
         break;
       case "done":
-        for (const r of msg.results) this.#finished(r);
+        for (const [taskId, returns, failed, ms, contained] of msg.results) {
+          this.#finished({ taskId, returns, failed, ms, contained });
+        }
         break;
       case "submit":
         for (const spec of msg.specs) this.#accept(spec);
@@ -421,7 +432,7 @@ export class Node implements Backend {
 
   #accept(spec: TaskSpec): void {
     const ts = Date.now();
-    const fnKey = spec.fn.moduleUrl + "#" + spec.fn.key;
+    const fnKey = fnKeyOf(spec.fn);
     if (!this.#knownFns.has(fnKey)) {
       this.#knownFns.add(fnKey);
       this.gcs.record({ type: "functionRegistered", jobId: this.jobId, fn: spec.fn });
@@ -549,16 +560,16 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.actors.retryWaiting();
-    const batches = new Map<WorkerId, RunTask[]>();
+    const batches = new Map<WorkerId, Batch>();
     for (let todo = this.#scheduler.drain(); todo.length; todo = this.#scheduler.drain()) {
       for (const ins of todo) this.#apply(ins, batches);
     }
-    for (const [workerId, tasks] of batches) {
-      this.#workers.get(workerId)?.send({ type: "run", tasks });
+    for (const [workerId, { fns, tasks }] of batches) {
+      this.#workers.get(workerId)?.send(fns ? { type: "run", fns, tasks } : { type: "run", tasks });
     }
   }
 
-  #apply(ins: Instruction, batches: Map<WorkerId, RunTask[]>): void {
+  #apply(ins: Instruction, batches: Map<WorkerId, Batch>): void {
     switch (ins.type) {
       case "dispatch": {
         this.gcs.record({
@@ -570,10 +581,34 @@ export class Node implements Backend {
           workerId: ins.workerId,
           attempt: ins.spec.attempt,
         });
-        const depFrames = ins.spec.deps.map((d) => this.#table.frame(d)!);
-        const list = batches.get(ins.workerId);
-        if (list) list.push({ spec: ins.spec, depFrames });
-        else batches.set(ins.workerId, [{ spec: ins.spec, depFrames }]);
+        const { spec } = ins;
+        const worker = this.#workers.get(ins.workerId);
+        if (!worker) break;
+        let batch = batches.get(ins.workerId);
+        if (!batch) batches.set(ins.workerId, batch = { tasks: [] });
+        const key = fnKeyOf(spec.fn);
+        let fn = worker.fnIndex.get(key);
+        if (fn === undefined) {
+          fn = worker.fnIndex.size;
+          worker.fnIndex.set(key, fn);
+          (batch.fns ??= []).push([fn, spec.fn]);
+        }
+        const depFrames = spec.deps.length === 0
+          ? NO_FRAMES
+          : spec.deps.map((d) => this.#table.frame(d)!);
+        batch.tasks.push(
+          spec.options.name === undefined
+            ? [spec.taskId, fn, spec.args, spec.deps, depFrames, spec.options.numReturns]
+            : [
+              spec.taskId,
+              fn,
+              spec.args,
+              spec.deps,
+              depFrames,
+              spec.options.numReturns,
+              spec.options.name,
+            ],
+        );
         break;
       }
       case "propagate": {

@@ -16,6 +16,8 @@ export interface WorkerEvents {
 /** A worker thread: started, sent messages, stopped. */
 export class WorkerHandle {
   readonly #worker: Worker;
+  /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
+  readonly fnIndex = new Map<string, number>();
   #alive = true;
 
   constructor(

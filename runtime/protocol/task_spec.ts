@@ -57,6 +57,11 @@ export interface TaskSpec {
 /** What a thread tells the node about an object: 0 hold, 1 release, 2 unpin a fetched frame. */
 export type RefOp = readonly [kind: 0 | 1 | 2, id: ObjectId];
 
+/** A string naming a function uniquely in a job: its module and key, or its shipped source. */
+export function fnKeyOf(fn: FunctionDescriptor): string {
+  return fn.source === undefined ? `${fn.moduleUrl}#${fn.key}` : `source:${fn.source}`;
+}
+
 /** Display name of a task. */
 export function taskName(spec: TaskSpec): string {
   return spec.options.name ?? spec.fn.name;

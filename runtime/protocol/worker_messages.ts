@@ -4,15 +4,46 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import type { Frame, RefOp, TaskSpec } from "./task_spec.ts";
+import type { Frame, FunctionDescriptor, RefOp, TaskSpec } from "./task_spec.ts";
 import type { ActorFromWorker, ActorToWorker } from "./actor_messages.ts";
 
-/** A task handed to a worker with the frames of its dependencies. */
+/** A task as a worker runs it: what the executor needs of its spec, and its dependencies' frames. */
 export interface RunTask {
-  readonly spec: TaskSpec;
-  /** One frame per `spec.deps` entry, same order. */
+  readonly taskId: TaskId;
+  readonly fn: FunctionDescriptor;
+  /** Frame of the argument array, or the id of the object holding it (in `deps`). */
+  readonly args: Frame | ObjectId;
+  readonly deps: readonly ObjectId[];
+  /** One frame per `deps` entry, same order. */
   readonly depFrames: readonly Frame[];
+  readonly numReturns: number;
+  /** Display name (`options.name` or the function's name). */
+  readonly name: string;
 }
+
+/**
+ * A task on the wire, as a tuple (cheaper to clone than an object):
+ * task id, index of its function in the worker's table, args, deps, dep
+ * frames, number of returns, and `options.name` when set.
+ */
+export type RunTuple = readonly [
+  taskId: TaskId,
+  fn: number,
+  args: Frame | ObjectId,
+  deps: readonly ObjectId[],
+  depFrames: readonly Frame[],
+  numReturns: number,
+  name?: string,
+];
+
+/** A result on the wire: task id, returns, failed, ms, and refs contained per return. */
+export type ResultTuple = readonly [
+  taskId: TaskId,
+  returns: readonly Frame[],
+  failed: boolean,
+  ms: number,
+  contained?: readonly (readonly ObjectId[])[],
+];
 
 /** What a worker reports for a finished task. */
 export interface TaskResult {
@@ -38,7 +69,12 @@ export type ToWorker =
     /** Print the worker's console output, prefixed (default true); false drops it. */
     readonly logToDriver?: boolean;
   }
-  | { readonly type: "run"; readonly tasks: readonly RunTask[] }
+  | {
+    readonly type: "run";
+    /** Functions new to this worker, by the index tasks use. */
+    readonly fns?: readonly (readonly [number, FunctionDescriptor])[];
+    readonly tasks: readonly RunTuple[];
+  }
   | {
     /** Reply to "wait": which ids exist, and their frames when asked to fetch. */
     readonly type: "ready";
@@ -56,7 +92,7 @@ export type ToWorker =
 /** Worker to main thread. */
 export type FromWorker =
   | { readonly type: "started" }
-  | { readonly type: "done"; readonly results: readonly TaskResult[] }
+  | { readonly type: "done"; readonly results: readonly ResultTuple[] }
   | { readonly type: "submit"; readonly specs: readonly TaskSpec[] }
   | {
     readonly type: "put";

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import type { TaskSpec } from "../protocol/mod.ts";
+import { fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
 
 /** What the node should do next. */
@@ -72,6 +72,8 @@ interface WorkerRecord {
   running: number;
   /** CPUs held while `running > 0`. */
   cpuHeld: number;
+  /** Every task on it came in a batch of short tasks (so more may queue behind them). */
+  shortOnly: boolean;
   readonly tasks: Set<TaskId>;
 }
 
@@ -89,6 +91,10 @@ export class LocalScheduler {
   readonly #out: Instruction[] = [];
   readonly #used: Resources = {};
   readonly #fnMs = new Map<string, number>();
+  readonly #shapes = new WeakMap<
+    TaskSpec["options"],
+    { demand: Resources; missingResource?: string }
+  >();
   /** A spawnWorker instruction is out and no worker came or went since. */
   #spawnAsked = false;
 
@@ -99,10 +105,9 @@ export class LocalScheduler {
 
   /** A new task: fails at once if it can never fit, else waits for its arguments or queues. */
   submit(spec: TaskSpec): void {
-    const demand = demandOf(spec.options.numCpus, spec.options.resources);
-    const fnKey = `${spec.fn.moduleUrl}#${spec.fn.key}`;
+    const { demand, missingResource } = this.#shapeOf(spec.options);
+    const fnKey = fnKeyOf(spec.fn);
     const rec: TaskRecord = { spec, demand, fnKey, state: "waiting", missing: 0, cancelled: false };
-    const missingResource = unmet(demand, this.#opts.total);
     if (missingResource !== undefined) {
       this.#out.push({ type: "infeasible", spec, resource: missingResource });
       return;
@@ -118,7 +123,8 @@ export class LocalScheduler {
       if (kids) kids.add(spec.taskId);
       else this.#children.set(spec.parentTaskId, new Set([spec.taskId]));
     }
-    for (const dep of new Set(spec.deps)) {
+    const deps = spec.deps.length > 1 ? new Set(spec.deps) : spec.deps;
+    for (const dep of deps) {
       const status = this.#opts.objectStatus(dep);
       if (status === "error") return this.#propagate(rec, dep);
       if (status === "missing") {
@@ -129,6 +135,17 @@ export class LocalScheduler {
       }
     }
     if (rec.missing === 0) this.#enqueue(rec);
+  }
+
+  /** A task's demand and what of it the node lacks, per options object (calls of one function share it). */
+  #shapeOf(options: TaskSpec["options"]): { demand: Resources; missingResource?: string } {
+    let shape = this.#shapes.get(options);
+    if (!shape) {
+      const demand = demandOf(options.numCpus, options.resources);
+      shape = { demand, missingResource: unmet(demand, this.#opts.total) };
+      this.#shapes.set(options, shape);
+    }
+    return shape;
   }
 
   /** An object now exists: release the tasks waiting for it. */
@@ -209,7 +226,7 @@ export class LocalScheduler {
   /** A worker is ready for tasks. */
   workerAdded(workerId: WorkerId): void {
     this.#spawnAsked = false;
-    this.#workers.set(workerId, { running: 0, cpuHeld: 0, tasks: new Set() });
+    this.#workers.set(workerId, { running: 0, cpuHeld: 0, shortOnly: true, tasks: new Set() });
   }
 
   /**
@@ -284,15 +301,25 @@ export class LocalScheduler {
         this.#readyHead++;
         continue;
       }
-      if (!fits(rec.demand, this.#used, this.#opts.total)) break;
-      const workerId = idle.shift();
-      if (workerId === undefined) {
-        if (!this.#spawnAsked) this.#out.push({ type: "spawnWorker", count: this.#fitting() });
-        this.#spawnAsked = true;
-        break;
+      const fitsNow = fits(rec.demand, this.#used, this.#opts.total);
+      const workerId = fitsNow ? idle.shift() : undefined;
+      if (workerId !== undefined) {
+        this.#startBatch(rec, workerId, idle.length + 1);
+        if (idle.length === 0) idle = this.#idleWorkers();
+        continue;
       }
-      this.#startBatch(rec, workerId, idle.length + 1);
-      if (idle.length === 0) idle = this.#idleWorkers();
+      // Short tasks may queue behind a busy worker's batch of short tasks:
+      // that worker starts them without waiting for a round trip to us.
+      const busy = this.#batchable(rec) ? this.#pipelineWorker(rec) : undefined;
+      if (busy !== undefined) {
+        this.#startBatch(rec, busy, this.#workers.size);
+        continue;
+      }
+      if (fitsNow && !this.#spawnAsked) {
+        this.#out.push({ type: "spawnWorker", count: this.#fitting() });
+        this.#spawnAsked = true;
+      }
+      break;
     }
     if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
       this.#ready = this.#ready.slice(this.#readyHead);
@@ -303,7 +330,8 @@ export class LocalScheduler {
 
   #startBatch(first: TaskRecord, workerId: WorkerId, idleCount: number): void {
     const worker = this.#workers.get(workerId)!;
-    const batchable = this.#isShort(first) && Object.keys(first.demand).every((k) => k === "CPU");
+    const batchable = this.#batchable(first);
+    worker.shortOnly &&= batchable;
     const queued = this.#ready.length - this.#readyHead;
     const limit = batchable ? Math.min(this.#opts.maxBatch, Math.ceil(queued / idleCount)) : 1;
     let taken = 0;
@@ -335,6 +363,26 @@ export class LocalScheduler {
       count++;
     }
     return count;
+  }
+
+  /** Known short and asking only for CPU: may go in a batch, and may queue behind another batch. */
+  #batchable(rec: TaskRecord): boolean {
+    return this.#isShort(rec) && Object.keys(rec.demand).every((k) => k === "CPU");
+  }
+
+  /** A busy worker running only short tasks, with at most one more batch queued (the least loaded). */
+  #pipelineWorker(rec: TaskRecord): WorkerId | undefined {
+    let best: WorkerId | undefined;
+    let load = Infinity;
+    for (const [id, w] of this.#workers) {
+      if (w.running === 0 || !w.shortOnly || w.tasks.size >= 2 * this.#opts.maxBatch) continue;
+      if ((rec.demand.CPU ?? 0) > w.cpuHeld) continue;
+      if (w.tasks.size < load) {
+        best = id;
+        load = w.tasks.size;
+      }
+    }
+    return best;
   }
 
   #isShort(rec: TaskRecord): boolean {
@@ -381,6 +429,7 @@ export class LocalScheduler {
     const worker = this.#workers.get(rec.workerId!);
     if (rec.state === "running") this.#adjustRunning(worker, -1, 0);
     worker?.tasks.delete(rec.spec.taskId);
+    if (worker && worker.tasks.size === 0) worker.shortOnly = true;
     this.#releaseOther(rec);
     rec.workerId = undefined;
   }

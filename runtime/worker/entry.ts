@@ -5,7 +5,7 @@
  * @module
  */
 import { collectGarbage, setBackend } from "../core/mod.ts";
-import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import type { FromWorker, FunctionDescriptor, ToWorker } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
 import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
@@ -25,6 +25,8 @@ scope.close = () => {
 };
 
 let be: WorkerBackend | undefined;
+/** Function descriptors by the index the node gave them. */
+const fns: FunctionDescriptor[] = [];
 let executor: Executor | undefined;
 let actor: ActorExecutor | undefined;
 
@@ -46,7 +48,18 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "run": {
       const backend = be!;
-      for (const task of msg.tasks) {
+      if (msg.fns) { for (const [index, fn] of msg.fns) fns[index] = fn; }
+      for (const [taskId, fn, args, deps, depFrames, numReturns, name] of msg.tasks) {
+        const desc = fns[fn];
+        const task = {
+          taskId,
+          fn: desc,
+          args,
+          deps,
+          depFrames,
+          numReturns,
+          name: name ?? desc.name,
+        };
         const result = executor!.run(task);
         if (result instanceof Promise) result.then((r) => backend.finished(r));
         else backend.finished(result);

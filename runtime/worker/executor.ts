@@ -19,7 +19,6 @@ import {
 } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RunTask, TaskResult } from "../protocol/mod.ts";
-import { taskName } from "../protocol/mod.ts";
 
 // deno-lint-ignore ban-types
 type AnyFn = Function;
@@ -35,10 +34,10 @@ export class Executor {
 
   /** Runs `task`; returns its result at once when it was synchronous, else a promise of it. */
   run(task: RunTask): TaskResult | Promise<TaskResult> {
-    const fn = lookupFunction(task.spec.fn);
+    const fn = lookupFunction(task.fn);
     if (fn) return this.#call(task, fn, performance.now());
     const start = performance.now();
-    return resolveFunction(task.spec.fn).then(
+    return resolveFunction(task.fn).then(
       (found) => this.#call(task, found, start),
       (err) => this.#failed(task, err, start),
     );
@@ -50,14 +49,14 @@ export class Executor {
   }
 
   #call(task: RunTask, fn: AnyFn, start: number): TaskResult | Promise<TaskResult> {
-    const { spec } = task;
+    const spec = task;
     const controller = new AbortController();
     this.#running.set(spec.taskId, controller);
     let value: unknown;
     try {
       const args = this.#args(task);
       value = taskContext.run(
-        { taskId: spec.taskId, signal: controller.signal, name: taskName(spec) },
+        { taskId: spec.taskId, signal: controller.signal, name: spec.name },
         () => fn(...args),
       );
     } catch (err) {
@@ -75,7 +74,7 @@ export class Executor {
   }
 
   #args(task: RunTask): unknown[] {
-    const { deps, args } = task.spec;
+    const { deps, args } = task;
     const argsFrame = typeof args === "string" ? task.depFrames[deps.indexOf(args)] : args;
     const values = fromFrame(argsFrame, this.#arena, typeof args === "string" ? args : undefined);
     if (deps.length === 0) return values as unknown[];
@@ -99,18 +98,18 @@ export class Executor {
       return this.#failed(task, err, start);
     }
     const ms = performance.now() - start;
-    const result: TaskResult = { taskId: task.spec.taskId, returns, failed: false, ms };
+    const result: TaskResult = { taskId: task.taskId, returns, failed: false, ms };
     return contained.some((c) => c.length > 0) ? { ...result, contained } : result;
   }
 
   #failed(task: RunTask, err: unknown, start: number): TaskResult {
-    const frame = errorFrame(new RayTaskError(taskName(task.spec), err));
-    const returns = new Array<Frame>(task.spec.options.numReturns).fill(frame);
-    return { taskId: task.spec.taskId, returns, failed: true, ms: performance.now() - start };
+    const frame = errorFrame(new RayTaskError(task.name, err));
+    const returns = new Array<Frame>(task.numReturns).fill(frame);
+    return { taskId: task.taskId, returns, failed: true, ms: performance.now() - start };
   }
 
   #returnFrames(value: unknown, task: RunTask, contained: ObjectId[][]): Frame[] {
-    const n = task.spec.options.numReturns;
+    const n = task.numReturns;
     const values = n === 1 ? [value] : value;
     if (!Array.isArray(values) || values.length !== n) {
       const got = Array.isArray(values) ? `${values.length} values` : "a non-array value";

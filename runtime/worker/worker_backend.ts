@@ -10,7 +10,14 @@ import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ActorClient } from "./actor_client.ts";
-import type { Frame, FromWorker, RefOp, TaskResult, TaskSpec } from "../protocol/mod.ts";
+import type {
+  Frame,
+  FromWorker,
+  RefOp,
+  ResultTuple,
+  TaskResult,
+  TaskSpec,
+} from "../protocol/mod.ts";
 
 interface Pending {
   readonly ids: readonly ObjectId[];
@@ -121,7 +128,15 @@ export class WorkerBackend implements Backend {
     this.#flushQueued = false;
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
-    if (this.#results.length) this.#post({ type: "done", results: this.#results.splice(0) });
+    if (this.#results.length) {
+      const results = this.#results.map((r): ResultTuple =>
+        r.contained
+          ? [r.taskId, r.returns, r.failed, r.ms, r.contained]
+          : [r.taskId, r.returns, r.failed, r.ms]
+      );
+      this.#results = [];
+      this.#post({ type: "done", results });
+    }
     if (this.#refOps.length) this.#post({ type: "refs", ops: this.#refOps.splice(0) });
   }
 

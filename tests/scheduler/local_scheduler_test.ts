@@ -596,7 +596,24 @@ Deno.test("LocalScheduler caps a batch at maxBatch", () => {
   scheduler.drain();
   scheduler.taskFinished(warm.taskId, 0);
   for (let i = 0; i < 10; i++) scheduler.submit(task());
-  assert.equal(dispatches(scheduler.drain()).length, 3);
+  const out = dispatches(scheduler.drain());
+  assert.equal(out.length, 6, "one batch of 3, and one more queued behind it");
+  assert.ok(out.every((d) => d.workerId === out[0].workerId));
+  for (const d of out.slice(0, 3)) scheduler.taskFinished(d.spec.taskId, 0);
+  assert.equal(dispatches(scheduler.drain()).length, 3, "room for one batch again");
+});
+
+Deno.test("LocalScheduler queues no batch behind a worker running a slow task", () => {
+  const { scheduler } = setup(1, 1, { batchBelowMs: 1, maxBatch: 3 });
+  const fast = task();
+  scheduler.submit(fast);
+  scheduler.drain();
+  scheduler.taskFinished(fast.taskId, 0);
+  const slow = task([], {}, { fnName: "slow" });
+  scheduler.submit(slow);
+  assert.equal(dispatches(scheduler.drain()).length, 1);
+  for (let i = 0; i < 5; i++) scheduler.submit(task());
+  assert.deepStrictEqual(dispatches(scheduler.drain()), [], "nothing waits behind an unknown task");
 });
 
 Deno.test("LocalScheduler does not batch slow functions, other functions or custom resources", () => {
