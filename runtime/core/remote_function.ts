@@ -26,6 +26,9 @@ export type Arg<T> = T | ObjectRef<T>;
 /** Arguments of `F`, each by value or by ref. */
 export type Args<P extends unknown[]> = { [K in keyof P]: Arg<P[K]> };
 
+/** Shared by every task without refs in its arguments (never written). */
+const NO_IDS: ObjectId[] = Object.freeze([]) as unknown as ObjectId[];
+
 const EMPTY_ARGS = encodeFrame([], "args", heapAllocator);
 
 /** A remote function: `.remote(...args)` submits a task and returns refs at once. */
@@ -43,8 +46,10 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
   remote(...args: Args<Parameters<F>> & unknown[]): RefsFor<ReturnType<F>, N> {
     const be = backend("call .remote()");
     const taskId = be.ids.nextTaskId();
-    const deps: ObjectId[] = [];
-    for (const a of args) if (a instanceof ObjectRef) deps.push(a.id);
+    let deps: ObjectId[] = NO_IDS;
+    for (const a of args) {
+      if (a instanceof ObjectRef) (deps === NO_IDS ? deps = [] : deps).push(a.id);
+    }
     let argRefs: ObjectId[] = [];
     let frame: Frame | ObjectId = args.length === 0
       ? EMPTY_ARGS
@@ -54,7 +59,7 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
       const argsId = be.ids.nextPutId();
       be.put(argsId, frame, argRefs);
       frame = argsId;
-      deps.push(argsId);
+      deps = [...deps, argsId];
       argRefs = [argsId];
     }
     const spec: TaskSpec = {
@@ -62,7 +67,7 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
       fn: this.#desc,
       args: frame,
       deps,
-      argRefs,
+      argRefs: argRefs.length === 0 ? NO_IDS : argRefs,
       options: this.#options,
       parentTaskId: taskContext.getStore()?.taskId,
       attempt: 0,

@@ -275,7 +275,7 @@ export class MemoryTables {
     task.fnKey = spec.fn.key;
     task.submittedAt = e.ts;
     if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
-    task.deps = [...spec.deps];
+    task.deps = spec.deps as ObjectId[]; // specs are never changed after submission
     task.returns = Array.from(
       { length: spec.options.numReturns },
       (_, i) => objectIdOf(spec.taskId, i),

@@ -237,7 +237,8 @@ export class Node implements Backend {
   }
 
   refOps(ops: readonly RefOp[]): void {
-    this.#applyRefOps(ops, "driver");
+    // The driver is this process: it never dies alone, so it needs no account of its own.
+    this.#applyRefOps(ops, undefined);
   }
 
   /** Objects in the table and objects with references (for tests and status). */
@@ -453,7 +454,7 @@ export class Node implements Backend {
     for (const id of held) this.#refs.dec(id);
   }
 
-  #applyRefOps(ops: readonly RefOp[], holder: string): void {
+  #applyRefOps(ops: readonly RefOp[], holder: string | undefined): void {
     for (const [kind, id] of ops) {
       if (kind === REF_OP.hold) this.#refs.inc(id, holder);
       else this.#refs.dec(id, holder);
