@@ -324,8 +324,28 @@ export class Node implements Backend {
     return promise;
   }
 
+  /**
+   * A message from a worker. Task code runs in the same thread and can post
+   * anything: a message that cannot be handled ends that worker (its tasks
+   * are retried) instead of the node.
+   */
   #onMessage(worker: WorkerHandle, msg: FromWorker): void {
     if (this.#stopped) return;
+    try {
+      this.#handle(worker, msg);
+    } catch (err) {
+      const what = typeof msg === "object" && msg !== null ? String(msg.type) : typeof msg;
+      console.warn(
+        `rayd: worker ${worker.id} sent a message that cannot be handled (${what}): ` +
+          `${(err as Error).message}; ending that worker`,
+      );
+      worker.terminate();
+      this.#onDeath(worker, `it sent a bad message (${what})`);
+    }
+  }
+
+  #handle(worker: WorkerHandle, msg: FromWorker): void {
+    if (typeof msg !== "object" || msg === null) throw new TypeError("not an object");
     switch (msg.type) {
       case "started":
         this.#starting.get(worker.id)?.();
@@ -376,6 +396,8 @@ export class Node implements Backend {
         worker.terminate();
         this.#onDeath(worker, "it closed itself (self.close())");
         break;
+      default:
+        throw new TypeError(`unknown message type`);
     }
     this.#kick();
   }

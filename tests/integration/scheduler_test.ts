@@ -11,6 +11,7 @@ import {
   failOnce,
   forever,
   parentOfWaiter,
+  postGarbage,
   sleep,
   spin,
   untilCancelled,
@@ -172,4 +173,18 @@ clusterTest("availableResources() shows CPUs held by running tasks", {
   assert.equal(avail.CPU, 1);
   await ray.get(ref);
   assert.deepEqual(await ray.availableResources(), { CPU: 2, GPU: 2 });
+});
+
+clusterTest("a worker whose task posts garbage messages is ended; the node keeps working", {
+  numWorkers: 2,
+}, async () => {
+  for (let kind = 0; kind < 4; kind++) {
+    const err = await ray.get(postGarbage.options({ maxRetries: 0 }).remote(kind), {
+      timeoutMs: 20_000,
+    }).catch((e) => e);
+    // The garbage is posted before the task's result is flushed, so it arrives first.
+    assert.ok(err instanceof ray.WorkerCrashedError, `kind ${kind}: ${err}`);
+    assert.match(err.message, /bad message/);
+  }
+  assert.deepEqual(await ray.get([spin.remote(1, "a"), sleep.remote(1, "b")]), ["a", "b"]);
 });
