@@ -11,6 +11,7 @@ import {
   getAborted,
   IdFactory,
   infeasibleTask,
+  isObjectIdHex,
   objectIdOf,
   randomHex,
   runtimeShutDown,
@@ -21,7 +22,7 @@ import {
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { ACTOR_REF_PREFIX, collectGarbage, errorFrame, REF_OP } from "../core/mod.ts";
-import { SharedArena } from "../object_store/mod.ts";
+import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
 import type {
   ActorId,
   Frame,
@@ -48,6 +49,16 @@ interface Batch {
 }
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
+
+/** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
+function checkObject(id: unknown, frame: unknown, contained: unknown): void {
+  if (typeof id !== "string" || !isObjectIdHex(id)) throw new TypeError("bad object id");
+  const inArena = typeof frame === "object" && frame !== null &&
+    Number.isSafeInteger((frame as StoreLoc).offset) &&
+    Number.isSafeInteger((frame as StoreLoc).size);
+  if (!(frame instanceof Uint8Array) && !inArena) throw new TypeError("bad frame");
+  if (!Array.isArray(contained)) throw new TypeError("bad contained ids");
+}
 
 /** How to start a node. */
 export interface NodeOptions {
@@ -366,7 +377,10 @@ export class Node implements Backend {
         for (const spec of msg.specs) this.#accept(spec);
         break;
       case "put":
-        for (const [id, frame, contained] of msg.objects) this.#sealed(id, frame, false, contained);
+        for (const [id, frame, contained] of msg.objects) {
+          checkObject(id, frame, contained);
+          this.#sealed(id, frame, false, contained);
+        }
         break;
       case "refs":
         this.#applyRefOps(msg.ops, worker.id);
