@@ -6,11 +6,8 @@
  */
 import * as ray from "../../mod.ts";
 
-/** How the embedded cluster of one test is started. */
-export interface RayTestOptions {
-  /** Web Workers to start (default 2). */
-  numWorkers?: number;
-}
+/** How the embedded cluster of one test is started: init options (numWorkers defaults to 2). */
+export type RayTestOptions = ray.InitOptions;
 
 /**
  * Registers a test that gets a fresh embedded cluster. Op and resource
@@ -27,7 +24,7 @@ export function rayTest(
     sanitizeOps: false,
     sanitizeResources: false,
     async fn(t) {
-      await ray.init({ numWorkers: options.numWorkers ?? 2 });
+      await ray.init({ ...options, numWorkers: options.numWorkers ?? 2 });
       try {
         await fn(t);
       } finally {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
+import { rayTest } from "./_with_ray.ts";
 import { collectGarbage } from "../../runtime/core/mod.ts";
 import { CounterActor, passHandle } from "../fixtures/actor_classes.ts";
 
@@ -15,19 +16,7 @@ async function collect(): Promise<void> {
 }
 
 function actorTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      await ray.init({ numWorkers: 2 });
-      try {
-        await fn();
-      } finally {
-        await ray.shutdown();
-      }
-    },
-  });
+  rayTest(name, fn);
 }
 
 async function alive(name: string): Promise<boolean> {

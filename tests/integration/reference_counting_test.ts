@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
+import { rayTest } from "./_with_ray.ts";
 import { collectGarbage, currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { bigArray, putInside, sumLater } from "../fixtures/scheduler_fns.ts";
@@ -23,19 +24,7 @@ async function collect(): Promise<void> {
 }
 
 function refTest(name: string, init: ray.InitOptions, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      await ray.init(init);
-      try {
-        await fn();
-      } finally {
-        await ray.shutdown();
-      }
-    },
-  });
+  rayTest(name, fn, init);
 }
 
 refTest("a put object is freed once its ref is collected", { numWorkers: 1 }, async () => {

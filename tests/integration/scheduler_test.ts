@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
+import { rayTest } from "./_with_ray.ts";
 import {
   alwaysCrash,
   closeOnce,
@@ -18,24 +19,8 @@ import {
   whereAmI,
 } from "../fixtures/scheduler_fns.ts";
 
-function clusterTest(
-  name: string,
-  init: ray.InitOptions,
-  fn: () => Promise<void>,
-): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      await ray.init(init);
-      try {
-        await fn();
-      } finally {
-        await ray.shutdown();
-      }
-    },
-  });
+function clusterTest(name: string, init: ray.InitOptions, fn: () => Promise<void>): void {
+  rayTest(name, fn, init);
 }
 
 function uniqueKey(): string {
