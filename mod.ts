@@ -195,6 +195,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     numCpus: options.numCpus,
     resources: options.resources,
     objectStoreMemory: options.objectStoreMemory,
+    spillDirectory: options.spillDirectory,
     namespace: options.namespace,
     logToDriver: options.logToDriver,
   });

@@ -35,6 +35,33 @@ export const settings = {
     default: 64 * MIB,
     doc: "bytes the shared object store starts with before growing",
   },
+  spillSmallObjectBytes: {
+    default: 1 * MIB,
+    doc: "objects spilled to disk smaller than this share batch files; larger ones get a file each",
+  },
+  spillFileBytes: {
+    default: 64 * MIB,
+    doc: "a batch spill file takes small objects until it holds this many bytes",
+  },
+  spillMinBytes: {
+    default: 8 * MIB,
+    doc:
+      "a full store spills at least this many bytes at a time (at most 1/8 of objectStoreMemory), so small puts write in batches",
+  },
+  spillRetryGcMs: {
+    default: 20,
+    doc:
+      "a get that finds the store full of pinned objects collects garbage in every thread and retries after this long",
+  },
+  spillRetryGcRounds: {
+    default: 3,
+    doc: "times a get retries after collecting garbage before it fails with ObjectStoreFullError",
+  },
+  spillWaitPollMs: {
+    default: 50,
+    doc:
+      "a worker waiting for the node to make room checks this often whether the node is shutting down",
+  },
   numWorkers: {
     default: () => navigator.hardwareConcurrency || 1,
     doc: "Web Workers a node starts (default: the number of logical CPUs)",

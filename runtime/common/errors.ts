@@ -170,3 +170,34 @@ export function actorNotFound(name: string, namespace: string | undefined): RayE
 export function workerStartFailed(workerId: string, detail: string): RayError {
   return new RayError(`Worker ${workerId} failed to start: ${detail}`);
 }
+
+/** What a full store reports: what was asked and what holds the space. */
+export interface StoreUsage {
+  /** Bytes asked for. */
+  readonly asked: number;
+  /** Bytes of the store not free. */
+  readonly used: number;
+  /** Bytes the store may grow to. */
+  readonly capacity: number;
+  /** Bytes of objects that cannot be spilled now (being read, or handed to an actor). */
+  readonly pinned: number;
+}
+
+/** The store has no room even after spilling everything that may be spilled. */
+export function objectStoreFull(
+  usage: StoreUsage,
+  detail?: string,
+  cause?: unknown,
+): ObjectStoreFullError {
+  const why = detail === undefined ? "" : `, ${detail}`;
+  return new ObjectStoreFullError(
+    `Object store is full: asked for ${usage.asked} bytes, ${usage.used} of ${usage.capacity} ` +
+      `in use, ${usage.pinned} pinned${why} (raise objectStoreMemory in init() or free references)`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** A stored object is gone. */
+export function objectLost(objectId: string, detail: string): ObjectLostError {
+  return new ObjectLostError(`Object ${objectId} is lost: ${detail}`);
+}

@@ -56,13 +56,21 @@ export function isErrorFrame(frame: Frame, arena: SharedArena): boolean {
 }
 
 /**
+ * Start of the ref key that zero-copy views of an object hold (the object's
+ * id follows): the node keeps the object alive, and in memory (not spilled),
+ * while any thread holds one.
+ */
+export const VIEW_REF_PREFIX = "view:";
+
+/**
  * The value of a frame; throws the stored error if it holds one. When the
  * frame is object `id` in the store, zero-copy views of it keep it alive.
  */
 export function fromFrame(frame: Frame, arena: SharedArena, id?: ObjectId): unknown {
   const bytes = frameBytes(frame, arena);
-  const pin = id !== undefined && !(frame instanceof Uint8Array)
-    ? (view: ArrayBufferView) => refTracker.track(view, id)
+  const viewKey = id === undefined ? undefined : (VIEW_REF_PREFIX + id) as ObjectId;
+  const pin = viewKey !== undefined && !(frame instanceof Uint8Array)
+    ? (view: ArrayBufferView) => refTracker.track(view, viewKey)
     : undefined;
   const value = decodeFrame(bytes, pin);
   if (frameFlags(bytes) & FRAME_ERROR) throw value;

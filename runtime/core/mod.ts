@@ -14,7 +14,14 @@ export {
   registerFunction,
   resolveFunction,
 } from "./function_registry.ts";
-export { errorFrame, frameBytes, fromFrame, isErrorFrame, toFrame } from "./frames.ts";
+export {
+  errorFrame,
+  frameBytes,
+  fromFrame,
+  isErrorFrame,
+  toFrame,
+  VIEW_REF_PREFIX,
+} from "./frames.ts";
 export {
   cancel,
   get,

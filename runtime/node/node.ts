@@ -21,7 +21,13 @@ import {
   workerStartFailed,
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
-import { ACTOR_REF_PREFIX, collectGarbage, errorFrame, REF_OP } from "../core/mod.ts";
+import {
+  ACTOR_REF_PREFIX,
+  collectGarbage,
+  errorFrame,
+  REF_OP,
+  VIEW_REF_PREFIX,
+} from "../core/mod.ts";
 import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
 import type {
   ActorId,
@@ -38,6 +44,7 @@ import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
 import { RefCounts } from "./ref_counts.ts";
+import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
@@ -66,6 +73,8 @@ export interface NodeOptions {
   numCpus?: number;
   resources?: Record<string, number>;
   objectStoreMemory?: number;
+  /** Where objects are spilled when the store is full (default: a temporary directory). */
+  spillDirectory?: string;
   /** Namespace of actor names given without one (default "default"). */
   namespace?: string;
   /** Where the node records what happens (default: a new in-memory control store). */
@@ -93,10 +102,13 @@ export class Node implements Backend {
   readonly resources: Record<string, number>;
   /** The node's actors; also the driver's actor backend. */
   readonly actors: ActorManager;
-  readonly #table = new ObjectTable();
+  readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
+  readonly #spill: SpillManager;
   readonly #refs = new RefCounts((id) =>
     id.startsWith(ACTOR_REF_PREFIX)
       ? this.actors.handlesReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
+      : id.startsWith(VIEW_REF_PREFIX)
+      ? this.#viewed(id, false)
       : this.#unreferenced(id)
   );
   /** Objects nothing held before they were sealed: freed when sealed. */
@@ -137,6 +149,11 @@ export class Node implements Backend {
     this.arena = new SharedArena({
       initialBytes: Math.min(maxBytes, config("objectStoreInitialBytes")),
       maxBytes,
+    });
+    this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
+      collectGarbage?.();
+      for (const w of this.#workers.values()) w.send({ type: "gc" });
+      return new Promise((r) => setTimeout(r, config("spillRetryGcMs") * 2 ** round));
     });
     this.#maxWorkers = this.numWorkers * config("workerPoolGrowth");
     this.#scheduler = new LocalScheduler({
@@ -257,10 +274,30 @@ export class Node implements Backend {
     return { stored: this.#table.size, referenced: this.#refs.size };
   }
 
+  /** Objects in the store and spilled to disk, pinned bytes, spills and restores (for tests and status). */
+  spillStats(): SpillStats {
+    return this.#spill.stats();
+  }
+
+  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
+  async #lent(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
+    if (!outcome.frames) return outcome;
+    const frames = await this.#spill.lendAll(ids, outcome.frames);
+    const pinned: ObjectId[] = [];
+    frames.forEach((f, i) => {
+      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
+      this.#refs.inc(ids[i], holder);
+      pinned.push(ids[i]);
+    });
+    return { ready: outcome.ready, frames, pinned };
+  }
+
   async wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
     const handle = this.#table.wait(ids, numReturns, req.timeoutMs, req.fetch);
-    if (handle.immediate || !req.signal) return await handle.promise;
+    if (handle.immediate || !req.signal) {
+      return await this.#lent(ids, await handle.promise, "driver");
+    }
     const signal = req.signal;
     const { promise, reject } = Promise.withResolvers<never>();
     const onAbort = () => {
@@ -269,7 +306,7 @@ export class Node implements Backend {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      return await Promise.race([handle.promise, promise]);
+      return await this.#lent(ids, await Promise.race([handle.promise, promise]), "driver");
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
@@ -283,6 +320,7 @@ export class Node implements Backend {
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#spill.close();
     const stoppedAt = Date.now();
     for (const w of this.#workers.values()) {
       w.terminate();
@@ -406,6 +444,9 @@ export class Node implements Backend {
       case "actorLookup":
         this.actors.fromWorker(worker, msg);
         break;
+      case "needSpace":
+        this.#spill.answer(msg.size, msg.reply);
+        break;
       case "closing":
         worker.terminate();
         this.#onDeath(worker, "it closed itself (self.close())");
@@ -422,12 +463,16 @@ export class Node implements Backend {
     waits.set(msg.reqId, handle);
     const blocked = !handle.immediate && msg.taskId !== undefined;
     if (blocked) this.#scheduler.taskBlocked(msg.taskId!);
-    handle.promise.then((outcome) => {
+    handle.promise.then(async (found) => {
       waits.delete(msg.reqId);
       if (blocked) this.#scheduler.taskUnblocked(msg.taskId!);
+      const frames = found.frames && await this.#spill.lendAll(msg.ids, found.frames);
+      const outcome = { ready: found.ready, frames };
       // Pin what is sent until the worker has decoded it (it unpins).
       outcome.frames?.forEach((f, i) => {
-        if (f !== undefined) this.#refs.inc(msg.ids[i], worker.id);
+        if (f === undefined) return;
+        if (worker.alive) this.#refs.inc(msg.ids[i], worker.id);
+        else this.#spill.unpin(msg.ids[i]);
       });
       worker.send({
         type: "ready",
@@ -492,8 +537,25 @@ export class Node implements Backend {
 
   #applyRefOps(ops: readonly RefOp[], holder: string | undefined): void {
     for (const [kind, id] of ops) {
-      if (kind === REF_OP.hold) this.#refs.inc(id, holder);
-      else this.#refs.dec(id, holder);
+      if (kind === REF_OP.hold) {
+        if (id.startsWith(VIEW_REF_PREFIX) && this.#refs.count(id) === 0) this.#viewed(id, true);
+        this.#refs.inc(id, holder);
+      } else {
+        if (kind === REF_OP.unpin) this.#spill.unpin(id);
+        this.#refs.dec(id, holder);
+      }
+    }
+  }
+
+  /** The first zero-copy view of an object appeared, or the last one went: it holds the object and pins it in memory. */
+  #viewed(viewKey: ObjectId, first: boolean): void {
+    const id = viewKey.slice(VIEW_REF_PREFIX.length) as ObjectId;
+    if (first) {
+      this.#refs.inc(id);
+      this.#spill.pin(id);
+    } else {
+      this.#spill.unpin(id);
+      this.#refs.dec(id);
     }
   }
 
@@ -507,7 +569,7 @@ export class Node implements Backend {
     if (entry && !(entry.frame instanceof Uint8Array)) {
       this.gcs.record({ type: "objectFreed", objectId: id });
     }
-    if (entry && !(entry.frame instanceof Uint8Array)) this.arena.free(entry.frame);
+    if (entry) this.#spill.drop(id, entry.frame);
     const contained = this.#contains.get(id);
     if (!contained) return;
     this.#contains.delete(id);
@@ -569,6 +631,7 @@ export class Node implements Backend {
     if (!(frame instanceof Uint8Array)) {
       // Objects in the store are recorded; small inline ones are seen through their tasks.
       this.#pressure(frame.size);
+      this.#spill.sealed(id, frame);
       this.gcs.record({
         type: "objectCreated",
         objectId: id,
@@ -630,10 +693,7 @@ export class Node implements Backend {
           worker.fnIndex.set(key, fn);
           (batch.fns ??= []).push([fn, spec.fn]);
         }
-        const depFrames = spec.deps.length === 0
-          ? NO_FRAMES
-          : spec.deps.map((d) => this.#table.frame(d)!);
-        batch.tasks.push(
+        const tuple = (depFrames: readonly Frame[]): RunTuple =>
           spec.options.name === undefined
             ? [spec.taskId, fn, spec.args, spec.deps, depFrames, spec.options.numReturns]
             : [
@@ -644,8 +704,20 @@ export class Node implements Backend {
               depFrames,
               spec.options.numReturns,
               spec.options.name,
-            ],
-        );
+            ];
+        // Pinned (restored first if spilled) until the worker has decoded them (it unpins).
+        for (const d of spec.deps) this.#refs.inc(d, ins.workerId);
+        const lent = spec.deps.length === 0
+          ? NO_FRAMES
+          : this.#spill.lendAll(spec.deps, spec.deps.map((d) => this.#table.stored(d)!));
+        if (!(lent instanceof Promise)) batch.tasks.push(tuple(lent));
+        else {
+          // The store was too full to restore a dependency now: the task follows on its own.
+          lent.then((frames) => {
+            if (worker.alive) worker.send({ type: "run", tasks: [tuple(frames)] });
+            else for (const d of spec.deps) this.#spill.unpin(d);
+          });
+        }
         break;
       }
       case "propagate": {

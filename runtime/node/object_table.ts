@@ -40,11 +40,23 @@ export interface WaitHandle {
   cancel(): void;
 }
 
+/** How a reader holds a lent frame: pinned until it unpins, or exposed until the object is freed. */
+export type LendMode = "pin" | "expose";
+
+/** Makes a stored frame ready for a reader (restores a spilled object); returns the frame to hand out. */
+export type FrameLender = (id: ObjectId, frame: Frame, mode: LendMode) => Frame;
+
 /** Objects by id, with their frames; waits wake when objects appear. */
 export class ObjectTable {
+  readonly #lend: FrameLender;
   readonly #objects = new Map<ObjectId, Entry>();
   readonly #waiters = new Map<ObjectId, { w: Waiter; positions: number[] }[]>();
   readonly #open = new Set<Waiter>();
+
+  /** @param lend what `frame` hands out (default: the stored frame as is) */
+  constructor(lend: FrameLender = (_id, frame) => frame) {
+    this.#lend = lend;
+  }
 
   /** Records a sealed object and wakes its waiters. Returns false if it already existed. */
   add(id: ObjectId, frame: Frame, error: boolean): boolean {
@@ -75,9 +87,15 @@ export class ObjectTable {
     return e ? (e.error ? "error" : "ok") : "missing";
   }
 
-  /** The frame of `id`, if it exists. */
-  frame(id: ObjectId): Frame | undefined {
+  /** The frame of `id` as stored (not lent: a spilled object's is stale), if it exists. */
+  stored(id: ObjectId): Frame | undefined {
     return this.#objects.get(id)?.frame;
+  }
+
+  /** The frame of `id` lent to a reader (see FrameLender), if it exists. */
+  frame(id: ObjectId, mode: LendMode = "expose"): Frame | undefined {
+    const e = this.#objects.get(id);
+    return e && this.#lend(id, e.frame, mode);
   }
 
   /** Objects recorded. */

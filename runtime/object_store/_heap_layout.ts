@@ -46,6 +46,8 @@ export const USED_BLOCKS = 4;
 export const FREE_UNITS = 5;
 /** Word: free blocks. */
 export const FREE_BLOCKS = 6;
+/** Word: non-zero once the node shut the store down (threads waiting for room give up). */
+export const CLOSED = 7;
 /** First of BITMAP_WORDS words: bit b set when class b's list is not empty. */
 export const BITMAP = 8;
 /** First of BINS words: unit index of the first free block of each class. */

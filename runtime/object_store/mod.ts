@@ -7,4 +7,6 @@
 export { Allocator } from "./allocator.ts";
 export type { AllocatorStats } from "./allocator.ts";
 export { SharedArena } from "./shared_arena.ts";
-export type { ArenaHandle, ArenaOptions, StoreLoc } from "./shared_arena.ts";
+export type { ArenaHandle, ArenaOptions, MakeRoom, StoreLoc } from "./shared_arena.ts";
+export { SpillFiles } from "./spill_files.ts";
+export type { DiskLoc, SpillFilesOptions, SpillFilesStats } from "./spill_files.ts";

@@ -8,6 +8,7 @@
  * @module
  */
 import { Allocator, type AllocatorStats } from "./allocator.ts";
+import { CLOSED } from "./_heap_layout.ts";
 
 /** Where a sealed object's bytes are in the arena. */
 export interface StoreLoc {
@@ -22,6 +23,13 @@ export interface ArenaHandle {
   /** The shared buffer itself (shared, not copied, by postMessage). */
   readonly sab: SharedArrayBuffer;
 }
+
+/**
+ * Called by `alloc` when no block fits: makes room (by spilling objects to
+ * disk, or by asking the thread that can) and returns so `alloc` tries
+ * again, or throws ObjectStoreFullError when no room can be made.
+ */
+export type MakeRoom = (size: number) => void;
 
 /** Options for a new arena. */
 export interface ArenaOptions {
@@ -51,6 +59,9 @@ export class SharedArena {
   readonly sab: SharedArrayBuffer;
   readonly #heap: Allocator;
   readonly #bytes: Uint8Array;
+  readonly #words: Int32Array;
+  /** Makes room when an `alloc` does not fit; without it, `alloc` throws at once. */
+  onFull: MakeRoom | undefined;
 
   /**
    * Creates an arena, or maps an existing one from its handle.
@@ -68,6 +79,7 @@ export class SharedArena {
       this.#heap = Allocator.format(this.sab);
     }
     this.#bytes = new Uint8Array(this.sab);
+    this.#words = new Int32Array(this.sab, 0, CLOSED + 1);
   }
 
   /** What another thread needs to map this arena. */
@@ -89,11 +101,42 @@ export class SharedArena {
    * Reserves `size` bytes and returns a view of them, 64-aligned. A size of
    * 0 reserves nothing and gives an empty view at offset 0.
    * @throws RangeError when `size` is not a non-negative safe integer
-   * @throws ObjectStoreFullError when no free block fits and the arena cannot grow that far
+   * When nothing fits, `onFull` (if set and the arena is open) makes room
+   * and the allocation is tried again.
+   * @throws ObjectStoreFullError when no free block fits, the arena cannot grow
+   *   that far and `onFull` could not make room
    */
   alloc(size: number): Uint8Array {
-    const offset = size === 0 ? 0 : this.#heap.alloc(size);
+    if (size === 0) return this.#bytes.subarray(0, 0);
+    let offset = this.#heap.tryAlloc(size);
+    while (offset < 0) {
+      if (!this.onFull || this.closed) {
+        offset = this.#heap.alloc(size);
+        break;
+      }
+      this.onFull(size);
+      offset = this.#heap.tryAlloc(size);
+    }
     return this.#bytes.subarray(offset, offset + size);
+  }
+
+  /**
+   * Like `alloc`, but gives `undefined` instead of making room or throwing.
+   * @throws RangeError when `size` is not a non-negative safe integer
+   */
+  tryAlloc(size: number): Uint8Array | undefined {
+    const offset = size === 0 ? 0 : this.#heap.tryAlloc(size);
+    return offset < 0 ? undefined : this.#bytes.subarray(offset, offset + size);
+  }
+
+  /** True once `close` was called in any thread. */
+  get closed(): boolean {
+    return Atomics.load(this.#words, CLOSED) !== 0;
+  }
+
+  /** Marks the store shut down, for every thread: `onFull` is no longer called. */
+  close(): void {
+    Atomics.store(this.#words, CLOSED, 1);
   }
 
   /**

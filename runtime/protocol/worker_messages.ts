@@ -121,4 +121,23 @@ export type FromWorker =
   }
   /** The worker is closing itself (`self.close()`): treat it as dead. */
   | { readonly type: "closing" }
+  /**
+   * An allocation of `size` bytes found the store full: make room (spill)
+   * and answer in `reply` (see ROOM_REPLY); the worker waits on it.
+   */
+  | { readonly type: "needSpace"; readonly size: number; readonly reply: SharedArrayBuffer }
   | ActorFromWorker;
+
+/**
+ * The reply buffer of a "needSpace" request: Int32 word 0 is the state
+ * (`pending`, then `made` or `refused`, with `Atomics.notify`); when refused,
+ * Float64 slots 1 and 2 hold the store's used and pinned bytes.
+ */
+export const ROOM_REPLY = {
+  bytes: 24,
+  pending: 0,
+  made: 1,
+  refused: 2,
+  used: 1,
+  pinned: 2,
+} as const;

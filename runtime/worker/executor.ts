@@ -13,6 +13,7 @@ import {
   fromFrame,
   lookupFunction,
   ObjectRef,
+  refTracker,
   resolveFunction,
   taskContext,
   toFrame,
@@ -39,7 +40,10 @@ export class Executor {
     const start = performance.now();
     return resolveFunction(task.fn).then(
       (found) => this.#call(task, found, start),
-      (err) => this.#failed(task, err, start),
+      (err) => {
+        refTracker.unpin(task.deps);
+        return this.#failed(task, err, start);
+      },
     );
   }
 
@@ -62,6 +66,9 @@ export class Executor {
     } catch (err) {
       this.#running.delete(spec.taskId);
       return this.#failed(task, err, start);
+    } finally {
+      // The node pinned the dependency frames until they are decoded.
+      refTracker.unpin(task.deps);
     }
     if (value instanceof Promise) {
       return value.then(

@@ -10,6 +10,7 @@ import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ActorClient } from "./actor_client.ts";
+import { askNodeForRoom } from "./_room_request.ts";
 import type {
   Frame,
   FromWorker,
@@ -53,6 +54,7 @@ export class WorkerBackend implements Backend {
   ) {
     this.arena = new SharedArena({ sab });
     this.#post = post;
+    askNodeForRoom(this.arena, post, () => this.flush());
     this.actors = new ActorClient(post);
   }
 
