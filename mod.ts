@@ -83,17 +83,23 @@ export type {
   ActorHandle,
   ActorMethod,
   ActorOptions,
+  AnyClass,
+  AnyMethod,
   Arg,
+  Args,
   CancelOptions,
   GetOptions,
+  MethodNames,
   RefsFor,
+  RefsOf,
   RemoteFunction,
   RemoteOptions,
   RuntimeContext,
   WaitOptions,
 } from "./runtime/core/mod.ts";
+export type { ObjectId } from "./runtime/common/mod.ts";
 export type { NodeInfo } from "./runtime/node/mod.ts";
-export type { TraceEvent } from "./runtime/observability/mod.ts";
+export type { GraphOptions, TraceEvent } from "./runtime/observability/mod.ts";
 
 /** Options of `init`, as in shared/API.md. */
 export interface InitOptions {
@@ -125,10 +131,15 @@ export interface InitOptions {
 
 /** What `init` started or joined. */
 export interface ClusterInfo {
+  /** Address of the cluster's head node. */
   address: string;
+  /** Id of the node this process uses. */
   nodeId: string;
+  /** Number of workers on that node. */
   numWorkers: number;
+  /** Resources of that node, by name. */
   resources: Record<string, number>;
+  /** URL of the dashboard, when one is served. */
   dashboardUrl?: string;
 }
 

@@ -7,7 +7,7 @@
 
 /** Base class of every error rayd raises for conditions a caller may catch. */
 export class RayError extends Error {
-  /** @param message what went wrong @param options the underlying cause */
+  /** Creates the error. @param message what went wrong @param options the underlying cause */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -21,7 +21,7 @@ export class RayError extends Error {
 export class RayTaskError extends RayError {
   /** Name of the remote function or method that threw. */
   readonly taskName: string;
-  /** @param taskName the function's name @param cause the rebuilt error */
+  /** Creates the error. @param taskName the function's name @param cause the rebuilt error */
   constructor(taskName: string, cause: unknown, message?: string) {
     super(message ?? RayTaskError.describe(taskName, cause), { cause });
     this.taskName = taskName;

@@ -24,10 +24,12 @@ import { nestedRefs, ObjectRef } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
 import type { Args, RefsFor } from "./remote_function.ts";
 
+/** Any function, as the type of an actor method. */
 // deno-lint-ignore no-explicit-any
-type AnyMethod = (...args: any[]) => unknown;
+export type AnyMethod = (...args: any[]) => unknown;
+/** Any class, as the type of an actor class. */
 // deno-lint-ignore no-explicit-any
-type AnyClass = abstract new (...args: any[]) => any;
+export type AnyClass = abstract new (...args: any[]) => any;
 
 /** Names of the methods of `T`. */
 export type MethodNames<T> =

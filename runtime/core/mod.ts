@@ -39,7 +39,7 @@ export type {
   WaitOptions,
 } from "./objects.ts";
 export { makeRemoteFunction, RemoteFunction } from "./remote_function.ts";
-export type { Arg, Args, RefsFor } from "./remote_function.ts";
+export type { Arg, Args, RefsFor, RefsOf } from "./remote_function.ts";
 export { mergeOptions } from "./options.ts";
 export {
   ACTOR_REF_PREFIX,
@@ -50,7 +50,7 @@ export {
   makeActorClass,
   setCurrentActor,
 } from "./actor.ts";
-export type { ActorHandle, ActorMethod, MethodNames } from "./actor.ts";
+export type { ActorHandle, ActorMethod, AnyClass, AnyMethod, MethodNames } from "./actor.ts";
 export type { ActorBackend } from "./actor_backend.ts";
 export { mergeActorOptions } from "./actor_options.ts";
 export type { ActorOptions } from "./actor_options.ts";

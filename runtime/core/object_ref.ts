@@ -24,9 +24,10 @@ export const nestedRefs = { ids: undefined as ObjectId[] | undefined };
 export class ObjectRef<T = unknown> {
   /** The object's id. */
   readonly id: ObjectId;
+  /** Carries the value type `T` for the type checker; never set at run time. */
   declare readonly __type?: T;
 
-  /** @param id the object's hex id */
+  /** Wraps an object id in a ref. @param id the object's hex id */
   constructor(id: string) {
     this.id = id as ObjectId;
     refTracker.track(this, this.id);

@@ -67,10 +67,15 @@ function startProgress(
 
 /** Where the caller runs. */
 export interface RuntimeContext {
+  /** Id of the job the caller belongs to. */
   jobId: string;
+  /** Id of the node the caller runs on. */
   nodeId: string;
+  /** Id of the worker, when the caller runs in one. */
   workerId?: string;
+  /** Id of the running task, inside a task. */
   taskId?: string;
+  /** Id of the actor, inside an actor. */
   actorId?: string;
   /** Inside a task: aborts when the task is cancelled (`ray.cancel`). */
   signal?: AbortSignal;
@@ -118,10 +123,12 @@ function checkTimeout(timeoutMs: number | undefined, call: string): void {
 
 /** The value of one ref, or the values of a list of refs in order. */
 export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+/** The values of a tuple of refs, in order, each with its own type. */
 export function get<T extends readonly ObjectRef<unknown>[]>(
   refs: T,
   options?: GetOptions,
 ): Promise<{ [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never }>;
+/** The values of a list of refs, in order. */
 export function get<T>(refs: ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
 export async function get(
   refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[],

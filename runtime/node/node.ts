@@ -85,10 +85,15 @@ export interface NodeOptions {
 
 /** What a node reports about itself. */
 export interface NodeInfo {
+  /** The node's id. */
   nodeId: string;
+  /** Where the node can be reached (`embedded` for an in-process node). */
   address: string;
+  /** Whether the node is still running. */
   alive: boolean;
+  /** The node's total resources, by name. */
   resources: Record<string, number>;
+  /** Number of workers the node has. */
   numWorkers: number;
 }
 
@@ -408,7 +413,7 @@ export class Node implements Backend {
         break;
       case "done":
         for (const [taskId, returns, failed, ms, contained] of msg.results) {
-          this.#finished({ taskId, returns, failed, ms, contained });
+          this.#finished({ taskId, returns, failed, ms, contained }, worker.id);
         }
         break;
       case "submit":
@@ -585,8 +590,18 @@ export class Node implements Backend {
     for (const w of this.#workers.values()) w.send({ type: "gc" });
   }
 
-  #finished(result: TaskResult): void {
-    const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed);
+  #finished(result: TaskResult, workerId: WorkerId): void {
+    const outcome = this.#scheduler.taskFinished(
+      result.taskId,
+      result.ms,
+      result.failed,
+      workerId,
+    );
+    if (outcome === "stale") {
+      // From a worker the task no longer runs on (it died and the task went elsewhere).
+      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
+      return;
+    }
     const state = outcome === "retry"
       ? "ready"
       : outcome === "cancelled"
@@ -744,6 +759,9 @@ export class Node implements Backend {
         );
         break;
       }
+      case "spilledBack":
+        this.#taskDone(ins.spec.taskId);
+        break;
       case "cancelled":
         this.#taskDone(ins.spec.taskId);
         this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))), "cancelled");

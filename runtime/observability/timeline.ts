@@ -9,15 +9,21 @@ import type { TaskRecord, TaskState } from "../gcs/mod.ts";
 
 /** One Chrome trace event: a complete slice (`X`) or metadata naming a row (`M`). */
 export interface TraceEvent {
+  /** The task's name, or `process_name` / `thread_name` for metadata. */
   name: string;
+  /** Category: `task` for slices, `__metadata` for metadata. */
   cat: string;
+  /** Phase: `X` for a complete slice, `M` for metadata. */
   ph: "X" | "M";
   /** Start, in microseconds since the Unix epoch. */
   ts: number;
   /** Duration in microseconds (`X` only). */
   dur?: number;
+  /** Process id: one per node. */
   pid: number;
+  /** Thread id: one per worker. */
   tid: number;
+  /** Details: the task's id, outcome and timings, or the row's name for metadata. */
   args: Record<string, unknown>;
 }
 

@@ -34,6 +34,8 @@ export type Instruction =
     readonly taskId: TaskId;
     readonly force: boolean;
   }
+  /** The task went to `spillback`: this node no longer runs it. */
+  | { readonly type: "spilledBack"; readonly spec: TaskSpec }
   /** Ready work fits the free resources but no worker is idle (said once until a worker comes or goes). */
   | { readonly type: "spawnWorker"; readonly count: number };
 
@@ -41,7 +43,7 @@ export type Instruction =
 export type ObjectStatus = "missing" | "ok" | "error";
 
 /** What became of a task that reported a result. */
-export type Outcome = "done" | "retry" | "cancelled";
+export type Outcome = "done" | "retry" | "cancelled" | "stale";
 
 /** Tuning of the state machine. */
 export interface SchedulerOptions {
@@ -53,6 +55,16 @@ export interface SchedulerOptions {
   readonly batchBelowMs?: number;
   /** Most tasks in one batch. */
   readonly maxBatch?: number;
+  /**
+   * Where tasks this node cannot place go (the global scheduler, in a
+   * cluster). Offered a task that asks for resources this node lacks, and the
+   * newest queued tasks while more than `spillbackQueueLength` wait; returns
+   * true when it took the task. Without it (embedded mode) the first kind
+   * fails as infeasible and the second stays queued here.
+   */
+  readonly spillback?: (spec: TaskSpec) => boolean;
+  /** Queued tasks beyond which the newest are offered to `spillback`. */
+  readonly spillbackQueueLength?: number;
 }
 
 type TaskState = "waiting" | "ready" | "running" | "blocked" | "gone";
@@ -100,7 +112,13 @@ export class LocalScheduler {
 
   /** @param options the node's resources, the object table query and tuning */
   constructor(options: SchedulerOptions) {
-    this.#opts = { batchBelowMs: 1, maxBatch: 256, ...options };
+    this.#opts = {
+      batchBelowMs: 1,
+      maxBatch: 256,
+      spillback: () => false,
+      spillbackQueueLength: Infinity,
+      ...options,
+    };
   }
 
   /** A new task: fails at once if it can never fit, else waits for its arguments or queues. */
@@ -109,7 +127,11 @@ export class LocalScheduler {
     const fnKey = fnKeyOf(spec.fn);
     const rec: TaskRecord = { spec, demand, fnKey, state: "waiting", missing: 0, cancelled: false };
     if (missingResource !== undefined) {
-      this.#out.push({ type: "infeasible", spec, resource: missingResource });
+      this.#out.push(
+        this.#opts.spillback(spec)
+          ? { type: "spilledBack", spec }
+          : { type: "infeasible", spec, resource: missingResource },
+      );
       return;
     }
     if (spec.parentTaskId !== undefined && this.#tasks.get(spec.parentTaskId)?.cancelled) {
@@ -162,13 +184,17 @@ export class LocalScheduler {
 
   /**
    * A task on a worker reported its result after `ms` of running.
-   * @returns "retry" when a failed task with `retryExceptions` should run
-   * again (its result is dropped), "cancelled" when it was cancelled while
-   * running (its result is dropped), else "done"
+   * @param workerId the worker that reported it, when known
+   * @returns "stale" when the task is not running there (unknown, finished,
+   * or sent elsewhere after that worker died: drop the result), "retry" when
+   * a failed task with `retryExceptions` should run again (drop the result),
+   * "cancelled" when it was cancelled while running (drop the result), else
+   * "done"
    */
-  taskFinished(taskId: TaskId, ms = 0, failed = false): Outcome {
+  taskFinished(taskId: TaskId, ms = 0, failed = false, workerId?: WorkerId): Outcome {
     const rec = this.#tasks.get(taskId);
-    if (!rec || rec.workerId === undefined) return "done";
+    if (!rec || rec.workerId === undefined) return "stale";
+    if (workerId !== undefined && rec.workerId !== workerId) return "stale";
     const prev = this.#fnMs.get(rec.fnKey);
     this.#fnMs.set(rec.fnKey, prev === undefined ? ms : prev + EMA_WEIGHT * (ms - prev));
     this.#leaveWorker(rec);
@@ -440,6 +466,15 @@ export class LocalScheduler {
   }
 
   #enqueue(rec: TaskRecord): void {
+    if (
+      rec.spec.attempt === 0 &&
+      this.#ready.length - this.#readyHead >= this.#opts.spillbackQueueLength &&
+      this.#opts.spillback(rec.spec)
+    ) {
+      this.#forget(rec);
+      this.#out.push({ type: "spilledBack", spec: rec.spec });
+      return;
+    }
     rec.state = "ready";
     this.#ready.push(rec);
   }

@@ -340,7 +340,7 @@ Deno.test("LocalScheduler taskFinished() of a blocked task does not give its CPU
 Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
   const { scheduler } = setup(1, 1);
   const ghost = ids.nextTaskId();
-  assert.equal(scheduler.taskFinished(ghost), "done");
+  assert.equal(scheduler.taskFinished(ghost), "stale");
   scheduler.taskBlocked(ghost);
   scheduler.taskUnblocked(ghost);
   scheduler.workerDied("w42" as WorkerId);
@@ -689,4 +689,79 @@ Deno.test("LocalScheduler cancels at once what a cancelled, still running task s
   const late = task([], {}, { parentTaskId: parent.taskId });
   scheduler.submit(late);
   assert.deepStrictEqual(scheduler.drain(), [{ type: "cancelled", spec: late }]);
+});
+
+Deno.test("LocalScheduler race: a cancel after the result is too late and does nothing", () => {
+  const { scheduler } = setup(1, 1);
+  const t = task();
+  scheduler.submit(t);
+  scheduler.drain();
+  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "done");
+  assert.equal(scheduler.cancel(t.taskId, true, true), false);
+  assert.deepStrictEqual(scheduler.drain(), []);
+});
+
+Deno.test("LocalScheduler race: a result after a cancel is dropped as cancelled", () => {
+  const { scheduler } = setup(1, 1);
+  const t = task();
+  scheduler.submit(t);
+  scheduler.drain();
+  scheduler.cancel(t.taskId, false, false);
+  assert.deepStrictEqual(scheduler.drain(), [
+    { type: "abort", workerId: "w1", taskId: t.taskId, force: false },
+  ]);
+  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "cancelled");
+  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "stale");
+});
+
+Deno.test("LocalScheduler race: a dead worker's late result is stale once the task moved", () => {
+  const { scheduler } = setup(2, 2);
+  const t = task([], { maxRetries: 1 });
+  scheduler.submit(t);
+  const [first] = dispatches(scheduler.drain());
+  scheduler.workerDied(first.workerId);
+  const [second] = dispatches(scheduler.drain());
+  assert.notEqual(second.workerId, first.workerId);
+  assert.equal(scheduler.taskFinished(t.taskId, 1, false, first.workerId), "stale");
+  assert.equal(scheduler.taskFinished(t.taskId, 1, false, second.workerId), "done");
+  assert.deepStrictEqual(tasks(scheduler), none);
+});
+
+Deno.test("LocalScheduler race: a duplicate result while a retry is queued is stale", () => {
+  const { scheduler } = setup(1, 1);
+  const t = task([], { retryExceptions: true, maxRetries: 1 });
+  scheduler.submit(t);
+  scheduler.drain();
+  assert.equal(scheduler.taskFinished(t.taskId, 1, true, "w1" as WorkerId), "retry");
+  assert.equal(scheduler.taskFinished(t.taskId, 1, true, "w1" as WorkerId), "stale");
+  assert.equal(dispatches(scheduler.drain()).length, 1, "the retry runs");
+});
+
+Deno.test("LocalScheduler offers what it cannot place to spillback", () => {
+  const taken: TaskSpec[] = [];
+  const { scheduler } = setup(1, 0, {
+    spillback: (spec) => (taken.push(spec), true),
+    spillbackQueueLength: 2,
+  });
+  const big = task([], { numCpus: 8 });
+  scheduler.submit(big);
+  const queued = [task(), task(), task(), task()];
+  for (const t of queued) scheduler.submit(t);
+  const out = scheduler.drain().filter((i) => i.type !== "spawnWorker");
+  assert.deepStrictEqual(out, [
+    { type: "spilledBack", spec: big },
+    { type: "spilledBack", spec: queued[2] },
+    { type: "spilledBack", spec: queued[3] },
+  ]);
+  assert.deepStrictEqual(taken, [big, queued[2], queued[3]]);
+});
+
+Deno.test("LocalScheduler without spillback keeps a long queue and fails what can never fit", () => {
+  const { scheduler } = setup(1, 0, { spillbackQueueLength: 1 });
+  const big = task([], { numCpus: 8 });
+  scheduler.submit(big);
+  for (let i = 0; i < 3; i++) scheduler.submit(task());
+  const out = scheduler.drain().filter((i) => i.type !== "spawnWorker");
+  assert.deepStrictEqual(out, [{ type: "infeasible", spec: big, resource: "CPU" }]);
+  assert.equal(scheduler.counts().queued, 3);
 });
