@@ -46,7 +46,7 @@ export interface Backend {
   /** Records an object created by put, with the ids of refs inside it (never waits). */
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   /** This thread's holds, releases and unpins, in order (never waits). */
-  refOps(ops: readonly RefOp[]): void;
+  refOp(kind: RefOp[0], id: ObjectId): void;
   /** Resolves once `numReturns` of `ids` exist, or at the deadline. */
   wait(ids: readonly ObjectId[], numReturns: number, request: WaitRequest): Promise<WaitResult>;
   /** Where actor creations, calls, kills and lookups go. */
@@ -85,5 +85,5 @@ export function currentBackend(): Backend | undefined {
 /** Installs (or with undefined, removes) the backend of this thread. */
 export function setBackend(next: Backend | undefined): void {
   current = next;
-  refTracker.setSink(next ? (ops) => next.refOps(ops) : undefined);
+  refTracker.setSink(next ? (kind, id) => next.refOp(kind, id) : undefined);
 }

@@ -16,8 +16,8 @@ import type { RefOp } from "../protocol/mod.ts";
 /** Op kinds by name (see RefOp). */
 export const REF_OP = { hold: 0, release: 1, unpin: 2 } as const;
 
-/** Receives a thread's ref ops, in order. */
-export type RefSink = (ops: RefOp[]) => void;
+/** Receives a thread's ref ops, one at a time, in order. */
+export type RefSink = (kind: RefOp[0], id: ObjectId) => void;
 
 /** Per-thread counts of what holds each object. */
 export class RefTracker {
@@ -37,13 +37,13 @@ export class RefTracker {
     this.#registry.register(holder, id);
     const n = this.#counts.get(id) ?? 0;
     this.#counts.set(id, n + 1);
-    if (n === 0) this.#sink([[REF_OP.hold, id]]);
+    if (n === 0) this.#sink(REF_OP.hold, id);
   }
 
   /** Gives back the pin the node put on fetched objects, once they are decoded. */
   unpin(ids: readonly ObjectId[]): void {
-    if (!this.#sink || ids.length === 0) return;
-    this.#sink(ids.map((id) => [REF_OP.unpin, id] as const));
+    if (!this.#sink) return;
+    for (const id of ids) this.#sink(REF_OP.unpin, id);
   }
 
   /** How many holders of `id` this thread has (for tests). */
@@ -59,7 +59,7 @@ export class RefTracker {
       return;
     }
     this.#counts.delete(id);
-    this.#sink([[REF_OP.release, id]]);
+    this.#sink(REF_OP.release, id);
   }
 }
 

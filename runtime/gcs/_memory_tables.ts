@@ -254,17 +254,8 @@ export class MemoryTables {
     let task = this.tasks.get(spec.taskId);
     const name = spec.options.name ?? spec.fn.name;
     if (!task) {
-      task = {
-        taskId: spec.taskId,
-        name: "",
-        state: "submitted",
-        history: [{ state: "submitted", ts: e.ts }],
-        updatedAt: e.ts,
-        attempt: spec.attempt,
-        deps: [],
-        returns: [],
-        pinned: false,
-      };
+      task = newTask(spec.taskId, "submitted", e.ts, spec.attempt);
+      task.history.push({ state: "submitted", ts: e.ts });
       this.tasks.set(spec.taskId, task);
       this.#countTask("", "submitted", 1);
     }
@@ -289,17 +280,7 @@ export class MemoryTables {
   #taskState(e: TaskStateChanged): void {
     let task = this.tasks.get(e.taskId);
     if (!task) {
-      task = {
-        taskId: e.taskId,
-        name: "",
-        state: e.state,
-        history: [],
-        updatedAt: e.ts,
-        attempt: 0,
-        deps: [],
-        returns: [],
-        pinned: false,
-      };
+      task = newTask(e.taskId, e.state, e.ts, 0);
       this.tasks.set(e.taskId, task);
       this.#countTask("", e.state, 1);
     } else if (stale(task, e)) {
@@ -322,7 +303,7 @@ export class MemoryTables {
       task.endedAt = e.ts;
       if (!task.pinned) this.#retire(task);
     } else if (FINAL.has(old)) {
-      delete task.endedAt;
+      task.endedAt = undefined;
       this.history.delete(task.taskId);
     }
   }
@@ -413,4 +394,39 @@ class RetiredQueue {
     }
     return undefined;
   }
+}
+
+/**
+ * A task record with every field present from the start, so that all records
+ * share one object shape (fields added later would make V8 build new shapes
+ * per record, and cost memory and speed with a million of them).
+ */
+function newTask(
+  taskId: TaskId,
+  state: TaskRecord["state"],
+  ts: number,
+  attempt: number,
+): TaskRecord {
+  return {
+    taskId,
+    jobId: undefined,
+    name: "",
+    moduleUrl: undefined,
+    fnKey: undefined,
+    state,
+    history: [],
+    submittedAt: undefined,
+    updatedAt: ts,
+    endedAt: undefined,
+    nodeId: undefined,
+    workerId: undefined,
+    parentTaskId: undefined,
+    attempt,
+    deps: [],
+    returns: [],
+    options: undefined,
+    args: undefined,
+    error: undefined,
+    pinned: false,
+  };
 }

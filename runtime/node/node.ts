@@ -269,9 +269,9 @@ export class Node implements Backend {
     this.#sealed(id, frame, false, contained);
   }
 
-  refOps(ops: readonly RefOp[]): void {
+  refOp(kind: RefOp[0], id: ObjectId): void {
     // The driver is this process: it never dies alone, so it needs no account of its own.
-    this.#applyRefOps(ops, undefined);
+    this.#applyRefOp(kind, id, undefined);
   }
 
   /** Objects in the table and objects with references (for tests and status). */
@@ -426,7 +426,7 @@ export class Node implements Backend {
         }
         break;
       case "refs":
-        this.#applyRefOps(msg.ops, worker.id);
+        for (const [kind, id] of msg.ops) this.#applyRefOp(kind, id, worker.id);
         break;
       case "wait":
         this.#workerWait(worker, msg);
@@ -540,15 +540,13 @@ export class Node implements Backend {
     for (const id of held) this.#refs.dec(id);
   }
 
-  #applyRefOps(ops: readonly RefOp[], holder: string | undefined): void {
-    for (const [kind, id] of ops) {
-      if (kind === REF_OP.hold) {
-        if (id.startsWith(VIEW_REF_PREFIX) && this.#refs.count(id) === 0) this.#viewed(id, true);
-        this.#refs.inc(id, holder);
-      } else {
-        if (kind === REF_OP.unpin) this.#spill.unpin(id);
-        this.#refs.dec(id, holder);
-      }
+  #applyRefOp(kind: RefOp[0], id: ObjectId, holder: string | undefined): void {
+    if (kind === REF_OP.hold) {
+      if (id.startsWith(VIEW_REF_PREFIX) && this.#refs.count(id) === 0) this.#viewed(id, true);
+      this.#refs.inc(id, holder);
+    } else {
+      if (kind === REF_OP.unpin) this.#spill.unpin(id);
+      this.#refs.dec(id, holder);
     }
   }
 

@@ -68,8 +68,8 @@ export class WorkerBackend implements Backend {
     this.#queueFlush();
   }
 
-  refOps(ops: readonly RefOp[]): void {
-    for (const op of ops) this.#refOps.push(op);
+  refOp(kind: RefOp[0], id: ObjectId): void {
+    this.#refOps.push([kind, id]);
     this.#queueFlush();
   }
 
