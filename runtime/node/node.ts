@@ -21,16 +21,9 @@ import {
   workerStartFailed,
 } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
-import {
-  ACTOR_REF_PREFIX,
-  collectGarbage,
-  errorFrame,
-  REF_OP,
-  VIEW_REF_PREFIX,
-} from "../core/mod.ts";
+import { collectGarbage, errorFrame } from "../core/mod.ts";
 import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
 import type {
-  ActorId,
   Frame,
   FromWorker,
   FunctionDescriptor,
@@ -43,7 +36,7 @@ import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
-import { RefCounts } from "./ref_counts.ts";
+import { ObjectLifetime } from "./object_lifetime.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -109,19 +102,8 @@ export class Node implements Backend {
   readonly actors: ActorManager;
   readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
   readonly #spill: SpillManager;
-  readonly #refs = new RefCounts((id) =>
-    id.startsWith(ACTOR_REF_PREFIX)
-      ? this.actors.handlesReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
-      : id.startsWith(VIEW_REF_PREFIX)
-      ? this.#viewed(id, false)
-      : this.#unreferenced(id)
-  );
-  /** Objects nothing held before they were sealed: freed when sealed. */
-  readonly #doomed = new Set<ObjectId>();
-  /** Refs inside stored objects, held until the container is freed. */
-  readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
-  /** What each unfinished task's arguments hold. */
-  readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
+  /** Reference counts and what they mean: when objects are freed. */
+  readonly #life: ObjectLifetime;
   readonly #scheduler: LocalScheduler;
   /** The control store: tasks, objects, workers, as they change (written in the background). */
   readonly gcs: ControlStore;
@@ -134,9 +116,6 @@ export class Node implements Backend {
   readonly #logToDriver: boolean;
   #spawning = 0;
   #nextWorker = 1;
-  /** Bytes sealed into the store since the last garbage collection. */
-  #sealedSinceGc = 0;
-  readonly #gcEvery: number;
   #kicked = false;
   #stopped = false;
 
@@ -150,16 +129,24 @@ export class Node implements Backend {
     const cpus = options.numCpus ?? this.numWorkers;
     this.resources = { CPU: cpus, ...options.resources };
     const maxBytes = options.objectStoreMemory ?? config("objectStoreMemory");
-    this.#gcEvery = maxBytes * config("gcAfterStoreFraction");
     this.arena = new SharedArena({
       initialBytes: Math.min(maxBytes, config("objectStoreInitialBytes")),
       maxBytes,
     });
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
-      collectGarbage?.();
-      for (const w of this.#workers.values()) w.send({ type: "gc" });
+      this.#collectEverywhere();
       return new Promise((r) => setTimeout(r, config("spillRetryGcMs") * 2 ** round));
     });
+    this.#life = new ObjectLifetime({
+      jobId: this.jobId,
+      nodeId: this.nodeId,
+      table: this.#table,
+      arena: this.arena,
+      spill: this.#spill,
+      gcs: this.gcs,
+      actorReleased: (actorId) => this.actors.handlesReleased(actorId),
+      collectEverywhere: () => this.#collectEverywhere(),
+    }, maxBytes * config("gcAfterStoreFraction"));
     this.#maxWorkers = this.numWorkers * config("workerPoolGrowth");
     this.#scheduler = new LocalScheduler({
       total: this.resources,
@@ -205,15 +192,15 @@ export class Node implements Backend {
       detach: (id) => {
         for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
         this.#workerWaits.delete(id);
-        this.#refs.dropHolder(id);
+        this.#life.dropHolder(id);
       },
       hold: (demand) => this.#scheduler.hold(demand),
       release: (demand) => {
         this.#scheduler.release(demand);
         this.#kick();
       },
-      holdArgs: (ids) => ids.forEach((id) => this.#refs.inc(id)),
-      releaseArgs: (ids) => ids.forEach((id) => this.#refs.dec(id)),
+      holdArgs: (ids) => ids.forEach((id) => this.#life.inc(id)),
+      releaseArgs: (ids) => ids.forEach((id) => this.#life.dec(id)),
     };
   }
 
@@ -271,12 +258,12 @@ export class Node implements Backend {
 
   refOp(kind: RefOp[0], id: ObjectId): void {
     // The driver is this process: it never dies alone, so it needs no account of its own.
-    this.#applyRefOp(kind, id, undefined);
+    this.#life.applyRefOp(kind, id, undefined);
   }
 
   /** Objects in the table and objects with references (for tests and status). */
   objectCounts(): { stored: number; referenced: number } {
-    return { stored: this.#table.size, referenced: this.#refs.size };
+    return { stored: this.#table.size, referenced: this.#life.referenced };
   }
 
   /** Objects in the store and spilled to disk, pinned bytes, spills and restores (for tests and status). */
@@ -291,7 +278,7 @@ export class Node implements Backend {
     const pinned: ObjectId[] = [];
     frames.forEach((f, i) => {
       if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
-      this.#refs.inc(ids[i], holder);
+      this.#life.inc(ids[i], holder);
       pinned.push(ids[i]);
     });
     return { ready: outcome.ready, frames, pinned };
@@ -426,7 +413,7 @@ export class Node implements Backend {
         }
         break;
       case "refs":
-        for (const [kind, id] of msg.ops) this.#applyRefOp(kind, id, worker.id);
+        for (const [kind, id] of msg.ops) this.#life.applyRefOp(kind, id, worker.id);
         break;
       case "wait":
         this.#workerWait(worker, msg);
@@ -476,7 +463,7 @@ export class Node implements Backend {
       // Pin what is sent until the worker has decoded it (it unpins).
       outcome.frames?.forEach((f, i) => {
         if (f === undefined) return;
-        if (worker.alive) this.#refs.inc(msg.ids[i], worker.id);
+        if (worker.alive) this.#life.inc(msg.ids[i], worker.id);
         else this.#spill.unpin(msg.ids[i]);
       });
       worker.send({
@@ -501,7 +488,7 @@ export class Node implements Backend {
     for (const h of this.#workerWaits.get(worker.id)?.values() ?? []) h.cancel();
     this.#workerWaits.delete(worker.id);
     if (this.#stopped) return;
-    this.#refs.dropHolder(worker.id);
+    this.#life.dropHolder(worker.id);
     this.gcs.record({
       type: "workerDied",
       nodeId: this.nodeId,
@@ -525,65 +512,13 @@ export class Node implements Backend {
       this.gcs.record({ type: "functionRegistered", jobId: this.jobId, fn: spec.fn });
     }
     this.gcs.record({ type: "taskSubmitted", jobId: this.jobId, spec, ts });
-    if (spec.argRefs.length > 0) {
-      for (const id of spec.argRefs) this.#refs.inc(id);
-      this.#taskRefs.set(spec.taskId, spec.argRefs);
-    }
+    this.#life.holdTask(spec.taskId, spec.argRefs);
     this.#scheduler.submit(spec);
   }
 
-  /** The task will not run again: its arguments no longer hold their objects. */
-  #taskDone(taskId: TaskId): void {
-    const held = this.#taskRefs.get(taskId);
-    if (!held) return;
-    this.#taskRefs.delete(taskId);
-    for (const id of held) this.#refs.dec(id);
-  }
-
-  #applyRefOp(kind: RefOp[0], id: ObjectId, holder: string | undefined): void {
-    if (kind === REF_OP.hold) {
-      if (id.startsWith(VIEW_REF_PREFIX) && this.#refs.count(id) === 0) this.#viewed(id, true);
-      this.#refs.inc(id, holder);
-    } else {
-      if (kind === REF_OP.unpin) this.#spill.unpin(id);
-      this.#refs.dec(id, holder);
-    }
-  }
-
-  /** The first zero-copy view of an object appeared, or the last one went: it holds the object and pins it in memory. */
-  #viewed(viewKey: ObjectId, first: boolean): void {
-    const id = viewKey.slice(VIEW_REF_PREFIX.length) as ObjectId;
-    if (first) {
-      this.#refs.inc(id);
-      this.#spill.pin(id);
-    } else {
-      this.#spill.unpin(id);
-      this.#refs.dec(id);
-    }
-  }
-
-  #unreferenced(id: ObjectId): void {
-    if (this.#table.status(id) === "missing") this.#doomed.add(id);
-    else this.#free(id);
-  }
-
-  #free(id: ObjectId): void {
-    const entry = this.#table.remove(id);
-    if (entry && !(entry.frame instanceof Uint8Array)) {
-      this.gcs.record({ type: "objectFreed", objectId: id });
-    }
-    if (entry) this.#spill.drop(id, entry.frame);
-    const contained = this.#contains.get(id);
-    if (!contained) return;
-    this.#contains.delete(id);
-    for (const inner of contained) this.#refs.dec(inner);
-  }
-
-  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
-  #pressure(bytes: number): void {
-    this.#sealedSinceGc += bytes;
-    if (this.#sealedSinceGc < this.#gcEvery || !collectGarbage) return;
-    this.#sealedSinceGc = 0;
+  /** Runs a garbage collection in every thread, so dropped refs are finalized. */
+  #collectEverywhere(): void {
+    if (!collectGarbage) return;
     collectGarbage();
     for (const w of this.#workers.values()) w.send({ type: "gc" });
   }
@@ -616,7 +551,7 @@ export class Node implements Backend {
       for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
       return;
     }
-    this.#taskDone(result.taskId);
+    this.#life.taskDone(result.taskId);
     if (outcome === "cancelled") {
       for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
       const returns = result.returns.map(() => errorFrame(taskCancelled(result.taskId)));
@@ -641,25 +576,9 @@ export class Node implements Backend {
       if (!(frame instanceof Uint8Array)) this.arena.free(frame);
       return;
     }
-    if (!(frame instanceof Uint8Array)) {
-      // Objects in the store are recorded; small inline ones are seen through their tasks.
-      this.#pressure(frame.size);
-      this.#spill.sealed(id, frame);
-      this.gcs.record({
-        type: "objectCreated",
-        objectId: id,
-        ts: Date.now(),
-        size: frame.size,
-        owner: this.jobId,
-        nodeId: this.nodeId,
-      });
-    }
-    if (contained && contained.length > 0) {
-      this.#contains.set(id, contained);
-      for (const inner of contained) this.#refs.inc(inner);
-    }
+    this.#life.sealed(id, frame, contained);
     this.#scheduler.objectCreated(id, error);
-    if (this.#doomed.delete(id)) this.#free(id);
+    this.#life.settle(id);
     this.#kick();
   }
 
@@ -719,7 +638,7 @@ export class Node implements Backend {
               spec.options.name,
             ];
         // Pinned (restored first if spilled) until the worker has decoded them (it unpins).
-        for (const d of spec.deps) this.#refs.inc(d, ins.workerId);
+        for (const d of spec.deps) this.#life.inc(d, ins.workerId);
         const lent = spec.deps.length === 0
           ? NO_FRAMES
           : this.#spill.lendAll(spec.deps, spec.deps.map((d) => this.#table.stored(d)!));
@@ -736,17 +655,17 @@ export class Node implements Backend {
       case "propagate": {
         const frame = this.#table.frame(ins.errorObject)!;
         this.#failAll(ins.spec, frame);
-        this.#taskDone(ins.spec.taskId);
+        this.#life.taskDone(ins.spec.taskId);
         break;
       }
       case "crashed": {
-        this.#taskDone(ins.spec.taskId);
+        this.#life.taskDone(ins.spec.taskId);
         const detail = this.#crashDetail.get(ins.workerId) ?? "unknown cause";
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
         break;
       }
       case "infeasible": {
-        this.#taskDone(ins.spec.taskId);
+        this.#life.taskDone(ins.spec.taskId);
         const want = ins.resource === "CPU"
           ? ins.spec.options.numCpus
           : ins.spec.options.resources[ins.resource];
@@ -758,10 +677,10 @@ export class Node implements Backend {
         break;
       }
       case "spilledBack":
-        this.#taskDone(ins.spec.taskId);
+        this.#life.taskDone(ins.spec.taskId);
         break;
       case "cancelled":
-        this.#taskDone(ins.spec.taskId);
+        this.#life.taskDone(ins.spec.taskId);
         this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))), "cancelled");
         break;
       case "abort": {

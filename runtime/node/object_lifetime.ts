@@ -1,0 +1,171 @@
+/**
+ * When objects die. Wraps the node's reference counts (RefCounts) with what
+ * gives them meaning: task arguments held until the task is done, refs
+ * contained in stored objects, zero-copy views that pin their object, actor
+ * handles, objects nobody held before they were sealed, and the garbage
+ * collection nudge that lets dropped refs free store bytes.
+ *
+ * @module
+ */
+import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
+import type { ControlStore } from "../gcs/mod.ts";
+import type { SharedArena } from "../object_store/mod.ts";
+import type { ActorId, Frame, RefOp } from "../protocol/mod.ts";
+import type { ObjectTable } from "./object_table.ts";
+import { RefCounts } from "./ref_counts.ts";
+import type { SpillManager } from "./spill_manager.ts";
+
+/** What the lifetime bookkeeping works on. */
+export interface LifetimeHost {
+  readonly jobId: JobId;
+  readonly nodeId: NodeId;
+  readonly table: ObjectTable;
+  readonly arena: SharedArena;
+  readonly spill: SpillManager;
+  readonly gcs: ControlStore;
+  /** The last handle to an actor is gone. */
+  actorReleased(actorId: ActorId): void;
+  /** Runs a garbage collection in every thread (finalizers then release dropped refs). */
+  collectEverywhere(): void;
+}
+
+/** Reference counting with its meanings; the node calls it at each event. */
+export class ObjectLifetime {
+  readonly #host: LifetimeHost;
+  readonly #refs: RefCounts;
+  /** Objects nothing held before they were sealed: freed when sealed. */
+  readonly #doomed = new Set<ObjectId>();
+  /** Refs inside stored objects, held until the container is freed. */
+  readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
+  /** What each unfinished task's arguments hold. */
+  readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
+  /** Bytes sealed into the store since the last garbage collection. */
+  #sealedSinceGc = 0;
+  readonly #gcEvery: number;
+
+  /** @param host what to free and record into @param gcEvery store bytes between collections */
+  constructor(host: LifetimeHost, gcEvery: number) {
+    this.#host = host;
+    this.#gcEvery = gcEvery;
+    this.#refs = new RefCounts((id) =>
+      id.startsWith(ACTOR_REF_PREFIX)
+        ? host.actorReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
+        : id.startsWith(VIEW_REF_PREFIX)
+        ? this.#viewed(id, false)
+        : this.#unreferenced(id)
+    );
+  }
+
+  /** Objects with at least one reference. */
+  get referenced(): number {
+    return this.#refs.size;
+  }
+
+  /** One more reference to `id`, on behalf of `holder` (a worker) if given. */
+  inc(id: ObjectId, holder?: string): void {
+    this.#refs.inc(id, holder);
+  }
+
+  /** One reference fewer. */
+  dec(id: ObjectId, holder?: string): void {
+    this.#refs.dec(id, holder);
+  }
+
+  /** A worker died: what it held is let go. */
+  dropHolder(holder: string): void {
+    this.#refs.dropHolder(holder);
+  }
+
+  /** A thread's hold, release or unpin (`holder` undefined for the driver, which needs no account). */
+  applyRefOp(kind: RefOp[0], id: ObjectId, holder: string | undefined): void {
+    if (kind === REF_OP.hold) {
+      if (id.startsWith(VIEW_REF_PREFIX) && this.#refs.count(id) === 0) this.#viewed(id, true);
+      this.#refs.inc(id, holder);
+    } else {
+      if (kind === REF_OP.unpin) this.#host.spill.unpin(id);
+      this.#refs.dec(id, holder);
+    }
+  }
+
+  /** A submitted task's arguments hold these objects until `taskDone`. */
+  holdTask(taskId: TaskId, argRefs: readonly ObjectId[]): void {
+    if (argRefs.length === 0) return;
+    for (const id of argRefs) this.#refs.inc(id);
+    this.#taskRefs.set(taskId, argRefs);
+  }
+
+  /** The task will not run again: its arguments no longer hold their objects. */
+  taskDone(taskId: TaskId): void {
+    const held = this.#taskRefs.get(taskId);
+    if (!held) return;
+    this.#taskRefs.delete(taskId);
+    for (const id of held) this.#refs.dec(id);
+  }
+
+  /**
+   * A new object was added to the table: record it, hold what it contains,
+   * and (after the caller told the scheduler) `settle` it.
+   */
+  sealed(id: ObjectId, frame: Frame, contained?: readonly ObjectId[]): void {
+    if (!(frame instanceof Uint8Array)) {
+      // Objects in the store are recorded; small inline ones are seen through their tasks.
+      this.#pressure(frame.size);
+      this.#host.spill.sealed(id, frame);
+      this.#host.gcs.record({
+        type: "objectCreated",
+        objectId: id,
+        ts: Date.now(),
+        size: frame.size,
+        owner: this.#host.jobId,
+        nodeId: this.#host.nodeId,
+      });
+    }
+    if (contained && contained.length > 0) {
+      this.#contains.set(id, contained);
+      for (const inner of contained) this.#refs.inc(inner);
+    }
+  }
+
+  /** Frees a just-sealed object at once if nothing held it before it existed. */
+  settle(id: ObjectId): void {
+    if (this.#doomed.delete(id)) this.#free(id);
+  }
+
+  /** The first zero-copy view of an object appeared, or the last one went: it holds the object and pins it in memory. */
+  #viewed(viewKey: ObjectId, first: boolean): void {
+    const id = viewKey.slice(VIEW_REF_PREFIX.length) as ObjectId;
+    if (first) {
+      this.#refs.inc(id);
+      this.#host.spill.pin(id);
+    } else {
+      this.#host.spill.unpin(id);
+      this.#refs.dec(id);
+    }
+  }
+
+  #unreferenced(id: ObjectId): void {
+    if (this.#host.table.status(id) === "missing") this.#doomed.add(id);
+    else this.#free(id);
+  }
+
+  #free(id: ObjectId): void {
+    const entry = this.#host.table.remove(id);
+    if (entry && !(entry.frame instanceof Uint8Array)) {
+      this.#host.gcs.record({ type: "objectFreed", objectId: id });
+    }
+    if (entry) this.#host.spill.drop(id, entry.frame);
+    const contained = this.#contains.get(id);
+    if (!contained) return;
+    this.#contains.delete(id);
+    for (const inner of contained) this.#refs.dec(inner);
+  }
+
+  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
+  #pressure(bytes: number): void {
+    this.#sealedSinceGc += bytes;
+    if (this.#sealedSinceGc < this.#gcEvery) return;
+    this.#sealedSinceGc = 0;
+    this.#host.collectEverywhere();
+  }
+}
