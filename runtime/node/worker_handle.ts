@@ -5,6 +5,7 @@
  */
 import type { JobId, NodeId, WorkerId } from "../common/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import { newStopWords, stopAndWait } from "../object_store/mod.ts";
 import { WORKER_ENTRY_URL } from "../worker/mod.ts";
 
 /** Called with each message of the worker, or once when it dies. */
@@ -19,6 +20,8 @@ export class WorkerHandle {
   /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
   readonly fnIndex = new Map<string, number>();
   #alive = true;
+  /** Shared words that keep the worker from being ended inside the store's lock. */
+  readonly #stopWords = newStopWords();
 
   constructor(
     readonly id: WorkerId,
@@ -32,7 +35,7 @@ export class WorkerHandle {
       this.#die(events, `uncaught ${e.message}`);
     };
     this.#worker.onmessageerror = () => this.#die(events, "a message could not be decoded");
-    this.send({ type: "init", workerId: id, ...init });
+    this.send({ type: "init", workerId: id, stopWords: this.#stopWords, ...init });
   }
 
   /** False once the worker died or was stopped. */
@@ -45,9 +48,10 @@ export class WorkerHandle {
     if (this.#alive) this.#worker.postMessage(msg);
   }
 
-  /** Ends the worker at once. */
+  /** Ends the worker at once (after it left the store's lock, if it held it). */
   terminate(): void {
     this.#alive = false;
+    stopAndWait(this.#stopWords);
     this.#worker.terminate();
   }
 

@@ -32,6 +32,7 @@ import {
   USED_UNITS,
   W,
 } from "./_heap_layout.ts";
+import { enterCritical, leaveCritical } from "./stop_guard.ts";
 
 /** Blocks of the request's own class tried before moving to a larger class. */
 const SCAN = 32;
@@ -396,6 +397,7 @@ export class Allocator {
    * mutex), then remaps if another thread grew the heap.
    */
   #lock(): void {
+    enterCritical();
     const w = this.#w;
     if (Atomics.compareExchange(w, LOCK, 0, 1) !== 0) this.#contend(w);
     if (w[END] * W > w.length) this.#remap();
@@ -422,5 +424,6 @@ export class Allocator {
       Atomics.store(w, LOCK, 0);
       Atomics.notify(w, LOCK, 1);
     }
+    leaveCritical();
   }
 }

@@ -62,6 +62,8 @@ export interface TaskResult {
 export type ToWorker =
   | {
     readonly type: "init";
+    /** Words that keep the worker from being ended inside the store's lock (see object_store). */
+    readonly stopWords: SharedArrayBuffer;
     readonly workerId: WorkerId;
     readonly nodeId: NodeId;
     readonly jobId: JobId;

@@ -9,6 +9,7 @@ import type { FromWorker, FunctionDescriptor, ToWorker } from "../protocol/mod.t
 import { ActorExecutor } from "./actor_executor.ts";
 import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
+import { useStopWords } from "../object_store/mod.ts";
 import { WorkerBackend } from "./worker_backend.ts";
 
 const scope = self as unknown as {
@@ -34,6 +35,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   switch (msg.type) {
     case "init":
+      useStopWords(msg.stopWords);
       installWorkerConsole(msg.workerId, msg.logToDriver ?? true);
       be = new WorkerBackend(
         msg.jobId,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { rayTest } from "./_with_ray.ts";
 import {
+  allocForever,
   alwaysCrash,
   closeOnce,
   crashOnce,
@@ -172,4 +173,19 @@ clusterTest("a worker whose task posts garbage messages is ended; the node keeps
     assert.match(err.message, /bad message/);
   }
   assert.deepEqual(await ray.get([spin.remote(1, "a"), sleep.remote(1, "b")]), ["a", "b"]);
+});
+
+clusterTest("force-cancelling tasks that allocate in a loop never leaves the store locked", {
+  numWorkers: 2,
+}, async () => {
+  for (let i = 0; i < 8; i++) {
+    const ref = allocForever.remote();
+    await new Promise((r) => setTimeout(r, 30));
+    await ray.cancel(ref, { force: true });
+    await assert.rejects(ray.get(ref, { timeoutMs: 10_000 }), ray.TaskCancelledError);
+  }
+  const big = ray.put(new Float64Array(64 * 1024).fill(3));
+  const back = await ray.get(big, { timeoutMs: 10_000 });
+  assert.ok(back.every((x) => x === 3));
+  assert.equal(await ray.get(spin.remote(1, "alive"), { timeoutMs: 10_000 }), "alive");
 });
