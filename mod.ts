@@ -286,25 +286,29 @@ export function remote(
   return rf;
 }
 
+/** The embedded node, for calls that only the driver can make. */
 function driverNode(call: string): Node {
   if (node) return node;
   if (currentBackend()) throw notImplemented(`${call} inside a task`);
   throw notInitialized(call);
 }
 
-/** The cluster's nodes. */
-export function nodes(): Promise<NodeInfo[]> {
-  return Promise.resolve([driverNode("nodes").info()]);
+/** The cluster's nodes (also inside a task). */
+export async function nodes(): Promise<NodeInfo[]> {
+  return (await backend("nodes").clusterState()).nodes.map((n) => ({
+    ...n,
+    resources: { ...n.resources },
+  }));
 }
 
-/** Total resources of the cluster. */
-export function clusterResources(): Promise<Record<string, number>> {
-  return Promise.resolve({ ...driverNode("clusterResources").resources });
+/** Total resources of the cluster (also inside a task). */
+export async function clusterResources(): Promise<Record<string, number>> {
+  return { ...(await backend("clusterResources").clusterState()).total };
 }
 
-/** Resources not held by running tasks. */
-export function availableResources(): Promise<Record<string, number>> {
-  return Promise.resolve(driverNode("availableResources").available());
+/** Resources not held by running tasks (also inside a task). */
+export async function availableResources(): Promise<Record<string, number>> {
+  return { ...(await backend("availableResources").clusterState()).available };
 }
 
 /**

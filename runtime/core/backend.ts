@@ -10,7 +10,7 @@ import { notInitialized } from "../common/mod.ts";
 import type { ActorBackend } from "./actor_backend.ts";
 import { refTracker } from "./ref_tracker.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
+import type { ClusterState, Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
 
 /** Options of a wait for objects. */
 export interface WaitRequest {
@@ -53,6 +53,8 @@ export interface Backend {
   readonly actors: ActorBackend;
   /** Cancels a task (see `ray.cancel`); never waits. */
   cancel(taskId: TaskId, force: boolean, recursive: boolean): void;
+  /** The cluster's nodes and resources, total and free. */
+  clusterState(): Promise<ClusterState>;
   /** Stops what this backend started. */
   shutdown(): Promise<void>;
 }

@@ -24,6 +24,7 @@ import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { collectGarbage, errorFrame } from "../core/mod.ts";
 import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
 import type {
+  ClusterState,
   Frame,
   FromWorker,
   FunctionDescriptor,
@@ -304,6 +305,14 @@ export class Node implements Backend {
     }
   }
 
+  clusterState(): Promise<ClusterState> {
+    return Promise.resolve({
+      nodes: [this.info()],
+      total: { ...this.resources },
+      available: this.available(),
+    });
+  }
+
   cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
     this.#scheduler.cancel(taskId, force, recursive);
     this.#kick();
@@ -438,6 +447,17 @@ export class Node implements Backend {
         break;
       case "needSpace":
         this.#spill.answer(msg.size, msg.reply);
+        break;
+      case "clusterState":
+        worker.send({
+          type: "clusterState",
+          reqId: msg.reqId,
+          state: {
+            nodes: [this.info()],
+            total: { ...this.resources },
+            available: this.available(),
+          },
+        });
         break;
       case "closing":
         worker.terminate();

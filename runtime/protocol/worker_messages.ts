@@ -58,6 +58,19 @@ export interface TaskResult {
   readonly contained?: readonly (readonly ObjectId[])[];
 }
 
+/** What `nodes()`, `clusterResources()` and `availableResources()` report. */
+export interface ClusterState {
+  readonly nodes: readonly {
+    readonly nodeId: string;
+    readonly address: string;
+    readonly alive: boolean;
+    readonly resources: Readonly<Record<string, number>>;
+    readonly numWorkers: number;
+  }[];
+  readonly total: Readonly<Record<string, number>>;
+  readonly available: Readonly<Record<string, number>>;
+}
+
 /** Main thread to worker. */
 export type ToWorker =
   | {
@@ -86,6 +99,8 @@ export type ToWorker =
   }
   /** Signal the running task's AbortSignal (cooperative cancellation). */
   | { readonly type: "cancel"; readonly taskId: TaskId }
+  /** Answer to a worker's "clusterState" question. */
+  | { readonly type: "clusterState"; readonly reqId: number; readonly state: ClusterState }
   /** Run a garbage collection now (the store is filling). */
   | { readonly type: "gc" }
   | { readonly type: "stop" }
@@ -121,6 +136,8 @@ export type FromWorker =
     readonly force: boolean;
     readonly recursive: boolean;
   }
+  /** Asks for the cluster's nodes and resources (answered by "clusterState"). */
+  | { readonly type: "clusterState"; readonly reqId: number }
   /** The worker is closing itself (`self.close()`): treat it as dead. */
   | { readonly type: "closing" }
   /**

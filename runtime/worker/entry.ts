@@ -85,6 +85,9 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "actorAnswer":
       be?.actors.answered(msg.reqId, msg.entry);
       break;
+    case "clusterState":
+      be?.clusterAnswered(msg.reqId, msg.state);
+      break;
     case "gc":
       collectGarbage?.();
       break;

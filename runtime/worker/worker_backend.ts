@@ -12,6 +12,7 @@ import { SharedArena } from "../object_store/mod.ts";
 import { ActorClient } from "./actor_client.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
+  ClusterState,
   Frame,
   FromWorker,
   RefOp,
@@ -41,6 +42,7 @@ export class WorkerBackend implements Backend {
   #nextReq = 1;
   #puts: [ObjectId, Frame, readonly ObjectId[]][] = [];
   #refOps: RefOp[] = [];
+  readonly #clusterAsks = new Map<number, (state: ClusterState) => void>();
   #specs: TaskSpec[] = [];
   #results: TaskResult[] = [];
   #flushQueued = false;
@@ -102,6 +104,20 @@ export class WorkerBackend implements Backend {
     return req.signal
       ? promise.finally(() => req.signal!.removeEventListener("abort", onAbort))
       : promise;
+  }
+
+  clusterState(): Promise<ClusterState> {
+    const reqId = this.#nextReq++;
+    const { promise, resolve } = Promise.withResolvers<ClusterState>();
+    this.#clusterAsks.set(reqId, resolve);
+    this.#post({ type: "clusterState", reqId });
+    return promise;
+  }
+
+  /** The node answered a "clusterState" question. */
+  clusterAnswered(reqId: number, state: ClusterState): void {
+    this.#clusterAsks.get(reqId)?.(state);
+    this.#clusterAsks.delete(reqId);
   }
 
   cancel(taskId: TaskId, force: boolean, recursive: boolean): void {

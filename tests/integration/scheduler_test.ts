@@ -9,6 +9,7 @@ import {
   allocForever,
   alwaysCrash,
   closeOnce,
+  clusterFromTask,
   crashOnce,
   failOnce,
   forever,
@@ -188,4 +189,15 @@ clusterTest("force-cancelling tasks that allocate in a loop never leaves the sto
   const back = await ray.get(big, { timeoutMs: 10_000 });
   assert.ok(back.every((x) => x === 3));
   assert.equal(await ray.get(spin.remote(1, "alive"), { timeoutMs: 10_000 }), "alive");
+});
+
+clusterTest("nodes() and resource queries work inside a task", {
+  numWorkers: 2,
+  resources: { GPU: 1 },
+}, async () => {
+  const seen = await ray.get(clusterFromTask.remote());
+  assert.equal(seen.nodes, 1);
+  assert.deepEqual(seen.total, { CPU: 2, GPU: 1 });
+  assert.equal(seen.available.CPU, 1, "the asking task holds one CPU");
+  assert.equal(seen.available.GPU, 1);
 });
