@@ -110,9 +110,15 @@ function checkedView(frame: Uint8Array): DataView {
   return dv;
 }
 
+/** The little-endian u32 at `at` (no DataView: this runs for every frame read). */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
 /** The flags a frame was written with. */
 export function frameFlags(frame: Uint8Array): number {
-  return checkedView(frame).getUint32(4, true);
+  if (frame.byteLength < FIXED || u32(frame, 0) !== MAGIC) checkedView(frame);
+  return u32(frame, 4);
 }
 
 /**
@@ -124,17 +130,18 @@ export function decodeFrame(
   frame: Uint8Array,
   onView?: (view: ArrayBufferView) => void,
 ): unknown {
-  const dv = checkedView(frame);
-  const headerLen = dv.getUint32(8, true);
-  const n = dv.getUint32(12, true);
+  if (frame.byteLength < FIXED || u32(frame, 0) !== MAGIC) checkedView(frame);
+  const headerLen = u32(frame, 8);
+  const n = u32(frame, 12);
   const start = FIXED + PER_BUFFER * n;
   if (start + headerLen > frame.byteLength) {
     throw new TypeError("Cannot decode frame: header runs past the end of the frame");
   }
   const views: Uint8Array[] = [];
+  const dv = n > 0 ? new DataView(frame.buffer, frame.byteOffset, start) : undefined;
   for (let i = 0; i < n; i++) {
-    const off = dv.getFloat64(FIXED + PER_BUFFER * i, true);
-    const len = dv.getFloat64(FIXED + PER_BUFFER * i + 8, true);
+    const off = dv!.getFloat64(FIXED + PER_BUFFER * i, true);
+    const len = dv!.getFloat64(FIXED + PER_BUFFER * i + 8, true);
     if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < start || len < 0) {
       throw new TypeError(`Cannot decode frame: buffer ${i} has a bad offset or length`);
     }
