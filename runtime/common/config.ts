@@ -94,6 +94,21 @@ export const settings = {
     doc:
       "method calls queued for an actor are sent to its worker as soon as this many are ready, in one message",
   },
+  actorChannelBytes: {
+    default: 256 * KIB,
+    doc:
+      "size of each direction of an actor's shared-memory call channel (a power of two); bigger batches go by message",
+  },
+  actorSpinMicros: {
+    default: 50,
+    doc:
+      "an idle actor spins this long for its next call before it sleeps, while calls come that often",
+  },
+  getSpinMicros: {
+    default: 100,
+    doc:
+      "a driver's get of an actor call's result spins on the actor's channel this long before it waits",
+  },
   gcsMaxFinishedTasks: {
     default: 10_000,
     doc: "finished task records the control store keeps (unpinned older ones are dropped)",

@@ -20,6 +20,7 @@ import {
   infeasibleTask,
   objectIdOf,
   RayActorError,
+  taskIdOf,
 } from "../common/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
@@ -29,11 +30,13 @@ import type {
   ActorCreateSpec,
   ActorEntry,
   ActorId,
+  ActorResult,
   Frame,
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
+import { ActorChannel, type ResultBatch } from "../transport/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
@@ -97,6 +100,12 @@ interface ActorRecord {
   readonly demand: Resources;
   state: ActorState;
   worker?: WorkerHandle;
+  /** The shared-memory channel to the current worker (a new one per worker). */
+  channel?: ActorChannel;
+  /** Number of the next batch of calls sent to the current worker. */
+  seq: number;
+  /** A batch of results read before the messages posted ahead of it arrived. */
+  early?: ResultBatch;
   depFrames?: Frame[];
   restarts: number;
   held: boolean;
@@ -127,6 +136,10 @@ export interface ActorStatus {
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
 const CALL_BATCH = config("actorCallBatch");
+const CHANNEL_BYTES = config("actorChannelBytes");
+const GET_SPIN = config("getSpinMicros");
+/** Gets of more refs than this do not spin (they wait for many results anyway). */
+const SPIN_MAX_IDS = 8;
 
 /** The node's actors. */
 export class ActorManager implements ActorBackend {
@@ -136,6 +149,10 @@ export class ActorManager implements ActorBackend {
   readonly #aliases = new Map<ActorId, ActorId>();
   readonly #names = new Map<string, ActorId>();
   readonly #dirty = new Set<ActorRecord>();
+  /** Actors with calls in flight. */
+  readonly #busy = new Set<ActorRecord>();
+  /** Microseconds a get may spin next (halved after each spin in vain). */
+  #getSpin = GET_SPIN;
   #waitingResources: ActorRecord[] = [];
   #flushQueued = false;
   #nextWorker = 1;
@@ -243,6 +260,7 @@ export class ActorManager implements ActorBackend {
       nameKey,
       demand: demandOf(spec.settings.numCpus, spec.settings.resources),
       state: "PENDING_CREATION",
+      seq: 0,
       restarts: 0,
       held: false,
       callers: new Map(),
@@ -319,12 +337,25 @@ export class ActorManager implements ActorBackend {
       },
     );
     rec.worker = worker;
+    rec.channel = ActorChannel.create(CHANNEL_BYTES);
+    rec.seq = 0;
+    rec.early = undefined;
     this.#host.attach(id);
-    worker.send({ type: "actorStart", spec: rec.spec, depFrames: rec.depFrames ?? NO_FRAMES });
+    worker.send({
+      type: "actorStart",
+      spec: rec.spec,
+      depFrames: rec.depFrames ?? NO_FRAMES,
+      channel: rec.channel.sab,
+    });
   }
 
   #onMessage(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
     if (worker !== rec.worker || this.#stopped) return;
+    this.#handle(rec, worker, msg);
+    if (rec.worker === worker) this.#readResults(rec, false);
+  }
+
+  #handle(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
     switch (msg.type) {
       case "started":
         break;
@@ -337,16 +368,9 @@ export class ActorManager implements ActorBackend {
         }
         break;
       case "actorDone":
-        for (const [taskId, returns, failed, contained] of msg.results) {
-          const call = rec.inFlight.get(taskId);
-          if (!call) continue;
-          rec.inFlight.delete(taskId);
-          for (let i = 0; i < returns.length; i++) {
-            this.#host.seal(objectIdOf(taskId, i), returns[i], failed, contained?.[i]);
-          }
-          this.#host.releaseArgs(call.argRefs);
-        }
-        this.#dieIfDrained(rec);
+        this.#finished(rec, msg.results);
+        break;
+      case "actorRing":
         break;
       case "closing":
         worker.terminate();
@@ -357,7 +381,91 @@ export class ActorManager implements ActorBackend {
     }
   }
 
+  /** Seals the returns of finished calls. */
+  #finished(rec: ActorRecord, results: readonly ActorResult[]): void {
+    for (const [taskId, returns, failed, contained] of results) {
+      const call = rec.inFlight.get(taskId);
+      if (!call) continue;
+      rec.inFlight.delete(taskId);
+      for (let i = 0; i < returns.length; i++) {
+        this.#host.seal(objectIdOf(taskId, i), returns[i], failed, contained?.[i]);
+      }
+      this.#host.releaseArgs(call.argRefs);
+    }
+    if (rec.inFlight.size === 0) this.#busy.delete(rec);
+    this.#dieIfDrained(rec);
+  }
+
+  /**
+   * Reads the results waiting in the actor's channel, each batch only once
+   * the messages its worker posted before it arrived (all of them when the
+   * worker is gone: nothing more will come).
+   */
+  #readResults(rec: ActorRecord, final: boolean): void {
+    const channel = rec.channel;
+    const worker = rec.worker;
+    if (!channel || !worker) return;
+    channel.clearNudge();
+    for (;;) {
+      let batch = rec.early;
+      rec.early = undefined;
+      if (!batch) {
+        try {
+          batch = channel.takeResults();
+        } catch (err) {
+          worker.terminate();
+          this.#onDeath(rec, worker, `its channel held garbage (${(err as Error).message})`);
+          return;
+        }
+      }
+      if (!batch) return;
+      if (!final && batch.stamp > worker.received) {
+        rec.early = batch;
+        return;
+      }
+      this.#finished(rec, batch.results);
+      if (rec.worker !== worker) return;
+    }
+  }
+
+  /**
+   * A driver's get waits for `ids`: when some are results of calls in flight
+   * on actors, spins on their channels for a few microseconds (the actor
+   * usually answers sooner than a sleeping thread wakes), until `ready()`.
+   */
+  spinFor(ids: readonly ObjectId[], ready: () => boolean): void {
+    if (ids.length > SPIN_MAX_IDS) return;
+    if (this.#dirty.size > 0) this.#flushDirty();
+    const micros = this.#getSpin;
+    if (micros <= 0 || this.#busy.size === 0) {
+      this.#getSpin = GET_SPIN;
+      return;
+    }
+    const recs: ActorRecord[] = [];
+    for (const rec of this.#busy) {
+      if (ids.some((id) => rec.inFlight.has(taskIdOf(id)))) recs.push(rec);
+    }
+    if (recs.length === 0) return;
+    for (const rec of recs) rec.channel?.setPolling(true);
+    const until = performance.now() + micros / 1000;
+    let done = false;
+    try {
+      while (!done && performance.now() < until) {
+        for (const rec of recs) if (rec.channel?.resultsReady) this.#readResults(rec, false);
+        done = ready();
+      }
+    } finally {
+      for (const rec of recs) {
+        rec.channel?.setPolling(false);
+        this.#readResults(rec, false);
+      }
+    }
+    this.#getSpin = done || ready() ? GET_SPIN : micros / 2;
+  }
+
   #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {
+    if (worker !== rec.worker) return;
+    this.#readResults(rec, true);
     if (worker !== rec.worker) return;
     rec.worker = undefined;
     this.#host.detach(worker.id);
@@ -380,6 +488,7 @@ export class ActorManager implements ActorBackend {
       }
     }
     rec.inFlight.clear();
+    this.#busy.delete(rec);
     rec.resend = resend.concat(rec.resend);
     this.#startWorker(rec);
   }
@@ -406,11 +515,13 @@ export class ActorManager implements ActorBackend {
     this.#dirty.add(rec);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      for (const r of this.#dirty) this.#dispatch(r);
-      this.#dirty.clear();
-    });
+    queueMicrotask(() => this.#flushDirty());
+  }
+
+  #flushDirty(): void {
+    this.#flushQueued = false;
+    for (const r of this.#dirty) this.#dispatch(r);
+    this.#dirty.clear();
   }
 
   /** Sends what may go to an ALIVE actor: calls to resend, then each caller's calls in order. */
@@ -421,6 +532,7 @@ export class ActorManager implements ActorBackend {
     const batch: RunActorCall[] = [];
     const send = (call: ActorCall): void => {
       rec.inFlight.set(call.taskId, call);
+      this.#busy.add(rec);
       const depFrames = call.deps.length === 0 ? NO_FRAMES : call.deps.map((d) => table.frame(d)!);
       batch.push([call.taskId, call.method, call.args, call.numReturns, call.deps, depFrames]);
     };
@@ -437,7 +549,11 @@ export class ActorManager implements ActorBackend {
       if (q.head === q.calls.length && !q.waiting) rec.callers.delete(callerId);
       else if (q.head > 1024) q.calls = q.calls.slice(q.head), q.head = 0;
     }
-    if (batch.length > 0) rec.worker.send({ type: "actorRun", calls: batch });
+    if (batch.length === 0) return;
+    const seq = rec.seq++;
+    if (!rec.channel!.sendCalls(seq, batch)) {
+      rec.worker.send({ type: "actorRun", seq, calls: batch });
+    }
   }
 
   /**
@@ -500,6 +616,7 @@ export class ActorManager implements ActorBackend {
     }
     rec.resend = [];
     rec.inFlight.clear();
+    this.#busy.delete(rec);
     rec.callers.clear();
   }
 

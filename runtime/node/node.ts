@@ -287,7 +287,11 @@ export class Node implements Backend {
 
   async wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
-    const handle = this.#table.wait(ids, numReturns, req.timeoutMs, req.fetch);
+    const table = this.#table;
+    if (numReturns === ids.length && ids.some((id) => table.status(id) === "missing")) {
+      this.actors.spinFor(ids, () => ids.every((id) => table.status(id) !== "missing"));
+    }
+    const handle = table.wait(ids, numReturns, req.timeoutMs, req.fetch);
     if (handle.immediate || !req.signal) {
       return await this.#lent(ids, await handle.promise, "driver");
     }

@@ -19,6 +19,8 @@ export class WorkerHandle {
   readonly #worker: Worker;
   /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
   readonly fnIndex = new Map<string, number>();
+  /** Messages received from the worker so far. */
+  received = 0;
   #alive = true;
   /** Shared words that keep the worker from being ended inside the store's lock. */
   readonly #stopWords = newStopWords();
@@ -29,7 +31,10 @@ export class WorkerHandle {
     events: WorkerEvents,
   ) {
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
-    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => events.message(this, e.data);
+    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      this.received++;
+      events.message(this, e.data);
+    };
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       this.#die(events, `uncaught ${e.message}`);

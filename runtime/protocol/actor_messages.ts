@@ -85,14 +85,23 @@ export type ActorResult = readonly [
 
 /** Main thread to worker, about actors. */
 export type ActorToWorker =
-  /** Become this actor: construct it (reply "actorCreated"). */
+  /**
+   * Become this actor: construct it (reply "actorCreated"), then read calls
+   * from the channel (runtime/transport's ActorChannel over `channel`).
+   */
   | {
     readonly type: "actorStart";
     readonly spec: ActorCreateSpec;
     readonly depFrames: readonly Frame[];
+    readonly channel: SharedArrayBuffer;
   }
-  /** Run these calls on the actor, in order (reply "actorDone"). */
-  | { readonly type: "actorRun"; readonly calls: readonly RunActorCall[] }
+  /**
+   * Run these calls on the actor, in order (results come back through the
+   * channel, or as "actorDone"). Batches are numbered from 0 per worker; a
+   * batch that does not fit the channel comes this way, and the worker runs
+   * batches in number order whichever way they came.
+   */
+  | { readonly type: "actorRun"; readonly seq: number; readonly calls: readonly RunActorCall[] }
   /** Reply to "actorKill" or "actorLookup". */
   | { readonly type: "actorAnswer"; readonly reqId: number; readonly entry?: ActorEntry };
 
@@ -116,5 +125,7 @@ export type ActorFromWorker =
   }
   /** The actor's constructor finished; `error` is its error frame when it threw. */
   | { readonly type: "actorCreated"; readonly actorId: ActorId; readonly error?: Frame }
-  /** Results of calls on the actor this worker runs. */
-  | { readonly type: "actorDone"; readonly results: readonly ActorResult[] };
+  /** Results of calls on the actor this worker runs (when they do not fit the channel). */
+  | { readonly type: "actorDone"; readonly results: readonly ActorResult[] }
+  /** Results wait in the channel (sent only while the main thread is not spinning on it). */
+  | { readonly type: "actorRing" };

@@ -1,13 +1,19 @@
 /**
  * Runs one actor in its dedicated worker: builds the instance, then runs
- * method calls in the order they arrive, at most `maxConcurrency` at a time
- * (async methods interleave up to that many). Synchronous methods of a batch
- * run in one turn and report in one "actorDone" message.
+ * method calls in the order they were sent, at most `maxConcurrency` at a
+ * time (async methods interleave up to that many). Calls come through the
+ * actor's shared-memory channel (runtime/transport), or by message when a
+ * batch did not fit it; synchronous methods of a batch run in one turn and
+ * their results go back through the channel in one batch.
+ *
+ * Between calls the actor spins on the channel for a few microseconds while
+ * calls come that often (waking a sleeping thread costs more than a round
+ * trip), then sleeps on the channel's doorbell without blocking its thread.
  *
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { RayTaskError } from "../common/mod.ts";
+import { config, RayTaskError } from "../common/mod.ts";
 import {
   errorFrame,
   fromFrame,
@@ -25,6 +31,7 @@ import type {
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
+import { ActorChannel } from "../transport/mod.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
 const NEVER = new AbortController().signal;
@@ -47,11 +54,25 @@ export function decodeArgs(
   return values.map((a) => a instanceof ObjectRef && byId.has(a.id) ? byId.get(a.id) : a);
 }
 
+/** How an actor's worker talks to the node. */
+export interface ActorLink {
+  /** Sends a message to the node. */
+  post(msg: FromWorker): void;
+  /** Messages this worker has posted so far. */
+  posted(): number;
+  /** Sends the worker backend's batched puts and submissions. */
+  flushBackend(): void;
+  /** The actor's channel (from "actorStart"). */
+  channel: SharedArrayBuffer;
+}
+
+const SPIN_MAX = config("actorSpinMicros");
+
 /** The actor this worker runs. */
 export class ActorExecutor {
   readonly #arena: SharedArena;
-  readonly #post: (msg: FromWorker) => void;
-  readonly #flushBackend: () => void;
+  readonly #link: ActorLink;
+  readonly #channel: ActorChannel;
   #instance: Record<string, unknown> | undefined;
   #className = "Actor";
   #maxConcurrency = 1;
@@ -60,16 +81,22 @@ export class ActorExecutor {
   #running = 0;
   #results: ActorResult[] = [];
   #flushQueued = false;
+  /** Number of the next batch to run; batches that came early wait in #early. */
+  #nextSeq = 0;
+  readonly #early = new Map<number, readonly RunActorCall[]>();
+  /** Microseconds to spin for the next call (halved after each spin in vain). */
+  #spin = SPIN_MAX;
+  #asleep = false;
+  #sleptAt = 0;
 
   /**
    * @param arena the node's store
-   * @param post sends a message to the node
-   * @param flushBackend sends the worker backend's batched puts and submissions
+   * @param link how to reach the node
    */
-  constructor(arena: SharedArena, post: (msg: FromWorker) => void, flushBackend: () => void) {
+  constructor(arena: SharedArena, link: ActorLink) {
     this.#arena = arena;
-    this.#post = post;
-    this.#flushBackend = flushBackend;
+    this.#link = link;
+    this.#channel = new ActorChannel(link.channel);
   }
 
   /** Builds the instance; replies "actorCreated" (with an error frame if the constructor threw). */
@@ -88,15 +115,67 @@ export class ActorExecutor {
     } catch (err) {
       error = errorFrame(err);
     }
-    this.#flushBackend();
-    this.#post({ type: "actorCreated", actorId: spec.actorId, error });
-    this.#pump();
+    this.#link.flushBackend();
+    this.#link.post({ type: "actorCreated", actorId: spec.actorId, error });
+    this.#listen();
   }
 
-  /** Queues calls (in arrival order) and runs what may run. */
-  run(calls: readonly RunActorCall[]): void {
-    for (const c of calls) this.#queue.push(c);
-    this.#pump();
+  /** Takes batch `seq` sent by message (it did not fit the channel) and runs what may run. */
+  run(seq: number, calls: readonly RunActorCall[]): void {
+    this.#accept(seq, calls);
+    this.#listen();
+  }
+
+  /**
+   * Runs what waits in the channel and what came by message, reports the
+   * results, then spins for more while calls come often; sleeps on the
+   * channel's doorbell when none come or while async calls run.
+   */
+  #listen(): void {
+    if (!this.#instance) return;
+    for (;;) {
+      for (let batch; (batch = this.#channel.takeCalls());) this.#accept(batch.seq, batch.calls);
+      this.#pump();
+      this.#flushResults();
+      if (this.#running > 0 || this.#head < this.#queue.length) break;
+      if (this.#channel.spinForCalls(this.#spin)) {
+        this.#spin = SPIN_MAX;
+        continue;
+      }
+      this.#spin = this.#spin >= 2 ? this.#spin / 2 : 0;
+      break;
+    }
+    this.#sleep();
+  }
+
+  #sleep(): void {
+    if (this.#asleep) return;
+    const woken = this.#channel.sleep();
+    if (!woken) {
+      queueMicrotask(() => this.#listen());
+      return;
+    }
+    this.#asleep = true;
+    this.#sleptAt = performance.now();
+    woken.then(() => {
+      this.#asleep = false;
+      // Woken soon after falling asleep: calls come often, spin for the next.
+      if ((performance.now() - this.#sleptAt) * 1000 < 4 * SPIN_MAX) this.#spin = SPIN_MAX;
+      this.#listen();
+    });
+  }
+
+  /** Queues batch `seq` if it is next (and the early batches after it), else keeps it for later. */
+  #accept(seq: number, calls: readonly RunActorCall[]): void {
+    if (seq !== this.#nextSeq) {
+      this.#early.set(seq, calls);
+      return;
+    }
+    for (let next: readonly RunActorCall[] | undefined = calls; next;) {
+      for (const c of next) this.#queue.push(c);
+      this.#early.delete(this.#nextSeq);
+      next = this.#early.get(++this.#nextSeq);
+    }
   }
 
   #pump(): void {
@@ -170,14 +249,33 @@ export class ActorExecutor {
     return [run[0], new Array<Frame>(run[3]).fill(frame), true];
   }
 
+  /** Keeps a result for the next flush (at the end of this turn at the latest). */
   #report(result: ActorResult): void {
     this.#results.push(result);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
-      this.#flushQueued = false;
-      this.#flushBackend();
-      this.#post({ type: "actorDone", results: this.#results.splice(0) });
+      if (!this.#flushQueued) return;
+      this.#flushResults();
+      if (this.#running === 0) this.#listen();
     });
+  }
+
+  /**
+   * Sends the results so far: after the backend's batched messages, through
+   * the channel stamped with the count of messages posted before them (or by
+   * message when they do not fit), with one nudge if the node is not spinning.
+   */
+  #flushResults(): void {
+    this.#flushQueued = false;
+    if (this.#results.length === 0) return;
+    const results = this.#results;
+    this.#results = [];
+    this.#link.flushBackend();
+    if (!this.#channel.sendResults(this.#link.posted(), results)) {
+      this.#link.post({ type: "actorDone", results });
+    } else if (this.#channel.shouldNudge()) {
+      this.#link.post({ type: "actorRing" });
+    }
   }
 }

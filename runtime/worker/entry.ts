@@ -18,6 +18,16 @@ const scope = self as unknown as {
   close(): void;
 };
 
+// Every message this worker posts is counted: results written to an actor's
+// channel carry the count, so the node reads them only after what was posted
+// before them (a put made by a method arrives before the ref it returns).
+let posted = 0;
+const postMessage = scope.postMessage.bind(scope);
+scope.postMessage = (msg: FromWorker) => {
+  posted++;
+  postMessage(msg);
+};
+
 // The parent gets no event when a worker closes itself: say so first.
 const close = scope.close.bind(scope);
 scope.close = () => {
@@ -76,11 +86,16 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       executor?.cancel(msg.taskId);
       break;
     case "actorStart":
-      actor = new ActorExecutor(be!.arena, (m) => scope.postMessage(m), () => be!.flush());
+      actor = new ActorExecutor(be!.arena, {
+        post: (m) => scope.postMessage(m),
+        posted: () => posted,
+        flushBackend: () => be!.flush(),
+        channel: msg.channel,
+      });
       actor.start(msg.spec, msg.depFrames);
       break;
     case "actorRun":
-      actor?.run(msg.calls);
+      actor?.run(msg.seq, msg.calls);
       break;
     case "actorAnswer":
       be?.actors.answered(msg.reqId, msg.entry);
