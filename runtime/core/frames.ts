@@ -7,16 +7,23 @@ import type { ObjectId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
-import { decodeFrame, encodeFrame, FRAME_ERROR, frameFlags } from "../serialization/mod.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  FRAME_ERROR,
+  type FrameAllocator,
+  frameFlags,
+  heapAllocator,
+} from "../serialization/mod.ts";
 import { nestedRefs } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
 
 const inlineMax = config("inlineObjectMaxBytes");
 
 /**
- * Serializes `value`: small frames stay on the heap, big ones go into the
- * store. The ids of refs inside the value are pushed onto `nested` when given.
- * Throws SerializationError naming `path`.
+ * Serializes `value`: small frames stay on the heap (where `small` puts
+ * them), big ones go into the store. The ids of refs inside the value are
+ * pushed onto `nested` when given. Throws SerializationError naming `path`.
  */
 export function toFrame(
   value: unknown,
@@ -24,6 +31,7 @@ export function toFrame(
   arena: SharedArena,
   flags = 0,
   nested?: ObjectId[],
+  small: FrameAllocator = heapAllocator,
 ): Frame {
   const saved = nestedRefs.ids;
   nestedRefs.ids = nested;
@@ -31,7 +39,7 @@ export function toFrame(
     const frame = encodeFrame(
       value,
       path,
-      (size) => size < inlineMax ? new Uint8Array(size) : arena.alloc(size),
+      (size) => size < inlineMax ? small(size) : arena.alloc(size),
       flags,
     );
     return arena.locate(frame) ?? frame;

@@ -46,6 +46,8 @@ export interface ResultBatch {
 }
 
 const writer = new WireWriter();
+/** Shared by calls without ref arguments (never written to). */
+const NO_FRAMES: Frame[] = [];
 
 /** Both rings and the control words of one actor. */
 export class ActorChannel {
@@ -87,11 +89,11 @@ export class ActorChannel {
     w.u32(seq);
     w.u32(calls.length);
     for (const [taskId, method, args, numReturns, deps, depFrames] of calls) {
-      w.str(taskId);
-      w.str(method);
+      w.id(taskId);
+      w.sym(method);
       w.frame(args);
       w.u32(numReturns);
-      w.strs(deps);
+      w.ids(deps);
       w.u32(depFrames.length);
       for (const f of depFrames) w.frame(f);
     }
@@ -108,27 +110,7 @@ export class ActorChannel {
 
   /** The next batch of results, if one waits. RangeError if the bytes are not a batch. */
   takeResults(): ResultBatch | undefined {
-    const bytes = this.#results.read();
-    if (!bytes) return undefined;
-    const r = new WireReader(bytes);
-    const stamp = r.u32();
-    const n = r.u32();
-    const results: ActorResult[] = [];
-    for (let i = 0; i < n; i++) {
-      const taskId = r.str() as TaskId;
-      const count = r.u32();
-      const returns: Frame[] = [];
-      for (let k = 0; k < count; k++) returns.push(r.frame() as Frame);
-      const failed = r.u8() === 1;
-      if (r.u8() === 1) {
-        const contained: ObjectId[][] = [];
-        for (let k = 0; k < count; k++) contained.push(r.strs() as ObjectId[]);
-        results.push([taskId, returns, failed, contained]);
-      } else {
-        results.push([taskId, returns, failed]);
-      }
-    }
-    return { stamp, results };
+    return this.#results.read(decodeResults);
   }
 
   /** True when a batch of results waits. */
@@ -150,24 +132,7 @@ export class ActorChannel {
 
   /** The next batch of calls, if one waits. RangeError if the bytes are not a batch. */
   takeCalls(): CallBatch | undefined {
-    const bytes = this.#calls.read();
-    if (!bytes) return undefined;
-    const r = new WireReader(bytes);
-    const seq = r.u32();
-    const n = r.u32();
-    const calls: RunActorCall[] = [];
-    for (let i = 0; i < n; i++) {
-      const taskId = r.str() as TaskId;
-      const method = r.str();
-      const args = r.frame() as Frame | ObjectId;
-      const numReturns = r.u32();
-      const deps = r.strs() as ObjectId[];
-      const nFrames = r.u32();
-      const depFrames: Frame[] = [];
-      for (let k = 0; k < nFrames; k++) depFrames.push(r.frame() as Frame);
-      calls.push([taskId, method, args, numReturns, deps, depFrames]);
-    }
-    return { seq, calls };
+    return this.#calls.read(decodeCalls);
   }
 
   /**
@@ -183,12 +148,12 @@ export class ActorChannel {
     w.u32(stamp);
     w.u32(results.length);
     for (const [taskId, returns, failed, contained] of results) {
-      w.str(taskId);
+      w.id(taskId);
       w.u32(returns.length);
       for (const f of returns) w.frame(f);
       w.u8(failed ? 1 : 0);
       w.u8(contained ? 1 : 0);
-      if (contained) { for (const c of contained) w.strs(c); }
+      if (contained) { for (const c of contained) w.ids(c); }
     }
     return this.#results.tryWrite(w.bytes());
   }
@@ -235,4 +200,47 @@ export class ActorChannel {
     }
     return waited.value.then(woke);
   }
+}
+
+function decodeCalls(bytes: Uint8Array): CallBatch {
+  const r = new WireReader(bytes);
+  const seq = r.u32();
+  const n = r.u32();
+  const calls: RunActorCall[] = [];
+  for (let i = 0; i < n; i++) {
+    const taskId = r.id() as TaskId;
+    const method = r.sym();
+    const args = r.frame() as Frame | ObjectId;
+    const numReturns = r.u32();
+    const deps = r.ids() as ObjectId[];
+    const nFrames = r.u32();
+    const depFrames: Frame[] = nFrames === 0 ? NO_FRAMES : [];
+    for (let k = 0; k < nFrames; k++) depFrames.push(r.frame() as Frame);
+    calls.push([taskId, method, args, numReturns, deps, depFrames]);
+  }
+  if (!r.done) throw new RangeError("Wire message has bytes after its last call");
+  return { seq, calls };
+}
+
+function decodeResults(bytes: Uint8Array): ResultBatch {
+  const r = new WireReader(bytes);
+  const stamp = r.u32();
+  const n = r.u32();
+  const results: ActorResult[] = [];
+  for (let i = 0; i < n; i++) {
+    const taskId = r.id() as TaskId;
+    const count = r.u32();
+    const returns: Frame[] = [];
+    for (let k = 0; k < count; k++) returns.push(r.frame() as Frame);
+    const failed = r.u8() === 1;
+    if (r.u8() === 1) {
+      const contained: ObjectId[][] = [];
+      for (let k = 0; k < count; k++) contained.push(r.ids() as ObjectId[]);
+      results.push([taskId, returns, failed, contained]);
+    } else {
+      results.push([taskId, returns, failed]);
+    }
+  }
+  if (!r.done) throw new RangeError("Wire message has bytes after its last result");
+  return { stamp, results };
 }

@@ -1,18 +1,22 @@
 /**
  * A single-producer, single-consumer ring of messages in shared memory: one
  * thread writes whole messages, another reads them, with no lock and no
- * message passing. Each message is a u32 length and its bytes, padded to 4.
+ * message passing. Each message is a u32 length and its bytes, padded to 4;
+ * a message never wraps around the end (a length of SKIP there says "go on
+ * at the start"), so the reader decodes it in place.
  *
  * The write and read counters are u32 byte counts since the start (they
  * wrap); the data area's capacity is a power of two, so a counter's position
  * is `count & (capacity - 1)`. The producer writes the bytes, then publishes
- * them with an atomic store of the write counter; the consumer copies them
- * out, then frees them with an atomic store of the read counter.
+ * them with an atomic store of the write counter; the consumer reads them in
+ * place, then frees them with an atomic store of the read counter.
  *
  * @module
  */
 
 const LEN_BYTES = 4;
+/** Length word meaning "the rest of the area is unused: the next message is at 0". */
+const SKIP = 0xffffffff;
 
 /** Bytes a message of `len` bytes takes in the ring. */
 export function ringFootprint(len: number): number {
@@ -56,11 +60,6 @@ export class ByteRing {
     this.#mask = capacity - 1;
   }
 
-  /** The largest message that can ever fit. */
-  get maxMessage(): number {
-    return this.#data.byteLength - LEN_BYTES;
-  }
-
   /** True when a message waits to be read. */
   get readable(): boolean {
     return Atomics.load(this.#words, this.#writeAt) !== Atomics.load(this.#words, this.#readAt);
@@ -77,43 +76,50 @@ export class ByteRing {
    * @returns false when it does not fit now (nothing is written)
    */
   tryWrite(bytes: Uint8Array): boolean {
+    const cap = this.#data.byteLength;
     const w = Atomics.load(this.#words, this.#writeAt) >>> 0;
     const r = Atomics.load(this.#words, this.#readAt) >>> 0;
     const need = ringFootprint(bytes.byteLength);
-    const free = this.#data.byteLength - ((w - r) >>> 0);
-    if (need > free) return false;
     const pos = w & this.#mask;
-    this.#lengths[pos >>> 2] = bytes.byteLength;
-    this.#copyIn(bytes, (pos + LEN_BYTES) & this.#mask);
-    Atomics.store(this.#words, this.#writeAt, (w + need) | 0);
+    // A message that would cross the end starts at 0; the tail is skipped.
+    const skip = pos + need > cap ? cap - pos : 0;
+    if (need + skip > cap - ((w - r) >>> 0)) return false;
+    if (skip > 0) this.#lengths[pos >>> 2] = SKIP;
+    const at = (pos + skip) & this.#mask;
+    this.#lengths[at >>> 2] = bytes.byteLength;
+    this.#data.set(bytes, at + LEN_BYTES);
+    Atomics.store(this.#words, this.#writeAt, (w + skip + need) | 0);
     return true;
   }
 
-  /** The next message, copied out of the ring (consumer only); undefined when none waits. */
-  read(): Uint8Array | undefined {
-    const r = Atomics.load(this.#words, this.#readAt) >>> 0;
+  /**
+   * Decodes the next message in place (consumer only) and frees it. `decode`
+   * gets a view of shared memory that is reused once it returns: copy out
+   * what must outlive it.
+   *
+   * @returns what `decode` returned, or undefined when no message waits
+   */
+  read<T>(decode: (bytes: Uint8Array) => T): T | undefined {
+    let r = Atomics.load(this.#words, this.#readAt) >>> 0;
     const w = Atomics.load(this.#words, this.#writeAt) >>> 0;
     if (r === w) return undefined;
-    const pos = r & this.#mask;
-    const len = this.#lengths[pos >>> 2];
+    let pos = r & this.#mask;
+    let len = this.#lengths[pos >>> 2];
+    if (len === SKIP) {
+      r = (r + this.#data.byteLength - pos) >>> 0;
+      pos = 0;
+      len = this.#lengths[0];
+    }
     const need = ringFootprint(len);
-    if (need > ((w - r) >>> 0)) {
+    if (need > ((w - r) >>> 0) || pos + need > this.#data.byteLength) {
       throw new RangeError(
         `ByteRing is corrupt: a message of ${len} bytes runs past what was written`,
       );
     }
-    const out = new Uint8Array(len);
-    const start = (pos + LEN_BYTES) & this.#mask;
-    const first = Math.min(len, this.#data.byteLength - start);
-    out.set(this.#data.subarray(start, start + first));
-    if (first < len) out.set(this.#data.subarray(0, len - first), first);
-    Atomics.store(this.#words, this.#readAt, (r + need) | 0);
-    return out;
-  }
-
-  #copyIn(bytes: Uint8Array, start: number): void {
-    const first = Math.min(bytes.byteLength, this.#data.byteLength - start);
-    this.#data.set(first === bytes.byteLength ? bytes : bytes.subarray(0, first), start);
-    if (first < bytes.byteLength) this.#data.set(bytes.subarray(first), 0);
+    try {
+      return decode(this.#data.subarray(pos + LEN_BYTES, pos + LEN_BYTES + len));
+    } finally {
+      Atomics.store(this.#words, this.#readAt, (r + need) | 0);
+    }
   }
 }

@@ -31,6 +31,7 @@ import type {
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
+import { ScratchFrames } from "../serialization/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
@@ -88,6 +89,8 @@ export class ActorExecutor {
   #spin = SPIN_MAX;
   #asleep = false;
   #sleptAt = 0;
+  /** Small return frames until they are sent (copied into the channel or a message). */
+  readonly #scratch = new ScratchFrames();
 
   /**
    * @param arena the node's store
@@ -232,7 +235,7 @@ export class ActorExecutor {
       for (let i = 0; i < n; i++) {
         const refs: ObjectId[] = [];
         const path = n === 1 ? "return value" : `return value[${i}]`;
-        returns.push(toFrame(values[i], path, this.#arena, 0, refs));
+        returns.push(toFrame(values[i], path, this.#arena, 0, refs, this.#scratch.alloc));
         contained.push(refs);
       }
     } catch (err) {
@@ -277,5 +280,6 @@ export class ActorExecutor {
     } else if (this.#channel.shouldNudge()) {
       this.#link.post({ type: "actorRing" });
     }
+    this.#scratch.reset();
   }
 }

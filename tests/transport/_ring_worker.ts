@@ -1,0 +1,59 @@
+/**
+ * A worker for the transport tests: the other end of a ring or a channel.
+ * "echo-ring": reads `count` messages from ring A and writes each back on
+ * ring B. "actor": reads call batches from a channel (sleeping on its
+ * doorbell between them) and answers each call with a result frame holding
+ * the call's argument bytes, until it has answered `count` calls.
+ *
+ * @module
+ */
+import type { ActorResult, Frame } from "../../runtime/protocol/mod.ts";
+import { ActorChannel, ByteRing } from "../../runtime/transport/mod.ts";
+
+const scope = self as unknown as {
+  postMessage(msg: unknown): void;
+  onmessage: ((e: MessageEvent<RingJob>) => void) | null;
+};
+
+/** What the test asks of the worker. */
+export interface RingJob {
+  mode: "echo-ring" | "actor";
+  sab: SharedArrayBuffer;
+  count: number;
+  capacity?: number;
+}
+
+scope.onmessage = async (e: MessageEvent<RingJob>) => {
+  const { mode, sab, count } = e.data;
+  if (mode === "echo-ring") {
+    const words = new Int32Array(sab, 0, 4);
+    const cap = e.data.capacity!;
+    const a = new ByteRing(words, 0, sab, 16, cap);
+    const b = new ByteRing(words, 2, sab, 16 + cap, cap);
+    for (let n = 0; n < count;) {
+      const msg = a.read((bytes) => bytes.slice());
+      if (!msg) continue;
+      while (!b.tryWrite(msg)) { /* spin until the test reads */ }
+      n++;
+    }
+    scope.postMessage("done");
+    return;
+  }
+  const channel = new ActorChannel(sab);
+  let answered = 0;
+  let expectedSeq = 0;
+  while (answered < count) {
+    const batch = channel.takeCalls();
+    if (!batch) {
+      await channel.sleep();
+      continue;
+    }
+    if (batch.seq !== expectedSeq++) throw new Error(`batch ${batch.seq} out of order`);
+    const results = batch.calls.map((
+      [taskId, , args],
+    ): ActorResult => [taskId, [args as Frame], false]);
+    while (!channel.sendResults(answered, results)) await new Promise((r) => setTimeout(r, 1));
+    answered += results.length;
+  }
+  scope.postMessage("done");
+};
