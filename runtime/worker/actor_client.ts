@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { runtimeShutDown } from "../common/mod.ts";
+import { config, runtimeShutDown } from "../common/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import type {
   ActorCall,
@@ -14,6 +14,8 @@ import type {
   ActorId,
   FromWorker,
 } from "../protocol/mod.ts";
+
+const CALL_BATCH = config("actorCallBatch");
 
 /** A worker's route to the node's actor manager. */
 export class ActorClient implements ActorBackend {
@@ -35,7 +37,9 @@ export class ActorClient implements ActorBackend {
   }
 
   call(call: ActorCall): void {
-    this.#calls.push(call);
+    // Many calls at once (a loop of .remote()): send a batch now, so that the
+    // node and the actors work while this caller is still submitting.
+    if (this.#calls.push(call) >= CALL_BATCH) return this.flush();
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => this.flush());
