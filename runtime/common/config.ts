@@ -100,12 +100,12 @@ export const settings = {
       "size of each direction of an actor's shared-memory call channel (a power of two); bigger batches go by message",
   },
   actorSpinMicros: {
-    default: 50,
+    default: 100,
     doc:
       "an idle actor spins this long for its next call before it sleeps, while calls come that often",
   },
   getSpinMicros: {
-    default: 100,
+    default: 200,
     doc:
       "a driver's get of an actor call's result spins on the actor's channel this long before it waits",
   },
