@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   actorCallLost,
   actorDead,
@@ -20,7 +20,6 @@ import {
   infeasibleTask,
   objectIdOf,
   RayActorError,
-  taskIdOf,
 } from "../common/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
@@ -111,8 +110,10 @@ interface ActorRecord {
   held: boolean;
   /** Calls per caller (driver or worker id), each in submission order. */
   readonly callers: Map<string, CallerQueue>;
-  /** Calls sent to the worker and not finished, in the order sent. */
-  readonly inFlight: Map<TaskId, ActorCall>;
+  /** Calls sent to the worker and not finished, by slot, in the order sent. */
+  readonly inFlight: Map<number, ActorCall>;
+  /** Slot of the next call sent to the current worker. */
+  nextSlot: number;
   /** Calls to send again first (in flight when the worker died, retries left). */
   resend: ActorCall[];
   death?: RayActorError;
@@ -265,6 +266,7 @@ export class ActorManager implements ActorBackend {
       held: false,
       callers: new Map(),
       inFlight: new Map(),
+      nextSlot: 0,
       resend: [],
       draining: false,
       queued: 0,
@@ -339,6 +341,7 @@ export class ActorManager implements ActorBackend {
     rec.worker = worker;
     rec.channel = ActorChannel.create(CHANNEL_BYTES);
     rec.seq = 0;
+    rec.nextSlot = 0;
     rec.early = undefined;
     this.#host.attach(id);
     worker.send({
@@ -383,12 +386,12 @@ export class ActorManager implements ActorBackend {
 
   /** Seals the returns of finished calls. */
   #finished(rec: ActorRecord, results: readonly ActorResult[]): void {
-    for (const [taskId, returns, failed, contained] of results) {
-      const call = rec.inFlight.get(taskId);
+    for (const [slot, returns, failed, contained] of results) {
+      const call = rec.inFlight.get(slot);
       if (!call) continue;
-      rec.inFlight.delete(taskId);
+      rec.inFlight.delete(slot);
       for (let i = 0; i < returns.length; i++) {
-        this.#host.seal(objectIdOf(taskId, i), returns[i], failed, contained?.[i]);
+        this.#host.seal(objectIdOf(call.taskId, i), returns[i], failed, contained?.[i]);
       }
       this.#host.releaseArgs(call.argRefs);
     }
@@ -441,11 +444,7 @@ export class ActorManager implements ActorBackend {
       this.#getSpin = GET_SPIN;
       return;
     }
-    const recs: ActorRecord[] = [];
-    for (const rec of this.#busy) {
-      if (ids.some((id) => rec.inFlight.has(taskIdOf(id)))) recs.push(rec);
-    }
-    if (recs.length === 0) return;
+    const recs = [...this.#busy];
     for (const rec of recs) rec.channel?.setPolling(true);
     const until = performance.now() + micros / 1000;
     let done = false;
@@ -531,10 +530,19 @@ export class ActorManager implements ActorBackend {
     const { table } = this.#host;
     const batch: RunActorCall[] = [];
     const send = (call: ActorCall): void => {
-      rec.inFlight.set(call.taskId, call);
+      const slot = rec.nextSlot++;
+      rec.inFlight.set(slot, call);
       this.#busy.add(rec);
       const depFrames = call.deps.length === 0 ? NO_FRAMES : call.deps.map((d) => table.frame(d)!);
-      batch.push([call.taskId, call.method, call.args, call.numReturns, call.deps, depFrames]);
+      batch.push([
+        call.taskId,
+        call.method,
+        call.args,
+        call.numReturns,
+        call.deps,
+        depFrames,
+        slot,
+      ]);
     };
     for (const call of rec.resend) send(call);
     rec.resend = [];

@@ -71,11 +71,14 @@ export type RunActorCall = readonly [
   numReturns: number,
   deps: readonly ObjectId[],
   depFrames: readonly Frame[],
+  /** The call's number on this worker, which its result names (cheaper to look up than an id). */
+  slot: number,
 ];
 
 /** What the actor's worker reports for a call (a tuple for the same reason). */
 export type ActorResult = readonly [
-  taskId: TaskId,
+  /** The call's `slot`. */
+  slot: number,
   /** One frame per return; all error frames when the method threw. */
   returns: readonly Frame[],
   failed: boolean,

@@ -88,7 +88,8 @@ export class ActorChannel {
     const w = writer.reset();
     w.u32(seq);
     w.u32(calls.length);
-    for (const [taskId, method, args, numReturns, deps, depFrames] of calls) {
+    for (const [taskId, method, args, numReturns, deps, depFrames, slot] of calls) {
+      w.u32(slot);
       w.id(taskId);
       w.sym(method);
       w.frame(args);
@@ -147,8 +148,8 @@ export class ActorChannel {
     const w = writer.reset();
     w.u32(stamp);
     w.u32(results.length);
-    for (const [taskId, returns, failed, contained] of results) {
-      w.id(taskId);
+    for (const [slot, returns, failed, contained] of results) {
+      w.u32(slot);
       w.u32(returns.length);
       for (const f of returns) w.frame(f);
       w.u8(failed ? 1 : 0);
@@ -208,6 +209,7 @@ function decodeCalls(bytes: Uint8Array): CallBatch {
   const n = r.u32();
   const calls: RunActorCall[] = [];
   for (let i = 0; i < n; i++) {
+    const slot = r.u32();
     const taskId = r.id() as TaskId;
     const method = r.sym();
     const args = r.frame() as Frame | ObjectId;
@@ -216,7 +218,7 @@ function decodeCalls(bytes: Uint8Array): CallBatch {
     const nFrames = r.u32();
     const depFrames: Frame[] = nFrames === 0 ? NO_FRAMES : [];
     for (let k = 0; k < nFrames; k++) depFrames.push(r.frame() as Frame);
-    calls.push([taskId, method, args, numReturns, deps, depFrames]);
+    calls.push([taskId, method, args, numReturns, deps, depFrames, slot]);
   }
   if (!r.done) throw new RangeError("Wire message has bytes after its last call");
   return { seq, calls };
@@ -228,7 +230,7 @@ function decodeResults(bytes: Uint8Array): ResultBatch {
   const n = r.u32();
   const results: ActorResult[] = [];
   for (let i = 0; i < n; i++) {
-    const taskId = r.id() as TaskId;
+    const slot = r.u32();
     const count = r.u32();
     const returns: Frame[] = [];
     for (let k = 0; k < count; k++) returns.push(r.frame() as Frame);
@@ -236,9 +238,9 @@ function decodeResults(bytes: Uint8Array): ResultBatch {
     if (r.u8() === 1) {
       const contained: ObjectId[][] = [];
       for (let k = 0; k < count; k++) contained.push(r.ids() as ObjectId[]);
-      results.push([taskId, returns, failed, contained]);
+      results.push([slot, returns, failed, contained]);
     } else {
-      results.push([taskId, returns, failed]);
+      results.push([slot, returns, failed]);
     }
   }
   if (!r.done) throw new RangeError("Wire message has bytes after its last result");

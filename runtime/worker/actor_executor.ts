@@ -243,13 +243,13 @@ export class ActorExecutor {
       return this.#failed(run, err);
     }
     return contained.some((c) => c.length > 0)
-      ? [run[0], returns, false, contained]
-      : [run[0], returns, false];
+      ? [run[6], returns, false, contained]
+      : [run[6], returns, false];
   }
 
   #failed(run: RunActorCall, err: unknown): ActorResult {
     const frame = errorFrame(new RayTaskError(`${this.#className}.${run[1]}`, err));
-    return [run[0], new Array<Frame>(run[3]).fill(frame), true];
+    return [run[6], new Array<Frame>(run[3]).fill(frame), true];
   }
 
   /** Keeps a result for the next flush (at the end of this turn at the latest). */

@@ -49,9 +49,7 @@ scope.onmessage = async (e: MessageEvent<RingJob>) => {
       continue;
     }
     if (batch.seq !== expectedSeq++) throw new Error(`batch ${batch.seq} out of order`);
-    const results = batch.calls.map((
-      [taskId, , args],
-    ): ActorResult => [taskId, [args as Frame], false]);
+    const results = batch.calls.map((c): ActorResult => [c[6], [c[2] as Frame], false]);
     while (!channel.sendResults(answered, results)) await new Promise((r) => setTimeout(r, 1));
     answered += results.length;
   }
