@@ -484,9 +484,11 @@ export class Node implements Backend {
       if (blocked) this.#scheduler.taskUnblocked(msg.taskId!);
       const frames = found.frames && await this.#spill.lendAll(msg.ids, found.frames);
       const outcome = { ready: found.ready, frames };
-      // Pin what is sent until the worker has decoded it (it unpins).
+      // Pin what is sent in the store until the worker has decoded it (it
+      // unpins); an inline frame is a copy in the message and needs no pin
+      // (the worker holds the ref it asked for, so its contained refs live).
       outcome.frames?.forEach((f, i) => {
-        if (f === undefined) return;
+        if (f === undefined || f instanceof Uint8Array) return;
         if (worker.alive) this.#life.inc(msg.ids[i], worker.id);
         else this.#spill.unpin(msg.ids[i]);
       });

@@ -125,14 +125,14 @@ export class WorkerBackend implements Backend {
     this.#post({ type: "cancel", taskId, force, recursive });
   }
 
-  /** The node answered wait request `reqId`; it pinned the frames it sent. */
+  /** The node answered wait request `reqId`; it pinned the frames it sent from the store. */
   answered(reqId: number, result: WaitResult): void {
     const p = this.#pending.get(reqId);
     this.#pending.delete(reqId);
     if (!p) return;
     const pinned: ObjectId[] = [];
     result.frames?.forEach((f, i) => {
-      if (f !== undefined) pinned.push(p.ids[i]);
+      if (f !== undefined && !(f instanceof Uint8Array)) pinned.push(p.ids[i]);
     });
     if (p.aborted) refTracker.unpin(pinned);
     else p.resolve({ ...result, pinned });
