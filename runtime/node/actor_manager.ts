@@ -34,6 +34,7 @@ import type {
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
+import { callOfTuple } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { ActorChannel, type ResultBatch } from "../transport/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
@@ -201,7 +202,7 @@ export class ActorManager implements ActorBackend {
         this.#create(msg.spec, false);
         break;
       case "actorCalls":
-        for (const call of msg.calls) this.#enqueue(worker.id, call);
+        for (const t of msg.calls) this.#enqueue(worker.id, callOfTuple(t));
         break;
       case "actorKill":
         this.kill(msg.actorId, msg.noRestart).then(() =>

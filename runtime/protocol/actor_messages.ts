@@ -59,6 +59,44 @@ export interface ActorCall {
   attempt: number;
 }
 
+/** An ActorCall as a worker sends it to the node: a tuple, which clones faster than the object. */
+export type ActorCallTuple = readonly [
+  taskId: TaskId,
+  actorId: ActorId,
+  method: string,
+  args: Frame | ObjectId,
+  deps: readonly ObjectId[],
+  argRefs: readonly ObjectId[],
+  numReturns: number,
+];
+
+/** The tuple form of `call` (its attempt is 0: only the node retries). */
+export function callTuple(call: ActorCall): ActorCallTuple {
+  return [
+    call.taskId,
+    call.actorId,
+    call.method,
+    call.args,
+    call.deps,
+    call.argRefs,
+    call.numReturns,
+  ];
+}
+
+/** The call a tuple describes. */
+export function callOfTuple(t: ActorCallTuple): ActorCall {
+  return {
+    taskId: t[0],
+    actorId: t[1],
+    method: t[2],
+    args: t[3],
+    deps: t[4],
+    argRefs: t[5],
+    numReturns: t[6],
+    attempt: 0,
+  };
+}
+
 /**
  * A call handed to the actor's worker, with one frame per `deps` entry. A
  * tuple rather than an object: a batch of a thousand clones four times
@@ -113,7 +151,7 @@ export type ActorFromWorker =
   /** Create an actor (from `.remote()` on an actor class in a task). */
   | { readonly type: "actorCreate"; readonly spec: ActorCreateSpec }
   /** Method calls made by this worker, in submission order. */
-  | { readonly type: "actorCalls"; readonly calls: readonly ActorCall[] }
+  | { readonly type: "actorCalls"; readonly calls: readonly ActorCallTuple[] }
   | {
     readonly type: "actorKill";
     readonly reqId: number;

@@ -14,6 +14,7 @@ import type {
   ActorId,
   FromWorker,
 } from "../protocol/mod.ts";
+import { callTuple } from "../protocol/mod.ts";
 
 const CALL_BATCH = config("actorCallBatch");
 
@@ -68,7 +69,9 @@ export class ActorClient implements ActorBackend {
   /** Sends the calls batched so far. */
   flush(): void {
     this.#flushQueued = false;
-    if (this.#calls.length) this.#post({ type: "actorCalls", calls: this.#calls.splice(0) });
+    if (this.#calls.length === 0) return;
+    this.#post({ type: "actorCalls", calls: this.#calls.map(callTuple) });
+    this.#calls = [];
   }
 
   /** Rejects what still waits for the node. */
