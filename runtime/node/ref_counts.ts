@@ -10,10 +10,24 @@
  */
 import type { ObjectId } from "../common/mod.ts";
 
-/** Reference counts with per-holder accounts, so a dead worker's holds can be dropped. */
+/**
+ * One object's count, and how much of it each holder gave. Nearly always one
+ * holder (the thread that made the ref), kept inline; more go to a map.
+ */
+interface Count {
+  n: number;
+  holder?: string;
+  held: number;
+  others?: Map<string, number>;
+}
+
+/**
+ * Reference counts with per-holder accounts, so a dead worker's holds can be
+ * dropped. One map lookup per change: a worker's death, which is rare, scans
+ * every count instead of keeping a second map per holder.
+ */
 export class RefCounts {
-  readonly #counts = new Map<ObjectId, number>();
-  readonly #holders = new Map<string, Map<ObjectId, number>>();
+  readonly #counts = new Map<ObjectId, Count>();
   readonly #onZero: (id: ObjectId) => void;
 
   /** @param onZero called when nothing holds `id` any more */
@@ -23,45 +37,55 @@ export class RefCounts {
 
   /** Adds one reference to `id`, on behalf of `holder` if given. */
   inc(id: ObjectId, holder?: string): void {
-    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+    let c = this.#counts.get(id);
+    if (!c) {
+      this.#counts.set(id, c = { n: 0, holder, held: 0 });
+    }
+    c.n++;
     if (holder === undefined) return;
-    let account = this.#holders.get(holder);
-    if (!account) this.#holders.set(holder, account = new Map());
-    account.set(id, (account.get(id) ?? 0) + 1);
+    if (c.holder === holder || c.held === 0) {
+      c.holder = holder;
+      c.held++;
+    } else {
+      c.others ??= new Map();
+      c.others.set(holder, (c.others.get(holder) ?? 0) + 1);
+    }
   }
 
   /** Drops one reference to `id`, on behalf of `holder` if given; ignores what was never held. */
   dec(id: ObjectId, holder?: string): void {
+    const c = this.#counts.get(id);
+    if (!c) return;
     if (holder !== undefined) {
-      const account = this.#holders.get(holder);
-      const n = account?.get(id);
-      if (!account || n === undefined) return;
-      if (n > 1) account.set(id, n - 1);
-      else account.delete(id);
+      if (c.holder === holder && c.held > 0) {
+        c.held--;
+      } else {
+        const n = c.others?.get(holder);
+        if (n === undefined) return;
+        if (n > 1) c.others!.set(holder, n - 1);
+        else c.others!.delete(holder);
+      }
     }
-    const n = this.#counts.get(id);
-    if (n === undefined) return;
-    if (n > 1) {
-      this.#counts.set(id, n - 1);
-      return;
-    }
+    if (--c.n > 0) return;
     this.#counts.delete(id);
     this.#onZero(id);
   }
 
   /** Drops everything `holder` held (a worker died). */
   dropHolder(holder: string): void {
-    const account = this.#holders.get(holder);
-    if (!account) return;
-    this.#holders.delete(holder);
-    for (const [id, n] of account) {
-      for (let i = 0; i < n; i++) this.dec(id);
+    const drops: [ObjectId, number][] = [];
+    for (const [id, c] of this.#counts) {
+      const n = (c.holder === holder ? c.held : 0) + (c.others?.get(holder) ?? 0);
+      if (n > 0) drops.push([id, n]);
+    }
+    for (const [id, n] of drops) {
+      for (let i = 0; i < n; i++) this.dec(id, holder);
     }
   }
 
   /** References to `id` (0 when none). */
   count(id: ObjectId): number {
-    return this.#counts.get(id) ?? 0;
+    return this.#counts.get(id)?.n ?? 0;
   }
 
   /** Objects with at least one reference. */
