@@ -120,18 +120,19 @@ export class ObjectTable {
       this.#finish(w);
       return { promise, immediate: true, cancel: () => {} };
     }
-    const positions = new Map<ObjectId, number[]>();
-    ids.forEach((id, i) => {
-      if (ready[i]) return;
-      const list = positions.get(id);
-      if (list) list.push(i);
-      else positions.set(id, [i]);
-    });
-    for (const [id, list] of positions) {
-      const reg = { w, positions: list };
+    // One registration per distinct missing id; a repeated id adds its position to it.
+    for (let i = 0; i < ids.length; i++) {
+      if (ready[i]) continue;
+      const id = ids[i];
       const regs = this.#waiters.get(id);
-      if (regs) regs.push(reg);
-      else this.#waiters.set(id, [reg]);
+      if (!regs) {
+        this.#waiters.set(id, [{ w, positions: [i] }]);
+        continue;
+      }
+      // Registrations are appended in this loop only, so this wait's is the last one.
+      const last = regs[regs.length - 1];
+      if (last.w === w) last.positions.push(i);
+      else regs.push({ w, positions: [i] });
     }
     this.#open.add(w);
     if (timeoutMs !== undefined) w.timer = setTimeout(() => this.#finish(w), timeoutMs);
