@@ -417,6 +417,9 @@ export class ActorManager implements ActorBackend {
         try {
           batch = channel.takeResults();
         } catch (err) {
+          // Never read this channel again (a bad length would throw forever).
+          rec.channel = undefined;
+          rec.early = undefined;
           worker.terminate();
           this.#onDeath(rec, worker, `its channel held garbage (${(err as Error).message})`);
           return;
@@ -433,9 +436,10 @@ export class ActorManager implements ActorBackend {
   }
 
   /**
-   * A driver's get waits for `ids`: when some are results of calls in flight
-   * on actors, spins on their channels for a few microseconds (the actor
-   * usually answers sooner than a sleeping thread wakes), until `ready()`.
+   * A driver's get waits for at most SPIN_MAX_IDS `ids`: while actors have
+   * calls in flight, spins on their channels for up to `getSpinMicros` (an
+   * actor usually answers sooner than a sleeping thread wakes) until
+   * `ready()`. The budget halves after each spin in vain.
    */
   spinFor(ids: readonly ObjectId[], ready: () => boolean): void {
     if (ids.length > SPIN_MAX_IDS) return;

@@ -74,35 +74,41 @@ rayTest("many actors answer a driver's interleaved calls", async () => {
   for (let i = 0; i < 600; i++) assert.equal(out[i], Math.floor(i / 6) + 1);
 });
 
-rayTest("an actor's worker dying mid-stream loses no call: results read, the rest retried", async () => {
-  const key = `RAYD_TEST_CRASH_${crypto.randomUUID()}`;
-  const a = FragileActor.options({ maxRestarts: -1, maxTaskRetries: -1 }).remote(1000);
-  await ray.get(a.value.remote());
-  const refs: ray.ObjectRef<number>[] = [];
-  for (let i = 0; i < 3000; i++) {
-    refs.push(i === 1500 ? a.crashOnce.remote(key) : a.incr.remote());
-    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 0)); // many batches
-  }
-  const values = await ray.get(refs);
-  assert.equal(values.length, 3000);
-  const incrs = values.filter((_, i) => i !== 1500);
-  // Each life of the actor counts up from its constructor's 1000 without a gap; the crash
-  // starts exactly one new life.
-  let resets = 0;
-  for (let i = 1; i < incrs.length; i++) {
-    if (incrs[i] === incrs[i - 1] + 1) continue;
-    assert.equal(incrs[i], 1001, `after ${incrs[i - 1]} came ${incrs[i]}`);
-    resets++;
-  }
-  assert.equal(incrs[0], 1001);
-  assert.equal(resets, 1);
-  assert.equal(await ray.get(a.value.remote()), incrs[incrs.length - 1]);
-});
+rayTest(
+  "an actor's worker dying mid-stream loses no call: results read, the rest retried",
+  async () => {
+    const key = `RAYD_TEST_CRASH_${crypto.randomUUID()}`;
+    const a = FragileActor.options({ maxRestarts: -1, maxTaskRetries: -1 }).remote(1000);
+    await ray.get(a.value.remote());
+    const refs: ray.ObjectRef<number>[] = [];
+    for (let i = 0; i < 3000; i++) {
+      refs.push(i === 1500 ? a.crashOnce.remote(key) : a.incr.remote());
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 0)); // many batches
+    }
+    const values = await ray.get(refs);
+    assert.equal(values.length, 3000);
+    const incrs = values.filter((_, i) => i !== 1500);
+    // Each life of the actor counts up from its constructor's 1000 without a gap; the crash
+    // starts exactly one new life.
+    let resets = 0;
+    for (let i = 1; i < incrs.length; i++) {
+      if (incrs[i] === incrs[i - 1] + 1) continue;
+      assert.equal(incrs[i], 1001, `after ${incrs[i - 1]} came ${incrs[i]}`);
+      resets++;
+    }
+    assert.equal(incrs[0], 1001);
+    assert.equal(resets, 1);
+    assert.equal(await ray.get(a.value.remote()), incrs[incrs.length - 1]);
+  },
+);
 
-rayTest("a driver spinning on a get sees the call retried after the actor's worker died", async () => {
-  const key = `RAYD_TEST_CRASH_${crypto.randomUUID()}`;
-  const a = FragileActor.options({ maxRestarts: 1, maxTaskRetries: 1 }).remote(0);
-  for (let i = 1; i <= 200; i++) assert.equal(await ray.get(a.incr.remote()), i);
-  assert.equal(await ray.get(a.crashOnce.remote(key)), 0); // retried on the restarted actor
-  for (let i = 1; i <= 200; i++) assert.equal(await ray.get(a.incr.remote()), i);
-});
+rayTest(
+  "a driver spinning on a get sees the call retried after the actor's worker died",
+  async () => {
+    const key = `RAYD_TEST_CRASH_${crypto.randomUUID()}`;
+    const a = FragileActor.options({ maxRestarts: 1, maxTaskRetries: 1 }).remote(0);
+    for (let i = 1; i <= 200; i++) assert.equal(await ray.get(a.incr.remote()), i);
+    assert.equal(await ray.get(a.crashOnce.remote(key)), 0); // retried on the restarted actor
+    for (let i = 1; i <= 200; i++) assert.equal(await ray.get(a.incr.remote()), i);
+  },
+);
