@@ -50,6 +50,16 @@ rayTest("a ref a method puts and returns can be got at once, call after call", a
   }
 });
 
+rayTest("a ref a method returns and drops is still there when the driver gets it", async () => {
+  const a = BulkyActor.remote();
+  for (let round = 0; round < 8; round++) {
+    const outers = Array.from({ length: 12 }, (_, i) => a.putAndForget.remote([round, i]));
+    await new Promise((r) => setTimeout(r, 5)); // let the actor's collections run
+    const inners = (await ray.get(outers)).map(([inner]) => inner);
+    assert.deepEqual(await ray.get(inners), inners.map((_, i) => [round, i]));
+  }
+});
+
 rayTest("typed arrays cross the channel aligned", async () => {
   const a = BulkyActor.remote();
   const xs = Float64Array.from({ length: 600 }, (_, i) => i / 3);
