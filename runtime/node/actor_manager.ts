@@ -105,7 +105,7 @@ interface ActorRecord {
   /** Number of the next batch of calls sent to the current worker. */
   seq: number;
   /** A batch of results read before the messages posted ahead of it arrived. */
-  early?: ResultBatch;
+  early?: ResultBatch<ActorResult>;
   depFrames?: Frame[];
   restarts: number;
   held: boolean;
@@ -564,7 +564,7 @@ export class ActorManager implements ActorBackend {
     }
     if (batch.length === 0) return;
     const seq = rec.seq++;
-    if (!rec.channel!.sendCalls(seq, batch)) {
+    if (!rec.channel!.sendWork(seq, batch)) {
       rec.worker.send({ type: "actorRun", seq, calls: batch });
     }
   }

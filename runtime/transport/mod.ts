@@ -1,11 +1,14 @@
 /**
  * Moving messages between threads without message passing: byte rings in
- * shared memory, a small binary codec for hot messages, and the channel
- * between the node's main thread and an actor's worker.
+ * shared memory, a small binary codec for hot messages, and the work
+ * channels between the node's main thread and its workers (tasks) and
+ * actors (method calls).
  *
  * @module
  */
 export { ByteRing, ringFootprint } from "./byte_ring.ts";
 export { WireReader, WireWriter } from "./wire.ts";
-export { ActorChannel } from "./actor_channel.ts";
-export type { CallBatch, ResultBatch } from "./actor_channel.ts";
+export { WorkChannel } from "./work_channel.ts";
+export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
+export { ACTOR_CODEC, ActorChannel } from "./actor_channel.ts";
+export { TASK_CODEC, TaskChannel } from "./task_channel.ts";

@@ -137,11 +137,11 @@ export class ActorExecutor {
   #listen(): void {
     if (!this.#instance) return;
     for (;;) {
-      for (let batch; (batch = this.#channel.takeCalls());) this.#accept(batch.seq, batch.calls);
+      for (let batch; (batch = this.#channel.takeWork());) this.#accept(batch.seq, batch.items);
       this.#pump();
       this.#flushResults();
       if (this.#running > 0 || this.#head < this.#queue.length) break;
-      if (this.#channel.spinForCalls(this.#spin)) {
+      if (this.#channel.spinForWork(this.#spin)) {
         this.#spin = SPIN_MAX;
         continue;
       }

@@ -43,13 +43,13 @@ scope.onmessage = async (e: MessageEvent<RingJob>) => {
   let answered = 0;
   let expectedSeq = 0;
   while (answered < count) {
-    const batch = channel.takeCalls();
+    const batch = channel.takeWork();
     if (!batch) {
       await channel.sleep();
       continue;
     }
     if (batch.seq !== expectedSeq++) throw new Error(`batch ${batch.seq} out of order`);
-    const results = batch.calls.map((c): ActorResult => [c[6], [c[2] as Frame], false]);
+    const results = batch.items.map((c): ActorResult => [c[6], [c[2] as Frame], false]);
     while (!channel.sendResults(answered, results)) await new Promise((r) => setTimeout(r, 1));
     answered += results.length;
   }

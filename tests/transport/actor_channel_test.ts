@@ -17,12 +17,12 @@ Deno.test("calls and results cross a channel with every field intact", () => {
     [taskId(1), "add", new Uint8Array([1, 2]), 1, [], [], 0],
     [taskId(2), "mul", dep, 2, [dep], [{ offset: 64, size: 32 }], 1],
   ];
-  assert.ok(ch.sendCalls(3, calls));
-  assert.ok(ch.callsPending);
-  const got = ch.takeCalls()!;
+  assert.ok(ch.sendWork(3, calls));
+  assert.ok(ch.workPending);
+  const got = ch.takeWork()!;
   assert.equal(got.seq, 3);
-  assert.deepEqual(got.calls, calls);
-  assert.equal(ch.takeCalls(), undefined);
+  assert.deepEqual(got.items, calls);
+  assert.equal(ch.takeWork(), undefined);
 
   const other = new ActorChannel(ch.sab);
   assert.ok(other.sendResults(5, [
@@ -41,8 +41,8 @@ Deno.test("calls and results cross a channel with every field intact", () => {
 Deno.test("a batch bigger than the channel is refused, so it can go another way", () => {
   const ch = ActorChannel.create(1024);
   const big: RunActorCall[] = [[taskId(1), "m", new Uint8Array(2000), 1, [], [], 0]];
-  assert.equal(ch.sendCalls(0, big), false);
-  assert.equal(ch.callsPending, false);
+  assert.equal(ch.sendWork(0, big), false);
+  assert.equal(ch.workPending, false);
 });
 
 Deno.test("a nudge is asked for once until the reader clears it, and never while it polls", () => {
@@ -81,7 +81,7 @@ Deno.test("an actor thread sleeping on the doorbell wakes for each batch; 5,000 
           i,
         ) => [taskId(next + i), "echo", new Uint8Array([(next + i) & 0xff]), 1, [], [], next + i],
       );
-      if (ch.sendCalls(seq, calls)) {
+      if (ch.sendWork(seq, calls)) {
         seq++;
         next += n;
       }

@@ -1,0 +1,222 @@
+/**
+ * The shared-memory channel between the node's main thread and one worker:
+ * batches of work (tasks, or an actor's method calls) one way, batches of
+ * results the other, through two byte rings in a SharedArrayBuffer of its
+ * own, with no message passing on the fast path. Layout
+ * (docs/ARCHITECTURE.md, "Work channels"):
+ *
+ * ```
+ * 0   i32 x 16 control words (below)
+ * 64  work ring data     (capacity bytes)
+ * ..  results ring data  (capacity bytes)
+ * ```
+ *
+ * A sleeping worker waits on DOORBELL, which the main thread bumps after
+ * each batch and notifies only when SLEEPING says the worker sleeps (waking
+ * a thread costs the waker 13-30 us on a VM; spinning costs none). The
+ * worker tells the main thread of results with one small message unless
+ * POLLING says the main thread is spinning on the ring anyway, and sends at
+ * most one such message until the main thread reads (NUDGED).
+ *
+ * What a batch holds is the codec's business (see actor_channel.ts and
+ * task_channel.ts).
+ *
+ * @module
+ */
+import { ByteRing } from "./byte_ring.ts";
+import { WireReader, WireWriter } from "./wire.ts";
+
+const WORK_WRITE = 0; // and WORK_READ = 1
+const RESULTS_WRITE = 2; // and RESULTS_READ = 3
+const DOORBELL = 4;
+const SLEEPING = 5;
+const POLLING = 6;
+const NUDGED = 7;
+const HEADER_BYTES = 64;
+
+/** How the items of each direction are written and read. */
+export interface WorkCodec<W, R> {
+  writeWork(w: WireWriter, item: W): void;
+  readWork(r: WireReader): W;
+  writeResult(w: WireWriter, item: R): void;
+  readResult(r: WireReader): R;
+}
+
+/** A batch of work as the worker reads it: its sequence number and the items. */
+export interface WorkBatch<W> {
+  readonly seq: number;
+  readonly items: W[];
+}
+
+/** A batch of results as the main thread reads it. */
+export interface ResultBatch<R> {
+  /** Messages the worker had posted before it wrote this batch. */
+  readonly stamp: number;
+  readonly results: R[];
+}
+
+const writer = new WireWriter();
+
+/** Both rings and the control words of one worker. */
+export class WorkChannel<W, R> {
+  /** The shared memory, to hand to the worker. */
+  readonly sab: SharedArrayBuffer;
+  readonly #words: Int32Array;
+  readonly #work: ByteRing;
+  readonly #results: ByteRing;
+  readonly #codec: WorkCodec<W, R>;
+  readonly #readWork: (bytes: Uint8Array) => WorkBatch<W>;
+  readonly #readResults: (bytes: Uint8Array) => ResultBatch<R>;
+
+  /**
+   * @param sab a channel's memory (made by the main thread, `HEADER_BYTES`
+   *   plus two rings of a power-of-two size)
+   * @param codec how items are written and read
+   */
+  constructor(sab: SharedArrayBuffer, codec: WorkCodec<W, R>) {
+    const capacity = (sab.byteLength - HEADER_BYTES) / 2;
+    this.sab = sab;
+    this.#codec = codec;
+    this.#words = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    this.#work = new ByteRing(this.#words, WORK_WRITE, sab, HEADER_BYTES, capacity);
+    this.#results = new ByteRing(
+      this.#words,
+      RESULTS_WRITE,
+      sab,
+      HEADER_BYTES + capacity,
+      capacity,
+    );
+    this.#readWork = (bytes) => {
+      const r = new WireReader(bytes);
+      const seq = r.u32();
+      const n = r.u32();
+      const items: W[] = [];
+      for (let i = 0; i < n; i++) items.push(codec.readWork(r));
+      if (!r.done) throw new RangeError("Wire message has bytes after its last item");
+      return { seq, items };
+    };
+    this.#readResults = (bytes) => {
+      const r = new WireReader(bytes);
+      const stamp = r.u32();
+      const n = r.u32();
+      const results: R[] = [];
+      for (let i = 0; i < n; i++) results.push(codec.readResult(r));
+      if (!r.done) throw new RangeError("Wire message has bytes after its last result");
+      return { stamp, results };
+    };
+  }
+
+  /** Memory for a channel with rings of `capacity` bytes each (a power of two). */
+  static memory(capacity: number): SharedArrayBuffer {
+    return new SharedArrayBuffer(HEADER_BYTES + 2 * capacity);
+  }
+
+  // --- main thread side ---
+
+  /**
+   * Writes a batch of work and rings the doorbell.
+   *
+   * @returns false when it does not fit now (send it another way, in order)
+   */
+  sendWork(seq: number, items: readonly W[]): boolean {
+    const w = writer.reset();
+    w.u32(seq);
+    w.u32(items.length);
+    for (const item of items) this.#codec.writeWork(w, item);
+    if (!this.#work.tryWrite(w.bytes())) return false;
+    Atomics.add(this.#words, DOORBELL, 1);
+    if (Atomics.load(this.#words, SLEEPING) === 1) Atomics.notify(this.#words, DOORBELL);
+    return true;
+  }
+
+  /** True when work was written that the worker has not read yet. */
+  get workPending(): boolean {
+    return this.#work.readable;
+  }
+
+  /** The next batch of results, if one waits. RangeError if the bytes are not a batch. */
+  takeResults(): ResultBatch<R> | undefined {
+    return this.#results.read(this.#readResults);
+  }
+
+  /** True when a batch of results waits. */
+  get resultsReady(): boolean {
+    return this.#results.readable;
+  }
+
+  /** The main thread spins on the results ring (true) or stopped (false). */
+  setPolling(on: boolean): void {
+    Atomics.store(this.#words, POLLING, on ? 1 : 0);
+  }
+
+  /** The main thread is about to read results: the next batch may send a nudge again. */
+  clearNudge(): void {
+    Atomics.store(this.#words, NUDGED, 0);
+  }
+
+  // --- worker side ---
+
+  /** The next batch of work, if one waits. RangeError if the bytes are not a batch. */
+  takeWork(): WorkBatch<W> | undefined {
+    return this.#work.read(this.#readWork);
+  }
+
+  /**
+   * Writes a batch of results.
+   *
+   * @param stamp messages this worker posted so far (the main thread reads
+   *   the batch only after it received them all, so a put made by a task is
+   *   known before the ref it returns)
+   * @returns false when it does not fit now
+   */
+  sendResults(stamp: number, results: readonly R[]): boolean {
+    const w = writer.reset();
+    w.u32(stamp);
+    w.u32(results.length);
+    for (const item of results) this.#codec.writeResult(w, item);
+    return this.#results.tryWrite(w.bytes());
+  }
+
+  /** True (once, until the main thread reads) when the main thread should be told of results. */
+  shouldNudge(): boolean {
+    if (Atomics.load(this.#words, POLLING) === 1) return false;
+    return Atomics.compareExchange(this.#words, NUDGED, 0, 1) === 0;
+  }
+
+  /**
+   * Spins until work arrives or `micros` pass (blocks the thread).
+   *
+   * @returns true when work waits
+   */
+  spinForWork(micros: number): boolean {
+    if (this.#work.readable) return true;
+    if (micros <= 0) return false;
+    const until = performance.now() + micros / 1000;
+    for (;;) {
+      for (let i = 0; i < 64; i++) if (this.#work.readable) return true;
+      if (performance.now() >= until) return false;
+    }
+  }
+
+  /**
+   * Sleeps without blocking the thread until the doorbell rings.
+   *
+   * @returns undefined when work already waits, else a promise that
+   *   resolves when work may have arrived
+   */
+  sleep(): Promise<unknown> | undefined {
+    Atomics.store(this.#words, SLEEPING, 1);
+    const seen = Atomics.load(this.#words, DOORBELL);
+    if (this.#work.readable) {
+      Atomics.store(this.#words, SLEEPING, 0);
+      return undefined;
+    }
+    const waited = Atomics.waitAsync(this.#words, DOORBELL, seen);
+    const woke = () => Atomics.store(this.#words, SLEEPING, 0);
+    if (!waited.async) {
+      woke();
+      return undefined;
+    }
+    return waited.value.then(woke);
+  }
+}
