@@ -94,20 +94,20 @@ export const settings = {
     doc:
       "method calls queued for an actor are sent to its worker as soon as this many are ready, in one message",
   },
-  actorChannelBytes: {
+  channelBytes: {
     default: 256 * KIB,
     doc:
-      "size of each direction of an actor's shared-memory call channel (a power of two); bigger batches go by message",
+      "size of each direction of a worker's or actor's shared-memory work channel (a power of two); bigger batches go by message",
   },
-  actorSpinMicros: {
+  idleSpinMicros: {
     default: 100,
     doc:
-      "an idle actor spins this long for its next call before it sleeps, while calls come that often",
+      "an idle worker or actor spins this long for its next task or call before it sleeps, while they come that often",
   },
   getSpinMicros: {
     default: 200,
     doc:
-      "a driver's get of an actor call's result spins on the actor's channel this long before it waits",
+      "a driver's get of results of running tasks or actor calls spins on their channels this long before it waits",
   },
   gcsMaxFinishedTasks: {
     default: 10_000,

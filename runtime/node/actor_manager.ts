@@ -38,6 +38,7 @@ import { callOfTuple } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { ActorChannel, type ResultBatch } from "../transport/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
+import type { Pollable } from "./spinner.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
 /** What the actor manager needs from its node. */
@@ -138,10 +139,7 @@ export interface ActorStatus {
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
 const CALL_BATCH = config("actorCallBatch");
-const CHANNEL_BYTES = config("actorChannelBytes");
-const GET_SPIN = config("getSpinMicros");
-/** Gets of more refs than this do not spin (they wait for many results anyway). */
-const SPIN_MAX_IDS = 8;
+const CHANNEL_BYTES = config("channelBytes");
 
 /** The node's actors. */
 export class ActorManager implements ActorBackend {
@@ -153,8 +151,6 @@ export class ActorManager implements ActorBackend {
   readonly #dirty = new Set<ActorRecord>();
   /** Actors with calls in flight. */
   readonly #busy = new Set<ActorRecord>();
-  /** Microseconds a get may spin next (halved after each spin in vain). */
-  #getSpin = GET_SPIN;
   #waitingResources: ActorRecord[] = [];
   #flushQueued = false;
   #nextWorker = 1;
@@ -402,8 +398,8 @@ export class ActorManager implements ActorBackend {
 
   /**
    * Reads the results waiting in the actor's channel, each batch only once
-   * the messages its worker posted before it arrived (all of them when the
-   * worker is gone: nothing more will come).
+   * the messages its worker posted before it arrived (when the worker is
+   * gone, batches that wait for messages that will never come are dropped).
    */
   #readResults(rec: ActorRecord, final: boolean): void {
     const channel = rec.channel;
@@ -426,7 +422,11 @@ export class ActorManager implements ActorBackend {
         }
       }
       if (!batch) return;
-      if (!final && batch.stamp > worker.received) {
+      if (batch.stamp > worker.received) {
+        // Written after a message not here yet: wait for it, or, when the
+        // worker is gone and it never will be, drop the batch (the calls
+        // count as lost, like those still running).
+        if (final) continue;
         rec.early = batch;
         return;
       }
@@ -435,36 +435,19 @@ export class ActorManager implements ActorBackend {
     }
   }
 
-  /**
-   * A driver's get waits for at most SPIN_MAX_IDS `ids`: while actors have
-   * calls in flight, spins on their channels for up to `getSpinMicros` (an
-   * actor usually answers sooner than a sleeping thread wakes) until
-   * `ready()`. The budget halves after each spin in vain.
-   */
-  spinFor(ids: readonly ObjectId[], ready: () => boolean): void {
-    if (ids.length > SPIN_MAX_IDS) return;
+  /** Sends the calls queued so far now (a driver's get is about to wait for them). */
+  flushQueued(): void {
     if (this.#dirty.size > 0) this.#flushDirty();
-    const micros = this.#getSpin;
-    if (micros <= 0 || this.#busy.size === 0) {
-      this.#getSpin = GET_SPIN;
-      return;
+  }
+
+  /** Channels of actors with calls in flight, and how to read each (for a spinning get). */
+  pollables(): Pollable[] {
+    const out: Pollable[] = [];
+    for (const rec of this.#busy) {
+      const channel = rec.channel;
+      if (channel) out.push({ channel, read: () => this.#readResults(rec, false) });
     }
-    const recs = [...this.#busy];
-    for (const rec of recs) rec.channel?.setPolling(true);
-    const until = performance.now() + micros / 1000;
-    let done = false;
-    try {
-      while (!done && performance.now() < until) {
-        for (const rec of recs) if (rec.channel?.resultsReady) this.#readResults(rec, false);
-        done = ready();
-      }
-    } finally {
-      for (const rec of recs) {
-        rec.channel?.setPolling(false);
-        this.#readResults(rec, false);
-      }
-    }
-    this.#getSpin = done || ready() ? GET_SPIN : micros / 2;
+    return out;
   }
 
   #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {

@@ -29,6 +29,7 @@ import type {
   FromWorker,
   FunctionDescriptor,
   RefOp,
+  ResultTuple,
   RunTuple,
   TaskResult,
   TaskSpec,
@@ -42,6 +43,8 @@ import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_ma
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
+import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
+import { TaskLinks } from "./task_links.ts";
 
 /** One worker's share of a drain: new function descriptors and task tuples. */
 interface Batch {
@@ -102,6 +105,8 @@ export class Node implements Backend {
   /** The node's actors; also the driver's actor backend. */
   readonly actors: ActorManager;
   readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
+  readonly #links = new TaskLinks();
+  readonly #spinner = new Spinner();
   readonly #spill: SpillManager;
   /** Reference counts and what they mean: when objects are freed. */
   readonly #life: ObjectLifetime;
@@ -288,8 +293,15 @@ export class Node implements Backend {
   async wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
     const table = this.#table;
-    if (numReturns === ids.length && ids.some((id) => table.status(id) === "missing")) {
-      this.actors.spinFor(ids, () => ids.every((id) => table.status(id) !== "missing"));
+    const missing = (id: ObjectId) => table.status(id) === "missing";
+    if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && ids.some(missing)) {
+      // Send what is queued now, then spin on the channels of what runs.
+      this.actors.flushQueued();
+      if (this.#kicked) this.#drain();
+      const pollables = this.actors.pollables().concat(
+        this.#links.pollables(this.#workers, (w, results) => this.#taskResults(w, results)),
+      );
+      this.#spinner.spin(pollables, () => !ids.some(missing));
     }
     const handle = table.wait(ids, numReturns, req.timeoutMs, req.fetch);
     if (handle.immediate || !req.signal) {
@@ -370,6 +382,7 @@ export class Node implements Backend {
         nodeId: this.nodeId,
         sab: this.arena.sab,
         logToDriver: this.#logToDriver,
+        channel: this.#links.create(id),
       },
       { message: (h, msg) => this.#onMessage(h, msg), died: (h, d) => this.#onDeath(h, d) },
     );
@@ -387,6 +400,8 @@ export class Node implements Backend {
     if (this.#stopped) return;
     try {
       this.#handle(worker, msg);
+      // Results the worker wrote to its channel before later messages.
+      this.#links.read(worker, undefined, (results) => this.#taskResults(worker, results));
     } catch (err) {
       const what = typeof msg === "object" && msg !== null ? String(msg.type) : typeof msg;
       console.warn(
@@ -394,7 +409,8 @@ export class Node implements Backend {
           `${(err as Error).message}; ending that worker`,
       );
       worker.terminate();
-      this.#onDeath(worker, `it sent a bad message (${what})`);
+      // Results it wrote after the bad message are not trusted.
+      this.#onDeath(worker, `it sent a bad message (${what})`, false, worker.received - 1);
     }
   }
 
@@ -412,9 +428,10 @@ export class Node implements Backend {
         });
         break;
       case "done":
-        for (const [taskId, returns, failed, ms, contained] of msg.results) {
-          this.#finished({ taskId, returns, failed, ms, contained }, worker.id);
-        }
+        this.#links.reported(worker.id, msg.results.length);
+        this.#taskResults(worker, msg.results);
+        break;
+      case "taskRing":
         break;
       case "submit":
         for (const spec of msg.specs) this.#accept(spec);
@@ -502,7 +519,31 @@ export class Node implements Backend {
     }, () => {});
   }
 
-  #onDeath(worker: WorkerHandle, detail: string, cancelled = false): void {
+  /** Finished tasks of `worker`, by message or through its channel. */
+  #taskResults(worker: WorkerHandle, results: readonly ResultTuple[]): void {
+    for (const [taskId, returns, failed, ms, contained] of results) {
+      this.#finished({ taskId, returns, failed, ms, contained }, worker.id);
+    }
+  }
+
+  /**
+   * A worker is gone. What it finished before is kept: results in its
+   * channel written after at most `trusted` of its messages (default: all
+   * that arrived; a result written after a message that never came may
+   * refer to what that message carried). Its other tasks are retried or
+   * failed.
+   */
+  #onDeath(
+    worker: WorkerHandle,
+    detail: string,
+    cancelled = false,
+    trusted = worker.received,
+  ): void {
+    if (!this.#workers.has(worker.id)) return;
+    try {
+      this.#links.read(worker, trusted, (results) => this.#taskResults(worker, results));
+    } catch { /* a channel with garbage: its tasks are retried as if lost */ }
+    this.#links.drop(worker.id);
     if (!this.#workers.delete(worker.id)) return;
     const starting = this.#starting.get(worker.id);
     if (starting) {
@@ -623,7 +664,8 @@ export class Node implements Backend {
       for (const ins of todo) this.#apply(ins, batches);
     }
     for (const [workerId, { fns, tasks }] of batches) {
-      this.#workers.get(workerId)?.send(fns ? { type: "run", fns, tasks } : { type: "run", tasks });
+      const worker = this.#workers.get(workerId);
+      if (worker) this.#links.send(worker, fns, tasks);
     }
   }
 
@@ -672,7 +714,7 @@ export class Node implements Backend {
         else {
           // The store was too full to restore a dependency now: the task follows on its own.
           lent.then((frames) => {
-            if (worker.alive) worker.send({ type: "run", tasks: [tuple(frames)] });
+            if (worker.alive) this.#links.send(worker, undefined, [tuple(frames)]);
             else for (const d of spec.deps) this.#spill.unpin(d);
           });
         }

@@ -27,7 +27,13 @@ export class WorkerHandle {
 
   constructor(
     readonly id: WorkerId,
-    init: { jobId: JobId; nodeId: NodeId; sab: SharedArrayBuffer; logToDriver?: boolean },
+    init: {
+      jobId: JobId;
+      nodeId: NodeId;
+      sab: SharedArrayBuffer;
+      logToDriver?: boolean;
+      channel?: SharedArrayBuffer;
+    },
     events: WorkerEvents,
   ) {
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });

@@ -83,9 +83,17 @@ export type ToWorker =
     readonly sab: SharedArrayBuffer;
     /** Print the worker's console output, prefixed (default true); false drops it. */
     readonly logToDriver?: boolean;
+    /** A pool worker's task channel (runtime/transport's TaskChannel); none for actors. */
+    readonly channel?: SharedArrayBuffer;
   }
   | {
+    /**
+     * Tasks that did not go through the worker's task channel (they bring
+     * functions new to it, or did not fit). Batches are numbered from 0 per
+     * worker, whichever way they go; the worker runs them in number order.
+     */
     readonly type: "run";
+    readonly seq: number;
     /** Functions new to this worker, by the index tasks use. */
     readonly fns?: readonly (readonly [number, FunctionDescriptor])[];
     readonly tasks: readonly RunTuple[];
@@ -140,6 +148,8 @@ export type FromWorker =
   | { readonly type: "clusterState"; readonly reqId: number }
   /** The worker is closing itself (`self.close()`): treat it as dead. */
   | { readonly type: "closing" }
+  /** Task results wait in the worker's task channel. */
+  | { readonly type: "taskRing" }
   /**
    * An allocation of `size` bytes found the store full: make room (spill)
    * and answer in `reply` (see ROOM_REPLY); the worker waits on it.

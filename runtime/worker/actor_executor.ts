@@ -7,13 +7,12 @@
  * their results go back through the channel in one batch.
  *
  * Between calls the actor spins on the channel for a few microseconds while
- * calls come that often (waking a sleeping thread costs more than a round
- * trip), then sleeps on the channel's doorbell without blocking its thread.
+ * calls come that often, then sleeps on the channel's doorbell (./_idle.ts).
  *
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { config, RayTaskError } from "../common/mod.ts";
+import { RayTaskError } from "../common/mod.ts";
 import {
   errorFrame,
   fromFrame,
@@ -33,6 +32,7 @@ import type {
 } from "../protocol/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
+import { Idler } from "./_idle.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
 const NEVER = new AbortController().signal;
@@ -67,8 +67,6 @@ export interface ActorLink {
   channel: SharedArrayBuffer;
 }
 
-const SPIN_MAX = config("actorSpinMicros");
-
 /** The actor this worker runs. */
 export class ActorExecutor {
   readonly #arena: SharedArena;
@@ -85,10 +83,7 @@ export class ActorExecutor {
   /** Number of the next batch to run; batches that came early wait in #early. */
   #nextSeq = 0;
   readonly #early = new Map<number, readonly RunActorCall[]>();
-  /** Microseconds to spin for the next call (halved after each spin in vain). */
-  #spin = SPIN_MAX;
-  #asleep = false;
-  #sleptAt = 0;
+  readonly #idler: Idler;
   /** Small return frames until they are sent (copied into the channel or a message). */
   readonly #scratch = new ScratchFrames();
 
@@ -100,6 +95,7 @@ export class ActorExecutor {
     this.#arena = arena;
     this.#link = link;
     this.#channel = new ActorChannel(link.channel);
+    this.#idler = new Idler(this.#channel, () => this.#drain());
   }
 
   /** Builds the instance; replies "actorCreated" (with an error frame if the constructor threw). */
@@ -130,42 +126,23 @@ export class ActorExecutor {
   }
 
   /**
-   * Runs what waits in the channel and what came by message, reports the
-   * results, then spins for more while calls come often; sleeps on the
-   * channel's doorbell when none come or while async calls run.
+   * Runs what waits in the channel and what came by message, and reports
+   * the results; then the Idler spins for more or sleeps.
    */
   #listen(): void {
-    if (!this.#instance) return;
-    for (;;) {
-      for (let batch; (batch = this.#channel.takeWork());) this.#accept(batch.seq, batch.items);
-      this.#pump();
-      this.#flushResults();
-      if (this.#running > 0 || this.#head < this.#queue.length) break;
-      if (this.#channel.spinForWork(this.#spin)) {
-        this.#spin = SPIN_MAX;
-        continue;
-      }
-      this.#spin = this.#spin >= 2 ? this.#spin / 2 : 0;
-      break;
-    }
-    this.#sleep();
+    if (this.#instance) this.#idler.listen();
   }
 
-  #sleep(): void {
-    if (this.#asleep) return;
-    const woken = this.#channel.sleep();
-    if (!woken) {
-      queueMicrotask(() => this.#listen());
-      return;
+  /** Runs what may run; how many calls came, -1 while calls still run or wait for a slot. */
+  #drain(): number {
+    let came = 0;
+    for (let batch; (batch = this.#channel.takeWork());) {
+      came += batch.items.length;
+      this.#accept(batch.seq, batch.items);
     }
-    this.#asleep = true;
-    this.#sleptAt = performance.now();
-    woken.then(() => {
-      this.#asleep = false;
-      // Woken soon after falling asleep: calls come often, spin for the next.
-      if ((performance.now() - this.#sleptAt) * 1000 < 4 * SPIN_MAX) this.#spin = SPIN_MAX;
-      this.#listen();
-    });
+    this.#pump();
+    this.#flushResults();
+    return this.#running > 0 || this.#head < this.#queue.length ? -1 : came;
   }
 
   /** Queues batch `seq` if it is next (and the early batches after it), else keeps it for later. */

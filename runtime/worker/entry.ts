@@ -5,10 +5,11 @@
  * @module
  */
 import { collectGarbage, setBackend } from "../core/mod.ts";
-import type { FromWorker, FunctionDescriptor, ToWorker } from "../protocol/mod.ts";
+import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
 import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
+import { TaskLoop } from "./task_loop.ts";
 import { useStopWords } from "../object_store/mod.ts";
 import { WorkerBackend } from "./worker_backend.ts";
 
@@ -36,9 +37,8 @@ scope.close = () => {
 };
 
 let be: WorkerBackend | undefined;
-/** Function descriptors by the index the node gave them. */
-const fns: FunctionDescriptor[] = [];
 let executor: Executor | undefined;
+let tasks: TaskLoop | undefined;
 let actor: ActorExecutor | undefined;
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
@@ -57,28 +57,11 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       executor = new Executor(be.arena);
       setBackend(be);
       scope.postMessage({ type: "started" });
+      tasks = new TaskLoop(executor, be, msg.channel, () => posted);
       break;
-    case "run": {
-      const backend = be!;
-      if (msg.fns) { for (const [index, fn] of msg.fns) fns[index] = fn; }
-      for (const [taskId, fn, args, deps, depFrames, numReturns, name] of msg.tasks) {
-        const desc = fns[fn];
-        const task = {
-          taskId,
-          fn: desc,
-          args,
-          deps,
-          depFrames,
-          numReturns,
-          name: name ?? desc.name,
-        };
-        const result = executor!.run(task);
-        if (result instanceof Promise) result.then((r) => backend.finished(r));
-        else backend.finished(result);
-      }
-      backend.flush();
+    case "run":
+      tasks!.run(msg.seq, msg.fns, msg.tasks);
       break;
-    }
     case "ready":
       be?.answered(msg.reqId, { ready: msg.ready, frames: msg.frames });
       break;

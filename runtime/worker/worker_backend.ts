@@ -1,6 +1,7 @@
 /**
  * The Backend of a worker thread: everything goes to the node's main thread
- * by postMessage, batched per turn of the event loop.
+ * by postMessage, batched per turn of the event loop, except task results,
+ * which go through the worker's task channel when it has one.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
+import type { TaskChannel } from "../transport/mod.ts";
 import { ActorClient } from "./actor_client.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
@@ -46,6 +48,7 @@ export class WorkerBackend implements Backend {
   #specs: TaskSpec[] = [];
   #results: TaskResult[] = [];
   #flushQueued = false;
+  #channel?: { channel: TaskChannel; posted: () => number };
 
   constructor(
     readonly jobId: JobId,
@@ -139,8 +142,18 @@ export class WorkerBackend implements Backend {
   }
 
   /**
+   * Task results go through `channel` from now on, stamped with the number
+   * of messages `posted` so far (the node reads them after those).
+   */
+  useChannel(channel: TaskChannel, posted: () => number): void {
+    this.#channel = { channel, posted };
+  }
+
+  /**
    * Sends everything batched so far, in order: puts, submissions, results,
-   * then ref ops (a release may come late, never early).
+   * then ref ops (a release may come late, never early). Results through the
+   * channel are followed by a nudge message unless the node is reading the
+   * channel anyway, so the node reads them before the ref ops.
    */
   flush(): void {
     this.#flushQueued = false;
@@ -153,7 +166,12 @@ export class WorkerBackend implements Backend {
           : [r.taskId, r.returns, r.failed, r.ms]
       );
       this.#results = [];
-      this.#post({ type: "done", results });
+      const ch = this.#channel;
+      if (!ch || !ch.channel.sendResults(ch.posted(), results)) {
+        this.#post({ type: "done", results });
+      } else if (ch.channel.shouldNudge()) {
+        this.#post({ type: "taskRing" });
+      }
     }
     if (this.#refOps.length) this.#post({ type: "refs", ops: this.#refOps.splice(0) });
   }

@@ -1,0 +1,121 @@
+/**
+ * The node's side of its pool workers' task channels: sends batches of
+ * tasks (through the channel, or by "run" message when a batch brings
+ * functions new to the worker or does not fit, numbered either way), reads
+ * results back in the order the worker's messages require, and says which
+ * workers have tasks out (for a driver's spinning get).
+ *
+ * @module
+ */
+import type { WorkerId } from "../common/mod.ts";
+import { config } from "../common/mod.ts";
+import type { FunctionDescriptor, ResultTuple, RunTuple } from "../protocol/mod.ts";
+import { type ResultBatch, TaskChannel } from "../transport/mod.ts";
+import type { Pollable } from "./spinner.ts";
+import type { WorkerHandle } from "./worker_handle.ts";
+
+const CHANNEL_BYTES = config("channelBytes");
+
+interface Link {
+  readonly channel: TaskChannel;
+  /** Number of the next batch sent. */
+  seq: number;
+  /** Tasks sent and not reported yet. */
+  out: number;
+  /** A batch of results read before the messages posted ahead of it arrived. */
+  early?: ResultBatch<ResultTuple>;
+  /** The channel held garbage: never read again. */
+  broken: boolean;
+}
+
+/** The task channels of a node's pool workers. */
+export class TaskLinks {
+  readonly #links = new Map<WorkerId, Link>();
+
+  /** A channel for a new worker; returns the memory to hand it in "init". */
+  create(workerId: WorkerId): SharedArrayBuffer {
+    const channel = TaskChannel.create(CHANNEL_BYTES);
+    this.#links.set(workerId, { channel, seq: 0, out: 0, broken: false });
+    return channel.sab;
+  }
+
+  /** Sends one batch of tasks to `worker`. */
+  send(
+    worker: WorkerHandle,
+    fns: readonly (readonly [number, FunctionDescriptor])[] | undefined,
+    tasks: readonly RunTuple[],
+  ): void {
+    const link = this.#links.get(worker.id);
+    if (!link) return;
+    const seq = link.seq++;
+    link.out += tasks.length;
+    if (fns || !link.channel.sendWork(seq, tasks)) {
+      worker.send(fns ? { type: "run", seq, fns, tasks } : { type: "run", seq, tasks });
+    }
+  }
+
+  /** `count` results of `worker` arrived by message. */
+  reported(workerId: WorkerId, count: number): void {
+    const link = this.#links.get(workerId);
+    if (link) link.out = Math.max(0, link.out - count);
+  }
+
+  /**
+   * Reads the results waiting in `worker`'s channel, each batch only once
+   * the messages the worker posted before it arrived. With `upTo` (the
+   * worker is gone), reads the batches written after at most that many
+   * messages and drops the rest. Throws RangeError when the channel holds
+   * garbage (the channel is not read again).
+   */
+  read(
+    worker: WorkerHandle,
+    upTo: number | undefined,
+    onResults: (results: ResultTuple[]) => void,
+  ): void {
+    const link = this.#links.get(worker.id);
+    if (!link || link.broken) return;
+    link.channel.clearNudge();
+    for (;;) {
+      let batch = link.early;
+      link.early = undefined;
+      if (!batch) {
+        try {
+          batch = link.channel.takeResults();
+        } catch (err) {
+          link.broken = true;
+          throw err;
+        }
+      }
+      if (!batch) return;
+      if (upTo !== undefined && batch.stamp > upTo) continue;
+      if (upTo === undefined && batch.stamp > worker.received) {
+        link.early = batch;
+        return;
+      }
+      link.out = Math.max(0, link.out - batch.results.length);
+      onResults(batch.results);
+    }
+  }
+
+  /** The worker is gone. */
+  drop(workerId: WorkerId): void {
+    this.#links.delete(workerId);
+  }
+
+  /** Channels of workers with tasks out, and how to read each. */
+  pollables(
+    workers: ReadonlyMap<WorkerId, WorkerHandle>,
+    onResults: (w: WorkerHandle, r: ResultTuple[]) => void,
+  ): Pollable[] {
+    const out: Pollable[] = [];
+    for (const [id, link] of this.#links) {
+      const worker = workers.get(id);
+      if (link.out === 0 || link.broken || !worker) continue;
+      out.push({
+        channel: link.channel,
+        read: () => this.read(worker, undefined, (r) => onResults(worker, r)),
+      });
+    }
+    return out;
+  }
+}

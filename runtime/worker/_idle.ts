@@ -1,0 +1,72 @@
+/**
+ * How a worker waits for work on its channel: it runs what waits, then
+ * spins for more for a few microseconds while work comes that often (waking
+ * a sleeping thread costs more than a round trip), then sleeps on the
+ * channel's doorbell without blocking its thread.
+ *
+ * It spins only after small batches (at most SPIN_BATCH items): that is a
+ * caller waiting for each result in turn, where a spin saves a wake-up per
+ * item. After big batches the caller has more in flight and is busy; a
+ * spinning worker would only take a core from it. Private to runtime/worker.
+ *
+ * @module
+ */
+import { config } from "../common/mod.ts";
+import type { WorkChannel } from "../transport/mod.ts";
+
+const SPIN_MAX = config("idleSpinMicros");
+/** Most items in the batches of a turn after which the worker spins. */
+const SPIN_BATCH = 2;
+
+/** The wait loop of one worker. */
+export class Idler {
+  readonly #channel: WorkChannel<unknown, unknown>;
+  readonly #drain: () => number;
+  /** Microseconds to spin for the next batch (halved after each spin in vain). */
+  #spin = SPIN_MAX;
+  #asleep = false;
+  #sleptAt = 0;
+
+  /**
+   * @param channel the worker's channel
+   * @param drain runs what waits (in the channel and elsewhere) and sends
+   *   the results so far; returns how many items it started, or -1 while
+   *   work is still running (the thread must stay free instead of spinning)
+   */
+  constructor(channel: WorkChannel<unknown, unknown>, drain: () => number) {
+    this.#channel = channel;
+    this.#drain = drain;
+  }
+
+  /** Runs what waits, spins while more comes soon, then sleeps until the doorbell. */
+  listen(): void {
+    for (;;) {
+      const items = this.#drain();
+      if (items < 0 || items > SPIN_BATCH) break;
+      if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin)) {
+        this.#spin = SPIN_MAX;
+        continue;
+      }
+      this.#spin = this.#spin >= 2 ? this.#spin / 2 : 0;
+      break;
+    }
+    this.#sleep();
+  }
+
+  #sleep(): void {
+    if (this.#asleep) return;
+    const woken = this.#channel.sleep();
+    if (!woken) {
+      queueMicrotask(() => this.listen());
+      return;
+    }
+    this.#asleep = true;
+    this.#sleptAt = performance.now();
+    woken.then(() => {
+      this.#asleep = false;
+      // Woken soon after falling asleep: work comes often, spin for the next.
+      if ((performance.now() - this.#sleptAt) * 1000 < 4 * SPIN_MAX) this.#spin = SPIN_MAX;
+      this.listen();
+    });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A pool worker's loop: takes batches of tasks from its task channel (or by
+ * "run" message when a batch brings new functions or did not fit), runs them
+ * in batch-number order, and reports results through the backend (which
+ * writes them to the channel). Between batches it spins, then sleeps on the
+ * channel's doorbell (./_idle.ts); while a task is still running (async, or
+ * blocked in `get`) it only sleeps, so the thread stays free.
+ *
+ * @module
+ */
+import type { FunctionDescriptor, RunTuple } from "../protocol/mod.ts";
+import { TaskChannel } from "../transport/mod.ts";
+import type { Executor } from "./executor.ts";
+import { Idler } from "./_idle.ts";
+import type { WorkerBackend } from "./worker_backend.ts";
+
+/** Functions new to the worker, by index, as "run" brings them. */
+type NewFns = readonly (readonly [number, FunctionDescriptor])[];
+
+interface Batch {
+  readonly fns?: NewFns;
+  readonly tasks: readonly RunTuple[];
+}
+
+/** Runs the tasks the node hands this worker. */
+export class TaskLoop {
+  readonly #executor: Executor;
+  readonly #backend: WorkerBackend;
+  readonly #channel?: TaskChannel;
+  readonly #idler?: Idler;
+  /** Function descriptors by the index the node gave them. */
+  readonly #fns: FunctionDescriptor[] = [];
+  #nextSeq = 0;
+  readonly #early = new Map<number, Batch>();
+  #running = 0;
+
+  /**
+   * @param executor runs one task
+   * @param backend reports results (through `channel` when given)
+   * @param channel the worker's task channel, from "init"
+   * @param posted messages this worker has posted so far
+   */
+  constructor(
+    executor: Executor,
+    backend: WorkerBackend,
+    channel: SharedArrayBuffer | undefined,
+    posted: () => number,
+  ) {
+    this.#executor = executor;
+    this.#backend = backend;
+    if (channel) {
+      this.#channel = new TaskChannel(channel);
+      backend.useChannel(this.#channel, posted);
+      this.#idler = new Idler(this.#channel, () => this.#drain());
+      this.#idler.listen();
+    }
+  }
+
+  /** Batch `seq` came by message: runs it when its turn comes, then what waits. */
+  run(seq: number, fns: NewFns | undefined, tasks: readonly RunTuple[]): void {
+    this.#accept(seq, { fns, tasks });
+    if (this.#idler) this.#idler.listen();
+    else this.#backend.flush();
+  }
+
+  /** Runs what the channel holds; how many tasks it started, -1 while a task still runs. */
+  #drain(): number {
+    let started = 0;
+    for (let batch; (batch = this.#channel!.takeWork());) {
+      started += batch.items.length;
+      this.#accept(batch.seq, { tasks: batch.items });
+    }
+    this.#backend.flush();
+    return this.#running > 0 ? -1 : started;
+  }
+
+  /** Runs batch `seq` if it is next (and the early batches after it), else keeps it. */
+  #accept(seq: number, batch: Batch): void {
+    if (seq !== this.#nextSeq) {
+      this.#early.set(seq, batch);
+      return;
+    }
+    for (let next: Batch | undefined = batch; next;) {
+      this.#runBatch(next);
+      this.#early.delete(this.#nextSeq);
+      next = this.#early.get(++this.#nextSeq);
+    }
+  }
+
+  #runBatch({ fns, tasks }: Batch): void {
+    if (fns) { for (const [index, fn] of fns) this.#fns[index] = fn; }
+    const backend = this.#backend;
+    for (const [taskId, fn, args, deps, depFrames, numReturns, name] of tasks) {
+      const desc = this.#fns[fn];
+      const task = { taskId, fn: desc, args, deps, depFrames, numReturns, name: name ?? desc.name };
+      const result = this.#executor.run(task);
+      if (!(result instanceof Promise)) {
+        backend.finished(result);
+        continue;
+      }
+      this.#running++;
+      result.then((r) => {
+        backend.finished(r);
+        if (--this.#running === 0 && this.#idler) this.#idler.listen();
+      });
+    }
+  }
+}
