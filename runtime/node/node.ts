@@ -34,7 +34,7 @@ import type {
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
-import { fnKeyOf, taskName } from "../protocol/mod.ts";
+import { fnKeyOf, ordersResults, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
@@ -410,7 +410,8 @@ export class Node implements Backend {
       );
       worker.terminate();
       // Results it wrote after the bad message are not trusted.
-      this.#onDeath(worker, `it sent a bad message (${what})`, false, worker.received - 1);
+      const trusted = worker.received - (ordersResults(msg) ? 1 : 0);
+      this.#onDeath(worker, `it sent a bad message (${what})`, false, trusted);
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import type { JobId, NodeId, WorkerId } from "../common/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import { ordersResults } from "../protocol/mod.ts";
 import { newStopWords, stopAndWait } from "../object_store/mod.ts";
 import { WORKER_ENTRY_URL } from "../worker/mod.ts";
 
@@ -19,7 +20,7 @@ export class WorkerHandle {
   readonly #worker: Worker;
   /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
   readonly fnIndex = new Map<string, number>();
-  /** Messages received from the worker so far. */
+  /** Messages received from the worker so far that order its results (see `ordersResults`). */
   received = 0;
   #alive = true;
   /** Shared words that keep the worker from being ended inside the store's lock. */
@@ -38,7 +39,7 @@ export class WorkerHandle {
   ) {
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
-      this.received++;
+      if (ordersResults(e.data)) this.received++;
       events.message(this, e.data);
     };
     this.#worker.onerror = (e: ErrorEvent) => {

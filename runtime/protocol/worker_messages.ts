@@ -170,3 +170,15 @@ export const ROOM_REPLY = {
   used: 1,
   pinned: 2,
 } as const;
+
+/**
+ * Whether results written to a work channel after `msg` must wait until the
+ * node has it. A message may create what a result refers to (a put, a
+ * submitted task, an actor), so results wait for it; ref ops need not be
+ * waited for (a result read before an earlier release only holds its refs
+ * sooner) and nudges carry nothing.
+ */
+export function ordersResults(msg: FromWorker): boolean {
+  const type = (msg as { type?: unknown } | null)?.type;
+  return type !== "refs" && type !== "taskRing" && type !== "actorRing";
+}

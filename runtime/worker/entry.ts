@@ -6,6 +6,7 @@
  */
 import { collectGarbage, setBackend } from "../core/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
+import { ordersResults } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
 import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
@@ -19,13 +20,14 @@ const scope = self as unknown as {
   close(): void;
 };
 
-// Every message this worker posts is counted: results written to an actor's
-// channel carry the count, so the node reads them only after what was posted
-// before them (a put made by a method arrives before the ref it returns).
+// Messages this worker posts are counted (but ref ops and nudges): results
+// written to its channel carry the count, so the node reads them only after
+// what was posted before them (a put made by a task arrives before the ref
+// it returns).
 let posted = 0;
 const postMessage = scope.postMessage.bind(scope);
 scope.postMessage = (msg: FromWorker) => {
-  posted++;
+  if (ordersResults(msg)) posted++;
   postMessage(msg);
 };
 
