@@ -401,7 +401,7 @@ export class ActorManager implements ActorBackend {
    * the messages its worker posted before it arrived (when the worker is
    * gone, batches that wait for messages that will never come are dropped).
    */
-  #readResults(rec: ActorRecord, final: boolean): void {
+  #readResults(rec: ActorRecord, final: boolean, trusted = rec.worker?.received ?? 0): void {
     const channel = rec.channel;
     const worker = rec.worker;
     if (!channel || !worker) return;
@@ -422,7 +422,7 @@ export class ActorManager implements ActorBackend {
         }
       }
       if (!batch) return;
-      if (batch.stamp > worker.received) {
+      if (batch.stamp > (final ? trusted : worker.received)) {
         // Written after a message not here yet: wait for it, or, when the
         // worker is gone and it never will be, drop the batch (the calls
         // count as lost, like those still running).
@@ -450,9 +450,20 @@ export class ActorManager implements ActorBackend {
     return out;
   }
 
-  #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {
+  /**
+   * A worker of an actor that the node ended because it sent a message the
+   * node could not handle: a death, and results written after at most
+   * `trusted` of its messages are kept.
+   */
+  workerFailed(worker: WorkerHandle, detail: string, trusted: number): void {
+    for (const rec of this.#actors.values()) {
+      if (rec.worker === worker) return this.#onDeath(rec, worker, detail, trusted);
+    }
+  }
+
+  #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string, trusted?: number): void {
     if (worker !== rec.worker) return;
-    this.#readResults(rec, true);
+    this.#readResults(rec, true, trusted);
     if (worker !== rec.worker) return;
     rec.worker = undefined;
     this.#host.detach(worker.id);

@@ -411,7 +411,9 @@ export class Node implements Backend {
       worker.terminate();
       // Results it wrote after the bad message are not trusted.
       const trusted = worker.received - (ordersResults(msg) ? 1 : 0);
-      this.#onDeath(worker, `it sent a bad message (${what})`, false, trusted);
+      const detail = `it sent a bad message (${what})`;
+      if (this.#workers.has(worker.id)) this.#onDeath(worker, detail, false, trusted);
+      else this.actors.workerFailed(worker, detail, trusted);
     }
   }
 

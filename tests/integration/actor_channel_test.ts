@@ -122,3 +122,12 @@ rayTest(
     for (let i = 1; i <= 200; i++) assert.equal(await ray.get(a.incr.remote()), i);
   },
 );
+
+rayTest("an actor whose method posts a garbage message is ended like a crash, and restarts", async () => {
+  const dead = FragileActor.remote(1);
+  await assert.rejects(ray.get(dead.postGarbage.remote(), { timeoutMs: 20_000 }), ray.RayActorError);
+  await assert.rejects(ray.get(dead.value.remote(), { timeoutMs: 20_000 }), /is dead/);
+  const phoenix = FragileActor.options({ maxRestarts: 1 }).remote(5);
+  await assert.rejects(ray.get(phoenix.postGarbage.remote(), { timeoutMs: 20_000 }), ray.RayActorError);
+  assert.equal(await ray.get(phoenix.incr.remote(), { timeoutMs: 20_000 }), 6);
+});
