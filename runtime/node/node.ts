@@ -27,10 +27,8 @@ import type {
   ClusterState,
   Frame,
   FromWorker,
-  FunctionDescriptor,
   RefOp,
   ResultTuple,
-  RunTuple,
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
@@ -47,11 +45,6 @@ import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskLinks } from "./task_links.ts";
 
 /** One worker's share of a drain: new function descriptors and task tuples. */
-interface Batch {
-  fns?: [number, FunctionDescriptor][];
-  tasks: RunTuple[];
-}
-
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
 
 /** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
@@ -662,17 +655,13 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.actors.retryWaiting();
-    const batches = new Map<WorkerId, Batch>();
     for (let todo = this.#scheduler.drain(); todo.length; todo = this.#scheduler.drain()) {
-      for (const ins of todo) this.#apply(ins, batches);
+      for (const ins of todo) this.#apply(ins);
     }
-    for (const [workerId, { fns, tasks }] of batches) {
-      const worker = this.#workers.get(workerId);
-      if (worker) this.#links.send(worker, fns, tasks);
-    }
+    this.#links.sendQueued();
   }
 
-  #apply(ins: Instruction, batches: Map<WorkerId, Batch>): void {
+  #apply(ins: Instruction): void {
     switch (ins.type) {
       case "dispatch": {
         this.gcs.record({
@@ -687,37 +676,16 @@ export class Node implements Backend {
         const { spec } = ins;
         const worker = this.#workers.get(ins.workerId);
         if (!worker) break;
-        let batch = batches.get(ins.workerId);
-        if (!batch) batches.set(ins.workerId, batch = { tasks: [] });
-        const key = fnKeyOf(spec.fn);
-        let fn = worker.fnIndex.get(key);
-        if (fn === undefined) {
-          fn = worker.fnIndex.size;
-          worker.fnIndex.set(key, fn);
-          (batch.fns ??= []).push([fn, spec.fn]);
-        }
-        const tuple = (depFrames: readonly Frame[]): RunTuple =>
-          spec.options.name === undefined
-            ? [spec.taskId, fn, spec.args, spec.deps, depFrames, spec.options.numReturns]
-            : [
-              spec.taskId,
-              fn,
-              spec.args,
-              spec.deps,
-              depFrames,
-              spec.options.numReturns,
-              spec.options.name,
-            ];
         // Pinned (restored first if spilled) until the worker has decoded them (it unpins).
         for (const d of spec.deps) this.#life.inc(d, ins.workerId);
         const lent = spec.deps.length === 0
           ? NO_FRAMES
           : this.#spill.lendAll(spec.deps, spec.deps.map((d) => this.#table.stored(d)!));
-        if (!(lent instanceof Promise)) batch.tasks.push(tuple(lent));
+        if (!(lent instanceof Promise)) this.#links.queue(worker, spec, lent);
         else {
           // The store was too full to restore a dependency now: the task follows on its own.
           lent.then((frames) => {
-            if (worker.alive) this.#links.send(worker, undefined, [tuple(frames)]);
+            if (worker.alive) this.#links.sendNow(worker, spec, frames);
             else for (const d of spec.deps) this.#spill.unpin(d);
           });
         }

@@ -1,15 +1,23 @@
 /**
- * The node's side of its pool workers' task channels: sends batches of
- * tasks (through the channel, or by "run" message when a batch brings
- * functions new to the worker or does not fit, numbered either way), reads
- * results back in the order the worker's messages require, and says which
- * workers have tasks out (for a driver's spinning get).
+ * The node's side of its pool workers' task channels: gathers the tasks
+ * dispatched in one drain into one batch per worker, sends batches (through
+ * the channel, or by "run" message when a batch brings functions new to the
+ * worker or does not fit, numbered either way), reads results back in the
+ * order the worker's messages require, and says which workers have tasks
+ * out (for a driver's spinning get).
  *
  * @module
  */
 import type { WorkerId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
-import type { FunctionDescriptor, ResultTuple, RunTuple } from "../protocol/mod.ts";
+import type {
+  Frame,
+  FunctionDescriptor,
+  ResultTuple,
+  RunTuple,
+  TaskSpec,
+} from "../protocol/mod.ts";
+import { fnKeyOf } from "../protocol/mod.ts";
 import { type ResultBatch, TaskChannel } from "../transport/mod.ts";
 import type { Pollable } from "./spinner.ts";
 import type { WorkerHandle } from "./worker_handle.ts";
@@ -28,15 +36,61 @@ interface Link {
   broken: boolean;
 }
 
+/** Tasks gathered for one worker. */
+interface Batch {
+  readonly worker: WorkerHandle;
+  fns?: [number, FunctionDescriptor][];
+  readonly tasks: RunTuple[];
+}
+
 /** The task channels of a node's pool workers. */
 export class TaskLinks {
   readonly #links = new Map<WorkerId, Link>();
+  readonly #queued = new Map<WorkerId, Batch>();
 
   /** A channel for a new worker; returns the memory to hand it in "init". */
   create(workerId: WorkerId): SharedArrayBuffer {
     const channel = TaskChannel.create(CHANNEL_BYTES);
     this.#links.set(workerId, { channel, seq: 0, out: 0, broken: false });
     return channel.sab;
+  }
+
+  /** Adds a task (with its dependencies' frames) to `worker`'s batch; `sendQueued` sends it. */
+  queue(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+    let batch = this.#queued.get(worker.id);
+    if (!batch) this.#queued.set(worker.id, batch = { worker, tasks: [] });
+    batch.tasks.push(this.#tuple(batch, spec, depFrames));
+  }
+
+  /** Sends every worker's batch gathered by `queue`. */
+  sendQueued(): void {
+    for (const { worker, fns, tasks } of this.#queued.values()) {
+      if (worker.alive) this.send(worker, fns, tasks);
+    }
+    this.#queued.clear();
+  }
+
+  /** Sends one task on its own, now. */
+  sendNow(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+    const batch: Batch = { worker, tasks: [] };
+    batch.tasks.push(this.#tuple(batch, spec, depFrames));
+    this.send(worker, batch.fns, batch.tasks);
+  }
+
+  /** The task as the worker gets it; a function new to the worker joins the batch's `fns`. */
+  #tuple(batch: Batch, spec: TaskSpec, depFrames: readonly Frame[]): RunTuple {
+    const { worker } = batch;
+    const key = fnKeyOf(spec.fn);
+    let fn = worker.fnIndex.get(key);
+    if (fn === undefined) {
+      fn = worker.fnIndex.size;
+      worker.fnIndex.set(key, fn);
+      (batch.fns ??= []).push([fn, spec.fn]);
+    }
+    const { numReturns, name } = spec.options;
+    return name === undefined
+      ? [spec.taskId, fn, spec.args, spec.deps, depFrames, numReturns]
+      : [spec.taskId, fn, spec.args, spec.deps, depFrames, numReturns, name];
   }
 
   /** Sends one batch of tasks to `worker`. */
