@@ -13,6 +13,7 @@ import type { FrameAllocator } from "./frame.ts";
 export class ScratchFrames {
   #buf: Uint8Array;
   #at = 0;
+  #using = 0;
 
   /** @param bytes the buffer's first size (it grows when a frame does not fit) */
   constructor(bytes = 64 * 1024) {
@@ -31,8 +32,21 @@ export class ScratchFrames {
     return frame;
   };
 
-  /** Every frame given so far may be overwritten from now on. */
+  /**
+   * Every frame given so far may be overwritten from now on; inside `using`
+   * (frames being made are not sent yet) it does nothing.
+   */
   reset(): void {
-    this.#at = 0;
+    if (this.#using === 0) this.#at = 0;
+  }
+
+  /** Runs `fn`, which makes frames, with `reset` held off until it returns. */
+  using<T>(fn: () => T): T {
+    this.#using++;
+    try {
+      return fn();
+    } finally {
+      this.#using--;
+    }
   }
 }

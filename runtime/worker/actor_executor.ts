@@ -194,12 +194,14 @@ export class ActorExecutor {
       return this.#failed(run, err);
     }
     if (value instanceof Promise) {
-      return value.then((v) => this.#succeeded(run, v), (err) => this.#failed(run, err));
+      // Not from the scratch: this result is reported some microtasks later.
+      return value.then((v) => this.#succeeded(run, v, false), (err) => this.#failed(run, err));
     }
-    return this.#succeeded(run, value);
+    return this.#succeeded(run, value, true);
   }
 
-  #succeeded(run: RunActorCall, value: unknown): ActorResult {
+  /** The result of a call that returned `value`; small frames from the scratch when `scratch`. */
+  #succeeded(run: RunActorCall, value: unknown, scratch: boolean): ActorResult {
     const n = run[3];
     const values = n === 1 ? [value] : value;
     const returns: Frame[] = [];
@@ -212,7 +214,8 @@ export class ActorExecutor {
       for (let i = 0; i < n; i++) {
         const refs: ObjectId[] = [];
         const path = n === 1 ? "return value" : `return value[${i}]`;
-        returns.push(toFrame(values[i], path, this.#arena, 0, refs, this.#scratch.alloc));
+        const small = scratch ? this.#scratch.alloc : undefined;
+        returns.push(toFrame(values[i], path, this.#arena, 0, refs, small));
         contained.push(refs);
       }
     } catch (err) {

@@ -56,7 +56,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
         msg.sab,
         (m) => scope.postMessage(m),
       );
-      executor = new Executor(be.arena);
+      executor = new Executor(be.arena, be.scratch);
       setBackend(be);
       scope.postMessage({ type: "started" });
       tasks = new TaskLoop(executor, be, msg.channel, () => posted);

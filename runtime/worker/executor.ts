@@ -20,6 +20,7 @@ import {
 } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RunTask, TaskResult } from "../protocol/mod.ts";
+import type { ScratchFrames } from "../serialization/mod.ts";
 
 // deno-lint-ignore ban-types
 type AnyFn = Function;
@@ -27,19 +28,28 @@ type AnyFn = Function;
 /** Runs tasks and keeps the abort controllers of those in flight. */
 export class Executor {
   readonly #arena: SharedArena;
+  readonly #small?: ScratchFrames;
   readonly #running = new Map<TaskId, AbortController>();
 
-  constructor(arena: SharedArena) {
+  /**
+   * @param arena the node's store
+   * @param small where small return frames of synchronous tasks go (their
+   *   results reach the backend at once; it resets it once it sent them);
+   *   other frames get a buffer each
+   */
+  constructor(arena: SharedArena, small?: ScratchFrames) {
     this.#arena = arena;
+    this.#small = small;
   }
 
   /** Runs `task`; returns its result at once when it was synchronous, else a promise of it. */
   run(task: RunTask): TaskResult | Promise<TaskResult> {
     const fn = lookupFunction(task.fn);
-    if (fn) return this.#call(task, fn, performance.now());
+    if (fn) return this.#call(task, fn, performance.now(), this.#small);
     const start = performance.now();
     return resolveFunction(task.fn).then(
-      (found) => this.#call(task, found, start),
+      // Not from the scratch: this result reaches the backend some microtasks later.
+      (found) => this.#call(task, found, start, undefined),
       (err) => {
         refTracker.unpin(task.deps);
         return this.#failed(task, err, start);
@@ -52,7 +62,13 @@ export class Executor {
     this.#running.get(taskId)?.abort(taskCancelled(taskId));
   }
 
-  #call(task: RunTask, fn: AnyFn, start: number): TaskResult | Promise<TaskResult> {
+  /** Calls `fn`; small frames of a synchronous result come from `small` when given. */
+  #call(
+    task: RunTask,
+    fn: AnyFn,
+    start: number,
+    small: ScratchFrames | undefined,
+  ): TaskResult | Promise<TaskResult> {
     const spec = task;
     const controller = new AbortController();
     this.#running.set(spec.taskId, controller);
@@ -72,12 +88,12 @@ export class Executor {
     }
     if (value instanceof Promise) {
       return value.then(
-        (v) => this.#succeeded(task, v, start),
+        (v) => this.#succeeded(task, v, start, undefined),
         (err) => this.#failed(task, err, start),
       ).finally(() => this.#running.delete(spec.taskId));
     }
     this.#running.delete(spec.taskId);
-    return this.#succeeded(task, value, start);
+    return this.#succeeded(task, value, start, small);
   }
 
   #args(task: RunTask): unknown[] {
@@ -96,11 +112,17 @@ export class Executor {
     );
   }
 
-  #succeeded(task: RunTask, value: unknown, start: number): TaskResult {
+  /** The result of a task that returned `value`; small frames from `small` when given. */
+  #succeeded(
+    task: RunTask,
+    value: unknown,
+    start: number,
+    small: ScratchFrames | undefined,
+  ): TaskResult {
     const contained: ObjectId[][] = [];
     let returns: Frame[];
     try {
-      returns = this.#returnFrames(value, task, contained);
+      returns = this.#returnFrames(value, task, contained, small);
     } catch (err) {
       return this.#failed(task, err, start);
     }
@@ -115,7 +137,12 @@ export class Executor {
     return { taskId: task.taskId, returns, failed: true, ms: performance.now() - start };
   }
 
-  #returnFrames(value: unknown, task: RunTask, contained: ObjectId[][]): Frame[] {
+  #returnFrames(
+    value: unknown,
+    task: RunTask,
+    contained: ObjectId[][],
+    small: ScratchFrames | undefined,
+  ): Frame[] {
     const n = task.numReturns;
     const values = n === 1 ? [value] : value;
     if (!Array.isArray(values) || values.length !== n) {
@@ -124,12 +151,17 @@ export class Executor {
     }
     const frames: Frame[] = [];
     try {
-      for (let i = 0; i < n; i++) {
-        const refs: ObjectId[] = [];
-        const path = n === 1 ? "return value" : `return value[${i}]`;
-        frames.push(toFrame(values[i], path, this.#arena, 0, refs));
-        contained.push(refs);
-      }
+      // A full store may flush the backend while these are made: the scratch must not reset then.
+      const encode = () => {
+        for (let i = 0; i < n; i++) {
+          const refs: ObjectId[] = [];
+          const path = n === 1 ? "return value" : `return value[${i}]`;
+          frames.push(toFrame(values[i], path, this.#arena, 0, refs, small?.alloc));
+          contained.push(refs);
+        }
+      };
+      if (small) small.using(encode);
+      else encode();
     } catch (err) {
       for (const f of frames) if (!(f instanceof Uint8Array)) this.#arena.free(f);
       throw err;

@@ -10,6 +10,7 @@ import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
 import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
+import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
 import { ActorClient } from "./actor_client.ts";
 import { askNodeForRoom } from "./_room_request.ts";
@@ -49,6 +50,8 @@ export class WorkerBackend implements Backend {
   #results: TaskResult[] = [];
   #flushQueued = false;
   #channel?: { channel: TaskChannel; posted: () => number };
+  /** Small task return frames, valid until the results holding them are sent (by `flush`). */
+  readonly scratch = new ScratchFrames();
 
   constructor(
     readonly jobId: JobId,
@@ -172,6 +175,8 @@ export class WorkerBackend implements Backend {
       } else if (ch.channel.shouldNudge()) {
         this.#post({ type: "taskRing" });
       }
+      // Both copied the frames (into the channel, or by structured clone).
+      this.scratch.reset();
     }
     if (this.#refOps.length) this.#post({ type: "refs", ops: this.#refOps.splice(0) });
   }

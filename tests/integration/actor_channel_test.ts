@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { BulkyActor, CounterActor, FragileActor } from "../fixtures/actor_classes.ts";
+import { BulkyActor, CounterActor, FragileActor, OverlapActor } from "../fixtures/actor_classes.ts";
 import { rayTest } from "./_with_ray.ts";
 
 const KIB = 1024;
@@ -123,11 +123,39 @@ rayTest(
   },
 );
 
-rayTest("an actor whose method posts a garbage message is ended like a crash, and restarts", async () => {
-  const dead = FragileActor.remote(1);
-  await assert.rejects(ray.get(dead.postGarbage.remote(), { timeoutMs: 20_000 }), ray.RayActorError);
-  await assert.rejects(ray.get(dead.value.remote(), { timeoutMs: 20_000 }), /is dead/);
-  const phoenix = FragileActor.options({ maxRestarts: 1 }).remote(5);
-  await assert.rejects(ray.get(phoenix.postGarbage.remote(), { timeoutMs: 20_000 }), ray.RayActorError);
-  assert.equal(await ray.get(phoenix.incr.remote(), { timeoutMs: 20_000 }), 6);
+rayTest(
+  "an actor whose method posts a garbage message is ended like a crash, and restarts",
+  async () => {
+    const dead = FragileActor.remote(1);
+    await assert.rejects(
+      ray.get(dead.postGarbage.remote(), { timeoutMs: 20_000 }),
+      ray.RayActorError,
+    );
+    await assert.rejects(ray.get(dead.value.remote(), { timeoutMs: 20_000 }), /is dead/);
+    const phoenix = FragileActor.options({ maxRestarts: 1 }).remote(5);
+    await assert.rejects(
+      ray.get(phoenix.postGarbage.remote(), { timeoutMs: 20_000 }),
+      ray.RayActorError,
+    );
+    assert.equal(await ray.get(phoenix.incr.remote(), { timeoutMs: 20_000 }), 6);
+  },
+);
+
+rayTest("interleaved async and sync methods each get their own result back", async () => {
+  const a = OverlapActor.options({ maxConcurrency: 8 }).remote();
+  const refs: ray.ObjectRef<string>[] = [];
+  const want: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const value = `value-${i}-${"x".repeat(i % 50)}`;
+    refs.push(
+      i % 3 === 0
+        ? a.echo.remote(value)
+        : i % 3 === 1
+        ? a.echoSoon.remote(value, i % 5)
+        : a.echoLater.remote(value, i % 7),
+    );
+    want.push(value);
+    if (i % 40 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.deepEqual(await ray.get(refs), want);
 });
