@@ -44,7 +44,7 @@ import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskLinks } from "./task_links.ts";
 
-/** One worker's share of a drain: new function descriptors and task tuples. */
+/** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
 
 /** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
