@@ -17,6 +17,7 @@ import {
   runtimeShutDown,
   taskCancelled,
   type TaskId,
+  taskIdOf,
   workerDied,
   workerStartFailed,
 } from "../common/mod.ts";
@@ -46,6 +47,7 @@ import { TaskLinks } from "./task_links.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
+const GET_SPIN_MICROS = config("getSpinMicros");
 
 /** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
 function checkObject(id: unknown, frame: unknown, contained: unknown): void {
@@ -287,7 +289,7 @@ export class Node implements Backend {
     if (this.#stopped) throw runtimeShutDown();
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
-    if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && ids.some(missing)) {
+    if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
       // Send what is queued now, then spin on the channels of what runs.
       this.actors.flushQueued();
       if (this.#kicked) this.#drain();
@@ -312,6 +314,21 @@ export class Node implements Backend {
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * Whether a get of `ids` should spin: some are missing, and none of those
+   * is made by a task whose function is known to take longer than a spin.
+   */
+  #worthSpinning(ids: readonly ObjectId[]): boolean {
+    let missing = false;
+    for (const id of ids) {
+      if (this.#table.status(id) !== "missing") continue;
+      missing = true;
+      const ms = this.#scheduler.averageMs(taskIdOf(id));
+      if (ms !== undefined && ms * 1000 > GET_SPIN_MICROS) return false;
+    }
+    return missing;
   }
 
   clusterState(): Promise<ClusterState> {

@@ -297,6 +297,16 @@ export class LocalScheduler {
     addInto(this.#used, demand, -1);
   }
 
+  /**
+   * Milliseconds the task's function took on average so far, if the task is
+   * known and its function has finished before (a driver's get does not
+   * spin for tasks that take long).
+   */
+  averageMs(taskId: TaskId): number | undefined {
+    const rec = this.#tasks.get(taskId);
+    return rec && this.#fnMs.get(rec.fnKey);
+  }
+
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
     return this.#tasks.get(taskId)?.workerId;

@@ -765,3 +765,19 @@ Deno.test("LocalScheduler without spillback keeps a long queue and fails what ca
   assert.deepStrictEqual(out, [{ type: "infeasible", spec: big, resource: "CPU" }]);
   assert.equal(scheduler.counts().queued, 3);
 });
+
+Deno.test("LocalScheduler averageMs() gives a task's function's mean time once one has finished", () => {
+  const { scheduler } = setup(1, 1);
+  const first = task([], {}, { fnName: "slow" });
+  scheduler.submit(first);
+  assert.equal(scheduler.averageMs(first.taskId), undefined, "nothing has finished yet");
+  dispatches(scheduler.drain());
+  scheduler.taskFinished(first.taskId, 40);
+  const second = task([], {}, { fnName: "slow" });
+  const other = task([], {}, { fnName: "fresh" });
+  scheduler.submit(second);
+  scheduler.submit(other);
+  assert.equal(scheduler.averageMs(second.taskId), 40);
+  assert.equal(scheduler.averageMs(other.taskId), undefined, "another function is not known yet");
+  assert.equal(scheduler.averageMs(first.taskId), undefined, "a finished task is forgotten");
+});
