@@ -23,6 +23,7 @@ import {
 } from "../common/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
+import type { ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type {
   ActorCall,
@@ -666,6 +667,31 @@ export class ActorManager implements ActorBackend {
       return actorDead(rec.label, `its constructor threw ${summary}`, cause);
     }
   }
+}
+
+const GCS_STATES = {
+  PENDING_CREATION: "pending",
+  ALIVE: "alive",
+  RESTARTING: "restarting",
+  DEAD: "dead",
+} as const;
+
+/** The control-store event that records an actor's status. */
+export function actorStateEvent(a: ActorStatus, jobId: JobId, nodeId: NodeId): ActorStateChanged {
+  return {
+    type: "actorState",
+    actorId: a.actorId,
+    state: GCS_STATES[a.state],
+    ts: Date.now(),
+    className: a.className,
+    name: a.name,
+    namespace: a.namespace,
+    jobId,
+    nodeId,
+    workerId: a.workerId,
+    restarts: a.restarts,
+    error: a.error,
+  };
 }
 
 function entryOf(spec: ActorCreateSpec): ActorEntry {

@@ -35,7 +35,7 @@ import type {
 } from "../protocol/mod.ts";
 import { fnKeyOf, ordersResults, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
-import { type ActorHost, ActorManager } from "./actor_manager.ts";
+import { type ActorHost, ActorManager, actorStateEvent } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
 import { ObjectLifetime } from "./object_lifetime.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
@@ -159,28 +159,8 @@ export class Node implements Backend {
   }
 
   #actorHost(namespace: string): ActorHost {
-    const states = {
-      PENDING_CREATION: "pending",
-      ALIVE: "alive",
-      RESTARTING: "restarting",
-      DEAD: "dead",
-    } as const;
     return {
-      changed: (a) =>
-        this.gcs.record({
-          type: "actorState",
-          actorId: a.actorId,
-          state: states[a.state],
-          ts: Date.now(),
-          className: a.className,
-          name: a.name,
-          namespace: a.namespace,
-          jobId: this.jobId,
-          nodeId: this.nodeId,
-          workerId: a.workerId,
-          restarts: a.restarts,
-          error: a.error,
-        }),
+      changed: (a) => this.gcs.record(actorStateEvent(a, this.jobId, this.nodeId)),
       jobId: this.jobId,
       nodeId: this.nodeId,
       arena: this.arena,
