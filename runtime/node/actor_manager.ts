@@ -37,7 +37,7 @@ import type {
 } from "../protocol/mod.ts";
 import { callOfTuple } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
-import { ActorChannel, type ResultBatch } from "../transport/mod.ts";
+import { ActorChannel } from "../transport/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
 import type { Pollable } from "./spinner.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -106,8 +106,6 @@ interface ActorRecord {
   channel?: ActorChannel;
   /** Number of the next batch of calls sent to the current worker. */
   seq: number;
-  /** A batch of results read before the messages posted ahead of it arrived. */
-  early?: ResultBatch<ActorResult>;
   depFrames?: Frame[];
   restarts: number;
   held: boolean;
@@ -340,7 +338,6 @@ export class ActorManager implements ActorBackend {
     rec.channel = ActorChannel.create(CHANNEL_BYTES);
     rec.seq = 0;
     rec.nextSlot = 0;
-    rec.early = undefined;
     this.#host.attach(id);
     worker.send({
       type: "actorStart",
@@ -408,29 +405,17 @@ export class ActorManager implements ActorBackend {
     if (!channel || !worker) return;
     channel.clearNudge();
     for (;;) {
-      let batch = rec.early;
-      rec.early = undefined;
-      if (!batch) {
-        try {
-          batch = channel.takeResults();
-        } catch (err) {
-          // Never read this channel again (a bad length would throw forever).
-          rec.channel = undefined;
-          rec.early = undefined;
-          worker.terminate();
-          this.#onDeath(rec, worker, `its channel held garbage (${(err as Error).message})`);
-          return;
-        }
-      }
-      if (!batch) return;
-      if (batch.stamp > (final ? trusted : worker.received)) {
-        // Written after a message not here yet: wait for it, or, when the
-        // worker is gone and it never will be, drop the batch (the calls
-        // count as lost, like those still running).
-        if (final) continue;
-        rec.early = batch;
+      let batch;
+      try {
+        // When the worker is gone, batches written after a message that never
+        // came are dropped: their calls count as lost, like those still running.
+        batch = channel.nextResults(final ? trusted : worker.received, final);
+      } catch (err) {
+        worker.terminate();
+        this.#onDeath(rec, worker, `its channel held garbage (${(err as Error).message})`);
         return;
       }
+      if (!batch) return;
       this.#finished(rec, batch.results);
       if (rec.worker !== worker) return;
     }

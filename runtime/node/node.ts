@@ -274,7 +274,11 @@ export class Node implements Backend {
       this.actors.flushQueued();
       if (this.#kicked) this.#drain();
       const pollables = this.actors.pollables().concat(
-        this.#links.pollables(this.#workers, (w, results) => this.#taskResults(w, results)),
+        this.#links.pollables(
+          this.#workers,
+          (id) => this.#scheduler.hasTasks(id),
+          (w, results) => this.#taskResults(w, results),
+        ),
       );
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
@@ -421,7 +425,6 @@ export class Node implements Backend {
         });
         break;
       case "done":
-        this.#links.reported(worker.id, msg.results.length);
         this.#taskResults(worker, msg.results);
         break;
       case "taskRing":

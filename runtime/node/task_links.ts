@@ -18,7 +18,7 @@ import type {
   TaskSpec,
 } from "../protocol/mod.ts";
 import { fnKeyOf } from "../protocol/mod.ts";
-import { type ResultBatch, TaskChannel } from "../transport/mod.ts";
+import { TaskChannel } from "../transport/mod.ts";
 import type { Pollable } from "./spinner.ts";
 import type { WorkerHandle } from "./worker_handle.ts";
 
@@ -28,12 +28,6 @@ interface Link {
   readonly channel: TaskChannel;
   /** Number of the next batch sent. */
   seq: number;
-  /** Tasks sent and not reported yet. */
-  out: number;
-  /** A batch of results read before the messages posted ahead of it arrived. */
-  early?: ResultBatch<ResultTuple>;
-  /** The channel held garbage: never read again. */
-  broken: boolean;
 }
 
 /** Tasks gathered for one worker. */
@@ -51,7 +45,7 @@ export class TaskLinks {
   /** A channel for a new worker; returns the memory to hand it in "init". */
   create(workerId: WorkerId): SharedArrayBuffer {
     const channel = TaskChannel.create(CHANNEL_BYTES);
-    this.#links.set(workerId, { channel, seq: 0, out: 0, broken: false });
+    this.#links.set(workerId, { channel, seq: 0 });
     return channel.sab;
   }
 
@@ -102,16 +96,9 @@ export class TaskLinks {
     const link = this.#links.get(worker.id);
     if (!link) return;
     const seq = link.seq++;
-    link.out += tasks.length;
     if (fns || !link.channel.sendWork(seq, tasks)) {
       worker.send(fns ? { type: "run", seq, fns, tasks } : { type: "run", seq, tasks });
     }
-  }
-
-  /** `count` results of `worker` arrived by message. */
-  reported(workerId: WorkerId, count: number): void {
-    const link = this.#links.get(workerId);
-    if (link) link.out = Math.max(0, link.out - count);
   }
 
   /**
@@ -127,26 +114,10 @@ export class TaskLinks {
     onResults: (results: ResultTuple[]) => void,
   ): void {
     const link = this.#links.get(worker.id);
-    if (!link || link.broken) return;
+    if (!link) return;
     link.channel.clearNudge();
-    for (;;) {
-      let batch = link.early;
-      link.early = undefined;
-      if (!batch) {
-        try {
-          batch = link.channel.takeResults();
-        } catch (err) {
-          link.broken = true;
-          throw err;
-        }
-      }
-      if (!batch) return;
-      if (upTo !== undefined && batch.stamp > upTo) continue;
-      if (upTo === undefined && batch.stamp > worker.received) {
-        link.early = batch;
-        return;
-      }
-      link.out = Math.max(0, link.out - batch.results.length);
+    const final = upTo !== undefined;
+    for (let batch; (batch = link.channel.nextResults(upTo ?? worker.received, final));) {
       onResults(batch.results);
     }
   }
@@ -156,15 +127,16 @@ export class TaskLinks {
     this.#links.delete(workerId);
   }
 
-  /** Channels of workers with tasks out, and how to read each. */
+  /** Channels of the workers `busy` says have tasks, and how to read each. */
   pollables(
     workers: ReadonlyMap<WorkerId, WorkerHandle>,
+    busy: (workerId: WorkerId) => boolean,
     onResults: (w: WorkerHandle, r: ResultTuple[]) => void,
   ): Pollable[] {
     const out: Pollable[] = [];
     for (const [id, link] of this.#links) {
       const worker = workers.get(id);
-      if (link.out === 0 || link.broken || !worker) continue;
+      if (!worker || !busy(id)) continue;
       out.push({
         channel: link.channel,
         read: () => this.read(worker, undefined, (r) => onResults(worker, r)),

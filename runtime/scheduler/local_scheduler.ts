@@ -307,6 +307,11 @@ export class LocalScheduler {
     return rec && this.#fnMs.get(rec.fnKey);
   }
 
+  /** Whether worker `workerId` has tasks (running or blocked). */
+  hasTasks(workerId: WorkerId): boolean {
+    return (this.#workers.get(workerId)?.tasks.size ?? 0) > 0;
+  }
+
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
     return this.#tasks.get(taskId)?.workerId;

@@ -65,11 +65,6 @@ export class ByteRing {
     return Atomics.load(this.#words, this.#writeAt) !== Atomics.load(this.#words, this.#readAt);
   }
 
-  /** True when nothing is in the ring (from the producer's side: all was read). */
-  get empty(): boolean {
-    return !this.readable;
-  }
-
   /**
    * Writes `bytes` as one message (producer only).
    *

@@ -10,5 +10,5 @@ export { ByteRing, ringFootprint } from "./byte_ring.ts";
 export { WireReader, WireWriter } from "./wire.ts";
 export { WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
-export { ACTOR_CODEC, ActorChannel } from "./actor_channel.ts";
-export { TASK_CODEC, TaskChannel } from "./task_channel.ts";
+export { ActorChannel } from "./actor_channel.ts";
+export { TaskChannel } from "./task_channel.ts";

@@ -67,6 +67,10 @@ export class WorkChannel<W, R> {
   readonly #codec: WorkCodec<W, R>;
   readonly #readWork: (bytes: Uint8Array) => WorkBatch<W>;
   readonly #readResults: (bytes: Uint8Array) => ResultBatch<R>;
+  /** A batch read before the messages posted ahead of it arrived. */
+  #held?: ResultBatch<R>;
+  /** The results ring held garbage: it is not read again. */
+  #broken = false;
 
   /**
    * @param sab a channel's memory (made by the main thread, `HEADER_BYTES`
@@ -137,6 +141,34 @@ export class WorkChannel<W, R> {
   /** The next batch of results, if one waits. RangeError if the bytes are not a batch. */
   takeResults(): ResultBatch<R> | undefined {
     return this.#results.read(this.#readResults);
+  }
+
+  /**
+   * The next batch of results written after at most `upTo` of the worker's
+   * messages (see `sendResults`' stamp). A later batch is kept until a call
+   * with a bigger `upTo`, or, when `final` (the worker is gone and those
+   * messages never come), dropped. Throws RangeError once for garbage; the
+   * ring is not read again after that.
+   */
+  nextResults(upTo: number, final: boolean): ResultBatch<R> | undefined {
+    if (this.#broken) return undefined;
+    for (;;) {
+      let batch = this.#held;
+      this.#held = undefined;
+      if (!batch) {
+        try {
+          batch = this.takeResults();
+        } catch (err) {
+          this.#broken = true;
+          throw err;
+        }
+      }
+      if (!batch || batch.stamp <= upTo) return batch;
+      if (!final) {
+        this.#held = batch;
+        return undefined;
+      }
+    }
   }
 
   /** True when a batch of results waits. */

@@ -33,6 +33,7 @@ import type {
 import { ScratchFrames } from "../serialization/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
 import { Idler } from "./_idle.ts";
+import { InOrder } from "./_in_order.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
 const NEVER = new AbortController().signal;
@@ -80,9 +81,10 @@ export class ActorExecutor {
   #running = 0;
   #results: ActorResult[] = [];
   #flushQueued = false;
-  /** Number of the next batch to run; batches that came early wait in #early. */
-  #nextSeq = 0;
-  readonly #early = new Map<number, readonly RunActorCall[]>();
+  /** Batches of calls in number order; each is queued when its turn comes. */
+  readonly #batches = new InOrder<readonly RunActorCall[]>((calls) => {
+    for (const c of calls) this.#queue.push(c);
+  });
   readonly #idler: Idler;
   /** Small return frames until they are sent (copied into the channel or a message). */
   readonly #scratch = new ScratchFrames();
@@ -121,7 +123,7 @@ export class ActorExecutor {
 
   /** Takes batch `seq` sent by message (it did not fit the channel) and runs what may run. */
   run(seq: number, calls: readonly RunActorCall[]): void {
-    this.#accept(seq, calls);
+    this.#batches.accept(seq, calls);
     this.#listen();
   }
 
@@ -138,24 +140,11 @@ export class ActorExecutor {
     let came = 0;
     for (let batch; (batch = this.#channel.takeWork());) {
       came += batch.items.length;
-      this.#accept(batch.seq, batch.items);
+      this.#batches.accept(batch.seq, batch.items);
     }
     this.#pump();
     this.#flushResults();
     return this.#running > 0 || this.#head < this.#queue.length ? -1 : came;
-  }
-
-  /** Queues batch `seq` if it is next (and the early batches after it), else keeps it for later. */
-  #accept(seq: number, calls: readonly RunActorCall[]): void {
-    if (seq !== this.#nextSeq) {
-      this.#early.set(seq, calls);
-      return;
-    }
-    for (let next: readonly RunActorCall[] | undefined = calls; next;) {
-      for (const c of next) this.#queue.push(c);
-      this.#early.delete(this.#nextSeq);
-      next = this.#early.get(++this.#nextSeq);
-    }
   }
 
   #pump(): void {

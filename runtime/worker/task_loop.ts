@@ -12,6 +12,7 @@ import type { FunctionDescriptor, RunTuple } from "../protocol/mod.ts";
 import { TaskChannel } from "../transport/mod.ts";
 import type { Executor } from "./executor.ts";
 import { Idler } from "./_idle.ts";
+import { InOrder } from "./_in_order.ts";
 import type { WorkerBackend } from "./worker_backend.ts";
 
 /** Functions new to the worker, by index, as "run" brings them. */
@@ -30,8 +31,7 @@ export class TaskLoop {
   readonly #idler?: Idler;
   /** Function descriptors by the index the node gave them. */
   readonly #fns: FunctionDescriptor[] = [];
-  #nextSeq = 0;
-  readonly #early = new Map<number, Batch>();
+  readonly #batches = new InOrder<Batch>((batch) => this.#runBatch(batch));
   #running = 0;
 
   /**
@@ -58,7 +58,7 @@ export class TaskLoop {
 
   /** Batch `seq` came by message: runs it when its turn comes, then what waits. */
   run(seq: number, fns: NewFns | undefined, tasks: readonly RunTuple[]): void {
-    this.#accept(seq, { fns, tasks });
+    this.#batches.accept(seq, { fns, tasks });
     if (this.#idler) this.#idler.listen();
     else this.#backend.flush();
   }
@@ -68,23 +68,10 @@ export class TaskLoop {
     let started = 0;
     for (let batch; (batch = this.#channel!.takeWork());) {
       started += batch.items.length;
-      this.#accept(batch.seq, { tasks: batch.items });
+      this.#batches.accept(batch.seq, { tasks: batch.items });
     }
     this.#backend.flush();
     return this.#running > 0 ? -1 : started;
-  }
-
-  /** Runs batch `seq` if it is next (and the early batches after it), else keeps it. */
-  #accept(seq: number, batch: Batch): void {
-    if (seq !== this.#nextSeq) {
-      this.#early.set(seq, batch);
-      return;
-    }
-    for (let next: Batch | undefined = batch; next;) {
-      this.#runBatch(next);
-      this.#early.delete(this.#nextSeq);
-      next = this.#early.get(++this.#nextSeq);
-    }
   }
 
   #runBatch({ fns, tasks }: Batch): void {
