@@ -172,9 +172,7 @@ export class ActorManager implements ActorBackend {
     const rec = this.#find(actorId);
     if (!rec || rec.state === "DEAD") return Promise.resolve();
     if (!noRestart && rec.worker) {
-      const worker = rec.worker;
-      worker.terminate();
-      this.#onDeath(rec, worker, "it was killed with ray.kill (noRestart: false)");
+      rec.worker.fail("it was killed with ray.kill (noRestart: false)");
     } else {
       this.#die(rec, actorDead(rec.label, "it was killed with ray.kill"));
     }
@@ -331,7 +329,7 @@ export class ActorManager implements ActorBackend {
       { jobId: this.#host.jobId, nodeId: this.#host.nodeId, sab: this.#host.arena.sab },
       {
         message: (h, msg) => this.#onMessage(rec, h, msg),
-        died: (h, detail) => this.#onDeath(rec, h, detail),
+        died: (h, detail, trusted) => this.#onDeath(rec, h, detail, trusted),
       },
     );
     rec.worker = worker;
@@ -371,8 +369,7 @@ export class ActorManager implements ActorBackend {
       case "actorRing":
         break;
       case "closing":
-        worker.terminate();
-        this.#onDeath(rec, worker, "it closed itself (self.close())");
+        worker.fail("it closed itself (self.close())");
         break;
       default:
         this.#host.serve(worker, msg);
@@ -411,8 +408,7 @@ export class ActorManager implements ActorBackend {
         // came are dropped: their calls count as lost, like those still running.
         batch = channel.nextResults(final ? trusted : worker.received, final);
       } catch (err) {
-        worker.terminate();
-        this.#onDeath(rec, worker, `its channel held garbage (${(err as Error).message})`);
+        worker.fail(`its channel held garbage (${(err as Error).message})`);
         return;
       }
       if (!batch) return;
@@ -434,17 +430,6 @@ export class ActorManager implements ActorBackend {
       if (channel) out.push({ channel, read: () => this.#readResults(rec, false) });
     }
     return out;
-  }
-
-  /**
-   * A worker of an actor that the node ended because it sent a message the
-   * node could not handle: a death, and results written after at most
-   * `trusted` of its messages are kept.
-   */
-  workerFailed(worker: WorkerHandle, detail: string, trusted: number): void {
-    for (const rec of this.#actors.values()) {
-      if (rec.worker === worker) return this.#onDeath(rec, worker, detail, trusted);
-    }
   }
 
   #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string, trusted?: number): void {

@@ -378,7 +378,10 @@ export class Node implements Backend {
         logToDriver: this.#logToDriver,
         channel: this.#links.create(id),
       },
-      { message: (h, msg) => this.#onMessage(h, msg), died: (h, d) => this.#onDeath(h, d) },
+      {
+        message: (h, msg) => this.#onMessage(h, msg),
+        died: (h, d, trusted) => this.#onDeath(h, d, false, trusted),
+      },
     );
     this.#workers.set(id, handle);
     this.#workerWaits.set(id, new Map());
@@ -402,12 +405,12 @@ export class Node implements Backend {
         `rayd: worker ${worker.id} sent a message that cannot be handled (${what}): ` +
           `${(err as Error).message}; ending that worker`,
       );
-      worker.terminate();
-      // Results it wrote after the bad message are not trusted.
-      const trusted = worker.received - (ordersResults(msg) ? 1 : 0);
-      const detail = `it sent a bad message (${what})`;
-      if (this.#workers.has(worker.id)) this.#onDeath(worker, detail, false, trusted);
-      else this.actors.workerFailed(worker, detail, trusted);
+      // Results it wrote after the bad message are not trusted. The worker's
+      // owner (the pool, or the actor manager) hears of the death.
+      worker.fail(
+        `it sent a bad message (${what})`,
+        worker.received - (ordersResults(msg) ? 1 : 0),
+      );
     }
   }
 
@@ -477,8 +480,7 @@ export class Node implements Backend {
         });
         break;
       case "closing":
-        worker.terminate();
-        this.#onDeath(worker, "it closed itself (self.close())");
+        worker.fail("it closed itself (self.close())");
         break;
       default:
         throw new TypeError(`unknown message type`);

@@ -12,12 +12,17 @@ import { WORKER_ENTRY_URL } from "../worker/mod.ts";
 /** Called with each message of the worker, or once when it dies. */
 export interface WorkerEvents {
   message(handle: WorkerHandle, msg: FromWorker): void;
-  died(handle: WorkerHandle, detail: string): void;
+  /**
+   * The worker is gone. `trusted`, when given, is how many of its messages
+   * came before it went bad: results it wrote after them are not kept.
+   */
+  died(handle: WorkerHandle, detail: string, trusted?: number): void;
 }
 
 /** A worker thread: started, sent messages, stopped. */
 export class WorkerHandle {
   readonly #worker: Worker;
+  readonly #events: WorkerEvents;
   /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
   readonly fnIndex = new Map<string, number>();
   /** Messages received from the worker so far that order its results (see `ordersResults`). */
@@ -37,6 +42,7 @@ export class WorkerHandle {
     },
     events: WorkerEvents,
   ) {
+    this.#events = events;
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (ordersResults(e.data)) this.received++;
@@ -44,9 +50,9 @@ export class WorkerHandle {
     };
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      this.#die(events, `uncaught ${e.message}`);
+      this.fail(`uncaught ${e.message}`);
     };
-    this.#worker.onmessageerror = () => this.#die(events, "a message could not be decoded");
+    this.#worker.onmessageerror = () => this.fail("a message could not be decoded");
     this.send({ type: "init", workerId: id, stopWords: this.#stopWords, ...init });
   }
 
@@ -67,9 +73,10 @@ export class WorkerHandle {
     this.#worker.terminate();
   }
 
-  #die(events: WorkerEvents, detail: string): void {
+  /** Ends the worker as dead (its owner hears of it through `died`); see WorkerEvents. */
+  fail(detail: string, trusted?: number): void {
     if (!this.#alive) return;
     this.terminate();
-    events.died(this, detail);
+    this.#events.died(this, detail, trusted);
   }
 }
