@@ -154,7 +154,7 @@ registerClass<Handle>({
  * The key under which handles to an actor are counted like object refs: the
  * node learns when the last handle anywhere is gone.
  */
-export function actorRefKey(actorId: string): ObjectId {
+function actorRefKey(actorId: string): ObjectId {
   return `${ACTOR_REF_PREFIX}${actorId}` as ObjectId;
 }
 
@@ -218,7 +218,7 @@ export class ActorClass<C extends AnyClass> {
 }
 
 /** The names of the methods of `cls`'s instances, from its prototype chain. */
-export function methodNames(cls: AnyClass): string[] {
+function methodNames(cls: AnyClass): string[] {
   const names = new Set<string>();
   for (
     let proto = cls.prototype;

@@ -20,7 +20,7 @@ export const REF_OP = { hold: 0, release: 1, unpin: 2 } as const;
 export type RefSink = (kind: RefOp[0], id: ObjectId) => void;
 
 /** Per-thread counts of what holds each object. */
-export class RefTracker {
+class RefTracker {
   readonly #counts = new Map<ObjectId, number>();
   readonly #registry = new FinalizationRegistry<ObjectId>((id) => this.#release(id));
   #sink: RefSink | undefined;

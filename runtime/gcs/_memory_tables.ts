@@ -44,7 +44,7 @@ export class Counter {
 }
 
 /** `o` without its `undefined` properties, so records compare equal across stores. */
-export function defined<T extends object>(o: T): T {
+function defined<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }

@@ -93,7 +93,7 @@ export function encodeBatch(batch: readonly ControlStoreEvent[]): WireBatch {
 }
 
 /** The wire form of one event. */
-export function encodeEvent(e: ControlStoreEvent): Wire {
+function encodeEvent(e: ControlStoreEvent): Wire {
   switch (e.type) {
     case "nodeAdded":
       return { ...e, resources: JSON.stringify(e.resources) };

@@ -266,9 +266,6 @@ export interface ChannelMessages {
 /** A pub/sub channel name. */
 export type Channel = keyof ChannelMessages;
 
-/** Every channel. */
-export const CHANNELS: readonly Channel[] = ["node", "object", "actor", "task"];
-
 /**
  * The channel message an event publishes, if any.
  *

@@ -81,7 +81,7 @@ export interface ActorHost {
 export type ActorState = "PENDING_CREATION" | "ALIVE" | "RESTARTING" | "DEAD";
 
 /** Legal transitions. */
-export const LEGAL: Readonly<Record<ActorState, readonly ActorState[]>> = {
+const LEGAL: Readonly<Record<ActorState, readonly ActorState[]>> = {
   PENDING_CREATION: ["ALIVE", "RESTARTING", "DEAD"],
   ALIVE: ["RESTARTING", "DEAD"],
   RESTARTING: ["ALIVE", "RESTARTING", "DEAD"],

@@ -30,7 +30,7 @@ export class ObjectBox {
 /** Stands for -0, which msgpack would write as 0. */
 export class NegZero {}
 /** The one NegZero. */
-export const NEG_ZERO = new NegZero();
+const NEG_ZERO = new NegZero();
 
 /** A string with lone surrogates, which UTF-8 cannot carry: kept as UTF-16 code units. */
 export class Utf16Box {

@@ -12,7 +12,7 @@ import { WorkChannel, type WorkCodec } from "./work_channel.ts";
 const NO_FRAMES: Frame[] = [];
 
 /** How calls and results are written: results name their call by slot. */
-export const ACTOR_CODEC: WorkCodec<RunActorCall, ActorResult> = {
+const ACTOR_CODEC: WorkCodec<RunActorCall, ActorResult> = {
   writeWork(w, [taskId, method, args, numReturns, deps, depFrames, slot]) {
     w.u32(slot);
     w.id(taskId);

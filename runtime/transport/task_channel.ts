@@ -12,7 +12,7 @@ import { WorkChannel, type WorkCodec } from "./work_channel.ts";
 const NO_FRAMES: Frame[] = [];
 
 /** How tasks and results are written. */
-export const TASK_CODEC: WorkCodec<RunTuple, ResultTuple> = {
+const TASK_CODEC: WorkCodec<RunTuple, ResultTuple> = {
   writeWork(w, [taskId, fn, args, deps, depFrames, numReturns, name]) {
     w.id(taskId);
     w.u32(fn);

@@ -39,7 +39,7 @@ import { InOrder } from "./_in_order.ts";
 const NEVER = new AbortController().signal;
 
 /** The decoded argument array of a call or creation (top-level refs replaced by values). */
-export function decodeArgs(
+function decodeArgs(
   args: Frame | ObjectId,
   deps: readonly ObjectId[],
   depFrames: readonly Frame[],
