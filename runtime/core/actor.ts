@@ -16,7 +16,8 @@ import type {
   Frame,
   FunctionDescriptor,
 } from "../protocol/mod.ts";
-import { encodeFrame, heapAllocator, registerClass } from "../serialization/mod.ts";
+import { registerClass } from "../serialization/mod.ts";
+import { NO_ARGS } from "../transport/mod.ts";
 import { type ActorOptions, mergeActorOptions } from "./actor_options.ts";
 import { type Backend, backend } from "./backend.ts";
 import { toFrame } from "./frames.ts";
@@ -49,7 +50,6 @@ export type ActorHandle<T> = {
   readonly [K in MethodNames<T>]: T[K] extends AnyMethod ? ActorMethod<T[K]> : never;
 };
 
-const EMPTY_ARGS = encodeFrame([], "args", heapAllocator);
 const NO_IDS: readonly ObjectId[] = Object.freeze([]);
 
 /** The argument fields of a call or creation: the frame, its deps and what it refers to. */
@@ -60,7 +60,7 @@ interface EncodedArgs {
 }
 
 function encodeArgs(be: Backend, args: readonly unknown[]): EncodedArgs {
-  if (args.length === 0) return { args: EMPTY_ARGS, deps: NO_IDS, argRefs: NO_IDS };
+  if (args.length === 0) return { args: NO_ARGS, deps: NO_IDS, argRefs: NO_IDS };
   const deps: ObjectId[] = [];
   for (const a of args) if (a instanceof ObjectRef) deps.push(a.id);
   let argRefs: ObjectId[] = [];

@@ -20,6 +20,7 @@ export {
   fromFrame,
   isErrorFrame,
   toFrame,
+  UNDEFINED_FRAME,
   VIEW_REF_PREFIX,
 } from "./frames.ts";
 export {

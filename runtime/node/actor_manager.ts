@@ -35,7 +35,6 @@ import type {
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
-import { callOfTuple } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
@@ -63,8 +62,8 @@ export interface ActorHost {
   serve(worker: WorkerHandle, msg: FromWorker): void;
   /** A worker appeared that may send waits. */
   attach(workerId: WorkerId): void;
-  /** That worker is gone: drop its waits and holds. */
-  detach(workerId: WorkerId): void;
+  /** That worker is gone: drop its waits, holds and promises. */
+  detach(workerId: WorkerId, detail: string): void;
   /** Takes resources for a live actor; false when they do not fit now. */
   hold(demand: Resources): boolean;
   /** Gives them back. */
@@ -95,6 +94,16 @@ interface CallerQueue {
   waiting: boolean;
 }
 
+/** A caller's link to an actor (see runtime/worker/call_links.ts). */
+interface LinkEntry {
+  /** Unique on the node: the caller's worker id and its link number. */
+  readonly key: string;
+  readonly caller: WorkerHandle;
+  readonly linkId: number;
+  readonly link: SharedArrayBuffer;
+  readonly bell: SharedArrayBuffer;
+}
+
 interface ActorRecord {
   readonly spec: ActorCreateSpec;
   readonly label: string;
@@ -122,6 +131,12 @@ interface ActorRecord {
   draining: boolean;
   /** Calls enqueued since the last dispatch. */
   queued: number;
+  /** Callers' links, opened in the worker while it is ALIVE. */
+  readonly links: Map<string, LinkEntry>;
+  /** Draining: the worker was asked to say when its links are empty ("actorDrain")... */
+  drainAsked: boolean;
+  /** ...and said so. */
+  linksIdle: boolean;
 }
 
 /** An actor as `rayd list actors` would show it. */
@@ -188,14 +203,14 @@ export class ActorManager implements ActorBackend {
   /** Handles an actor message from a worker of the pool or another actor. */
   fromWorker(
     worker: WorkerHandle,
-    msg: Extract<FromWorker, { type: "actorCreate" | "actorCalls" | "actorKill" | "actorLookup" }>,
+    msg: Extract<FromWorker, { type: "actorCreate" | "actorLink" | "actorKill" | "actorLookup" }>,
   ): void {
     switch (msg.type) {
       case "actorCreate":
         this.#create(msg.spec, false);
         break;
-      case "actorCalls":
-        for (const t of msg.calls) this.#enqueue(worker.id, callOfTuple(t));
+      case "actorLink":
+        this.#link(worker, msg);
         break;
       case "actorKill":
         this.kill(msg.actorId, msg.noRestart).then(() =>
@@ -264,6 +279,9 @@ export class ActorManager implements ActorBackend {
       resend: [],
       draining: false,
       queued: 0,
+      links: new Map(),
+      drainAsked: false,
+      linksIdle: false,
     };
     const taken = nameKey === undefined ? undefined : this.#names.get(nameKey);
     if (taken !== undefined) {
@@ -336,6 +354,8 @@ export class ActorManager implements ActorBackend {
     rec.channel = ActorChannel.create(CHANNEL_BYTES);
     rec.seq = 0;
     rec.nextSlot = 0;
+    rec.drainAsked = false;
+    rec.linksIdle = false;
     this.#host.attach(id);
     worker.send({
       type: "actorStart",
@@ -358,6 +378,7 @@ export class ActorManager implements ActorBackend {
       case "actorCreated":
         if (msg.error === undefined) {
           this.#setState(rec, "ALIVE");
+          for (const entry of rec.links.values()) this.#openLink(rec, entry);
           this.#markDirty(rec);
         } else {
           this.#die(rec, this.#constructorFailed(rec, msg.error));
@@ -367,6 +388,10 @@ export class ActorManager implements ActorBackend {
         this.#finished(rec, msg.results);
         break;
       case "actorRing":
+        break;
+      case "actorIdle":
+        rec.linksIdle = true;
+        this.#dieIfDrained(rec);
         break;
       case "closing":
         worker.fail("it closed itself (self.close())");
@@ -437,7 +462,8 @@ export class ActorManager implements ActorBackend {
     this.#readResults(rec, true, trusted);
     if (worker !== rec.worker) return;
     rec.worker = undefined;
-    this.#host.detach(worker.id);
+    this.#host.detach(worker.id, detail);
+    this.callerGone(worker.id);
     if (rec.state === "DEAD" || this.#stopped) return;
     const why = `its worker ${worker.id} died: ${detail}`;
     const { maxRestarts, maxTaskRetries } = rec.spec.settings;
@@ -447,6 +473,7 @@ export class ActorManager implements ActorBackend {
     }
     rec.restarts++;
     this.#setState(rec, "RESTARTING");
+    this.#unlinkAll(rec, why);
     const resend: ActorCall[] = [];
     for (const call of rec.inFlight.values()) {
       if (maxTaskRetries === -1 || call.attempt < maxTaskRetries) {
@@ -577,8 +604,10 @@ export class ActorManager implements ActorBackend {
     rec.worker = undefined;
     if (worker) {
       worker.terminate();
-      this.#host.detach(worker.id);
+      this.#host.detach(worker.id, error.message);
+      this.callerGone(worker.id);
     }
+    this.#unlinkAll(rec, error.message, errorFrame(error));
     if (rec.held) {
       rec.held = false;
       this.#host.release(rec.demand);
@@ -601,7 +630,85 @@ export class ActorManager implements ActorBackend {
   #dieIfDrained(rec: ActorRecord): void {
     if (!rec.draining || rec.inFlight.size > 0 || rec.resend.length > 0) return;
     if (rec.callers.size > 0 || rec.state !== "ALIVE") return;
+    if (rec.links.size > 0 && !rec.linksIdle) {
+      // Calls may still wait in callers' links: the worker says when they are done.
+      if (!rec.drainAsked) rec.worker?.send({ type: "actorDrain" });
+      rec.drainAsked = true;
+      return;
+    }
     this.#die(rec, actorDead(rec.label, "no handle to it remains"));
+  }
+
+  /**
+   * A caller's link: opened in the actor's worker while it is ALIVE (now or
+   * once it is); a caller of an actor that is dead or unknown hears so.
+   */
+  #link(caller: WorkerHandle, msg: Extract<FromWorker, { type: "actorLink" }>): void {
+    const { actorId, linkId, link, bell } = msg;
+    if (!Number.isSafeInteger(linkId) || !(link instanceof SharedArrayBuffer)) {
+      throw new TypeError("bad link");
+    }
+    if (!(bell instanceof SharedArrayBuffer)) throw new TypeError("bad bell");
+    const entry: LinkEntry = { key: `${caller.id}/${linkId}`, caller, linkId, link, bell };
+    const rec = this.#find(actorId);
+    if (!rec || rec.state === "DEAD") {
+      const death = rec?.death ?? new RayActorError(`Actor ${actorId} is unknown to this node`);
+      this.#unlink(entry, rec?.label ?? String(actorId), death.message, 0, errorFrame(death));
+      return;
+    }
+    rec.links.set(entry.key, entry);
+    rec.linksIdle = false;
+    if (rec.state === "ALIVE") this.#openLink(rec, entry);
+  }
+
+  #openLink(rec: ActorRecord, entry: LinkEntry): void {
+    if (!rec.worker || !rec.channel) return;
+    rec.worker.send({ type: "callerLink", linkId: entry.key, link: entry.link, bell: entry.bell });
+    entry.caller.send({
+      type: "actorLinked",
+      linkId: entry.linkId,
+      actorChannel: rec.channel.sab,
+      maxTaskRetries: rec.spec.settings.maxTaskRetries,
+      label: rec.label,
+    });
+  }
+
+  /** The actor's worker is gone: every caller hears (with `death` when the actor is dead for good). */
+  #unlinkAll(rec: ActorRecord, why: string, death?: Uint8Array): void {
+    const retries = rec.spec.settings.maxTaskRetries;
+    for (const entry of rec.links.values()) this.#unlink(entry, rec.label, why, retries, death);
+    rec.links.clear();
+  }
+
+  #unlink(
+    entry: LinkEntry,
+    label: string,
+    why: string,
+    maxTaskRetries: number,
+    death?: Uint8Array,
+  ): void {
+    if (!entry.caller.alive) return;
+    entry.caller.send({
+      type: "actorUnlinked",
+      linkId: entry.linkId,
+      label,
+      why,
+      maxTaskRetries,
+      death,
+    });
+  }
+
+  /** A worker is gone: the actors drop its links. */
+  callerGone(workerId: WorkerId): void {
+    for (const rec of this.#actors.values()) {
+      if (rec.links.size === 0) continue;
+      for (const [key, entry] of rec.links) {
+        if (entry.caller.id !== workerId) continue;
+        rec.links.delete(key);
+        if (rec.state === "ALIVE") rec.worker?.send({ type: "callerGone", linkId: key });
+      }
+      this.#dieIfDrained(rec);
+    }
   }
 
   #fail(call: ActorCall, error: RayActorError): void {

@@ -38,6 +38,7 @@ import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager, actorStateEvent } from "./actor_manager.ts";
 import { ObjectTable, type WaitHandle } from "./object_table.ts";
 import { ObjectLifetime } from "./object_lifetime.ts";
+import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -105,6 +106,10 @@ export class Node implements Backend {
   readonly #spill: SpillManager;
   /** Reference counts and what they mean: when objects are freed. */
   readonly #life: ObjectLifetime;
+  readonly #owned = new OwnedObjects({
+    status: (id) => this.#table.status(id),
+    seal: (id, frame, error) => this.#sealed(id, frame, error),
+  });
   readonly #scheduler: LocalScheduler;
   /** The control store: tasks, objects, workers, as they change (written in the background). */
   readonly gcs: ControlStore;
@@ -170,10 +175,11 @@ export class Node implements Backend {
       seal: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       serve: (worker, msg) => this.#onMessage(worker, msg),
       attach: (id) => void this.#workerWaits.set(id, new Map()),
-      detach: (id) => {
+      detach: (id, detail) => {
         for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
         this.#workerWaits.delete(id);
         this.#life.dropHolder(id);
+        this.#owned.ownerDied(id, detail);
       },
       hold: (demand) => this.#scheduler.hold(demand),
       release: (demand) => {
@@ -460,10 +466,19 @@ export class Node implements Backend {
         this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
         break;
       case "actorCreate":
-      case "actorCalls":
+      case "actorLink":
       case "actorKill":
       case "actorLookup":
         this.actors.fromWorker(worker, msg);
+        break;
+      case "promise":
+      case "seal":
+      case "sealIfMissing":
+        this.#owned.handle(worker.id, msg);
+        break;
+      case "blocked":
+        if (msg.on) this.#scheduler.taskBlocked(msg.taskId);
+        else this.#scheduler.taskUnblocked(msg.taskId);
         break;
       case "needSpace":
         this.#spill.answer(msg.size, msg.reply);
@@ -554,6 +569,8 @@ export class Node implements Backend {
     this.#workerWaits.delete(worker.id);
     if (this.#stopped) return;
     this.#life.dropHolder(worker.id);
+    this.#owned.ownerDied(worker.id, detail);
+    this.actors.callerGone(worker.id);
     this.gcs.record({
       type: "workerDied",
       nodeId: this.nodeId,
@@ -642,6 +659,7 @@ export class Node implements Backend {
       return;
     }
     this.#life.sealed(id, frame, contained);
+    this.#owned.sealed(id);
     this.#scheduler.objectCreated(id, error);
     this.#life.settle(id);
     this.#kick();

@@ -59,44 +59,6 @@ export interface ActorCall {
   attempt: number;
 }
 
-/** An ActorCall as a worker sends it to the node: a tuple, which clones faster than the object. */
-export type ActorCallTuple = readonly [
-  taskId: TaskId,
-  actorId: ActorId,
-  method: string,
-  args: Frame | ObjectId,
-  deps: readonly ObjectId[],
-  argRefs: readonly ObjectId[],
-  numReturns: number,
-];
-
-/** The tuple form of `call` (its attempt is 0: only the node retries). */
-export function callTuple(call: ActorCall): ActorCallTuple {
-  return [
-    call.taskId,
-    call.actorId,
-    call.method,
-    call.args,
-    call.deps,
-    call.argRefs,
-    call.numReturns,
-  ];
-}
-
-/** The call a tuple describes. */
-export function callOfTuple(t: ActorCallTuple): ActorCall {
-  return {
-    taskId: t[0],
-    actorId: t[1],
-    method: t[2],
-    args: t[3],
-    deps: t[4],
-    argRefs: t[5],
-    numReturns: t[6],
-    attempt: 0,
-  };
-}
-
 /**
  * A call handed to the actor's worker, with one frame per `deps` entry. A
  * tuple rather than an object: a batch of a thousand clones four times
@@ -124,6 +86,17 @@ export type ActorResult = readonly [
   contained?: readonly (readonly ObjectId[])[],
 ];
 
+/**
+ * How a call made through a call link ended (see transport/call_link.ts):
+ * its return frames, an error frame per return, sealed at the node by the
+ * actor (big or ref-holding returns: the caller gets them from the node),
+ * or a single `undefined` (no frame travels).
+ */
+export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, undefined: 3 } as const;
+
+/** The result of a linked call: its slot, how it ended (LINK_RESULT) and its return frames. */
+export type LinkResult = readonly [slot: number, kind: number, returns: readonly Frame[]];
+
 /** Main thread to worker, about actors. */
 export type ActorToWorker =
   /**
@@ -143,6 +116,37 @@ export type ActorToWorker =
    * batches in number order whichever way they came.
    */
   | { readonly type: "actorRun"; readonly seq: number; readonly calls: readonly RunActorCall[] }
+  /** To an actor: a caller's link (`linkId` unique on the node), to read calls from once opened. */
+  | {
+    readonly type: "callerLink";
+    readonly linkId: string;
+    readonly link: SharedArrayBuffer;
+    readonly bell: SharedArrayBuffer;
+  }
+  /** To an actor: that caller is gone; drop its link. */
+  | { readonly type: "callerGone"; readonly linkId: string }
+  /** To an actor: no handle remains; answer "actorIdle" once every link is empty and nothing runs. */
+  | { readonly type: "actorDrain" }
+  /** To a caller: its link is open; the actor's channel (to ring its doorbell) and its retry budget. */
+  | {
+    readonly type: "actorLinked";
+    readonly linkId: number;
+    readonly actorChannel: SharedArrayBuffer;
+    readonly maxTaskRetries: number;
+    readonly label: string;
+  }
+  /**
+   * To a caller: the actor's worker is gone, so is the link. `death` (an
+   * error frame) when the actor is dead for good, else it restarts.
+   */
+  | {
+    readonly type: "actorUnlinked";
+    readonly linkId: number;
+    readonly label: string;
+    readonly why: string;
+    readonly maxTaskRetries: number;
+    readonly death?: Uint8Array;
+  }
   /** Reply to "actorKill" or "actorLookup". */
   | { readonly type: "actorAnswer"; readonly reqId: number; readonly entry?: ActorEntry };
 
@@ -151,7 +155,6 @@ export type ActorFromWorker =
   /** Create an actor (from `.remote()` on an actor class in a task). */
   | { readonly type: "actorCreate"; readonly spec: ActorCreateSpec }
   /** Method calls made by this worker, in submission order. */
-  | { readonly type: "actorCalls"; readonly calls: readonly ActorCallTuple[] }
   | {
     readonly type: "actorKill";
     readonly reqId: number;
@@ -169,4 +172,14 @@ export type ActorFromWorker =
   /** Results of calls on the actor this worker runs (when they do not fit the channel). */
   | { readonly type: "actorDone"; readonly results: readonly ActorResult[] }
   /** Results wait in the channel (sent only while the main thread is not spinning on it). */
-  | { readonly type: "actorRing" };
+  | { readonly type: "actorRing" }
+  /** From a caller: it writes its calls to `actorId` into `link` from now on (results come back through it). */
+  | {
+    readonly type: "actorLink";
+    readonly actorId: ActorId;
+    readonly linkId: number;
+    readonly link: SharedArrayBuffer;
+    readonly bell: SharedArrayBuffer;
+  }
+  /** From an actor: it was asked to drain and nothing waits in its links or runs. */
+  | { readonly type: "actorIdle" };

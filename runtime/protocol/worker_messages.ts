@@ -151,6 +151,27 @@ export type FromWorker =
   /** Task results wait in the worker's task channel. */
   | { readonly type: "taskRing" }
   /**
+   * Objects this worker owns (results of its linked actor calls) that left
+   * it: it seals each at the node once it has it ("seal"); if it dies
+   * first, the node seals an error.
+   */
+  | { readonly type: "promise"; readonly ids: readonly ObjectId[] }
+  /** Promised objects, now here (inline frames; `failed` for error frames). */
+  | {
+    readonly type: "seal";
+    readonly objects: readonly (readonly [ObjectId, Uint8Array, boolean])[];
+  }
+  /**
+   * Error frames for objects an actor sealed at the node (or should have)
+   * before its worker died: sealed only if the node never got them.
+   */
+  | {
+    readonly type: "sealIfMissing";
+    readonly objects: readonly (readonly [ObjectId, Uint8Array])[];
+  }
+  /** The task waits for objects it owns (on = true) or stopped waiting: its CPU is free meanwhile. */
+  | { readonly type: "blocked"; readonly taskId: TaskId; readonly on: boolean }
+  /**
    * An allocation of `size` bytes found the store full: make room (spill)
    * and answer in `reply` (see ROOM_REPLY); the worker waits on it.
    */

@@ -12,3 +12,4 @@ export { WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
 export { ActorChannel } from "./actor_channel.ts";
 export { TaskChannel } from "./task_channel.ts";
+export { CallerBell, CallLink, NO_ARGS } from "./call_link.ts";

@@ -22,6 +22,7 @@ const SPIN_BATCH = 2;
 export class Idler {
   readonly #channel: WorkChannel<unknown, unknown>;
   readonly #drain: () => number;
+  readonly #elsewhere?: () => boolean;
   /** Microseconds to spin for the next batch (halved after each spin in vain). */
   #spin = SPIN_MAX;
   #asleep = false;
@@ -32,10 +33,17 @@ export class Idler {
    * @param drain runs what waits (in the channel and elsewhere) and sends
    *   the results so far; returns how many items it started, or -1 while
    *   work is still running (the thread must stay free instead of spinning)
+   * @param elsewhere true when work waits elsewhere that rings the channel's
+   *   doorbell (an actor's call links)
    */
-  constructor(channel: WorkChannel<unknown, unknown>, drain: () => number) {
+  constructor(
+    channel: WorkChannel<unknown, unknown>,
+    drain: () => number,
+    elsewhere?: () => boolean,
+  ) {
     this.#channel = channel;
     this.#drain = drain;
+    this.#elsewhere = elsewhere;
   }
 
   /** Runs what waits, spins while more comes soon, then sleeps until the doorbell. */
@@ -43,7 +51,7 @@ export class Idler {
     for (;;) {
       const items = this.#drain();
       if (items < 0 || items > SPIN_BATCH) break;
-      if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin)) {
+      if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin, this.#elsewhere)) {
         this.#spin = SPIN_MAX;
         continue;
       }
@@ -55,7 +63,7 @@ export class Idler {
 
   #sleep(): void {
     if (this.#asleep) return;
-    const woken = this.#channel.sleep();
+    const woken = this.#channel.sleep(this.#elsewhere);
     if (!woken) {
       queueMicrotask(() => this.listen());
       return;

@@ -6,12 +6,16 @@
  * batch did not fit it; synchronous methods of a batch run in one turn and
  * their results go back through the channel in one batch.
  *
+ * Calls from workers come through their call links (./_actor_links.ts) and
+ * their results go back the same way; the links ring the channel's doorbell.
+ *
  * Between calls the actor spins on the channel for a few microseconds while
  * calls come that often, then sleeps on the channel's doorbell (./_idle.ts).
  *
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
+import type { WaitResult } from "../core/mod.ts";
 import { RayTaskError } from "../common/mod.ts";
 import {
   errorFrame,
@@ -21,6 +25,7 @@ import {
   setCurrentActor,
   taskContext,
   toFrame,
+  UNDEFINED_FRAME,
 } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type {
@@ -31,7 +36,8 @@ import type {
   RunActorCall,
 } from "../protocol/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
-import { ActorChannel } from "../transport/mod.ts";
+import { ActorChannel, NO_ARGS } from "../transport/mod.ts";
+import { ActorLinks, type LinkState } from "./_actor_links.ts";
 import { Idler } from "./_idle.ts";
 import { InOrder } from "./_in_order.ts";
 
@@ -45,6 +51,7 @@ function decodeArgs(
   depFrames: readonly Frame[],
   arena: SharedArena,
 ): unknown[] {
+  if (args === NO_ARGS) return [];
   const argsId = typeof args === "string" ? args : undefined;
   const frame = argsId !== undefined ? depFrames[deps.indexOf(argsId)] : args as Frame;
   const values = fromFrame(frame, arena, argsId) as unknown[];
@@ -64,6 +71,10 @@ export interface ActorLink {
   posted(): number;
   /** Sends the worker backend's batched puts and submissions. */
   flushBackend(): void;
+  /** Fetches objects from the node (ref arguments of calls from links). */
+  fetch(ids: readonly ObjectId[]): Promise<WaitResult>;
+  /** Seals an object at the node (batched with the backend's puts). */
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   /** The actor's channel (from "actorStart"). */
   channel: SharedArrayBuffer;
 }
@@ -77,14 +88,19 @@ export class ActorExecutor {
   #className = "Actor";
   #maxConcurrency = 1;
   #queue: RunActorCall[] = [];
+  /** Per queued call, the link it came from (undefined: from the node). */
+  #routes: (LinkState | undefined)[] = [];
   #head = 0;
   #running = 0;
   #results: ActorResult[] = [];
   #flushQueued = false;
   /** Batches of calls in number order; each is queued when its turn comes. */
   readonly #batches = new InOrder<readonly RunActorCall[]>((calls) => {
-    for (const c of calls) this.#queue.push(c);
+    for (const c of calls) this.#enqueue(c, undefined);
   });
+  readonly #links: ActorLinks;
+  /** The node asked to hear when nothing waits or runs ("actorDrain"); not answered yet. */
+  #draining = false;
   readonly #idler: Idler;
   /** Small return frames until they are sent (copied into the channel or a message). */
   readonly #scratch = new ScratchFrames();
@@ -97,7 +113,36 @@ export class ActorExecutor {
     this.#arena = arena;
     this.#link = link;
     this.#channel = new ActorChannel(link.channel);
-    this.#idler = new Idler(this.#channel, () => this.#drain());
+    this.#links = new ActorLinks({
+      arena,
+      fetch: link.fetch,
+      put: link.put,
+      enqueue: (run, from) => this.#enqueue(run, from),
+      wake: () => this.#listen(),
+    });
+    this.#idler = new Idler(this.#channel, () => this.#drain(), () => this.#links.waiting());
+  }
+
+  /** A caller's link (from the node). */
+  addLink(key: string, link: SharedArrayBuffer, bell: SharedArrayBuffer): void {
+    this.#links.add(key, link, bell);
+    this.#listen();
+  }
+
+  /** That caller is gone. */
+  dropLink(key: string): void {
+    this.#links.drop(key);
+  }
+
+  /** No handle remains: says "actorIdle" once nothing waits in the links or runs. */
+  drain(): void {
+    this.#draining = true;
+    this.#listen();
+  }
+
+  #enqueue(run: RunActorCall, from: LinkState | undefined): void {
+    this.#queue.push(run);
+    this.#routes.push(from);
   }
 
   /** Builds the instance; replies "actorCreated" (with an error frame if the constructor threw). */
@@ -142,33 +187,42 @@ export class ActorExecutor {
       came += batch.items.length;
       this.#batches.accept(batch.seq, batch.items);
     }
+    if (this.#instance) came += this.#links.take();
     this.#pump();
     this.#flushResults();
-    return this.#running > 0 || this.#head < this.#queue.length ? -1 : came;
+    const busy = this.#running > 0 || this.#head < this.#queue.length;
+    if (this.#draining && !busy && this.#links.idle()) {
+      this.#draining = false;
+      this.#link.post({ type: "actorIdle" });
+    }
+    return busy ? -1 : came;
   }
 
   #pump(): void {
     if (!this.#instance) return;
     while (this.#running < this.#maxConcurrency && this.#head < this.#queue.length) {
-      const result = this.#invoke(this.#queue[this.#head++]);
+      const run = this.#queue[this.#head];
+      const route = this.#routes[this.#head++];
+      const result = this.#invoke(run, route);
       if (result instanceof Promise) {
         this.#running++;
         result.then((r) => {
           this.#running--;
-          this.#report(r);
+          this.#report(r, run, route);
           this.#pump();
         });
       } else {
-        this.#report(result);
+        this.#report(result, run, route);
       }
     }
     if (this.#head === this.#queue.length) {
       this.#queue = [];
+      this.#routes = [];
       this.#head = 0;
     }
   }
 
-  #invoke(run: RunActorCall): ActorResult | Promise<ActorResult> {
+  #invoke(run: RunActorCall, route: LinkState | undefined): ActorResult | Promise<ActorResult> {
     const [taskId, name, argsFrame, , deps, depFrames] = run;
     let value: unknown;
     try {
@@ -176,7 +230,12 @@ export class ActorExecutor {
       if (typeof method !== "function") {
         throw new TypeError(`${this.#className}.${name} is not a method`);
       }
-      const args = decodeArgs(argsFrame, deps, depFrames, this.#arena);
+      let args;
+      try {
+        args = decodeArgs(argsFrame, deps, depFrames, this.#arena);
+      } finally {
+        if (route) this.#links.decoded(run);
+      }
       const context = { taskId, signal: NEVER, name: `${this.#className}.${name}` };
       value = taskContext.run(context, () => method.apply(this.#instance, args));
     } catch (err) {
@@ -192,6 +251,7 @@ export class ActorExecutor {
   /** The result of a call that returned `value`; small frames from the scratch when `scratch`. */
   #succeeded(run: RunActorCall, value: unknown, scratch: boolean): ActorResult {
     const n = run[3];
+    if (n === 1 && value === undefined) return [run[6], [UNDEFINED_FRAME], false];
     const values = n === 1 ? [value] : value;
     const returns: Frame[] = [];
     const contained: ObjectId[][] = [];
@@ -222,8 +282,9 @@ export class ActorExecutor {
   }
 
   /** Keeps a result for the next flush (at the end of this turn at the latest). */
-  #report(result: ActorResult): void {
-    this.#results.push(result);
+  #report(result: ActorResult, run: RunActorCall, route: LinkState | undefined): void {
+    if (route) this.#links.report(route, run, result);
+    else this.#results.push(result);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -240,14 +301,16 @@ export class ActorExecutor {
    */
   #flushResults(): void {
     this.#flushQueued = false;
-    if (this.#results.length === 0) return;
-    const results = this.#results;
-    this.#results = [];
     this.#link.flushBackend();
-    if (!this.#channel.sendResults(this.#link.posted(), results)) {
-      this.#link.post({ type: "actorDone", results });
-    } else if (this.#channel.shouldNudge()) {
-      this.#link.post({ type: "actorRing" });
+    this.#links.flush();
+    if (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      if (!this.#channel.sendResults(this.#link.posted(), results)) {
+        this.#link.post({ type: "actorDone", results });
+      } else if (this.#channel.shouldNudge()) {
+        this.#link.post({ type: "actorRing" });
+      }
     }
     this.#scratch.reset();
   }

@@ -75,6 +75,8 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
         post: (m) => scope.postMessage(m),
         posted: () => posted,
         flushBackend: () => be!.flush(),
+        fetch: (ids) => be!.wait(ids, ids.length, { fetch: true }),
+        put: (id, frame, contained) => be!.put(id, frame, contained),
         channel: msg.channel,
       });
       actor.start(msg.spec, msg.depFrames);
@@ -84,6 +86,21 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "actorAnswer":
       be?.actors.answered(msg.reqId, msg.entry);
+      break;
+    case "callerLink":
+      actor?.addLink(msg.linkId, msg.link, msg.bell);
+      break;
+    case "callerGone":
+      actor?.dropLink(msg.linkId);
+      break;
+    case "actorDrain":
+      actor?.drain();
+      break;
+    case "actorLinked":
+      be?.links.linked(msg);
+      break;
+    case "actorUnlinked":
+      be?.links.unlinked(msg);
       break;
     case "clusterState":
       be?.clusterAnswered(msg.reqId, msg.state);

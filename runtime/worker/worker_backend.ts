@@ -13,6 +13,7 @@ import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
 import { ActorClient } from "./actor_client.ts";
+import { CallLinks } from "./call_links.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
   ClusterState,
@@ -39,6 +40,8 @@ export type Post = (msg: FromWorker) => void;
 export class WorkerBackend implements Backend {
   readonly ids = new IdFactory();
   readonly actors: ActorClient;
+  /** This thread's calls to actors and the results it owns. */
+  readonly links: CallLinks;
   readonly arena: SharedArena;
   readonly #post: Post;
   readonly #pending = new Map<number, Pending>();
@@ -63,31 +66,54 @@ export class WorkerBackend implements Backend {
     this.arena = new SharedArena({ sab });
     this.#post = post;
     askNodeForRoom(this.arena, post, () => this.flush());
-    this.actors = new ActorClient(post);
+    this.links = new CallLinks({
+      post,
+      nodeRefOp: (kind, id) => this.#nodeRefOp(kind, id),
+      nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
+    });
+    this.actors = new ActorClient(post, this.links);
   }
 
   submit(spec: TaskSpec): void {
+    this.links.escape(spec.deps);
+    this.links.escape(spec.argRefs);
     this.#specs.push(spec);
     this.#queueFlush();
   }
 
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
+    this.links.escape(contained);
     this.#puts.push([id, frame, contained]);
     this.#queueFlush();
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
+    if (this.links.owning && this.links.refOp(kind, id)) return;
+    this.#nodeRefOp(kind, id);
+  }
+
+  #nodeRefOp(kind: RefOp[0], id: ObjectId): void {
     this.#refOps.push([kind, id]);
     this.#queueFlush();
   }
 
   /** Reports a finished task (batched with others of this turn). */
   finished(result: TaskResult): void {
+    if (result.contained) { for (const ids of result.contained) this.links.escape(ids); }
     this.#results.push(result);
     this.#queueFlush();
   }
 
   wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
+    if (this.links.owning) {
+      if (ids.every((id) => this.links.owns(id))) return this.links.wait(ids, numReturns, req);
+      // Some are the node's: it answers for all (what this thread owns, it seals there).
+      this.links.escape(ids);
+    }
+    return this.#nodeWait(ids, numReturns, req);
+  }
+
+  #nodeWait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
     const reqId = this.#nextReq++;
     this.flush();
     const { promise, resolve, reject } = Promise.withResolvers<WaitResult>();
@@ -189,6 +215,7 @@ export class WorkerBackend implements Backend {
 
   shutdown(): Promise<void> {
     this.actors.shutdown();
+    this.links.shutdown();
     for (const p of this.#pending.values()) p.reject(runtimeShutDown());
     this.#pending.clear();
     return Promise.resolve();

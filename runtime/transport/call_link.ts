@@ -1,0 +1,134 @@
+/**
+ * A call link: the shared-memory path from one calling worker straight to
+ * one actor's worker, so that method calls and their results skip the
+ * node's thread (docs/ARCHITECTURE.md, "Call links"). The caller writes
+ * calls (`RunActorCall`, no dependency frames: the actor fetches ref
+ * arguments itself) and rings the actor's channel doorbell; the actor
+ * writes results (`LinkResult`) and rings the caller's bell, one per
+ * calling worker for all its links.
+ *
+ * @module
+ */
+import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
+import { LINK_RESULT } from "../protocol/mod.ts";
+import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
+import { WorkChannel, type WorkCodec } from "./work_channel.ts";
+
+/** The arguments frame of a call without arguments: it travels as one flag byte. */
+export const NO_ARGS: Uint8Array = encodeFrame([], "args", heapAllocator);
+
+/** Shared by calls read from a link (the actor fetches their ref arguments). */
+const NO_FRAMES: Frame[] = [];
+const NO_RETURNS: Frame[] = [];
+
+const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
+  writeWork(w, [taskId, method, args, numReturns, deps, , slot]) {
+    w.u32(slot);
+    w.id(taskId);
+    w.sym(method);
+    w.u32(numReturns);
+    if (args === NO_ARGS) {
+      w.u8(0);
+    } else {
+      w.u8(1);
+      w.frame(args);
+    }
+    w.ids(deps);
+  },
+  readWork(r) {
+    const slot = r.u32();
+    const taskId = r.id() as TaskId;
+    const method = r.sym();
+    const numReturns = r.u32();
+    const args = r.u8() === 0 ? NO_ARGS : r.frame() as Frame | ObjectId;
+    const deps = r.ids() as ObjectId[];
+    return [taskId, method, args, numReturns, deps, NO_FRAMES, slot];
+  },
+  writeResult(w, [slot, kind, returns]) {
+    w.u32(slot);
+    w.u8(kind);
+    if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.undefined) return;
+    w.u32(returns.length);
+    for (const f of returns) w.frame(f);
+  },
+  readResult(r) {
+    const slot = r.u32();
+    const kind = r.u8();
+    if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.undefined) {
+      return [slot, kind, NO_RETURNS];
+    }
+    if (kind !== LINK_RESULT.ok && kind !== LINK_RESULT.failed) {
+      throw new RangeError(`Link result has a bad kind ${kind}`);
+    }
+    const n = r.u32();
+    const returns: Frame[] = [];
+    for (let k = 0; k < n; k++) returns.push(r.frame() as Frame);
+    return [slot, kind, returns];
+  },
+};
+
+/** The link between one caller and one actor. */
+export class CallLink extends WorkChannel<RunActorCall, LinkResult> {
+  /** A new link with rings of `capacity` bytes each (a power of two). */
+  static create(capacity: number): CallLink {
+    return new CallLink(WorkChannel.memory(capacity));
+  }
+
+  /** @param sab the link's memory, from `create` on another thread */
+  constructor(sab: SharedArrayBuffer) {
+    super(sab, LINK_CODEC);
+  }
+}
+
+const RING = 0;
+const SLEEPING = 1;
+
+/**
+ * The bell a calling worker sleeps on while it waits for results of its
+ * linked calls; actors ring it after writing results, with a futex wake
+ * only when the caller sleeps.
+ */
+export class CallerBell {
+  /** The bell's memory, to hand to actors. */
+  readonly sab: SharedArrayBuffer;
+  readonly #words: Int32Array;
+
+  /** @param sab a bell's memory (`CallerBell.memory()`), or a new one */
+  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    if (sab.byteLength !== 8) throw new RangeError("A caller bell is 8 bytes");
+    this.sab = sab;
+    this.#words = new Int32Array(sab);
+  }
+
+  /** Actor side: results were written; wakes the caller if it sleeps. */
+  ring(): void {
+    if (Atomics.load(this.#words, SLEEPING) === 0) return;
+    Atomics.add(this.#words, RING, 1);
+    Atomics.notify(this.#words, RING);
+  }
+
+  /**
+   * Caller side: sleeps without blocking the thread until rung.
+   *
+   * @param ready true when results already wait (checked after the caller
+   *   says it sleeps, so a ring in between is not missed)
+   * @returns undefined when results wait, else a promise that resolves
+   *   when some may have arrived
+   */
+  sleep(ready: () => boolean): Promise<unknown> | undefined {
+    Atomics.store(this.#words, SLEEPING, 1);
+    const seen = Atomics.load(this.#words, RING);
+    if (ready()) {
+      Atomics.store(this.#words, SLEEPING, 0);
+      return undefined;
+    }
+    const waited = Atomics.waitAsync(this.#words, RING, seen);
+    const woke = () => Atomics.store(this.#words, SLEEPING, 0);
+    if (!waited.async) {
+      woke();
+      return undefined;
+    }
+    return waited.value.then(woke);
+  }
+}
