@@ -98,8 +98,9 @@ class Method {
       numReturns: this.#numReturns,
       attempt: 0,
     };
-    be.actors.call(call);
+    const owned = be.actors.call(call);
     const n = this.#numReturns;
+    if (owned) return n === 1 ? owned[0] : owned;
     if (n === 1) return new ObjectRef(objectIdOf(taskId, 0));
     const refs = [];
     for (let i = 0; i < n; i++) refs.push(new ObjectRef(objectIdOf(taskId, i)));

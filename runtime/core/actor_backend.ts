@@ -6,6 +6,7 @@
  * @module
  */
 import type { ActorCall, ActorCreateSpec, ActorEntry, ActorId } from "../protocol/mod.ts";
+import type { ObjectRef } from "./object_ref.ts";
 
 /** Where actor operations go. */
 export interface ActorBackend {
@@ -15,8 +16,11 @@ export interface ActorBackend {
    * the existing actor's entry is returned.
    */
   create(spec: ActorCreateSpec): ActorEntry | undefined;
-  /** Queues a method call (never waits). */
-  call(call: ActorCall): void;
+  /**
+   * Queues a method call (never waits). Returns its refs when the backend
+   * makes them (a worker owns the results of its calls), else undefined.
+   */
+  call(call: ActorCall): ObjectRef[] | undefined;
   /** Ends the actor; with `noRestart` false it restarts if its budget allows. */
   kill(actorId: ActorId, noRestart: boolean): Promise<void>;
   /** The live actor named `name` in `namespace` (default: the job's). */

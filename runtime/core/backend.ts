@@ -9,6 +9,7 @@ import type { IdFactory, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../co
 import { notInitialized } from "../common/mod.ts";
 import type { ActorBackend } from "./actor_backend.ts";
 import { refTracker } from "./ref_tracker.ts";
+import type { ObjectRef } from "./object_ref.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ClusterState, Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
 
@@ -47,8 +48,17 @@ export interface Backend {
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   /** This thread's holds, releases and unpins, in order (never waits). */
   refOp(kind: RefOp[0], id: ObjectId): void;
-  /** Resolves once `numReturns` of `ids` exist, or at the deadline. */
-  wait(ids: readonly ObjectId[], numReturns: number, request: WaitRequest): Promise<WaitResult>;
+  /**
+   * Resolves once `numReturns` of `ids` exist, or at the deadline. `refs`
+   * (the refs of `ids`, when the caller has them) lets a worker answer for
+   * results it owns itself.
+   */
+  wait(
+    ids: readonly ObjectId[],
+    numReturns: number,
+    request: WaitRequest,
+    refs?: readonly ObjectRef[],
+  ): Promise<WaitResult>;
   /** Where actor creations, calls, kills and lookups go. */
   readonly actors: ActorBackend;
   /** Cancels a task (see `ray.cancel`); never waits. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { ObjectRef } from "./object_ref.ts";
+export { ObjectRef, ownedRef, ownedRefs, ownerOf } from "./object_ref.ts";
 export { REF_OP, refTracker } from "./ref_tracker.ts";
 export { collectGarbage } from "./gc.ts";
 export { backend, currentBackend, setBackend, taskContext } from "./backend.ts";

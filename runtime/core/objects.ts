@@ -140,11 +140,12 @@ export async function get(
   checkTimeout(options.timeoutMs, "get");
   if (options.signal?.aborted) throw getAborted(options.signal.reason);
   const stop = startProgress("get", ids, ids.length, options.progress);
+  const refs = many ? refOrRefs : [refOrRefs];
   const result = await be.wait(ids, ids.length, {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     fetch: true,
-  }).finally(stop);
+  }, refs).finally(stop);
   try {
     const missing = result.ready.filter((r) => !r).length;
     if (missing > 0) throw getTimedOut(options.timeoutMs ?? 0, missing);
@@ -174,7 +175,7 @@ export async function wait<T extends ObjectRef<unknown>>(
   const want = Math.min(numReturns, refs.length);
   if (want === 0) return [[], []];
   const stop = startProgress("wait", ids, want, options.progress);
-  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false })
+  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false }, refs)
     .finally(stop);
   const done: T[] = [];
   const rest: T[] = [];

@@ -179,8 +179,9 @@ export class ActorManager implements ActorBackend {
     return this.#create(spec, true);
   }
 
-  call(call: ActorCall): void {
+  call(call: ActorCall): undefined {
     this.#enqueue("driver", call);
+    return undefined;
   }
 
   kill(actorId: ActorId, noRestart: boolean): Promise<void> {

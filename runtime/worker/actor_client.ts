@@ -6,7 +6,7 @@
  * @module
  */
 import { runtimeShutDown } from "../common/mod.ts";
-import type { ActorBackend } from "../core/mod.ts";
+import type { ActorBackend, ObjectRef } from "../core/mod.ts";
 import type {
   ActorCall,
   ActorCreateSpec,
@@ -33,13 +33,12 @@ export class ActorClient implements ActorBackend {
   }
 
   create(spec: ActorCreateSpec): undefined {
-    this.#links.escape(spec.argRefs);
     this.#post({ type: "actorCreate", spec });
     return undefined;
   }
 
-  call(call: ActorCall): void {
-    this.#links.call(call);
+  call(call: ActorCall): ObjectRef[] {
+    return this.#links.call(call);
   }
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {

@@ -27,14 +27,21 @@ import {
   RayActorError,
   runtimeShutDown,
 } from "../common/mod.ts";
-import type { WaitRequest, WaitResult } from "../core/mod.ts";
-import { errorFrame, REF_OP, refTracker, taskContext, UNDEFINED_FRAME } from "../core/mod.ts";
+import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
+import {
+  errorFrame,
+  ownedRef,
+  ownedRefs,
+  ownerOf,
+  refTracker,
+  taskContext,
+  UNDEFINED_FRAME,
+} from "../core/mod.ts";
 import type {
   ActorCall,
   ActorId,
   Frame,
   FromWorker,
-  RefOp,
   RunActorCall,
   ToWorker,
 } from "../protocol/mod.ts";
@@ -44,13 +51,20 @@ import { ActorChannel, CallerBell, CallLink } from "../transport/mod.ts";
 const LINK_BYTES = config("channelBytes");
 const CALL_BATCH = config("actorCallBatch");
 const SPIN_MAX = config("getSpinMicros");
+/** A task whose wait here lasts this long gives its CPU back (tells the node it is blocked). */
+const BLOCKED_AFTER_MS = 10;
 /** A caller with at most this many calls out spins for their results before sleeping. */
 const SPIN_CALLS = 2;
 /** `Call.kind` while no result came. */
 const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
+/** The returns of a call whose result is `undefined`. */
+const UNDEFINED_RETURNS: Frame[] = [UNDEFINED_FRAME];
 
-/** One call made through a link, and its result once it came. */
+/**
+ * One call made through a link, and its result once it came. Its refs
+ * point here (`ownedRef`), so a result lives as long as its refs do.
+ */
 interface Call {
   readonly taskId: TaskId;
   readonly method: string;
@@ -62,8 +76,10 @@ interface Call {
   /** PENDING, or how it ended (LINK_RESULT). */
   kind: number;
   returns: readonly Frame[];
-  /** Returns that left this thread: sealed at the node when they come. */
-  promised?: Set<ObjectId>;
+  /** The call's refs, held until the result came (then they hold this, not the other way). */
+  refs?: ObjectRef[];
+  /** Returns (by index) that left this thread: sealed at the node when they come. */
+  promised?: Set<number>;
   /** The link it was last written to. */
   link?: Link;
 }
@@ -83,12 +99,11 @@ interface Link {
   readonly pending: Map<number, Call>;
   /** Calls of this turn not written yet, then calls that did not fit (in order). */
   unsent: RunActorCall[];
-  /** Returns the actor sealed at the node, while this thread holds them. */
-  readonly atNode: Set<ObjectId>;
+  /** Returns the actor sealed at the node (pruned of those no ref here holds). */
+  atNode: ObjectId[];
 }
 
 interface Waiter {
-  readonly ids: readonly ObjectId[];
   readonly calls: readonly Call[];
   readonly need: number;
   /** Index of the first call not known to be done (for gets). */
@@ -100,8 +115,6 @@ interface Waiter {
 export interface CallLinksHost {
   /** Sends a message to the node. */
   post(msg: FromWorker): void;
-  /** A hold or release for the node, in order with the thread's other ref ops. */
-  nodeRefOp(kind: RefOp[0], id: ObjectId): void;
   /** Waits at the node (for ids the actor sealed there). */
   nodeWait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
 }
@@ -112,8 +125,6 @@ export class CallLinks {
   readonly #bell = new CallerBell();
   readonly #links = new Map<ActorId, Link>();
   readonly #byId = new Map<number, Link>();
-  /** Results this thread owns and holds refs to, by object id. */
-  readonly #owned = new Map<ObjectId, Call>();
   /** Error frames of actors that are dead for good. */
   readonly #dead = new Map<ActorId, Uint8Array>();
   readonly #waiters = new Set<Waiter>();
@@ -122,15 +133,18 @@ export class CallLinks {
   #flushQueued = false;
   #retryQueued = false;
   #sleeping = false;
+  #promises: ObjectId[] = [];
   #seals: [ObjectId, Uint8Array, boolean][] = [];
+  #toNodeQueued = false;
 
   /** @param host how to reach the node */
   constructor(host: CallLinksHost) {
     this.#host = host;
+    ownedRefs.escapes = (ref, owner) => this.#escape(ref, owner as Call);
   }
 
-  /** Makes a call (never waits): written to the actor's link at the end of this turn. */
-  call(call: ActorCall): void {
+  /** Makes a call (never waits): written to the actor's link at the end of this turn; returns its refs. */
+  call(call: ActorCall): ObjectRef[] {
     const c: Call = {
       taskId: call.taskId,
       method: call.method,
@@ -142,82 +156,48 @@ export class CallLinks {
       kind: PENDING,
       returns: NO_FRAMES,
     };
-    for (let i = 0; i < c.numReturns; i++) this.#owned.set(objectIdOf(c.taskId, i), c);
-    if (call.argRefs.length > 0) {
-      // The actor fetches these from the node: they leave this thread, and
-      // stay held (by the call record) until the call is gone.
-      this.escape(call.argRefs);
-      for (const id of call.argRefs) refTracker.track(c, id);
-    }
+    const refs: ObjectRef[] = [];
+    for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
+    c.refs = refs;
+    // The actor fetches these from the node: they stay held while the call is.
+    for (const id of call.argRefs) refTracker.track(c, id);
     const death = this.#dead.get(call.actorId);
-    if (death) return this.#settle(c, LINK_RESULT.failed, fill(c, death));
+    if (death) {
+      this.#settle(c, LINK_RESULT.failed, fill(c, death));
+      return refs;
+    }
     const link = this.#links.get(call.actorId) ?? this.#open(call.actorId);
     this.#outstanding++;
     this.#queue(link, c);
+    return refs;
   }
 
-  /** True when `id` is a result this thread owns (not one an actor sealed at the node). */
-  owns(id: ObjectId): boolean {
-    const c = this.#owned.get(id);
-    return c !== undefined && c.kind !== LINK_RESULT.atNode;
+  /** True when every ref is to a result this thread owns. */
+  ownsAll(refs: readonly ObjectRef[]): boolean {
+    for (const r of refs) if (ownerOf(r) === undefined) return false;
+    return true;
   }
 
-  /** True when this thread owns any result. */
-  get owning(): boolean {
-    return this.#owned.size > 0;
+  /** These refs leave this thread: the results it owns are promised to the node. */
+  escape(refs: readonly ObjectRef[]): void {
+    for (const r of refs) {
+      const owner = ownerOf(r);
+      if (owner !== undefined) this.#escape(r, owner as Call);
+    }
   }
 
   /**
-   * A hold or release of one of this thread's refs. Returns false when the
-   * node keeps count of `id` (pass the op on), true when it was handled here.
+   * Waits here for results this thread owns (`ownsAll(refs)`): resolves
+   * once `n` exist, or at the deadline.
    */
-  refOp(kind: RefOp[0], id: ObjectId): boolean {
-    const c = this.#owned.get(id);
-    if (!c) return false;
-    const atNode = c.kind === LINK_RESULT.atNode || c.promised?.has(id) === true;
-    if (kind === REF_OP.release) {
-      this.#owned.delete(id);
-      if (c.kind === LINK_RESULT.atNode) c.link?.atNode.delete(id);
-    }
-    return !atNode;
-  }
-
-  /**
-   * These ids leave this thread (in a message to the node): each result it
-   * owns is promised to the node and sealed there when it comes (at once
-   * if it is here already).
-   */
-  escape(ids: readonly ObjectId[]): void {
-    if (this.#owned.size === 0) return;
-    let promised: ObjectId[] | undefined;
-    for (const id of ids) {
-      const c = this.#owned.get(id);
-      if (!c || c.kind === LINK_RESULT.atNode || c.promised?.has(id)) continue;
-      (c.promised ??= new Set()).add(id);
-      (promised ??= []).push(id);
-    }
-    if (!promised) return;
-    this.#host.post({ type: "promise", ids: promised });
-    for (const id of promised) {
-      this.#host.nodeRefOp(REF_OP.hold, id);
-      const c = this.#owned.get(id)!;
-      if (c.kind !== PENDING) this.#sealAtNode(c, id);
-    }
-    this.#flushSeals();
-  }
-
-  /**
-   * Waits here for results this thread owns (every id must be `owns`):
-   * resolves once `n` exist, or at the deadline.
-   */
-  async wait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult> {
-    const calls = ids.map((id) => this.#owned.get(id)!);
+  async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
+    const calls = refs.map((r) => ownerOf(r) as Call);
     this.#drain();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {
       this.#spin(calls, n);
     }
-    if (!this.#enough(calls, n, req.timeoutMs)) await this.#sleepUntil(ids, calls, n, req);
-    return this.#answer(ids, calls, req);
+    if (!this.#enough(calls, n, req.timeoutMs)) await this.#sleepUntil(calls, n, req);
+    return this.#answer(refs, calls, req);
   }
 
   /** The node opened link `linkId`: ring the actor for what is already written. */
@@ -246,7 +226,7 @@ export class CallLinks {
       for (let b; (b = link.channel.takeWork());) for (const run of b.items) untaken.add(run[6]);
     } catch { /* garbage in our own ring: treat every call as taken */ }
     const lost = errorFrame(actorCallLost(msg.label, "its pending calls", msg.why));
-    const atNode = [...link.atNode].map((id): [ObjectId, Uint8Array] => [id, lost]);
+    const atNode = link.atNode.map((id): [ObjectId, Uint8Array] => [id, lost]);
     if (atNode.length > 0) this.#host.post({ type: "sealIfMissing", objects: atNode });
     const calls = [...link.pending.entries()];
     if (msg.death) this.#dead.set(link.actorId, msg.death);
@@ -295,7 +275,7 @@ export class CallLinks {
       nextSlot: 0,
       pending: new Map(),
       unsent: [],
-      atNode: new Set(),
+      atNode: [],
     };
     this.#links.set(actorId, link);
     this.#byId.set(link.id, link);
@@ -396,36 +376,59 @@ export class CallLinks {
     }
   }
 
-  /** The actor sealed `c`'s returns at the node: the node counts this thread's holds from now on. */
+  /** The actor sealed `c`'s returns at the node: the node counts this thread's refs from now on. */
   #arrivedAtNode(link: Link, c: Call): void {
-    for (let i = 0; i < c.numReturns; i++) {
-      const id = objectIdOf(c.taskId, i);
-      if (c.promised?.has(id)) continue;
-      this.#host.nodeRefOp(REF_OP.hold, id);
-      if (this.#owned.get(id) === c) link.atNode.add(id);
-      // Nothing here holds it any more: the node frees it once sealed.
-      else this.#host.nodeRefOp(REF_OP.release, id);
+    c.refs?.forEach((ref, i) => {
+      if (c.promised?.has(i)) return;
+      refTracker.track(ref, ref.id);
+      link.atNode.push(ref.id);
+    });
+    if (link.atNode.length > 1024) {
+      link.atNode = link.atNode.filter((id) => refTracker.count(id) > 0);
     }
+  }
+
+  /** Owned ref `ref` leaves this thread: its result is promised to the node, and sealed there if here. */
+  #escape(ref: ObjectRef, c: Call): void {
+    const i = indexOf(c, ref.id);
+    if (c.kind === LINK_RESULT.atNode || c.promised?.has(i)) return;
+    (c.promised ??= new Set()).add(i);
+    refTracker.track(ref, ref.id);
+    this.#promises.push(ref.id);
+    if (c.kind !== PENDING) this.#sealAtNode(c, i);
+    this.#toNodeSoon();
   }
 
   #settle(c: Call, kind: number, returns: readonly Frame[]): void {
     c.kind = kind;
-    c.returns = kind === LINK_RESULT.undefined ? [UNDEFINED_FRAME] : returns;
+    c.returns = kind === LINK_RESULT.undefined ? UNDEFINED_RETURNS : returns;
+    c.refs = undefined;
     if (c.promised && kind !== LINK_RESULT.atNode) {
-      for (const id of c.promised) this.#sealAtNode(c, id);
-      this.#flushSeals();
+      for (const i of c.promised) this.#sealAtNode(c, i);
+      this.#toNodeSoon();
     }
   }
 
-  #sealAtNode(c: Call, id: ObjectId): void {
-    const frame = c.returns[indexOf(c, id)];
-    this.#seals.push([id, frame as Uint8Array, c.kind === LINK_RESULT.failed]);
+  #sealAtNode(c: Call, i: number): void {
+    const id = objectIdOf(c.taskId, i);
+    this.#seals.push([id, c.returns[i] as Uint8Array, c.kind === LINK_RESULT.failed]);
   }
 
-  #flushSeals(): void {
-    if (this.#seals.length === 0) return;
-    this.#host.post({ type: "seal", objects: this.#seals });
-    this.#seals = [];
+  /** Sends promises, then seals, at the end of this turn (before the frames that carry the refs). */
+  #toNodeSoon(): void {
+    if (this.#toNodeQueued) return;
+    this.#toNodeQueued = true;
+    queueMicrotask(() => {
+      this.#toNodeQueued = false;
+      if (this.#promises.length > 0) {
+        this.#host.post({ type: "promise", ids: this.#promises });
+        this.#promises = [];
+      }
+      if (this.#seals.length > 0) {
+        this.#host.post({ type: "seal", objects: this.#seals });
+        this.#seals = [];
+      }
+    });
   }
 
   #enough(calls: readonly Call[], n: number, timeoutMs: number | undefined): boolean {
@@ -442,27 +445,30 @@ export class CallLinks {
   }
 
   /** Sleeps (without blocking the thread) until `n` calls are done, the deadline, or the abort. */
-  #sleepUntil(
-    ids: readonly ObjectId[],
-    calls: readonly Call[],
-    n: number,
-    req: WaitRequest,
-  ): Promise<void> {
+  #sleepUntil(calls: readonly Call[], n: number, req: WaitRequest): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const taskId = taskContext.getStore()?.taskId;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let blocked = false;
     const onAbort = () => finish(getAborted(req.signal?.reason));
     const finish = (err?: unknown) => {
       if (!this.#waiters.delete(waiter)) return;
       if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(blockTimer);
       req.signal?.removeEventListener("abort", onAbort);
-      if (taskId !== undefined) this.#host.post({ type: "blocked", taskId, on: false });
+      if (blocked) this.#host.post({ type: "blocked", taskId: taskId!, on: false });
       if (err === undefined) resolve();
       else reject(err);
     };
-    const waiter: Waiter = { ids, calls, need: n, next: 0, done: finish };
+    const waiter: Waiter = { calls, need: n, next: 0, done: finish };
     this.#waiters.add(waiter);
-    if (taskId !== undefined) this.#host.post({ type: "blocked", taskId, on: true });
+    // A task that waits long gives its CPU back meanwhile, as for waits at the
+    // node (its calls may need that CPU); short waits never tell the node.
+    const blockTimer = setTimeout(() => {
+      if (taskId === undefined || !this.#waiters.has(waiter)) return;
+      blocked = true;
+      this.#host.post({ type: "blocked", taskId, on: true });
+    }, BLOCKED_AFTER_MS);
     if (req.timeoutMs !== undefined) timer = setTimeout(() => finish(), req.timeoutMs);
     req.signal?.addEventListener("abort", onAbort, { once: true });
     this.#listen();
@@ -471,16 +477,19 @@ export class CallLinks {
 
   /** What a wait answers: per id, done or not, and the frames (from the node for results sealed there). */
   async #answer(
-    ids: readonly ObjectId[],
+    refs: readonly ObjectRef[],
     calls: readonly Call[],
     req: WaitRequest,
   ): Promise<WaitResult> {
     const ready = calls.map((c) => c.kind !== PENDING);
     if (!req.fetch) return { ready };
     const frames: (Frame | undefined)[] = calls.map((c, i) =>
-      ready[i] && c.kind !== LINK_RESULT.atNode ? c.returns[indexOf(c, ids[i])] : undefined
+      ready[i] && c.kind !== LINK_RESULT.atNode ? c.returns[indexOf(c, refs[i].id)] : undefined
     );
-    const there = ids.filter((_, i) => ready[i] && calls[i].kind === LINK_RESULT.atNode);
+    const there: ObjectId[] = [];
+    refs.forEach((r, i) => {
+      if (ready[i] && calls[i].kind === LINK_RESULT.atNode) there.push(r.id);
+    });
     if (there.length === 0) return { ready, frames };
     const fetched = await this.#host.nodeWait(there, there.length, { fetch: true });
     let k = 0;

@@ -7,7 +7,7 @@
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
-import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
+import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { refTracker, taskContext } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
@@ -66,49 +66,43 @@ export class WorkerBackend implements Backend {
     this.arena = new SharedArena({ sab });
     this.#post = post;
     askNodeForRoom(this.arena, post, () => this.flush());
-    this.links = new CallLinks({
-      post,
-      nodeRefOp: (kind, id) => this.#nodeRefOp(kind, id),
-      nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
-    });
+    this.links = new CallLinks({ post, nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req) });
     this.actors = new ActorClient(post, this.links);
   }
 
   submit(spec: TaskSpec): void {
-    this.links.escape(spec.deps);
-    this.links.escape(spec.argRefs);
     this.#specs.push(spec);
     this.#queueFlush();
   }
 
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
-    this.links.escape(contained);
     this.#puts.push([id, frame, contained]);
     this.#queueFlush();
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
-    if (this.links.owning && this.links.refOp(kind, id)) return;
-    this.#nodeRefOp(kind, id);
-  }
-
-  #nodeRefOp(kind: RefOp[0], id: ObjectId): void {
     this.#refOps.push([kind, id]);
     this.#queueFlush();
   }
 
   /** Reports a finished task (batched with others of this turn). */
   finished(result: TaskResult): void {
-    if (result.contained) { for (const ids of result.contained) this.links.escape(ids); }
     this.#results.push(result);
     this.#queueFlush();
   }
 
-  wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
-    if (this.links.owning) {
-      if (ids.every((id) => this.links.owns(id))) return this.links.wait(ids, numReturns, req);
+  wait(
+    ids: readonly ObjectId[],
+    numReturns: number,
+    req: WaitRequest,
+    refs?: readonly ObjectRef[],
+  ): Promise<WaitResult> {
+    if (refs) {
+      if (refs.length > 0 && this.links.ownsAll(refs)) {
+        return this.links.wait(refs, numReturns, req);
+      }
       // Some are the node's: it answers for all (what this thread owns, it seals there).
-      this.links.escape(ids);
+      this.links.escape(refs);
     }
     return this.#nodeWait(ids, numReturns, req);
   }
