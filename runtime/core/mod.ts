@@ -6,7 +6,7 @@
 export { ObjectRef, ownedRef, ownedRefs, ownerOf } from "./object_ref.ts";
 export { REF_OP, refTracker } from "./ref_tracker.ts";
 export { collectGarbage } from "./gc.ts";
-export { backend, currentBackend, setBackend, taskContext } from "./backend.ts";
+export { backend, currentBackend, currentTask, runTask, setBackend } from "./backend.ts";
 export type { Backend, TaskContext, WaitRequest, WaitResult } from "./backend.ts";
 export {
   callerModuleUrl,

@@ -6,7 +6,7 @@
 import type { ObjectId } from "../common/mod.ts";
 import { getAborted, getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
-import { backend, currentBackend, taskContext } from "./backend.ts";
+import { backend, currentBackend, currentTask } from "./backend.ts";
 import { fromFrame, toFrame } from "./frames.ts";
 import { ObjectRef } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
@@ -190,7 +190,7 @@ export function getRuntimeContext(): RuntimeContext {
   if (be.workerId) ctx.workerId = be.workerId;
   const actorId = currentActorId();
   if (actorId) ctx.actorId = actorId;
-  const task = taskContext.getStore();
+  const task = currentTask();
   if (task) {
     ctx.taskId = task.taskId;
     ctx.signal = task.signal;

@@ -7,7 +7,7 @@ import type { ObjectId } from "../common/mod.ts";
 import { objectIdOf } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
-import { backend, taskContext } from "./backend.ts";
+import { backend, currentTask } from "./backend.ts";
 import { toFrame } from "./frames.ts";
 import { ObjectRef } from "./object_ref.ts";
 import { mergeOptions, type RemoteOptions } from "./options.ts";
@@ -69,7 +69,7 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
       deps,
       argRefs: argRefs.length === 0 ? NO_IDS : argRefs,
       options: this.#options,
-      parentTaskId: taskContext.getStore()?.taskId,
+      parentTaskId: currentTask()?.taskId,
       attempt: 0,
     };
     be.submit(spec);

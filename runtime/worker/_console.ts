@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { taskContext } from "../core/mod.ts";
+import { currentTask } from "../core/mod.ts";
 
 /** The console methods that print, and the stream each goes to. */
 const METHODS = {
@@ -49,7 +49,7 @@ export function installWorkerConsole(
 
 /** `(worker w3, add)`, or `(worker w3)` outside a task. */
 function prefixOf(workerId: string): string {
-  const name = taskContext.getStore()?.name;
+  const name = currentTask()?.name;
   return name ? `(worker ${workerId}, ${name})` : `(worker ${workerId})`;
 }
 

@@ -22,8 +22,8 @@ import {
   fromFrame,
   ObjectRef,
   resolveFunction,
+  runTask,
   setCurrentActor,
-  taskContext,
   toFrame,
   UNDEFINED_FRAME,
 } from "../core/mod.ts";
@@ -154,9 +154,10 @@ export class ActorExecutor {
     try {
       const Class = await resolveFunction(spec.cls) as new (...args: unknown[]) => object;
       const args = decodeArgs(spec.args, spec.deps, depFrames, this.#arena);
-      this.#instance = taskContext.run(
+      this.#instance = runTask(
         { taskId: spec.actorId as string as never, signal: NEVER },
         () => new Class(...args),
+        Class,
       ) as Record<string, unknown>;
     } catch (err) {
       error = errorFrame(err);
@@ -237,7 +238,7 @@ export class ActorExecutor {
         if (route) this.#links.decoded(run);
       }
       const context = { taskId, signal: NEVER, name: `${this.#className}.${name}` };
-      value = taskContext.run(context, () => method.apply(this.#instance, args));
+      value = runTask(context, () => method.apply(this.#instance, args), method);
     } catch (err) {
       return this.#failed(run, err);
     }

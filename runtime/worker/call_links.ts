@@ -29,12 +29,12 @@ import {
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import {
+  currentTask,
   errorFrame,
   ownedRef,
   ownedRefs,
   ownerOf,
   refTracker,
-  taskContext,
   UNDEFINED_FRAME,
 } from "../core/mod.ts";
 import type {
@@ -447,7 +447,7 @@ export class CallLinks {
   /** Sleeps (without blocking the thread) until `n` calls are done, the deadline, or the abort. */
   #sleepUntil(calls: readonly Call[], n: number, req: WaitRequest): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const taskId = taskContext.getStore()?.taskId;
+    const taskId = currentTask()?.taskId;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let blocked = false;
     const onAbort = () => finish(getAborted(req.signal?.reason));

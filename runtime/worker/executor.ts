@@ -15,7 +15,7 @@ import {
   ObjectRef,
   refTracker,
   resolveFunction,
-  taskContext,
+  runTask,
   toFrame,
 } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
@@ -75,9 +75,10 @@ export class Executor {
     let value: unknown;
     try {
       const args = this.#args(task);
-      value = taskContext.run(
+      value = runTask(
         { taskId: spec.taskId, signal: controller.signal, name: spec.name },
         () => fn(...args),
+        fn,
       );
     } catch (err) {
       this.#running.delete(spec.taskId);

@@ -8,7 +8,7 @@
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { refTracker, taskContext } from "../core/mod.ts";
+import { currentTask, refTracker } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
@@ -125,7 +125,7 @@ export class WorkerBackend implements Backend {
       numReturns,
       timeoutMs: req.timeoutMs,
       fetch: req.fetch,
-      taskId: taskContext.getStore()?.taskId,
+      taskId: currentTask()?.taskId,
     });
     return req.signal
       ? promise.finally(() => req.signal!.removeEventListener("abort", onAbort))
