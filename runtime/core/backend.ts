@@ -29,6 +29,8 @@ export interface WaitResult {
   readonly ready: readonly boolean[];
   /** Per requested id, when fetched: its frame. */
   readonly frames?: readonly (Frame | undefined)[];
+  /** Per requested id without a frame: its value (results a worker holds as values). */
+  readonly values?: readonly unknown[];
   /** Ids the node pinned while their frames travel; unpin them once decoded. */
   readonly pinned?: readonly ObjectId[];
 }

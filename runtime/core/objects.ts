@@ -149,7 +149,13 @@ export async function get(
   try {
     const missing = result.ready.filter((r) => !r).length;
     if (missing > 0) throw getTimedOut(options.timeoutMs ?? 0, missing);
-    const values = result.frames!.map((f, i) => fromFrame(f!, be.arena, ids[i]));
+    const { frames, values: known } = result;
+    // A loop, not map: `frames` may have holes where `known` has values.
+    const values: unknown[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const f = frames![i];
+      values[i] = f === undefined ? known![i] : fromFrame(f, be.arena, ids[i]);
+    }
     return many ? values : values[0];
   } finally {
     if (result.pinned) refTracker.unpin(result.pinned);

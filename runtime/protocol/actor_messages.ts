@@ -84,18 +84,39 @@ export type ActorResult = readonly [
   failed: boolean,
   /** Per return, the ids of refs inside it (absent when none has any). */
   contained?: readonly (readonly ObjectId[])[],
+  /** The single return when `returns` is VALUE_RETURNS (linked calls only). */
+  value?: unknown,
 ];
 
 /**
  * How a call made through a call link ended (see transport/call_link.ts):
  * its return frames, an error frame per return, sealed at the node by the
  * actor (big or ref-holding returns: the caller gets them from the node),
- * or a single `undefined` (no frame travels).
+ * or one primitive value that travels as it is (no frame is encoded or
+ * decoded: undefined, null, a boolean, a number or a short string).
  */
-export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, undefined: 3 } as const;
+export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, value: 3 } as const;
 
-/** The result of a linked call: its slot, how it ended (LINK_RESULT) and its return frames. */
-export type LinkResult = readonly [slot: number, kind: number, returns: readonly Frame[]];
+/** The result of a linked call: its slot, how it ended (LINK_RESULT), its return frames or value. */
+export type LinkResult = readonly [
+  slot: number,
+  kind: number,
+  returns: readonly Frame[],
+  value?: unknown,
+];
+
+/** Longest string a linked call returns as a value rather than a frame. */
+export const LINK_VALUE_MAX_CHARS = 1024;
+
+/** True when `v` travels back from a linked call as a value (LINK_RESULT.value). */
+export function isLinkValue(v: unknown): boolean {
+  const t = typeof v;
+  return v === undefined || v === null || t === "number" || t === "boolean" ||
+    (t === "string" && (v as string).length <= LINK_VALUE_MAX_CHARS);
+}
+
+/** The `returns` of an ActorResult whose single return is its `value` (results of linked calls only). */
+export const VALUE_RETURNS: readonly Frame[] = Object.freeze([]);
 
 /** Main thread to worker, about actors. */
 export type ActorToWorker =

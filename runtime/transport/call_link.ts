@@ -13,6 +13,7 @@ import type { ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
+import type { WireReader, WireWriter } from "./wire.ts";
 import { WorkChannel, type WorkCodec } from "./work_channel.ts";
 
 /** The arguments frame of a call without arguments: it travels as one flag byte. */
@@ -45,19 +46,19 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
     const deps = r.ids() as ObjectId[];
     return [taskId, method, args, numReturns, deps, NO_FRAMES, slot];
   },
-  writeResult(w, [slot, kind, returns]) {
+  writeResult(w, [slot, kind, returns, value]) {
     w.u32(slot);
     w.u8(kind);
-    if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.undefined) return;
+    if (kind === LINK_RESULT.value) return writeValue(w, value);
+    if (kind === LINK_RESULT.atNode) return;
     w.u32(returns.length);
     for (const f of returns) w.frame(f);
   },
   readResult(r) {
     const slot = r.u32();
     const kind = r.u8();
-    if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.undefined) {
-      return [slot, kind, NO_RETURNS];
-    }
+    if (kind === LINK_RESULT.value) return [slot, kind, NO_RETURNS, readValue(r)];
+    if (kind === LINK_RESULT.atNode) return [slot, kind, NO_RETURNS];
     if (kind !== LINK_RESULT.ok && kind !== LINK_RESULT.failed) {
       throw new RangeError(`Link result has a bad kind ${kind}`);
     }
@@ -67,6 +68,49 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
     return [slot, kind, returns];
   },
 };
+
+const VALUE_UNDEFINED = 0;
+const VALUE_NULL = 1;
+const VALUE_FALSE = 2;
+const VALUE_TRUE = 3;
+const VALUE_NUMBER = 4;
+const VALUE_STRING = 5;
+
+/** A value `isLinkValue` accepts, tagged. */
+function writeValue(w: WireWriter, v: unknown): void {
+  if (v === undefined) return w.u8(VALUE_UNDEFINED);
+  if (v === null) return w.u8(VALUE_NULL);
+  if (v === false) return w.u8(VALUE_FALSE);
+  if (v === true) return w.u8(VALUE_TRUE);
+  if (typeof v === "number") {
+    w.u8(VALUE_NUMBER);
+    return w.f64(v);
+  }
+  if (typeof v === "string") {
+    w.u8(VALUE_STRING);
+    return w.str(v);
+  }
+  throw new TypeError(`A link result cannot carry a ${typeof v} as a value`);
+}
+
+function readValue(r: WireReader): unknown {
+  const tag = r.u8();
+  switch (tag) {
+    case VALUE_UNDEFINED:
+      return undefined;
+    case VALUE_NULL:
+      return null;
+    case VALUE_FALSE:
+      return false;
+    case VALUE_TRUE:
+      return true;
+    case VALUE_NUMBER:
+      return r.f64();
+    case VALUE_STRING:
+      return r.str();
+  }
+  throw new RangeError(`Link result has a bad value tag ${tag}`);
+}
 
 /** The link between one caller and one actor. */
 export class CallLink extends WorkChannel<RunActorCall, LinkResult> {

@@ -12,10 +12,10 @@
 import type { ObjectId } from "../common/mod.ts";
 import { objectIdOf } from "../common/mod.ts";
 import type { WaitResult } from "../core/mod.ts";
-import { frameBytes, isErrorFrame, refTracker, UNDEFINED_FRAME } from "../core/mod.ts";
+import { frameBytes, isErrorFrame, refTracker } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorResult, Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
-import { LINK_RESULT } from "../protocol/mod.ts";
+import { LINK_RESULT, VALUE_RETURNS } from "../protocol/mod.ts";
 import { CallerBell, CallLink } from "../transport/mod.ts";
 
 /** One caller's link, as the actor reads it. */
@@ -138,13 +138,14 @@ export class ActorLinks {
   report(
     link: LinkState,
     run: RunActorCall,
-    [slot, returns, failed, contained]: ActorResult,
+    result: ActorResult,
   ): void {
     if (link.closed) return;
+    const [slot, returns, failed, contained] = result;
     if (failed) {
       link.results.push([slot, LINK_RESULT.failed, returns]);
-    } else if (returns.length === 1 && returns[0] === UNDEFINED_FRAME) {
-      link.results.push([slot, LINK_RESULT.undefined, returns]);
+    } else if (returns === VALUE_RETURNS) {
+      link.results.push([slot, LINK_RESULT.value, returns, result[4]]);
     } else if (contained || returns.some((f) => !(f instanceof Uint8Array))) {
       returns.forEach((f, i) => this.#host.put(objectIdOf(run[0], i), f, contained?.[i] ?? []));
       link.results.push([slot, LINK_RESULT.atNode, returns]);
@@ -169,10 +170,11 @@ export class ActorLinks {
         link.bell.ring();
         continue;
       }
-      link.unsent = out.map(([slot, kind, returns]): LinkResult => [
+      link.unsent = out.map(([slot, kind, returns, value]): LinkResult => [
         slot,
         kind,
         returns.map((f) => f instanceof Uint8Array ? f.slice() : f),
+        value,
       ]);
       this.#retrySoon();
     }

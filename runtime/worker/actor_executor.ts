@@ -35,6 +35,7 @@ import type {
   FromWorker,
   RunActorCall,
 } from "../protocol/mod.ts";
+import { isLinkValue, VALUE_RETURNS } from "../protocol/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import { ActorChannel, NO_ARGS } from "../transport/mod.ts";
 import { ActorLinks, type LinkState } from "./_actor_links.ts";
@@ -244,14 +245,26 @@ export class ActorExecutor {
     }
     if (value instanceof Promise) {
       // Not from the scratch: this result is reported some microtasks later.
-      return value.then((v) => this.#succeeded(run, v, false), (err) => this.#failed(run, err));
+      return value.then(
+        (v) => this.#succeeded(run, v, false, route),
+        (err) => this.#failed(run, err),
+      );
     }
-    return this.#succeeded(run, value, true);
+    return this.#succeeded(run, value, true, route);
   }
 
   /** The result of a call that returned `value`; small frames from the scratch when `scratch`. */
-  #succeeded(run: RunActorCall, value: unknown, scratch: boolean): ActorResult {
+  #succeeded(
+    run: RunActorCall,
+    value: unknown,
+    scratch: boolean,
+    route: LinkState | undefined,
+  ): ActorResult {
     const n = run[3];
+    // A primitive goes back to a linked caller as it is, without a frame.
+    if (n === 1 && route && isLinkValue(value)) {
+      return [run[6], VALUE_RETURNS, false, undefined, value];
+    }
     if (n === 1 && value === undefined) return [run[6], [UNDEFINED_FRAME], false];
     const values = n === 1 ? [value] : value;
     const returns: Frame[] = [];

@@ -28,15 +28,8 @@ import {
   runtimeShutDown,
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import {
-  currentTask,
-  errorFrame,
-  ownedRef,
-  ownedRefs,
-  ownerOf,
-  refTracker,
-  UNDEFINED_FRAME,
-} from "../core/mod.ts";
+import { currentTask, errorFrame, ownedRef, ownedRefs, ownerOf, refTracker } from "../core/mod.ts";
+import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type {
   ActorCall,
   ActorId,
@@ -58,8 +51,6 @@ const SPIN_CALLS = 2;
 /** `Call.kind` while no result came. */
 const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
-/** The returns of a call whose result is `undefined`. */
-const UNDEFINED_RETURNS: Frame[] = [UNDEFINED_FRAME];
 
 /**
  * One call made through a link, and its result once it came. Its refs
@@ -76,6 +67,8 @@ interface Call {
   /** PENDING, or how it ended (LINK_RESULT). */
   kind: number;
   returns: readonly Frame[];
+  /** The single return when `kind` is LINK_RESULT.value. */
+  value?: unknown;
   /** The call's refs, held until the result came (then they hold this, not the other way). */
   refs?: ObjectRef[];
   /** Returns (by index) that left this thread: sealed at the node when they come. */
@@ -365,12 +358,13 @@ export class CallLinks {
       }
       if (!batch) return any;
       any = true;
-      for (const [slot, kind, returns] of batch.results) {
+      for (const [slot, kind, returns, value] of batch.results) {
         const c = link.pending.get(slot);
         if (!c) continue;
         link.pending.delete(slot);
         this.#outstanding--;
         if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
+        if (kind === LINK_RESULT.value) c.value = value;
         this.#settle(c, kind, returns);
       }
     }
@@ -401,7 +395,7 @@ export class CallLinks {
 
   #settle(c: Call, kind: number, returns: readonly Frame[]): void {
     c.kind = kind;
-    c.returns = kind === LINK_RESULT.undefined ? UNDEFINED_RETURNS : returns;
+    c.returns = returns;
     c.refs = undefined;
     if (c.promised && kind !== LINK_RESULT.atNode) {
       for (const i of c.promised) this.#sealAtNode(c, i);
@@ -411,7 +405,10 @@ export class CallLinks {
 
   #sealAtNode(c: Call, i: number): void {
     const id = objectIdOf(c.taskId, i);
-    this.#seals.push([id, c.returns[i] as Uint8Array, c.kind === LINK_RESULT.failed]);
+    const frame = c.kind === LINK_RESULT.value
+      ? encodeFrame(c.value, "value", heapAllocator)
+      : c.returns[i] as Uint8Array;
+    this.#seals.push([id, frame, c.kind === LINK_RESULT.failed]);
   }
 
   /** Sends promises, then seals, at the end of this turn (before the frames that carry the refs). */
@@ -481,22 +478,27 @@ export class CallLinks {
     calls: readonly Call[],
     req: WaitRequest,
   ): Promise<WaitResult> {
-    const ready = calls.map((c) => c.kind !== PENDING);
+    const n = calls.length;
+    const ready: boolean[] = new Array(n);
+    for (let i = 0; i < n; i++) ready[i] = calls[i].kind !== PENDING;
     if (!req.fetch) return { ready };
-    const frames: (Frame | undefined)[] = calls.map((c, i) =>
-      ready[i] && c.kind !== LINK_RESULT.atNode ? c.returns[indexOf(c, refs[i].id)] : undefined
-    );
-    const there: ObjectId[] = [];
-    refs.forEach((r, i) => {
-      if (ready[i] && calls[i].kind === LINK_RESULT.atNode) there.push(r.id);
-    });
-    if (there.length === 0) return { ready, frames };
+    const frames: (Frame | undefined)[] = new Array(n);
+    let values: unknown[] | undefined;
+    let there: ObjectId[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const c = calls[i];
+      if (c.kind === PENDING) continue;
+      if (c.kind === LINK_RESULT.value) (values ??= new Array(n))[i] = c.value;
+      else if (c.kind === LINK_RESULT.atNode) (there ??= []).push(refs[i].id);
+      else frames[i] = c.returns[indexOf(c, refs[i].id)];
+    }
+    if (!there) return { ready, frames, values };
     const fetched = await this.#host.nodeWait(there, there.length, { fetch: true });
     let k = 0;
     calls.forEach((c, i) => {
       if (ready[i] && c.kind === LINK_RESULT.atNode) frames[i] = fetched.frames![k++];
     });
-    return { ready, frames, pinned: fetched.pinned };
+    return { ready, frames, values, pinned: fetched.pinned };
   }
 
   #resultsReady(): boolean {
