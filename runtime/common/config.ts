@@ -99,6 +99,11 @@ export const settings = {
     doc:
       "size of each direction of a worker's or actor's shared-memory work channel (a power of two); bigger batches go by message",
   },
+  linkBytes: {
+    default: 64 * KIB,
+    doc:
+      "size of each direction of a call link (a worker's calls to one actor, a power of two); arguments and results over an eighth of it go through the node's store",
+  },
   idleSpinMicros: {
     default: 100,
     doc:

@@ -10,7 +10,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { objectIdOf } from "../common/mod.ts";
+import { config, objectIdOf } from "../common/mod.ts";
 import type { WaitResult } from "../core/mod.ts";
 import { frameBytes, isErrorFrame, refTracker } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
@@ -48,6 +48,8 @@ export interface ActorLinksHost {
 /** The links of the actor's callers. */
 export class ActorLinks {
   readonly #host: ActorLinksHost;
+  /** Return frames bigger than this go through the node, so that any one result fits a link. */
+  readonly #frameMax = config("linkBytes") / 8;
   readonly #links = new Map<string, LinkState>();
   /** Pins on fetched ref arguments, given back once the call's arguments are decoded. */
   readonly #pinned = new Map<RunActorCall, readonly ObjectId[]>();
@@ -146,7 +148,9 @@ export class ActorLinks {
       link.results.push([slot, LINK_RESULT.failed, returns]);
     } else if (returns === VALUE_RETURNS) {
       link.results.push([slot, LINK_RESULT.value, returns, result[4]]);
-    } else if (contained || returns.some((f) => !(f instanceof Uint8Array))) {
+    } else if (
+      contained || returns.some((f) => !(f instanceof Uint8Array) || f.byteLength > this.#frameMax)
+    ) {
       returns.forEach((f, i) => this.#host.put(objectIdOf(run[0], i), f, contained?.[i] ?? []));
       link.results.push([slot, LINK_RESULT.atNode, returns]);
     } else {

@@ -41,7 +41,9 @@ import type {
 import { LINK_RESULT } from "../protocol/mod.ts";
 import { ActorChannel, CallerBell, CallLink } from "../transport/mod.ts";
 
-const LINK_BYTES = config("channelBytes");
+const LINK_BYTES = config("linkBytes");
+/** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
+const LINK_FRAME_MAX = LINK_BYTES / 8;
 const CALL_BATCH = config("actorCallBatch");
 const SPIN_MAX = config("getSpinMicros");
 /** A task whose wait here lasts this long gives its CPU back (tells the node it is blocked). */
@@ -110,6 +112,8 @@ export interface CallLinksHost {
   post(msg: FromWorker): void;
   /** Waits at the node (for ids the actor sealed there). */
   nodeWait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
+  /** Stores an object at the node under a new id (arguments too big for a link). */
+  put(frame: Uint8Array, contained: readonly ObjectId[]): ObjectId;
 }
 
 /** A worker's links to actors and the results it owns. */
@@ -138,11 +142,19 @@ export class CallLinks {
 
   /** Makes a call (never waits): written to the actor's link at the end of this turn; returns its refs. */
   call(call: ActorCall): ObjectRef[] {
+    let { args, deps, argRefs } = call;
+    if (args instanceof Uint8Array && args.byteLength > LINK_FRAME_MAX) {
+      // Too big for the link: an object of its own that the actor fetches.
+      const argsId = this.#host.put(args, argRefs);
+      args = argsId;
+      deps = [...deps, argsId];
+      argRefs = [argsId];
+    }
     const c: Call = {
       taskId: call.taskId,
       method: call.method,
-      args: call.args,
-      deps: call.deps,
+      args,
+      deps,
       numReturns: call.numReturns,
       actorId: call.actorId,
       attempt: 0,
@@ -153,7 +165,7 @@ export class CallLinks {
     for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
     c.refs = refs;
     // The actor fetches these from the node: they stay held while the call is.
-    for (const id of call.argRefs) refTracker.track(c, id);
+    for (const id of argRefs) refTracker.track(c, id);
     const death = this.#dead.get(call.actorId);
     if (death) {
       this.#settle(c, LINK_RESULT.failed, fill(c, death));

@@ -66,7 +66,15 @@ export class WorkerBackend implements Backend {
     this.arena = new SharedArena({ sab });
     this.#post = post;
     askNodeForRoom(this.arena, post, () => this.flush());
-    this.links = new CallLinks({ post, nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req) });
+    this.links = new CallLinks({
+      post,
+      nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
+      put: (frame, contained) => {
+        const id = this.ids.nextPutId();
+        this.put(id, frame, contained);
+        return id;
+      },
+    });
     this.actors = new ActorClient(post, this.links);
   }
 

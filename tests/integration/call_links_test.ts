@@ -18,6 +18,7 @@ import {
   crashThenIncr,
   incrMany,
   killWithQueued,
+  mixedSizes,
   passOwnedRefs,
   sendRefsOut,
   sendThenDie,
@@ -61,6 +62,15 @@ rayTest("an owned ref passed to a call, to a task and inside a put resolves", as
 rayTest("big returns and refs a method put come back through the node", async () => {
   const b = BulkyActor.remote();
   assert.deepEqual(await ray.get(bigAndNested.remote(b)), [300 * 1024, [4, 5], true]);
+});
+
+rayTest("arguments and results of every size keep their call order", async () => {
+  const b = BulkyActor.remote();
+  const sizes = [8, 20 * 1024, 8, 90 * 1024, 60 * 1024, 8, 200 * 1024, 8];
+  assert.deepEqual(
+    await ray.get(mixedSizes.remote(b)),
+    sizes.map((size, tag) => [size, tag, tag]),
+  );
 });
 
 rayTest("a crash with linked calls in flight: retried within maxTaskRetries", async () => {
