@@ -37,6 +37,7 @@ import type {
 } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
+import { CallerLinks, type LinkTarget, refuseLink } from "./caller_links.ts";
 import type { WaitHandle } from "./object_table.ts";
 import type { Pollable } from "./spinner.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -94,16 +95,6 @@ interface CallerQueue {
   waiting: boolean;
 }
 
-/** A caller's link to an actor (see runtime/worker/call_links.ts). */
-interface LinkEntry {
-  /** Unique on the node: the caller's worker id and its link number. */
-  readonly key: string;
-  readonly caller: WorkerHandle;
-  readonly linkId: number;
-  readonly link: SharedArrayBuffer;
-  readonly bell: SharedArrayBuffer;
-}
-
 interface ActorRecord {
   readonly spec: ActorCreateSpec;
   readonly label: string;
@@ -132,7 +123,7 @@ interface ActorRecord {
   /** Calls enqueued since the last dispatch. */
   queued: number;
   /** Callers' links, opened in the worker while it is ALIVE. */
-  readonly links: Map<string, LinkEntry>;
+  readonly links: CallerLinks;
   /** Draining: the worker was asked to say when its links are empty ("actorDrain")... */
   drainAsked: boolean;
   /** ...and said so. */
@@ -280,7 +271,7 @@ export class ActorManager implements ActorBackend {
       resend: [],
       draining: false,
       queued: 0,
-      links: new Map(),
+      links: new CallerLinks(),
       drainAsked: false,
       linksIdle: false,
     };
@@ -379,7 +370,8 @@ export class ActorManager implements ActorBackend {
       case "actorCreated":
         if (msg.error === undefined) {
           this.#setState(rec, "ALIVE");
-          for (const entry of rec.links.values()) this.#openLink(rec, entry);
+          const target = this.#linkTarget(rec);
+          if (target) rec.links.openAll(target);
           this.#markDirty(rec);
         } else {
           this.#die(rec, this.#constructorFailed(rec, msg.error));
@@ -645,70 +637,40 @@ export class ActorManager implements ActorBackend {
    * once it is); a caller of an actor that is dead or unknown hears so.
    */
   #link(caller: WorkerHandle, msg: Extract<FromWorker, { type: "actorLink" }>): void {
-    const { actorId, linkId, link, bell } = msg;
-    if (!Number.isSafeInteger(linkId) || !(link instanceof SharedArrayBuffer)) {
-      throw new TypeError("bad link");
-    }
-    if (!(bell instanceof SharedArrayBuffer)) throw new TypeError("bad bell");
-    const entry: LinkEntry = { key: `${caller.id}/${linkId}`, caller, linkId, link, bell };
-    const rec = this.#find(actorId);
+    const rec = this.#find(msg.actorId);
     if (!rec || rec.state === "DEAD") {
-      const death = rec?.death ?? new RayActorError(`Actor ${actorId} is unknown to this node`);
-      this.#unlink(entry, rec?.label ?? String(actorId), death.message, 0, errorFrame(death));
-      return;
+      const death = rec?.death ?? new RayActorError(`Actor ${msg.actorId} is unknown to this node`);
+      const label = rec?.label ?? String(msg.actorId);
+      return refuseLink(caller, msg, {
+        label,
+        why: death.message,
+        maxTaskRetries: 0,
+        death: errorFrame(death),
+      });
     }
-    rec.links.set(entry.key, entry);
+    rec.links.add(caller, msg, this.#linkTarget(rec));
     rec.linksIdle = false;
-    if (rec.state === "ALIVE") this.#openLink(rec, entry);
+    rec.drainAsked = false;
   }
 
-  #openLink(rec: ActorRecord, entry: LinkEntry): void {
-    if (!rec.worker || !rec.channel) return;
-    rec.worker.send({ type: "callerLink", linkId: entry.key, link: entry.link, bell: entry.bell });
-    entry.caller.send({
-      type: "actorLinked",
-      linkId: entry.linkId,
-      actorChannel: rec.channel.sab,
-      maxTaskRetries: rec.spec.settings.maxTaskRetries,
-      label: rec.label,
-    });
+  /** Where links to `rec` open, while it is ALIVE. */
+  #linkTarget(rec: ActorRecord): LinkTarget | undefined {
+    if (rec.state !== "ALIVE" || !rec.worker || !rec.channel) return undefined;
+    const { maxTaskRetries } = rec.spec.settings;
+    return { worker: rec.worker, channel: rec.channel.sab, maxTaskRetries, label: rec.label };
   }
 
   /** The actor's worker is gone: every caller hears (with `death` when the actor is dead for good). */
   #unlinkAll(rec: ActorRecord, why: string, death?: Uint8Array): void {
-    const retries = rec.spec.settings.maxTaskRetries;
-    for (const entry of rec.links.values()) this.#unlink(entry, rec.label, why, retries, death);
-    rec.links.clear();
-  }
-
-  #unlink(
-    entry: LinkEntry,
-    label: string,
-    why: string,
-    maxTaskRetries: number,
-    death?: Uint8Array,
-  ): void {
-    if (!entry.caller.alive) return;
-    entry.caller.send({
-      type: "actorUnlinked",
-      linkId: entry.linkId,
-      label,
-      why,
-      maxTaskRetries,
-      death,
-    });
+    const { maxTaskRetries } = rec.spec.settings;
+    rec.links.unlinkAll({ label: rec.label, why, maxTaskRetries, death });
   }
 
   /** A worker is gone: the actors drop its links. */
   callerGone(workerId: WorkerId): void {
     for (const rec of this.#actors.values()) {
-      if (rec.links.size === 0) continue;
-      for (const [key, entry] of rec.links) {
-        if (entry.caller.id !== workerId) continue;
-        rec.links.delete(key);
-        if (rec.state === "ALIVE") rec.worker?.send({ type: "callerGone", linkId: key });
-      }
-      this.#dieIfDrained(rec);
+      const alive = rec.state === "ALIVE" ? rec.worker : undefined;
+      if (rec.links.size > 0 && rec.links.callerGone(workerId, alive)) this.#dieIfDrained(rec);
     }
   }
 

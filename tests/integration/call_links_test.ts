@@ -15,11 +15,13 @@ import {
 } from "../fixtures/actor_classes.ts";
 import {
   bigAndNested,
+  collectHere,
   crashThenIncr,
   incrMany,
   killWithQueued,
   mixedSizes,
   passOwnedRefs,
+  sendAndForget,
   sendRefsOut,
   sendThenDie,
   SpawnerActor,
@@ -27,6 +29,7 @@ import {
   waitsWithDeadlines,
 } from "../fixtures/link_fns.ts";
 import { rayTest } from "./_with_ray.ts";
+import { collectGarbage } from "../../runtime/core/mod.ts";
 
 rayTest("2,000 calls from each of two tasks run in each caller's order", async () => {
   const c = CounterActor.remote(0);
@@ -117,6 +120,29 @@ rayTest(
     await assert.rejects(ray.get(ref), ray.ObjectLostError);
   },
 );
+
+rayTest("a non-detached actor finishes the calls waiting in links before it dies", async () => {
+  const refs = await (async () => {
+    const h = CounterActor.options({ name: "drained" }).remote(0);
+    return await ray.get(sendAndForget.remote(h, 300));
+  })();
+  // Every handle is dropped: the driver's here, the task's in its worker.
+  for (let round = 0; round < 3; round++) {
+    collectGarbage!();
+    await ray.get(Array.from({ length: 4 }, () => collectHere.remote()));
+  }
+  assert.deepEqual(await ray.get(refs), Array.from({ length: 300 }, (_, i) => i + 1));
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      await ray.getActor("drained");
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail("the actor was still alive 5 s after its last handle was dropped");
+});
 
 rayTest("a task waiting on an actor gives its CPU back to the task the actor needs", async () => {
   const s = SpawnerActor.remote();

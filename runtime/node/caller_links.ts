@@ -1,0 +1,126 @@
+/**
+ * The node's side of call links (runtime/worker/call_links.ts): each link a
+ * worker opens to one of the node's actors is held while the actor starts
+ * or restarts, handed to the actor's worker once it is ALIVE (and the caller
+ * told so, with the actor's channel to ring), and unlinked when that worker
+ * goes: the caller then re-sends, retries or fails its calls. The node does
+ * nothing per call.
+ *
+ * @module
+ */
+import type { WorkerId } from "../common/mod.ts";
+import type { FromWorker } from "../protocol/mod.ts";
+import type { WorkerHandle } from "./worker_handle.ts";
+
+/** One caller's link to one actor. */
+interface LinkEntry {
+  /** Unique on the node: the caller's worker id and its link number. */
+  readonly key: string;
+  readonly caller: WorkerHandle;
+  readonly linkId: number;
+  readonly link: SharedArrayBuffer;
+  readonly bell: SharedArrayBuffer;
+}
+
+/** Where an ALIVE actor's links are opened. */
+export interface LinkTarget {
+  readonly worker: WorkerHandle;
+  readonly channel: SharedArrayBuffer;
+  readonly maxTaskRetries: number;
+  readonly label: string;
+}
+
+/** Why an actor's links end. */
+export interface Unlinking {
+  readonly label: string;
+  readonly why: string;
+  readonly maxTaskRetries: number;
+  /** An error frame when the actor is dead for good (else it restarts). */
+  readonly death?: Uint8Array;
+}
+
+/** The links of one actor. */
+export class CallerLinks {
+  readonly #links = new Map<string, LinkEntry>();
+
+  /** How many callers are linked. */
+  get size(): number {
+    return this.#links.size;
+  }
+
+  /**
+   * Keeps a caller's link; opens it at once when `target` is given. Throws
+   * TypeError for a malformed message (the caller is then ended).
+   */
+  add(
+    caller: WorkerHandle,
+    msg: Extract<FromWorker, { type: "actorLink" }>,
+    target?: LinkTarget,
+  ): void {
+    const entry = checkedEntry(caller, msg);
+    this.#links.set(entry.key, entry);
+    if (target) open(entry, target);
+  }
+
+  /** The actor is ALIVE in `target`: opens every link. */
+  openAll(target: LinkTarget): void {
+    for (const entry of this.#links.values()) open(entry, target);
+  }
+
+  /** The actor's worker is gone: every caller hears, and the links are dropped. */
+  unlinkAll(why: Unlinking): void {
+    for (const entry of this.#links.values()) unlink(entry, why);
+    this.#links.clear();
+  }
+
+  /**
+   * A worker is gone: drops its links, telling the actor's worker (if it is
+   * `alive`). Returns true when there were any.
+   */
+  callerGone(workerId: WorkerId, alive: WorkerHandle | undefined): boolean {
+    let any = false;
+    for (const [key, entry] of this.#links) {
+      if (entry.caller.id !== workerId) continue;
+      this.#links.delete(key);
+      alive?.send({ type: "callerGone", linkId: key });
+      any = true;
+    }
+    return any;
+  }
+}
+
+/** Answers a link to an actor that is dead or unknown: the caller fails its calls with `why.death`. */
+export function refuseLink(
+  caller: WorkerHandle,
+  msg: Extract<FromWorker, { type: "actorLink" }>,
+  why: Unlinking,
+): void {
+  unlink(checkedEntry(caller, msg), why);
+}
+
+function checkedEntry(
+  caller: WorkerHandle,
+  { linkId, link, bell }: Extract<FromWorker, { type: "actorLink" }>,
+): LinkEntry {
+  if (!Number.isSafeInteger(linkId) || !(link instanceof SharedArrayBuffer)) {
+    throw new TypeError("bad link");
+  }
+  if (!(bell instanceof SharedArrayBuffer)) throw new TypeError("bad bell");
+  return { key: `${caller.id}/${linkId}`, caller, linkId, link, bell };
+}
+
+function open(entry: LinkEntry, target: LinkTarget): void {
+  target.worker.send({ type: "callerLink", linkId: entry.key, link: entry.link, bell: entry.bell });
+  entry.caller.send({
+    type: "actorLinked",
+    linkId: entry.linkId,
+    actorChannel: target.channel,
+    maxTaskRetries: target.maxTaskRetries,
+    label: target.label,
+  });
+}
+
+function unlink(entry: LinkEntry, why: Unlinking): void {
+  if (!entry.caller.alive) return;
+  entry.caller.send({ type: "actorUnlinked", linkId: entry.linkId, ...why });
+}
