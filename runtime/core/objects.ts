@@ -53,6 +53,7 @@ export function setProgressHook(hook: ProgressHook | undefined): void {
 /** Starts the progress hook for a wait, if one is installed and wanted. */
 function startProgress(
   kind: "get" | "wait",
+  refs: readonly ObjectRef[],
   ids: readonly ObjectId[],
   want: number,
   wanted: boolean | undefined,
@@ -60,7 +61,7 @@ function startProgress(
   if (!progressHook || wanted === false) return undefined;
   const be = backend(kind);
   return progressHook(kind, want, async () => {
-    const { ready } = await be.wait(ids, ids.length, { timeoutMs: 0, fetch: false });
+    const { ready } = await be.wait(ids, ids.length, { timeoutMs: 0, fetch: false }, refs);
     return ready.reduce((n, r) => n + (r ? 1 : 0), 0);
   });
 }
@@ -136,11 +137,11 @@ export async function get(
 ): Promise<unknown> {
   const be = backend("get");
   const many = Array.isArray(refOrRefs);
-  const ids = checkRefs(many ? refOrRefs : [refOrRefs], "get");
+  const refs = many ? refOrRefs : [refOrRefs];
+  const ids = checkRefs(refs, "get");
   checkTimeout(options.timeoutMs, "get");
   if (options.signal?.aborted) throw getAborted(options.signal.reason);
-  const stop = startProgress("get", ids, ids.length, options.progress);
-  const refs = many ? refOrRefs : [refOrRefs];
+  const stop = startProgress("get", refs, ids, ids.length, options.progress);
   const result = await be.wait(ids, ids.length, {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
@@ -180,7 +181,7 @@ export async function wait<T extends ObjectRef<unknown>>(
   checkTimeout(options.timeoutMs, "wait");
   const want = Math.min(numReturns, refs.length);
   if (want === 0) return [[], []];
-  const stop = startProgress("wait", ids, want, options.progress);
+  const stop = startProgress("wait", refs, ids, want, options.progress);
   const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false }, refs)
     .finally(stop);
   const done: T[] = [];

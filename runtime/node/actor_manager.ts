@@ -37,7 +37,7 @@ import type {
 } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { ActorChannel } from "../transport/mod.ts";
-import { CallerLinks, type LinkTarget, refuseLink } from "./caller_links.ts";
+import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "./caller_links.ts";
 import type { WaitHandle } from "./object_table.ts";
 import type { Pollable } from "./spinner.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -202,7 +202,7 @@ export class ActorManager implements ActorBackend {
         this.#create(msg.spec, false);
         break;
       case "actorLink":
-        this.#link(worker, msg);
+        this.link(worker, msg);
         break;
       case "actorKill":
         this.kill(msg.actorId, msg.noRestart).then(() =>
@@ -636,7 +636,7 @@ export class ActorManager implements ActorBackend {
    * A caller's link: opened in the actor's worker while it is ALIVE (now or
    * once it is); a caller of an actor that is dead or unknown hears so.
    */
-  #link(caller: WorkerHandle, msg: Extract<FromWorker, { type: "actorLink" }>): void {
+  link(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
     const rec = this.#find(msg.actorId);
     if (!rec || rec.state === "DEAD") {
       const death = rec?.death ?? new RayActorError(`Actor ${msg.actorId} is unknown to this node`);

@@ -8,15 +8,21 @@
  *
  * @module
  */
-import type { WorkerId } from "../common/mod.ts";
-import type { FromWorker } from "../protocol/mod.ts";
+import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import type { WorkerHandle } from "./worker_handle.ts";
+
+/** A calling thread: a worker, or the driver (the node's own thread). */
+export interface LinkCaller {
+  readonly id: string;
+  readonly alive: boolean;
+  send(msg: ToWorker): void;
+}
 
 /** One caller's link to one actor. */
 interface LinkEntry {
-  /** Unique on the node: the caller's worker id and its link number. */
+  /** Unique on the node: the caller's id and its link number. */
   readonly key: string;
-  readonly caller: WorkerHandle;
+  readonly caller: LinkCaller;
   readonly linkId: number;
   readonly link: SharedArrayBuffer;
   readonly bell: SharedArrayBuffer;
@@ -53,7 +59,7 @@ export class CallerLinks {
    * TypeError for a malformed message (the caller is then ended).
    */
   add(
-    caller: WorkerHandle,
+    caller: LinkCaller,
     msg: Extract<FromWorker, { type: "actorLink" }>,
     target?: LinkTarget,
   ): void {
@@ -77,7 +83,7 @@ export class CallerLinks {
    * A worker is gone: drops its links, telling the actor's worker (if it is
    * `alive`). Returns true when there were any.
    */
-  callerGone(workerId: WorkerId, alive: WorkerHandle | undefined): boolean {
+  callerGone(workerId: string, alive: WorkerHandle | undefined): boolean {
     let any = false;
     for (const [key, entry] of this.#links) {
       if (entry.caller.id !== workerId) continue;
@@ -91,7 +97,7 @@ export class CallerLinks {
 
 /** Answers a link to an actor that is dead or unknown: the caller fails its calls with `why.death`. */
 export function refuseLink(
-  caller: WorkerHandle,
+  caller: LinkCaller,
   msg: Extract<FromWorker, { type: "actorLink" }>,
   why: Unlinking,
 ): void {
@@ -99,7 +105,7 @@ export function refuseLink(
 }
 
 function checkedEntry(
-  caller: WorkerHandle,
+  caller: LinkCaller,
   { linkId, link, bell }: Extract<FromWorker, { type: "actorLink" }>,
 ): LinkEntry {
   if (!Number.isSafeInteger(linkId) || !(link instanceof SharedArrayBuffer)) {

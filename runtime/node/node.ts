@@ -21,7 +21,7 @@ import {
   workerDied,
   workerStartFailed,
 } from "../common/mod.ts";
-import type { Backend, WaitRequest, WaitResult } from "../core/mod.ts";
+import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { collectGarbage, errorFrame } from "../core/mod.ts";
 import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
 import type {
@@ -32,6 +32,7 @@ import type {
   ResultTuple,
   TaskResult,
   TaskSpec,
+  ToWorker,
 } from "../protocol/mod.ts";
 import { fnKeyOf, ordersResults, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
@@ -45,6 +46,8 @@ import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskLinks } from "./task_links.ts";
+import type { LinkCaller } from "./caller_links.ts";
+import { CallLinks } from "../worker/mod.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -98,8 +101,17 @@ export class Node implements Backend {
   readonly arena: SharedArena;
   readonly numWorkers: number;
   readonly resources: Record<string, number>;
-  /** The node's actors; also the driver's actor backend. */
-  readonly actors: ActorManager;
+  /** The driver's actor backend: the node's actors, and call links for method calls. */
+  readonly actors: ActorBackend;
+  readonly #actors: ActorManager;
+  /** The driver's calls to actors (as a worker's: straight to the actor's worker). */
+  readonly #calls: CallLinks;
+  /** The driver as a caller of actors, for their links. */
+  readonly #driver: LinkCaller = {
+    id: "driver",
+    alive: true,
+    send: (msg) => queueMicrotask(() => this.#toDriver(msg)),
+  };
   readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
   readonly #links = new TaskLinks();
   readonly #spinner = new Spinner();
@@ -150,7 +162,7 @@ export class Node implements Backend {
       arena: this.arena,
       spill: this.#spill,
       gcs: this.gcs,
-      actorReleased: (actorId) => this.actors.handlesReleased(actorId),
+      actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
       collectEverywhere: () => this.#collectEverywhere(),
     }, maxBytes * config("gcAfterStoreFraction"));
     this.#maxWorkers = this.numWorkers * config("workerPoolGrowth");
@@ -160,7 +172,22 @@ export class Node implements Backend {
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
     });
-    this.actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
+    const actors = this.#actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
+    this.#calls = new CallLinks({
+      post: (msg) => this.#fromDriver(msg),
+      nodeWait: (ids, n, req) => this.wait(ids, n, req),
+      put: (frame, contained) => {
+        const id = this.ids.nextPutId();
+        this.put(id, frame, contained);
+        return id;
+      },
+    });
+    this.actors = {
+      create: (spec) => actors.create(spec),
+      call: (call) => this.#calls.call(call),
+      kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
+      lookup: (name, namespace) => actors.lookup(name, namespace),
+    };
   }
 
   #actorHost(namespace: string): ActorHost {
@@ -271,15 +298,26 @@ export class Node implements Backend {
     return { ready: outcome.ready, frames, pinned };
   }
 
-  async wait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
+  async wait(
+    ids: readonly ObjectId[],
+    numReturns: number,
+    req: WaitRequest,
+    refs?: readonly ObjectRef[],
+  ): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
+    if (refs) {
+      if (refs.length > 0 && this.#calls.ownsAll(refs)) {
+        return this.#calls.wait(refs, numReturns, req);
+      }
+      this.#calls.escape(refs);
+    }
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
     if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
       // Send what is queued now, then spin on the channels of what runs.
-      this.actors.flushQueued();
+      this.#actors.flushQueued();
       if (this.#kicked) this.#drain();
-      const pollables = this.actors.pollables().concat(
+      const pollables = this.#actors.pollables().concat(
         this.#links.pollables(
           this.#workers,
           (id) => this.#scheduler.hasTasks(id),
@@ -350,7 +388,8 @@ export class Node implements Backend {
       });
     }
     this.#workers.clear();
-    this.actors.shutdown();
+    this.#actors.shutdown();
+    this.#calls.shutdown();
     this.#table.rejectAll(runtimeShutDown());
     const ts = Date.now();
     this.gcs.record({ type: "jobFinished", jobId: this.jobId, ts });
@@ -469,7 +508,7 @@ export class Node implements Backend {
       case "actorLink":
       case "actorKill":
       case "actorLookup":
-        this.actors.fromWorker(worker, msg);
+        this.#actors.fromWorker(worker, msg);
         break;
       case "promise":
       case "seal":
@@ -501,6 +540,25 @@ export class Node implements Backend {
         throw new TypeError(`unknown message type`);
     }
     this.#kick();
+  }
+
+  /** A message the driver's call links sent, as a worker's would be. */
+  #fromDriver(msg: FromWorker): void {
+    switch (msg.type) {
+      case "actorLink":
+        return this.#actors.link(this.#driver, msg);
+      case "promise":
+      case "seal":
+      case "sealIfMissing":
+        return this.#owned.handle("driver" as WorkerId, msg);
+    }
+  }
+
+  /** A message to the driver as a caller of actors. */
+  #toDriver(msg: ToWorker): void {
+    if (this.#stopped) return;
+    if (msg.type === "actorLinked") this.#calls.linked(msg);
+    else if (msg.type === "actorUnlinked") this.#calls.unlinked(msg);
   }
 
   #workerWait(worker: WorkerHandle, msg: Extract<FromWorker, { type: "wait" }>): void {
@@ -570,7 +628,7 @@ export class Node implements Backend {
     if (this.#stopped) return;
     this.#life.dropHolder(worker.id);
     this.#owned.ownerDied(worker.id, detail);
-    this.actors.callerGone(worker.id);
+    this.#actors.callerGone(worker.id);
     this.gcs.record({
       type: "workerDied",
       nodeId: this.nodeId,
@@ -674,7 +732,7 @@ export class Node implements Backend {
   #drain(): void {
     this.#kicked = false;
     if (this.#stopped) return;
-    this.actors.retryWaiting();
+    this.#actors.retryWaiting();
     for (let todo = this.#scheduler.drain(); todo.length; todo = this.#scheduler.drain()) {
       for (const ins of todo) this.#apply(ins);
     }

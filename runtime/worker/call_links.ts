@@ -197,6 +197,7 @@ export class CallLinks {
    */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
+    if (this.#flushQueued) this.flush(); // calls of this turn: the actor may start on them now
     this.#drain();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {
       this.#spin(calls, n);
