@@ -112,7 +112,7 @@ export const settings = {
   getSpinMicros: {
     default: 200,
     doc:
-      "a driver's get of results of running tasks or actor calls spins on their channels this long before it waits",
+      "a get of results of running tasks (in a driver) or of actor calls (anywhere, with at most 2 out) spins on their channels this long before it waits",
   },
   gcsMaxFinishedTasks: {
     default: 10_000,

@@ -48,9 +48,6 @@ export function toFrame(
   }
 }
 
-/** The frame of `undefined`: results that are `undefined` share it (fromFrame knows it at once). */
-export const UNDEFINED_FRAME: Uint8Array = encodeFrame(undefined, "value", heapAllocator);
-
 /** An error frame (always inline). */
 export function errorFrame(error: unknown): Uint8Array {
   return encodeFrame(error, "error", (size) => new Uint8Array(size), FRAME_ERROR);
@@ -78,7 +75,6 @@ export const VIEW_REF_PREFIX = "view:";
  * frame is object `id` in the store, zero-copy views of it keep it alive.
  */
 export function fromFrame(frame: Frame, arena: SharedArena, id?: ObjectId): unknown {
-  if (frame === UNDEFINED_FRAME) return undefined;
   const bytes = frameBytes(frame, arena);
   const viewKey = id === undefined ? undefined : (VIEW_REF_PREFIX + id) as ObjectId;
   const pin = viewKey !== undefined && !(frame instanceof Uint8Array)

@@ -20,7 +20,6 @@ export {
   fromFrame,
   isErrorFrame,
   toFrame,
-  UNDEFINED_FRAME,
   VIEW_REF_PREFIX,
 } from "./frames.ts";
 export {

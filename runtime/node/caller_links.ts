@@ -31,7 +31,8 @@ interface LinkEntry {
 /** Where an ALIVE actor's links are opened. */
 export interface LinkTarget {
   readonly worker: WorkerHandle;
-  readonly channel: SharedArrayBuffer;
+  /** The actor's doorbell, which callers ring. */
+  readonly bell: SharedArrayBuffer;
   readonly maxTaskRetries: number;
   readonly label: string;
 }
@@ -120,7 +121,7 @@ function open(entry: LinkEntry, target: LinkTarget): void {
   entry.caller.send({
     type: "actorLinked",
     linkId: entry.linkId,
-    actorChannel: target.channel,
+    actorBell: target.bell,
     maxTaskRetries: target.maxTaskRetries,
     label: target.label,
   });

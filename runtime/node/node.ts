@@ -32,7 +32,6 @@ import type {
   ResultTuple,
   TaskResult,
   TaskSpec,
-  ToWorker,
 } from "../protocol/mod.ts";
 import { fnKeyOf, ordersResults, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
@@ -46,8 +45,7 @@ import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskLinks } from "./task_links.ts";
-import type { LinkCaller } from "./caller_links.ts";
-import { CallLinks } from "../worker/mod.ts";
+import { DriverCalls } from "./driver_calls.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -105,13 +103,7 @@ export class Node implements Backend {
   readonly actors: ActorBackend;
   readonly #actors: ActorManager;
   /** The driver's calls to actors (as a worker's: straight to the actor's worker). */
-  readonly #calls: CallLinks;
-  /** The driver as a caller of actors, for their links. */
-  readonly #driver: LinkCaller = {
-    id: "driver",
-    alive: true,
-    send: (msg) => queueMicrotask(() => this.#toDriver(msg)),
-  };
+  readonly #calls: DriverCalls;
   readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
   readonly #links = new TaskLinks();
   readonly #spinner = new Spinner();
@@ -173,14 +165,13 @@ export class Node implements Backend {
       maxBatch: config("maxBatch"),
     });
     const actors = this.#actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
-    this.#calls = new CallLinks({
-      post: (msg) => this.#fromDriver(msg),
-      nodeWait: (ids, n, req) => this.wait(ids, n, req),
-      put: (frame, contained) => {
-        const id = this.ids.nextPutId();
-        this.put(id, frame, contained);
-        return id;
-      },
+    this.#calls = new DriverCalls({
+      ids: this.ids,
+      actors,
+      owned: this.#owned,
+      wait: (ids, n, req) => this.wait(ids, n, req),
+      put: (id, frame, contained) => this.put(id, frame, contained),
+      running: () => !this.#stopped,
     });
     this.actors = {
       create: (spec) => actors.create(spec),
@@ -199,7 +190,6 @@ export class Node implements Backend {
       namespace,
       total: this.resources,
       table: this.#table,
-      seal: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       serve: (worker, msg) => this.#onMessage(worker, msg),
       attach: (id) => void this.#workerWaits.set(id, new Map()),
       detach: (id, detail) => {
@@ -305,24 +295,17 @@ export class Node implements Backend {
     refs?: readonly ObjectRef[],
   ): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
-    if (refs) {
-      if (refs.length > 0 && this.#calls.ownsAll(refs)) {
-        return this.#calls.wait(refs, numReturns, req);
-      }
-      this.#calls.escape(refs);
-    }
+    const owned = refs && this.#calls.wait(refs, numReturns, req);
+    if (owned) return await owned;
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
     if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
       // Send what is queued now, then spin on the channels of what runs.
-      this.#actors.flushQueued();
       if (this.#kicked) this.#drain();
-      const pollables = this.#actors.pollables().concat(
-        this.#links.pollables(
-          this.#workers,
-          (id) => this.#scheduler.hasTasks(id),
-          (w, results) => this.#taskResults(w, results),
-        ),
+      const pollables = this.#links.pollables(
+        this.#workers,
+        (id) => this.#scheduler.hasTasks(id),
+        (w, results) => this.#taskResults(w, results),
       );
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
@@ -540,25 +523,6 @@ export class Node implements Backend {
         throw new TypeError(`unknown message type`);
     }
     this.#kick();
-  }
-
-  /** A message the driver's call links sent, as a worker's would be. */
-  #fromDriver(msg: FromWorker): void {
-    switch (msg.type) {
-      case "actorLink":
-        return this.#actors.link(this.#driver, msg);
-      case "promise":
-      case "seal":
-      case "sealIfMissing":
-        return this.#owned.handle("driver" as WorkerId, msg);
-    }
-  }
-
-  /** A message to the driver as a caller of actors. */
-  #toDriver(msg: ToWorker): void {
-    if (this.#stopped) return;
-    if (msg.type === "actorLinked") this.#calls.linked(msg);
-    else if (msg.type === "actorUnlinked") this.#calls.unlinked(msg);
   }
 
   #workerWait(worker: WorkerHandle, msg: Extract<FromWorker, { type: "wait" }>): void {

@@ -60,9 +60,8 @@ export interface ActorCall {
 }
 
 /**
- * A call handed to the actor's worker, with one frame per `deps` entry. A
- * tuple rather than an object: a batch of a thousand clones four times
- * faster without the property names.
+ * A call as the actor's worker runs it (read from a call link), with one
+ * frame per `deps` entry once they were fetched.
  */
 export type RunActorCall = readonly [
   taskId: TaskId,
@@ -71,11 +70,11 @@ export type RunActorCall = readonly [
   numReturns: number,
   deps: readonly ObjectId[],
   depFrames: readonly Frame[],
-  /** The call's number on this worker, which its result names (cheaper to look up than an id). */
+  /** The call's number on its link, which its result names (cheaper to look up than an id). */
   slot: number,
 ];
 
-/** What the actor's worker reports for a call (a tuple for the same reason). */
+/** What the actor's worker reports for a call. */
 export type ActorResult = readonly [
   /** The call's `slot`. */
   slot: number,
@@ -84,7 +83,7 @@ export type ActorResult = readonly [
   failed: boolean,
   /** Per return, the ids of refs inside it (absent when none has any). */
   contained?: readonly (readonly ObjectId[])[],
-  /** The single return when `returns` is VALUE_RETURNS (linked calls only). */
+  /** The single return when `returns` is VALUE_RETURNS. */
   value?: unknown,
 ];
 
@@ -115,28 +114,21 @@ export function isLinkValue(v: unknown): boolean {
     (t === "string" && (v as string).length <= LINK_VALUE_MAX_CHARS);
 }
 
-/** The `returns` of an ActorResult whose single return is its `value` (results of linked calls only). */
+/** The `returns` of an ActorResult whose single return is its `value`. */
 export const VALUE_RETURNS: readonly Frame[] = Object.freeze([]);
 
 /** Main thread to worker, about actors. */
 export type ActorToWorker =
   /**
-   * Become this actor: construct it (reply "actorCreated"), then read calls
-   * from the channel (runtime/transport's ActorChannel over `channel`).
+   * Become this actor: construct it (reply "actorCreated"), then run the
+   * calls of its callers' links; callers ring `bell` (a Doorbell).
    */
   | {
     readonly type: "actorStart";
     readonly spec: ActorCreateSpec;
     readonly depFrames: readonly Frame[];
-    readonly channel: SharedArrayBuffer;
+    readonly bell: SharedArrayBuffer;
   }
-  /**
-   * Run these calls on the actor, in order (results come back through the
-   * channel, or as "actorDone"). Batches are numbered from 0 per worker; a
-   * batch that does not fit the channel comes this way, and the worker runs
-   * batches in number order whichever way they came.
-   */
-  | { readonly type: "actorRun"; readonly seq: number; readonly calls: readonly RunActorCall[] }
   /** To an actor: a caller's link (`linkId` unique on the node), to read calls from once opened. */
   | {
     readonly type: "callerLink";
@@ -148,11 +140,11 @@ export type ActorToWorker =
   | { readonly type: "callerGone"; readonly linkId: string }
   /** To an actor: no handle remains; answer "actorIdle" once every link is empty and nothing runs. */
   | { readonly type: "actorDrain" }
-  /** To a caller: its link is open; the actor's channel (to ring its doorbell) and its retry budget. */
+  /** To a caller: its link is open; the actor's doorbell (to ring) and its retry budget. */
   | {
     readonly type: "actorLinked";
     readonly linkId: number;
-    readonly actorChannel: SharedArrayBuffer;
+    readonly actorBell: SharedArrayBuffer;
     readonly maxTaskRetries: number;
     readonly label: string;
   }
@@ -190,10 +182,6 @@ export type ActorFromWorker =
   }
   /** The actor's constructor finished; `error` is its error frame when it threw. */
   | { readonly type: "actorCreated"; readonly actorId: ActorId; readonly error?: Frame }
-  /** Results of calls on the actor this worker runs (when they do not fit the channel). */
-  | { readonly type: "actorDone"; readonly results: readonly ActorResult[] }
-  /** Results wait in the channel (sent only while the main thread is not spinning on it). */
-  | { readonly type: "actorRing" }
   /** From a caller: it writes its calls to `actorId` into `link` from now on (results come back through it). */
   | {
     readonly type: "actorLink";

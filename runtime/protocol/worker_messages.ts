@@ -201,5 +201,5 @@ export const ROOM_REPLY = {
  */
 export function ordersResults(msg: FromWorker): boolean {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type !== "refs" && type !== "taskRing" && type !== "actorRing";
+  return type !== "refs" && type !== "taskRing";
 }

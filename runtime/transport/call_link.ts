@@ -3,9 +3,9 @@
  * one actor's worker, so that method calls and their results skip the
  * node's thread (docs/ARCHITECTURE.md, "Call links"). The caller writes
  * calls (`RunActorCall`, no dependency frames: the actor fetches ref
- * arguments itself) and rings the actor's channel doorbell; the actor
- * writes results (`LinkResult`) and rings the caller's bell, one per
- * calling worker for all its links.
+ * arguments itself) and rings the actor's doorbell; the actor
+ * writes results (`LinkResult`) and rings the caller's doorbell, one per
+ * calling thread for all its links.
  *
  * @module
  */
@@ -122,57 +122,5 @@ export class CallLink extends WorkChannel<RunActorCall, LinkResult> {
   /** @param sab the link's memory, from `create` on another thread */
   constructor(sab: SharedArrayBuffer) {
     super(sab, LINK_CODEC);
-  }
-}
-
-const RING = 0;
-const SLEEPING = 1;
-
-/**
- * The bell a calling worker sleeps on while it waits for results of its
- * linked calls; actors ring it after writing results, with a futex wake
- * only when the caller sleeps.
- */
-export class CallerBell {
-  /** The bell's memory, to hand to actors. */
-  readonly sab: SharedArrayBuffer;
-  readonly #words: Int32Array;
-
-  /** @param sab a bell's memory (`CallerBell.memory()`), or a new one */
-  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(8)) {
-    if (sab.byteLength !== 8) throw new RangeError("A caller bell is 8 bytes");
-    this.sab = sab;
-    this.#words = new Int32Array(sab);
-  }
-
-  /** Actor side: results were written; wakes the caller if it sleeps. */
-  ring(): void {
-    if (Atomics.load(this.#words, SLEEPING) === 0) return;
-    Atomics.add(this.#words, RING, 1);
-    Atomics.notify(this.#words, RING);
-  }
-
-  /**
-   * Caller side: sleeps without blocking the thread until rung.
-   *
-   * @param ready true when results already wait (checked after the caller
-   *   says it sleeps, so a ring in between is not missed)
-   * @returns undefined when results wait, else a promise that resolves
-   *   when some may have arrived
-   */
-  sleep(ready: () => boolean): Promise<unknown> | undefined {
-    Atomics.store(this.#words, SLEEPING, 1);
-    const seen = Atomics.load(this.#words, RING);
-    if (ready()) {
-      Atomics.store(this.#words, SLEEPING, 0);
-      return undefined;
-    }
-    const waited = Atomics.waitAsync(this.#words, RING, seen);
-    const woke = () => Atomics.store(this.#words, SLEEPING, 0);
-    if (!waited.async) {
-      woke();
-      return undefined;
-    }
-    return waited.value.then(woke);
   }
 }

@@ -10,6 +10,6 @@ export { ByteRing, ringFootprint } from "./byte_ring.ts";
 export { WireReader, WireWriter } from "./wire.ts";
 export { WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
-export { ActorChannel } from "./actor_channel.ts";
 export { TaskChannel } from "./task_channel.ts";
-export { CallerBell, CallLink, NO_ARGS } from "./call_link.ts";
+export { CallLink, NO_ARGS } from "./call_link.ts";
+export { Doorbell } from "./doorbell.ts";

@@ -128,17 +128,9 @@ export class WorkChannel<W, R> {
     w.u32(items.length);
     for (const item of items) this.#codec.writeWork(w, item);
     if (!this.#work.tryWrite(w.bytes())) return false;
-    this.ring();
-    return true;
-  }
-
-  /**
-   * Rings the worker's doorbell (waking it only if it sleeps). Any thread
-   * that gave the worker work elsewhere (a call link) rings it too.
-   */
-  ring(): void {
     Atomics.add(this.#words, DOORBELL, 1);
     if (Atomics.load(this.#words, SLEEPING) === 1) Atomics.notify(this.#words, DOORBELL);
+    return true;
   }
 
   /** True when work was written that the worker has not read yet. */
@@ -226,17 +218,14 @@ export class WorkChannel<W, R> {
   /**
    * Spins until work arrives or `micros` pass (blocks the thread).
    *
-   * @param elsewhere true when work waits somewhere else that rings this
-   *   channel's doorbell (an actor's call links)
    * @returns true when work waits
    */
-  spinForWork(micros: number, elsewhere?: () => boolean): boolean {
-    if (this.#work.readable || elsewhere?.()) return true;
+  spinForWork(micros: number): boolean {
+    if (this.#work.readable) return true;
     if (micros <= 0) return false;
     const until = performance.now() + micros / 1000;
     for (;;) {
       for (let i = 0; i < 64; i++) if (this.#work.readable) return true;
-      if (elsewhere?.()) return true;
       if (performance.now() >= until) return false;
     }
   }
@@ -244,14 +233,13 @@ export class WorkChannel<W, R> {
   /**
    * Sleeps without blocking the thread until the doorbell rings.
    *
-   * @param elsewhere as for `spinForWork`
    * @returns undefined when work already waits, else a promise that
    *   resolves when work may have arrived
    */
-  sleep(elsewhere?: () => boolean): Promise<unknown> | undefined {
+  sleep(): Promise<unknown> | undefined {
     Atomics.store(this.#words, SLEEPING, 1);
     const seen = Atomics.load(this.#words, DOORBELL);
-    if (this.#work.readable || elsewhere?.()) {
+    if (this.#work.readable) {
       Atomics.store(this.#words, SLEEPING, 0);
       return undefined;
     }

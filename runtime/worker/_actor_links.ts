@@ -16,12 +16,12 @@ import { frameBytes, isErrorFrame, refTracker } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorResult, Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
 import { LINK_RESULT, VALUE_RETURNS } from "../protocol/mod.ts";
-import { CallerBell, CallLink } from "../transport/mod.ts";
+import { CallLink, Doorbell } from "../transport/mod.ts";
 
 /** One caller's link, as the actor reads it. */
 export interface LinkState {
   readonly channel: CallLink;
-  readonly bell: CallerBell;
+  readonly bell: Doorbell;
   /** Calls read, in order, while the first waits for its ref arguments. */
   intake: RunActorCall[];
   fetching: boolean;
@@ -64,7 +64,7 @@ export class ActorLinks {
   add(key: string, link: SharedArrayBuffer, bell: SharedArrayBuffer): void {
     this.#links.set(key, {
       channel: new CallLink(link),
-      bell: new CallerBell(bell),
+      bell: new Doorbell(bell),
       intake: [],
       fetching: false,
       unsent: [],

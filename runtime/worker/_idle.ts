@@ -1,8 +1,8 @@
 /**
- * How a worker waits for work on its channel: it runs what waits, then
- * spins for more for a few microseconds while work comes that often (waking
- * a sleeping thread costs more than a round trip), then sleeps on the
- * channel's doorbell without blocking its thread.
+ * How a worker waits for work (on its work channel, or an actor on its
+ * doorbell): it runs what waits, then spins for more for a few microseconds
+ * while work comes that often (waking a sleeping thread costs more than a
+ * round trip), then sleeps on the doorbell without blocking its thread.
  *
  * It spins only after small batches (at most SPIN_BATCH items): that is a
  * caller waiting for each result in turn, where a spin saves a wake-up per
@@ -12,38 +12,37 @@
  * @module
  */
 import { config } from "../common/mod.ts";
-import type { WorkChannel } from "../transport/mod.ts";
 
 const SPIN_MAX = config("idleSpinMicros");
 /** Most items in the batches of a turn after which the worker spins. */
 const SPIN_BATCH = 2;
 
+/** Where a worker's work comes (a WorkChannel has these, and an actor makes them from its Doorbell). */
+export interface WorkSource {
+  /** Spins until work waits or `micros` pass; true when work waits. */
+  spinForWork(micros: number): boolean;
+  /** Sleeps until rung: undefined when work already waits. */
+  sleep(): Promise<unknown> | undefined;
+}
+
 /** The wait loop of one worker. */
 export class Idler {
-  readonly #channel: WorkChannel<unknown, unknown>;
+  readonly #channel: WorkSource;
   readonly #drain: () => number;
-  readonly #elsewhere?: () => boolean;
   /** Microseconds to spin for the next batch (halved after each spin in vain). */
   #spin = SPIN_MAX;
   #asleep = false;
   #sleptAt = 0;
 
   /**
-   * @param channel the worker's channel
-   * @param drain runs what waits (in the channel and elsewhere) and sends
-   *   the results so far; returns how many items it started, or -1 while
-   *   work is still running (the thread must stay free instead of spinning)
-   * @param elsewhere true when work waits elsewhere that rings the channel's
-   *   doorbell (an actor's call links)
+   * @param channel where the worker's work comes
+   * @param drain runs what waits and sends the results so far; returns how
+   *   many items it started, or -1 while work is still running (the thread
+   *   must stay free instead of spinning)
    */
-  constructor(
-    channel: WorkChannel<unknown, unknown>,
-    drain: () => number,
-    elsewhere?: () => boolean,
-  ) {
+  constructor(channel: WorkSource, drain: () => number) {
     this.#channel = channel;
     this.#drain = drain;
-    this.#elsewhere = elsewhere;
   }
 
   /** Runs what waits, spins while more comes soon, then sleeps until the doorbell. */
@@ -51,7 +50,7 @@ export class Idler {
     for (;;) {
       const items = this.#drain();
       if (items < 0 || items > SPIN_BATCH) break;
-      if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin, this.#elsewhere)) {
+      if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin)) {
         this.#spin = SPIN_MAX;
         continue;
       }
@@ -63,7 +62,7 @@ export class Idler {
 
   #sleep(): void {
     if (this.#asleep) return;
-    const woken = this.#channel.sleep(this.#elsewhere);
+    const woken = this.#channel.sleep();
     if (!woken) {
       queueMicrotask(() => this.listen());
       return;

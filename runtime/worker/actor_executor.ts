@@ -1,16 +1,14 @@
 /**
  * Runs one actor in its dedicated worker: builds the instance, then runs
- * method calls in the order they were sent, at most `maxConcurrency` at a
- * time (async methods interleave up to that many). Calls come through the
- * actor's shared-memory channel (runtime/transport), or by message when a
- * batch did not fit it; synchronous methods of a batch run in one turn and
- * their results go back through the channel in one batch.
+ * method calls, each caller's in the order it made them, at most
+ * `maxConcurrency` at a time (async methods interleave up to that many).
+ * Calls come through the callers' call links (./_actor_links.ts) and their
+ * results go back the same way; synchronous methods of a batch run in one
+ * turn and their results leave in one batch per link.
  *
- * Calls from workers come through their call links (./_actor_links.ts) and
- * their results go back the same way; the links ring the channel's doorbell.
- *
- * Between calls the actor spins on the channel for a few microseconds while
- * calls come that often, then sleeps on the channel's doorbell (./_idle.ts).
+ * Between calls the actor spins on its links for a few microseconds while
+ * calls come that often, then sleeps on its doorbell, which callers ring
+ * (./_idle.ts).
  *
  * @module
  */
@@ -25,7 +23,6 @@ import {
   runTask,
   setCurrentActor,
   toFrame,
-  UNDEFINED_FRAME,
 } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type {
@@ -37,10 +34,9 @@ import type {
 } from "../protocol/mod.ts";
 import { isLinkValue, VALUE_RETURNS } from "../protocol/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
-import { ActorChannel, NO_ARGS } from "../transport/mod.ts";
+import { Doorbell, NO_ARGS } from "../transport/mod.ts";
 import { ActorLinks, type LinkState } from "./_actor_links.ts";
 import { Idler } from "./_idle.ts";
-import { InOrder } from "./_in_order.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
 const NEVER = new AbortController().signal;
@@ -68,42 +64,34 @@ function decodeArgs(
 export interface ActorLink {
   /** Sends a message to the node. */
   post(msg: FromWorker): void;
-  /** Messages this worker has posted so far. */
-  posted(): number;
   /** Sends the worker backend's batched puts and submissions. */
   flushBackend(): void;
   /** Fetches objects from the node (ref arguments of calls from links). */
   fetch(ids: readonly ObjectId[]): Promise<WaitResult>;
   /** Seals an object at the node (batched with the backend's puts). */
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
-  /** The actor's channel (from "actorStart"). */
-  channel: SharedArrayBuffer;
+  /** The actor's doorbell (from "actorStart"). */
+  bell: SharedArrayBuffer;
 }
 
 /** The actor this worker runs. */
 export class ActorExecutor {
   readonly #arena: SharedArena;
   readonly #link: ActorLink;
-  readonly #channel: ActorChannel;
   #instance: Record<string, unknown> | undefined;
   #className = "Actor";
   #maxConcurrency = 1;
   #queue: RunActorCall[] = [];
-  /** Per queued call, the link it came from (undefined: from the node). */
-  #routes: (LinkState | undefined)[] = [];
+  /** Per queued call, the link it came from. */
+  #routes: LinkState[] = [];
   #head = 0;
   #running = 0;
-  #results: ActorResult[] = [];
   #flushQueued = false;
-  /** Batches of calls in number order; each is queued when its turn comes. */
-  readonly #batches = new InOrder<readonly RunActorCall[]>((calls) => {
-    for (const c of calls) this.#enqueue(c, undefined);
-  });
   readonly #links: ActorLinks;
   /** The node asked to hear when nothing waits or runs ("actorDrain"); not answered yet. */
   #draining = false;
   readonly #idler: Idler;
-  /** Small return frames until they are sent (copied into the channel or a message). */
+  /** Small return frames until they are sent (copied into their links). */
   readonly #scratch = new ScratchFrames();
 
   /**
@@ -113,7 +101,6 @@ export class ActorExecutor {
   constructor(arena: SharedArena, link: ActorLink) {
     this.#arena = arena;
     this.#link = link;
-    this.#channel = new ActorChannel(link.channel);
     this.#links = new ActorLinks({
       arena,
       fetch: link.fetch,
@@ -121,7 +108,12 @@ export class ActorExecutor {
       enqueue: (run, from) => this.#enqueue(run, from),
       wake: () => this.#listen(),
     });
-    this.#idler = new Idler(this.#channel, () => this.#drain(), () => this.#links.waiting());
+    const bell = new Doorbell(link.bell);
+    const waiting = () => this.#links.waiting();
+    this.#idler = new Idler({
+      spinForWork: (micros) => bell.spinForWork(micros, waiting),
+      sleep: () => bell.sleep(waiting),
+    }, () => this.#drain());
   }
 
   /** A caller's link (from the node). */
@@ -141,7 +133,7 @@ export class ActorExecutor {
     this.#listen();
   }
 
-  #enqueue(run: RunActorCall, from: LinkState | undefined): void {
+  #enqueue(run: RunActorCall, from: LinkState): void {
     this.#queue.push(run);
     this.#routes.push(from);
   }
@@ -168,28 +160,14 @@ export class ActorExecutor {
     this.#listen();
   }
 
-  /** Takes batch `seq` sent by message (it did not fit the channel) and runs what may run. */
-  run(seq: number, calls: readonly RunActorCall[]): void {
-    this.#batches.accept(seq, calls);
-    this.#listen();
-  }
-
-  /**
-   * Runs what waits in the channel and what came by message, and reports
-   * the results; then the Idler spins for more or sleeps.
-   */
+  /** Runs what waits in the links and reports the results; then the Idler spins for more or sleeps. */
   #listen(): void {
     if (this.#instance) this.#idler.listen();
   }
 
   /** Runs what may run; how many calls came, -1 while calls still run or wait for a slot. */
   #drain(): number {
-    let came = 0;
-    for (let batch; (batch = this.#channel.takeWork());) {
-      came += batch.items.length;
-      this.#batches.accept(batch.seq, batch.items);
-    }
-    if (this.#instance) came += this.#links.take();
+    const came = this.#instance ? this.#links.take() : 0;
     this.#pump();
     this.#flushResults();
     const busy = this.#running > 0 || this.#head < this.#queue.length;
@@ -205,7 +183,7 @@ export class ActorExecutor {
     while (this.#running < this.#maxConcurrency && this.#head < this.#queue.length) {
       const run = this.#queue[this.#head];
       const route = this.#routes[this.#head++];
-      const result = this.#invoke(run, route);
+      const result = this.#invoke(run);
       if (result instanceof Promise) {
         this.#running++;
         result.then((r) => {
@@ -224,7 +202,7 @@ export class ActorExecutor {
     }
   }
 
-  #invoke(run: RunActorCall, route: LinkState | undefined): ActorResult | Promise<ActorResult> {
+  #invoke(run: RunActorCall): ActorResult | Promise<ActorResult> {
     const [taskId, name, argsFrame, , deps, depFrames] = run;
     let value: unknown;
     try {
@@ -236,7 +214,7 @@ export class ActorExecutor {
       try {
         args = decodeArgs(argsFrame, deps, depFrames, this.#arena);
       } finally {
-        if (route) this.#links.decoded(run);
+        this.#links.decoded(run);
       }
       const context = { taskId, signal: NEVER, name: `${this.#className}.${name}` };
       value = runTask(context, () => method.apply(this.#instance, args), method);
@@ -245,27 +223,16 @@ export class ActorExecutor {
     }
     if (value instanceof Promise) {
       // Not from the scratch: this result is reported some microtasks later.
-      return value.then(
-        (v) => this.#succeeded(run, v, false, route),
-        (err) => this.#failed(run, err),
-      );
+      return value.then((v) => this.#succeeded(run, v, false), (err) => this.#failed(run, err));
     }
-    return this.#succeeded(run, value, true, route);
+    return this.#succeeded(run, value, true);
   }
 
   /** The result of a call that returned `value`; small frames from the scratch when `scratch`. */
-  #succeeded(
-    run: RunActorCall,
-    value: unknown,
-    scratch: boolean,
-    route: LinkState | undefined,
-  ): ActorResult {
+  #succeeded(run: RunActorCall, value: unknown, scratch: boolean): ActorResult {
     const n = run[3];
-    // A primitive goes back to a linked caller as it is, without a frame.
-    if (n === 1 && route && isLinkValue(value)) {
-      return [run[6], VALUE_RETURNS, false, undefined, value];
-    }
-    if (n === 1 && value === undefined) return [run[6], [UNDEFINED_FRAME], false];
+    // A primitive goes back as it is, without a frame.
+    if (n === 1 && isLinkValue(value)) return [run[6], VALUE_RETURNS, false, undefined, value];
     const values = n === 1 ? [value] : value;
     const returns: Frame[] = [];
     const contained: ObjectId[][] = [];
@@ -296,9 +263,8 @@ export class ActorExecutor {
   }
 
   /** Keeps a result for the next flush (at the end of this turn at the latest). */
-  #report(result: ActorResult, run: RunActorCall, route: LinkState | undefined): void {
-    if (route) this.#links.report(route, run, result);
-    else this.#results.push(result);
+  #report(result: ActorResult, run: RunActorCall, route: LinkState): void {
+    this.#links.report(route, run, result);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -308,24 +274,11 @@ export class ActorExecutor {
     });
   }
 
-  /**
-   * Sends the results so far: after the backend's batched messages, through
-   * the channel stamped with the count of messages posted before them (or by
-   * message when they do not fit), with one nudge if the node is not spinning.
-   */
+  /** Sends the results so far to their links, after the backend's batched messages (puts). */
   #flushResults(): void {
     this.#flushQueued = false;
     this.#link.flushBackend();
     this.#links.flush();
-    if (this.#results.length > 0) {
-      const results = this.#results;
-      this.#results = [];
-      if (!this.#channel.sendResults(this.#link.posted(), results)) {
-        this.#link.post({ type: "actorDone", results });
-      } else if (this.#channel.shouldNudge()) {
-        this.#link.post({ type: "actorRing" });
-      }
-    }
     this.#scratch.reset();
   }
 }

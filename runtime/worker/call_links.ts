@@ -39,7 +39,7 @@ import type {
   ToWorker,
 } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
-import { ActorChannel, CallerBell, CallLink } from "../transport/mod.ts";
+import { CallLink, Doorbell } from "../transport/mod.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -85,7 +85,7 @@ interface Link {
   readonly actorId: ActorId;
   readonly channel: CallLink;
   /** The actor's channel, to ring its doorbell (once the node opened the link). */
-  actor?: ActorChannel;
+  actor?: Doorbell;
   label: string;
   maxTaskRetries: number;
   seq: number;
@@ -119,7 +119,8 @@ export interface CallLinksHost {
 /** A worker's links to actors and the results it owns. */
 export class CallLinks {
   readonly #host: CallLinksHost;
-  readonly #bell = new CallerBell();
+  /** Rung by the actors this thread calls, after they write results. */
+  readonly #bell = new Doorbell();
   readonly #links = new Map<ActorId, Link>();
   readonly #byId = new Map<number, Link>();
   /** Error frames of actors that are dead for good. */
@@ -210,7 +211,7 @@ export class CallLinks {
   linked(msg: Extract<ToWorker, { type: "actorLinked" }>): void {
     const link = this.#byId.get(msg.linkId);
     if (!link) return;
-    link.actor = new ActorChannel(msg.actorChannel);
+    link.actor = new Doorbell(msg.actorBell);
     link.label = msg.label;
     link.maxTaskRetries = msg.maxTaskRetries;
     link.actor.ring();

@@ -73,16 +73,12 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "actorStart":
       actor = new ActorExecutor(be!.arena, {
         post: (m) => scope.postMessage(m),
-        posted: () => posted,
         flushBackend: () => be!.flush(),
         fetch: (ids) => be!.wait(ids, ids.length, { fetch: true }),
         put: (id, frame, contained) => be!.put(id, frame, contained),
-        channel: msg.channel,
+        bell: msg.bell,
       });
       actor.start(msg.spec, msg.depFrames);
-      break;
-    case "actorRun":
-      actor?.run(msg.seq, msg.calls);
       break;
     case "actorAnswer":
       be?.actors.answered(msg.reqId, msg.entry);

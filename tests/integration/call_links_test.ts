@@ -15,7 +15,6 @@ import {
 } from "../fixtures/actor_classes.ts";
 import {
   bigAndNested,
-  collectHere,
   crashThenIncr,
   incrMany,
   killWithQueued,
@@ -127,22 +126,21 @@ rayTest("a non-detached actor finishes the calls waiting in links before it dies
     const h = CounterActor.options({ name: "drained" }).remote(0);
     return await ray.get(sendAndForget.remote(h, 300));
   })();
-  // Every handle is dropped: the driver's here, the task's in its worker.
-  for (let round = 0; round < 3; round++) {
-    collectGarbage!();
-    await ray.get(Array.from({ length: 4 }, () => collectHere.remote()));
-  }
   assert.deepEqual(await ray.get(refs), Array.from({ length: 300 }, (_, i) => i + 1));
-  // Polled in the control store: a getActor would make a handle and keep it alive.
+  // Every handle is dropped: the driver's here, the task's in its worker. Storing an
+  // eighth of the store makes the node collect garbage in every thread.
   const gcs = (currentBackend() as Node).gcs;
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
+    collectGarbage!();
+    await ray.get(ray.put(new Uint8Array(9 * 1024 * 1024)));
+    await new Promise((r) => setTimeout(r, 50));
+    // Polled in the control store: a getActor would make a handle and keep it alive.
     const actors = await gcs.listActors();
     if (actors.find((a) => a.name === "drained")?.state === "dead") return;
-    await new Promise((r) => setTimeout(r, 50));
   }
-  assert.fail("the actor was still alive 5 s after its last handle was dropped");
-});
+  assert.fail("the actor was still alive 10 s after its last handle was dropped");
+}, { objectStoreMemory: 64 * 1024 * 1024 });
 
 rayTest("a task waiting on an actor gives its CPU back to the task the actor needs", async () => {
   const s = SpawnerActor.remote();

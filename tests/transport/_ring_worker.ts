@@ -1,14 +1,15 @@
 /**
  * A worker for the transport tests: the other end of a ring or a channel.
  * "echo-ring": reads `count` messages from ring A and writes each back on
- * ring B. "actor": reads call batches from a channel (sleeping on its
- * doorbell between them) and answers each call with a result frame holding
- * the call's argument bytes, until it has answered `count` calls.
+ * ring B. "actor": reads call batches from a call link (sleeping on its
+ * doorbell between them) and answers each call with the value slot * 2,
+ * ringing the caller's doorbell, until it has answered `count` calls.
  *
  * @module
  */
-import type { ActorResult, Frame } from "../../runtime/protocol/mod.ts";
-import { ActorChannel, ByteRing } from "../../runtime/transport/mod.ts";
+import type { LinkResult } from "../../runtime/protocol/mod.ts";
+import { LINK_RESULT } from "../../runtime/protocol/mod.ts";
+import { ByteRing, CallLink, Doorbell } from "../../runtime/transport/mod.ts";
 
 const scope = self as unknown as {
   postMessage(msg: unknown): void;
@@ -21,6 +22,8 @@ export interface RingJob {
   sab: SharedArrayBuffer;
   count: number;
   capacity?: number;
+  /** "actor": the actor's and the caller's doorbells. */
+  bells?: SharedArrayBuffer[];
 }
 
 scope.onmessage = async (e: MessageEvent<RingJob>) => {
@@ -39,18 +42,20 @@ scope.onmessage = async (e: MessageEvent<RingJob>) => {
     scope.postMessage("done");
     return;
   }
-  const channel = new ActorChannel(sab);
+  const link = new CallLink(sab);
+  const [actorBell, callerBell] = e.data.bells!.map((b) => new Doorbell(b));
   let answered = 0;
   let expectedSeq = 0;
   while (answered < count) {
-    const batch = channel.takeWork();
+    const batch = link.takeWork();
     if (!batch) {
-      await channel.sleep();
+      await actorBell.sleep(() => link.workPending);
       continue;
     }
     if (batch.seq !== expectedSeq++) throw new Error(`batch ${batch.seq} out of order`);
-    const results = batch.items.map((c): ActorResult => [c[6], [c[2] as Frame], false]);
-    while (!channel.sendResults(answered, results)) await new Promise((r) => setTimeout(r, 1));
+    const results = batch.items.map((c): LinkResult => [c[6], LINK_RESULT.value, [], c[6] * 2]);
+    while (!link.sendResults(0, results)) await new Promise((r) => setTimeout(r, 1));
+    callerBell.ring();
     answered += results.length;
   }
   scope.postMessage("done");

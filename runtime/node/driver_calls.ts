@@ -1,0 +1,102 @@
+/**
+ * The driver's calls to actors: the driver (the node's own thread) calls
+ * through call links and owns its results like a worker
+ * (runtime/worker/call_links.ts); its link messages go straight to the
+ * actor manager and the owned-object table instead of by postMessage, and
+ * the answers come back on a later microtask, as a worker would get them.
+ *
+ * @module
+ */
+import type { IdFactory, ObjectId, WorkerId } from "../common/mod.ts";
+import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
+import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
+import { CallLinks } from "../worker/mod.ts";
+import type { ActorManager } from "./actor_manager.ts";
+import type { LinkCaller } from "./caller_links.ts";
+import type { OwnedObjects } from "./owned_objects.ts";
+
+/** What the driver's calls need from the node. */
+export interface DriverCallsHost {
+  readonly ids: IdFactory;
+  readonly actors: ActorManager;
+  readonly owned: OwnedObjects;
+  /** The node's own wait (for results an actor sealed there). */
+  wait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
+  /** False once the node stops. */
+  running(): boolean;
+}
+
+/** The driver as a caller of actors. */
+export class DriverCalls {
+  readonly #host: DriverCallsHost;
+  readonly #links: CallLinks;
+  readonly #caller: LinkCaller;
+
+  /** @param host the node */
+  constructor(host: DriverCallsHost) {
+    this.#host = host;
+    this.#links = new CallLinks({
+      post: (msg) => this.#fromDriver(msg),
+      nodeWait: (ids, n, req) => host.wait(ids, n, req),
+      put: (frame, contained) => {
+        const id = host.ids.nextPutId();
+        host.put(id, frame, contained);
+        return id;
+      },
+    });
+    this.#caller = {
+      id: "driver",
+      get alive() {
+        return host.running();
+      },
+      send: (msg) => queueMicrotask(() => this.#toDriver(msg)),
+    };
+  }
+
+  /** Makes a call; returns its refs (owned by the driver). */
+  call(call: ActorCall): ObjectRef[] {
+    return this.#links.call(call);
+  }
+
+  /**
+   * Answers a wait of refs the driver owns, or undefined when some are not
+   * (what the driver owns among them is then promised to the node, which
+   * answers for all).
+   */
+  wait(
+    refs: readonly ObjectRef[],
+    numReturns: number,
+    req: WaitRequest,
+  ): Promise<WaitResult> | undefined {
+    if (refs.length > 0 && this.#links.ownsAll(refs)) {
+      return this.#links.wait(refs, numReturns, req);
+    }
+    this.#links.escape(refs);
+    return undefined;
+  }
+
+  /** Rejects what waits (the node stops). */
+  shutdown(): void {
+    this.#links.shutdown();
+  }
+
+  /** A message of the driver's links, handled as a worker's would be. */
+  #fromDriver(msg: FromWorker): void {
+    switch (msg.type) {
+      case "actorLink":
+        return this.#host.actors.link(this.#caller, msg);
+      case "promise":
+      case "seal":
+      case "sealIfMissing":
+        return this.#host.owned.handle("driver" as WorkerId, msg);
+    }
+  }
+
+  /** A message to the driver as a caller. */
+  #toDriver(msg: ToWorker): void {
+    if (!this.#host.running()) return;
+    if (msg.type === "actorLinked") this.#links.linked(msg);
+    else if (msg.type === "actorUnlinked") this.#links.unlinked(msg);
+  }
+}
