@@ -7,9 +7,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { objectIdOf } from "../common/mod.ts";
 import type {
-  ActorCall,
   ActorEntry,
   ActorId,
   ActorSettings,
@@ -59,8 +57,15 @@ interface EncodedArgs {
   argRefs: readonly ObjectId[];
 }
 
+/** The arguments of a call without arguments (shared: never written to). */
+const NO_ARGS_ENCODED: EncodedArgs = Object.freeze({
+  args: NO_ARGS,
+  deps: NO_IDS,
+  argRefs: NO_IDS,
+});
+
 function encodeArgs(be: Backend, args: readonly unknown[]): EncodedArgs {
-  if (args.length === 0) return { args: NO_ARGS, deps: NO_IDS, argRefs: NO_IDS };
+  if (args.length === 0) return NO_ARGS_ENCODED;
   const deps: ObjectId[] = [];
   for (const a of args) if (a instanceof ObjectRef) deps.push(a.id);
   let argRefs: ObjectId[] = [];
@@ -89,22 +94,18 @@ class Method {
 
   remote(...args: unknown[]): ObjectRef | ObjectRef[] {
     const be = backend("call an actor method");
-    const taskId = be.ids.nextTaskId();
-    const call: ActorCall = {
-      taskId,
+    const encoded = encodeArgs(be, args);
+    const refs = be.actors.call({
+      taskId: be.ids.nextTaskId(),
       actorId: this.#entry.actorId,
       method: this.#method,
-      ...encodeArgs(be, args),
+      args: encoded.args,
+      deps: encoded.deps,
+      argRefs: encoded.argRefs,
       numReturns: this.#numReturns,
       attempt: 0,
-    };
-    const owned = be.actors.call(call);
-    const n = this.#numReturns;
-    if (owned) return n === 1 ? owned[0] : owned;
-    if (n === 1) return new ObjectRef(objectIdOf(taskId, 0));
-    const refs = [];
-    for (let i = 0; i < n; i++) refs.push(new ObjectRef(objectIdOf(taskId, i)));
-    return refs;
+    });
+    return this.#numReturns === 1 ? refs[0] : refs;
   }
 
   options(options: { numReturns?: number }): Method {

@@ -1,7 +1,7 @@
 /**
- * The actor half of the Backend: where actor creations, method calls, kills
- * and lookups go (the node's actor manager in a driver, the node's main
- * thread by message in a worker).
+ * The actor half of the Backend: where actor creations, kills and lookups
+ * go (the node's actor manager in a driver, the node's main thread by
+ * message in a worker), and method calls (call links, in both).
  *
  * @module
  */
@@ -16,11 +16,8 @@ export interface ActorBackend {
    * the existing actor's entry is returned.
    */
   create(spec: ActorCreateSpec): ActorEntry | undefined;
-  /**
-   * Queues a method call (never waits). Returns its refs when the backend
-   * makes them (a worker owns the results of its calls), else undefined.
-   */
-  call(call: ActorCall): ObjectRef[] | undefined;
+  /** Makes a method call (never waits); returns its refs, one per return (owned by this thread). */
+  call(call: ActorCall): ObjectRef[];
   /** Ends the actor; with `noRestart` false it restarts if its budget allows. */
   kill(actorId: ActorId, noRestart: boolean): Promise<void>;
   /** The live actor named `name` in `namespace` (default: the job's). */

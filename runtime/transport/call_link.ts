@@ -23,19 +23,51 @@ export const NO_ARGS: Uint8Array = encodeFrame([], "args", heapAllocator);
 const NO_FRAMES: Frame[] = [];
 const NO_RETURNS: Frame[] = [];
 
+/** A call as its caller keeps it: written from these fields, read back as a RunActorCall. */
+export interface OutgoingCall {
+  readonly taskId: TaskId;
+  readonly method: string;
+  readonly args: Frame | ObjectId;
+  readonly numReturns: number;
+  readonly deps: readonly ObjectId[];
+  /** Its number on the link. */
+  readonly slot: number;
+}
+
+/** Gets one result's fields (`value` for LINK_RESULT.value, `returns` for ok and failed). */
+export type ResultVisitor = (slot: number, kind: number, returns: Frame[], value: unknown) => void;
+
+function writeCall(w: WireWriter, c: OutgoingCall): void {
+  w.u32(c.slot);
+  w.id(c.taskId);
+  w.sym(c.method);
+  w.u32(c.numReturns);
+  if (c.args === NO_ARGS) {
+    w.u8(0);
+  } else {
+    w.u8(1);
+    w.frame(c.args);
+  }
+  w.ids(c.deps);
+}
+
+function readResult(r: WireReader, visit: ResultVisitor): void {
+  const slot = r.u32();
+  const kind = r.u8();
+  if (kind === LINK_RESULT.value) return visit(slot, kind, NO_RETURNS, readValue(r));
+  if (kind === LINK_RESULT.atNode) return visit(slot, kind, NO_RETURNS, undefined);
+  if (kind !== LINK_RESULT.ok && kind !== LINK_RESULT.failed) {
+    throw new RangeError(`Link result has a bad kind ${kind}`);
+  }
+  const n = r.u32();
+  const returns: Frame[] = [];
+  for (let k = 0; k < n; k++) returns.push(r.frame() as Frame);
+  visit(slot, kind, returns, undefined);
+}
+
 const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
   writeWork(w, [taskId, method, args, numReturns, deps, , slot]) {
-    w.u32(slot);
-    w.id(taskId);
-    w.sym(method);
-    w.u32(numReturns);
-    if (args === NO_ARGS) {
-      w.u8(0);
-    } else {
-      w.u8(1);
-      w.frame(args);
-    }
-    w.ids(deps);
+    writeCall(w, { taskId, method, args, numReturns, deps, slot });
   },
   readWork(r) {
     const slot = r.u32();
@@ -55,17 +87,11 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
     for (const f of returns) w.frame(f);
   },
   readResult(r) {
-    const slot = r.u32();
-    const kind = r.u8();
-    if (kind === LINK_RESULT.value) return [slot, kind, NO_RETURNS, readValue(r)];
-    if (kind === LINK_RESULT.atNode) return [slot, kind, NO_RETURNS];
-    if (kind !== LINK_RESULT.ok && kind !== LINK_RESULT.failed) {
-      throw new RangeError(`Link result has a bad kind ${kind}`);
-    }
-    const n = r.u32();
-    const returns: Frame[] = [];
-    for (let k = 0; k < n; k++) returns.push(r.frame() as Frame);
-    return [slot, kind, returns];
+    let out: LinkResult | undefined;
+    readResult(r, (slot, kind, returns, value) => {
+      out = kind === LINK_RESULT.value ? [slot, kind, returns, value] : [slot, kind, returns];
+    });
+    return out!;
   },
 };
 
@@ -122,5 +148,15 @@ export class CallLink extends WorkChannel<RunActorCall, LinkResult> {
   /** @param sab the link's memory, from `create` on another thread */
   constructor(sab: SharedArrayBuffer) {
     super(sab, LINK_CODEC);
+  }
+
+  /** Caller side: `sendWork` from the caller's own call records. */
+  sendCalls(seq: number, calls: readonly OutgoingCall[]): boolean {
+    return this.sendWorkWith(seq, calls, writeCall);
+  }
+
+  /** Caller side: reads the next batch of results, if one waits, one `visit` per result. */
+  takeResultsInto(visit: ResultVisitor): boolean {
+    return this.takeResultsWith((r) => readResult(r, visit));
   }
 }

@@ -12,4 +12,5 @@ export { WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
 export { TaskChannel } from "./task_channel.ts";
 export { CallLink, NO_ARGS } from "./call_link.ts";
+export type { OutgoingCall, ResultVisitor } from "./call_link.ts";
 export { Doorbell } from "./doorbell.ts";

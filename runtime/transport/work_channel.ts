@@ -123,10 +123,23 @@ export class WorkChannel<W, R> {
    * @returns false when it does not fit now (send it another way, in order)
    */
   sendWork(seq: number, items: readonly W[]): boolean {
+    return this.sendWorkWith(seq, items, this.#codec.writeWork);
+  }
+
+  /**
+   * `sendWork` for items of another shape that `write` puts on the wire as
+   * the codec's `readWork` reads them back (a caller writes its own call
+   * records, without making a work item of each).
+   */
+  protected sendWorkWith<T>(
+    seq: number,
+    items: readonly T[],
+    write: (w: WireWriter, item: T) => void,
+  ): boolean {
     const w = writer.reset();
     w.u32(seq);
     w.u32(items.length);
-    for (const item of items) this.#codec.writeWork(w, item);
+    for (const item of items) write(w, item);
     if (!this.#work.tryWrite(w.bytes())) return false;
     Atomics.add(this.#words, DOORBELL, 1);
     if (Atomics.load(this.#words, SLEEPING) === 1) Atomics.notify(this.#words, DOORBELL);
@@ -141,6 +154,23 @@ export class WorkChannel<W, R> {
   /** The next batch of results, if one waits. RangeError if the bytes are not a batch. */
   takeResults(): ResultBatch<R> | undefined {
     return this.#results.read(this.#readResults);
+  }
+
+  /**
+   * Reads the next batch of results, if one waits, handing `visit` a reader
+   * at each result (it reads the fields the codec's `writeResult` wrote)
+   * instead of making a result item of each. Returns false when none
+   * waits; RangeError if the bytes are not a batch.
+   */
+  protected takeResultsWith(visit: (r: WireReader) => void): boolean {
+    return this.#results.read((bytes) => {
+      const r = new WireReader(bytes);
+      r.u32(); // the stamp
+      const n = r.u32();
+      for (let i = 0; i < n; i++) visit(r);
+      if (!r.done) throw new RangeError("Wire message has bytes after its last result");
+      return true;
+    }) ?? false;
   }
 
   /**

@@ -35,11 +35,10 @@ import type {
   ActorId,
   Frame,
   FromWorker,
-  RunActorCall,
   ToWorker,
 } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
-import { CallLink, Doorbell } from "../transport/mod.ts";
+import { CallLink, Doorbell, type ResultVisitor } from "../transport/mod.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -75,8 +74,9 @@ interface Call {
   refs?: ObjectRef[];
   /** Returns (by index) that left this thread: sealed at the node when they come. */
   promised?: Set<number>;
-  /** The link it was last written to. */
+  /** The link it was last written to, and its number there. */
   link?: Link;
+  slot: number;
 }
 
 /** This thread's link to one actor (a new one after each restart of the actor's worker). */
@@ -93,7 +93,9 @@ interface Link {
   /** Calls written or to write, by slot, in order. */
   readonly pending: Map<number, Call>;
   /** Calls of this turn not written yet, then calls that did not fit (in order). */
-  unsent: RunActorCall[];
+  unsent: Call[];
+  /** Handles one result read from the link. */
+  readonly onResult: ResultVisitor;
   /** Returns the actor sealed at the node (pruned of those no ref here holds). */
   atNode: ObjectId[];
 }
@@ -161,6 +163,7 @@ export class CallLinks {
       attempt: 0,
       kind: PENDING,
       returns: NO_FRAMES,
+      slot: -1,
     };
     const refs: ObjectRef[] = [];
     for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
@@ -228,7 +231,7 @@ export class CallLinks {
     this.#drainLink(link);
     this.#byId.delete(link.id);
     if (this.#links.get(link.actorId) === link) this.#links.delete(link.actorId);
-    const untaken = new Set<number>(link.unsent.map((run) => run[6]));
+    const untaken = new Set<number>(link.unsent.map((c) => c.slot));
     try {
       for (let b; (b = link.channel.takeWork());) for (const run of b.items) untaken.add(run[6]);
     } catch { /* garbage in our own ring: treat every call as taken */ }
@@ -282,6 +285,7 @@ export class CallLinks {
       nextSlot: 0,
       pending: new Map(),
       unsent: [],
+      onResult: (slot, kind, returns, value) => this.#result(link, slot, kind, returns, value),
       atNode: [],
     };
     this.#links.set(actorId, link);
@@ -297,10 +301,10 @@ export class CallLinks {
   }
 
   #queue(link: Link, c: Call): void {
-    const slot = link.nextSlot++;
+    const slot = c.slot = link.nextSlot++;
     c.link = link;
     link.pending.set(slot, c);
-    link.unsent.push([c.taskId, c.method, c.args, c.numReturns, c.deps, NO_FRAMES, slot]);
+    link.unsent.push(c);
     if (link.unsent.length >= CALL_BATCH) return this.#write(link);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
@@ -326,9 +330,9 @@ export class CallLinks {
   }
 
   /** Writes runs[from..to) as one batch, or halves of it; returns how many were written. */
-  #writeSome(link: Link, runs: RunActorCall[], from: number, to: number): number {
+  #writeSome(link: Link, runs: Call[], from: number, to: number): number {
     const batch = from === 0 && to === runs.length ? runs : runs.slice(from, to);
-    if (link.channel.sendWork(link.seq, batch)) {
+    if (link.channel.sendCalls(link.seq, batch)) {
       link.seq++;
       return to - from;
     }
@@ -351,7 +355,7 @@ export class CallLinks {
     for (;;) {
       let batch;
       try {
-        batch = link.channel.takeResults();
+        batch = link.channel.takeResultsInto(link.onResult);
       } catch (err) {
         // Not written by our code: fail what waits on this link.
         const death = errorFrame(
@@ -372,16 +376,18 @@ export class CallLinks {
       }
       if (!batch) return any;
       any = true;
-      for (const [slot, kind, returns, value] of batch.results) {
-        const c = link.pending.get(slot);
-        if (!c) continue;
-        link.pending.delete(slot);
-        this.#outstanding--;
-        if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
-        if (kind === LINK_RESULT.value) c.value = value;
-        this.#settle(c, kind, returns);
-      }
     }
+  }
+
+  /** One result read from `link`. */
+  #result(link: Link, slot: number, kind: number, returns: Frame[], value: unknown): void {
+    const c = link.pending.get(slot);
+    if (!c) return;
+    link.pending.delete(slot);
+    this.#outstanding--;
+    if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
+    if (kind === LINK_RESULT.value) c.value = value;
+    this.#settle(c, kind, returns);
   }
 
   /** The actor sealed `c`'s returns at the node: the node counts this thread's refs from now on. */
