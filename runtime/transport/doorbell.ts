@@ -22,13 +22,18 @@ export class Doorbell {
   readonly sab: SharedArrayBuffer;
   readonly #words: Int32Array;
 
-  /** @param sab a doorbell's memory (from another thread's `Doorbell`), or a new one */
-  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(8)) {
-    if (!(sab instanceof SharedArrayBuffer) || sab.byteLength !== 8) {
-      throw new RangeError("A doorbell is a SharedArrayBuffer of 8 bytes");
+  /**
+   * @param sab a doorbell's memory (from another thread's `Doorbell`), or a new one
+   * @param byteOffset where its two words are in `sab` (a work channel keeps them in its header)
+   */
+  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(8), byteOffset = 0) {
+    if (
+      !(sab instanceof SharedArrayBuffer) || byteOffset % 4 !== 0 || byteOffset + 8 > sab.byteLength
+    ) {
+      throw new RangeError("A doorbell is 8 bytes of a SharedArrayBuffer, 4-aligned");
     }
     this.sab = sab;
-    this.#words = new Int32Array(sab);
+    this.#words = new Int32Array(sab, byteOffset, 2);
   }
 
   /** Work was published for the owner: wakes it if it sleeps. */

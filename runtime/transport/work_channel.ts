@@ -24,12 +24,13 @@
  * @module
  */
 import { ByteRing } from "./byte_ring.ts";
+import { Doorbell } from "./doorbell.ts";
 import { WireReader, WireWriter } from "./wire.ts";
 
 const WORK_WRITE = 0; // and WORK_READ = 1
 const RESULTS_WRITE = 2; // and RESULTS_READ = 3
+/** DOORBELL and SLEEPING, a Doorbell's two words. */
 const DOORBELL = 4;
-const SLEEPING = 5;
 const POLLING = 6;
 const NUDGED = 7;
 const HEADER_BYTES = 64;
@@ -62,6 +63,8 @@ export class WorkChannel<W, R> {
   /** The shared memory, to hand to the worker. */
   readonly sab: SharedArrayBuffer;
   readonly #words: Int32Array;
+  readonly #bell: Doorbell;
+  readonly #workReadable = () => this.#work.readable;
   readonly #work: ByteRing;
   readonly #results: ByteRing;
   readonly #codec: WorkCodec<W, R>;
@@ -82,6 +85,7 @@ export class WorkChannel<W, R> {
     this.sab = sab;
     this.#codec = codec;
     this.#words = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    this.#bell = new Doorbell(sab, DOORBELL * 4);
     this.#work = new ByteRing(this.#words, WORK_WRITE, sab, HEADER_BYTES, capacity);
     this.#results = new ByteRing(
       this.#words,
@@ -141,8 +145,7 @@ export class WorkChannel<W, R> {
     w.u32(items.length);
     for (const item of items) write(w, item);
     if (!this.#work.tryWrite(w.bytes())) return false;
-    Atomics.add(this.#words, DOORBELL, 1);
-    if (Atomics.load(this.#words, SLEEPING) === 1) Atomics.notify(this.#words, DOORBELL);
+    this.#bell.ring();
     return true;
   }
 
@@ -251,13 +254,7 @@ export class WorkChannel<W, R> {
    * @returns true when work waits
    */
   spinForWork(micros: number): boolean {
-    if (this.#work.readable) return true;
-    if (micros <= 0) return false;
-    const until = performance.now() + micros / 1000;
-    for (;;) {
-      for (let i = 0; i < 64; i++) if (this.#work.readable) return true;
-      if (performance.now() >= until) return false;
-    }
+    return this.#bell.spinForWork(micros, this.#workReadable);
   }
 
   /**
@@ -267,18 +264,6 @@ export class WorkChannel<W, R> {
    *   resolves when work may have arrived
    */
   sleep(): Promise<unknown> | undefined {
-    Atomics.store(this.#words, SLEEPING, 1);
-    const seen = Atomics.load(this.#words, DOORBELL);
-    if (this.#work.readable) {
-      Atomics.store(this.#words, SLEEPING, 0);
-      return undefined;
-    }
-    const waited = Atomics.waitAsync(this.#words, DOORBELL, seen);
-    const woke = () => Atomics.store(this.#words, SLEEPING, 0);
-    if (!waited.async) {
-      woke();
-      return undefined;
-    }
-    return waited.value.then(woke);
+    return this.#bell.sleep(this.#workReadable);
   }
 }

@@ -88,6 +88,7 @@ Deno.test("a doorbell rung while its owner is awake costs nothing and wakes no o
   await sleeping;
   assert.equal(bell.sleep(() => work), undefined, "work waits: it does not sleep");
   assert.throws(() => new Doorbell(new SharedArrayBuffer(4)), RangeError);
+  assert.throws(() => new Doorbell(new SharedArrayBuffer(16), 2), RangeError);
 });
 
 Deno.test("an actor thread sleeping on its doorbell wakes for each batch; 5,000 calls answered in order", async () => {
