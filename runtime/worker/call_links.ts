@@ -43,6 +43,8 @@ const SPIN_MAX = config("getSpinMicros");
 const BLOCKED_AFTER_MS = 10;
 /** A caller with at most this many calls out spins for their results before sleeping. */
 const SPIN_CALLS = 2;
+/** Dead actors whose deaths a thread keeps, to fail calls to them without asking the node. */
+const DEAD_KEPT = 256;
 /** `Call.kind` while no result came. */
 const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
@@ -233,7 +235,11 @@ export class CallLinks {
     const atNode = link.atNode.map((id): [ObjectId, Uint8Array] => [id, lost]);
     if (atNode.length > 0) this.#host.post({ type: "sealIfMissing", objects: atNode });
     const calls = [...link.pending.entries()];
-    if (msg.death) this.#dead.set(link.actorId, msg.death);
+    if (msg.death) {
+      // A fast path only (the node refuses links to dead actors too), so it is kept small.
+      if (this.#dead.size >= DEAD_KEPT) this.#dead.delete(this.#dead.keys().next().value!);
+      this.#dead.set(link.actorId, msg.death);
+    }
     const next = msg.death || calls.length === 0 ? undefined : this.#open(link.actorId);
     for (const [slot, c] of calls) {
       this.#outstanding--;
