@@ -4,4 +4,4 @@
  * @module
  */
 export { Node } from "./node.ts";
-export type { NodeInfo, NodeOptions } from "./node.ts";
+export type { NodeInfo, NodeOptions } from "./node_options.ts";

@@ -11,7 +11,6 @@ import {
   getAborted,
   IdFactory,
   infeasibleTask,
-  isObjectIdHex,
   objectIdOf,
   randomHex,
   runtimeShutDown,
@@ -23,7 +22,7 @@ import {
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { collectGarbage, errorFrame } from "../core/mod.ts";
-import { SharedArena, type StoreLoc } from "../object_store/mod.ts";
+import { SharedArena } from "../object_store/mod.ts";
 import type {
   ClusterState,
   Frame,
@@ -46,50 +45,11 @@ import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskLinks } from "./task_links.ts";
 import { DriverCalls } from "./driver_calls.ts";
+import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
 const GET_SPIN_MICROS = config("getSpinMicros");
-
-/** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
-function checkObject(id: unknown, frame: unknown, contained: unknown): void {
-  if (typeof id !== "string" || !isObjectIdHex(id)) throw new TypeError("bad object id");
-  const inArena = typeof frame === "object" && frame !== null &&
-    Number.isSafeInteger((frame as StoreLoc).offset) &&
-    Number.isSafeInteger((frame as StoreLoc).size);
-  if (!(frame instanceof Uint8Array) && !inArena) throw new TypeError("bad frame");
-  if (!Array.isArray(contained)) throw new TypeError("bad contained ids");
-}
-
-/** How to start a node. */
-export interface NodeOptions {
-  numWorkers?: number;
-  numCpus?: number;
-  resources?: Record<string, number>;
-  objectStoreMemory?: number;
-  /** Where objects are spilled when the store is full (default: a temporary directory). */
-  spillDirectory?: string;
-  /** Namespace of actor names given without one (default "default"). */
-  namespace?: string;
-  /** Where the node records what happens (default: a new in-memory control store). */
-  controlStore?: ControlStore;
-  /** Print workers' console output, prefixed with worker and task (default true). */
-  logToDriver?: boolean;
-}
-
-/** What a node reports about itself. */
-export interface NodeInfo {
-  /** The node's id. */
-  nodeId: string;
-  /** Where the node can be reached (`embedded` for an in-process node). */
-  address: string;
-  /** Whether the node is still running. */
-  alive: boolean;
-  /** The node's total resources, by name. */
-  resources: Record<string, number>;
-  /** Number of workers the node has. */
-  numWorkers: number;
-}
 
 /** A running node. */
 export class Node implements Backend {

@@ -1,0 +1,49 @@
+/**
+ * The shapes a node is started with and reports, and the check of a
+ * worker's put (kept here so node.ts stays about the node's work).
+ *
+ * @module
+ */
+import { isObjectIdHex } from "../common/mod.ts";
+import type { ControlStore } from "../gcs/mod.ts";
+import type { StoreLoc } from "../object_store/mod.ts";
+
+/** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
+export function checkObject(id: unknown, frame: unknown, contained: unknown): void {
+  if (typeof id !== "string" || !isObjectIdHex(id)) throw new TypeError("bad object id");
+  const inArena = typeof frame === "object" && frame !== null &&
+    Number.isSafeInteger((frame as StoreLoc).offset) &&
+    Number.isSafeInteger((frame as StoreLoc).size);
+  if (!(frame instanceof Uint8Array) && !inArena) throw new TypeError("bad frame");
+  if (!Array.isArray(contained)) throw new TypeError("bad contained ids");
+}
+
+/** How to start a node. */
+export interface NodeOptions {
+  numWorkers?: number;
+  numCpus?: number;
+  resources?: Record<string, number>;
+  objectStoreMemory?: number;
+  /** Where objects are spilled when the store is full (default: a temporary directory). */
+  spillDirectory?: string;
+  /** Namespace of actor names given without one (default "default"). */
+  namespace?: string;
+  /** Where the node records what happens (default: a new in-memory control store). */
+  controlStore?: ControlStore;
+  /** Print workers' console output, prefixed with worker and task (default true). */
+  logToDriver?: boolean;
+}
+
+/** What a node reports about itself. */
+export interface NodeInfo {
+  /** The node's id. */
+  nodeId: string;
+  /** Where the node can be reached (`embedded` for an in-process node). */
+  address: string;
+  /** Whether the node is still running. */
+  alive: boolean;
+  /** The node's total resources, by name. */
+  resources: Record<string, number>;
+  /** Number of workers the node has. */
+  numWorkers: number;
+}
