@@ -481,8 +481,8 @@ export class CallLinks {
     this.#waiters.add(waiter);
     // A task that waits long gives its CPU back meanwhile, as for waits at the
     // node (its calls may need that CPU); short waits never tell the node.
-    const blockTimer = setTimeout(() => {
-      if (taskId === undefined || !this.#waiters.has(waiter)) return;
+    const blockTimer = taskId === undefined ? undefined : setTimeout(() => {
+      if (!this.#waiters.has(waiter)) return;
       blocked = true;
       this.#host.post({ type: "blocked", taskId, on: true });
     }, BLOCKED_AFTER_MS);
