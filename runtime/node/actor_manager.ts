@@ -327,6 +327,12 @@ export class ActorManager {
         rec.linksIdle = true;
         this.#dieIfDrained(rec);
         break;
+      case "actorLinkBroken": {
+        const { maxTaskRetries } = rec.spec.settings;
+        const why = `the actor dropped ${msg.linkId}: ${msg.why}`;
+        rec.links.unlinkOne(String(msg.linkId), { label: rec.label, why, maxTaskRetries });
+        break;
+      }
       case "closing":
         worker.fail("it closed itself (self.close())");
         break;

@@ -80,6 +80,14 @@ export class CallerLinks {
     this.#links.clear();
   }
 
+  /** The actor dropped link `key` (it held garbage): that caller hears, and re-sends on a new one. */
+  unlinkOne(key: string, why: Unlinking): void {
+    const entry = this.#links.get(key);
+    if (!entry) return;
+    this.#links.delete(key);
+    unlink(entry, why);
+  }
+
   /**
    * A worker is gone: drops its links, telling the actor's worker (if it is
    * `alive`). Returns true when there were any.

@@ -191,4 +191,6 @@ export type ActorFromWorker =
     readonly bell: SharedArrayBuffer;
   }
   /** From an actor: it was asked to drain and nothing waits in its links or runs. */
-  | { readonly type: "actorIdle" };
+  | { readonly type: "actorIdle" }
+  /** From an actor: a caller's link held garbage; it dropped the link (the caller re-sends on a new one). */
+  | { readonly type: "actorLinkBroken"; readonly linkId: string; readonly why: string };

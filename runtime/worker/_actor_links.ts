@@ -43,6 +43,8 @@ export interface ActorLinksHost {
   enqueue(run: RunActorCall, link: LinkState): void;
   /** A fetch finished: run what may run now. */
   wake(): void;
+  /** Link `key` held garbage and was dropped. */
+  broken(key: string, why: string): void;
 }
 
 /** The links of the actor's callers. */
@@ -84,7 +86,8 @@ export class ActorLinks {
   /**
    * Reads the calls that wait in the links; each goes to `enqueue` in its
    * link's order. Returns how many were read. A link that holds garbage
-   * (not written by rayd's code) is dropped with a warning.
+   * (not written by rayd's code) is dropped, and the node told: the caller
+   * sends its calls again on a new link.
    */
   take(): number {
     let came = 0;
@@ -94,8 +97,8 @@ export class ActorLinks {
         try {
           batch = link.channel.takeWork();
         } catch (err) {
-          console.warn(`rayd: dropping call link ${key}: ${(err as Error).message}`);
           this.drop(key);
+          this.#host.broken(key, `its call link held garbage (${(err as Error).message})`);
           break;
         }
         if (!batch) break;

@@ -107,6 +107,7 @@ export class ActorExecutor {
       put: link.put,
       enqueue: (run, from) => this.#enqueue(run, from),
       wake: () => this.#listen(),
+      broken: (linkId, why) => link.post({ type: "actorLinkBroken", linkId, why }),
     });
     const bell = new Doorbell(link.bell);
     const waiting = () => this.#links.waiting();

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import type { SharedArena } from "../../runtime/object_store/mod.ts";
+import type { TaskId } from "../../runtime/common/mod.ts";
+import type { RunActorCall } from "../../runtime/protocol/mod.ts";
+import { CallLink, Doorbell, NO_ARGS } from "../../runtime/transport/mod.ts";
+import { ActorLinks, type LinkState } from "../../runtime/worker/_actor_links.ts";
+
+function links(broken: [string, string][], runs: RunActorCall[]): ActorLinks {
+  return new ActorLinks({
+    arena: {} as SharedArena,
+    fetch: () => Promise.reject(new Error("no fetch in this test")),
+    put: () => {},
+    enqueue: (run: RunActorCall, _from: LinkState) => void runs.push(run),
+    wake: () => {},
+    broken: (key, why) => void broken.push([key, why]),
+  });
+}
+
+Deno.test("an actor reads each link's calls in order", () => {
+  const runs: RunActorCall[] = [];
+  const actor = links([], runs);
+  const a = CallLink.create(4096);
+  actor.add("w1/1", a.sab, new Doorbell().sab);
+  const call = (i: number): RunActorCall => [
+    ("0011223344556677" + i.toString(16).padStart(8, "0")) as TaskId,
+    "m",
+    NO_ARGS,
+    1,
+    [],
+    [],
+    i,
+  ];
+  assert.ok(a.sendWork(0, [call(0), call(1)]));
+  assert.ok(a.sendWork(1, [call(2)]));
+  assert.ok(actor.waiting());
+  assert.equal(actor.take(), 3);
+  assert.deepEqual(runs.map((r) => r[6]), [0, 1, 2]);
+  assert.equal(actor.waiting(), false);
+  assert.ok(actor.idle());
+});
+
+Deno.test("a link that holds garbage is dropped and the node told, and other links go on", () => {
+  const broken: [string, string][] = [];
+  const runs: RunActorCall[] = [];
+  const actor = links(broken, runs);
+  const bad = CallLink.create(1024);
+  const good = CallLink.create(1024);
+  actor.add("w1/1", bad.sab, new Doorbell().sab);
+  actor.add("w2/1", good.sab, new Doorbell().sab);
+  // A work message whose count says 1,000,000 calls in 12 bytes.
+  const words = new Int32Array(bad.sab, 0, 16);
+  const data = new DataView(bad.sab, 64, 1024);
+  data.setUint32(0, 12, true);
+  data.setUint32(4, 0, true);
+  data.setUint32(8, 0, true);
+  data.setUint32(12, 1_000_000, true);
+  Atomics.store(words, 0, 16);
+  assert.ok(good.sendWork(0, [[
+    "0011223344556677000000ff" as TaskId,
+    "m",
+    NO_ARGS,
+    1,
+    [],
+    [],
+    7,
+  ]]));
+  assert.equal(actor.take(), 1);
+  assert.deepEqual(runs.map((r) => r[6]), [7]);
+  assert.equal(broken.length, 1);
+  assert.equal(broken[0][0], "w1/1");
+  assert.match(broken[0][1], /garbage/);
+  assert.equal(actor.take(), 0, "the dropped link is not read again");
+});
