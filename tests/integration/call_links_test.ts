@@ -16,6 +16,8 @@ import {
 import {
   bigAndNested,
   crashThenIncr,
+  EchoActor,
+  echoMany,
   incrMany,
   killWithQueued,
   mixedSizes,
@@ -118,6 +120,24 @@ rayTest(
     await assert.rejects(ray.get(sendThenDie.remote(f, rec)), ray.WorkerCrashedError);
     const [[ref]] = await ray.get(rec.entries.remote()) as [ray.ObjectRef<number>][];
     await assert.rejects(ray.get(ref), ray.ObjectLostError);
+  },
+);
+
+rayTest(
+  "an actor killed again and again while two tasks and the driver stream calls: no call lost",
+  async () => {
+    const e = EchoActor.options({ maxRestarts: -1, maxTaskRetries: -1 }).remote();
+    const tasks = [echoMany.remote(e, 0, 3000), echoMany.remote(e, 100_000, 3000)];
+    const mine: ray.ObjectRef<number>[] = [];
+    for (let k = 0; k < 8; k++) {
+      for (let i = 0; i < 200; i++) mine.push(e.echo.remote(200_000 + k * 200 + i));
+      await new Promise((r) => setTimeout(r, 15));
+      await ray.kill(e, { noRestart: false });
+    }
+    const [a, b] = await ray.get(tasks);
+    assert.deepEqual(a, Array.from({ length: 3000 }, (_, i) => i));
+    assert.deepEqual(b, Array.from({ length: 3000 }, (_, i) => 100_000 + i));
+    assert.deepEqual(await ray.get(mine), Array.from({ length: 1600 }, (_, i) => 200_000 + i));
   },
 );
 
