@@ -61,7 +61,7 @@ for (const waitFirst of [false, true]) {
 
 rayTest("an owned ref passed to a call, to a task and inside a put resolves", async () => {
   const c = CounterActor.remote(0);
-  assert.deepEqual(await ray.get(passOwnedRefs.remote(c)), [13, 42, 10]);
+  assert.deepEqual(await ray.get(passOwnedRefs.remote(c)), [13, 42, 10, 4, 7]);
 });
 
 rayTest("big returns and refs a method put come back through the node", async () => {
