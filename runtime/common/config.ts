@@ -104,6 +104,11 @@ export const settings = {
     doc:
       "size of each direction of a call link (a worker's calls to one actor, a power of two); arguments and results over an eighth of it go through the node's store",
   },
+  blockedAfterMs: {
+    default: 10,
+    doc:
+      "a task whose wait for results its worker owns (actor calls) lasts this long gives its CPU back meanwhile",
+  },
   idleSpinMicros: {
     default: 100,
     doc:

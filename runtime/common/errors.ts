@@ -152,6 +152,17 @@ export function actorCallLost(actor: string, method: string, detail: string): Ra
   );
 }
 
+/** A call or link names an actor this node has never heard of. */
+export function actorUnknown(actorId: string): RayActorError {
+  return new RayActorError(`Actor ${actorId} is unknown to this node`);
+}
+
+/** The results ring of a caller's link to an actor held bytes rayd never writes. */
+export function linkGarbage(actor: string, cause: unknown): RayActorError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new RayActorError(`Actor ${actor}: its call link held garbage (${detail})`, { cause });
+}
+
 /** A named actor was created with a name that a live actor of its namespace has. */
 export function actorNameTaken(name: string, namespace: string): RayError {
   return new RayError(

@@ -12,7 +12,13 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
-import { actorDead, actorNameTaken, infeasibleTask, RayActorError } from "../common/mod.ts";
+import {
+  actorDead,
+  actorNameTaken,
+  actorUnknown,
+  infeasibleTask,
+  type RayActorError,
+} from "../common/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
 import type { ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
@@ -408,7 +414,7 @@ export class ActorManager {
   link(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
     const rec = this.#find(msg.actorId);
     if (!rec || rec.state === "DEAD") {
-      const death = rec?.death ?? new RayActorError(`Actor ${msg.actorId} is unknown to this node`);
+      const death = rec?.death ?? actorUnknown(msg.actorId);
       const label = rec?.label ?? String(msg.actorId);
       return refuseLink(caller, msg, {
         label,

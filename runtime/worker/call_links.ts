@@ -23,8 +23,8 @@ import {
   actorCallLost,
   config,
   getAborted,
+  linkGarbage,
   objectIdOf,
-  RayActorError,
   runtimeShutDown,
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
@@ -40,7 +40,7 @@ const LINK_FRAME_MAX = LINK_BYTES / 8;
 const CALL_BATCH = config("actorCallBatch");
 const SPIN_MAX = config("getSpinMicros");
 /** A task whose wait here lasts this long gives its CPU back (tells the node it is blocked). */
-const BLOCKED_AFTER_MS = 10;
+const BLOCKED_AFTER_MS = config("blockedAfterMs");
 /** A caller with at most this many calls out spins for their results before sleeping. */
 const SPIN_CALLS = 2;
 /** Dead actors whose deaths a thread keeps, to fail calls to them without asking the node. */
@@ -358,11 +358,7 @@ export class CallLinks {
         batch = link.channel.takeResultsInto(link.onResult);
       } catch (err) {
         // Not written by our code: fail what waits on this link.
-        const death = errorFrame(
-          new RayActorError(
-            `Actor ${link.label}: its link held garbage (${(err as Error).message})`,
-          ),
-        );
+        const death = errorFrame(linkGarbage(link.label, err));
         this.unlinked({
           type: "actorUnlinked",
           linkId: link.id,
