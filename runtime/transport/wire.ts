@@ -22,7 +22,6 @@ const BY_ID = 2;
 const ID_PLAIN = 0;
 const ID_TASK = 1;
 const ID_OBJECT = 2;
-const HEX_ID = /^[0-9a-f]{24}(?:[0-9a-f]{4})?$/;
 const PREFIX = 16;
 
 /** Inline frames up to this size share their message's buffer; bigger ones get their own. */
@@ -30,6 +29,18 @@ const SMALL_FRAME = 512;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** The value of the lowercase hex digits s[from..to) (at most 8), or -1 if one is not one. */
+function hexValue(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
 
 function align8(n: number): number {
   return (n + 7) & ~7;
@@ -41,6 +52,9 @@ export class WireWriter {
   #view = new DataView(this.#buf.buffer);
   #at = 0;
   readonly #syms = new Map<string, number>();
+  /** The id prefix written last in this message, and its string number (most ids share one). */
+  #lastPrefix: string | undefined;
+  #lastPrefixSym = 0;
   /** Where the header's total of small-frame bytes goes, and that total. */
   #slabAt = -1;
   #slabBytes = 0;
@@ -49,6 +63,7 @@ export class WireWriter {
   reset(): this {
     this.#at = 0;
     this.#syms.clear();
+    this.#lastPrefix = undefined;
     this.#slabBytes = 0;
     this.#slabAt = 0;
     this.u32(0);
@@ -117,16 +132,35 @@ export class WireWriter {
     this.str(s);
   }
 
-  /** A task or object id (any string works; hex ids take the short form). */
+  /**
+   * A task or object id (any string works; hex ids take the short form).
+   * Read character by character, without slices or a regular expression:
+   * ids are written for every call and task.
+   */
   id(s: string): void {
-    if (!HEX_ID.test(s)) {
+    const n = s.length;
+    const counter = n === 24 || n === 28 ? hexValue(s, PREFIX, 24) : -1;
+    const index = n === 28 ? hexValue(s, 24, 28) : 0;
+    if (counter < 0 || index < 0) {
       this.u8(ID_PLAIN);
       return this.str(s);
     }
-    this.u8(s.length === 24 ? ID_TASK : ID_OBJECT);
-    this.sym(s.slice(0, PREFIX));
-    this.u32(parseInt(s.slice(PREFIX, 24), 16));
-    if (s.length !== 24) this.u16(parseInt(s.slice(24), 16));
+    const last = this.#lastPrefix;
+    if (last !== undefined && s.startsWith(last)) {
+      this.u8(n === 24 ? ID_TASK : ID_OBJECT);
+      this.u32(this.#lastPrefixSym);
+    } else if (hexValue(s, 0, 8) >= 0 && hexValue(s, 8, PREFIX) >= 0) {
+      this.u8(n === 24 ? ID_TASK : ID_OBJECT);
+      const prefix = s.slice(0, PREFIX);
+      this.sym(prefix);
+      this.#lastPrefix = prefix;
+      this.#lastPrefixSym = this.#syms.get(prefix)!;
+    } else {
+      this.u8(ID_PLAIN);
+      return this.str(s);
+    }
+    this.u32(counter);
+    if (n === 28) this.u16(index);
   }
 
   /** A list of ids. */

@@ -92,3 +92,27 @@ Deno.test("a truncated or garbled message is a RangeError", () => {
   new DataView(lying.buffer).setUint32(0, 1e9, true);
   assert.throws(() => new WireReader(lying), /bad frame total/);
 });
+
+Deno.test("ids: hex ids of several prefixes in one message, and near-hex ones, come back exact", () => {
+  const ids = [
+    "0123456789abcdef00000a0b",
+    "fedcba987654321000000001",
+    "0123456789abcdef00000a0c" + "0001",
+    "0123456789abcdef00000a0b",
+    "0123456789ABCDEF00000a0b", // uppercase: not the short form
+    "0123456789abcdef00000a0g", // a non-hex digit in the counter
+    "0123456789abcdeg00000a0b", // ... in the prefix
+    "0123456789abcdef00000a0b" + "00z1", // ... in the index
+    "0123456789abcdef00000a0", // 23 characters
+    "0123456789abcdef00000a0b0", // 25
+    "ffffffffffffffffffffffff" + "ffff",
+    "",
+  ];
+  const w = new WireWriter().reset();
+  w.ids(ids);
+  for (const id of ids) w.id(id);
+  const r = new WireReader(w.bytes().slice());
+  assert.deepEqual(r.ids(), ids);
+  for (const id of ids) assert.equal(r.id(), id);
+  assert.ok(r.done);
+});
