@@ -58,6 +58,20 @@ export interface ResultBatch<R> {
 
 const writer = new WireWriter();
 
+/**
+ * Reads a batch: its header number (a work batch's seq, a result batch's
+ * stamp), then its count of items, each handed to `readItem` at the
+ * reader. RangeError when the bytes do not end with the last item.
+ */
+function eachItem(bytes: Uint8Array, readItem: (r: WireReader) => void): number {
+  const r = new WireReader(bytes);
+  const head = r.u32();
+  const n = r.u32();
+  for (let i = 0; i < n; i++) readItem(r);
+  if (!r.done) throw new RangeError("Wire message has bytes after its last item");
+  return head;
+}
+
 /** Both rings and the control words of one worker. */
 export class WorkChannel<W, R> {
   /** The shared memory, to hand to the worker. */
@@ -95,21 +109,13 @@ export class WorkChannel<W, R> {
       capacity,
     );
     this.#readWork = (bytes) => {
-      const r = new WireReader(bytes);
-      const seq = r.u32();
-      const n = r.u32();
       const items: W[] = [];
-      for (let i = 0; i < n; i++) items.push(codec.readWork(r));
-      if (!r.done) throw new RangeError("Wire message has bytes after its last item");
+      const seq = eachItem(bytes, (r) => items.push(codec.readWork(r)));
       return { seq, items };
     };
     this.#readResults = (bytes) => {
-      const r = new WireReader(bytes);
-      const stamp = r.u32();
-      const n = r.u32();
       const results: R[] = [];
-      for (let i = 0; i < n; i++) results.push(codec.readResult(r));
-      if (!r.done) throw new RangeError("Wire message has bytes after its last result");
+      const stamp = eachItem(bytes, (r) => results.push(codec.readResult(r)));
       return { stamp, results };
     };
   }
@@ -166,14 +172,7 @@ export class WorkChannel<W, R> {
    * waits; RangeError if the bytes are not a batch.
    */
   protected takeResultsWith(visit: (r: WireReader) => void): boolean {
-    return this.#results.read((bytes) => {
-      const r = new WireReader(bytes);
-      r.u32(); // the stamp
-      const n = r.u32();
-      for (let i = 0; i < n; i++) visit(r);
-      if (!r.done) throw new RangeError("Wire message has bytes after its last result");
-      return true;
-    }) ?? false;
+    return this.#results.read((bytes) => (eachItem(bytes, visit), true)) ?? false;
   }
 
   /**
