@@ -103,7 +103,6 @@ class Method {
       deps: encoded.deps,
       argRefs: encoded.argRefs,
       numReturns: this.#numReturns,
-      attempt: 0,
     });
     return this.#numReturns === 1 ? refs[0] : refs;
   }

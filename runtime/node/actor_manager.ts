@@ -48,7 +48,7 @@ export interface ActorHost {
   serve(worker: WorkerHandle, msg: FromWorker): void;
   /** A worker appeared that may send waits. */
   attach(workerId: WorkerId): void;
-  /** That worker is gone: drop its waits, holds and promises. */
+  /** That worker is gone: drop its waits, holds, promises and links to actors. */
   detach(workerId: WorkerId, detail: string): void;
   /** Takes resources for a live actor; false when they do not fit now. */
   hold(demand: Resources): boolean;
@@ -351,7 +351,6 @@ export class ActorManager {
     if (worker !== rec.worker) return;
     rec.worker = undefined;
     this.#host.detach(worker.id, detail);
-    this.callerGone(worker.id);
     if (rec.state === "DEAD" || this.#stopped) return;
     const why = `its worker ${worker.id} died: ${detail}`;
     const { maxRestarts } = rec.spec.settings;
@@ -383,7 +382,6 @@ export class ActorManager {
     if (worker) {
       worker.terminate();
       this.#host.detach(worker.id, error.message);
-      this.callerGone(worker.id);
     }
     this.#unlinkAll(rec, error.message, errorFrame(error));
     if (rec.held) {

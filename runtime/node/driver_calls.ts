@@ -38,12 +38,9 @@ export class DriverCalls {
     this.#host = host;
     this.#links = new CallLinks({
       post: (msg) => this.#fromDriver(msg),
-      nodeWait: (ids, n, req) => host.wait(ids, n, req),
-      put: (frame, contained) => {
-        const id = host.ids.nextPutId();
-        host.put(id, frame, contained);
-        return id;
-      },
+      ids: host.ids,
+      put: host.put,
+      nodeWait: host.wait,
     });
     this.#caller = {
       id: "driver",

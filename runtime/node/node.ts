@@ -152,12 +152,7 @@ export class Node implements Backend {
       table: this.#table,
       serve: (worker, msg) => this.#onMessage(worker, msg),
       attach: (id) => void this.#workerWaits.set(id, new Map()),
-      detach: (id, detail) => {
-        for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
-        this.#workerWaits.delete(id);
-        this.#life.dropHolder(id);
-        this.#owned.ownerDied(id, detail);
-      },
+      detach: (id, detail) => this.#workerGone(id, detail),
       hold: (demand) => this.#scheduler.hold(demand),
       release: (demand) => {
         this.#scheduler.release(demand);
@@ -547,12 +542,8 @@ export class Node implements Backend {
       starting(workerStartFailed(worker.id, detail));
       return;
     }
-    for (const h of this.#workerWaits.get(worker.id)?.values() ?? []) h.cancel();
-    this.#workerWaits.delete(worker.id);
+    this.#workerGone(worker.id, detail);
     if (this.#stopped) return;
-    this.#life.dropHolder(worker.id);
-    this.#owned.ownerDied(worker.id, detail);
-    this.#actors.callerGone(worker.id);
     this.gcs.record({
       type: "workerDied",
       nodeId: this.nodeId,
@@ -567,6 +558,16 @@ export class Node implements Backend {
   }
 
   readonly #crashDetail = new Map<WorkerId, string>();
+
+  /** A worker (of the pool or an actor's) is gone: its waits, holds, promises and links go too. */
+  #workerGone(id: WorkerId, detail: string): void {
+    for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
+    this.#workerWaits.delete(id);
+    if (this.#stopped) return;
+    this.#life.dropHolder(id);
+    this.#owned.ownerDied(id, detail);
+    this.#actors.callerGone(id);
+  }
 
   #accept(spec: TaskSpec): void {
     const ts = Date.now();

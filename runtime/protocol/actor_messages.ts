@@ -55,8 +55,6 @@ export interface ActorCall {
   readonly deps: readonly ObjectId[];
   readonly argRefs: readonly ObjectId[];
   readonly numReturns: number;
-  /** Retry number, 0 for the first run. */
-  attempt: number;
 }
 
 /**

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { IdFactory, ObjectId, TaskId } from "../common/mod.ts";
 import {
   actorCallLost,
   config,
@@ -110,8 +110,10 @@ export interface CallLinksHost {
   post(msg: FromWorker): void;
   /** Waits at the node (for ids the actor sealed there). */
   nodeWait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
-  /** Stores an object at the node under a new id (arguments too big for a link). */
-  put(frame: Uint8Array, contained: readonly ObjectId[]): ObjectId;
+  /** The thread's ids (a new object id for arguments too big for a link). */
+  readonly ids: IdFactory;
+  /** Stores an object at the node (as the thread's `put`). */
+  put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
 }
 
 /** A worker's links to actors and the results it owns. */
@@ -144,7 +146,8 @@ export class CallLinks {
     let { args, deps, argRefs } = call;
     if (args instanceof Uint8Array && args.byteLength > LINK_FRAME_MAX) {
       // Too big for the link: an object of its own that the actor fetches.
-      const argsId = this.#host.put(args, argRefs);
+      const argsId = this.#host.ids.nextPutId();
+      this.#host.put(argsId, args, argRefs);
       args = argsId;
       deps = [...deps, argsId];
       argRefs = [argsId];

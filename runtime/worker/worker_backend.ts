@@ -68,12 +68,9 @@ export class WorkerBackend implements Backend {
     askNodeForRoom(this.arena, post, () => this.flush());
     this.links = new CallLinks({
       post,
+      ids: this.ids,
+      put: (id, frame, contained) => this.put(id, frame, contained),
       nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
-      put: (frame, contained) => {
-        const id = this.ids.nextPutId();
-        this.put(id, frame, contained);
-        return id;
-      },
     });
     this.actors = new ActorClient(post, this.links);
   }
