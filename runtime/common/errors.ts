@@ -95,11 +95,6 @@ export function getTimedOut(timeoutMs: number, pending: number): GetTimeoutError
   );
 }
 
-/** The caller's AbortSignal fired during a get or wait. */
-export function getAborted(reason: unknown): RayError {
-  return new RayError("Get aborted: the signal was aborted", { cause: reason });
-}
-
 /** The remote function could not be found in a worker. */
 export function functionNotFound(moduleUrl: string, key: string, cause?: unknown): RayError {
   return new RayError(

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { getAborted, getTimedOut, taskIdOf } from "../common/mod.ts";
+import { getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, currentTask } from "./backend.ts";
 import { fromFrame, toFrame } from "./frames.ts";
@@ -15,7 +15,10 @@ import { refTracker } from "./ref_tracker.ts";
 export interface GetOptions {
   /** Reject with GetTimeoutError after this many milliseconds. */
   timeoutMs?: number;
-  /** Reject when this signal aborts. */
+  /**
+   * Stop waiting when this signal aborts: the get rejects with the signal's
+   * reason (an `AbortError` DOMException unless `abort(reason)` gave one).
+   */
   signal?: AbortSignal;
   /** Show a progress bar on a terminal when waiting for many refs (default true). */
   progress?: boolean;
@@ -140,7 +143,7 @@ export async function get(
   const refs = many ? refOrRefs : [refOrRefs];
   const ids = checkRefs(refs, "get");
   checkTimeout(options.timeoutMs, "get");
-  if (options.signal?.aborted) throw getAborted(options.signal.reason);
+  options.signal?.throwIfAborted();
   const stop = startProgress("get", refs, ids, ids.length, options.progress);
   const result = await be.wait(ids, ids.length, {
     timeoutMs: options.timeoutMs,

@@ -8,12 +8,13 @@
 import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   config,
-  getAborted,
   IdFactory,
   infeasibleTask,
+  longTimeout,
   objectIdOf,
   randomHex,
   runtimeShutDown,
+  sleep,
   taskCancelled,
   type TaskId,
   taskIdOf,
@@ -105,7 +106,7 @@ export class Node implements Backend {
     });
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
       this.#collectEverywhere();
-      return new Promise((r) => setTimeout(r, config("spillRetryGcMs") * 2 ** round));
+      return sleep(config("spillRetryGcMs") * 2 ** round);
     });
     this.#life = new ObjectLifetime({
       jobId: this.jobId,
@@ -272,7 +273,7 @@ export class Node implements Backend {
     const { promise, reject } = Promise.withResolvers<never>();
     const onAbort = () => {
       handle.cancel();
-      reject(getAborted(signal.reason));
+      reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -339,13 +340,13 @@ export class Node implements Backend {
     const id = `w${this.#nextWorker++}` as WorkerId;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const settle = (error?: Error) => {
-      clearTimeout(timer);
+      timer.clear();
       this.#starting.delete(id);
       this.#spawning--;
       if (error) reject(error);
       else resolve();
     };
-    const timer = setTimeout(
+    const timer = longTimeout(
       () =>
         settle(workerStartFailed(id, `not started within ${config("workerStartTimeoutMs")} ms`)),
       config("workerStartTimeoutMs"),

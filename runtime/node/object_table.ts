@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import { longTimeout, type LongTimer, type ObjectId } from "../common/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
 import type { ObjectStatus } from "../scheduler/mod.ts";
 
@@ -24,7 +24,7 @@ interface Waiter {
   count: number;
   readonly need: number;
   readonly fetch: boolean;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: LongTimer;
   done: boolean;
   resolve(outcome: WaitOutcome): void;
   reject(reason: unknown): void;
@@ -135,7 +135,7 @@ export class ObjectTable {
       else regs.push({ w, positions: [i] });
     }
     this.#open.add(w);
-    if (timeoutMs !== undefined) w.timer = setTimeout(() => this.#finish(w), timeoutMs);
+    if (timeoutMs !== undefined) w.timer = longTimeout(() => this.#finish(w), timeoutMs);
     return { promise, immediate: false, cancel: () => this.#close(w) };
   }
 
@@ -157,7 +157,7 @@ export class ObjectTable {
   #close(w: Waiter): void {
     w.done = true;
     this.#open.delete(w);
-    if (w.timer !== undefined) clearTimeout(w.timer);
+    w.timer?.clear();
     for (const [i, id] of w.ids.entries()) {
       if (w.ready[i]) continue;
       const regs = this.#waiters.get(id);

@@ -18,12 +18,12 @@
  *
  * @module
  */
-import type { IdFactory, ObjectId, TaskId } from "../common/mod.ts";
+import type { IdFactory, LongTimer, ObjectId, TaskId } from "../common/mod.ts";
 import {
   actorCallLost,
   config,
-  getAborted,
   linkGarbage,
+  longTimeout,
   objectIdOf,
   runtimeShutDown,
 } from "../common/mod.ts";
@@ -464,13 +464,14 @@ export class CallLinks {
   #sleepUntil(calls: readonly Call[], n: number, req: WaitRequest): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const taskId = currentTask()?.taskId;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: LongTimer | undefined;
     let blocked = false;
-    const onAbort = () => finish(getAborted(req.signal?.reason));
+    // An abort rejects with the signal's reason (an AbortError DOMException by default).
+    const onAbort = () => finish(req.signal!.reason);
     const finish = (err?: unknown) => {
       if (!this.#waiters.delete(waiter)) return;
-      if (timer !== undefined) clearTimeout(timer);
-      clearTimeout(blockTimer);
+      timer?.clear();
+      blockTimer?.clear();
       req.signal?.removeEventListener("abort", onAbort);
       if (blocked) this.#host.post({ type: "blocked", taskId: taskId!, on: false });
       if (err === undefined) resolve();
@@ -480,12 +481,12 @@ export class CallLinks {
     this.#waiters.add(waiter);
     // A task that waits long gives its CPU back meanwhile, as for waits at the
     // node (its calls may need that CPU); short waits never tell the node.
-    const blockTimer = taskId === undefined ? undefined : setTimeout(() => {
+    const blockTimer = taskId === undefined ? undefined : longTimeout(() => {
       if (!this.#waiters.has(waiter)) return;
       blocked = true;
       this.#host.post({ type: "blocked", taskId, on: true });
     }, BLOCKED_AFTER_MS);
-    if (req.timeoutMs !== undefined) timer = setTimeout(() => finish(), req.timeoutMs);
+    if (req.timeoutMs !== undefined) timer = longTimeout(() => finish(), req.timeoutMs);
     req.signal?.addEventListener("abort", onAbort, { once: true });
     this.#listen();
     return promise;

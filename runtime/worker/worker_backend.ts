@@ -6,7 +6,7 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { getAborted, IdFactory, runtimeShutDown } from "../common/mod.ts";
+import { IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { currentTask, refTracker } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
@@ -120,7 +120,7 @@ export class WorkerBackend implements Backend {
     const onAbort = () => {
       this.#pending.get(reqId)!.aborted = true;
       this.#post({ type: "cancelWait", reqId });
-      reject(getAborted(req.signal?.reason));
+      reject(req.signal!.reason);
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
     this.#post({

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
+import { FragileActor } from "../fixtures/actor_classes.ts";
+import { abortedGets } from "../fixtures/deadline_fns.ts";
 import { sleepMs } from "../fixtures/remote_fns.ts";
 import { rayTest } from "./_with_ray.ts";
 
@@ -52,19 +54,43 @@ rayTest("get() of a list rejects with GetTimeoutError when one object is late", 
   await assert.rejects(ray.get(refs, { timeoutMs: 100 }), ray.GetTimeoutError);
 });
 
-rayTest("get() with an already aborted signal rejects", async () => {
+rayTest("get() with an already aborted signal rejects with the signal's reason", async () => {
   const ref = sleepMs.remote(1000, "never read");
-  await assert.rejects(ray.get(ref, { signal: AbortSignal.abort() }));
+  const signal = AbortSignal.abort();
+  await assert.rejects(ray.get(ref, { signal }), (err) => err === signal.reason);
+  await assert.rejects(
+    ray.get(ref, { signal }),
+    (err) => err instanceof DOMException && err.name === "AbortError",
+  );
+  const reason = new Error("given reason");
+  await assert.rejects(ray.get(ref, { signal: AbortSignal.abort(reason) }), (e) => e === reason);
 });
 
-rayTest("get() rejects when its signal aborts while it waits", async () => {
+rayTest("get() rejects with the signal's reason when it aborts while it waits", async () => {
   const controller = new AbortController();
   const ref = sleepMs.remote(1500, "never read");
   const start = performance.now();
   setTimeout(() => controller.abort(), 50);
-  await assert.rejects(ray.get(ref, { signal: controller.signal }));
+  await assert.rejects(
+    ray.get(ref, { signal: controller.signal }),
+    (err) => err instanceof DOMException && err.name === "AbortError",
+  );
   assert.ok(performance.now() - start < 1200, "get() did not stop when the signal aborted");
+  const custom = new AbortController();
+  const reason = new Error("given reason");
+  setTimeout(() => custom.abort(reason), 50);
+  await assert.rejects(ray.get(ref, { signal: custom.signal }), (err) => err === reason);
   assert.equal(await ray.get(ref), "never read");
+});
+
+rayTest("get() inside a task rejects with the signal's reason when it aborts", async () => {
+  const f = FragileActor.remote(0);
+  assert.deepEqual(await ray.get(abortedGets.remote(f)), [
+    "AbortError: DOMException",
+    "the reason",
+    "AbortError: DOMException",
+    "the reason",
+  ]);
 });
 
 rayTest("wait() returns numReturns ready refs and the rest, each in input order", async () => {
