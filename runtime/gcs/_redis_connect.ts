@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { longTimeout, type LongTimer, MAX_TIMER_MS } from "../common/mod.ts";
 import { createClient } from "./_redis_client.ts";
 import { connectTimedOut, ControlStoreError, notRedis, redisError, redisTooOld } from "./errors.ts";
 
@@ -84,7 +85,8 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     username: o.username,
     password: o.password,
     socket: {
-      connectTimeout: o.connectTimeoutMs,
+      // The socket's own timer fires at once past MAX_TIMER_MS; the deadline below holds the rest.
+      connectTimeout: Math.min(o.connectTimeoutMs, MAX_TIMER_MS),
       reconnectStrategy: (retries: number, cause: Error) =>
         established ? Math.min(50 * 2 ** Math.min(retries, 6), o.retryMaxMs) : cause,
     },
@@ -118,9 +120,9 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     return sha;
   };
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimer | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+    timer = longTimeout(
       () => reject(connectTimedOut(address, o.connectTimeoutMs, firstError)),
       o.connectTimeoutMs,
     );
@@ -136,7 +138,7 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     if (err instanceof ControlStoreError) throw err;
     throw redisError("connect to", address, firstError ?? err);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }
 

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, LongTimer, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import { longTimeout } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
 import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
@@ -124,7 +125,7 @@ export class RedisControlStore implements ControlStore {
   #onReconnect?: (info: { dataLost: boolean }) => void;
   #queue: ControlStoreEvent[] = [];
   #head = 0;
-  #timer?: ReturnType<typeof setTimeout>;
+  #timer?: LongTimer;
   #tail: Promise<void> = Promise.resolve();
   #down = false;
   #trouble?: string;
@@ -200,12 +201,14 @@ export class RedisControlStore implements ControlStore {
 
   #schedule(ms: number): void {
     if (this.#timer !== undefined || this.#closed || this.#down) return;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush().catch(() => {});
-    }, ms);
-    Deno.unrefTimer(timer as unknown as number);
-    this.#timer = timer;
+    this.#timer = longTimeout(
+      () => {
+        this.#timer = undefined;
+        this.flush().catch(() => {});
+      },
+      ms,
+      { unref: true },
+    );
   }
 
   flush(): Promise<void> {
@@ -326,7 +329,7 @@ export class RedisControlStore implements ControlStore {
   }
 
   #retryLater(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     this.#schedule(this.#opts.retryMaxMs);
   }
@@ -334,7 +337,7 @@ export class RedisControlStore implements ControlStore {
   #wentDown(err: unknown): void {
     if (this.#down || this.#closed) return;
     this.#down = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     const why = err instanceof Error ? err.message : String(err);
     console.warn(
@@ -492,7 +495,7 @@ export class RedisControlStore implements ControlStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     try {
       // Redis may be coming back: give queued writes until the connect deadline.

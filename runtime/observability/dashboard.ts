@@ -7,7 +7,7 @@
  * @module
  */
 import type { JobId } from "../common/mod.ts";
-import { config } from "../common/mod.ts";
+import { config, MAX_TIMER_MS } from "../common/mod.ts";
 import type {
   ControlStore,
   NodeRecord,
@@ -91,7 +91,8 @@ export async function dashboardState(
   return {
     jobId,
     now: Date.now(),
-    refreshMs: config("dashboardRefreshMs"),
+    // The page's setTimeout would refresh at once past MAX_TIMER_MS.
+    refreshMs: Math.min(config("dashboardRefreshMs"), MAX_TIMER_MS),
     version,
     nodes,
     workers,

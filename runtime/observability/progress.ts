@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { config } from "../common/mod.ts";
+import { config, longInterval } from "../common/mod.ts";
 
 /**
  * What `get` and `wait` call when they start waiting for `total` objects:
@@ -79,12 +79,11 @@ export function terminalProgress(options: ProgressOptions = {}): ProgressHook {
         draw();
       }, () => polling = false);
     };
-    const timer = setInterval(tick, intervalMs);
-    Deno.unrefTimer(timer);
+    const timer = longInterval(tick, intervalMs, { unref: true });
     return () => {
       if (stopped) return;
       stopped = true;
-      clearInterval(timer);
+      timer.clear();
       if (!drawn) return;
       done = total;
       draw();

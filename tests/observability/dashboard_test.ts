@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import type { JobId, NodeId, TaskId, WorkerId } from "../../runtime/common/mod.ts";
+import { settingEnvName } from "../../runtime/common/mod.ts";
 import { MemoryControlStore } from "../../runtime/gcs/mod.ts";
 import type { TaskSpec } from "../../runtime/protocol/mod.ts";
-import { type DashboardState, startDashboard } from "../../runtime/observability/mod.ts";
+import {
+  type DashboardState,
+  dashboardState,
+  startDashboard,
+} from "../../runtime/observability/mod.ts";
 
 const job = "j1" as JobId;
 const node = "n1" as NodeId;
@@ -137,6 +142,20 @@ Deno.test("startDashboard() throws AddrInUse when the port is taken", async () =
     assert.throws(() => startDashboard({ store, port: first.port }), Deno.errors.AddrInUse);
   } finally {
     await first.close();
+    await store.close();
+  }
+});
+
+Deno.test("dashboardState() gives the page a refreshMs its browser timer keeps (under 2^31)", async () => {
+  const store = fixture();
+  const env = settingEnvName("dashboardRefreshMs");
+  try {
+    Deno.env.set(env, "1e10");
+    assert.equal((await dashboardState({ store })).refreshMs, 2 ** 31 - 1);
+    Deno.env.set(env, "1500");
+    assert.equal((await dashboardState({ store })).refreshMs, 1500);
+  } finally {
+    Deno.env.delete(env);
     await store.close();
   }
 });

@@ -55,3 +55,19 @@ Deno.test("terminalProgress() prints nothing when the wait ends before the first
   hook("wait", 5, () => Promise.resolve(5))!();
   assert.deepEqual(out, []);
 });
+
+Deno.test("terminalProgress() with intervalMs of 2^31 ms or more does not redraw at once", async () => {
+  for (const intervalMs of [2 ** 31, 1e10]) {
+    let polls = 0;
+    const hook = terminalProgress({
+      write: () => {},
+      isTerminal: () => true,
+      minRefs: 1,
+      intervalMs,
+    });
+    const stop = hook("get", 10, () => Promise.resolve(++polls))!;
+    await new Promise((r) => setTimeout(r, 50));
+    stop();
+    assert.equal(polls, 0, `polled ${polls} times in 50 ms with intervalMs ${intervalMs}`);
+  }
+});
