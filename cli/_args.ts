@@ -124,6 +124,12 @@ export function parsePort(flag: string, raw: string): number {
  */
 export function parsePositiveInt(flag: string, raw: string): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw usageError(
+      `invalid value for ${flag}: expected a whole number up to ${Number.MAX_SAFE_INTEGER}, ` +
+        `got "${raw}"`,
+    );
+  }
   if (!(n >= 1 && Number.isSafeInteger(n))) {
     throw usageError(
       `invalid value for ${flag}: expected a whole number of at least 1, got "${raw}"`,

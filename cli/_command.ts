@@ -40,6 +40,9 @@ export interface Command {
 /** Exit code for a bad command line or a command that is not available. */
 export const USAGE_EXIT_CODE = 2;
 
+/** Exit code for a command whose work failed (a file, the control store, ...). */
+export const FAILURE_EXIT_CODE = 1;
+
 /**
  * A failure that `rayd` reports as one line, `rayd <command>: <message>`, and
  * ends with `exitCode`.
@@ -75,6 +78,40 @@ export class CliError extends Error {
  */
 export function usageError(message: string): CliError {
   return new CliError(message, { showHelpHint: true });
+}
+
+/**
+ * A file the command was given that cannot be read or written: exit code 1.
+ *
+ * @param verb what the command tried
+ * @param path the file
+ * @param error what the file system said
+ * @returns the error to throw
+ */
+export function fileError(verb: "read" | "write", path: string, error: unknown): CliError {
+  // Deno's messages end with "readfile '<path>'", which the message names already.
+  const detail = error instanceof Error
+    ? error.message.replace(/: [a-z]+ '.*'$/, "")
+    : String(error);
+  return new CliError(`cannot ${verb} ${path}: ${detail}`, {
+    exitCode: FAILURE_EXIT_CODE,
+    cause: error,
+  });
+}
+
+/**
+ * Writes a command's output file.
+ *
+ * @param path the file given with `-o`
+ * @param text what to write
+ * @throws CliError with exit code 1 naming the file and the reason
+ */
+export async function writeOutput(path: string, text: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, text);
+  } catch (error) {
+    throw fileError("write", path, error);
+  }
 }
 
 /**

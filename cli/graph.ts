@@ -13,7 +13,7 @@ import {
   parseRedisUrl,
   stringFlag,
 } from "./_args.ts";
-import { CliError, type Command, usageError } from "./_command.ts";
+import { CliError, type Command, fileError, usageError, writeOutput } from "./_command.ts";
 import { openControlStore } from "./_control_store.ts";
 import type { JobId } from "../runtime/common/mod.ts";
 import type { ControlStore } from "../runtime/gcs/mod.ts";
@@ -93,10 +93,7 @@ async function readDot(args: GraphArgs): Promise<string> {
         ? await new Response(Deno.stdin.readable).text()
         : await Deno.readTextFile(args.from);
     } catch (err) {
-      throw new CliError(`cannot read ${args.from}: ${(err as Error).message}`, {
-        exitCode: 1,
-        cause: err,
-      });
+      throw fileError("read", args.from, err);
     }
   }
   const store = await openControlStore(args);
@@ -108,15 +105,33 @@ async function readDot(args: GraphArgs): Promise<string> {
   }
 }
 
+/** The SVG of `dot`; DOT text that Graphviz rejects is a failure naming the file. */
+async function svgOf(dot: string, from: string | undefined): Promise<string> {
+  try {
+    return await renderSvg(dot);
+  } catch (err) {
+    const source = from === undefined ? "the graph" : from === "-" ? "standard input" : from;
+    const why = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new CliError(`cannot render ${source}: Graphviz rejected the DOT text (${why.trim()})`, {
+      exitCode: 1,
+      cause: err,
+    });
+  }
+}
+
 /**
  * The job to show: the one asked for, else the newest in the store.
  *
  * @param store the control store
  * @param job the job id given on the command line
  * @returns the job id, or `undefined` when the store has no job
+ * @throws CliError (exit code 2) when the job asked for is not in the store
  */
 export async function jobOf(store: ControlStore, job?: string): Promise<JobId | undefined> {
-  if (job !== undefined) return job as JobId;
+  if (job !== undefined) {
+    if (await store.getJob(job as JobId) !== undefined) return job as JobId;
+    throw new CliError(`invalid value for --job: no job "${job}" in the control store`);
+  }
   return (await store.listJobs({ limit: 1 }))[0]?.jobId;
 }
 
@@ -154,12 +169,12 @@ Options:
       );
     }
     const dot = await readDot(parsed);
-    const text = parsed.format === "svg" ? await renderSvg(dot) : dot;
+    const text = parsed.format === "svg" ? await svgOf(dot, parsed.from) : dot;
     if (parsed.output === undefined) {
       io.out(text.trimEnd());
       return 0;
     }
-    await Deno.writeTextFile(parsed.output, text);
+    await writeOutput(parsed.output, text);
     io.err(`wrote ${parsed.output} (${parsed.format.toUpperCase()}, ${text.length} bytes)`);
     return 0;
   },

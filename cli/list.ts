@@ -9,13 +9,20 @@ import {
   parseAddress,
   parseChoice,
   parseFlags,
+  parsePositiveInt,
   parseRedisUrl,
   stringFlag,
 } from "./_args.ts";
 import { type Command, usageError } from "./_command.ts";
 import { openControlStore } from "./_control_store.ts";
 import { formatTable } from "./_table.ts";
-import type { ControlStore } from "../runtime/gcs/mod.ts";
+import {
+  ACTOR_STATES,
+  type ControlStore,
+  NODE_STATES,
+  OBJECT_STATES,
+  TASK_STATES,
+} from "../runtime/gcs/mod.ts";
 
 /** The kinds of state `rayd list` shows. */
 export const LIST_KINDS = ["nodes", "workers", "tasks", "objects", "actors"] as const;
@@ -30,7 +37,7 @@ export interface ListArgs {
   redisAddress?: string;
   /** Output format (default `table`). */
   format: "table" | "json";
-  /** Only records in this state (e.g. `FAILED`, any case). */
+  /** Only records in this state (one of the kind's `LIST_STATES`; given in any case). */
   state?: string;
   /** At most this many records. */
   limit?: number;
@@ -66,6 +73,7 @@ export function parseListArgs(args: string[]): ListArgs {
   if (address !== undefined && redisAddress !== undefined) {
     throw usageError("pass --address or --redis-address, not both");
   }
+  const limit = stringFlag(values, "limit");
   return {
     kind: kind as ListArgs["kind"],
     address: address === undefined ? undefined : parseAddress("--address", address),
@@ -73,18 +81,23 @@ export function parseListArgs(args: string[]): ListArgs {
       ? undefined
       : parseRedisUrl("--redis-address", redisAddress),
     format: parseChoice("--format", stringFlag(values, "format") ?? "table", ["table", "json"]),
-    state: stringFlag(values, "state")?.toLowerCase(),
-    limit: parseLimit(stringFlag(values, "limit")),
+    state: parseState(kind as ListArgs["kind"], stringFlag(values, "state")),
+    limit: limit === undefined ? undefined : parsePositiveInt("--limit", limit),
   };
 }
 
-function parseLimit(raw: string | undefined): number | undefined {
+/** The states records of each kind can be in: what `--state` accepts. */
+export const LIST_STATES: Record<ListArgs["kind"], readonly string[]> = {
+  nodes: NODE_STATES,
+  workers: NODE_STATES,
+  tasks: TASK_STATES,
+  objects: OBJECT_STATES,
+  actors: ACTOR_STATES,
+};
+
+function parseState(kind: ListArgs["kind"], raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw usageError(`invalid value for --limit: expected a whole number >= 1, got "${raw}"`);
-  }
-  return n;
+  return parseChoice(`--state (${kind})`, raw.toLowerCase(), LIST_STATES[kind]);
 }
 
 const COLUMNS: Record<ListArgs["kind"], string[]> = {
@@ -134,7 +147,12 @@ Options:
   --address HOST:PORT  ask the head node at HOST:PORT
   --redis-address URL  read the control store from the Redis at URL (redis://host:port)
   --format FORMAT      table (default) or json
-  --state STATE        only records in STATE (e.g. failed, running, alive)
+  --state STATE        only records in STATE (any case):
+                         tasks: ${TASK_STATES.join(", ")}
+                         actors: ${ACTOR_STATES.join(", ")}
+                         nodes, workers: ${NODE_STATES.join(", ")}; objects: ${
+    OBJECT_STATES.join(", ")
+  }
   --limit N            at most N records, newest first (default 100)
   -h, --help           show this help`,
   run: async (args, io) => {

@@ -10,7 +10,14 @@
  * @module
  */
 import denoConfig from "../deno.json" with { type: "json" };
-import { CliError, type CliIo, type Command, consoleIo, usageError } from "./_command.ts";
+import {
+  CliError,
+  type CliIo,
+  type Command,
+  consoleIo,
+  FAILURE_EXIT_CODE,
+  usageError,
+} from "./_command.ts";
 import { graphCommand } from "./graph.ts";
 import { listCommand } from "./list.ts";
 import { microbenchmarkCommand } from "./microbenchmark.ts";
@@ -40,7 +47,8 @@ export const COMMANDS: readonly Command[] = [
 /**
  * Runs `rayd` with `args` (without the program name) and returns the exit
  * code: 0 on success, 2 for a bad command line or a command not available yet,
- * otherwise what the command returns. Unexpected errors are rethrown.
+ * 1 when the work fails, otherwise what the command returns. Every failure is
+ * reported as one line on `io.err`, never as a stack trace.
  *
  * @param args the command line, e.g. `["run", "job.ts"]`
  * @param io where messages go (default: standard output and error)
@@ -105,9 +113,18 @@ function asksForHelp(args: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === "-h" || a === "--help");
 }
 
-/** Prints a CliError as one line and returns its exit code; rethrows anything else. */
+/**
+ * Prints an error as one line and returns its exit code: a CliError's own, 1
+ * for anything else (a failure of the work, named by its class when it has one).
+ */
 function report(prefix: string, error: unknown, io: CliIo): number {
-  if (!(error instanceof CliError)) throw error;
+  if (!(error instanceof CliError)) {
+    const text = error instanceof Error
+      ? (error.name === "Error" ? "" : `${error.name}: `) + error.message
+      : String(error);
+    io.err(`${prefix}: ${text.trim().replace(/\s*\n\s*/g, " ")}`);
+    return FAILURE_EXIT_CODE;
+  }
   const hint = error.showHelpHint
     ? ` (see "${prefix === "rayd help" ? "rayd" : prefix} --help")`
     : "";
@@ -128,7 +145,10 @@ Usage: rayd <command> [options]
 Commands:
 ${lines.join("\n")}
 
-Run "rayd <command> --help" for the options of one command.`;
+Run "rayd <command> --help" for the options of one command.
+
+Exit status: 0 on success, 1 when the work fails (a file, the control store),
+2 for a bad command line; errors are reported as one line on standard error.`;
 }
 
 if (import.meta.main) {

@@ -7,7 +7,7 @@
  */
 import { limitPositionals, parseFlags, stringFlag } from "./_args.ts";
 import { type Command, usageError } from "./_command.ts";
-import { runSuite } from "../scripts/bench/suite.ts";
+import { METRIC_NAMES, runSuite } from "../scripts/bench/suite.ts";
 
 /** What `rayd microbenchmark` was asked for. */
 export interface MicrobenchmarkArgs {
@@ -43,6 +43,9 @@ export function parseMicrobenchmarkArgs(args: string[]): MicrobenchmarkArgs {
     filter = raw === undefined ? undefined : new RegExp(raw);
   } catch (error) {
     throw usageError(`invalid value for --filter: ${(error as Error).message}`);
+  }
+  if (filter && !METRIC_NAMES.some((name) => filter.test(name))) {
+    throw usageError(`invalid value for --filter: "${raw}" matches no metric`);
   }
   return { json: values.json === true, filter, quick: values.quick === true };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { limitPositionals, parseAddress, parseFlags, stringFlag } from "./_args.ts";
-import { CliError, type Command, usageError } from "./_command.ts";
+import { CliError, type Command, fileError, usageError } from "./_command.ts";
 
 /** What `rayd run` was asked to do. */
 export interface RunArgs {
@@ -85,9 +85,10 @@ async function assertScriptExists(path: string): Promise<void> {
     const info = await Deno.stat(path);
     if (info.isFile) return;
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw fileError("read", path, error);
+    throw new CliError(`script not found: ${path}`);
   }
-  throw new CliError(`script not found: ${path}`);
+  throw new CliError(`script is not a file: ${path}`);
 }
 
 /** `rayd run`. */

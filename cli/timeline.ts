@@ -5,7 +5,7 @@
  * @module
  */
 import { limitPositionals, parseAddress, parseFlags, parseRedisUrl, stringFlag } from "./_args.ts";
-import { type Command, usageError } from "./_command.ts";
+import { type Command, usageError, writeOutput } from "./_command.ts";
 import { openControlStore } from "./_control_store.ts";
 import { jobOf } from "./graph.ts";
 import { timelineOf } from "../runtime/observability/mod.ts";
@@ -90,7 +90,7 @@ Options:
       io.out(text);
       return 0;
     }
-    await Deno.writeTextFile(parsed.output, text);
+    await writeOutput(parsed.output, text);
     const slices = events.filter((e) => e.ph === "X").length;
     io.err(`wrote ${parsed.output} (${slices} task slices)`);
     return 0;

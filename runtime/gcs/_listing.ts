@@ -16,8 +16,10 @@ import type {
 /** The limit a list query uses: the caller's, else the default. */
 export function listLimit(limit: number | undefined): number {
   if (limit === undefined) return GCS_DEFAULTS.listLimit;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new RangeError(`Invalid limit: expected a non-negative integer, got ${limit}`);
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new RangeError(
+      `Invalid limit: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${limit}`,
+    );
   }
   return limit;
 }

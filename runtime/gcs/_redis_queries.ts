@@ -6,7 +6,7 @@
  */
 import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ActorId, ActorState, JobState, NodeState, ObjectState, TaskState } from "./events.ts";
-import { TASK_STATES } from "./events.ts";
+import { ACTOR_STATES, JOB_STATES, NODE_STATES, OBJECT_STATES, TASK_STATES } from "./events.ts";
 import type {
   ActorFilter,
   ActorRecord,
@@ -40,10 +40,6 @@ import { listLimit } from "./_listing.ts";
 /** Sends one command and returns its raw RESP2 reply. */
 export type Send = (args: string[]) => Promise<unknown>;
 
-const NODE_STATES: readonly NodeState[] = ["alive", "dead"];
-const JOB_STATES: readonly JobState[] = ["running", "finished"];
-const OBJECT_STATES: readonly ObjectState[] = ["ready", "lost"];
-const ACTOR_STATES: readonly ActorState[] = ["pending", "alive", "restarting", "dead"];
 /** Index entries read per round trip when a filter may skip some. */
 const PAGE = 200;
 

@@ -50,6 +50,15 @@ export type ActorState = "pending" | "alive" | "restarting" | "dead";
 /** States of an object: `ready` has at least one location, `lost` has none. Freed objects are deleted. */
 export type ObjectState = "ready" | "lost";
 
+/** Every node (and worker) state. */
+export const NODE_STATES: readonly NodeState[] = ["alive", "dead"];
+/** Every job state. */
+export const JOB_STATES: readonly JobState[] = ["running", "finished"];
+/** Every object state. */
+export const OBJECT_STATES: readonly ObjectState[] = ["ready", "lost"];
+/** Every actor state. */
+export const ACTOR_STATES: readonly ActorState[] = ["pending", "alive", "restarting", "dead"];
+
 /** A job (one driver session) started. */
 export interface JobStarted {
   readonly type: "jobStarted";

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { main } from "../../cli/main.ts";
+import { connectRedis } from "../../runtime/gcs/mod.ts";
 import { REDIS_SERVER, startRedis } from "../gcs/_redis_server.ts";
 import { add, dot, zeros } from "../fixtures/observability_fns.ts";
 
@@ -81,7 +82,15 @@ Deno.test({
       const events = JSON.parse(await Deno.readTextFile(`${dir}/t.json`));
       assert.equal(events.filter((e: { ph: string }) => e.ph === "X").length, 8);
       const none = await rayd("graph", "--redis-address", redis.url, "--job", "nope");
-      assert.equal(none.out.match(/shape=box/g)?.length, 1, "an unknown job has only op-root");
+      assert.equal(none.code, 2, "an unknown job is bad input");
+      assert.equal(
+        none.err,
+        'rayd graph: invalid value for --job: no job "nope" in the control store',
+      );
+      const store = await connectRedis(redis.url);
+      const [job] = await store.listJobs({ limit: 1 }).finally(() => store.close());
+      const named = await rayd("graph", "--redis-address", redis.url, "--job", job.jobId);
+      assert.equal(named.out, text.out, "--job of the newest job draws the same graph");
     } finally {
       await Deno.remove(dir, { recursive: true });
       await redis.stop();

@@ -104,6 +104,22 @@ Deno.test("parseListArgs() reads the kind, the source and the format", () => {
   rejects(() => parseListArgs(["tasks", "--limit", "0"]), /--limit: expected a whole number/);
 });
 
+Deno.test("parseListArgs() rejects a --limit past 2^53 and a --state the kind does not have", () => {
+  rejects(
+    () => parseListArgs(["tasks", "--limit", "99999999999999999999"]),
+    /--limit: expected a whole number up to 9007199254740991, got "99999999999999999999"/,
+  );
+  rejects(() => parseListArgs(["tasks", "--limit", "1e3"]), /--limit: expected a whole number/);
+  rejects(
+    () => parseListArgs(["tasks", "--state", "bogus"]),
+    /--state \(tasks\): expected submitted \| waiting .* \| cancelled, got "bogus"/,
+  );
+  rejects(() => parseListArgs(["nodes", "--state", "failed"]), /expected alive \| dead/);
+  rejects(() => parseListArgs(["objects", "--state", "alive"]), /expected ready \| lost/);
+  assert.equal(parseListArgs(["actors", "--state", "Restarting"]).state, "restarting");
+  assert.equal(parseListArgs(["workers", "--state", "dead"]).state, "dead");
+});
+
 Deno.test("parseListArgs() rejects a missing or unknown kind and a bad format", () => {
   rejects(() => parseListArgs([]), /missing what to list: expected nodes \| workers/);
   rejects(() => parseListArgs(["jobs"]), /cannot list "jobs"/);
@@ -133,4 +149,5 @@ Deno.test("parseMicrobenchmarkArgs() reads --json, --filter and --quick", () => 
   assert.equal(bench.quick, true);
   assert.ok(bench.filter?.test("1_1_actor_calls_sync"));
   rejects(() => parseMicrobenchmarkArgs(["--filter", "("]), /invalid value for --filter/);
+  rejects(() => parseMicrobenchmarkArgs(["--filter", "zzz"]), /"zzz" matches no metric/);
 });

@@ -259,6 +259,8 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.deepEqual(await s.listTasks({ state: "blocked" }), []);
     assert.deepEqual(await s.listTasks({ limit: 0 }), []);
     await assert.rejects(() => s.listTasks({ limit: -1 }), RangeError);
+    // Past 2^53 a limit is no exact integer (Redis would refuse "1e+20"): a RangeError, both stores.
+    await assert.rejects(() => s.listTasks({ limit: 1e20 }), RangeError);
   });
 
   await step("summary counts tasks by state and by function", async (s) => {
