@@ -13,7 +13,7 @@ import { refTracker } from "./ref_tracker.ts";
 
 /** Options of `get`. */
 export interface GetOptions {
-  /** Reject with GetTimeoutError after this many milliseconds. */
+  /** Reject with GetTimeoutError after this many milliseconds (any length; `Infinity`: never). */
   timeoutMs?: number;
   /**
    * Stop waiting when this signal aborts: the get rejects with the signal's
@@ -28,7 +28,7 @@ export interface GetOptions {
 export interface WaitOptions {
   /** How many refs to wait for (default 1). */
   numReturns?: number;
-  /** Return what is ready after this many milliseconds. */
+  /** Return what is ready after this many milliseconds (any length; `Infinity`: never). */
   timeoutMs?: number;
   /** Accepted for Ray compatibility; objects are always local in one node. */
   fetchLocal?: boolean;
