@@ -27,6 +27,7 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
   protocol: { may: ["common", "serialization"] },
   transport: { may: ["common", "serialization", "protocol"] },
   object_store: { may: ["common"] },
+  code: { may: ["common"] },
   scheduler: { may: ["common", "protocol"] },
   gcs: { may: ["common", "serialization", "protocol"] },
   core: { may: ["common", "serialization", "protocol", "transport", "object_store", "gcs"] },
