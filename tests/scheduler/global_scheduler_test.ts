@@ -67,8 +67,17 @@ Deno.test("place() prefers a node with the demand free over a less utilized one 
   assert.equal(placedOn(gs.place({ id: "t", demand: { disk: 1 } })), "n2");
 });
 
+Deno.test("place() prefers a node with the demand free even behind a queue", () => {
+  // n1's queued tasks wait for their arguments, its disk is free; n2's disk is taken.
+  const gs = cluster([{ CPU: 8, disk: 1 }, { CPU: 8, disk: 1 }]);
+  gs.report(id("n1"), { available: { CPU: 8, disk: 1 }, queueLength: 20, at: 1 });
+  gs.report(id("n2"), { available: { CPU: 8, disk: 0 }, queueLength: 0, at: 1 });
+  assert.equal(placedOn(gs.place({ id: "t", demand: { disk: 1 } })), "n1");
+});
+
 Deno.test("place() counts queued tasks as load", () => {
-  const gs = cluster([{ CPU: 2 }, { CPU: 2 }]);
+  // random() = 0 would pick n1 on a tie: only the queue makes n2 win.
+  const gs = cluster([{ CPU: 2 }, { CPU: 2 }], { random: () => 0 });
   gs.report(id("n1"), { available: { CPU: 2 }, queueLength: 5, at: 1 });
   gs.report(id("n2"), { available: { CPU: 2 }, queueLength: 1, at: 1 });
   assert.equal(placedOn(gs.place({ id: "t", demand: { CPU: 1 } })), "n2");
