@@ -17,7 +17,8 @@
  * 5. Otherwise the least loaded candidate: first those with the demand free
  *    now, then by load (critical resource utilization after placing it, plus
  *    queued tasks per CPU); the forwarding node loses ties; remaining ties
- *    are broken at random.
+ *    are broken at random. On a big cluster the scan starts at a random node
+ *    and stops after `scanLimit` candidates with the demand free.
  * No candidate: the request fails with a reason naming each missing resource
  * and the largest node, or waits until a node joins that can run it.
  *
@@ -108,6 +109,12 @@ export interface GlobalSchedulerOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Default of `PlacementRequest.ifInfeasible`. */
   readonly ifInfeasible?: "fail" | "wait";
+  /**
+   * Rule 5 on a big cluster: stop after this many nodes with the demand free,
+   * scanning from a random node (default 64). All nodes are scanned when
+   * fewer have the demand free, so a free node is never missed.
+   */
+  readonly scanLimit?: number;
 }
 
 interface NodeRecord {
@@ -139,6 +146,9 @@ export class GlobalScheduler {
   readonly #spillbackQueueLength: number;
   readonly #heartbeatTimeoutMs: number;
   readonly #ifInfeasible: "fail" | "wait";
+  readonly #scanLimit: number;
+  /** Each demand object's entries, checked once (calls of one function share it). */
+  readonly #entries = new WeakMap<object, [string, number][]>();
   readonly #nodes = new Map<NodeId, NodeRecord>();
   /** Alive and draining nodes, sorted by id (the order of SPREAD). */
   #order: NodeRecord[] = [];
@@ -164,6 +174,10 @@ export class GlobalScheduler {
     this.#spillbackQueueLength = options.spillbackQueueLength ?? 1000;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 15_000;
     this.#ifInfeasible = options.ifInfeasible ?? "fail";
+    this.#scanLimit = options.scanLimit ?? 64;
+    if (!(this.#scanLimit >= 1)) {
+      throw new RangeError(`Invalid scanLimit: ${options.scanLimit} (must be >= 1)`);
+    }
     if (!(this.#spillbackQueueLength >= 0)) {
       throw new RangeError(
         `Invalid spillbackQueueLength: ${options.spillbackQueueLength} (must be >= 0)`,
@@ -344,8 +358,12 @@ export class GlobalScheduler {
   }
 
   #decide(request: PlacementRequest, kind: "task" | "actor"): Decision {
-    validateResources(`demand of ${kind} ${request.id}`, request.demand);
-    const entries = Object.entries(request.demand);
+    let entries = this.#entries.get(request.demand);
+    if (entries === undefined) {
+      validateResources(`demand of ${kind} ${request.id}`, request.demand);
+      entries = Object.entries(request.demand);
+      this.#entries.set(request.demand, entries);
+    }
     const strategy = request.strategy ?? "DEFAULT";
     let node: NodeRecord | undefined;
     let rule: PlacementRule = "load";
@@ -433,7 +451,10 @@ export class GlobalScheduler {
     return this.#leastLoaded(request, entries, [...best]);
   }
 
-  /** Rule 5 over `among` (default: every node). */
+  /**
+   * Rule 5 over `among` (default: every node). Past `scanLimit` nodes with
+   * the demand free it stops, having started at a random node.
+   */
   #leastLoaded(
     request: PlacementRequest,
     entries: [string, number][],
@@ -444,9 +465,15 @@ export class GlobalScheduler {
     let bestTier = 2;
     let bestLoad = Infinity;
     let fromNode: NodeRecord | undefined;
-    for (const rec of among) {
+    const n = among.length;
+    const start = n > this.#scanLimit ? Math.floor(this.#random() * n) % n : 0;
+    let free = 0;
+    for (let i = 0; i < n && free < this.#scanLimit; i++) {
+      const at = start + i;
+      const rec = among[at < n ? at : at - n];
       if (rec.state !== "alive" || !holds(rec.total, entries)) continue;
       const tier = holds(rec.available, entries) ? 0 : 1;
+      if (tier === 0) free++;
       if (tier > bestTier) continue;
       const load = loadAfter(rec, entries);
       if (tier < bestTier || load < bestLoad - EPSILON) {
