@@ -429,3 +429,39 @@ Deno.test("bad amounts and options are refused naming the problem", () => {
     /spillbackQueueLength: -1/,
   );
 });
+
+Deno.test("place() on a big cluster stops after scanLimit free nodes from a random start", () => {
+  const loaded = (r: number) => {
+    const gs = cluster(Array.from({ length: 6 }, () => ({ CPU: 10 })), {
+      scanLimit: 2,
+      random: () => r,
+    });
+    // Free CPUs 9, 8, 10, 7, 6, 10 of 10: n3 and n6 are the least loaded.
+    [9, 8, 10, 7, 6, 10].forEach((cpu, i) =>
+      gs.report(id(`n${i + 1}`), { available: { CPU: cpu }, queueLength: 0, at: 1 })
+    );
+    return placedOn(gs.place({ id: "t", demand: { CPU: 1 } }));
+  };
+  assert.equal(loaded(0), "n1"); // scans n1, n2
+  assert.equal(loaded(0.5), "n4"); // starts at n4: scans n4, n5
+  assert.equal(loaded(0.9), "n6"); // starts at n6: scans n6, n1
+});
+
+Deno.test("place() scans past scanLimit until it finds nodes with the demand free", () => {
+  const gs = cluster(Array.from({ length: 6 }, () => ({ CPU: 4 })), {
+    scanLimit: 1,
+    random: () => 0,
+  });
+  for (let i = 1; i <= 5; i++) {
+    gs.report(id(`n${i}`), { available: { CPU: 0 }, queueLength: 0, at: 1 });
+  }
+  assert.equal(placedOn(gs.place({ id: "t", demand: { CPU: 1 } })), "n6");
+  assert.throws(() => new GlobalScheduler({ scanLimit: 0 }), /Invalid scanLimit: 0/);
+});
+
+Deno.test("place() takes one demand object shared by many requests", () => {
+  const gs = cluster([{ CPU: 4 }]);
+  const shared = { CPU: 1 };
+  for (let i = 0; i < 3; i++) placedOn(gs.place({ id: `t${i}`, demand: shared }));
+  assert.deepEqual(gs.nodes()[0].available, { CPU: 1 });
+});
