@@ -6,7 +6,11 @@
  * @module
  */
 import type { NodeId } from "../../runtime/common/mod.ts";
-import { GlobalScheduler, type PlacementRequest } from "../../runtime/scheduler/mod.ts";
+import {
+  GlobalScheduler,
+  type PlacementRequest,
+  type Resources,
+} from "../../runtime/scheduler/mod.ts";
 
 /** What one simulation did. */
 export interface GlobalSchedulerRun {
@@ -55,8 +59,8 @@ export function runGlobalScheduler(
     gs.addNode({ nodeId, address: `198.18.${i >> 8}.${i & 255}:6380`, total }, 0);
   }
   // A few shapes, shared like the options object of one remote function.
-  const cpu = [{ CPU: 1 }, { CPU: 0.5 }, { CPU: 2 }, { CPU: 0.25, memory: 2 ** 30 }];
-  const gpu = { CPU: 1, GPU: 1 };
+  const cpu: Resources[] = [{ CPU: 1 }, { CPU: 0.5 }, { CPU: 2 }, { CPU: 0.25, memory: 2 ** 30 }];
+  const gpu: Resources = { CPU: 1, GPU: 1 };
   let placed = 0;
   let infeasible = 0;
   let reporter = 0;
