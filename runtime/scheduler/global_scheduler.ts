@@ -285,14 +285,19 @@ export class GlobalScheduler {
 
   /**
    * Whether a node should hand a task to the global scheduler.
-   * @returns "infeasible" when the node lacks the demand, "busy" when its queue is over the spillback length, else undefined
+   * @returns "infeasible" when the node lacks the demand, "draining" when it takes no new work,
+   * "busy" when its queue is over the spillback length, else undefined
    */
-  spillReason(nodeId: NodeId, demand: Readonly<Resources>): "infeasible" | "busy" | undefined {
+  spillReason(
+    nodeId: NodeId,
+    demand: Readonly<Resources>,
+  ): "infeasible" | "draining" | "busy" | undefined {
     const rec = this.#nodes.get(nodeId);
     if (!rec || rec.state === "dead") {
       throw new Error(`Cannot judge spillback: node ${nodeId} is ${rec ? "dead" : "unknown"}`);
     }
     if (!holds(rec.total, Object.entries(demand))) return "infeasible";
+    if (rec.state === "draining") return "draining";
     return rec.queueLength > this.#spillbackQueueLength ? "busy" : undefined;
   }
 

@@ -362,7 +362,7 @@ Deno.test("report() ignores reports older than the newest and from unknown nodes
   assert.equal(gs.report(id("nx"), { available: {}, queueLength: 0, at: 10 }), false);
 });
 
-Deno.test("spillReason() says infeasible, busy, or nothing", () => {
+Deno.test("spillReason() says infeasible, draining, busy, or nothing", () => {
   const gs = cluster([{ CPU: 2 }], { spillbackQueueLength: 3 });
   assert.equal(gs.spillReason(id("n1"), { GPU: 1 }), "infeasible");
   assert.equal(gs.spillReason(id("n1"), { CPU: 1 }), undefined);
@@ -370,6 +370,9 @@ Deno.test("spillReason() says infeasible, busy, or nothing", () => {
   assert.equal(gs.spillReason(id("n1"), { CPU: 1 }), undefined);
   gs.report(id("n1"), { available: { CPU: 0 }, queueLength: 4, at: 2 });
   assert.equal(gs.spillReason(id("n1"), { CPU: 1 }), "busy");
+  gs.drain(id("n1"));
+  assert.equal(gs.spillReason(id("n1"), { CPU: 1 }), "draining");
+  assert.equal(gs.spillReason(id("n1"), { GPU: 1 }), "infeasible");
   assert.throws(() => gs.spillReason(id("nx"), {}), /node nx is unknown/);
   gs.nodeDied(id("n1"));
   assert.throws(() => gs.spillReason(id("n1"), {}), /node n1 is dead/);
