@@ -26,6 +26,9 @@ import type { WorkerHandle } from "./worker_handle.ts";
 
 const CHANNEL_BYTES = config("channelBytes");
 
+/** What the task channels use of a pool worker (a `WorkerHandle`). */
+export type ChannelWorker = Pick<WorkerHandle, "id" | "alive" | "fnIndex" | "received" | "send">;
+
 /** One worker's task channel and its send count. */
 interface WorkerChannel {
   readonly channel: TaskChannel;
@@ -35,7 +38,7 @@ interface WorkerChannel {
 
 /** Tasks gathered for one worker. */
 interface Batch {
-  readonly worker: WorkerHandle;
+  readonly worker: ChannelWorker;
   fns?: [number, FunctionDescriptor][];
   readonly tasks: RunTuple[];
 }
@@ -53,7 +56,7 @@ export class TaskChannels {
   }
 
   /** Adds a task (with its dependencies' frames) to `worker`'s batch; `sendQueued` sends it. */
-  queue(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+  queue(worker: ChannelWorker, spec: TaskSpec, depFrames: readonly Frame[]): void {
     let batch = this.#queued.get(worker.id);
     if (!batch) this.#queued.set(worker.id, batch = { worker, tasks: [] });
     batch.tasks.push(this.#tuple(batch, spec, depFrames));
@@ -68,7 +71,7 @@ export class TaskChannels {
   }
 
   /** Sends one task on its own, now. */
-  sendNow(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+  sendNow(worker: ChannelWorker, spec: TaskSpec, depFrames: readonly Frame[]): void {
     const batch: Batch = { worker, tasks: [] };
     batch.tasks.push(this.#tuple(batch, spec, depFrames));
     this.send(worker, batch.fns, batch.tasks);
@@ -92,7 +95,7 @@ export class TaskChannels {
 
   /** Sends one batch of tasks to `worker`. */
   send(
-    worker: WorkerHandle,
+    worker: ChannelWorker,
     fns: readonly (readonly [number, FunctionDescriptor])[] | undefined,
     tasks: readonly RunTuple[],
   ): void {
@@ -112,7 +115,7 @@ export class TaskChannels {
    * garbage (the channel is not read again).
    */
   read(
-    worker: WorkerHandle,
+    worker: ChannelWorker,
     upTo: number | undefined,
     onResults: (results: ResultTuple[]) => void,
   ): void {
@@ -131,10 +134,10 @@ export class TaskChannels {
   }
 
   /** Channels of the workers `busy` says have tasks, and how to read each. */
-  pollables(
-    workers: ReadonlyMap<WorkerId, WorkerHandle>,
+  pollables<W extends ChannelWorker>(
+    workers: ReadonlyMap<WorkerId, W>,
     busy: (workerId: WorkerId) => boolean,
-    onResults: (w: WorkerHandle, r: ResultTuple[]) => void,
+    onResults: (w: W, r: ResultTuple[]) => void,
   ): Pollable[] {
     const out: Pollable[] = [];
     for (const [id, wc] of this.#channels) {
