@@ -1,7 +1,7 @@
 /**
- * The node's side of call links (./call_links.ts is the caller's side): each link a
- * worker opens to one of the node's actors is held while the actor starts
- * or restarts, handed to the actor's worker once it is ALIVE (and the caller
+ * The node's side of call links (./call_links.ts is the caller's side):
+ * each link a caller opens to one of the node's actors is held while the
+ * actor starts or restarts, handed to the actor's worker once it is ALIVE (and the caller
  * told so, with the actor's channel to ring), and unlinked when that worker
  * goes: the caller then re-sends, retries or fails its calls. The node does
  * nothing per call.

@@ -1,9 +1,10 @@
 /**
  * The driver's calls to actors: the driver (the node's own thread) calls
- * through call links and owns its results like a worker
- * (./call_links.ts); its link messages go straight to the
- * actor manager and the owned-object table instead of by postMessage, and
- * the answers come back on a later microtask, as a worker would get them.
+ * through call links and owns its results like a worker (./call_links.ts);
+ * its link messages go straight to the node's actor manager and
+ * owned-object table (through `DriverCallsHost`) instead of by
+ * postMessage, and the answers come back on a later microtask, as a worker
+ * would get them.
  *
  * @module
  */

@@ -86,7 +86,7 @@ export type ActorResult = readonly [
 ];
 
 /**
- * How a call made through a call link ended (see transport/call_link.ts):
+ * How a call made through a call link ended (see runtime/links/call_link.ts):
  * its return frames, an error frame per return, sealed at the node by the
  * actor (big or ref-holding returns: the caller gets them from the node),
  * or one primitive value that travels as it is (no frame is encoded or
