@@ -5,7 +5,8 @@
  * that link wait too), and writes results back to the link the call came
  * from, ringing the caller's bell. Returns that cannot travel inline (in
  * the store, or holding refs) are sealed at the node under the call's
- * return ids, and the link says so. Used by the actor's worker (runtime/worker/actor_executor.ts).
+ * return ids, and the link says so. Used by the actor's worker
+ * (runtime/worker/actor_executor.ts).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * A worker's method calls to actors, through call links
- * (./call_link.ts): calls go from this thread straight to the
+ * A caller's method calls to actors (a worker's, or the driver's through
+ * ./driver_calls.ts), through call links (./call_link.ts): calls go from this thread straight to the
  * actor's worker and results come straight back, so the node's thread does
  * nothing per call. This thread owns the results (as in Ray's ownership
  * model): they live here, `get` and `wait` of them are answered here, and
@@ -105,7 +105,7 @@ interface Waiter {
   done(err?: unknown): void;
 }
 
-/** How this module reaches the rest of the worker. */
+/** How the caller side reaches the rest of its thread and the node. */
 export interface CallLinksHost {
   /** Sends a message to the node. */
   post(msg: FromWorker): void;
@@ -117,7 +117,7 @@ export interface CallLinksHost {
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
 }
 
-/** A worker's links to actors and the results it owns. */
+/** A caller thread's links to actors and the results it owns. */
 export class CallLinks {
   readonly #host: CallLinksHost;
   /** Rung by the actors this thread calls, after they write results. */
@@ -273,7 +273,7 @@ export class CallLinks {
     for (const link of this.#byId.values()) if (link.unsent.length > 0) this.#write(link);
   }
 
-  /** Rejects what waits (the worker stops). */
+  /** Rejects what waits (the thread stops). */
   shutdown(): void {
     for (const w of [...this.#waiters]) w.done(runtimeShutDown());
   }

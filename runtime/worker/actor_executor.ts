@@ -2,9 +2,9 @@
  * Runs one actor in its dedicated worker: builds the instance, then runs
  * method calls, each caller's in the order it made them, at most
  * `maxConcurrency` at a time (async methods interleave up to that many).
- * Calls come through the callers' call links (runtime/links/actor_links.ts) and their
- * results go back the same way; synchronous methods of a batch run in one
- * turn and their results leave in one batch per link.
+ * Calls come through the callers' call links (runtime/links/actor_links.ts)
+ * and their results go back the same way; synchronous methods of a batch
+ * run in one turn and their results leave in one batch per link.
  *
  * Between calls the actor spins on its links for a few microseconds while
  * calls come that often, then sleeps on its doorbell, which callers ring
