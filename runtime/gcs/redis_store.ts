@@ -209,12 +209,12 @@ export class RedisControlStore implements ControlStore {
   }
 
   flush(): Promise<void> {
-    const run = this.#tail.catch(() => {}).then(() => this.#drain());
+    const run = this.#tail.catch(() => {}).then(() => this.#writeQueued());
     this.#tail = run;
     return run;
   }
 
-  async #drain(): Promise<void> {
+  async #writeQueued(): Promise<void> {
     let firstFailure: ControlStoreError | undefined;
     while (this.queued > 0) {
       if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
