@@ -5,7 +5,14 @@
  * @module
  */
 import { createClient } from "./_redis_client.ts";
-import { connectTimedOut, ControlStoreError, notRedis, redisError, redisTooOld } from "./errors.ts";
+import {
+  connectTimedOut,
+  ControlStoreError,
+  hostUnresolved,
+  notRedis,
+  redisError,
+  redisTooOld,
+} from "./errors.ts";
 
 /** The parts of a node-redis client the store uses. */
 export interface Conn {
@@ -133,11 +140,74 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     return { conn, sha, address };
   } catch (err) {
     conn.destroy();
-    if (err instanceof ControlStoreError) throw err;
-    throw redisError("connect to", address, firstError ?? err);
+    clearTimeout(timer);
+    throw await explain(href, address, err, firstError);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The error for a failed connect: a host that does not resolve, or a server
+ * that answers a PING with something other than Redis's protocol, is said
+ * as such instead of as the client's parser error.
+ */
+async function explain(
+  href: string,
+  address: string,
+  err: unknown,
+  firstError: unknown,
+): Promise<ControlStoreError> {
+  const cause = firstError ?? err;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const host = new URL(href).hostname;
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|failed to lookup address/i.test(text)) {
+    return hostUnresolved(address, host, cause);
+  }
+  if (err instanceof ControlStoreError && err.code !== "unreachable") return err;
+  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)) {
+    return redisError("connect to", address, cause);
+  }
+  const sent = await firstBytes(host, Number(new URL(href).port || 6379));
+  if (sent !== undefined && !/^[+\-:$*_#,(!=%~>|]/.test(sent)) {
+    return notRedis(address, `it sent ${quote(sent)}`, cause);
+  }
+  return err instanceof ControlStoreError ? err : redisError("connect to", address, cause);
+}
+
+/** What the server sends back on a fresh connection to a PING (within 1 s), or undefined. */
+async function firstBytes(hostname: string, port: number): Promise<string | undefined> {
+  let conn: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => conn?.close(), 1000);
+  try {
+    conn = await Deno.connect({ hostname: hostname.replace(/^\[|\]$/g, ""), port });
+    await conn.write(new TextEncoder().encode("PING\r\n"));
+    const buf = new Uint8Array(48);
+    const n = await conn.read(buf);
+    if (!n) return undefined;
+    return new TextDecoder("latin1").decode(buf.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // closed by the timer
+    }
+  }
+}
+
+/** Bytes as a quoted string: printable ASCII as is, the rest as \xNN. */
+function quote(bytes: string): string {
+  let out = "";
+  for (const ch of bytes) {
+    const c = ch.charCodeAt(0);
+    out += c >= 0x20 && c < 0x7f && ch !== '"' && ch !== "\\"
+      ? ch
+      : "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return `"${out}${bytes.length >= 48 ? "..." : ""}"`;
 }
 
 function preview(reply: unknown): string {
