@@ -135,6 +135,15 @@ export function storeUnreachable(address: string, queued: number): ControlStoreE
   );
 }
 
+/** A command had no answer within its deadline (Redis frozen, overloaded, or the network stalls). */
+export function noAnswer(address: string, ms: number): ControlStoreError {
+  return new ControlStoreError(
+    "unreachable",
+    `Cannot use control store at ${address}: Redis did not answer within ${ms} ms ` +
+      "(is it stopped, frozen or overloaded?)",
+  );
+}
+
 /** A flush while Redis is unreachable: the events stay queued. */
 export function writesQueued(address: string, queued: number): ControlStoreError {
   return new ControlStoreError(

@@ -36,6 +36,7 @@ import type {
 import {
   type ControlStoreError,
   isTransient,
+  noAnswer,
   redisError,
   storeClosed,
   storeUnreachable,
@@ -66,6 +67,12 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   connectTimeoutMs?: number;
   /** Longest pause between retries while Redis is down (default `GCS_DEFAULTS.retryMaxMs`). */
   retryMaxMs?: number;
+  /**
+   * Deadline of each command (default `GCS_DEFAULTS.commandTimeoutMs`): a
+   * query fails after it, a write stays queued and is retried. `close()`
+   * takes at most `connectTimeoutMs + 2 * commandTimeoutMs`.
+   */
+  commandTimeoutMs?: number;
   /**
    * Called when the connection comes back after an outage. `dataLost` is
    * true when Redis came back empty (it restarted without persistence):
@@ -109,6 +116,10 @@ export class RedisControlStore implements ControlStore {
   #sha = "";
   /** How long `close` waits for an unreachable Redis to come back with queued writes. */
   readonly #closeWaitMs: number;
+  readonly #commandMs: number;
+  /** A command that missed its deadline and has not been answered yet. */
+  #stuck?: Promise<unknown>;
+  #lastError?: string;
   #queries!: RedisQueries;
   #opts: Required<
     Pick<
@@ -139,6 +150,7 @@ export class RedisControlStore implements ControlStore {
     this.#prefix = prefix;
     this.#onReconnect = options.onReconnect;
     this.#closeWaitMs = options.connectTimeoutMs ?? GCS_DEFAULTS.connectTimeoutMs;
+    this.#commandMs = options.commandTimeoutMs ?? GCS_DEFAULTS.commandTimeoutMs;
     this.#opts = {
       maxFinishedTasks: options.maxFinishedTasks ?? GCS_DEFAULTS.maxFinishedTasks,
       taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
@@ -168,7 +180,7 @@ export class RedisControlStore implements ControlStore {
     store.#conn = target.conn;
     store.#sha = target.sha;
     store.#address = target.address;
-    store.#queries = new RedisQueries((args) => store.#conn.sendCommand(args), prefix);
+    store.#queries = new RedisQueries((args) => store.#send(args), prefix);
     return store;
   }
 
@@ -208,6 +220,31 @@ export class RedisControlStore implements ControlStore {
     this.#timer = timer;
   }
 
+  /**
+   * Sends one command with the deadline. While a command that missed it is
+   * still unanswered, others fail at once instead of piling up behind it.
+   */
+  #send(args: string[], conn: Conn = this.#conn): Promise<unknown> {
+    if (this.#stuck && conn === this.#conn) {
+      return Promise.reject(noAnswer(this.#address, this.#commandMs));
+    }
+    const sent = conn.sendCommand(args);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (conn === this.#conn) {
+          const stuck = this.#stuck = sent.catch(() => {}).then(() => {
+            if (this.#stuck !== stuck) return;
+            this.#stuck = undefined;
+            this.#schedule(0);
+          });
+        }
+        reject(noAnswer(this.#address, this.#commandMs));
+      }, this.#commandMs);
+    });
+    return Promise.race([sent, late]).finally(() => clearTimeout(timer));
+  }
+
   flush(): Promise<void> {
     const run = this.#tail.catch(() => {}).then(() => this.#writeQueued());
     this.#tail = run;
@@ -225,6 +262,7 @@ export class RedisControlStore implements ControlStore {
         reply = await this.#apply(JSON.stringify(wire));
       } catch (err) {
         const e = redisError("write to", this.#address, err);
+        this.#lastError = e.message;
         if (isTransient(e)) {
           this.#troubled(e);
           throw e;
@@ -269,11 +307,11 @@ export class RedisControlStore implements ControlStore {
       json,
     ];
     try {
-      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+      return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     } catch (err) {
       if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      this.#sha = await this.#conn.sendCommand(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
-      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+      this.#sha = await this.#send(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
+      return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     }
   }
 
@@ -301,14 +339,15 @@ export class RedisControlStore implements ControlStore {
       list.push(m.message);
     });
     for (const [channel, messages] of byChannel) {
-      this.#conn.sendCommand(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
+      this.#send(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
         .catch(() => {});
     }
   }
 
   /** Redis refuses writes for now (MISCONF, OOM, READONLY): warn once, retry later. */
   #troubled(e: ControlStoreError): void {
-    if (e.code === "unreachable") return;
+    // Lost connections come back by themselves (#cameBack); a silent Redis is retried.
+    if (e.code === "unreachable" && (this.#down || !this.#conn.isReady)) return;
     if (this.#trouble === undefined) {
       console.warn(
         `rayd control store: ${e.message}; ${this.queued} event(s) queued, retrying every ` +
@@ -350,8 +389,8 @@ export class RedisControlStore implements ControlStore {
     let dataLost = false;
     try {
       const meta = this.#prefix + "meta";
-      dataLost = await this.#conn.sendCommand(["EXISTS", meta]) === 0;
-      await this.#conn.sendCommand(["HSET", meta, "layout", "1"]);
+      dataLost = await this.#send(["EXISTS", meta]) === 0;
+      await this.#send(["HSET", meta, "layout", "1"]);
     } catch {
       // The next write reports whatever is wrong.
     }
@@ -372,6 +411,7 @@ export class RedisControlStore implements ControlStore {
   async #query<T>(f: (q: RedisQueries) => Promise<T>): Promise<T> {
     if (this.#closed) throw storeClosed(this.#address);
     if (this.#down || !this.#conn.isReady) throw storeUnreachable(this.#address, this.queued);
+    if (this.#stuck) throw noAnswer(this.#address, this.#commandMs);
     try {
       return await f(this.#queries);
     } catch (err) {
@@ -477,9 +517,9 @@ export class RedisControlStore implements ControlStore {
     if (!this.#sub) {
       this.#sub = this.#conn.duplicate();
       this.#sub.on("error", () => {});
-      await this.#sub.connect();
+      await this.#deadline(this.#sub.connect());
     }
-    await this.#sub.subscribe(this.#prefix + "ch:" + channel, (text: string) => {
+    await this.#deadline(this.#sub.subscribe(this.#prefix + "ch:" + channel, (text: string) => {
       let messages: ChannelMessages[Channel][];
       try {
         messages = JSON.parse(text);
@@ -487,7 +527,20 @@ export class RedisControlStore implements ControlStore {
         return;
       }
       for (const m of messages) this.#subscribers.deliver(channel, m);
+    }));
+  }
+
+  /** `p`, or a `noAnswer` error once the command deadline has passed. */
+  async #deadline<T>(p: Promise<T>, ms = this.#commandMs): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(noAnswer(this.#address, ms)), ms);
     });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
@@ -500,28 +553,37 @@ export class RedisControlStore implements ControlStore {
       while ((this.#down || !this.#conn.isReady) && this.queued > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      if (!this.#down && this.#conn.isReady) await this.flush();
-    } catch {
+      const left = Math.max(deadline + this.#commandMs - Date.now(), 1);
+      if (!this.#down && this.#conn.isReady) await this.#deadline(this.flush(), left);
+    } catch (err) {
       // Reported below with the count of what is left.
+      this.#lastError = (err as Error).message;
     }
     this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.queued > 0) {
+      const why = this.#down || !this.#conn.isReady
+        ? "Redis is unreachable"
+        : this.#lastError ?? "Redis did not take them";
       console.warn(
-        `rayd control store: closing with ${this.queued} event(s) not written to ${this.#address}`,
+        `rayd control store: closing with ${this.queued} event(s) not written to ` +
+          `${this.#address} (${why}); they are lost`,
       );
     }
     this.#subscribers.clear();
     const sub = this.#sub;
     this.#sub = undefined;
-    await Promise.all([closeConn(this.#conn), sub && closeConn(sub)]);
+    await Promise.all([this.#closeConn(this.#conn), sub && this.#closeConn(sub)]);
   }
-}
 
-async function closeConn(conn: Conn): Promise<void> {
-  try {
-    if (conn.isReady) await conn.close();
-    else conn.destroy();
-  } catch {
-    conn.destroy();
+  /** Closes gracefully within the command deadline, else drops the socket. */
+  async #closeConn(conn: Conn): Promise<void> {
+    try {
+      if (conn.isReady && !this.#stuck) await this.#deadline(conn.close());
+      else conn.destroy();
+    } catch {
+      conn.destroy();
+    }
   }
 }
