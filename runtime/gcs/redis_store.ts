@@ -46,6 +46,7 @@ import { encodeBatch } from "./_redis_codec.ts";
 import { APPLY_BATCH_LUA } from "./_redis_script.ts";
 import { RedisQueries } from "./_redis_queries.ts";
 import { Subscribers } from "./_subscribers.ts";
+import { LiveState } from "./_live_state.ts";
 import { specOf } from "./_task_spec.ts";
 import { type Conn, openRedis } from "./_redis_connect.ts";
 
@@ -138,10 +139,13 @@ export class RedisControlStore implements ControlStore {
   #timer?: ReturnType<typeof setTimeout>;
   #tail: Promise<void> = Promise.resolve();
   #down = false;
+  #checking = false;
   #trouble?: string;
   #dropped = 0;
   #closed = false;
   #subscribers = new Subscribers();
+  /** What is written about live things, written again when Redis comes back empty. */
+  #live = new LiveState();
   #sub?: Conn;
   #subReady = new Map<Channel, Promise<void>>();
 
@@ -284,6 +288,7 @@ export class RedisControlStore implements ControlStore {
         throw e;
       }
       this.#publish(batch, members, failed);
+      this.#live.written(batch);
       this.#take(batch.length);
       if (failed.size > 0) {
         const [i, msg] = failed.entries().next().value!;
@@ -384,8 +389,9 @@ export class RedisControlStore implements ControlStore {
   }
 
   async #cameBack(): Promise<void> {
-    if (!this.#down || this.#closed) return;
-    this.#down = false;
+    if (!this.#down || this.#closed || this.#checking) return;
+    // Still "down" for writes until it is known whether Redis lost its data.
+    this.#checking = true;
     let dataLost = false;
     try {
       const meta = this.#prefix + "meta";
@@ -393,11 +399,25 @@ export class RedisControlStore implements ControlStore {
       await this.#send(["HSET", meta, "layout", "1"]);
     } catch {
       // The next write reports whatever is wrong.
+    } finally {
+      this.#checking = false;
+      this.#down = false;
+    }
+    let again = "";
+    if (dataLost) {
+      // Written before the outage and gone: what is alive is written again,
+      // before the queued events that build on it.
+      const counts = Object.entries(this.#live.counts()).filter(([, n]) => n > 0);
+      const replay = this.#live.take();
+      this.#queue = [...replay, ...this.#queue.slice(this.#head)];
+      this.#head = 0;
+      again = "; writing again what is alive (" +
+        (counts.map(([k, n]) => `${n} ${k}`).join(", ") || "nothing") + ")";
     }
     console.warn(
       `rayd control store: Redis at ${this.#address} is back` +
         (dataLost ? " but came back empty (it restarted without persistence)" : "") +
-        `; replaying ${this.queued} queued event(s)`,
+        `${again}; replaying ${this.queued} queued event(s)`,
     );
     this.#dropped = 0;
     this.#schedule(0);
