@@ -214,3 +214,18 @@ function preview(reply: unknown): string {
   const text = JSON.stringify(reply) ?? String(reply);
   return text.length > 60 ? text.slice(0, 60) + "..." : text;
 }
+
+/**
+ * `p`, or the error `late()` returns once `ms` have passed (`p` goes on).
+ *
+ * @param p what to wait for
+ * @param ms the deadline
+ * @param late called once at the deadline; returns the error to reject with
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const missed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  return Promise.race([p, missed]).finally(() => clearTimeout(timer));
+}

@@ -48,7 +48,7 @@ import { RedisQueries } from "./_redis_queries.ts";
 import { Subscribers } from "./_subscribers.ts";
 import { LiveState } from "./_live_state.ts";
 import { specOf } from "./_task_spec.ts";
-import { type Conn, openRedis } from "./_redis_connect.ts";
+import { type Conn, openRedis, withDeadline } from "./_redis_connect.ts";
 
 /** Options of `connectRedis`. */
 export interface RedisStoreOptions extends ControlStoreOptions {
@@ -228,25 +228,17 @@ export class RedisControlStore implements ControlStore {
    * Sends one command with the deadline. While a command that missed it is
    * still unanswered, others fail at once instead of piling up behind it.
    */
-  #send(args: string[], conn: Conn = this.#conn): Promise<unknown> {
-    if (this.#stuck && conn === this.#conn) {
-      return Promise.reject(noAnswer(this.#address, this.#commandMs));
-    }
-    const sent = conn.sendCommand(args);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (conn === this.#conn) {
-          const stuck = this.#stuck = sent.catch(() => {}).then(() => {
-            if (this.#stuck !== stuck) return;
-            this.#stuck = undefined;
-            this.#schedule(0);
-          });
-        }
-        reject(noAnswer(this.#address, this.#commandMs));
-      }, this.#commandMs);
+  #send(args: string[]): Promise<unknown> {
+    if (this.#stuck) return Promise.reject(noAnswer(this.#address, this.#commandMs));
+    const sent = this.#conn.sendCommand(args);
+    return withDeadline(sent, this.#commandMs, () => {
+      const stuck = this.#stuck = sent.catch(() => {}).then(() => {
+        if (this.#stuck !== stuck) return;
+        this.#stuck = undefined;
+        this.#schedule(0);
+      });
+      return noAnswer(this.#address, this.#commandMs);
     });
-    return Promise.race([sent, late]).finally(() => clearTimeout(timer));
   }
 
   flush(): Promise<void> {
@@ -550,17 +542,9 @@ export class RedisControlStore implements ControlStore {
     }));
   }
 
-  /** `p`, or a `noAnswer` error once the command deadline has passed. */
-  async #deadline<T>(p: Promise<T>, ms = this.#commandMs): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(noAnswer(this.#address, ms)), ms);
-    });
-    try {
-      return await Promise.race([p, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** `p`, or a `noAnswer` error once `ms` have passed. */
+  #deadline<T>(p: Promise<T>, ms = this.#commandMs): Promise<T> {
+    return withDeadline(p, ms, () => noAnswer(this.#address, ms));
   }
 
   async close(): Promise<void> {
