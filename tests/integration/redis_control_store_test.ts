@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { main } from "../../cli/main.ts";
+import { config } from "../../runtime/common/mod.ts";
 import { REDIS_SERVER, startRedis, waitFor } from "../gcs/_redis_server.ts";
 import { add, sleepMs, throwsTypeError } from "../fixtures/remote_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
@@ -172,6 +173,54 @@ Deno.test({
       }
     } finally {
       console.warn = warn;
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a frozen Redis does not hang the driver: timeline() fails after the command deadline, shutdown() ends within its bound",
+  ignore: !REDIS_SERVER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const redis = await startRedis();
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    let frozen = false;
+    try {
+      await ray.init({ numWorkers: 1, redisAddress: redis.url });
+      let down = false;
+      try {
+        assert.equal(await ray.get(add.remote(1, 1)), 2);
+        Deno.kill(redis.pid!, "SIGSTOP");
+        frozen = true;
+        assert.equal(await ray.get(add.remote(2, 2)), 4, "tasks still run");
+        const t0 = Date.now();
+        const timeline = await ray.timeline().then(() => undefined, (e) => e);
+        const took = Date.now() - t0;
+        assert.ok(timeline instanceof ray.RayError, `timeline gave ${timeline}`);
+        assert.match(timeline.message, /did not answer within 3000 ms/);
+        assert.ok(took < 3000 + 1500, `timeline took ${took} ms`);
+        const t1 = Date.now();
+        down = true;
+        await ray.shutdown();
+        const bound = config("gcsRedisConnectTimeoutMs") + 2 * config("gcsRedisCommandTimeoutMs");
+        assert.ok(Date.now() - t1 <= bound + 1000, `shutdown took ${Date.now() - t1} ms`);
+        assert.ok(
+          warnings.some((w) =>
+            /closing with \d+ event\(s\) not written to .*did not answer/.test(w)
+          ),
+          warnings.join("\n"),
+        );
+      } finally {
+        if (!down) await ray.shutdown();
+      }
+    } finally {
+      console.warn = warn;
+      if (frozen) Deno.kill(redis.pid!, "SIGCONT");
       await redis.stop();
     }
   },
