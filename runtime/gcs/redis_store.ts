@@ -1,7 +1,9 @@
 /**
  * The Redis control store: cluster mode. Events are queued in memory and
  * written by a Lua script in batches, one round trip per batch; while Redis
- * is down they stay queued and are replayed when it is back.
+ * is down they stay queued and are replayed when it is back; when it comes
+ * back empty, what is alive is written again first. Every command has a
+ * deadline, so a frozen Redis fails calls instead of hanging them.
  *
  * @module
  */
@@ -76,9 +78,10 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   commandTimeoutMs?: number;
   /**
    * Called when the connection comes back after an outage. `dataLost` is
-   * true when Redis came back empty (it restarted without persistence):
-   * records written before the outage are gone, so callers should record
-   * their live state (nodes, workers, actors, objects) again.
+   * true when Redis came back empty (it restarted without persistence): the
+   * store has then queued again what it had written about live things (jobs,
+   * nodes, workers, functions, actors, unfinished tasks, objects, KV);
+   * finished task records written before the outage are gone.
    */
   onReconnect?: (info: { dataLost: boolean }) => void;
 }
