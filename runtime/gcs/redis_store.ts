@@ -284,6 +284,7 @@ export class RedisControlStore implements ControlStore {
       }
       this.#publish(batch, members, failed);
       this.#live.written(batch);
+      this.#lastError = undefined;
       this.#take(batch.length);
       if (failed.size > 0) {
         const [i, msg] = failed.entries().next().value!;
@@ -396,8 +397,10 @@ export class RedisControlStore implements ControlStore {
       // The next write reports whatever is wrong.
     } finally {
       this.#checking = false;
-      this.#down = false;
+      // Lost again while checking: the next "ready" checks again.
+      this.#down = !this.#conn.isReady;
     }
+    if (this.#down) return;
     let again = "";
     if (dataLost) {
       // Written before the outage and gone: what is alive is written again,
