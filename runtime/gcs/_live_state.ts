@@ -99,18 +99,21 @@ export class LiveState {
     }
   }
 
-  /** How many things are alive, by kind (for the comeback message). */
-  counts(): Record<string, number> {
-    return {
-      jobs: this.#jobs.size,
-      nodes: this.#nodes.size,
-      workers: this.#workers.size,
-      functions: this.#functions.size,
-      actors: this.#actors.size,
-      tasks: this.#tasks.size,
-      objects: this.#objects.size,
-      "kv entries": this.#kv.size,
-    };
+  /** What is alive, as "1 job, 2 workers, ..." (for the comeback message). */
+  describe(): string {
+    const counts: [string, number][] = [
+      ["job", this.#jobs.size],
+      ["node", this.#nodes.size],
+      ["worker", this.#workers.size],
+      ["function", this.#functions.size],
+      ["actor", this.#actors.size],
+      ["task", this.#tasks.size],
+      ["object", this.#objects.size],
+      ["KV entry", this.#kv.size],
+    ];
+    const parts = counts.filter(([, n]) => n > 0)
+      .map(([what, n]) => `${n} ${n === 1 ? what : what.replace(/y$/, "ie") + "s"}`);
+    return parts.join(", ") || "nothing";
   }
 
   /**

@@ -405,12 +405,9 @@ export class RedisControlStore implements ControlStore {
     if (dataLost) {
       // Written before the outage and gone: what is alive is written again,
       // before the queued events that build on it.
-      const counts = Object.entries(this.#live.counts()).filter(([, n]) => n > 0);
-      const replay = this.#live.take();
-      this.#queue = [...replay, ...this.#queue.slice(this.#head)];
+      again = `; writing again what is alive (${this.#live.describe()})`;
+      this.#queue = [...this.#live.take(), ...this.#queue.slice(this.#head)];
       this.#head = 0;
-      again = "; writing again what is alive (" +
-        (counts.map(([k, n]) => `${n} ${k}`).join(", ") || "nothing") + ")";
     }
     console.warn(
       `rayd control store: Redis at ${this.#address} is back` +

@@ -201,7 +201,7 @@ Deno.test({
       assert.equal(await store.getTask(finishedBefore[0]), undefined);
       assert.ok(
         warnings.lines.some((w) =>
-          /writing again what is alive \(1 jobs, 1 nodes, 2 workers, 1 functions, 1 actors, 31 tasks, 1 objects\)/
+          /writing again what is alive \(1 job, 1 node, 2 workers, 1 function, 1 actor, 31 tasks, 1 object\)/
             .test(w)
         ),
         warnings.lines.join("\n"),
