@@ -240,7 +240,12 @@ async function serveDashboard(n: Node, option: true | { port?: number }): Promis
   }
 }
 
-/** Stops what `init` started; safe to call twice. */
+/**
+ * Stops what `init` started; safe to call twice. With the control store in
+ * Redis it ends within `gcsRedisConnectTimeoutMs + 2 * gcsRedisCommandTimeoutMs`
+ * (11 s by default) even when Redis is down or frozen, and warns how many
+ * events it could not write.
+ */
 export async function shutdown(): Promise<void> {
   const stopping = node;
   if (!stopping) return;

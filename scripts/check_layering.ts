@@ -27,16 +27,30 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
   protocol: { may: ["common", "serialization"] },
   transport: { may: ["common", "serialization", "protocol"] },
   object_store: { may: ["common"] },
+  code: { may: ["common"] },
   scheduler: { may: ["common", "protocol"] },
   gcs: { may: ["common", "serialization", "protocol"] },
   core: { may: ["common", "serialization", "protocol", "transport", "object_store", "gcs"] },
+  links: {
+    may: ["core", "common", "serialization", "protocol", "transport"],
+    typesOnly: ["object_store"],
+  },
   worker: {
-    may: ["core", "common", "serialization", "protocol", "transport", "object_store", "gcs"],
+    may: [
+      "links",
+      "core",
+      "common",
+      "serialization",
+      "protocol",
+      "transport",
+      "object_store",
+      "gcs",
+    ],
   },
   node: {
     may: [
-      ...["worker", "scheduler", "core", "common", "serialization", "protocol", "transport"],
-      ...["object_store", "gcs"],
+      ...["links", "worker", "scheduler", "core", "common", "serialization", "protocol"],
+      ...["transport", "object_store", "gcs"],
     ],
   },
   observability: { may: ["common", "protocol", "gcs"], typesOnly: ["scheduler"] },

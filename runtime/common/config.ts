@@ -137,6 +137,10 @@ export const settings = {
     default: 5_000,
     doc: "deadline for connecting to Redis and checking it",
   },
+  gcsRedisCommandTimeoutMs: {
+    default: 3_000,
+    doc: "deadline of each Redis command (a frozen Redis fails calls after it instead of hanging)",
+  },
   gcsRedisRetryMaxMs: { default: 1_000, doc: "longest pause between retries while Redis is down" },
   gcsListLimit: { default: 100, doc: "records a state query returns when no limit is given" },
   graphCollapseAbove: {

@@ -1,9 +1,11 @@
 /**
- * Ids, errors, the settings table and long timers: what every other folder may use.
+ * Ids, errors, the settings table, long timers and the per-user runtime folder:
+ * what every other folder may use.
  *
  * @module
  */
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./config.ts";
+export * from "./runtime_dir.ts";
 export * from "./timers.ts";

@@ -14,8 +14,8 @@ import type {
   Frame,
   FunctionDescriptor,
 } from "../protocol/mod.ts";
+import { NO_ARGS } from "../protocol/mod.ts";
 import { registerClass } from "../serialization/mod.ts";
-import { NO_ARGS } from "../transport/mod.ts";
 import { type ActorOptions, mergeActorOptions } from "./actor_options.ts";
 import { type Backend, backend } from "./backend.ts";
 import { toFrame } from "./frames.ts";

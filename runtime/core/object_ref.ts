@@ -11,7 +11,7 @@ import { refTracker } from "./ref_tracker.ts";
 export const nestedRefs = { ids: undefined as ObjectId[] | undefined };
 
 /**
- * What this thread knows of a result it owns (runtime/worker/call_links.ts):
+ * What this thread knows of a result it owns (runtime/links/call_links.ts):
  * opaque here. An owned ref is not counted by the ref tracker while it stays
  * in its thread; `escapes` hears when one is written into a frame (it is
  * leaving the thread), before the frame is sent.

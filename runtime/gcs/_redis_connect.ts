@@ -6,7 +6,14 @@
  */
 import { longTimeout, type LongTimer, MAX_TIMER_MS } from "../common/mod.ts";
 import { createClient } from "./_redis_client.ts";
-import { connectTimedOut, ControlStoreError, notRedis, redisError, redisTooOld } from "./errors.ts";
+import {
+  connectTimedOut,
+  ControlStoreError,
+  hostUnresolved,
+  notRedis,
+  redisError,
+  redisTooOld,
+} from "./errors.ts";
 
 /** The parts of a node-redis client the store uses. */
 export interface Conn {
@@ -135,14 +142,92 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     return { conn, sha, address };
   } catch (err) {
     conn.destroy();
-    if (err instanceof ControlStoreError) throw err;
-    throw redisError("connect to", address, firstError ?? err);
+    timer?.clear();
+    throw await explain(href, address, err, firstError);
   } finally {
     timer?.clear();
   }
 }
 
+/**
+ * The error for a failed connect: a host that does not resolve, or a server
+ * that answers a PING with something other than Redis's protocol, is said
+ * as such instead of as the client's parser error.
+ */
+async function explain(
+  href: string,
+  address: string,
+  err: unknown,
+  firstError: unknown,
+): Promise<ControlStoreError> {
+  const cause = firstError ?? err;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const host = new URL(href).hostname;
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|failed to lookup address/i.test(text)) {
+    return hostUnresolved(address, host, cause);
+  }
+  if (err instanceof ControlStoreError && err.code !== "unreachable") return err;
+  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)) {
+    return redisError("connect to", address, cause);
+  }
+  const sent = await firstBytes(host, Number(new URL(href).port || 6379));
+  if (sent !== undefined && !/^[+\-:$*_#,(!=%~>|]/.test(sent)) {
+    return notRedis(address, `it sent ${quote(sent)}`, cause);
+  }
+  return err instanceof ControlStoreError ? err : redisError("connect to", address, cause);
+}
+
+/** What the server sends back on a fresh connection to a PING (within 1 s), or undefined. */
+async function firstBytes(hostname: string, port: number): Promise<string | undefined> {
+  let conn: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => conn?.close(), 1000);
+  try {
+    conn = await Deno.connect({ hostname: hostname.replace(/^\[|\]$/g, ""), port });
+    await conn.write(new TextEncoder().encode("PING\r\n"));
+    const buf = new Uint8Array(48);
+    const n = await conn.read(buf);
+    if (!n) return undefined;
+    return new TextDecoder("latin1").decode(buf.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // closed by the timer
+    }
+  }
+}
+
+/** Bytes as a quoted string: printable ASCII as is, the rest as \xNN. */
+function quote(bytes: string): string {
+  let out = "";
+  for (const ch of bytes) {
+    const c = ch.charCodeAt(0);
+    out += c >= 0x20 && c < 0x7f && ch !== '"' && ch !== "\\"
+      ? ch
+      : "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return `"${out}${bytes.length >= 48 ? "..." : ""}"`;
+}
+
 function preview(reply: unknown): string {
   const text = JSON.stringify(reply) ?? String(reply);
   return text.length > 60 ? text.slice(0, 60) + "..." : text;
+}
+
+/**
+ * `p`, or the error `late()` returns once `ms` have passed (`p` goes on).
+ *
+ * @param p what to wait for
+ * @param ms the deadline
+ * @param late called once at the deadline; returns the error to reject with
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: LongTimer | undefined;
+  const missed = new Promise<never>((_, reject) => {
+    timer = longTimeout(() => reject(late()), ms);
+  });
+  return Promise.race([p, missed]).finally(() => timer?.clear());
 }

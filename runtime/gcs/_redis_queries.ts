@@ -5,7 +5,7 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import type { ActorId, ActorState, JobState, NodeState, ObjectState, TaskState } from "./events.ts";
+import type { ActorId, JobState, NodeState, TaskState } from "./events.ts";
 import { ACTOR_STATES, JOB_STATES, NODE_STATES, OBJECT_STATES, TASK_STATES } from "./events.ts";
 import type {
   ActorFilter,

@@ -42,6 +42,8 @@ export const GCS_DEFAULTS = {
   offlineQueueMax: config("gcsOfflineQueueMax"),
   /** `gcsRedisConnectTimeoutMs`: deadline for connecting to Redis and checking it. */
   connectTimeoutMs: config("gcsRedisConnectTimeoutMs"),
+  /** `gcsRedisCommandTimeoutMs`: deadline of each Redis command. */
+  commandTimeoutMs: config("gcsRedisCommandTimeoutMs"),
   /** `gcsRedisRetryMaxMs`: longest pause between reconnect or write attempts while Redis is down. */
   retryMaxMs: config("gcsRedisRetryMaxMs"),
   /** `gcsListLimit`: records a list query returns when no `limit` is given. */

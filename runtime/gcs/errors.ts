@@ -81,6 +81,7 @@ function classify(text: string): [ControlStoreErrorCode, string] {
       "(another program uses the same key names: use another prefix or database)",
     ];
   }
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return ["unreachable", "cannot resolve the host name"];
   if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|closed|offline|Connection|Socket/i.test(text)) {
     return ["unreachable", "Redis is unreachable"];
   }
@@ -91,7 +92,18 @@ function classify(text: string): [ControlStoreErrorCode, string] {
 export function notRedis(address: string, detail: string, cause?: unknown): ControlStoreError {
   return new ControlStoreError(
     "not-redis",
-    `Cannot connect to control store at ${address}: the server does not speak Redis (${detail})`,
+    `Cannot connect to control store at ${address}: it is not a Redis server (${detail})`,
+    { cause },
+  );
+}
+
+/** The host name of the address does not resolve. */
+export function hostUnresolved(address: string, host: string, cause?: unknown): ControlStoreError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new ControlStoreError(
+    "unreachable",
+    `Cannot connect to control store at ${address}: cannot resolve host "${host}" ` +
+      `(no such name, or DNS is unreachable: ${text})`,
     { cause },
   );
 }
@@ -120,6 +132,15 @@ export function storeUnreachable(address: string, queued: number): ControlStoreE
     "unreachable",
     `Cannot query control store at ${address}: Redis is unreachable ` +
       `(${queued} write(s) queued, replayed when it is back)`,
+  );
+}
+
+/** A command had no answer within its deadline (Redis frozen, overloaded, or the network stalls). */
+export function noAnswer(address: string, ms: number): ControlStoreError {
+  return new ControlStoreError(
+    "unreachable",
+    `Cannot use control store at ${address}: Redis did not answer within ${ms} ms ` +
+      "(is it stopped, frozen or overloaded?)",
   );
 }
 

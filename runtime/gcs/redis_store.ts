@@ -1,7 +1,9 @@
 /**
  * The Redis control store: cluster mode. Events are queued in memory and
  * written by a Lua script in batches, one round trip per batch; while Redis
- * is down they stay queued and are replayed when it is back.
+ * is down they stay queued and are replayed when it is back; when it comes
+ * back empty, what is alive is written again first. Every command has a
+ * deadline, so a frozen Redis fails calls instead of hanging them.
  *
  * @module
  */
@@ -37,6 +39,7 @@ import type {
 import {
   type ControlStoreError,
   isTransient,
+  noAnswer,
   redisError,
   storeClosed,
   storeUnreachable,
@@ -46,8 +49,9 @@ import { encodeBatch } from "./_redis_codec.ts";
 import { APPLY_BATCH_LUA } from "./_redis_script.ts";
 import { RedisQueries } from "./_redis_queries.ts";
 import { Subscribers } from "./_subscribers.ts";
+import { LiveState } from "./_live_state.ts";
 import { specOf } from "./_task_spec.ts";
-import { type Conn, openRedis } from "./_redis_connect.ts";
+import { type Conn, openRedis, withDeadline } from "./_redis_connect.ts";
 
 /** Options of `connectRedis`. */
 export interface RedisStoreOptions extends ControlStoreOptions {
@@ -68,10 +72,17 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   /** Longest pause between retries while Redis is down (default `GCS_DEFAULTS.retryMaxMs`). */
   retryMaxMs?: number;
   /**
+   * Deadline of each command (default `GCS_DEFAULTS.commandTimeoutMs`): a
+   * query fails after it, a write stays queued and is retried. `close()`
+   * takes at most `connectTimeoutMs + 2 * commandTimeoutMs`.
+   */
+  commandTimeoutMs?: number;
+  /**
    * Called when the connection comes back after an outage. `dataLost` is
-   * true when Redis came back empty (it restarted without persistence):
-   * records written before the outage are gone, so callers should record
-   * their live state (nodes, workers, actors, objects) again.
+   * true when Redis came back empty (it restarted without persistence): the
+   * store has then queued again what it had written about live things (jobs,
+   * nodes, workers, functions, actors, unfinished tasks, objects, KV);
+   * finished task records written before the outage are gone.
    */
   onReconnect?: (info: { dataLost: boolean }) => void;
 }
@@ -110,6 +121,10 @@ export class RedisControlStore implements ControlStore {
   #sha = "";
   /** How long `close` waits for an unreachable Redis to come back with queued writes. */
   readonly #closeWaitMs: number;
+  readonly #commandMs: number;
+  /** A command that missed its deadline and has not been answered yet. */
+  #stuck?: Promise<unknown>;
+  #lastError?: string;
   #queries!: RedisQueries;
   #opts: Required<
     Pick<
@@ -128,10 +143,13 @@ export class RedisControlStore implements ControlStore {
   #timer?: LongTimer;
   #tail: Promise<void> = Promise.resolve();
   #down = false;
+  #checking = false;
   #trouble?: string;
   #dropped = 0;
   #closed = false;
   #subscribers = new Subscribers();
+  /** What is written about live things, written again when Redis comes back empty. */
+  #live = new LiveState();
   #sub?: Conn;
   #subReady = new Map<Channel, Promise<void>>();
 
@@ -140,6 +158,7 @@ export class RedisControlStore implements ControlStore {
     this.#prefix = prefix;
     this.#onReconnect = options.onReconnect;
     this.#closeWaitMs = options.connectTimeoutMs ?? GCS_DEFAULTS.connectTimeoutMs;
+    this.#commandMs = options.commandTimeoutMs ?? GCS_DEFAULTS.commandTimeoutMs;
     this.#opts = {
       maxFinishedTasks: options.maxFinishedTasks ?? GCS_DEFAULTS.maxFinishedTasks,
       taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
@@ -169,7 +188,7 @@ export class RedisControlStore implements ControlStore {
     store.#conn = target.conn;
     store.#sha = target.sha;
     store.#address = target.address;
-    store.#queries = new RedisQueries((args) => store.#conn.sendCommand(args), prefix);
+    store.#queries = new RedisQueries((args) => store.#send(args), prefix);
     return store;
   }
 
@@ -211,13 +230,30 @@ export class RedisControlStore implements ControlStore {
     );
   }
 
+  /**
+   * Sends one command with the deadline. While a command that missed it is
+   * still unanswered, others fail at once instead of piling up behind it.
+   */
+  #send(args: string[]): Promise<unknown> {
+    if (this.#stuck) return Promise.reject(noAnswer(this.#address, this.#commandMs));
+    const sent = this.#conn.sendCommand(args);
+    return withDeadline(sent, this.#commandMs, () => {
+      const stuck = this.#stuck = sent.catch(() => {}).then(() => {
+        if (this.#stuck !== stuck) return;
+        this.#stuck = undefined;
+        this.#schedule(0);
+      });
+      return noAnswer(this.#address, this.#commandMs);
+    });
+  }
+
   flush(): Promise<void> {
-    const run = this.#tail.catch(() => {}).then(() => this.#drain());
+    const run = this.#tail.catch(() => {}).then(() => this.#writeQueued());
     this.#tail = run;
     return run;
   }
 
-  async #drain(): Promise<void> {
+  async #writeQueued(): Promise<void> {
     let firstFailure: ControlStoreError | undefined;
     while (this.queued > 0) {
       if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
@@ -228,6 +264,7 @@ export class RedisControlStore implements ControlStore {
         reply = await this.#apply(JSON.stringify(wire));
       } catch (err) {
         const e = redisError("write to", this.#address, err);
+        this.#lastError = e.message;
         if (isTransient(e)) {
           this.#troubled(e);
           throw e;
@@ -249,6 +286,8 @@ export class RedisControlStore implements ControlStore {
         throw e;
       }
       this.#publish(batch, members, failed);
+      this.#live.written(batch);
+      this.#lastError = undefined;
       this.#take(batch.length);
       if (failed.size > 0) {
         const [i, msg] = failed.entries().next().value!;
@@ -272,11 +311,11 @@ export class RedisControlStore implements ControlStore {
       json,
     ];
     try {
-      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+      return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     } catch (err) {
       if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      this.#sha = await this.#conn.sendCommand(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
-      return await this.#conn.sendCommand(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
+      this.#sha = await this.#send(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
+      return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     }
   }
 
@@ -304,14 +343,15 @@ export class RedisControlStore implements ControlStore {
       list.push(m.message);
     });
     for (const [channel, messages] of byChannel) {
-      this.#conn.sendCommand(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
+      this.#send(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
         .catch(() => {});
     }
   }
 
   /** Redis refuses writes for now (MISCONF, OOM, READONLY): warn once, retry later. */
   #troubled(e: ControlStoreError): void {
-    if (e.code === "unreachable") return;
+    // Lost connections come back by themselves (#cameBack); a silent Redis is retried.
+    if (e.code === "unreachable" && (this.#down || !this.#conn.isReady)) return;
     if (this.#trouble === undefined) {
       console.warn(
         `rayd control store: ${e.message}; ${this.queued} event(s) queued, retrying every ` +
@@ -348,20 +388,34 @@ export class RedisControlStore implements ControlStore {
   }
 
   async #cameBack(): Promise<void> {
-    if (!this.#down || this.#closed) return;
-    this.#down = false;
+    if (!this.#down || this.#closed || this.#checking) return;
+    // Still "down" for writes until it is known whether Redis lost its data.
+    this.#checking = true;
     let dataLost = false;
     try {
       const meta = this.#prefix + "meta";
-      dataLost = await this.#conn.sendCommand(["EXISTS", meta]) === 0;
-      await this.#conn.sendCommand(["HSET", meta, "layout", "1"]);
+      dataLost = await this.#send(["EXISTS", meta]) === 0;
+      await this.#send(["HSET", meta, "layout", "1"]);
     } catch {
       // The next write reports whatever is wrong.
+    } finally {
+      this.#checking = false;
+      // Lost again while checking: the next "ready" checks again.
+      this.#down = !this.#conn.isReady;
+    }
+    if (this.#down) return;
+    let again = "";
+    if (dataLost) {
+      // Written before the outage and gone: what is alive is written again,
+      // before the queued events that build on it.
+      again = `; writing again what is alive (${this.#live.describe()})`;
+      this.#queue = [...this.#live.take(), ...this.#queue.slice(this.#head)];
+      this.#head = 0;
     }
     console.warn(
       `rayd control store: Redis at ${this.#address} is back` +
         (dataLost ? " but came back empty (it restarted without persistence)" : "") +
-        `; replaying ${this.queued} queued event(s)`,
+        `${again}; replaying ${this.queued} queued event(s)`,
     );
     this.#dropped = 0;
     this.#schedule(0);
@@ -375,6 +429,7 @@ export class RedisControlStore implements ControlStore {
   async #query<T>(f: (q: RedisQueries) => Promise<T>): Promise<T> {
     if (this.#closed) throw storeClosed(this.#address);
     if (this.#down || !this.#conn.isReady) throw storeUnreachable(this.#address, this.queued);
+    if (this.#stuck) throw noAnswer(this.#address, this.#commandMs);
     try {
       return await f(this.#queries);
     } catch (err) {
@@ -480,9 +535,9 @@ export class RedisControlStore implements ControlStore {
     if (!this.#sub) {
       this.#sub = this.#conn.duplicate();
       this.#sub.on("error", () => {});
-      await this.#sub.connect();
+      await this.#deadline(this.#sub.connect());
     }
-    await this.#sub.subscribe(this.#prefix + "ch:" + channel, (text: string) => {
+    await this.#deadline(this.#sub.subscribe(this.#prefix + "ch:" + channel, (text: string) => {
       let messages: ChannelMessages[Channel][];
       try {
         messages = JSON.parse(text);
@@ -490,7 +545,12 @@ export class RedisControlStore implements ControlStore {
         return;
       }
       for (const m of messages) this.#subscribers.deliver(channel, m);
-    });
+    }));
+  }
+
+  /** `p`, or a `noAnswer` error once `ms` have passed. */
+  #deadline<T>(p: Promise<T>, ms = this.#commandMs): Promise<T> {
+    return withDeadline(p, ms, () => noAnswer(this.#address, ms));
   }
 
   async close(): Promise<void> {
@@ -503,28 +563,37 @@ export class RedisControlStore implements ControlStore {
       while ((this.#down || !this.#conn.isReady) && this.queued > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      if (!this.#down && this.#conn.isReady) await this.flush();
-    } catch {
+      const left = Math.max(deadline + this.#commandMs - Date.now(), 1);
+      if (!this.#down && this.#conn.isReady) await this.#deadline(this.flush(), left);
+    } catch (err) {
       // Reported below with the count of what is left.
+      this.#lastError = (err as Error).message;
     }
     this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.queued > 0) {
+      const why = this.#down || !this.#conn.isReady
+        ? "Redis is unreachable"
+        : this.#lastError ?? "Redis did not take them";
       console.warn(
-        `rayd control store: closing with ${this.queued} event(s) not written to ${this.#address}`,
+        `rayd control store: closing with ${this.queued} event(s) not written to ` +
+          `${this.#address} (${why}); they are lost`,
       );
     }
     this.#subscribers.clear();
     const sub = this.#sub;
     this.#sub = undefined;
-    await Promise.all([closeConn(this.#conn), sub && closeConn(sub)]);
+    await Promise.all([this.#closeConn(this.#conn), sub && this.#closeConn(sub)]);
   }
-}
 
-async function closeConn(conn: Conn): Promise<void> {
-  try {
-    if (conn.isReady) await conn.close();
-    else conn.destroy();
-  } catch {
-    conn.destroy();
+  /** Closes gracefully within the command deadline, else drops the socket. */
+  async #closeConn(conn: Conn): Promise<void> {
+    try {
+      if (conn.isReady && !this.#stuck) await this.#deadline(conn.close());
+      else conn.destroy();
+    } catch {
+      conn.destroy();
+    }
   }
 }

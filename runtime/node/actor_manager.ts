@@ -1,8 +1,8 @@
 /**
  * The node's actors: each lives in a worker started for it, outside the
  * task pool. Method calls skip the node: callers write them straight to
- * the actor's worker through call links (./caller_links.ts keeps which
- * exist) and own the results. Here: creation (constructor arguments,
+ * the actor's worker through call links (runtime/links/caller_links.ts keeps
+ * which exist) and own the results. Here: creation (constructor arguments,
  * resources), the named-actor registry, restarts of actors whose worker
  * died, kills, and death once no handle remains.
  *
@@ -25,7 +25,7 @@ import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCreateSpec, ActorEntry, ActorId, Frame, FromWorker } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
-import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "./caller_links.ts";
+import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "../links/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
@@ -87,11 +87,11 @@ interface ActorRecord {
   held: boolean;
   death?: RayActorError;
   /** No handle remains: die once idle. */
-  draining: boolean;
+  retiring: boolean;
   /** Callers' links, opened in the worker while it is ALIVE. */
   readonly links: CallerLinks;
-  /** Draining: the worker was asked to say when its links are empty ("actorDrain")... */
-  drainAsked: boolean;
+  /** Retiring: the worker was asked to say when its links are empty ("actorRetire")... */
+  retireAsked: boolean;
   /** ...and said so. */
   linksIdle: boolean;
 }
@@ -186,8 +186,8 @@ export class ActorManager {
   handlesReleased(actorId: ActorId): void {
     const rec = this.#find(actorId);
     if (!rec || rec.spec.settings.detached || rec.state === "DEAD") return;
-    rec.draining = true;
-    this.#dieIfDrained(rec);
+    rec.retiring = true;
+    this.#dieIfRetired(rec);
   }
 
   /** Starts actors that waited for resources, if they fit now (call after resources are freed). */
@@ -226,9 +226,9 @@ export class ActorManager {
       state: "PENDING_CREATION",
       restarts: 0,
       held: false,
-      draining: false,
+      retiring: false,
       links: new CallerLinks(),
-      drainAsked: false,
+      retireAsked: false,
       linksIdle: false,
     };
     const taken = nameKey === undefined ? undefined : this.#names.get(nameKey);
@@ -300,7 +300,7 @@ export class ActorManager {
     );
     rec.worker = worker;
     rec.bell = new Doorbell();
-    rec.drainAsked = false;
+    rec.retireAsked = false;
     rec.linksIdle = false;
     this.#host.attach(id);
     worker.send({
@@ -331,7 +331,7 @@ export class ActorManager {
         break;
       case "actorIdle":
         rec.linksIdle = true;
-        this.#dieIfDrained(rec);
+        this.#dieIfRetired(rec);
         break;
       case "actorLinkBroken": {
         const { maxTaskRetries } = rec.spec.settings;
@@ -394,12 +394,12 @@ export class ActorManager {
     this.#host.releaseArgs(rec.spec.argRefs);
   }
 
-  #dieIfDrained(rec: ActorRecord): void {
-    if (!rec.draining || rec.state !== "ALIVE") return;
+  #dieIfRetired(rec: ActorRecord): void {
+    if (!rec.retiring || rec.state !== "ALIVE") return;
     if (rec.links.size > 0 && !rec.linksIdle) {
       // Calls may still wait in callers' links: the worker says when they are done.
-      if (!rec.drainAsked) rec.worker?.send({ type: "actorDrain" });
-      rec.drainAsked = true;
+      if (!rec.retireAsked) rec.worker?.send({ type: "actorRetire" });
+      rec.retireAsked = true;
       return;
     }
     this.#die(rec, actorDead(rec.label, "no handle to it remains"));
@@ -423,7 +423,7 @@ export class ActorManager {
     }
     rec.links.add(caller, msg, this.#linkTarget(rec));
     rec.linksIdle = false;
-    rec.drainAsked = false;
+    rec.retireAsked = false;
   }
 
   /** Where links to `rec` open, while it is ALIVE. */
@@ -443,7 +443,7 @@ export class ActorManager {
   callerGone(workerId: WorkerId): void {
     for (const rec of this.#actors.values()) {
       const alive = rec.state === "ALIVE" ? rec.worker : undefined;
-      if (rec.links.size > 0 && rec.links.callerGone(workerId, alive)) this.#dieIfDrained(rec);
+      if (rec.links.size > 0 && rec.links.callerGone(workerId, alive)) this.#dieIfRetired(rec);
     }
   }
 

@@ -44,8 +44,8 @@ import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mo
 import { WorkerHandle } from "./worker_handle.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
-import { TaskLinks } from "./task_links.ts";
-import { DriverCalls } from "./driver_calls.ts";
+import { TaskChannels } from "./task_channels.ts";
+import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 
 /** The dependency frames of a task without ref arguments. */
@@ -66,7 +66,7 @@ export class Node implements Backend {
   /** The driver's calls to actors (as a worker's: straight to the actor's worker). */
   readonly #calls: DriverCalls;
   readonly #table = new ObjectTable((id, frame, mode) => this.#spill.lend(id, frame, mode));
-  readonly #links = new TaskLinks();
+  readonly #channels = new TaskChannels();
   readonly #spinner = new Spinner();
   readonly #spill: SpillManager;
   /** Reference counts and what they mean: when objects are freed. */
@@ -257,8 +257,8 @@ export class Node implements Backend {
     const missing = (id: ObjectId) => table.status(id) === "missing";
     if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
       // Send what is queued now, then spin on the channels of what runs.
-      if (this.#kicked) this.#drain();
-      const pollables = this.#links.pollables(
+      if (this.#kicked) this.#dispatch();
+      const pollables = this.#channels.pollables(
         this.#workers,
         (id) => this.#scheduler.hasTasks(id),
         (w, results) => this.#taskResults(w, results),
@@ -360,7 +360,7 @@ export class Node implements Backend {
         nodeId: this.nodeId,
         sab: this.arena.sab,
         logToDriver: this.#logToDriver,
-        channel: this.#links.create(id),
+        channel: this.#channels.create(id),
       },
       {
         message: (h, msg) => this.#onMessage(h, msg),
@@ -382,7 +382,7 @@ export class Node implements Backend {
     try {
       this.#handle(worker, msg);
       // Results the worker wrote to its channel before later messages.
-      this.#links.read(worker, undefined, (results) => this.#taskResults(worker, results));
+      this.#channels.read(worker, undefined, (results) => this.#taskResults(worker, results));
     } catch (err) {
       const what = typeof msg === "object" && msg !== null ? String(msg.type) : typeof msg;
       console.warn(
@@ -532,9 +532,9 @@ export class Node implements Backend {
   ): void {
     if (!this.#workers.has(worker.id)) return;
     try {
-      this.#links.read(worker, trusted, (results) => this.#taskResults(worker, results));
+      this.#channels.read(worker, trusted, (results) => this.#taskResults(worker, results));
     } catch { /* a channel with garbage: its tasks are retried as if lost */ }
-    this.#links.drop(worker.id);
+    this.#channels.drop(worker.id);
     if (!this.#workers.delete(worker.id)) return;
     const starting = this.#starting.get(worker.id);
     if (starting) {
@@ -652,17 +652,17 @@ export class Node implements Backend {
   #kick(): void {
     if (this.#kicked || this.#stopped) return;
     this.#kicked = true;
-    queueMicrotask(() => this.#drain());
+    queueMicrotask(() => this.#dispatch());
   }
 
-  #drain(): void {
+  #dispatch(): void {
     this.#kicked = false;
     if (this.#stopped) return;
     this.#actors.retryWaiting();
-    for (let todo = this.#scheduler.drain(); todo.length; todo = this.#scheduler.drain()) {
+    for (let todo = this.#scheduler.dispatch(); todo.length; todo = this.#scheduler.dispatch()) {
       for (const ins of todo) this.#apply(ins);
     }
-    this.#links.sendQueued();
+    this.#channels.sendQueued();
   }
 
   #apply(ins: Instruction): void {
@@ -685,11 +685,11 @@ export class Node implements Backend {
         const lent = spec.deps.length === 0
           ? NO_FRAMES
           : this.#spill.lendAll(spec.deps, spec.deps.map((d) => this.#table.stored(d)!));
-        if (!(lent instanceof Promise)) this.#links.queue(worker, spec, lent);
+        if (!(lent instanceof Promise)) this.#channels.queue(worker, spec, lent);
         else {
           // The store was too full to restore a dependency now: the task follows on its own.
           lent.then((frames) => {
-            if (worker.alive) this.#links.sendNow(worker, spec, frames);
+            if (worker.alive) this.#channels.sendNow(worker, spec, frames);
             else for (const d of spec.deps) this.#spill.unpin(d);
           });
         }

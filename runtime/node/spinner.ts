@@ -1,7 +1,7 @@
 /**
  * A driver's get that waits for results of running tasks spins on their
  * workers' channels for up to `getSpinMicros` first (a get of actor calls
- * spins on its call links, runtime/worker/call_links.ts): the worker
+ * spins on its call links, runtime/links/call_links.ts): the worker
  * usually answers sooner than a sleeping thread wakes (docs/ARCHITECTURE.md,
  * "Work channels"). The budget halves after each spin in vain and comes
  * back after a spin that paid.

@@ -86,7 +86,7 @@ export type ActorResult = readonly [
 ];
 
 /**
- * How a call made through a call link ended (see transport/call_link.ts):
+ * How a call made through a call link ended (see runtime/links/call_link.ts):
  * its return frames, an error frame per return, sealed at the node by the
  * actor (big or ref-holding returns: the caller gets them from the node),
  * or one primitive value that travels as it is (no frame is encoded or
@@ -137,7 +137,7 @@ export type ActorToWorker =
   /** To an actor: that caller is gone; drop its link. */
   | { readonly type: "callerGone"; readonly linkId: string }
   /** To an actor: no handle remains; answer "actorIdle" once every link is empty and nothing runs. */
-  | { readonly type: "actorDrain" }
+  | { readonly type: "actorRetire" }
   /** To a caller: its link is open; the actor's doorbell (to ring) and its retry budget. */
   | {
     readonly type: "actorLinked";
@@ -188,7 +188,7 @@ export type ActorFromWorker =
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
-  /** From an actor: it was asked to drain and nothing waits in its links or runs. */
+  /** From an actor: it was asked to retire and nothing waits in its links or runs. */
   | { readonly type: "actorIdle" }
   /** From an actor: a caller's link held garbage; it dropped the link (the caller re-sends on a new one). */
   | { readonly type: "actorLinkBroken"; readonly linkId: string; readonly why: string };

@@ -6,3 +6,4 @@
 export * from "./task_spec.ts";
 export * from "./worker_messages.ts";
 export * from "./actor_messages.ts";
+export * from "./call_args.ts";

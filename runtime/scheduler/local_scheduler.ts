@@ -1,7 +1,7 @@
 /**
  * The local scheduler's state machine. Tasks wait for their arguments, then
  * for resources and an idle worker; events go in as method calls and what to
- * do comes out of `drain()` as instructions. No I/O, no timers: durations are
+ * do comes out of `dispatch()` as instructions. No I/O, no timers: durations are
  * passed in by the caller.
  *
  * A worker is one thread, so CPU is held per worker: while any task on it runs
@@ -334,7 +334,7 @@ export class LocalScheduler {
   }
 
   /** Hands ready tasks to idle workers and returns everything to do. */
-  drain(): Instruction[] {
+  dispatch(): Instruction[] {
     let idle = this.#idleWorkers();
     while (this.#readyHead < this.#ready.length) {
       const rec = this.#ready[this.#readyHead];

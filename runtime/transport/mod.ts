@@ -1,8 +1,8 @@
 /**
  * Moving messages between threads without message passing: byte rings in
  * shared memory, a small binary codec for hot messages, and the work
- * channels between the node's main thread and its workers (tasks) and
- * actors (method calls).
+ * channels between the node's main thread and its workers (tasks); call
+ * links to actors build on them in runtime/links.
  *
  * @module
  */
@@ -11,6 +11,4 @@ export { WireReader, WireWriter } from "./wire.ts";
 export { WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
 export { TaskChannel } from "./task_channel.ts";
-export { CallLink, NO_ARGS } from "./call_link.ts";
-export type { OutgoingCall, ResultVisitor } from "./call_link.ts";
 export { Doorbell } from "./doorbell.ts";

@@ -28,7 +28,7 @@ export interface WorkSource {
 /** The wait loop of one worker. */
 export class Idler {
   readonly #channel: WorkSource;
-  readonly #drain: () => number;
+  readonly #runQueued: () => number;
   /** Microseconds to spin for the next batch (halved after each spin in vain). */
   #spin = SPIN_MAX;
   #asleep = false;
@@ -36,19 +36,19 @@ export class Idler {
 
   /**
    * @param channel where the worker's work comes
-   * @param drain runs what waits and sends the results so far; returns how
+   * @param runQueued runs what waits and sends the results so far; returns how
    *   many items it started, or -1 while work is still running (the thread
    *   must stay free instead of spinning)
    */
-  constructor(channel: WorkSource, drain: () => number) {
+  constructor(channel: WorkSource, runQueued: () => number) {
     this.#channel = channel;
-    this.#drain = drain;
+    this.#runQueued = runQueued;
   }
 
   /** Runs what waits, spins while more comes soon, then sleeps until the doorbell. */
   listen(): void {
     for (;;) {
-      const items = this.#drain();
+      const items = this.#runQueued();
       if (items < 0 || items > SPIN_BATCH) break;
       if (this.#channel.spinForWork(items === 0 ? 0 : this.#spin)) {
         this.#spin = SPIN_MAX;

@@ -1,7 +1,7 @@
 /**
  * The actor half of a worker's Backend: creations, kills and lookups go to
  * the node at once; method calls go straight to the actors through call
- * links (./call_links.ts).
+ * links (runtime/links/call_links.ts).
  *
  * @module
  */
@@ -14,7 +14,7 @@ import type {
   ActorId,
   FromWorker,
 } from "../protocol/mod.ts";
-import type { CallLinks } from "./call_links.ts";
+import type { CallLinks } from "../links/mod.ts";
 
 /** A worker's route to the node's actor manager. */
 export class ActorClient implements ActorBackend {
@@ -43,7 +43,7 @@ export class ActorClient implements ActorBackend {
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {
     // Calls made before the kill reach the actor first (they may still fail).
-    this.#links.flush();
+    this.#links.pump();
     const { reqId, promise } = this.#request();
     this.#post({ type: "actorKill", reqId, actorId, noRestart });
     await promise;

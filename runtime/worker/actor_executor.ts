@@ -2,9 +2,9 @@
  * Runs one actor in its dedicated worker: builds the instance, then runs
  * method calls, each caller's in the order it made them, at most
  * `maxConcurrency` at a time (async methods interleave up to that many).
- * Calls come through the callers' call links (./_actor_links.ts) and their
- * results go back the same way; synchronous methods of a batch run in one
- * turn and their results leave in one batch per link.
+ * Calls come through the callers' call links (runtime/links/actor_links.ts)
+ * and their results go back the same way; synchronous methods of a batch
+ * run in one turn and their results leave in one batch per link.
  *
  * Between calls the actor spins on its links for a few microseconds while
  * calls come that often, then sleeps on its doorbell, which callers ring
@@ -34,8 +34,9 @@ import type {
 } from "../protocol/mod.ts";
 import { isLinkValue, VALUE_RETURNS } from "../protocol/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
-import { Doorbell, NO_ARGS } from "../transport/mod.ts";
-import { ActorLinks, type LinkState } from "./_actor_links.ts";
+import { NO_ARGS } from "../protocol/mod.ts";
+import { Doorbell } from "../transport/mod.ts";
+import { ActorLinks, type LinkState } from "../links/mod.ts";
 import { Idler } from "./_idle.ts";
 
 /** Actor calls cannot be cancelled: their context's signal never aborts. */
@@ -88,8 +89,8 @@ export class ActorExecutor {
   #running = 0;
   #flushQueued = false;
   readonly #links: ActorLinks;
-  /** The node asked to hear when nothing waits or runs ("actorDrain"); not answered yet. */
-  #draining = false;
+  /** The node asked to hear when nothing waits or runs ("actorRetire"); not answered yet. */
+  #retiring = false;
   readonly #idler: Idler;
   /** Small return frames until they are sent (copied into their links). */
   readonly #scratch = new ScratchFrames();
@@ -114,7 +115,7 @@ export class ActorExecutor {
     this.#idler = new Idler({
       spinForWork: (micros) => bell.spinForWork(micros, waiting),
       sleep: () => bell.sleep(waiting),
-    }, () => this.#drain());
+    }, () => this.#runQueued());
   }
 
   /** A caller's link (from the node). */
@@ -129,8 +130,8 @@ export class ActorExecutor {
   }
 
   /** No handle remains: says "actorIdle" once nothing waits in the links or runs. */
-  drain(): void {
-    this.#draining = true;
+  retire(): void {
+    this.#retiring = true;
     this.#listen();
   }
 
@@ -167,19 +168,19 @@ export class ActorExecutor {
   }
 
   /** Runs what may run; how many calls came, -1 while calls still run or wait for a slot. */
-  #drain(): number {
-    const came = this.#instance ? this.#links.take() : 0;
-    this.#pump();
+  #runQueued(): number {
+    const came = this.#instance ? this.#links.collect() : 0;
+    this.#startCalls();
     this.#flushResults();
     const busy = this.#running > 0 || this.#head < this.#queue.length;
-    if (this.#draining && !busy && this.#links.idle()) {
-      this.#draining = false;
+    if (this.#retiring && !busy && this.#links.idle()) {
+      this.#retiring = false;
       this.#link.post({ type: "actorIdle" });
     }
     return busy ? -1 : came;
   }
 
-  #pump(): void {
+  #startCalls(): void {
     if (!this.#instance) return;
     while (this.#running < this.#maxConcurrency && this.#head < this.#queue.length) {
       const run = this.#queue[this.#head];
@@ -190,7 +191,7 @@ export class ActorExecutor {
         result.then((r) => {
           this.#running--;
           this.#report(r, run, route);
-          this.#pump();
+          this.#startCalls();
         });
       } else {
         this.#report(result, run, route);
@@ -279,7 +280,7 @@ export class ActorExecutor {
   #flushResults(): void {
     this.#flushQueued = false;
     this.#link.flushBackend();
-    this.#links.flush();
+    this.#links.pump();
     this.#scratch.reset();
   }
 }

@@ -89,8 +89,8 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "callerGone":
       actor?.dropLink(msg.linkId);
       break;
-    case "actorDrain":
-      actor?.drain();
+    case "actorRetire":
+      actor?.retire();
       break;
     case "actorLinked":
       be?.links.linked(msg);

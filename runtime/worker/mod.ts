@@ -5,6 +5,4 @@
  * @module
  */
 /** URL of the worker entry module, for `new Worker(...)`. */
-export { CallLinks } from "./call_links.ts";
-export type { CallLinksHost } from "./call_links.ts";
 export const WORKER_ENTRY_URL: URL = new URL("./entry.ts", import.meta.url);

@@ -51,7 +51,7 @@ export class TaskLoop {
     if (channel) {
       this.#channel = new TaskChannel(channel);
       backend.useChannel(this.#channel, posted);
-      this.#idler = new Idler(this.#channel, () => this.#drain());
+      this.#idler = new Idler(this.#channel, () => this.#runQueued());
       this.#idler.listen();
     }
   }
@@ -64,7 +64,7 @@ export class TaskLoop {
   }
 
   /** Runs what the channel holds; how many tasks it started, -1 while a task still runs. */
-  #drain(): number {
+  #runQueued(): number {
     let started = 0;
     for (let batch; (batch = this.#channel!.takeWork());) {
       started += batch.items.length;

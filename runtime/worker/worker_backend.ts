@@ -13,7 +13,7 @@ import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
 import { ActorClient } from "./actor_client.ts";
-import { CallLinks } from "./call_links.ts";
+import { CallLinks } from "../links/mod.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
   ClusterState,

@@ -10,7 +10,8 @@
  *
  * Steps: 1M queued no-op tasks end to end, a task with 10k arguments (by
  * value and by ref), a task returning 3,000 values (`numReturns: 3000`), a
- * get of 10k objects, and a 4 GiB object (put, get, passed to a task) when
+ * get of 10k objects, 1M spilled tasks through the pure global scheduler
+ * on 100 and on 1,000 simulated nodes, and a 4 GiB object (put, get, passed to a task) when
  * the machine has the memory; otherwise that step says what it found.
  *
  * @module
@@ -21,6 +22,7 @@ import { machineInfo } from "./_machine.ts";
 import { formatNumber, type MachineInfo } from "./_report.ts";
 import { arrayLength, noop, range, sumArgs } from "./_remote.ts";
 import { check } from "./_tasks.ts";
+import { runGlobalScheduler } from "./_global_scheduler.ts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -34,6 +36,8 @@ const RETURNS = 3_000;
 const OBJECTS = 10_000;
 /** Size of the big object. */
 const BIG_BYTES = 4 * GIB;
+/** Spilled tasks placed by each global-scheduler step. */
+const SPILLED_TASKS = 1_000_000;
 /** How often the memory sampler looks, in milliseconds. */
 const SAMPLE_MS = 20;
 
@@ -134,6 +138,14 @@ const STEPS: Record<string, Step> = {
     check("get of 10k objects", values[OBJECTS - 1].i, OBJECTS - 1);
     return { objects: OBJECTS, putSeconds, getSeconds, getsPerSecond: OBJECTS / getSeconds };
   },
+  // deno-lint-ignore require-await
+  async global_scheduler_100_nodes(rss) {
+    return globalSchedulerStep(100, rss);
+  },
+  // deno-lint-ignore require-await
+  async global_scheduler_1000_nodes(rss) {
+    return globalSchedulerStep(1000, rss);
+  },
   async object_4gib(rss) {
     const available = Deno.systemMemoryInfo().available;
     // The driver's array, the store's copy, and room for everything else.
@@ -163,6 +175,19 @@ const STEPS: Record<string, Step> = {
     return detail;
   },
 };
+
+/** 1M spilled tasks through the pure global scheduler on `nodes` simulated nodes. */
+function globalSchedulerStep(nodes: number, rss: RssSampler): Record<string, number> {
+  const run = runGlobalScheduler(nodes, SPILLED_TASKS, () => rss.sample());
+  check("global scheduler decisions", run.placed + run.infeasible, SPILLED_TASKS);
+  return {
+    nodes: run.nodes,
+    decisions: run.decisions,
+    placed: run.placed,
+    decisionsPerSecond: run.decisionsPerSecond,
+    rssBytesPerDecision: (rss.peak - rss.start) / SPILLED_TASKS,
+  };
+}
 
 /** Puts, gets and passes to a task one object of `bytes` bytes; returns the timings. */
 async function bigObject(bytes: number, rss: RssSampler): Promise<Record<string, number>> {

@@ -14,7 +14,7 @@ async function rejection(p: Promise<unknown>): Promise<ControlStoreError> {
 
 /** A TCP server on a free port; `reply` decides what each connection gets back. */
 function tcpServer(
-  reply: "echo" | "silent" | "http",
+  reply: "echo" | "silent" | "http" | "flood",
 ): { port: number; close: () => Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns = new Set<Deno.Conn>();
@@ -22,6 +22,13 @@ function tcpServer(
     for await (const conn of listener) {
       conns.add(conn);
       if (reply === "echo") conn.readable.pipeTo(conn.writable).catch(() => {});
+      if (reply === "flood") {
+        // Bytes that are no Redis reply, as fast as the client takes them.
+        const junk = new TextEncoder().encode("\u0000\u0001garbage }{ not redis ".repeat(256));
+        (async () => {
+          for (;;) await conn.write(junk);
+        })().catch(() => {});
+      }
       if (reply === "http") {
         conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n"))
           .then(() => conn.close()).catch(() => {});
@@ -51,10 +58,36 @@ Deno.test("connectRedis rejects a TCP server that echoes instead of speaking Red
       connectRedis(`redis://127.0.0.1:${srv.port}`, { connectTimeoutMs: 2000 }),
     );
     assert.equal(err.code, "not-redis");
-    assert.match(err.message, /does not speak Redis/);
+    assert.match(err.message, /is not a Redis server \(PING answered \["PING"\]\)/);
   } finally {
     await srv.close();
   }
+});
+
+Deno.test("connectRedis says a server that floods bytes is not Redis and what it sent", async () => {
+  const srv = tcpServer("flood");
+  try {
+    const err = await rejection(
+      connectRedis(`redis://127.0.0.1:${srv.port}`, { connectTimeoutMs: 2000 }),
+    );
+    assert.equal(err.code, "not-redis");
+    assert.match(err.message, /is not a Redis server \(it sent "\\x00\\x01garbage \}\{ not redis/);
+    assert.doesNotMatch(err.message, /Cannot read properties|rejected the command/);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("connectRedis says when the host name cannot be resolved", async () => {
+  const err = await rejection(
+    connectRedis("redis://no-such-host.invalid:6379", { connectTimeoutMs: 2000 }),
+  );
+  assert.equal(err.code, "unreachable");
+  assert.match(
+    err.message,
+    /^Cannot connect to control store at redis:\/\/no-such-host\.invalid:6379: cannot resolve host "no-such-host\.invalid"/,
+  );
+  assert.doesNotMatch(err.message, /rejected the command/);
 });
 
 Deno.test("connectRedis rejects an HTTP server with a clear error", async () => {

@@ -106,8 +106,8 @@ Deno.test("LocalScheduler dispatches a task with no deps to an idle worker", () 
   const { scheduler } = setup(1, 1);
   const spec = task();
   scheduler.submit(spec);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
-  assert.deepStrictEqual(scheduler.drain(), [], "drain() hands out each instruction once");
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w1", spec }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [], "dispatch() hands out each instruction once");
   assert.equal(scheduler.workerOf(spec.taskId), "w1");
 });
 
@@ -115,17 +115,17 @@ Deno.test("LocalScheduler asks for a worker when ready work fits but none is idl
   const { scheduler } = setup(1, 0);
   const spec = task();
   scheduler.submit(spec);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "spawnWorker", count: 1 }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "spawnWorker", count: 1 }]);
   scheduler.workerAdded("w9" as WorkerId);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w9", spec }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w9", spec }]);
 });
 
 Deno.test("LocalScheduler does not ask for a worker when ready work does not fit the CPUs", () => {
   const { scheduler } = setup(1, 1);
   scheduler.submit(task());
   scheduler.submit(task());
-  assert.equal(dispatches(scheduler.drain()).length, 1);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
 });
 
 Deno.test("LocalScheduler dispatches at once when every dep already exists", () => {
@@ -134,7 +134,7 @@ Deno.test("LocalScheduler dispatches at once when every dep already exists", () 
   objects.set(dep, "ok");
   const spec = task([dep]);
   scheduler.submit(spec);
-  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [spec]);
+  assert.deepStrictEqual(dispatches(scheduler.dispatch()).map((d) => d.spec), [spec]);
 });
 
 Deno.test("LocalScheduler holds a task with a missing dep until objectCreated()", () => {
@@ -142,12 +142,12 @@ Deno.test("LocalScheduler holds a task with a missing dep until objectCreated()"
   const dep = objectId();
   const spec = task([dep]);
   scheduler.submit(spec);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   assert.deepStrictEqual(tasks(scheduler), { ...none, queued: 1 });
   scheduler.objectCreated(objectId(), false);
-  assert.deepStrictEqual(scheduler.drain(), [], "an unrelated object releases nothing");
+  assert.deepStrictEqual(scheduler.dispatch(), [], "an unrelated object releases nothing");
   scheduler.objectCreated(dep, false);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w1", spec }]);
 });
 
 Deno.test("LocalScheduler waits for every missing dep, counting a repeated dep once", () => {
@@ -157,9 +157,9 @@ Deno.test("LocalScheduler waits for every missing dep, counting a repeated dep o
   const spec = task([a, b, a]);
   scheduler.submit(spec);
   scheduler.objectCreated(a, false);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   scheduler.objectCreated(b, false);
-  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [spec]);
+  assert.deepStrictEqual(dispatches(scheduler.dispatch()).map((d) => d.spec), [spec]);
 });
 
 Deno.test("LocalScheduler releases every task waiting on one object when it appears", () => {
@@ -167,9 +167,9 @@ Deno.test("LocalScheduler releases every task waiting on one object when it appe
   const dep = objectId();
   const specs = Array.from({ length: 10 }, () => task([dep]));
   for (const s of specs) scheduler.submit(s);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   scheduler.objectCreated(dep, false);
-  const out = dispatches(scheduler.drain());
+  const out = dispatches(scheduler.dispatch());
   assert.deepStrictEqual(out.map((d) => d.spec), specs, "released in submission order");
   assert.equal(new Set(out.map((d) => d.workerId)).size, 10, "one task per worker");
 });
@@ -182,7 +182,7 @@ Deno.test("LocalScheduler emits propagate for a dep that already holds an error"
   objects.set(bad, "error");
   const spec = task([ok, bad]);
   scheduler.submit(spec);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "propagate", spec, errorObject: bad }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "propagate", spec, errorObject: bad }]);
   assert.deepStrictEqual(tasks(scheduler), none);
 });
 
@@ -193,9 +193,9 @@ Deno.test("LocalScheduler emits propagate when a waited-on dep arrives as an err
   const spec = task([a, b]);
   scheduler.submit(spec);
   scheduler.objectCreated(a, true);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "propagate", spec, errorObject: a }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "propagate", spec, errorObject: a }]);
   scheduler.objectCreated(b, false);
-  assert.deepStrictEqual(scheduler.drain(), [], "a propagated task never dispatches");
+  assert.deepStrictEqual(scheduler.dispatch(), [], "a propagated task never dispatches");
   assert.deepStrictEqual(tasks(scheduler), none);
 });
 
@@ -203,23 +203,23 @@ Deno.test("LocalScheduler respects the CPU limit: 2 CPUs, 2 workers, 5 tasks", (
   const { scheduler } = setup(2, 2);
   const specs = Array.from({ length: 5 }, () => task());
   for (const s of specs) scheduler.submit(s);
-  let running = dispatches(scheduler.drain());
+  let running = dispatches(scheduler.dispatch());
   assert.deepStrictEqual(running.map((d) => d.spec), specs.slice(0, 2));
   assert.deepStrictEqual(running.map((d) => d.workerId).sort(), ["w1", "w2"]);
   assert.deepStrictEqual(tasks(scheduler), { queued: 3, running: 2, blocked: 0 });
   assert.equal(cpus(scheduler), 2);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   for (let next = 2; next < 5; next++) {
     const finished = running[0];
     assert.equal(scheduler.taskFinished(finished.spec.taskId, 50), "done");
-    const started = dispatches(scheduler.drain());
+    const started = dispatches(scheduler.dispatch());
     assert.equal(started.length, 1, `one dispatch after finishing task ${next - 2}`);
     assert.equal(started[0].spec, specs[next]);
     assert.equal(started[0].workerId, finished.workerId, "the freed worker gets the next task");
     running = [running[1], started[0]];
   }
   for (const d of running) scheduler.taskFinished(d.spec.taskId, 50);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   assert.deepStrictEqual(tasks(scheduler), none);
   assert.equal(cpus(scheduler), 0);
 });
@@ -227,14 +227,14 @@ Deno.test("LocalScheduler respects the CPU limit: 2 CPUs, 2 workers, 5 tasks", (
 Deno.test("LocalScheduler packs fractional CPU tasks up to the CPU total", () => {
   const { scheduler } = setup(1, 4);
   for (let i = 0; i < 4; i++) scheduler.submit(task([], { numCpus: 0.5 }));
-  assert.equal(dispatches(scheduler.drain()).length, 2);
+  assert.equal(dispatches(scheduler.dispatch()).length, 2);
   assert.equal(cpus(scheduler), 1);
 });
 
 Deno.test("LocalScheduler runs zero-CPU tasks on every idle worker", () => {
   const { scheduler } = setup(1, 3);
   for (let i = 0; i < 3; i++) scheduler.submit(task([], { numCpus: 0 }));
-  assert.equal(dispatches(scheduler.drain()).length, 3);
+  assert.equal(dispatches(scheduler.dispatch()).length, 3);
   assert.equal(cpus(scheduler), 0);
 });
 
@@ -244,7 +244,7 @@ Deno.test("LocalScheduler reports infeasible for a task asking for more than the
   const gpu = task([], { resources: { GPU: 1 } });
   scheduler.submit(huge);
   scheduler.submit(gpu);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "infeasible", spec: huge, resource: "CPU" },
     { type: "infeasible", spec: gpu, resource: "GPU" },
   ]);
@@ -257,11 +257,11 @@ Deno.test("LocalScheduler holds custom resources per task from dispatch to finis
   const b = task([], { resources: { GPU: 1 } });
   scheduler.submit(a);
   scheduler.submit(b);
-  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [a]);
+  assert.deepStrictEqual(dispatches(scheduler.dispatch()).map((d) => d.spec), [a]);
   assert.equal(scheduler.counts().used.GPU, 1);
   scheduler.taskFinished(a.taskId, 50);
   assert.equal(scheduler.counts().used.GPU, 0);
-  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [b]);
+  assert.deepStrictEqual(dispatches(scheduler.dispatch()).map((d) => d.spec), [b]);
 });
 
 Deno.test("LocalScheduler taskBlocked() frees the CPU so the only worker takes another task", () => {
@@ -270,12 +270,12 @@ Deno.test("LocalScheduler taskBlocked() frees the CPU so the only worker takes a
   const b = task();
   scheduler.submit(a);
   scheduler.submit(b);
-  assert.deepStrictEqual(dispatches(scheduler.drain()).map((d) => d.spec), [a]);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(dispatches(scheduler.dispatch()).map((d) => d.spec), [a]);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   scheduler.taskBlocked(a.taskId);
   assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 0, blocked: 1 });
   assert.equal(cpus(scheduler), 0);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec: b }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w1", spec: b }]);
   assert.deepStrictEqual(tasks(scheduler), { queued: 0, running: 1, blocked: 1 });
   assert.equal(cpus(scheduler), 1);
   scheduler.taskUnblocked(a.taskId);
@@ -292,15 +292,15 @@ Deno.test("LocalScheduler taskUnblocked() takes the CPU back for a worker that h
   const { scheduler } = setup(1, 1);
   const a = task();
   scheduler.submit(a);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
   assert.equal(cpus(scheduler), 0);
   scheduler.taskUnblocked(a.taskId);
   assert.equal(cpus(scheduler), 1);
   scheduler.submit(task());
-  assert.deepStrictEqual(scheduler.drain(), [], "the CPU is taken again");
+  assert.deepStrictEqual(scheduler.dispatch(), [], "the CPU is taken again");
   scheduler.taskFinished(a.taskId, 50);
-  assert.equal(dispatches(scheduler.drain()).length, 1);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
 });
 
 Deno.test("LocalScheduler taskUnblocked() may oversubscribe the CPUs", () => {
@@ -309,32 +309,32 @@ Deno.test("LocalScheduler taskUnblocked() may oversubscribe the CPUs", () => {
   const b = task();
   scheduler.submit(a);
   scheduler.submit(b);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
-  const [d] = dispatches(scheduler.drain());
+  const [d] = dispatches(scheduler.dispatch());
   assert.equal(d.spec, b);
   assert.equal(d.workerId, "w2", "an empty worker is preferred to one with a blocked task");
   scheduler.taskUnblocked(a.taskId);
   assert.equal(cpus(scheduler), 2);
   scheduler.submit(task());
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   scheduler.taskFinished(a.taskId, 50);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   scheduler.taskFinished(b.taskId, 50);
-  assert.equal(dispatches(scheduler.drain()).length, 1);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
 });
 
 Deno.test("LocalScheduler taskFinished() of a blocked task does not give its CPU back twice", () => {
   const { scheduler } = setup(1, 2);
   const a = task();
   scheduler.submit(a);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
   scheduler.taskFinished(a.taskId, 50);
   assert.deepStrictEqual(tasks(scheduler), none);
   assert.equal(cpus(scheduler), 0);
   for (let i = 0; i < 3; i++) scheduler.submit(task());
-  assert.equal(dispatches(scheduler.drain()).length, 1, "still 1 CPU, not 2");
+  assert.equal(dispatches(scheduler.dispatch()).length, 1, "still 1 CPU, not 2");
 });
 
 Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
@@ -346,7 +346,7 @@ Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
   scheduler.workerDied("w42" as WorkerId);
   assert.equal(scheduler.cancel(ghost, false, false), false);
   assert.equal(scheduler.workerOf(ghost), undefined);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
   assert.deepStrictEqual(tasks(scheduler), none);
 });
 
@@ -358,7 +358,7 @@ Deno.test("LocalScheduler workerDied() retries running tasks up to maxRetries th
   for (let i = 1; i <= 3; i++) {
     const w = `w${i}` as WorkerId;
     scheduler.workerAdded(w);
-    const [d] = dispatches(scheduler.drain().filter((x) => x.type !== "spawnWorker"));
+    const [d] = dispatches(scheduler.dispatch().filter((x) => x.type !== "spawnWorker"));
     assert.equal(d.workerId, w);
     assert.equal(d.spec.taskId, spec.taskId);
     attempts.push(d.spec.attempt);
@@ -366,7 +366,7 @@ Deno.test("LocalScheduler workerDied() retries running tasks up to maxRetries th
     assert.equal(cpus(scheduler), 0);
   }
   assert.deepStrictEqual(attempts, [0, 1, 2]);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "crashed", spec, workerId: "w3" }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "crashed", spec, workerId: "w3" }]);
   assert.deepStrictEqual(tasks(scheduler), none);
 });
 
@@ -374,20 +374,20 @@ Deno.test("LocalScheduler workerDied() with maxRetries 0 emits crashed at once",
   const { scheduler } = setup(1, 1);
   const spec = task([], { maxRetries: 0 });
   scheduler.submit(spec);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.workerDied("w1" as WorkerId);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "crashed", spec, workerId: "w1" }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "crashed", spec, workerId: "w1" }]);
 });
 
 Deno.test("LocalScheduler workerDied() with maxRetries -1 retries forever", () => {
   const { scheduler } = setup(1, 0);
   const spec = task([], { maxRetries: -1 });
   scheduler.submit(spec);
-  scheduler.drain();
+  scheduler.dispatch();
   for (let i = 0; i < 100; i++) {
     const w = `w${i}` as WorkerId;
     scheduler.workerAdded(w);
-    assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: w, spec }]);
+    assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: w, spec }]);
     assert.equal(spec.attempt, i);
     scheduler.workerDied(w);
   }
@@ -400,10 +400,10 @@ Deno.test("LocalScheduler workerDied() frees the dead worker's CPU for queued wo
   const b = task();
   scheduler.submit(a);
   scheduler.submit(b);
-  const [first] = dispatches(scheduler.drain());
+  const [first] = dispatches(scheduler.dispatch());
   assert.equal(first.spec, a);
   scheduler.workerDied(first.workerId);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "crashed", spec: a, workerId: first.workerId },
     { type: "dispatch", workerId: "w2", spec: b },
   ]);
@@ -417,14 +417,14 @@ Deno.test("LocalScheduler workerDied() retries a blocked task and the one sharin
   const b = task();
   scheduler.submit(a);
   scheduler.submit(b);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.workerDied("w1" as WorkerId);
   assert.deepStrictEqual(tasks(scheduler), { ...none, queued: 2 });
   assert.equal(cpus(scheduler), 0);
   scheduler.workerAdded("w2" as WorkerId);
-  const [d] = dispatches(scheduler.drain());
+  const [d] = dispatches(scheduler.dispatch());
   assert.equal(d.spec.attempt, 1);
 });
 
@@ -432,10 +432,10 @@ Deno.test("LocalScheduler taskFinished() retries a failed task with retryExcepti
   const { scheduler } = setup(1, 1);
   const spec = task([], { retryExceptions: true, maxRetries: 1 });
   scheduler.submit(spec);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "retry");
   assert.equal(spec.attempt, 1);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w1", spec }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w1", spec }]);
   assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "done", "retries ran out");
   assert.deepStrictEqual(tasks(scheduler), none);
 });
@@ -444,7 +444,7 @@ Deno.test("LocalScheduler taskFinished() does not retry a failed task without re
   const { scheduler } = setup(1, 1);
   const spec = task([], { maxRetries: 5 });
   scheduler.submit(spec);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "done");
   assert.equal(spec.attempt, 0);
 });
@@ -458,17 +458,17 @@ Deno.test("LocalScheduler cancel() drops a waiting or queued task with a cancell
   scheduler.submit(waiting);
   scheduler.submit(running);
   scheduler.submit(queued);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.cancel(waiting.taskId, false, false), true);
   assert.equal(scheduler.cancel(queued.taskId, false, false), true);
   assert.equal(scheduler.cancel(queued.taskId, false, false), false, "only once");
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "cancelled", spec: waiting },
     { type: "cancelled", spec: queued },
   ]);
   scheduler.objectCreated(dep, false);
   scheduler.taskFinished(running.taskId, 50);
-  assert.deepStrictEqual(scheduler.drain(), [], "cancelled tasks never dispatch");
+  assert.deepStrictEqual(scheduler.dispatch(), [], "cancelled tasks never dispatch");
   assert.deepStrictEqual(tasks(scheduler), none);
 });
 
@@ -476,9 +476,9 @@ Deno.test("LocalScheduler cancel() of a running task emits abort and drops its r
   const { scheduler } = setup(1, 1);
   const spec = task();
   scheduler.submit(spec);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.cancel(spec.taskId, false, false), true);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: spec.taskId, force: false },
   ]);
   assert.equal(scheduler.taskFinished(spec.taskId, 50), "cancelled");
@@ -492,20 +492,20 @@ Deno.test("LocalScheduler cancel() with force ends the worker; the others on it 
   const b = task([], { maxRetries: 0 });
   scheduler.submit(a);
   scheduler.submit(b);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.cancel(b.taskId, true, false);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: b.taskId, force: true },
   ]);
   scheduler.workerDied("w1" as WorkerId, true);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "cancelled", spec: b },
     { type: "spawnWorker", count: 1 },
   ]);
   scheduler.workerAdded("w2" as WorkerId);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "dispatch", workerId: "w2", spec: a }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w2", spec: a }]);
   assert.equal(a.attempt, 0, "a cancel-kill spends no retry");
 });
 
@@ -513,7 +513,7 @@ Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task sub
   const { scheduler } = setup(1, 1);
   const parent = task();
   scheduler.submit(parent);
-  scheduler.drain();
+  scheduler.dispatch();
   const child = task([], {}, { parentTaskId: parent.taskId });
   const grandchild = task([objectId()], {}, { parentTaskId: child.taskId });
   const other = task();
@@ -521,7 +521,7 @@ Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task sub
   scheduler.submit(grandchild);
   scheduler.submit(other);
   assert.equal(scheduler.cancel(parent.taskId, false, true), true);
-  const out = scheduler.drain();
+  const out = scheduler.dispatch();
   assert.deepStrictEqual(
     new Set(out),
     new Set<Instruction>([
@@ -537,10 +537,10 @@ Deno.test("LocalScheduler cancel() without recursive leaves the submitted tasks 
   const { scheduler } = setup(1, 1);
   const parent = task();
   scheduler.submit(parent);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.submit(task([], {}, { parentTaskId: parent.taskId }));
   scheduler.cancel(parent.taskId, false, false);
-  assert.deepStrictEqual(scheduler.drain().map((i) => i.type), ["abort"]);
+  assert.deepStrictEqual(scheduler.dispatch().map((i) => i.type), ["abort"]);
   assert.equal(tasks(scheduler).queued, 1);
 });
 
@@ -551,20 +551,20 @@ Deno.test("LocalScheduler counts() counts waiting and ready tasks as queued", ()
   const specs = Array.from({ length: 3 }, () => task());
   for (const s of specs) scheduler.submit(s);
   assert.deepStrictEqual(tasks(scheduler), { queued: 4, running: 0, blocked: 0 });
-  scheduler.drain();
+  scheduler.dispatch();
   assert.deepStrictEqual(tasks(scheduler), { queued: 2, running: 2, blocked: 0 });
   assert.equal(cpus(scheduler), 2);
   scheduler.taskBlocked(specs[0].taskId);
   assert.deepStrictEqual(tasks(scheduler), { queued: 2, running: 1, blocked: 1 });
   scheduler.taskFinished(specs[0].taskId, 50);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 2, blocked: 0 });
 });
 
 Deno.test("LocalScheduler counts() returns a copy of the resources in use", () => {
   const { scheduler } = setup(1, 1);
   scheduler.submit(task());
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.counts().used.CPU = 0;
   assert.equal(cpus(scheduler), 1);
 });
@@ -573,11 +573,11 @@ Deno.test("LocalScheduler batches tasks of a short function across idle workers"
   const { scheduler } = setup(2, 2, { batchBelowMs: 1 });
   const warm = task();
   scheduler.submit(warm);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskFinished(warm.taskId, 0.1);
   const specs = Array.from({ length: 10 }, () => task());
   for (const s of specs) scheduler.submit(s);
-  const out = dispatches(scheduler.drain());
+  const out = dispatches(scheduler.dispatch());
   assert.deepStrictEqual(out.map((d) => d.spec), specs, "all dispatched, in order");
   const perWorker = Map.groupBy(out, (d) => d.workerId);
   assert.deepStrictEqual([...perWorker.values()].map((l) => l.length), [5, 5]);
@@ -593,65 +593,69 @@ Deno.test("LocalScheduler caps a batch at maxBatch", () => {
   const { scheduler } = setup(1, 1, { batchBelowMs: 1, maxBatch: 3 });
   const warm = task();
   scheduler.submit(warm);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskFinished(warm.taskId, 0);
   for (let i = 0; i < 10; i++) scheduler.submit(task());
-  const out = dispatches(scheduler.drain());
+  const out = dispatches(scheduler.dispatch());
   assert.equal(out.length, 6, "one batch of 3, and one more queued behind it");
   assert.ok(out.every((d) => d.workerId === out[0].workerId));
   for (const d of out.slice(0, 3)) scheduler.taskFinished(d.spec.taskId, 0);
-  assert.equal(dispatches(scheduler.drain()).length, 3, "room for one batch again");
+  assert.equal(dispatches(scheduler.dispatch()).length, 3, "room for one batch again");
 });
 
 Deno.test("LocalScheduler queues no batch behind a worker running a slow task", () => {
   const { scheduler } = setup(1, 1, { batchBelowMs: 1, maxBatch: 3 });
   const fast = task();
   scheduler.submit(fast);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskFinished(fast.taskId, 0);
   const slow = task([], {}, { fnName: "slow" });
   scheduler.submit(slow);
-  assert.equal(dispatches(scheduler.drain()).length, 1);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
   for (let i = 0; i < 5; i++) scheduler.submit(task());
-  assert.deepStrictEqual(dispatches(scheduler.drain()), [], "nothing waits behind an unknown task");
+  assert.deepStrictEqual(
+    dispatches(scheduler.dispatch()),
+    [],
+    "nothing waits behind an unknown task",
+  );
 });
 
 Deno.test("LocalScheduler does not batch slow functions, other functions or custom resources", () => {
   const { scheduler } = setup(1, 1, { batchBelowMs: 1, total: { CPU: 1, GPU: 10 } });
   const slow = task([], {}, { fnName: "slow" });
   scheduler.submit(slow);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskFinished(slow.taskId, 5);
   for (let i = 0; i < 3; i++) scheduler.submit(task([], {}, { fnName: "slow" }));
-  let out = dispatches(scheduler.drain());
+  let out = dispatches(scheduler.dispatch());
   assert.equal(out.length, 1, "slow function");
   for (const d of out) scheduler.taskFinished(d.spec.taskId, 5);
-  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
-  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
+  scheduler.dispatch().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
+  scheduler.dispatch().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 5));
   assert.deepStrictEqual(tasks(scheduler), none);
 
   const fast = task([], {}, { fnName: "fast" });
   scheduler.submit(fast);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.taskFinished(fast.taskId, 0);
   scheduler.submit(task([], {}, { fnName: "fast" }));
   scheduler.submit(task([], {}, { fnName: "other" }));
   scheduler.submit(task([], {}, { fnName: "fast" }));
-  out = dispatches(scheduler.drain());
+  out = dispatches(scheduler.dispatch());
   assert.deepStrictEqual(
     out.map((d) => d.spec.fn.name),
     ["fast"],
     "a batch stops at another function",
   );
   scheduler.taskFinished(out[0].spec.taskId, 0);
-  out = dispatches(scheduler.drain());
+  out = dispatches(scheduler.dispatch());
   scheduler.taskFinished(out[0].spec.taskId, 0);
-  scheduler.drain().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 0));
+  scheduler.dispatch().forEach((d) => scheduler.taskFinished((d as Dispatch).spec.taskId, 0));
 
   for (let i = 0; i < 3; i++) {
     scheduler.submit(task([], { resources: { GPU: 1 } }, { fnName: "fast" }));
   }
-  assert.equal(dispatches(scheduler.drain()).length, 1, "custom resources");
+  assert.equal(dispatches(scheduler.dispatch()).length, 1, "custom resources");
 });
 
 Deno.test("LocalScheduler keeps FIFO order through many submissions and finishes", () => {
@@ -660,7 +664,7 @@ Deno.test("LocalScheduler keeps FIFO order through many submissions and finishes
   for (const s of specs) scheduler.submit(s);
   const order: TaskSpec[] = [];
   for (let i = 0; i < specs.length; i++) {
-    const [d] = dispatches(scheduler.drain());
+    const [d] = dispatches(scheduler.dispatch());
     order.push(d.spec);
     scheduler.taskFinished(d.spec.taskId, 50);
   }
@@ -674,40 +678,40 @@ Deno.test("hold() takes resources outside any task until release(), and tasks wa
   assert.equal(scheduler.hold({ CPU: 1 }), false);
   assert.equal(cpus(scheduler), 1.5);
   scheduler.submit(task());
-  assert.deepEqual(scheduler.drain(), []);
+  assert.deepEqual(scheduler.dispatch(), []);
   scheduler.release({ CPU: 1.5 });
-  assert.equal(dispatches(scheduler.drain()).length, 1);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
 });
 
 Deno.test("LocalScheduler cancels at once what a cancelled, still running task submits", () => {
   const { scheduler } = setup(1, 1);
   const parent = task();
   scheduler.submit(parent);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.cancel(parent.taskId, false, true);
-  scheduler.drain();
+  scheduler.dispatch();
   const late = task([], {}, { parentTaskId: parent.taskId });
   scheduler.submit(late);
-  assert.deepStrictEqual(scheduler.drain(), [{ type: "cancelled", spec: late }]);
+  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "cancelled", spec: late }]);
 });
 
 Deno.test("LocalScheduler race: a cancel after the result is too late and does nothing", () => {
   const { scheduler } = setup(1, 1);
   const t = task();
   scheduler.submit(t);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "done");
   assert.equal(scheduler.cancel(t.taskId, true, true), false);
-  assert.deepStrictEqual(scheduler.drain(), []);
+  assert.deepStrictEqual(scheduler.dispatch(), []);
 });
 
 Deno.test("LocalScheduler race: a result after a cancel is dropped as cancelled", () => {
   const { scheduler } = setup(1, 1);
   const t = task();
   scheduler.submit(t);
-  scheduler.drain();
+  scheduler.dispatch();
   scheduler.cancel(t.taskId, false, false);
-  assert.deepStrictEqual(scheduler.drain(), [
+  assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: t.taskId, force: false },
   ]);
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "cancelled");
@@ -718,9 +722,9 @@ Deno.test("LocalScheduler race: a dead worker's late result is stale once the ta
   const { scheduler } = setup(2, 2);
   const t = task([], { maxRetries: 1 });
   scheduler.submit(t);
-  const [first] = dispatches(scheduler.drain());
+  const [first] = dispatches(scheduler.dispatch());
   scheduler.workerDied(first.workerId);
-  const [second] = dispatches(scheduler.drain());
+  const [second] = dispatches(scheduler.dispatch());
   assert.notEqual(second.workerId, first.workerId);
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, first.workerId), "stale");
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, second.workerId), "done");
@@ -731,10 +735,10 @@ Deno.test("LocalScheduler race: a duplicate result while a retry is queued is st
   const { scheduler } = setup(1, 1);
   const t = task([], { retryExceptions: true, maxRetries: 1 });
   scheduler.submit(t);
-  scheduler.drain();
+  scheduler.dispatch();
   assert.equal(scheduler.taskFinished(t.taskId, 1, true, "w1" as WorkerId), "retry");
   assert.equal(scheduler.taskFinished(t.taskId, 1, true, "w1" as WorkerId), "stale");
-  assert.equal(dispatches(scheduler.drain()).length, 1, "the retry runs");
+  assert.equal(dispatches(scheduler.dispatch()).length, 1, "the retry runs");
 });
 
 Deno.test("LocalScheduler offers what it cannot place to spillback", () => {
@@ -747,7 +751,7 @@ Deno.test("LocalScheduler offers what it cannot place to spillback", () => {
   scheduler.submit(big);
   const queued = [task(), task(), task(), task()];
   for (const t of queued) scheduler.submit(t);
-  const out = scheduler.drain().filter((i) => i.type !== "spawnWorker");
+  const out = scheduler.dispatch().filter((i) => i.type !== "spawnWorker");
   assert.deepStrictEqual(out, [
     { type: "spilledBack", spec: big },
     { type: "spilledBack", spec: queued[2] },
@@ -761,7 +765,7 @@ Deno.test("LocalScheduler without spillback keeps a long queue and fails what ca
   const big = task([], { numCpus: 8 });
   scheduler.submit(big);
   for (let i = 0; i < 3; i++) scheduler.submit(task());
-  const out = scheduler.drain().filter((i) => i.type !== "spawnWorker");
+  const out = scheduler.dispatch().filter((i) => i.type !== "spawnWorker");
   assert.deepStrictEqual(out, [{ type: "infeasible", spec: big, resource: "CPU" }]);
   assert.equal(scheduler.counts().queued, 3);
 });
@@ -771,7 +775,7 @@ Deno.test("LocalScheduler averageMs() gives a task's function's mean time once o
   const first = task([], {}, { fnName: "slow" });
   scheduler.submit(first);
   assert.equal(scheduler.averageMs(first.taskId), undefined, "nothing has finished yet");
-  dispatches(scheduler.drain());
+  dispatches(scheduler.dispatch());
   scheduler.taskFinished(first.taskId, 40);
   const second = task([], {}, { fnName: "slow" });
   const other = task([], {}, { fnName: "fresh" });

@@ -9,7 +9,8 @@
  */
 import type { LinkResult } from "../../runtime/protocol/mod.ts";
 import { LINK_RESULT } from "../../runtime/protocol/mod.ts";
-import { ByteRing, CallLink, Doorbell } from "../../runtime/transport/mod.ts";
+import { ByteRing, Doorbell } from "../../runtime/transport/mod.ts";
+import { CallLink } from "../../runtime/links/mod.ts";
 
 const scope = self as unknown as {
   postMessage(msg: unknown): void;

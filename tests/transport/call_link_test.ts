@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { ObjectId, TaskId } from "../../runtime/common/mod.ts";
 import type { LinkResult, RunActorCall } from "../../runtime/protocol/mod.ts";
 import { LINK_RESULT } from "../../runtime/protocol/mod.ts";
-import { CallLink, Doorbell, NO_ARGS, TaskChannel } from "../../runtime/transport/mod.ts";
+import { NO_ARGS } from "../../runtime/protocol/mod.ts";
+import { Doorbell, TaskChannel } from "../../runtime/transport/mod.ts";
+import { CallLink } from "../../runtime/links/mod.ts";
 import type { RingJob } from "./_ring_worker.ts";
 
 const PREFIX = "00112233445566778899aabb";

@@ -1,7 +1,7 @@
 /**
- * The node's side of call links (runtime/worker/call_links.ts): each link a
- * worker opens to one of the node's actors is held while the actor starts
- * or restarts, handed to the actor's worker once it is ALIVE (and the caller
+ * The node's side of call links (./call_links.ts is the caller's side):
+ * each link a caller opens to one of the node's actors is held while the
+ * actor starts or restarts, handed to the actor's worker once it is ALIVE (and the caller
  * told so, with the actor's channel to ring), and unlinked when that worker
  * goes: the caller then re-sends, retries or fails its calls. The node does
  * nothing per call.
@@ -9,7 +9,6 @@
  * @module
  */
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
-import type { WorkerHandle } from "./worker_handle.ts";
 
 /** A calling thread: a worker, or the driver (the node's own thread). */
 export interface LinkCaller {
@@ -28,9 +27,14 @@ interface LinkEntry {
   readonly bell: SharedArrayBuffer;
 }
 
+/** A thread the node sends to: the actor's worker. */
+export interface LinkWorker {
+  send(msg: ToWorker): void;
+}
+
 /** Where an ALIVE actor's links are opened. */
 export interface LinkTarget {
-  readonly worker: WorkerHandle;
+  readonly worker: LinkWorker;
   /** The actor's doorbell, which callers ring. */
   readonly bell: SharedArrayBuffer;
   readonly maxTaskRetries: number;
@@ -92,7 +96,7 @@ export class CallerLinks {
    * A worker is gone: drops its links, telling the actor's worker (if it is
    * `alive`). Returns true when there were any.
    */
-  callerGone(workerId: string, alive: WorkerHandle | undefined): boolean {
+  callerGone(workerId: string, alive: LinkWorker | undefined): boolean {
     let any = false;
     for (const [key, entry] of this.#links) {
       if (entry.caller.id !== workerId) continue;

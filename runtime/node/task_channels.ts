@@ -1,6 +1,8 @@
 /**
- * The node's side of its pool workers' task channels: gathers the tasks
- * dispatched in one drain into one batch per worker, sends batches (through
+ * The node's side of its pool workers' task channels (a `TaskChannel` per
+ * worker: work rings in shared memory, not a call link, see
+ * runtime/links/mod.ts for the vocabulary): gathers the tasks the
+ * scheduler dispatched in one turn into one batch per worker, sends batches (through
  * the channel, or by "run" message when a batch brings functions new to the
  * worker or does not fit, numbered either way), reads results back in the
  * order the worker's messages require, and says which workers have tasks
@@ -24,7 +26,11 @@ import type { WorkerHandle } from "./worker_handle.ts";
 
 const CHANNEL_BYTES = config("channelBytes");
 
-interface Link {
+/** What the task channels use of a pool worker (a `WorkerHandle`). */
+export type ChannelWorker = Pick<WorkerHandle, "id" | "alive" | "fnIndex" | "received" | "send">;
+
+/** One worker's task channel and its send count. */
+interface WorkerChannel {
   readonly channel: TaskChannel;
   /** Number of the next batch sent. */
   seq: number;
@@ -32,25 +38,25 @@ interface Link {
 
 /** Tasks gathered for one worker. */
 interface Batch {
-  readonly worker: WorkerHandle;
+  readonly worker: ChannelWorker;
   fns?: [number, FunctionDescriptor][];
   readonly tasks: RunTuple[];
 }
 
 /** The task channels of a node's pool workers. */
-export class TaskLinks {
-  readonly #links = new Map<WorkerId, Link>();
+export class TaskChannels {
+  readonly #channels = new Map<WorkerId, WorkerChannel>();
   readonly #queued = new Map<WorkerId, Batch>();
 
   /** A channel for a new worker; returns the memory to hand it in "init". */
   create(workerId: WorkerId): SharedArrayBuffer {
     const channel = TaskChannel.create(CHANNEL_BYTES);
-    this.#links.set(workerId, { channel, seq: 0 });
+    this.#channels.set(workerId, { channel, seq: 0 });
     return channel.sab;
   }
 
   /** Adds a task (with its dependencies' frames) to `worker`'s batch; `sendQueued` sends it. */
-  queue(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+  queue(worker: ChannelWorker, spec: TaskSpec, depFrames: readonly Frame[]): void {
     let batch = this.#queued.get(worker.id);
     if (!batch) this.#queued.set(worker.id, batch = { worker, tasks: [] });
     batch.tasks.push(this.#tuple(batch, spec, depFrames));
@@ -65,7 +71,7 @@ export class TaskLinks {
   }
 
   /** Sends one task on its own, now. */
-  sendNow(worker: WorkerHandle, spec: TaskSpec, depFrames: readonly Frame[]): void {
+  sendNow(worker: ChannelWorker, spec: TaskSpec, depFrames: readonly Frame[]): void {
     const batch: Batch = { worker, tasks: [] };
     batch.tasks.push(this.#tuple(batch, spec, depFrames));
     this.send(worker, batch.fns, batch.tasks);
@@ -89,14 +95,14 @@ export class TaskLinks {
 
   /** Sends one batch of tasks to `worker`. */
   send(
-    worker: WorkerHandle,
+    worker: ChannelWorker,
     fns: readonly (readonly [number, FunctionDescriptor])[] | undefined,
     tasks: readonly RunTuple[],
   ): void {
-    const link = this.#links.get(worker.id);
-    if (!link) return;
-    const seq = link.seq++;
-    if (fns || !link.channel.sendWork(seq, tasks)) {
+    const wc = this.#channels.get(worker.id);
+    if (!wc) return;
+    const seq = wc.seq++;
+    if (fns || !wc.channel.sendWork(seq, tasks)) {
       worker.send(fns ? { type: "run", seq, fns, tasks } : { type: "run", seq, tasks });
     }
   }
@@ -109,36 +115,36 @@ export class TaskLinks {
    * garbage (the channel is not read again).
    */
   read(
-    worker: WorkerHandle,
+    worker: ChannelWorker,
     upTo: number | undefined,
     onResults: (results: ResultTuple[]) => void,
   ): void {
-    const link = this.#links.get(worker.id);
-    if (!link) return;
-    link.channel.clearNudge();
+    const wc = this.#channels.get(worker.id);
+    if (!wc) return;
+    wc.channel.clearNudge();
     const final = upTo !== undefined;
-    for (let batch; (batch = link.channel.nextResults(upTo ?? worker.received, final));) {
+    for (let batch; (batch = wc.channel.nextResults(upTo ?? worker.received, final));) {
       onResults(batch.results);
     }
   }
 
   /** The worker is gone. */
   drop(workerId: WorkerId): void {
-    this.#links.delete(workerId);
+    this.#channels.delete(workerId);
   }
 
   /** Channels of the workers `busy` says have tasks, and how to read each. */
-  pollables(
-    workers: ReadonlyMap<WorkerId, WorkerHandle>,
+  pollables<W extends ChannelWorker>(
+    workers: ReadonlyMap<WorkerId, W>,
     busy: (workerId: WorkerId) => boolean,
-    onResults: (w: WorkerHandle, r: ResultTuple[]) => void,
+    onResults: (w: W, r: ResultTuple[]) => void,
   ): Pollable[] {
     const out: Pollable[] = [];
-    for (const [id, link] of this.#links) {
+    for (const [id, wc] of this.#channels) {
       const worker = workers.get(id);
       if (!worker || !busy(id)) continue;
       out.push({
-        channel: link.channel,
+        channel: wc.channel,
         read: () => this.read(worker, undefined, (r) => onResults(worker, r)),
       });
     }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import type { SharedArena } from "../../runtime/object_store/mod.ts";
 import type { TaskId } from "../../runtime/common/mod.ts";
 import type { RunActorCall } from "../../runtime/protocol/mod.ts";
-import { CallLink, Doorbell, NO_ARGS } from "../../runtime/transport/mod.ts";
-import { ActorLinks, type LinkState } from "../../runtime/worker/_actor_links.ts";
+import { NO_ARGS } from "../../runtime/protocol/mod.ts";
+import { Doorbell } from "../../runtime/transport/mod.ts";
+import { ActorLinks, CallLink, type LinkState } from "../../runtime/links/mod.ts";
 
 function links(broken: [string, string][], runs: RunActorCall[]): ActorLinks {
   return new ActorLinks({
@@ -33,7 +34,7 @@ Deno.test("an actor reads each link's calls in order", () => {
   assert.ok(a.sendWork(0, [call(0), call(1)]));
   assert.ok(a.sendWork(1, [call(2)]));
   assert.ok(actor.waiting());
-  assert.equal(actor.take(), 3);
+  assert.equal(actor.collect(), 3);
   assert.deepEqual(runs.map((r) => r[6]), [0, 1, 2]);
   assert.equal(actor.waiting(), false);
   assert.ok(actor.idle());
@@ -64,10 +65,10 @@ Deno.test("a link that holds garbage is dropped and the node told, and other lin
     [],
     7,
   ]]));
-  assert.equal(actor.take(), 1);
+  assert.equal(actor.collect(), 1);
   assert.deepEqual(runs.map((r) => r[6]), [7]);
   assert.equal(broken.length, 1);
   assert.equal(broken[0][0], "w1/1");
   assert.match(broken[0][1], /garbage/);
-  assert.equal(actor.take(), 0, "the dropped link is not read again");
+  assert.equal(actor.collect(), 0, "the dropped link is not read again");
 });

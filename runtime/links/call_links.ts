@@ -1,6 +1,6 @@
 /**
- * A worker's method calls to actors, through call links
- * (transport/call_link.ts): calls go from this thread straight to the
+ * A caller's method calls to actors (a worker's, or the driver's through
+ * ./driver_calls.ts), through call links (./call_link.ts): calls go from this thread straight to the
  * actor's worker and results come straight back, so the node's thread does
  * nothing per call. This thread owns the results (as in Ray's ownership
  * model): they live here, `get` and `wait` of them are answered here, and
@@ -32,7 +32,8 @@ import { currentTask, errorFrame, ownedRef, ownedRefs, ownerOf, refTracker } fro
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { ActorCall, ActorId, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
-import { CallLink, Doorbell, type ResultVisitor } from "../transport/mod.ts";
+import { Doorbell } from "../transport/mod.ts";
+import { CallLink, type ResultVisitor } from "./call_link.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -104,7 +105,7 @@ interface Waiter {
   done(err?: unknown): void;
 }
 
-/** How this module reaches the rest of the worker. */
+/** How the caller side reaches the rest of its thread and the node. */
 export interface CallLinksHost {
   /** Sends a message to the node. */
   post(msg: FromWorker): void;
@@ -116,7 +117,7 @@ export interface CallLinksHost {
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
 }
 
-/** A worker's links to actors and the results it owns. */
+/** A caller thread's links to actors and the results it owns. */
 export class CallLinks {
   readonly #host: CallLinksHost;
   /** Rung by the actors this thread calls, after they write results. */
@@ -128,7 +129,7 @@ export class CallLinks {
   readonly #waiters = new Set<Waiter>();
   #nextLink = 1;
   #outstanding = 0;
-  #flushQueued = false;
+  #pumpQueued = false;
   #retryQueued = false;
   #sleeping = false;
   #promises: ObjectId[] = [];
@@ -200,8 +201,8 @@ export class CallLinks {
    */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
-    if (this.#flushQueued) this.flush(); // calls of this turn: the actor may start on them now
-    this.#drain();
+    if (this.#pumpQueued) this.pump(); // calls of this turn: the actor may start on them now
+    this.#collect();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {
       this.#spin(calls, n);
     }
@@ -227,7 +228,7 @@ export class CallLinks {
   unlinked(msg: Extract<ToWorker, { type: "actorUnlinked" }>): void {
     const link = this.#byId.get(msg.linkId);
     if (!link) return;
-    this.#drainLink(link);
+    this.#collectLink(link);
     this.#byId.delete(link.id);
     if (this.#links.get(link.actorId) === link) this.#links.delete(link.actorId);
     const untaken = new Set<number>(link.unsent.map((c) => c.slot));
@@ -267,12 +268,12 @@ export class CallLinks {
   }
 
   /** Writes this turn's calls to their links. */
-  flush(): void {
-    this.#flushQueued = false;
+  pump(): void {
+    this.#pumpQueued = false;
     for (const link of this.#byId.values()) if (link.unsent.length > 0) this.#write(link);
   }
 
-  /** Rejects what waits (the worker stops). */
+  /** Rejects what waits (the thread stops). */
   shutdown(): void {
     for (const w of [...this.#waiters]) w.done(runtimeShutDown());
   }
@@ -309,9 +310,9 @@ export class CallLinks {
     link.pending.set(slot, c);
     link.unsent.push(c);
     if (link.unsent.length >= CALL_BATCH) return this.#write(link);
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => this.flush());
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => this.pump());
   }
 
   /** Writes what of `link.unsent` fits, in order; the rest is tried again soon. */
@@ -327,7 +328,7 @@ export class CallLinks {
       this.#retryQueued = true;
       setTimeout(() => {
         this.#retryQueued = false;
-        this.flush();
+        this.pump();
       }, 1);
     }
   }
@@ -346,14 +347,14 @@ export class CallLinks {
   }
 
   /** Reads every result that waits; true when any came. */
-  #drain(): boolean {
+  #collect(): boolean {
     let any = false;
-    for (const link of this.#byId.values()) any = this.#drainLink(link) || any;
+    for (const link of this.#byId.values()) any = this.#collectLink(link) || any;
     if (any) this.#wake();
     return any;
   }
 
-  #drainLink(link: Link): boolean {
+  #collectLink(link: Link): boolean {
     let any = false;
     for (;;) {
       let batch;
@@ -456,7 +457,7 @@ export class CallLinks {
     if (SPIN_MAX <= 0) return;
     const until = performance.now() + SPIN_MAX / 1000;
     do {
-      if (this.#resultsReady() && this.#drain() && countDone(calls, n) >= n) return;
+      if (this.#resultsReady() && this.#collect() && countDone(calls, n) >= n) return;
     } while (performance.now() < until);
   }
 
@@ -545,7 +546,7 @@ export class CallLinks {
    */
   #listen(): void {
     if (this.#sleeping) return;
-    this.#drain();
+    this.#collect();
     if (this.#outstanding === 0) return;
     const woken = this.#bell.sleep(() => this.#resultsReady());
     if (!woken) {

@@ -1,25 +1,31 @@
 /**
  * The driver's calls to actors: the driver (the node's own thread) calls
- * through call links and owns its results like a worker
- * (runtime/worker/call_links.ts); its link messages go straight to the
- * actor manager and the owned-object table instead of by postMessage, and
- * the answers come back on a later microtask, as a worker would get them.
+ * through call links and owns its results like a worker (./call_links.ts);
+ * its link messages go straight to the node's actor manager and
+ * owned-object table (through `DriverCallsHost`) instead of by
+ * postMessage, and the answers come back on a later microtask, as a worker
+ * would get them.
  *
  * @module
  */
 import type { IdFactory, ObjectId, WorkerId } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
-import { CallLinks } from "../worker/mod.ts";
-import type { ActorManager } from "./actor_manager.ts";
+import { CallLinks } from "./call_links.ts";
 import type { LinkCaller } from "./caller_links.ts";
-import type { OwnedObjects } from "./owned_objects.ts";
+
+/** A caller's message to open a link (`actorLink`). */
+type LinkRequest = Extract<FromWorker, { type: "actorLink" }>;
+/** A caller's message about results it owns (`promise`, `seal`, `sealIfMissing`). */
+type OwnerMessage = Extract<FromWorker, { type: "promise" | "seal" | "sealIfMissing" }>;
 
 /** What the driver's calls need from the node. */
 export interface DriverCallsHost {
   readonly ids: IdFactory;
-  readonly actors: ActorManager;
-  readonly owned: OwnedObjects;
+  /** The node's actors (runtime/node/actor_manager.ts): where links are opened. */
+  readonly actors: { link(caller: LinkCaller, msg: LinkRequest): void };
+  /** The node's table of results owned by callers (runtime/node/owned_objects.ts). */
+  readonly owned: { handle(owner: WorkerId, msg: OwnerMessage): void };
   /** The node's own wait (for results an actor sealed there). */
   wait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;

@@ -1,11 +1,12 @@
 /**
- * The actor's side of its callers' call links (transport/call_link.ts):
+ * The actor's side of its callers' call links (./call_link.ts):
  * reads calls from each link in order (a call with ref arguments waits
  * while the actor fetches them from the node, and the calls after it on
  * that link wait too), and writes results back to the link the call came
  * from, ringing the caller's bell. Returns that cannot travel inline (in
  * the store, or holding refs) are sealed at the node under the call's
- * return ids, and the link says so. Private to runtime/worker.
+ * return ids, and the link says so. Used by the actor's worker
+ * (runtime/worker/actor_executor.ts).
  *
  * @module
  */
@@ -16,7 +17,8 @@ import { frameBytes, isErrorFrame, refTracker } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorResult, Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
 import { LINK_RESULT, VALUE_RETURNS } from "../protocol/mod.ts";
-import { CallLink, Doorbell } from "../transport/mod.ts";
+import { Doorbell } from "../transport/mod.ts";
+import { CallLink } from "./call_link.ts";
 
 /** One caller's link, as the actor reads it. */
 export interface LinkState {
@@ -89,7 +91,7 @@ export class ActorLinks {
    * (not written by rayd's code) is dropped, and the node told: the caller
    * sends its calls again on a new link.
    */
-  take(): number {
+  collect(): number {
     let came = 0;
     for (const [key, link] of this.#links) {
       for (;;) {
@@ -137,7 +139,7 @@ export class ActorLinks {
   }
 
   /**
-   * Keeps a call's result for `flush`: inline returns as they are, others
+   * Keeps a call's result for `pump`: inline returns as they are, others
    * sealed at the node under the call's return ids.
    */
   report(
@@ -166,7 +168,7 @@ export class ActorLinks {
    * (after the worker sent its puts). What does not fit is copied and tried
    * again soon.
    */
-  flush(): void {
+  pump(): void {
     for (const link of this.#links.values()) {
       if (link.results.length === 0 && link.unsent.length === 0) continue;
       let out = link.results;
@@ -233,7 +235,7 @@ export class ActorLinks {
     this.#retryQueued = true;
     setTimeout(() => {
       this.#retryQueued = false;
-      this.flush();
+      this.pump();
     }, 1);
   }
 }

@@ -11,13 +11,9 @@
  */
 import type { ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, LinkResult, RunActorCall } from "../protocol/mod.ts";
-import { LINK_RESULT } from "../protocol/mod.ts";
-import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
-import type { WireReader, WireWriter } from "./wire.ts";
-import { WorkChannel, type WorkCodec } from "./work_channel.ts";
-
-/** The arguments frame of a call without arguments: it travels as one flag byte. */
-export const NO_ARGS: Uint8Array = encodeFrame([], "args", heapAllocator);
+import { LINK_RESULT, NO_ARGS } from "../protocol/mod.ts";
+import type { WireReader, WireWriter, WorkCodec } from "../transport/mod.ts";
+import { WorkChannel } from "../transport/mod.ts";
 
 /** Shared by calls read from a link (the actor fetches their ref arguments). */
 const NO_FRAMES: Frame[] = [];
