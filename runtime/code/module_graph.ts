@@ -67,6 +67,9 @@ type Preprocess = (
 let preprocess: Promise<Preprocess> | undefined;
 
 function importsReader(): Promise<Preprocess> {
+  // An inline npm: specifier, as for msgpackr, so that rayd imported by URL from another project
+  // still finds it; loaded on first use only (about 0.4 s).
+  // deno-lint-ignore no-import-prefix
   preprocess ??= import("npm:typescript@5.9.3").then((ts) => ts.default.preProcessFile);
   return preprocess;
 }
