@@ -33,10 +33,11 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
   worker: {
     may: ["core", "common", "serialization", "protocol", "transport", "object_store", "gcs"],
   },
+  pool: { may: ["worker", "common", "protocol", "object_store"] },
   node: {
     may: [
-      ...["worker", "scheduler", "core", "common", "serialization", "protocol", "transport"],
-      ...["object_store", "gcs"],
+      ...["pool", "worker", "scheduler", "core", "common", "serialization", "protocol"],
+      ...["transport", "object_store", "gcs"],
     ],
   },
   observability: { may: ["common", "protocol", "gcs"], typesOnly: ["scheduler"] },

@@ -9,7 +9,7 @@
  * @module
  */
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
-import type { WorkerHandle } from "./worker_handle.ts";
+import type { WorkerHandle } from "../pool/mod.ts";
 
 /** A calling thread: a worker, or the driver (the node's own thread). */
 export interface LinkCaller {
