@@ -175,7 +175,7 @@ Deno.test("the router: started and closing by the pool, actor messages to the ac
 });
 
 Deno.test("the router: a message that cannot be handled ends that worker, not the node", async () => {
-  const { workers, host, pool } = await startedPool(3);
+  const { workers, host } = await startedPool(3);
   const printed = warnings(() => {
     workers.get("w1").post(null);
     workers.get("w2").post({ type: "put", objects: [] });
