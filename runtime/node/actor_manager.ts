@@ -1,8 +1,9 @@
 /**
  * The node's actors: each lives in a worker of its own, which the node's
- * worker pool starts for it and reports the death of. Method calls skip the node: callers write them straight to
- * the actor's worker through call links (./caller_links.ts keeps which
- * exist) and own the results. Here: creation (constructor arguments,
+ * worker pool (runtime/pool) starts for it and reports the death of.
+ * Method calls skip the node: callers write them straight to the actor's
+ * worker through call links (./caller_links.ts keeps which exist) and own
+ * the results. Here: creation (constructor arguments,
  * resources), the named-actor registry, restarts of actors whose worker
  * died, kills, and death once no handle remains.
  *
