@@ -47,9 +47,11 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
       "gcs",
     ],
   },
+  pool: { may: ["worker", "common", "protocol", "object_store"] },
   node: {
     may: [
-      ...["links", "worker", "scheduler", "core", "common", "serialization", "protocol"],
+      ...["links", "pool", "worker", "scheduler", "core", "common", "serialization"],
+      ...["protocol"],
       ...["transport", "object_store", "gcs"],
     ],
   },

@@ -1,13 +1,14 @@
 /**
- * The node's actors: each lives in a worker started for it, outside the
- * task pool. Method calls skip the node: callers write them straight to
- * the actor's worker through call links (runtime/links/caller_links.ts keeps
- * which exist) and own the results. Here: creation (constructor arguments,
+ * The node's actors: each lives in a worker of its own, which the node's
+ * worker pool (runtime/pool) starts for it and reports the death of.
+ * Method calls skip the node: callers write them straight to the actor's
+ * worker through call links (runtime/links/caller_links.ts keeps which exist)
+ * and own the results. Here: creation (constructor arguments,
  * resources), the named-actor registry, restarts of actors whose worker
  * died, kills, and death once no handle remains.
  *
  * States: PENDING_CREATION -> ALIVE -> RESTARTING -> ALIVE ... -> DEAD
- * (see LEGAL below and docs/ARCHITECTURE.md, "Actors").
+ * (see ACTOR_TRANSITIONS below and docs/ARCHITECTURE.md, "Actors").
  *
  * @module
  */
@@ -23,16 +24,17 @@ import { errorFrame, fromFrame } from "../core/mod.ts";
 import type { ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCreateSpec, ActorEntry, ActorId, Frame, FromWorker } from "../protocol/mod.ts";
+import type { ActorWorkerMessage, WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "../links/mod.ts";
 import type { WaitHandle } from "./object_table.ts";
-import { WorkerHandle } from "./worker_handle.ts";
 
 /** What the actor manager needs from its node. */
 export interface ActorHost {
-  readonly jobId: JobId;
-  readonly nodeId: NodeId;
+  /** The node's worker pool: a worker per actor, ended for good when the actor dies. */
+  readonly workers: Pick<WorkerPool, "spawnActorWorker" | "retire">;
+  /** The store, to read error frames. */
   readonly arena: SharedArena;
   /** Namespace of names given without one. */
   readonly namespace: string;
@@ -44,12 +46,6 @@ export interface ActorHost {
     frame(id: ObjectId): Frame | undefined;
     wait(ids: readonly ObjectId[], need: number, timeoutMs: undefined, fetch: false): WaitHandle;
   };
-  /** Handles a message any worker may send (put, submit, wait, refs, ...). */
-  serve(worker: WorkerHandle, msg: FromWorker): void;
-  /** A worker appeared that may send waits. */
-  attach(workerId: WorkerId): void;
-  /** That worker is gone: drop its waits, holds, promises and links to actors. */
-  detach(workerId: WorkerId, detail: string): void;
   /** Takes resources for a live actor; false when they do not fit now. */
   hold(demand: Resources): boolean;
   /** Gives them back. */
@@ -65,13 +61,20 @@ export interface ActorHost {
 /** The life of an actor. */
 export type ActorState = "PENDING_CREATION" | "ALIVE" | "RESTARTING" | "DEAD";
 
-/** Legal transitions. */
-const LEGAL: Readonly<Record<ActorState, readonly ActorState[]>> = {
+/** The legal transitions: from each state, the states it may go to. */
+export const ACTOR_TRANSITIONS: Readonly<Record<ActorState, readonly ActorState[]>> = {
   PENDING_CREATION: ["ALIVE", "RESTARTING", "DEAD"],
   ALIVE: ["RESTARTING", "DEAD"],
   RESTARTING: ["ALIVE", "RESTARTING", "DEAD"],
   DEAD: [],
 };
+
+/** Checks that an actor (`label`) may go from `from` to `to`; throws an Error naming both if not. */
+export function checkTransition(label: string, from: ActorState, to: ActorState): void {
+  if (!ACTOR_TRANSITIONS[from].includes(to)) {
+    throw new Error(`Actor ${label}: illegal transition ${from} -> ${to}`);
+  }
+}
 
 interface ActorRecord {
   readonly spec: ActorCreateSpec;
@@ -118,7 +121,6 @@ export class ActorManager {
   readonly #aliases = new Map<ActorId, ActorId>();
   readonly #names = new Map<string, ActorId>();
   #waitingResources: ActorRecord[] = [];
-  #nextWorker = 1;
   #stopped = false;
 
   /** @param host the node's parts the actors use */
@@ -203,11 +205,10 @@ export class ActorManager {
     return [...this.#actors.values()].map(statusOf);
   }
 
-  /** Ends every actor's worker (node shutdown). */
+  /** Every actor is DEAD (node shutdown: the pool ends their workers). */
   shutdown(): void {
     this.#stopped = true;
     for (const rec of this.#actors.values()) {
-      rec.worker?.terminate();
       rec.worker = undefined;
       rec.state = "DEAD";
     }
@@ -289,20 +290,17 @@ export class ActorManager {
   }
 
   #startWorker(rec: ActorRecord): void {
-    const id = `a${this.#nextWorker++}` as WorkerId;
-    const worker: WorkerHandle = new WorkerHandle(
-      id,
-      { jobId: this.#host.jobId, nodeId: this.#host.nodeId, sab: this.#host.arena.sab },
-      {
-        message: (h, msg) => this.#onMessage(rec, h, msg),
-        died: (h, detail) => this.#onDeath(rec, h, detail),
+    const worker = this.#host.workers.spawnActorWorker({
+      message: (w, msg) => this.#onMessage(rec, w, msg),
+      lost: (w) => {
+        if (w === rec.worker) rec.worker = undefined;
       },
-    );
+      died: (w, { cause }) => this.#onDeath(rec, w, cause),
+    });
     rec.worker = worker;
     rec.bell = new Doorbell();
     rec.retireAsked = false;
     rec.linksIdle = false;
-    this.#host.attach(id);
     worker.send({
       type: "actorStart",
       spec: rec.spec,
@@ -311,15 +309,10 @@ export class ActorManager {
     });
   }
 
-  #onMessage(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
+  /** A message of the actor's own from its worker (the pool routes the others). */
+  #onMessage(rec: ActorRecord, worker: WorkerHandle, msg: ActorWorkerMessage): void {
     if (worker !== rec.worker || this.#stopped) return;
-    this.#handle(rec, worker, msg);
-  }
-
-  #handle(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
     switch (msg.type) {
-      case "started":
-        break;
       case "actorCreated":
         if (msg.error === undefined) {
           this.#setState(rec, "ALIVE");
@@ -339,18 +332,11 @@ export class ActorManager {
         rec.links.unlinkOne(String(msg.linkId), { label: rec.label, why, maxTaskRetries });
         break;
       }
-      case "closing":
-        worker.fail("it closed itself (self.close())");
-        break;
-      default:
-        this.#host.serve(worker, msg);
     }
   }
 
+  /** The actor's worker died (the pool made it forget the worker, and the node let go of it). */
   #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {
-    if (worker !== rec.worker) return;
-    rec.worker = undefined;
-    this.#host.detach(worker.id, detail);
     if (rec.state === "DEAD" || this.#stopped) return;
     const why = `its worker ${worker.id} died: ${detail}`;
     const { maxRestarts } = rec.spec.settings;
@@ -365,9 +351,7 @@ export class ActorManager {
   }
 
   #setState(rec: ActorRecord, next: ActorState): void {
-    if (!LEGAL[rec.state].includes(next)) {
-      throw new Error(`Actor ${rec.label}: illegal transition ${rec.state} -> ${next}`);
-    }
+    checkTransition(rec.label, rec.state, next);
     rec.state = next;
     this.#host.changed(statusOf(rec));
   }
@@ -379,10 +363,7 @@ export class ActorManager {
     rec.death = error;
     const worker = rec.worker;
     rec.worker = undefined;
-    if (worker) {
-      worker.terminate();
-      this.#host.detach(worker.id, error.message);
-    }
+    if (worker) this.#host.workers.retire(worker, error.message);
     this.#unlinkAll(rec, error.message, errorFrame(error));
     if (rec.held) {
       rec.held = false;

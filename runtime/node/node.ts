@@ -10,7 +10,6 @@ import {
   config,
   IdFactory,
   infeasibleTask,
-  longTimeout,
   objectIdOf,
   randomHex,
   runtimeShutDown,
@@ -19,7 +18,6 @@ import {
   type TaskId,
   taskIdOf,
   workerDied,
-  workerStartFailed,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { collectGarbage, errorFrame } from "../core/mod.ts";
@@ -33,20 +31,22 @@ import type {
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
-import { fnKeyOf, ordersResults, taskName } from "../protocol/mod.ts";
+import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
-import { type ActorHost, ActorManager, actorStateEvent } from "./actor_manager.ts";
-import { ObjectTable, type WaitHandle } from "./object_table.ts";
+import { type ActorHost, ActorManager } from "./actor_manager.ts";
+import { ObjectTable } from "./object_table.ts";
 import { ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
-import { WorkerHandle } from "./worker_handle.ts";
+import { type PoolHost, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
+import { NodeRecords } from "./node_records.ts";
+import { WorkerWaits } from "./worker_waits.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -78,21 +78,25 @@ export class Node implements Backend {
   readonly #scheduler: LocalScheduler;
   /** The control store: tasks, objects, workers, as they change (written in the background). */
   readonly gcs: ControlStore;
+  readonly #records: NodeRecords;
   readonly #knownFns = new Set<string>();
-  readonly #workers = new Map<WorkerId, WorkerHandle>();
-  readonly #workerWaits = new Map<WorkerId, Map<number, WaitHandle>>();
-  /** Workers not started yet: settle their start with no error, or the reason it failed. */
-  readonly #starting = new Map<WorkerId, (error?: Error) => void>();
-  readonly #maxWorkers: number;
-  readonly #logToDriver: boolean;
-  #spawning = 0;
-  #nextWorker = 1;
+  /** Every worker of the node: the task workers, and one per actor. */
+  readonly #pool: WorkerPool;
+  readonly #waits = new WorkerWaits({
+    wait: (ids, need, timeoutMs, fetch) => this.#table.wait(ids, need, timeoutMs, fetch),
+    taskBlocked: (taskId) => this.#scheduler.taskBlocked(taskId),
+    taskUnblocked: (taskId) => this.#scheduler.taskUnblocked(taskId),
+    lendAll: (ids, frames) => this.#spill.lendAll(ids, frames),
+    pin: (id, workerId) => this.#life.inc(id, workerId),
+    unpin: (id) => this.#spill.unpin(id),
+    answered: () => this.#kick(),
+  });
   #kicked = false;
   #stopped = false;
 
   private constructor(options: NodeOptions) {
     this.gcs = options.controlStore ?? new MemoryControlStore();
-    this.#logToDriver = options.logToDriver ?? true;
+    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
     this.numWorkers = options.numWorkers ?? config("numWorkers");
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 1) {
       throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
@@ -118,7 +122,14 @@ export class Node implements Backend {
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
       collectEverywhere: () => this.#collectEverywhere(),
     }, maxBytes * config("gcAfterStoreFraction"));
-    this.#maxWorkers = this.numWorkers * config("workerPoolGrowth");
+    this.#pool = new WorkerPool(this.#poolHost(), {
+      jobId: this.jobId,
+      nodeId: this.nodeId,
+      sab: this.arena.sab,
+      logToDriver: options.logToDriver ?? true,
+      numWorkers: this.numWorkers,
+      maxWorkers: this.numWorkers * config("workerPoolGrowth"),
+    });
     this.#scheduler = new LocalScheduler({
       total: this.resources,
       objectStatus: (id) => this.#table.status(id),
@@ -142,18 +153,43 @@ export class Node implements Backend {
     };
   }
 
+  #poolHost(): PoolHost {
+    return {
+      taskChannel: (id) => this.#channels.create(id),
+      taskWorkerStarted: (worker) => {
+        this.#scheduler.workerAdded(worker.id);
+        this.#records.workerStarted(worker.id);
+        this.#kick();
+      },
+      taskWorkerLost: (worker, trusted) => {
+        try {
+          this.#channels.read(worker, trusted, (results) => this.#taskResults(worker, results));
+        } catch { /* a channel with garbage: its tasks are retried as if lost */ }
+        this.#channels.drop(worker.id);
+      },
+      taskWorkerDied: (id, { cause, forcedCancel }) => {
+        this.#records.workerDied(id, cause);
+        this.#scheduler.workerDied(id, forcedCancel);
+        this.#kick();
+      },
+      serve: (worker, msg) => {
+        this.#handle(worker, msg);
+        // Results the worker wrote to its channel before later messages.
+        this.#channels.read(worker, undefined, (results) => this.#taskResults(worker, results));
+      },
+      workerAdded: (id) => this.#waits.added(id),
+      workerGone: (id, cause) => this.#workerGone(id, cause),
+    };
+  }
+
   #actorHost(namespace: string): ActorHost {
     return {
-      changed: (a) => this.gcs.record(actorStateEvent(a, this.jobId, this.nodeId)),
-      jobId: this.jobId,
-      nodeId: this.nodeId,
+      changed: (a) => this.#records.actorState(a),
+      workers: this.#pool,
       arena: this.arena,
       namespace,
       total: this.resources,
       table: this.#table,
-      serve: (worker, msg) => this.#onMessage(worker, msg),
-      attach: (id) => void this.#workerWaits.set(id, new Map()),
-      detach: (id, detail) => this.#workerGone(id, detail),
       hold: (demand) => this.#scheduler.hold(demand),
       release: (demand) => {
         this.#scheduler.release(demand);
@@ -167,20 +203,9 @@ export class Node implements Backend {
   /** Starts a node and waits until its workers are up. */
   static async start(options: NodeOptions = {}): Promise<Node> {
     const node = new Node(options);
-    const ts = Date.now();
-    node.gcs.record({ type: "jobStarted", jobId: node.jobId, ts, nodeId: node.nodeId });
-    node.gcs.record({
-      type: "nodeAdded",
-      nodeId: node.nodeId,
-      ts,
-      address: "embedded",
-      resources: node.resources,
-      numWorkers: node.numWorkers,
-    });
-    const started = [];
-    for (let i = 0; i < node.numWorkers; i++) started.push(node.#spawn());
+    node.#records.started(Date.now(), node.resources, node.numWorkers);
     try {
-      await Promise.all(started);
+      await node.#pool.start();
     } catch (err) {
       await node.shutdown();
       throw err;
@@ -195,7 +220,7 @@ export class Node implements Backend {
       address: "embedded",
       alive: !this.#stopped,
       resources: { ...this.resources },
-      numWorkers: this.#workers.size,
+      numWorkers: this.#pool.taskWorkers.size,
     };
   }
 
@@ -259,7 +284,7 @@ export class Node implements Backend {
       // Send what is queued now, then spin on the channels of what runs.
       if (this.#kicked) this.#dispatch();
       const pollables = this.#channels.pollables(
-        this.#workers,
+        this.#pool.taskWorkers,
         (id) => this.#scheduler.hasTasks(id),
         (w, results) => this.#taskResults(w, results),
       );
@@ -299,11 +324,11 @@ export class Node implements Backend {
   }
 
   clusterState(): Promise<ClusterState> {
-    return Promise.resolve({
-      nodes: [this.info()],
-      total: { ...this.resources },
-      available: this.available(),
-    });
+    return Promise.resolve(this.#clusterState());
+  }
+
+  #clusterState(): ClusterState {
+    return { nodes: [this.info()], total: { ...this.resources }, available: this.available() };
   }
 
   cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
@@ -316,101 +341,18 @@ export class Node implements Backend {
     this.#stopped = true;
     this.#spill.close();
     const stoppedAt = Date.now();
-    for (const w of this.#workers.values()) {
-      w.terminate();
-      this.gcs.record({
-        type: "workerDied",
-        nodeId: this.nodeId,
-        workerId: w.id,
-        ts: stoppedAt,
-        reason: "shutdown",
-      });
-    }
-    this.#workers.clear();
+    for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
     this.#actors.shutdown();
     this.#calls.shutdown();
     this.#table.rejectAll(runtimeShutDown());
-    const ts = Date.now();
-    this.gcs.record({ type: "jobFinished", jobId: this.jobId, ts });
-    this.gcs.record({ type: "nodeRemoved", nodeId: this.nodeId, ts, reason: "shutdown" });
+    this.#records.stopped(Date.now());
     await this.gcs.close();
   }
 
-  #spawn(): Promise<void> {
-    const id = `w${this.#nextWorker++}` as WorkerId;
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const settle = (error?: Error) => {
-      timer.clear();
-      this.#starting.delete(id);
-      this.#spawning--;
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = longTimeout(
-      () =>
-        settle(workerStartFailed(id, `not started within ${config("workerStartTimeoutMs")} ms`)),
-      config("workerStartTimeoutMs"),
-    );
-    this.#spawning++;
-    this.#starting.set(id, settle);
-    const handle = new WorkerHandle(
-      id,
-      {
-        jobId: this.jobId,
-        nodeId: this.nodeId,
-        sab: this.arena.sab,
-        logToDriver: this.#logToDriver,
-        channel: this.#channels.create(id),
-      },
-      {
-        message: (h, msg) => this.#onMessage(h, msg),
-        died: (h, d, trusted) => this.#onDeath(h, d, false, trusted),
-      },
-    );
-    this.#workers.set(id, handle);
-    this.#workerWaits.set(id, new Map());
-    return promise;
-  }
-
-  /**
-   * A message from a worker. Task code runs in the same thread and can post
-   * anything: a message that cannot be handled ends that worker (its tasks
-   * are retried) instead of the node.
-   */
-  #onMessage(worker: WorkerHandle, msg: FromWorker): void {
-    if (this.#stopped) return;
-    try {
-      this.#handle(worker, msg);
-      // Results the worker wrote to its channel before later messages.
-      this.#channels.read(worker, undefined, (results) => this.#taskResults(worker, results));
-    } catch (err) {
-      const what = typeof msg === "object" && msg !== null ? String(msg.type) : typeof msg;
-      console.warn(
-        `rayd: worker ${worker.id} sent a message that cannot be handled (${what}): ` +
-          `${(err as Error).message}; ending that worker`,
-      );
-      // Results it wrote after the bad message are not trusted. The worker's
-      // owner (the pool, or the actor manager) hears of the death.
-      worker.fail(
-        `it sent a bad message (${what})`,
-        worker.received - (ordersResults(msg) ? 1 : 0),
-      );
-    }
-  }
-
+  /** Serves a message any worker may send; throws for one it cannot handle (see PoolHost.serve). */
   #handle(worker: WorkerHandle, msg: FromWorker): void {
     if (typeof msg !== "object" || msg === null) throw new TypeError("not an object");
     switch (msg.type) {
-      case "started":
-        this.#starting.get(worker.id)?.();
-        this.#scheduler.workerAdded(worker.id);
-        this.gcs.record({
-          type: "workerStarted",
-          nodeId: this.nodeId,
-          workerId: worker.id,
-          ts: Date.now(),
-        });
-        break;
       case "done":
         this.#taskResults(worker, msg.results);
         break;
@@ -429,17 +371,11 @@ export class Node implements Backend {
         for (const [kind, id] of msg.ops) this.#life.applyRefOp(kind, id, worker.id);
         break;
       case "wait":
-        this.#workerWait(worker, msg);
+        this.#waits.wait(worker, msg);
         break;
-      case "cancelWait": {
-        const waits = this.#workerWaits.get(worker.id);
-        const handle = waits?.get(msg.reqId);
-        if (!handle) break;
-        handle.cancel();
-        waits!.delete(msg.reqId);
-        worker.send({ type: "ready", reqId: msg.reqId, ready: [] });
+      case "cancelWait":
+        this.#waits.cancel(worker, msg.reqId);
         break;
-      }
       case "cancel":
         this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
         break;
@@ -462,52 +398,12 @@ export class Node implements Backend {
         this.#spill.answer(msg.size, msg.reply);
         break;
       case "clusterState":
-        worker.send({
-          type: "clusterState",
-          reqId: msg.reqId,
-          state: {
-            nodes: [this.info()],
-            total: { ...this.resources },
-            available: this.available(),
-          },
-        });
-        break;
-      case "closing":
-        worker.fail("it closed itself (self.close())");
+        worker.send({ type: "clusterState", reqId: msg.reqId, state: this.#clusterState() });
         break;
       default:
         throw new TypeError(`unknown message type`);
     }
     this.#kick();
-  }
-
-  #workerWait(worker: WorkerHandle, msg: Extract<FromWorker, { type: "wait" }>): void {
-    const handle = this.#table.wait(msg.ids, msg.numReturns, msg.timeoutMs, msg.fetch);
-    const waits = this.#workerWaits.get(worker.id)!;
-    waits.set(msg.reqId, handle);
-    const blocked = !handle.immediate && msg.taskId !== undefined;
-    if (blocked) this.#scheduler.taskBlocked(msg.taskId!);
-    handle.promise.then(async (found) => {
-      waits.delete(msg.reqId);
-      if (blocked) this.#scheduler.taskUnblocked(msg.taskId!);
-      const frames = found.frames && await this.#spill.lendAll(msg.ids, found.frames);
-      const outcome = { ready: found.ready, frames };
-      // Pin what is sent in the store until the worker has decoded it (it
-      // unpins); an inline frame is a copy in the message and needs no pin
-      // (the worker holds the ref it asked for, so its contained refs live).
-      outcome.frames?.forEach((f, i) => {
-        if (f === undefined || f instanceof Uint8Array) return;
-        if (worker.alive) this.#life.inc(msg.ids[i], worker.id);
-        else this.#spill.unpin(msg.ids[i]);
-      });
-      worker.send({
-        type: "ready",
-        reqId: msg.reqId,
-        ready: outcome.ready,
-        frames: outcome.frames,
-      });
-      this.#kick();
-    }, () => {});
   }
 
   /** Finished tasks of `worker`, by message or through its channel. */
@@ -517,53 +413,9 @@ export class Node implements Backend {
     }
   }
 
-  /**
-   * A worker is gone. What it finished before is kept: results in its
-   * channel written after at most `trusted` of its messages (default: all
-   * that arrived; a result written after a message that never came may
-   * refer to what that message carried). Its other tasks are retried or
-   * failed.
-   */
-  #onDeath(
-    worker: WorkerHandle,
-    detail: string,
-    cancelled = false,
-    trusted = worker.received,
-  ): void {
-    if (!this.#workers.has(worker.id)) return;
-    try {
-      this.#channels.read(worker, trusted, (results) => this.#taskResults(worker, results));
-    } catch { /* a channel with garbage: its tasks are retried as if lost */ }
-    this.#channels.drop(worker.id);
-    if (!this.#workers.delete(worker.id)) return;
-    const starting = this.#starting.get(worker.id);
-    if (starting) {
-      // A worker that cannot start would fail again: report it, do not respawn.
-      this.#workerWaits.delete(worker.id);
-      starting(workerStartFailed(worker.id, detail));
-      return;
-    }
-    this.#workerGone(worker.id, detail);
-    if (this.#stopped) return;
-    this.gcs.record({
-      type: "workerDied",
-      nodeId: this.nodeId,
-      workerId: worker.id,
-      ts: Date.now(),
-      reason: detail,
-    });
-    this.#crashDetail.set(worker.id, detail);
-    this.#scheduler.workerDied(worker.id, cancelled);
-    if (this.#workers.size < this.numWorkers) this.#spawn().catch(() => {});
-    this.#kick();
-  }
-
-  readonly #crashDetail = new Map<WorkerId, string>();
-
   /** A worker (of the pool or an actor's) is gone: its waits, holds, promises and links go too. */
   #workerGone(id: WorkerId, detail: string): void {
-    for (const h of this.#workerWaits.get(id)?.values() ?? []) h.cancel();
-    this.#workerWaits.delete(id);
+    this.#waits.gone(id);
     if (this.#stopped) return;
     this.#life.dropHolder(id);
     this.#owned.ownerDied(id, detail);
@@ -575,9 +427,9 @@ export class Node implements Backend {
     const fnKey = fnKeyOf(spec.fn);
     if (!this.#knownFns.has(fnKey)) {
       this.#knownFns.add(fnKey);
-      this.gcs.record({ type: "functionRegistered", jobId: this.jobId, fn: spec.fn });
+      this.#records.functionRegistered(spec.fn);
     }
-    this.gcs.record({ type: "taskSubmitted", jobId: this.jobId, spec, ts });
+    this.#records.taskSubmitted(spec, ts);
     this.#life.holdTask(spec.taskId, spec.argRefs);
     this.#scheduler.submit(spec);
   }
@@ -586,7 +438,7 @@ export class Node implements Backend {
   #collectEverywhere(): void {
     if (!collectGarbage) return;
     collectGarbage();
-    for (const w of this.#workers.values()) w.send({ type: "gc" });
+    for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 
   #finished(result: TaskResult, workerId: WorkerId): void {
@@ -668,17 +520,9 @@ export class Node implements Backend {
   #apply(ins: Instruction): void {
     switch (ins.type) {
       case "dispatch": {
-        this.gcs.record({
-          type: "taskState",
-          taskId: ins.spec.taskId,
-          state: "running",
-          ts: Date.now(),
-          nodeId: this.nodeId,
-          workerId: ins.workerId,
-          attempt: ins.spec.attempt,
-        });
+        this.#records.taskRunning(ins.spec, ins.workerId);
         const { spec } = ins;
-        const worker = this.#workers.get(ins.workerId);
+        const worker = this.#pool.taskWorkers.get(ins.workerId);
         if (!worker) break;
         // Pinned (restored first if spilled) until the worker has decoded them (it unpins).
         for (const d of spec.deps) this.#life.inc(d, ins.workerId);
@@ -703,7 +547,7 @@ export class Node implements Backend {
       }
       case "crashed": {
         this.#life.taskDone(ins.spec.taskId);
-        const detail = this.#crashDetail.get(ins.workerId) ?? "unknown cause";
+        const detail = this.#pool.deathCause(ins.workerId) ?? "unknown cause";
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
         break;
       }
@@ -727,28 +571,20 @@ export class Node implements Backend {
         this.#failAll(ins.spec, errorFrame(taskCancelled(taskName(ins.spec))), "cancelled");
         break;
       case "abort": {
-        const worker = this.#workers.get(ins.workerId);
+        const worker = this.#pool.taskWorkers.get(ins.workerId);
         if (!worker) break;
-        if (!ins.force) {
-          worker.send({ type: "cancel", taskId: ins.taskId });
-          break;
-        }
-        worker.terminate();
-        this.#onDeath(worker, "ended to force-cancel a task", true);
+        if (!ins.force) worker.send({ type: "cancel", taskId: ins.taskId });
+        else this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
         break;
       }
-      case "spawnWorker": {
-        const room = this.#maxWorkers - this.#workers.size;
-        for (let i = 0; i < Math.min(room, ins.count - this.#spawning); i++) {
-          this.#spawn().catch(() => {});
-        }
+      case "spawnWorker":
+        this.#pool.grow(ins.count);
         break;
-      }
     }
   }
 
   #taskState(taskId: TaskId, state: TaskState, error?: string): void {
-    this.gcs.record({ type: "taskState", taskId, state, ts: Date.now(), error });
+    this.#records.taskState(taskId, state, error);
   }
 
   #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed"): void {

@@ -22,7 +22,7 @@ import type {
 import { fnKeyOf } from "../protocol/mod.ts";
 import { TaskChannel } from "../transport/mod.ts";
 import type { Pollable } from "./spinner.ts";
-import type { WorkerHandle } from "./worker_handle.ts";
+import type { WorkerHandle } from "../pool/mod.ts";
 
 const CHANNEL_BYTES = config("channelBytes");
 

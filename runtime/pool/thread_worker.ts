@@ -1,52 +1,32 @@
 /**
- * One Web Worker of the node, as the main thread sees it.
+ * A worker that is a Web Worker of this process.
  *
  * @module
  */
-import type { JobId, NodeId, WorkerId } from "../common/mod.ts";
+import type { WorkerId } from "../common/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import { ordersResults } from "../protocol/mod.ts";
 import { newStopWords, stopAndWait } from "../object_store/mod.ts";
 import { WORKER_ENTRY_URL } from "../worker/mod.ts";
-
-/** Called with each message of the worker, or once when it dies. */
-export interface WorkerEvents {
-  message(handle: WorkerHandle, msg: FromWorker): void;
-  /**
-   * The worker is gone. `trusted`, when given, is how many of its messages
-   * came before it went bad: results it wrote after them are not kept.
-   */
-  died(handle: WorkerHandle, detail: string, trusted?: number): void;
-}
+import type { WorkerEvents, WorkerHandle, WorkerInit } from "./worker_handle.ts";
 
 /** A worker thread: started, sent messages, stopped. */
-export class WorkerHandle {
+export class ThreadWorker implements WorkerHandle {
   readonly #worker: Worker;
   readonly #events: WorkerEvents;
-  /** Functions this worker was told about: index by `fnKeyOf(descriptor)`. */
   readonly fnIndex = new Map<string, number>();
-  /** Messages received from the worker so far that order its results (see `ordersResults`). */
-  received = 0;
+  #received = 0;
   #alive = true;
   /** Shared words that keep the worker from being ended inside the store's lock. */
   readonly #stopWords = newStopWords();
 
-  constructor(
-    readonly id: WorkerId,
-    init: {
-      jobId: JobId;
-      nodeId: NodeId;
-      sab: SharedArrayBuffer;
-      logToDriver?: boolean;
-      channel?: SharedArrayBuffer;
-    },
-    events: WorkerEvents,
-  ) {
+  /** Starts the worker and sends it `init`. */
+  constructor(readonly id: WorkerId, init: WorkerInit, events: WorkerEvents) {
     this.#events = events;
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (ordersResults(e.data)) this.received++;
-      events.message(this, e.data);
+      if (ordersResults(e.data)) this.#received++;
+      events.onMessage(this, e.data);
     };
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -56,12 +36,14 @@ export class WorkerHandle {
     this.send({ type: "init", workerId: id, stopWords: this.#stopWords, ...init });
   }
 
-  /** False once the worker died or was stopped. */
+  get received(): number {
+    return this.#received;
+  }
+
   get alive(): boolean {
     return this.#alive;
   }
 
-  /** Posts a message to the worker. */
   send(msg: ToWorker): void {
     if (this.#alive) this.#worker.postMessage(msg);
   }
@@ -73,10 +55,16 @@ export class WorkerHandle {
     this.#worker.terminate();
   }
 
-  /** Ends the worker as dead (its owner hears of it through `died`); see WorkerEvents. */
   fail(detail: string, trusted?: number): void {
     if (!this.#alive) return;
     this.terminate();
-    this.#events.died(this, detail, trusted);
+    this.#events.onDeath(this, detail, trusted);
   }
 }
+
+/** Makes a `ThreadWorker` (the pool's default `WorkerFactory`). */
+export const threadWorker = (
+  id: WorkerId,
+  init: WorkerInit,
+  events: WorkerEvents,
+): WorkerHandle => new ThreadWorker(id, init, events);

@@ -1,0 +1,87 @@
+/**
+ * What a node writes to the control store, one method per record: the job
+ * and the node coming and going, workers starting and dying, tasks
+ * submitted and changing state, actors changing state.
+ *
+ * @module
+ */
+import type { JobId, NodeId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ControlStore, TaskState } from "../gcs/mod.ts";
+import type { FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
+import { actorStateEvent, type ActorStatus } from "./actor_manager.ts";
+
+/** The node's records, written in the background by its control store. */
+export class NodeRecords {
+  readonly #gcs: ControlStore;
+  readonly #jobId: JobId;
+  readonly #nodeId: NodeId;
+
+  /**
+   * @param gcs where records go
+   * @param jobId the node's job
+   * @param nodeId the node
+   */
+  constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId) {
+    this.#gcs = gcs;
+    this.#jobId = jobId;
+    this.#nodeId = nodeId;
+  }
+
+  /** The job started, and its node joined (embedded mode: one node, in the driver's process). */
+  started(ts: number, resources: Readonly<Record<string, number>>, numWorkers: number): void {
+    this.#gcs.record({ type: "jobStarted", jobId: this.#jobId, ts, nodeId: this.#nodeId });
+    this.#gcs.record({
+      type: "nodeAdded",
+      nodeId: this.#nodeId,
+      ts,
+      address: "embedded",
+      resources,
+      numWorkers,
+    });
+  }
+
+  /** The job finished, and its node left. */
+  stopped(ts: number): void {
+    this.#gcs.record({ type: "jobFinished", jobId: this.#jobId, ts });
+    this.#gcs.record({ type: "nodeRemoved", nodeId: this.#nodeId, ts, reason: "shutdown" });
+  }
+
+  workerStarted(workerId: WorkerId): void {
+    this.#gcs.record({ type: "workerStarted", nodeId: this.#nodeId, workerId, ts: Date.now() });
+  }
+
+  workerDied(workerId: WorkerId, reason: string, ts = Date.now()): void {
+    this.#gcs.record({ type: "workerDied", nodeId: this.#nodeId, workerId, ts, reason });
+  }
+
+  /** The first task of a function was submitted. */
+  functionRegistered(fn: FunctionDescriptor): void {
+    this.#gcs.record({ type: "functionRegistered", jobId: this.#jobId, fn });
+  }
+
+  taskSubmitted(spec: TaskSpec, ts: number): void {
+    this.#gcs.record({ type: "taskSubmitted", jobId: this.#jobId, spec, ts });
+  }
+
+  /** The task was dispatched to `workerId`. */
+  taskRunning(spec: TaskSpec, workerId: WorkerId): void {
+    this.#gcs.record({
+      type: "taskState",
+      taskId: spec.taskId,
+      state: "running",
+      ts: Date.now(),
+      nodeId: this.#nodeId,
+      workerId,
+      attempt: spec.attempt,
+    });
+  }
+
+  /** The task is ready again (retried), or finished, failed or cancelled (`error`: why). */
+  taskState(taskId: TaskId, state: TaskState, error?: string): void {
+    this.#gcs.record({ type: "taskState", taskId, state, ts: Date.now(), error });
+  }
+
+  actorState(status: ActorStatus): void {
+    this.#gcs.record(actorStateEvent(status, this.#jobId, this.#nodeId));
+  }
+}
