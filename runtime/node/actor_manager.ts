@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   actorDead,
   actorNameTaken,
@@ -22,7 +22,7 @@ import {
 import { errorFrame, fromFrame } from "../core/mod.ts";
 import type { ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { ActorCreateSpec, ActorEntry, ActorId, Frame, FromWorker } from "../protocol/mod.ts";
+import type { ActorCreateSpec, ActorEntry, Frame, FromWorker } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "./caller_links.ts";
