@@ -1,6 +1,6 @@
 /**
- * Ids, errors, the settings table and the per-user runtime folder: what every
- * other folder may use.
+ * Ids, errors, the settings table, the per-user runtime folder and the
+ * progress hook: what every other folder may use.
  *
  * @module
  */
@@ -8,3 +8,4 @@ export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./config.ts";
 export * from "./runtime_dir.ts";
+export * from "./progress.ts";

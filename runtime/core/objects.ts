@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { ObjectId, ProgressHook } from "../common/mod.ts";
 import { getAborted, getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, currentTask } from "./backend.ts";
@@ -32,16 +32,6 @@ export interface WaitOptions {
   /** Show a progress bar on a terminal when waiting for many refs (default true). */
   progress?: boolean;
 }
-
-/**
- * Draws progress while `get`/`wait` waits for `total` objects; `poll` counts
- * those ready. Returns what ends the drawing, or `undefined` to draw nothing.
- */
-export type ProgressHook = (
-  kind: "get" | "wait",
-  total: number,
-  poll: () => Promise<number>,
-) => (() => void) | undefined;
 
 let progressHook: ProgressHook | undefined;
 

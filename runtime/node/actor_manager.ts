@@ -6,8 +6,8 @@
  * resources), the named-actor registry, restarts of actors whose worker
  * died, kills, and death once no handle remains.
  *
- * States: PENDING_CREATION -> ALIVE -> RESTARTING -> ALIVE ... -> DEAD
- * (see LEGAL below and docs/ARCHITECTURE.md, "Actors").
+ * States (the control store's ActorState): pending -> alive -> restarting
+ * -> alive ... -> dead (see LEGAL below and docs/ARCHITECTURE.md, "Actors").
  *
  * @module
  */
@@ -20,7 +20,7 @@ import {
   type RayActorError,
 } from "../common/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
-import type { ActorStateChanged } from "../gcs/mod.ts";
+import type { ActorState, ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCreateSpec, ActorEntry, Frame, FromWorker } from "../protocol/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
@@ -62,18 +62,16 @@ export interface ActorHost {
   changed(status: ActorStatus): void;
 }
 
-/** The life of an actor. */
-export type ActorState = "PENDING_CREATION" | "ALIVE" | "RESTARTING" | "DEAD";
-
 /** Legal transitions. */
 const LEGAL: Readonly<Record<ActorState, readonly ActorState[]>> = {
-  PENDING_CREATION: ["ALIVE", "RESTARTING", "DEAD"],
-  ALIVE: ["RESTARTING", "DEAD"],
-  RESTARTING: ["ALIVE", "RESTARTING", "DEAD"],
-  DEAD: [],
+  pending: ["alive", "restarting", "dead"],
+  alive: ["restarting", "dead"],
+  restarting: ["alive", "restarting", "dead"],
+  dead: [],
 };
 
-interface ActorRecord {
+/** The manager's own record of an actor (its control-store record is `ActorRecord`). */
+interface ManagedActor {
   readonly spec: ActorCreateSpec;
   readonly label: string;
   readonly nameKey?: string;
@@ -88,7 +86,7 @@ interface ActorRecord {
   death?: RayActorError;
   /** No handle remains: die once idle. */
   draining: boolean;
-  /** Callers' links, opened in the worker while it is ALIVE. */
+  /** Callers' links, opened in the worker while it is alive. */
   readonly links: CallerLinks;
   /** Draining: the worker was asked to say when its links are empty ("actorDrain")... */
   drainAsked: boolean;
@@ -113,11 +111,11 @@ const NO_FRAMES: readonly Frame[] = Object.freeze([]);
 /** The node's actors. */
 export class ActorManager {
   readonly #host: ActorHost;
-  readonly #actors = new Map<ActorId, ActorRecord>();
+  readonly #actors = new Map<ActorId, ManagedActor>();
   /** Handles made by `getIfExists` on another thread point at an actor created earlier. */
   readonly #aliases = new Map<ActorId, ActorId>();
   readonly #names = new Map<string, ActorId>();
-  #waitingResources: ActorRecord[] = [];
+  #waitingResources: ManagedActor[] = [];
   #nextWorker = 1;
   #stopped = false;
 
@@ -138,7 +136,7 @@ export class ActorManager {
   /** Ends the actor; with `noRestart` false it restarts if its budget allows. */
   kill(actorId: ActorId, noRestart: boolean): Promise<void> {
     const rec = this.#find(actorId);
-    if (!rec || rec.state === "DEAD") return Promise.resolve();
+    if (!rec || rec.state === "dead") return Promise.resolve();
     if (!noRestart && rec.worker) {
       rec.worker.fail("it was killed with ray.kill (noRestart: false)");
     } else {
@@ -185,7 +183,7 @@ export class ActorManager {
    */
   handlesReleased(actorId: ActorId): void {
     const rec = this.#find(actorId);
-    if (!rec || rec.spec.settings.detached || rec.state === "DEAD") return;
+    if (!rec || rec.spec.settings.detached || rec.state === "dead") return;
     rec.draining = true;
     this.#dieIfDrained(rec);
   }
@@ -209,7 +207,7 @@ export class ActorManager {
     for (const rec of this.#actors.values()) {
       rec.worker?.terminate();
       rec.worker = undefined;
-      rec.state = "DEAD";
+      rec.state = "dead";
     }
   }
 
@@ -218,12 +216,12 @@ export class ActorManager {
     const namespace = spec.settings.namespace ?? this.#host.namespace;
     const nameKey = name === undefined ? undefined : `${namespace}/${name}`;
     const label = `${spec.cls.name}(${spec.actorId})`;
-    const rec: ActorRecord = {
+    const rec: ManagedActor = {
       spec,
       label,
       nameKey,
       demand: demandOf(spec.settings.numCpus, spec.settings.resources),
-      state: "PENDING_CREATION",
+      state: "pending",
       restarts: 0,
       held: false,
       draining: false,
@@ -239,7 +237,7 @@ export class ActorManager {
       }
       const err = actorNameTaken(name!, namespace);
       if (inDriver) throw err;
-      rec.state = "DEAD";
+      rec.state = "dead";
       rec.death = actorDead(label, `it was not created: ${err.message}`, err);
       this.#actors.set(spec.actorId, rec);
       return undefined;
@@ -251,8 +249,8 @@ export class ActorManager {
     return undefined;
   }
 
-  /** PENDING_CREATION: waits for the constructor's ref arguments, then for resources. */
-  #awaitArgs(rec: ActorRecord): void {
+  /** pending: waits for the constructor's ref arguments, then for resources. */
+  #awaitArgs(rec: ManagedActor): void {
     const { table } = this.#host;
     const missing = rec.spec.deps.filter((d) => table.status(d) === "missing");
     if (missing.length > 0) {
@@ -262,7 +260,7 @@ export class ActorManager {
       );
       return;
     }
-    if (rec.state === "DEAD") return;
+    if (rec.state === "dead") return;
     const failed = rec.spec.deps.find((d) => table.status(d) === "error");
     if (failed !== undefined) {
       return this.#die(rec, this.#dead(rec, "a constructor argument is an error", failed));
@@ -278,8 +276,8 @@ export class ActorManager {
     this.#place(rec);
   }
 
-  #place(rec: ActorRecord): void {
-    if (rec.state === "DEAD") return;
+  #place(rec: ManagedActor): void {
+    if (rec.state === "dead") return;
     if (!this.#host.hold(rec.demand)) {
       this.#waitingResources.push(rec);
       return;
@@ -288,7 +286,7 @@ export class ActorManager {
     this.#startWorker(rec);
   }
 
-  #startWorker(rec: ActorRecord): void {
+  #startWorker(rec: ManagedActor): void {
     const id = `a${this.#nextWorker++}` as WorkerId;
     const worker: WorkerHandle = new WorkerHandle(
       id,
@@ -311,18 +309,18 @@ export class ActorManager {
     });
   }
 
-  #onMessage(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
+  #onMessage(rec: ManagedActor, worker: WorkerHandle, msg: FromWorker): void {
     if (worker !== rec.worker || this.#stopped) return;
     this.#handle(rec, worker, msg);
   }
 
-  #handle(rec: ActorRecord, worker: WorkerHandle, msg: FromWorker): void {
+  #handle(rec: ManagedActor, worker: WorkerHandle, msg: FromWorker): void {
     switch (msg.type) {
       case "started":
         break;
       case "actorCreated":
         if (msg.error === undefined) {
-          this.#setState(rec, "ALIVE");
+          this.#setState(rec, "alive");
           const target = this.#linkTarget(rec);
           if (target) rec.links.openAll(target);
         } else {
@@ -347,11 +345,11 @@ export class ActorManager {
     }
   }
 
-  #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {
+  #onDeath(rec: ManagedActor, worker: WorkerHandle, detail: string): void {
     if (worker !== rec.worker) return;
     rec.worker = undefined;
     this.#host.detach(worker.id, detail);
-    if (rec.state === "DEAD" || this.#stopped) return;
+    if (rec.state === "dead" || this.#stopped) return;
     const why = `its worker ${worker.id} died: ${detail}`;
     const { maxRestarts } = rec.spec.settings;
     if (maxRestarts !== -1 && rec.restarts >= maxRestarts) {
@@ -359,12 +357,12 @@ export class ActorManager {
       return this.#die(rec, actorDead(rec.label, why + budget));
     }
     rec.restarts++;
-    this.#setState(rec, "RESTARTING");
+    this.#setState(rec, "restarting");
     this.#unlinkAll(rec, why);
     this.#startWorker(rec);
   }
 
-  #setState(rec: ActorRecord, next: ActorState): void {
+  #setState(rec: ManagedActor, next: ActorState): void {
     if (!LEGAL[rec.state].includes(next)) {
       throw new Error(`Actor ${rec.label}: illegal transition ${rec.state} -> ${next}`);
     }
@@ -372,10 +370,10 @@ export class ActorManager {
     this.#host.changed(statusOf(rec));
   }
 
-  /** DEAD: ends the worker, frees the name and resources, fails every call not finished. */
-  #die(rec: ActorRecord, error: RayActorError): void {
-    if (rec.state === "DEAD") return;
-    this.#setState(rec, "DEAD");
+  /** dead: ends the worker, frees the name and resources, fails every call not finished. */
+  #die(rec: ManagedActor, error: RayActorError): void {
+    if (rec.state === "dead") return;
+    this.#setState(rec, "dead");
     rec.death = error;
     const worker = rec.worker;
     rec.worker = undefined;
@@ -394,8 +392,8 @@ export class ActorManager {
     this.#host.releaseArgs(rec.spec.argRefs);
   }
 
-  #dieIfDrained(rec: ActorRecord): void {
-    if (!rec.draining || rec.state !== "ALIVE") return;
+  #dieIfDrained(rec: ManagedActor): void {
+    if (!rec.draining || rec.state !== "alive") return;
     if (rec.links.size > 0 && !rec.linksIdle) {
       // Calls may still wait in callers' links: the worker says when they are done.
       if (!rec.drainAsked) rec.worker?.send({ type: "actorDrain" });
@@ -406,12 +404,12 @@ export class ActorManager {
   }
 
   /**
-   * A caller's link: opened in the actor's worker while it is ALIVE (now or
+   * A caller's link: opened in the actor's worker while it is alive (now or
    * once it is); a caller of an actor that is dead or unknown hears so.
    */
   link(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
     const rec = this.#find(msg.actorId);
-    if (!rec || rec.state === "DEAD") {
+    if (!rec || rec.state === "dead") {
       const death = rec?.death ?? actorUnknown(msg.actorId);
       const label = rec?.label ?? String(msg.actorId);
       return refuseLink(caller, msg, {
@@ -426,15 +424,15 @@ export class ActorManager {
     rec.drainAsked = false;
   }
 
-  /** Where links to `rec` open, while it is ALIVE. */
-  #linkTarget(rec: ActorRecord): LinkTarget | undefined {
-    if (rec.state !== "ALIVE" || !rec.worker || !rec.bell) return undefined;
+  /** Where links to `rec` open, while it is alive. */
+  #linkTarget(rec: ManagedActor): LinkTarget | undefined {
+    if (rec.state !== "alive" || !rec.worker || !rec.bell) return undefined;
     const { maxTaskRetries } = rec.spec.settings;
     return { worker: rec.worker, bell: rec.bell.sab, maxTaskRetries, label: rec.label };
   }
 
   /** The actor's worker is gone: every caller hears (with `death` when the actor is dead for good). */
-  #unlinkAll(rec: ActorRecord, why: string, death?: Uint8Array): void {
+  #unlinkAll(rec: ManagedActor, why: string, death?: Uint8Array): void {
     const { maxTaskRetries } = rec.spec.settings;
     rec.links.unlinkAll({ label: rec.label, why, maxTaskRetries, death });
   }
@@ -442,16 +440,16 @@ export class ActorManager {
   /** A worker is gone: the actors drop its links. */
   callerGone(workerId: WorkerId): void {
     for (const rec of this.#actors.values()) {
-      const alive = rec.state === "ALIVE" ? rec.worker : undefined;
+      const alive = rec.state === "alive" ? rec.worker : undefined;
       if (rec.links.size > 0 && rec.links.callerGone(workerId, alive)) this.#dieIfDrained(rec);
     }
   }
 
-  #find(actorId: ActorId): ActorRecord | undefined {
+  #find(actorId: ActorId): ManagedActor | undefined {
     return this.#actors.get(actorId) ?? this.#actors.get(this.#aliases.get(actorId)!);
   }
 
-  #dead(rec: ActorRecord, what: string, errorObject: ObjectId): RayActorError {
+  #dead(rec: ManagedActor, what: string, errorObject: ObjectId): RayActorError {
     try {
       fromFrame(this.#host.table.frame(errorObject)!, this.#host.arena);
       return actorDead(rec.label, what);
@@ -460,7 +458,7 @@ export class ActorManager {
     }
   }
 
-  #constructorFailed(rec: ActorRecord, error: Frame): RayActorError {
+  #constructorFailed(rec: ManagedActor, error: Frame): RayActorError {
     try {
       fromFrame(error, this.#host.arena);
       return actorDead(rec.label, "its constructor failed");
@@ -471,19 +469,12 @@ export class ActorManager {
   }
 }
 
-const GCS_STATES = {
-  PENDING_CREATION: "pending",
-  ALIVE: "alive",
-  RESTARTING: "restarting",
-  DEAD: "dead",
-} as const;
-
 /** The control-store event that records an actor's status. */
 export function actorStateEvent(a: ActorStatus, jobId: JobId, nodeId: NodeId): ActorStateChanged {
   return {
     type: "actorState",
     actorId: a.actorId,
-    state: GCS_STATES[a.state],
+    state: a.state,
     ts: Date.now(),
     className: a.className,
     name: a.name,
@@ -500,7 +491,7 @@ function entryOf(spec: ActorCreateSpec): ActorEntry {
   return { actorId: spec.actorId, cls: spec.cls, methods: spec.methods };
 }
 
-function statusOf(rec: ActorRecord): ActorStatus {
+function statusOf(rec: ManagedActor): ActorStatus {
   return {
     actorId: rec.spec.actorId,
     className: rec.spec.cls.name,
