@@ -214,7 +214,10 @@ export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Pr
   if (!(ref instanceof ObjectRef)) {
     throw new TypeError(`Cannot cancel: expected an ObjectRef, got ${describe(ref)}`);
   }
-  be.cancel(taskIdOf(ref.id), options.force ?? false, options.recursive ?? true);
+  be.cancel(taskIdOf(ref.id), {
+    force: options.force ?? false,
+    recursive: options.recursive ?? true,
+  });
   return Promise.resolve();
 }
 

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
+import { type CancelMode, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
 
 /** What the node should do next. */
@@ -243,18 +243,20 @@ export class LocalScheduler {
    * With `recursive`, the tasks it submitted are cancelled too.
    * @returns false when the task is not known here (finished or never seen)
    */
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): boolean {
+  cancel(taskId: TaskId, mode: CancelMode): boolean {
     const rec = this.#tasks.get(taskId);
     if (!rec || rec.cancelled) return false;
-    if (recursive) {
-      for (const child of this.#children.get(taskId) ?? []) this.cancel(child, force, true);
+    if (mode.recursive) {
+      for (const child of this.#children.get(taskId) ?? []) {
+        this.cancel(child, { force: mode.force, recursive: true });
+      }
     }
     rec.cancelled = true;
     if (rec.state === "waiting" || rec.state === "ready") {
       this.#forget(rec);
       this.#out.push({ type: "cancelled", spec: rec.spec });
     } else {
-      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force });
+      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force: mode.force });
     }
     return true;
   }
