@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { ObjectId, ProgressHook } from "../common/mod.ts";
 import { getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, currentTask } from "./backend.ts";
@@ -35,16 +35,6 @@ export interface WaitOptions {
   /** Show a progress bar on a terminal when waiting for many refs (default true). */
   progress?: boolean;
 }
-
-/**
- * Draws progress while `get`/`wait` waits for `total` objects; `poll` counts
- * those ready. Returns what ends the drawing, or `undefined` to draw nothing.
- */
-export type ProgressHook = (
-  kind: "get" | "wait",
-  total: number,
-  poll: () => Promise<number>,
-) => (() => void) | undefined;
 
 let progressHook: ProgressHook | undefined;
 
@@ -227,7 +217,10 @@ export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Pr
   if (!(ref instanceof ObjectRef)) {
     throw new TypeError(`Cannot cancel: expected an ObjectRef, got ${describe(ref)}`);
   }
-  be.cancel(taskIdOf(ref.id), options.force ?? false, options.recursive ?? true);
+  be.cancel(taskIdOf(ref.id), {
+    force: options.force ?? false,
+    recursive: options.recursive ?? true,
+  });
   return Promise.resolve();
 }
 

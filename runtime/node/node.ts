@@ -23,6 +23,7 @@ import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "
 import { collectGarbage, errorFrame } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
+  CancelMode,
   ClusterState,
   Frame,
   FromWorker,
@@ -331,8 +332,8 @@ export class Node implements Backend {
     return { nodes: [this.info()], total: { ...this.resources }, available: this.available() };
   }
 
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
-    this.#scheduler.cancel(taskId, force, recursive);
+  cancel(taskId: TaskId, mode: CancelMode): void {
+    this.#scheduler.cancel(taskId, mode);
     this.#kick();
   }
 
@@ -377,7 +378,7 @@ export class Node implements Backend {
         this.#waits.cancel(worker, msg.reqId);
         break;
       case "cancel":
-        this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
+        this.#scheduler.cancel(msg.taskId, { force: msg.force, recursive: msg.recursive });
         break;
       case "actorCreate":
       case "actorLink":

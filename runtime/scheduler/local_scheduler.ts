@@ -12,7 +12,7 @@
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
+import { type CancelMode, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
 
 /** What the node should do next. */
@@ -67,19 +67,22 @@ export interface SchedulerOptions {
   readonly spillbackQueueLength?: number;
 }
 
-type TaskState = "waiting" | "ready" | "running" | "blocked" | "gone";
+/** Where a task is in this scheduler (the control store's `TaskState` is what users see). */
+type TaskPhase = "waiting" | "ready" | "running" | "blocked" | "gone";
 
-interface TaskRecord {
+/** The scheduler's own record of a task it holds. */
+interface ScheduledTask {
   readonly spec: TaskSpec;
   readonly demand: Resources;
   readonly fnKey: string;
-  state: TaskState;
+  state: TaskPhase;
   missing: number;
   workerId?: WorkerId;
   cancelled: boolean;
 }
 
-interface WorkerRecord {
+/** What the scheduler knows of a worker's load. */
+interface WorkerLoad {
   /** Tasks on the worker that are running (not blocked). */
   running: number;
   /** CPUs held while `running > 0`. */
@@ -94,12 +97,12 @@ const EMA_WEIGHT = 0.2;
 /** The state machine. */
 export class LocalScheduler {
   readonly #opts: Required<SchedulerOptions>;
-  readonly #tasks = new Map<TaskId, TaskRecord>();
-  readonly #waitingOn = new Map<ObjectId, TaskRecord[]>();
+  readonly #tasks = new Map<TaskId, ScheduledTask>();
+  readonly #waitingOn = new Map<ObjectId, ScheduledTask[]>();
   readonly #children = new Map<TaskId, Set<TaskId>>();
-  #ready: TaskRecord[] = [];
+  #ready: ScheduledTask[] = [];
   #readyHead = 0;
-  readonly #workers = new Map<WorkerId, WorkerRecord>();
+  readonly #workers = new Map<WorkerId, WorkerLoad>();
   readonly #out: Instruction[] = [];
   readonly #used: Resources = {};
   readonly #fnMs = new Map<string, number>();
@@ -125,7 +128,14 @@ export class LocalScheduler {
   submit(spec: TaskSpec): void {
     const { demand, missingResource } = this.#shapeOf(spec.options);
     const fnKey = fnKeyOf(spec.fn);
-    const rec: TaskRecord = { spec, demand, fnKey, state: "waiting", missing: 0, cancelled: false };
+    const rec: ScheduledTask = {
+      spec,
+      demand,
+      fnKey,
+      state: "waiting",
+      missing: 0,
+      cancelled: false,
+    };
     if (missingResource !== undefined) {
       this.#out.push(
         this.#opts.spillback(spec)
@@ -233,18 +243,20 @@ export class LocalScheduler {
    * With `recursive`, the tasks it submitted are cancelled too.
    * @returns false when the task is not known here (finished or never seen)
    */
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): boolean {
+  cancel(taskId: TaskId, mode: CancelMode): boolean {
     const rec = this.#tasks.get(taskId);
     if (!rec || rec.cancelled) return false;
-    if (recursive) {
-      for (const child of this.#children.get(taskId) ?? []) this.cancel(child, force, true);
+    if (mode.recursive) {
+      for (const child of this.#children.get(taskId) ?? []) {
+        this.cancel(child, { force: mode.force, recursive: true });
+      }
     }
     rec.cancelled = true;
     if (rec.state === "waiting" || rec.state === "ready") {
       this.#forget(rec);
       this.#out.push({ type: "cancelled", spec: rec.spec });
     } else {
-      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force });
+      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force: mode.force });
     }
     return true;
   }
@@ -369,7 +381,7 @@ export class LocalScheduler {
     return this.#out.splice(0);
   }
 
-  #startBatch(first: TaskRecord, workerId: WorkerId, idleCount: number): void {
+  #startBatch(first: ScheduledTask, workerId: WorkerId, idleCount: number): void {
     const worker = this.#workers.get(workerId)!;
     const batchable = this.#batchable(first);
     worker.shortOnly &&= batchable;
@@ -407,12 +419,12 @@ export class LocalScheduler {
   }
 
   /** Known short and asking only for CPU: may go in a batch, and may queue behind another batch. */
-  #batchable(rec: TaskRecord): boolean {
+  #batchable(rec: ScheduledTask): boolean {
     return this.#isShort(rec) && Object.keys(rec.demand).every((k) => k === "CPU");
   }
 
   /** A busy worker running only short tasks, with at most one more batch queued (the least loaded). */
-  #pipelineWorker(rec: TaskRecord): WorkerId | undefined {
+  #pipelineWorker(rec: ScheduledTask): WorkerId | undefined {
     let best: WorkerId | undefined;
     let load = Infinity;
     for (const [id, w] of this.#workers) {
@@ -426,7 +438,7 @@ export class LocalScheduler {
     return best;
   }
 
-  #isShort(rec: TaskRecord): boolean {
+  #isShort(rec: ScheduledTask): boolean {
     const ms = this.#fnMs.get(rec.fnKey);
     return ms !== undefined && ms < this.#opts.batchBelowMs;
   }
@@ -442,7 +454,7 @@ export class LocalScheduler {
   }
 
   /** Changes a worker's running count; it takes `cpu` when it starts running and frees it when it stops. */
-  #adjustRunning(worker: WorkerRecord | undefined, delta: number, cpu: number): void {
+  #adjustRunning(worker: WorkerLoad | undefined, delta: number, cpu: number): void {
     if (!worker) return;
     const before = worker.running;
     worker.running += delta;
@@ -456,17 +468,17 @@ export class LocalScheduler {
   }
 
   /** Non-CPU resources are held per task, from dispatch to finish. */
-  #takeOther(rec: TaskRecord): void {
+  #takeOther(rec: ScheduledTask): void {
     const { CPU: _cpu, ...other } = rec.demand;
     addInto(this.#used, other, 1);
   }
 
-  #releaseOther(rec: TaskRecord): void {
+  #releaseOther(rec: ScheduledTask): void {
     const { CPU: _cpu, ...other } = rec.demand;
     addInto(this.#used, other, -1);
   }
 
-  #leaveWorker(rec: TaskRecord): void {
+  #leaveWorker(rec: ScheduledTask): void {
     const worker = this.#workers.get(rec.workerId!);
     if (rec.state === "running") this.#adjustRunning(worker, -1, 0);
     worker?.tasks.delete(rec.spec.taskId);
@@ -475,12 +487,12 @@ export class LocalScheduler {
     rec.workerId = undefined;
   }
 
-  #retriesLeft(rec: TaskRecord): boolean {
+  #retriesLeft(rec: ScheduledTask): boolean {
     const { maxRetries } = rec.spec.options;
     return maxRetries === -1 || rec.spec.attempt < maxRetries;
   }
 
-  #enqueue(rec: TaskRecord): void {
+  #enqueue(rec: ScheduledTask): void {
     if (
       rec.spec.attempt === 0 &&
       this.#ready.length - this.#readyHead >= this.#opts.spillbackQueueLength &&
@@ -494,7 +506,7 @@ export class LocalScheduler {
     this.#ready.push(rec);
   }
 
-  #forget(rec: TaskRecord): void {
+  #forget(rec: ScheduledTask): void {
     rec.state = "gone";
     this.#tasks.delete(rec.spec.taskId);
     this.#children.delete(rec.spec.taskId);
@@ -502,7 +514,7 @@ export class LocalScheduler {
     if (parent !== undefined) this.#children.get(parent)?.delete(rec.spec.taskId);
   }
 
-  #propagate(rec: TaskRecord, errorObject: ObjectId): void {
+  #propagate(rec: ScheduledTask, errorObject: ObjectId): void {
     this.#forget(rec);
     this.#out.push({ type: "propagate", spec: rec.spec, errorObject });
   }

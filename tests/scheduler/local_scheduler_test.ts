@@ -344,7 +344,7 @@ Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
   scheduler.taskBlocked(ghost);
   scheduler.taskUnblocked(ghost);
   scheduler.workerDied("w42" as WorkerId);
-  assert.equal(scheduler.cancel(ghost, false, false), false);
+  assert.equal(scheduler.cancel(ghost, { force: false, recursive: false }), false);
   assert.equal(scheduler.workerOf(ghost), undefined);
   assert.deepStrictEqual(scheduler.dispatch(), []);
   assert.deepStrictEqual(tasks(scheduler), none);
@@ -459,9 +459,13 @@ Deno.test("LocalScheduler cancel() drops a waiting or queued task with a cancell
   scheduler.submit(running);
   scheduler.submit(queued);
   scheduler.dispatch();
-  assert.equal(scheduler.cancel(waiting.taskId, false, false), true);
-  assert.equal(scheduler.cancel(queued.taskId, false, false), true);
-  assert.equal(scheduler.cancel(queued.taskId, false, false), false, "only once");
+  assert.equal(scheduler.cancel(waiting.taskId, { force: false, recursive: false }), true);
+  assert.equal(scheduler.cancel(queued.taskId, { force: false, recursive: false }), true);
+  assert.equal(
+    scheduler.cancel(queued.taskId, { force: false, recursive: false }),
+    false,
+    "only once",
+  );
   assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "cancelled", spec: waiting },
     { type: "cancelled", spec: queued },
@@ -477,7 +481,7 @@ Deno.test("LocalScheduler cancel() of a running task emits abort and drops its r
   const spec = task();
   scheduler.submit(spec);
   scheduler.dispatch();
-  assert.equal(scheduler.cancel(spec.taskId, false, false), true);
+  assert.equal(scheduler.cancel(spec.taskId, { force: false, recursive: false }), true);
   assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: spec.taskId, force: false },
   ]);
@@ -495,7 +499,7 @@ Deno.test("LocalScheduler cancel() with force ends the worker; the others on it 
   scheduler.dispatch();
   scheduler.taskBlocked(a.taskId);
   scheduler.dispatch();
-  scheduler.cancel(b.taskId, true, false);
+  scheduler.cancel(b.taskId, { force: true, recursive: false });
   assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: b.taskId, force: true },
   ]);
@@ -520,7 +524,7 @@ Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task sub
   scheduler.submit(child);
   scheduler.submit(grandchild);
   scheduler.submit(other);
-  assert.equal(scheduler.cancel(parent.taskId, false, true), true);
+  assert.equal(scheduler.cancel(parent.taskId, { force: false, recursive: true }), true);
   const out = scheduler.dispatch();
   assert.deepStrictEqual(
     new Set(out),
@@ -539,7 +543,7 @@ Deno.test("LocalScheduler cancel() without recursive leaves the submitted tasks 
   scheduler.submit(parent);
   scheduler.dispatch();
   scheduler.submit(task([], {}, { parentTaskId: parent.taskId }));
-  scheduler.cancel(parent.taskId, false, false);
+  scheduler.cancel(parent.taskId, { force: false, recursive: false });
   assert.deepStrictEqual(scheduler.dispatch().map((i) => i.type), ["abort"]);
   assert.equal(tasks(scheduler).queued, 1);
 });
@@ -688,7 +692,7 @@ Deno.test("LocalScheduler cancels at once what a cancelled, still running task s
   const parent = task();
   scheduler.submit(parent);
   scheduler.dispatch();
-  scheduler.cancel(parent.taskId, false, true);
+  scheduler.cancel(parent.taskId, { force: false, recursive: true });
   scheduler.dispatch();
   const late = task([], {}, { parentTaskId: parent.taskId });
   scheduler.submit(late);
@@ -701,7 +705,7 @@ Deno.test("LocalScheduler race: a cancel after the result is too late and does n
   scheduler.submit(t);
   scheduler.dispatch();
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "done");
-  assert.equal(scheduler.cancel(t.taskId, true, true), false);
+  assert.equal(scheduler.cancel(t.taskId, { force: true, recursive: true }), false);
   assert.deepStrictEqual(scheduler.dispatch(), []);
 });
 
@@ -710,7 +714,7 @@ Deno.test("LocalScheduler race: a result after a cancel is dropped as cancelled"
   const t = task();
   scheduler.submit(t);
   scheduler.dispatch();
-  scheduler.cancel(t.taskId, false, false);
+  scheduler.cancel(t.taskId, { force: false, recursive: false });
   assert.deepStrictEqual(scheduler.dispatch(), [
     { type: "abort", workerId: "w1", taskId: t.taskId, force: false },
   ]);
