@@ -4,7 +4,7 @@
  *
  * @module
  */
-/** URL of the worker entry module, for `new Worker(...)`. */
 export { CallLinks } from "./call_links.ts";
 export type { CallLinksHost } from "./call_links.ts";
+/** URL of the worker entry module, for `new Worker(...)`. */
 export const WORKER_ENTRY_URL: URL = new URL("./entry.ts", import.meta.url);
