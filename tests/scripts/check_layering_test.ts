@@ -255,9 +255,9 @@ Deno.test("checkMentions() flags a missing file named in a code comment, with it
 });
 
 Deno.test("checkMentions() flags a missing file named in Markdown, outside the repository too", () => {
-  const doc = "# Title\n\nThe contract is shared/API.md.\nSee [API](API.md).\n";
+  const doc = "# Title\n\nThe contract is elsewhere/API.md.\nSee [API](API.md).\n";
   assert.deepEqual(mentions({ "docs/GUIDE.md": doc }, ["docs/API.md"]), [
-    "docs/GUIDE.md:3: Mention of shared/API.md: no such file in the repository " +
+    "docs/GUIDE.md:3: Mention of elsewhere/API.md: no such file in the repository " +
     "(fix or remove the reference)",
   ]);
 });
@@ -326,7 +326,7 @@ Deno.test("check_layering.ts passes a fixture tree whose docs and imports are al
 Deno.test("check_layering.ts fails a fixture tree with a dangling mention and a foreign _ import", async () => {
   const root = await writeTree({
     ...GOOD_TREE,
-    "README.md": "The contract is in shared/API.md.\n",
+    "README.md": "The contract is in elsewhere/API.md.\n",
     "runtime/core/mod.ts":
       `// Key layout: docs/CONTROL_STORE.md\nexport * from "../common/mod.ts";\n`,
     "tests/integration/b_test.ts": `import { b } from "../../runtime/core/_refs.ts";\n`,
@@ -334,7 +334,7 @@ Deno.test("check_layering.ts fails a fixture tree with a dangling mention and a 
   try {
     const { code, text } = await runCheck(root);
     assert.equal(code, 1, text);
-    assert.match(text, /^README\.md:1: Mention of shared\/API\.md: no such file/m);
+    assert.match(text, /^README\.md:1: Mention of elsewhere\/API\.md: no such file/m);
     assert.match(text, /^runtime\/core\/mod\.ts:1: Mention of docs\/CONTROL_STORE\.md/m);
     assert.match(
       text,
