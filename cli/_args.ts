@@ -199,3 +199,54 @@ export function parseChoice<T extends string>(what: string, raw: string, choices
   }
   return raw as T;
 }
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gib: 2 ** 30,
+  t: 1e12,
+  tb: 1e12,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parses a size in bytes: a whole number, optionally with a unit (`512MiB`, `2GB`, `1.5GiB`).
+ *
+ * @param flag the flag, for the message
+ * @param raw the text given
+ * @returns the number of bytes (at least 1)
+ */
+export function parseBytes(flag: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw.trim());
+  const unit = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
+  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!(bytes >= 1 && Number.isSafeInteger(bytes))) {
+    throw usageError(
+      `invalid value for ${flag}: expected a size in bytes like 2000000000 or 512MiB, got "${raw}"`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Parses a number of at least 0 (fractions allowed), e.g. a CPU count.
+ *
+ * @param flag the flag, for the message
+ * @param raw the text given
+ * @returns the number
+ */
+export function parseAmount(flag: string, raw: string): number {
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 0 && Number.isFinite(n))) {
+    throw usageError(`invalid value for ${flag}: expected a number of at least 0, got "${raw}"`);
+  }
+  return n;
+}

@@ -1,8 +1,10 @@
 /**
- * Ids, errors and the settings table: what every other folder may use.
+ * Ids, errors, the settings table and the per-user runtime folder: what every
+ * other folder may use.
  *
  * @module
  */
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./config.ts";
+export * from "./runtime_dir.ts";

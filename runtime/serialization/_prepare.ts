@@ -42,6 +42,18 @@ export class SharedBox {
   constructor(readonly bytes: Uint8Array) {}
 }
 
+/**
+ * How deep containers may nest in one value. Packing and unpacking walk a value
+ * recursively on the thread's stack; past this a value is refused with a
+ * SerializationError instead of overflowing the stack.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+/** A path cut to its start and end, for values nested too deep to print whole. */
+function shortPath(path: string): string {
+  return path.length <= 80 ? path : `${path.slice(0, 40)}...${path.slice(-30)}`;
+}
+
 const leafClasses = new Set<unknown>([Date, RegExp, ArrayBuffer, DataView]);
 const extraLeaves = new Set<unknown>();
 
@@ -79,6 +91,12 @@ export function prepare(value: unknown, path: string, ancestors: Set<object>): u
   if (ArrayBuffer.isView(obj) || leafClasses.has(obj.constructor)) return obj;
   if (obj instanceof SharedArrayBuffer) return new SharedBox(new Uint8Array(obj));
   if (extraLeaves.has(obj.constructor)) return obj;
+  if (ancestors.size >= MAX_NESTING_DEPTH) {
+    throw notSerializable(
+      `values nested more than ${MAX_NESTING_DEPTH} levels deep are not supported`,
+      shortPath(path),
+    );
+  }
   ancestors.add(obj);
   try {
     return prepareContainer(obj, path, ancestors);

@@ -8,5 +8,6 @@
 export { decodeFrame, encodeFrame, FRAME_ERROR, frameFlags, heapAllocator } from "./frame.ts";
 export type { FrameAllocator } from "./frame.ts";
 export { ScratchFrames } from "./scratch.ts";
+export { MAX_NESTING_DEPTH } from "./_prepare.ts";
 export { registerClass } from "./_extensions.ts";
 export type { ClassCodec } from "./_extensions.ts";

@@ -42,7 +42,14 @@ Deno.test("parseStartArgs() reads every documented head flag", () => {
     resources: { GPU: 2 },
     token: "secret",
     dashboardPort: 8265,
+    bind: undefined,
+    nodeIpAddress: undefined,
+    numCpus: undefined,
+    objectStoreMemory: undefined,
+    healthCheckPeriodMs: undefined,
+    healthCheckFailureThreshold: undefined,
     block: true,
+    dryRun: false,
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { add, identity } from "../fixtures/remote_fns.ts";
+import { add, identity, nested } from "../fixtures/remote_fns.ts";
 import { rayTest } from "./_with_ray.ts";
 
 class WithPrivateState {
@@ -90,3 +90,67 @@ rayTest("remote() after a SerializationError still runs tasks", async () => {
   assertThrowsSerializationError(() => identity.remote({ cb: () => 1 }));
   assert.equal(await ray.get(identity.remote("fine")), "fine");
 });
+
+function nestedArrays(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+function depthOf(value: unknown): number {
+  let depth = 0;
+  while (Array.isArray(value)) [value, depth] = [value[0], depth + 1];
+  return depth;
+}
+
+rayTest(
+  "a value nested 10,000 deep is a SerializationError naming the limit, not a stack overflow",
+  async (t) => {
+    const deepObject = () => {
+      let v: unknown = 1;
+      for (let i = 0; i < 10_000; i++) v = { a: v };
+      return v;
+    };
+    for (const make of [() => nestedArrays(10_000), deepObject]) {
+      for (
+        const err of [
+          assertThrowsSerializationError(() => ray.put(make())),
+          assertThrowsSerializationError(() => identity.remote(make())),
+        ]
+      ) {
+        assert.match(err.message, /nested more than 1000 levels deep are not supported/);
+        assert.ok(err.message.length < 300, "the path is shortened");
+      }
+    }
+    await t.step("1,000 levels are still fine", async () => {
+      assert.equal(depthOf(await ray.get(identity.remote(ray.put(nestedArrays(999))))), 999);
+    });
+    await t.step("a task returning one is a RayTaskError saying why", async () => {
+      await assert.rejects(ray.get(nested.remote(10_000)), (e: unknown) => {
+        assert.ok(e instanceof ray.RayTaskError, String(e));
+        assert.match(String((e as Error).message), /nested more than 1000 levels deep/);
+        return true;
+      });
+    });
+  },
+);
+
+rayTest(
+  "unusual but valid values round-trip: sparse arrays, long keys, proxies, big Maps",
+  async () => {
+    const sparse: number[] = [];
+    sparse[100_000] = 7;
+    const longKey = { ["k".repeat(100_000)]: 1 };
+    const proxy = new Proxy({ a: 1, b: [2] }, {});
+    const big = new Map(Array.from({ length: 50_000 }, (_, i) => [i, `v${i}`]));
+    const [s, k, p, m] = await ray.get(
+      [sparse, longKey, proxy, big].map((v) => identity.remote(v)),
+    );
+    assert.equal((s as number[]).length, 100_001);
+    assert.equal((s as number[])[100_000], 7);
+    assert.deepEqual(k, longKey);
+    assert.deepEqual(p, { a: 1, b: [2] });
+    assert.equal((m as Map<number, string>).size, 50_000);
+    assert.equal((m as Map<number, string>).get(49_999), "v49999");
+  },
+);
