@@ -1,6 +1,6 @@
 /**
  * The read side of the Redis store: each query as Redis commands over the
- * key layout of docs/CONTROL_STORE.md.
+ * key layout of docs/ARCHITECTURE.md ("Redis key layout").
  *
  * @module
  */

@@ -21,7 +21,7 @@ import {
   ControlStoreError,
   type ControlStoreOptions,
 } from "../../runtime/gcs/mod.ts";
-import { waitFor } from "./_redis_server.ts";
+import { waitFor } from "./redis_server.ts";
 
 /** Makes a fresh, empty store. */
 export type StoreFactory = (options?: ControlStoreOptions) => Promise<ControlStore>;

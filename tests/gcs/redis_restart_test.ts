@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../../runtime/common/mod.ts";
 import { connectRedis, ControlStoreError } from "../../runtime/gcs/mod.ts";
 import { runTask, spec, taskId } from "./_contract.ts";
-import { REDIS_SERVER, startRedis, waitFor } from "./_redis_server.ts";
+import { REDIS_SERVER, startRedis, waitFor } from "./redis_server.ts";
 
 const ignore = !REDIS_SERVER;
 const N1 = "node1" as NodeId;

@@ -18,7 +18,7 @@ import {
 } from "../../runtime/node/actor_manager.ts";
 import type { ActorState } from "../../runtime/gcs/mod.ts";
 import { ObjectTable } from "../../runtime/node/object_table.ts";
-import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "../pool/_fakes.ts";
+import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "../pool/fakes.ts";
 
 const STATES: readonly ActorState[] = ["pending", "alive", "restarting", "dead"];
 const LEGAL = [
