@@ -2,7 +2,8 @@
  * Moving messages between threads without message passing: byte rings in
  * shared memory, a small binary codec for hot messages, and the work
  * channels between the node's main thread and its workers (tasks) and
- * actors (method calls).
+ * actors (method calls); and the cluster wire, authenticated TCP links of
+ * length-prefixed frames between rayd processes.
  *
  * @module
  */
@@ -14,3 +15,21 @@ export { TaskChannel } from "./task_channel.ts";
 export { CallLink, NO_ARGS } from "./call_link.ts";
 export type { OutgoingCall, ResultVisitor } from "./call_link.ts";
 export { Doorbell } from "./doorbell.ts";
+export { dialFrames, listenFrames } from "./tcp_link.ts";
+export type { FrameListener, LinkOptions, ListenFramesOptions } from "./tcp_link.ts";
+export { FrameConn } from "./tcp_frames.ts";
+export type { FrameConnLimits, PeerInfo } from "./tcp_frames.ts";
+export { FrameKind, PROTOCOL_VERSION } from "./tcp_format.ts";
+export type { Frame } from "./tcp_format.ts";
+export { FrameRpc } from "./frame_rpc.ts";
+export type { Reply, RpcHandlers } from "./frame_rpc.ts";
+export {
+  ConnectionClosedError,
+  FrameTooLargeError,
+  HandshakeError,
+  RemoteRequestError,
+  RequestTimeoutError,
+  SendQueueFullError,
+} from "./tcp_errors.ts";
+export type { HandshakeFailure } from "./tcp_errors.ts";
+export { setLongTimeout } from "./long_timeout.ts";
