@@ -13,7 +13,7 @@
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { FrameReader } from "./_frame_reader.ts";
 import type { PeerInfo } from "./tcp_frames.ts";
-import { handshakeFailed, HandshakeError, type HandshakeFailure } from "./tcp_errors.ts";
+import { HandshakeError, handshakeFailed, type HandshakeFailure } from "./tcp_errors.ts";
 import {
   type Frame,
   FRAME_HEADER_BYTES,
@@ -129,7 +129,9 @@ async function readStep(
       : "not-rayd-peer";
     throw handshakeFailed(reader.peer, failure, `bad ${step}: ${(err as Error).message}`, err);
   }
-  if (frame === null) throw handshakeFailed(reader.peer, "closed", `peer closed before its ${step}`);
+  if (frame === null) {
+    throw handshakeFailed(reader.peer, "closed", `peer closed before its ${step}`);
+  }
   const m = frame.message as Record<string, unknown> | undefined;
   if (frame.kind === FrameKind.Reject && typeof m?.failure === "string") {
     throw handshakeFailed(
@@ -139,15 +141,21 @@ async function readStep(
     );
   }
   if (frame.kind !== kind || typeof m !== "object" || m === null) {
-    throw handshakeFailed(reader.peer, "not-rayd-peer", `expected its ${step}, got frame kind ${frame.kind}`);
+    throw handshakeFailed(
+      reader.peer,
+      "not-rayd-peer",
+      `expected its ${step}, got frame kind ${frame.kind}`,
+    );
   }
   return m;
 }
 
 function peerHello(reader: FrameReader, m: Record<string, unknown>, version: number): PeerInfo {
   const { role, nodeId, nonce } = m;
-  if (typeof role !== "string" || typeof nodeId !== "string" || !(nonce instanceof Uint8Array) ||
-    nonce.byteLength !== NONCE_BYTES) {
+  if (
+    typeof role !== "string" || typeof nodeId !== "string" || !(nonce instanceof Uint8Array) ||
+    nonce.byteLength !== NONCE_BYTES
+  ) {
     throw handshakeFailed(reader.peer, "not-rayd-peer", "its hello lacks role, nodeId or nonce");
   }
   return { role, nodeId, version };
@@ -167,7 +175,10 @@ export async function dialerHandshake(
   const peer = peerHello(reader, reply, me.version);
   const theirNonce = reply.nonce as Uint8Array;
   if (!await checkProof(me.key, reply.proof, LISTENER_LABEL, nonce, theirNonce)) {
-    throw handshakeFailed(reader.peer, "bad-token", "bad token: the listener's proof does not match our cluster token");
+    const detail = "bad token: the listener's proof does not match our cluster token";
+    await writeAll(conn, encodeHandshakeFrame(FrameKind.Reject, { failure: "bad-token", detail }))
+      .catch(() => {});
+    throw handshakeFailed(reader.peer, "bad-token", detail);
   }
   const proof = await prove(me.key, DIALER_LABEL, theirNonce, nonce);
   await writeAll(conn, encodeHandshakeFrame(FrameKind.Auth, { proof }));
@@ -207,4 +218,3 @@ export async function listenerHandshake(
   await writeAll(conn, encodeHandshakeFrame(FrameKind.Welcome, {}));
   return peer;
 }
-

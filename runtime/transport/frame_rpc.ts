@@ -142,7 +142,9 @@ export class FrameRpc {
         return;
       }
       default:
-        throw new TypeError(`Cannot route frame: kind ${frame.kind} is not expected after the handshake`);
+        throw new TypeError(
+          `Cannot route frame: kind ${frame.kind} is not expected after the handshake`,
+        );
     }
   }
 

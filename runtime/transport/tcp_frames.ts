@@ -111,7 +111,9 @@ export class FrameConn {
    * @throws TypeError when already started
    */
   start(onFrame: (frame: Frame) => void): void {
-    if (this.#started) throw new TypeError(`Cannot start connection to ${this.peer}: already started`);
+    if (this.#started) {
+      throw new TypeError(`Cannot start connection to ${this.peer}: already started`);
+    }
     this.#started = true;
     this.#readLoop(onFrame).catch((err) => this.#fail(err, "receive failed"));
   }
@@ -151,7 +153,10 @@ export class FrameConn {
       if (message !== undefined) {
         messageLength = encodeFrame(message, "message", (size) => {
           this.#reserve(size); // may move to a fresh cork buffer: the header moves with it
-          return this.#cork.subarray(this.#corkEnd + FRAME_HEADER_BYTES, this.#corkEnd + FRAME_HEADER_BYTES + size);
+          return this.#cork.subarray(
+            this.#corkEnd + FRAME_HEADER_BYTES,
+            this.#corkEnd + FRAME_HEADER_BYTES + size,
+          );
         }).byteLength;
       }
     } catch (err) {

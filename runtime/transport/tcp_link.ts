@@ -13,7 +13,7 @@ import {
   listenerHandshake,
 } from "./_handshake.ts";
 import { setLongTimeout } from "./long_timeout.ts";
-import { connectionClosed, handshakeFailed, HandshakeError } from "./tcp_errors.ts";
+import { connectionClosed, HandshakeError, handshakeFailed } from "./tcp_errors.ts";
 import { FrameConn } from "./tcp_frames.ts";
 import { PROTOCOL_VERSION } from "./tcp_format.ts";
 
@@ -117,7 +117,9 @@ async function establish(
         conn.close();
       } catch { /* closed already */ }
     }
-    if (timedOut) throw handshakeFailed(peer, "timeout", `no handshake within ${timeoutMs} ms`, err);
+    if (timedOut) {
+      throw handshakeFailed(peer, "timeout", `no handshake within ${timeoutMs} ms`, err);
+    }
     if (err instanceof HandshakeError) throw err;
     throw handshakeFailed(peer, "closed", (err as Error).message, err);
   } finally {

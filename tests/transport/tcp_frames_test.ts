@@ -36,7 +36,12 @@ Deno.test({
       assert.match(p.client.peer, /^127\.0\.0\.1:\d+$/);
       const atServer = collect(4);
       p.server.start(atServer.onFrame);
-      const message = { n: 1, big: 2n ** 70n, m: new Map([["a", [1, 2]]]), f: new Float64Array([1.5, -0]) };
+      const message = {
+        n: 1,
+        big: 2n ** 70n,
+        m: new Map([["a", [1, 2]]]),
+        f: new Float64Array([1.5, -0]),
+      };
       await Promise.all([
         p.client.send(7, message, new Uint8Array([9, 8, 7])),
         p.client.send(65535),
@@ -140,7 +145,9 @@ Deno.test("send rejects a frame over maxFrameBytes with FrameTooLargeError", asy
   try {
     await assert.rejects(
       p.client.send(1, undefined, new Uint8Array(1025)),
-      (err: Error) => err instanceof FrameTooLargeError && /1025 bytes is more than maxFrameBytes \(1024\)/.test(err.message),
+      (err: Error) =>
+        err instanceof FrameTooLargeError &&
+        /1025 bytes is more than maxFrameBytes \(1024\)/.test(err.message),
     );
     await assert.rejects(p.client.send(1, "x".repeat(2000)), FrameTooLargeError);
     // the connection still works
@@ -259,7 +266,8 @@ Deno.test("sends past maxQueuedBytes reject until drained() resolves", async () 
     const first = p.client.send(1, undefined, new Uint8Array(700 * 1024));
     await assert.rejects(
       p.client.send(2, undefined, new Uint8Array(700 * 1024)),
-      (err: Error) => err instanceof SendQueueFullError && /await conn.drained\(\)/.test(err.message),
+      (err: Error) =>
+        err instanceof SendQueueFullError && /await conn.drained\(\)/.test(err.message),
     );
     assert.ok(p.client.queuedBytes > 700 * 1024);
     await p.client.drained();
