@@ -4,7 +4,7 @@
  * their own memory (no copy through the buffer beyond what was already read).
  */
 import { decodeFrame } from "../serialization/mod.ts";
-import { connectionClosed, frameTooLarge } from "./tcp_errors.ts";
+import { connectionClosed, frameTooLarge, wireViolation } from "./tcp_errors.ts";
 import { type Frame, FRAME_HEADER_BYTES, type FrameKind, isFrameKind } from "./tcp_format.ts";
 
 /** Size of the reusable read buffer; frames larger than this get their own memory. */
@@ -100,10 +100,11 @@ export class FrameReader {
     const type = b[s + 10] | b[s + 11] << 8;
     const id = (b[s + 12] | b[s + 13] << 8 | b[s + 14] << 16 | b[s + 15] << 24) >>> 0;
     if (length > this.maxFrameBytes) {
-      throw frameTooLarge(this.peer, "receive", length, this.maxFrameBytes);
+      const tooLarge = frameTooLarge(this.peer, "receive", length, this.maxFrameBytes);
+      throw wireViolation(this.peer, tooLarge.message, tooLarge);
     }
     if (messageLength > length || !isFrameKind(kind) || b[s + 9] !== 0) {
-      throw connectionClosed(
+      throw wireViolation(
         this.peer,
         `peer sent a malformed frame header (kind ${kind}, length ${length}, message ${messageLength})`,
       );
@@ -117,7 +118,7 @@ export class FrameReader {
       try {
         value = decodeFrame(message);
       } catch (err) {
-        throw connectionClosed(this.peer, `peer sent an undecodable message`, err);
+        throw wireViolation(this.peer, `peer sent an undecodable message`, err);
       }
     }
     return { kind: h.kind, type: h.type, id: h.id, message: value, body };

@@ -13,7 +13,12 @@
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { FrameReader } from "./_frame_reader.ts";
 import type { PeerInfo } from "./tcp_frames.ts";
-import { HandshakeError, handshakeFailed, type HandshakeFailure } from "./tcp_errors.ts";
+import {
+  ConnectionClosedError,
+  HandshakeError,
+  handshakeFailed,
+  type HandshakeFailure,
+} from "./tcp_errors.ts";
 import {
   type Frame,
   FRAME_HEADER_BYTES,
@@ -124,7 +129,7 @@ async function readStep(
     frame = await reader.next();
   } catch (err) {
     if (err instanceof HandshakeError) throw err;
-    const failure: HandshakeFailure = (err as Error).name === "ConnectionClosedError"
+    const failure: HandshakeFailure = err instanceof ConnectionClosedError && !err.protocolViolation
       ? "closed"
       : "not-rayd-peer";
     throw handshakeFailed(reader.peer, failure, `bad ${step}: ${(err as Error).message}`, err);

@@ -8,10 +8,22 @@ import { RayError } from "../common/mod.ts";
 export class ConnectionClosedError extends RayError {
   /** The peer's address, `host:port`. */
   readonly peer: string;
-  /** Creates the error. @param peer `host:port` @param message what happened @param options the cause */
-  constructor(peer: string, message: string, options?: ErrorOptions) {
+  /** True when it closed because the peer broke the wire format (bad header, undecodable message). */
+  readonly protocolViolation: boolean;
+  /**
+   * Creates the error.
+   * @param peer `host:port`
+   * @param message what happened
+   * @param options the cause, and whether the peer broke the wire format
+   */
+  constructor(
+    peer: string,
+    message: string,
+    options?: ErrorOptions & { protocolViolation?: boolean },
+  ) {
     super(message, options);
     this.peer = peer;
+    this.protocolViolation = options?.protocolViolation ?? false;
   }
 }
 
@@ -64,6 +76,18 @@ export function connectionClosed(
   cause?: unknown,
 ): ConnectionClosedError {
   return new ConnectionClosedError(peer, `Connection to ${peer} closed: ${detail}`, { cause });
+}
+
+/** The peer broke the wire format; the connection is closed. */
+export function wireViolation(
+  peer: string,
+  detail: string,
+  cause?: unknown,
+): ConnectionClosedError {
+  return new ConnectionClosedError(peer, `Connection to ${peer} closed: ${detail}`, {
+    cause,
+    protocolViolation: true,
+  });
 }
 
 /** A handshake check failed. */

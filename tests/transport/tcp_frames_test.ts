@@ -169,6 +169,7 @@ Deno.test("a received frame over maxFrameBytes closes the link naming the size a
     const err = await p.server.closed;
     assert.ok(err instanceof ConnectionClosedError);
     assert.ok(err.cause instanceof FrameTooLargeError);
+    assert.equal(err.protocolViolation, true);
     assert.match(err.message, /5000 bytes is more than maxFrameBytes \(1000\)/);
     assert.ok(err.message.includes(p.server.peer));
     const seen = await p.client.closed;

@@ -138,6 +138,16 @@ Deno.test("garbage from a raw TCP client is rejected as not a rayd peer; the lis
     assert.equal(second.failure, "not-rayd-peer");
     assert.match(second.message, /bad hello: .*more than maxFrameBytes \(4096\)/);
 
+    // A well-formed header whose message is not a serialization frame.
+    const undecodable = new Uint8Array(8 + 16 + 8);
+    undecodable.set([0x52, 0x41, 0x59, 0x44, 1, 0, 0, 0]);
+    undecodable.set([8, 0, 0, 0, 8, 0, 0, 0, 1], 8);
+    undecodable.fill(0x99, 24);
+    await rawClient(t.listener.addr.port, undecodable);
+    const third = await t.rejected();
+    assert.equal(third.failure, "not-rayd-peer");
+    assert.match(third.message, /bad hello: .*undecodable message/);
+
     // Random bytes after the preamble.
     const random = crypto.getRandomValues(new Uint8Array(600));
     random.set([0x52, 0x41, 0x59, 0x44, 1, 0, 0, 0]);
