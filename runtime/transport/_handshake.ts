@@ -138,12 +138,8 @@ async function readStep(
     throw handshakeFailed(reader.peer, "closed", `peer closed before its ${step}`);
   }
   const m = frame.message as Record<string, unknown> | undefined;
-  if (frame.kind === FrameKind.Reject && typeof m?.failure === "string") {
-    throw handshakeFailed(
-      reader.peer,
-      m.failure as HandshakeFailure,
-      `peer refused us: ${m.detail ?? m.failure}`,
-    );
+  if (frame.kind === FrameKind.Reject && m?.failure === "bad-token") {
+    throw handshakeFailed(reader.peer, "bad-token", `peer refused us: ${m.detail ?? m.failure}`);
   }
   if (frame.kind !== kind || typeof m !== "object" || m === null) {
     throw handshakeFailed(

@@ -165,12 +165,22 @@ export async function listenFrames(options: ListenFramesOptions): Promise<FrameL
       establish(conn, options, key, "listener").then(
         (link) => {
           pending.delete(conn);
-          if (closing) link.close("listener closed");
-          else options.onConnection(link);
+          if (closing) return link.close("listener closed");
+          try {
+            options.onConnection(link);
+          } catch (err) {
+            link.close(`onConnection threw: ${err}`);
+            console.warn(`rayd: onConnection threw for ${link.peer}: ${err}`);
+          }
         },
         (err) => {
           pending.delete(conn);
-          if (!closing) onRejected(err as HandshakeError);
+          if (closing) return;
+          try {
+            onRejected(err as HandshakeError);
+          } catch (thrown) {
+            console.warn(`rayd: onRejected threw: ${thrown}`);
+          }
         },
       );
     }

@@ -280,3 +280,35 @@ Deno.test("closing the listener drops connections still in their handshake", asy
   assert.equal(n, null);
   conn.close();
 });
+
+Deno.test("an onConnection that throws closes that link only; the listener stays up", async () => {
+  let calls = 0;
+  const warned: string[] = [];
+  const warn = console.warn;
+  console.warn = (line: string) => warned.push(line);
+  const listener = await listenFrames({
+    hostname: "127.0.0.1",
+    port: 0,
+    token: TOKEN,
+    onConnection(conn) {
+      if (++calls === 1) throw new Error("app bug");
+      conn.close();
+    },
+  });
+  try {
+    const opts = { hostname: "127.0.0.1", port: listener.addr.port, token: TOKEN };
+    const first = await dialFrames(opts);
+    first.start(() => {});
+    assert.match((await first.closed).message, /peer closed the connection/);
+    const second = await dialFrames(opts);
+    second.start(() => {});
+    await second.closed;
+    assert.equal(calls, 2);
+    assert.equal(warned.length, 1);
+    assert.match(warned[0], /onConnection threw for 127\.0\.0\.1:\d+: Error: app bug/);
+  } finally {
+    console.warn = warn;
+    listener.close();
+    await listener.closed;
+  }
+});
