@@ -1,7 +1,8 @@
 /**
  * `deno task bench:frames`: the cluster wire (runtime/transport's TCP frame
  * links) against `limit_tcp_loopback_gigabytes`, measured in the same run:
- * bulk bodies (4 MiB frames, 256 MiB per batch, as the limit sends), small
+ * bulk bodies (4 MiB frames, 256 MiB per batch, as the limit sends; read
+ * into a reused region as into a store, and into fresh memory), small
  * frames per second (batched into few writes), and request round trips.
  * The receiving end is a Web Worker, as in the limit.
  *
@@ -37,7 +38,10 @@ const IN_FLIGHT = 1000;
 /** The run's numbers. */
 export interface FramesReport {
   limit_tcp_loopback_gigabytes: number;
+  /** Bodies read into one reused region, as a node reads into its object store. */
   frames_bulk_gigabytes: number;
+  /** Bodies read into fresh memory (a new Uint8Array per frame). */
+  frames_bulk_fresh_gigabytes: number;
   frames_small_per_second: number;
   frames_request_roundtrips_sync: number;
   frames_requests_async: number;
@@ -59,28 +63,40 @@ async function limit(options: MeasureOptions, quick: boolean): Promise<number> {
   return m.value;
 }
 
-/** Opens a frame link to a sink worker and runs `body` with it. */
-async function withSink<T>(body: (conn: FrameConn, rpc: FrameRpc) => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with the sink worker's two links, one after the other: the
+ * first reads bodies into a reused region, the second into fresh memory.
+ */
+async function withSink<T>(
+  body: (next: () => Promise<{ conn: FrameConn; rpc: FrameRpc }>) => Promise<T>,
+): Promise<T> {
   const token = crypto.randomUUID();
-  const accepted = Promise.withResolvers<FrameConn>();
+  const links: FrameConn[] = [];
+  let waiting = Promise.withResolvers<FrameConn>();
   const listener = await listenFrames({
     hostname: "127.0.0.1",
     port: 0,
     token,
     role: "bench",
-    onConnection: accepted.resolve,
-    onRejected: accepted.reject,
+    onConnection: (conn) => waiting.resolve(conn),
+    onRejected: (err) => waiting.reject(err),
   });
   const worker = new Worker(new URL("./_frames_sink_worker.ts", import.meta.url), {
     type: "module",
   });
+  const next = async () => {
+    links.at(-1)?.close();
+    const conn = await waiting.promise;
+    waiting = Promise.withResolvers<FrameConn>();
+    links.push(conn);
+    return { conn, rpc: new FrameRpc(conn) };
+  };
   try {
     worker.postMessage({ port: listener.addr.port, token } satisfies FramesSinkRequest);
-    const conn = await accepted.promise;
     try {
-      return await body(conn, new FrameRpc(conn));
+      return await body(next);
     } finally {
-      conn.close();
+      for (const conn of links) conn.close();
     }
   } finally {
     listener.close();
@@ -94,14 +110,18 @@ export async function framesBench(quick = false): Promise<FramesReport> {
   const options = quick ? QUICK : FULL;
   const scale = quick ? 8 : 1; // smoke runs move an eighth
   const limitGbps = await limit(options, quick);
-  return await withSink(async (conn, rpc) => {
+  return await withSink(async (next) => {
     const chunk = new Uint8Array(BULK_CHUNK).fill(1);
-    const bulk = await measure(async () => {
-      const bytes = BULK_BYTES / scale;
-      for (let sent = 0; sent < bytes; sent += BULK_CHUNK) await conn.send(1, sent, chunk);
-      await rpc.request(2);
-      return bytes / 1e9;
-    }, options);
+    const bulkOver = ({ conn, rpc }: { conn: FrameConn; rpc: FrameRpc }) =>
+      measure(async () => {
+        const bytes = BULK_BYTES / scale;
+        for (let sent = 0; sent < bytes; sent += BULK_CHUNK) await conn.send(1, sent, chunk);
+        await rpc.request(2);
+        return bytes / 1e9;
+      }, options);
+    const bulk = await bulkOver(await next());
+    const { conn, rpc } = await next();
+    const fresh = await bulkOver({ conn, rpc });
     const writesBefore = conn.writes;
     let smallFrames = 0;
     const small = await measure(async () => {
@@ -130,6 +150,7 @@ export async function framesBench(quick = false): Promise<FramesReport> {
     return {
       limit_tcp_loopback_gigabytes: limitGbps,
       frames_bulk_gigabytes: bulk.value,
+      frames_bulk_fresh_gigabytes: fresh.value,
       frames_small_per_second: small.value,
       frames_request_roundtrips_sync: sync.value,
       frames_requests_async: pipelined.value,
@@ -152,6 +173,10 @@ if (import.meta.main) {
     console.log(
       `frames_bulk_gigabytes           ${n(report.frames_bulk_gigabytes, 2)} GB/s ` +
         `(${n(report.bulk_vs_limit * 100)}% of the limit)`,
+    );
+    console.log(
+      `frames_bulk_fresh_gigabytes     ${n(report.frames_bulk_fresh_gigabytes, 2)} GB/s ` +
+        `(bodies in fresh memory)`,
     );
     console.log(
       `frames_small_per_second         ${n(report.frames_small_per_second)} frames/s ` +
