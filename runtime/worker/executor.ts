@@ -88,9 +88,14 @@ export class Executor {
       refTracker.unpin(task.deps);
     }
     if (value instanceof Promise) {
+      const { signal } = controller;
+      // A cancelled task's result is dropped by the node: its value is not even encoded.
       return value.then(
-        (v) => this.#succeeded(task, v, start, undefined),
-        (err) => this.#failed(task, err, start),
+        (v) =>
+          signal.aborted
+            ? this.#failed(task, signal.reason, start)
+            : this.#succeeded(task, v, start, undefined),
+        (err) => this.#failed(task, signal.aborted ? signal.reason : err, start),
       ).finally(() => this.#running.delete(spec.taskId));
     }
     this.#running.delete(spec.taskId);
