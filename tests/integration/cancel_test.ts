@@ -89,13 +89,13 @@ rayTest(
   async () => {
     await warm();
     const before = node().objectCounts().stored;
-    const ref = sleepThenBig.remote(400, 64 * 1024, 7);
+    const ref = sleepThenBig.remote(1_500, 64 * 1024, 7);
     await delay(100);
     const seen = await warnings(async () => {
       await ray.cancel(ref);
       await assert.rejects(ray.get(ref, { timeoutMs: 1_000 }), ray.TaskCancelledError);
       assert.equal(node().objectCounts().stored, before + 1, "only the cancel's error object");
-      await delay(700); // the task returns meanwhile
+      await delay(1_800); // the task returns meanwhile
       assert.equal(node().objectCounts().stored, before + 1, "the late result is not stored");
       await assert.rejects(ray.get(ref), ray.TaskCancelledError);
       assert.equal(await ray.get(spin.remote(1, "next")), "next");
