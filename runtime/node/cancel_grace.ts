@@ -8,7 +8,7 @@
  * @module
  */
 import type { TaskId, WorkerId } from "../common/mod.ts";
-import { config, longTimeout, type LongTimer } from "../common/mod.ts";
+import { config, longTimeout, type LongTimer, settingEnvName, settings } from "../common/mod.ts";
 
 /** What the grace timers need from the node. */
 export interface CancelGraceHost {
@@ -16,6 +16,19 @@ export interface CancelGraceHost {
   stillOn(taskId: TaskId, workerId: WorkerId): boolean;
   /** Ends and replaces the worker (as for a forced cancel: its other tasks run again free). */
   replace(workerId: WorkerId, cause: string): void;
+}
+
+/** The `cancelGraceMs` setting; throws RangeError naming it when it is not a number >= 0. */
+export function cancelGraceMs(): number {
+  const ms = config("cancelGraceMs");
+  if (!(ms >= 0)) {
+    throw new RangeError(
+      `Invalid cancelGraceMs (${
+        settingEnvName("cancelGraceMs")
+      }): expected a number >= 0, got ${ms}`,
+    );
+  }
+  return ms;
 }
 
 /** The pending grace periods of a node's cancelled tasks. */
@@ -30,12 +43,17 @@ export class CancelGrace {
 
   /**
    * Task `taskId` (named `name`) was cancelled while running on `workerId`;
-   * the period is the `cancelGraceMs` setting, read now.
+   * the period is the `cancelGraceMs` setting, read now (checked when the
+   * node started; a value made invalid since is warned about, and the
+   * default used).
    */
   start(taskId: TaskId, name: string, workerId: WorkerId): void {
-    const graceMs = config("cancelGraceMs");
-    if (!(graceMs >= 0)) {
-      throw new RangeError(`Invalid cancelGraceMs: expected a number >= 0, got ${graceMs}`);
+    let graceMs: number;
+    try {
+      graceMs = cancelGraceMs();
+    } catch (err) {
+      graceMs = settings.cancelGraceMs.default;
+      console.warn(`rayd: ${(err as Error).message}; using ${graceMs} ms`);
     }
     this.#timers.get(taskId)?.clear();
     this.#timers.set(

@@ -47,7 +47,7 @@ import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { WorkerWaits } from "./worker_waits.ts";
-import { CancelGrace } from "./cancel_grace.ts";
+import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -103,6 +103,7 @@ export class Node implements Backend {
   #stopped = false;
 
   private constructor(options: NodeOptions) {
+    cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
     this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
     this.numWorkers = options.numWorkers ?? config("numWorkers");

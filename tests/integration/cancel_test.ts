@@ -190,3 +190,13 @@ rayTest(
   },
   { numWorkers: 2 },
 );
+
+Deno.test("init rejects a negative cancelGraceMs, naming the setting", async () => {
+  await withSetting("RAYD_CANCEL_GRACE_MS", "-1", async () => {
+    await assert.rejects(
+      ray.init({ numWorkers: 1 }),
+      (err: Error) => err instanceof RangeError && /RAYD_CANCEL_GRACE_MS.*-1/.test(err.message),
+    );
+  });
+  assert.equal(ray.isInitialized(), false);
+});
