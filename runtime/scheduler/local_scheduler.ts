@@ -240,12 +240,20 @@ export class LocalScheduler {
    * dropped; a running one gives its resources back at once (its worker may
    * take other tasks meanwhile, as for a blocked task) and is signalled or,
    * with `force`, its worker ended ("abort"); its later result is dropped.
-   * With `recursive`, the tasks it submitted are cancelled too.
+   * With `recursive`, the tasks it submitted are cancelled too. A forced
+   * cancel of a task cancelled before that still runs ends its worker.
    * @returns false when the task is not known here (finished or never seen)
+   * or was cancelled already (and this adds no force)
    */
   cancel(taskId: TaskId, force: boolean, recursive: boolean): boolean {
     const rec = this.#tasks.get(taskId);
-    if (!rec || rec.cancelled) return false;
+    if (!rec) return false;
+    if (rec.cancelled) {
+      // Cancelled but still running: a forced cancel now ends its worker.
+      if (!force || rec.state !== "cancelling") return false;
+      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force });
+      return true;
+    }
     if (recursive) {
       for (const child of this.#children.get(taskId) ?? []) this.cancel(child, force, true);
     }

@@ -200,3 +200,27 @@ Deno.test("init rejects a negative cancelGraceMs, naming the setting", async () 
   });
   assert.equal(ray.isInitialized(), false);
 });
+
+rayTest(
+  "cancel({ force: true }) after a plain cancel ends the still running task's worker at once",
+  async () => {
+    await warm();
+    await withSetting("RAYD_CANCEL_GRACE_MS", "60000", async () => {
+      const seen = await warnings(async () => {
+        const ref = forever.remote();
+        await delay(100);
+        await ray.cancel(ref);
+        await assert.rejects(ray.get(ref, { timeoutMs: 5_000 }), ray.TaskCancelledError);
+        const next = sleep.remote(1, "next");
+        await delay(100);
+        const t0 = performance.now();
+        await ray.cancel(ref, { force: true });
+        assert.equal(await ray.get(next, { timeoutMs: 10_000 }), "next");
+        const ms = performance.now() - t0;
+        assert.ok(ms < 5_000, `the next task ran ${ms.toFixed(0)} ms after the forced cancel`);
+      });
+      assert.deepEqual(seen, [], "no grace-period warning");
+    });
+  },
+  { numWorkers: 1 },
+);

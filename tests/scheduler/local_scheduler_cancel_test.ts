@@ -191,3 +191,23 @@ Deno.test("LocalScheduler race: a result after a cancel is dropped as cancelled"
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "cancelled");
   assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "stale");
 });
+
+Deno.test("LocalScheduler a forced cancel after a plain one ends the still running task's worker", () => {
+  const { scheduler } = setup(1, 1);
+  const t = task();
+  scheduler.submit(t);
+  scheduler.dispatch();
+  assert.equal(scheduler.cancel(t.taskId, false, true), true);
+  assert.deepStrictEqual(scheduler.dispatch().map((i) => i.type), ["cancelled", "abort"]);
+  assert.equal(
+    scheduler.cancel(t.taskId, false, true),
+    false,
+    "a second plain cancel does nothing",
+  );
+  assert.equal(scheduler.cancel(t.taskId, true, true), true);
+  assert.deepStrictEqual(scheduler.dispatch(), [
+    { type: "abort", workerId: "w1", spec: t, force: true },
+  ], "it failed already: only the worker ends");
+  scheduler.workerDied("w1" as WorkerId, true);
+  assert.equal(scheduler.cancel(t.taskId, true, true), false, "gone with its worker");
+});
