@@ -123,7 +123,7 @@ rayTest(
         assert.ok(performance.now() - t0 < 1_000, "get ends before the grace period");
         // Handed to the stuck worker (its CPU is free): it runs again on the new worker.
         const after = spin.options({ maxRetries: 0 }).remote(1, "after");
-        assert.equal(await ray.get(after, { timeoutMs: 10_000 }), "after");
+        assert.equal(await ray.get(after, { timeoutMs: 30_000 }), "after");
         const ms = performance.now() - t0;
         assert.ok(ms >= 300, `ran after ${ms.toFixed(0)} ms, before the grace period ended`);
       });
@@ -146,7 +146,7 @@ rayTest(
     await ray.cancel(ref, { force: true });
     await assert.rejects(ray.get(ref, { timeoutMs: 5_000 }), ray.TaskCancelledError);
     assert.ok(performance.now() - t0 < 1_000);
-    assert.equal(await ray.get(sleep.remote(1, "next"), { timeoutMs: 10_000 }), "next");
+    assert.equal(await ray.get(sleep.remote(1, "next"), { timeoutMs: 30_000 }), "next");
     assert.equal((await ray.nodes())[0].numWorkers, 1);
   },
   { numWorkers: 1 },
@@ -215,9 +215,10 @@ rayTest(
         await delay(100);
         const t0 = performance.now();
         await ray.cancel(ref, { force: true });
-        assert.equal(await ray.get(next, { timeoutMs: 10_000 }), "next");
+        assert.equal(await ray.get(next, { timeoutMs: 30_000 }), "next");
         const ms = performance.now() - t0;
-        assert.ok(ms < 5_000, `the next task ran ${ms.toFixed(0)} ms after the forced cancel`);
+        // A new worker must start first (seconds under load), but not the 60 s grace period.
+        assert.ok(ms < 30_000, `the next task ran ${ms.toFixed(0)} ms after the forced cancel`);
       });
       assert.deepEqual(seen, [], "no grace-period warning");
     });
