@@ -207,10 +207,12 @@ export interface CancelOptions {
 }
 
 /**
- * Cancels the task that makes `ref`: a queued task is dropped; a running one
- * sees its `getRuntimeContext().signal` abort, or with `force` its worker is
- * ended. `get` of its refs then rejects with TaskCancelledError. Cancelled
- * tasks are never retried.
+ * Cancels the task that makes `ref`: `get` of its refs rejects with
+ * TaskCancelledError at once, and its CPU goes to other tasks at once. A
+ * queued task is dropped; a running one sees its `getRuntimeContext().signal`
+ * abort (what it returns later is dropped), and its worker is replaced if it
+ * still runs `cancelGraceMs` later; with `force` its worker is ended at once.
+ * Cancelled tasks are never retried.
  */
 export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Promise<void> {
   const be = backend("cancel");
