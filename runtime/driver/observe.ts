@@ -5,14 +5,8 @@
  * @module
  */
 import type { ObjectRef } from "../core/mod.ts";
-import {
-  graphOf,
-  type GraphOptions,
-  renderSvg,
-  timelineOf,
-  type TraceEvent,
-} from "../observability/mod.ts";
-import { driverNode } from "./session.ts";
+import type { GraphOptions, TraceEvent } from "../observability/mod.ts";
+import { driverNode, engine } from "./session.ts";
 
 /**
  * Chrome trace events of the job's finished tasks (open them in Perfetto or
@@ -24,6 +18,7 @@ import { driverNode } from "./session.ts";
  */
 export async function timeline(path?: string): Promise<TraceEvent[]> {
   const n = driverNode("timeline");
+  const { timelineOf } = await engine();
   const events = await timelineOf(n.gcs, { jobId: n.jobId });
   if (path !== undefined) await Deno.writeTextFile(path, JSON.stringify(events));
   return events;
@@ -44,6 +39,7 @@ export async function graph(options: GraphCallOptions = {}): Promise<string> {
   if (format !== "dot" && format !== "svg") {
     throw new TypeError(`Invalid graph format: expected "dot" or "svg", got "${format}"`);
   }
+  const { graphOf, renderSvg } = await engine();
   const dot = await graphOf(n.gcs, {
     collapseAbove: options.collapseAbove,
     objects: options.refs?.map((r) => r.id),

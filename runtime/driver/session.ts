@@ -7,9 +7,9 @@
  */
 import { alreadyInitialized, notImplemented, notInitialized } from "../common/mod.ts";
 import { currentBackend, setBackend, setProgressHook } from "../core/mod.ts";
-import { connectRedis } from "../gcs/mod.ts";
-import { Node } from "../node/mod.ts";
-import { type Dashboard, startDashboard, terminalProgress } from "../observability/mod.ts";
+import type { Node } from "../node/mod.ts";
+import type { Dashboard } from "../observability/mod.ts";
+import type { Engine } from "./_engine.ts";
 import {
   checkInitOptions,
   type ClusterInfo,
@@ -19,6 +19,15 @@ import {
 
 let node: Node | undefined;
 let dashboard: Dashboard | undefined;
+let engineLoading: Promise<Engine> | undefined;
+
+/**
+ * The driver-only modules (node, control store, dashboard, views), loaded on
+ * first use: workers import this module with the user's code and never load them.
+ */
+export function engine(): Promise<Engine> {
+  return engineLoading ??= import("./_engine.ts");
+}
 
 function clusterInfo(): ClusterInfo {
   const be = currentBackend()!;
@@ -53,6 +62,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     ? Deno.env.get("RAYD_ADDRESS")
     : options.address ?? Deno.env.get("RAYD_ADDRESS");
   if (address) throw notImplemented(`cluster mode (init with address ${address})`);
+  const { connectRedis, Node, terminalProgress } = await engine();
   const controlStore = options.redisAddress ? await connectRedis(options.redisAddress) : undefined;
   const started = await Node.start({ controlStore, ...nodeOptionsOf(options) });
   if (currentBackend()) {
@@ -62,12 +72,16 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
   node = started;
   setBackend(node);
   setProgressHook(terminalProgress());
-  if (options.dashboard) await serveDashboard(started, options.dashboard);
+  if (options.dashboard) await serveDashboard(started, options.dashboard, await engine());
   return clusterInfo();
 }
 
 /** Starts the dashboard over the node's control store; shuts the node down if it cannot. */
-async function serveDashboard(n: Node, option: true | { port?: number }): Promise<void> {
+async function serveDashboard(
+  n: Node,
+  option: true | { port?: number },
+  { startDashboard }: Engine,
+): Promise<void> {
   try {
     dashboard = startDashboard({
       store: n.gcs,
