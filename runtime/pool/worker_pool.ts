@@ -139,10 +139,10 @@ export class WorkerPool {
 
   /** Starts up to `count` more task workers (fewer while some start, none beyond `maxWorkers`). */
   grow(count: number): void {
+    // Counted once: each spawn below changes both the room and the workers starting.
     const room = this.#options.maxWorkers - this.#taskWorkers.size;
-    for (let i = 0; i < Math.min(room, count - this.#spawning); i++) {
-      this.#spawnTaskWorker().catch(() => {});
-    }
+    const more = Math.min(room, count - this.#spawning);
+    for (let i = 0; i < more; i++) this.#spawnTaskWorker().catch(() => {});
   }
 
   /** Starts a worker for an actor; `owner` hears its own messages and its death. */

@@ -148,6 +148,19 @@ Deno.test("grow: more task workers, none while as many are starting, never beyon
   assert.equal(workers.made.size, 5);
 });
 
+Deno.test("grow(count) starts count task workers at once, less those already starting", async () => {
+  const { workers, pool } = await startedPool(2, 20);
+  pool.grow(6);
+  assert.equal(pool.taskWorkers.size, 8, "six more, not half of them");
+  pool.grow(9);
+  assert.equal(pool.taskWorkers.size, 11, "three more: six are starting");
+  for (const id of ["w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11"]) {
+    workers.get(id).start();
+  }
+  pool.grow(20);
+  assert.equal(pool.taskWorkers.size, 20, "up to maxWorkers");
+});
+
 Deno.test("the router: started and closing by the pool, actor messages to the actor's owner, the rest to the node", async () => {
   const { workers, host, pool } = await startedPool(1);
   const log: string[] = [];
