@@ -76,3 +76,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a worker that does not start in time fails init with its name, and nothing is left running",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    Deno.env.set("RAYD_WORKER_START_TIMEOUT_MS", "1");
+    try {
+      await assert.rejects(ray.init({ numWorkers: 4 }), {
+        name: "RayError",
+        message: /^Worker w\d failed to start: not started within 1 ms$/,
+      });
+    } finally {
+      Deno.env.delete("RAYD_WORKER_START_TIMEOUT_MS");
+    }
+    assert.equal(ray.isInitialized(), false);
+    // A good init after it: nothing of the failed one is in the way.
+    await ray.init({ numWorkers: 2 });
+    try {
+      assert.deepEqual(
+        await ray.get([blockingSleep.remote(1, "a"), blockingSleep.remote(1, "b")]),
+        [
+          "a",
+          "b",
+        ],
+      );
+    } finally {
+      await ray.shutdown();
+    }
+  },
+});
