@@ -1,5 +1,5 @@
 /**
- * Ids, errors, the settings table, long timers and the per-user runtime folder:
+ * Ids, errors, the settings table, long timers, the keep-alive and the per-user runtime folder:
  * what every other folder may use.
  *
  * @module
@@ -9,3 +9,4 @@ export * from "./ids.ts";
 export * from "./config.ts";
 export * from "./runtime_dir.ts";
 export * from "./timers.ts";
+export * from "./keep_alive.ts";

@@ -181,6 +181,11 @@ export class CallLinks {
     return refs;
   }
 
+  /** Calls made and not answered yet. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
   /** True when every ref is to a result this thread owns. */
   ownsAll(refs: readonly ObjectRef[]): boolean {
     for (const r of refs) if (ownerOf(r) === undefined) return false;

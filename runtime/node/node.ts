@@ -10,13 +10,13 @@ import {
   config,
   IdFactory,
   infeasibleTask,
+  KeepAlive,
   objectIdOf,
   randomHex,
   runtimeShutDown,
   sleep,
   taskCancelled,
   type TaskId,
-  taskIdOf,
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
@@ -39,7 +39,7 @@ import { ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
-import { type PoolHost, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
+import { type PoolHost, unrefThreadWorker, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
@@ -50,7 +50,6 @@ import { WorkerWaits } from "./worker_waits.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
-const GET_SPIN_MICROS = config("getSpinMicros");
 
 /** A running node. */
 export class Node implements Backend {
@@ -91,6 +90,11 @@ export class Node implements Backend {
     unpin: (id) => this.#spill.unpin(id),
     answered: () => this.#kick(),
   });
+  /** Keeps the process alive while work is outstanding (idle workers do not; see KeepAlive). */
+  readonly #alive = new KeepAlive(() =>
+    this.#scheduler.size > 0 || this.#calls.outstanding > 0 || this.#table.openWaits > 0 ||
+    this.#pool.starting > 0 || this.#actors.starting > 0
+  );
   #kicked = false;
   #stopped = false;
 
@@ -129,6 +133,7 @@ export class Node implements Backend {
       logToDriver: options.logToDriver ?? true,
       numWorkers: this.numWorkers,
       maxWorkers: this.numWorkers * config("workerPoolGrowth"),
+      spawn: unrefThreadWorker,
     });
     this.#scheduler = new LocalScheduler({
       total: this.resources,
@@ -146,11 +151,17 @@ export class Node implements Backend {
       running: () => !this.#stopped,
     });
     this.actors = {
-      create: (spec) => actors.create(spec),
-      call: (call) => this.#calls.call(call),
+      create: (spec) => this.#poked(actors.create(spec)),
+      call: (call) => this.#poked(this.#calls.call(call)),
       kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
       lookup: (name, namespace) => actors.lookup(name, namespace),
     };
+  }
+
+  /** `made`, once the process is kept alive for the work that made it. */
+  #poked<T>(made: T): T {
+    this.#alive.poke();
+    return made;
   }
 
   #poolHost(): PoolHost {
@@ -205,7 +216,7 @@ export class Node implements Backend {
     const node = new Node(options);
     node.#records.started(Date.now(), node.resources, node.numWorkers);
     try {
-      await node.#pool.start();
+      await node.#alive.during(node.#pool.start());
     } catch (err) {
       await node.shutdown();
       throw err;
@@ -277,10 +288,13 @@ export class Node implements Backend {
   ): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
     const owned = refs && this.#calls.wait(refs, numReturns, req);
-    if (owned) return await owned;
+    if (owned) return await this.#alive.during(owned);
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
-    if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
+    if (
+      numReturns === ids.length && ids.length <= SPIN_MAX_IDS &&
+      this.#spinner.worth(ids, missing, (t) => this.#scheduler.averageMs(t))
+    ) {
       // Send what is queued now, then spin on the channels of what runs.
       if (this.#kicked) this.#dispatch();
       const pollables = this.#channels.pollables(
@@ -291,6 +305,7 @@ export class Node implements Backend {
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
     const handle = table.wait(ids, numReturns, req.timeoutMs, req.fetch);
+    this.#alive.poke();
     if (handle.immediate || !req.signal) {
       return await this.#lent(ids, await handle.promise, "driver");
     }
@@ -306,21 +321,6 @@ export class Node implements Backend {
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
-  }
-
-  /**
-   * Whether a get of `ids` should spin: some are missing, and none of those
-   * is made by a task whose function is known to take longer than a spin.
-   */
-  #worthSpinning(ids: readonly ObjectId[]): boolean {
-    let missing = false;
-    for (const id of ids) {
-      if (this.#table.status(id) !== "missing") continue;
-      missing = true;
-      const ms = this.#scheduler.averageMs(taskIdOf(id));
-      if (ms !== undefined && ms * 1000 > GET_SPIN_MICROS) return false;
-    }
-    return missing;
   }
 
   clusterState(): Promise<ClusterState> {
@@ -339,6 +339,10 @@ export class Node implements Backend {
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#alive.during(this.#stop()).finally(() => this.#alive.stop());
+  }
+
+  async #stop(): Promise<void> {
     this.#spill.close();
     const stoppedAt = Date.now();
     for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
@@ -460,7 +464,7 @@ export class Node implements Backend {
       : result.failed
       ? "failed"
       : "finished";
-    this.#taskState(
+    this.#records.taskState(
       result.taskId,
       state,
       state === "failed" ? errorText(result.returns[0], this.arena) : undefined,
@@ -502,6 +506,7 @@ export class Node implements Backend {
   }
 
   #kick(): void {
+    this.#alive.poke(); // a task submitted or freed, an actor's own message, ...
     if (this.#kicked || this.#stopped) return;
     this.#kicked = true;
     queueMicrotask(() => this.#dispatch());
@@ -583,12 +588,8 @@ export class Node implements Backend {
     }
   }
 
-  #taskState(taskId: TaskId, state: TaskState, error?: string): void {
-    this.#records.taskState(taskId, state, error);
-  }
-
   #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed"): void {
-    this.#taskState(spec.taskId, state, errorText(frame, this.arena));
+    this.#records.taskState(spec.taskId, state, errorText(frame, this.arena));
     for (let i = 0; i < spec.options.numReturns; i++) {
       this.#sealed(objectIdOf(spec.taskId, i), frame, true);
     }

@@ -130,6 +130,11 @@ export class WorkerPool {
     return this.#taskWorkers;
   }
 
+  /** Task workers starting. */
+  get starting(): number {
+    return this.#spawning;
+  }
+
   /** Starts `numWorkers` task workers; settles once all started, or with the first that failed. */
   start(): Promise<void> {
     const started = [];

@@ -317,6 +317,11 @@ export class LocalScheduler {
     return this.#tasks.get(taskId)?.workerId;
   }
 
+  /** Tasks not finished yet (waiting, queued, running or blocked). */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
   /** Tasks queued (waiting for arguments or resources), on workers, and resources in use. */
   counts(): { queued: number; running: number; blocked: number; used: Resources } {
     let running = 0;
