@@ -288,7 +288,7 @@ export class Node implements Backend {
   ): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
     const owned = refs && this.#calls.wait(refs, numReturns, req);
-    if (owned) return await this.#alive.during(owned);
+    if (owned) return await this.#poked(owned);
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
     if (
