@@ -101,7 +101,7 @@ spillTest(
 // One run per worker: a worker that still holds garbage zero-copy views of its own
 // and then puts past the store in a synchronous loop cannot free them (its
 // finalizers cannot run while it waits for room), so two runs sharing a worker
-// can fail with ObjectStoreFullError. See docs/ARCHITECTURE.md, "Spilling".
+// would send many puts to disk. See docs/ARCHITECTURE.md, "Spilling".
 spillTest("workers putting and reading beyond the store at once corrupt nothing", async () => {
   const runs = [0, 1, 2, 3].map((k) => putManyThenRead.remote(N / 2, COUNT, k * 100));
   assert.deepEqual(await ray.get(runs), [0, 0, 0, 0]);

@@ -603,47 +603,6 @@ Deno.test("LocalScheduler caps a batch at maxBatch", () => {
   assert.equal(dispatches(scheduler.dispatch()).length, 3, "room for one batch again");
 });
 
-Deno.test("LocalScheduler sizes a batch by its tasks' store arguments and queues none behind it", () => {
-  const sizes = new Map<ObjectId, number>();
-  const { scheduler, objects } = setup(1, 1, {
-    batchBelowMs: 1,
-    maxBatch: 100,
-    argBytes: (spec) => spec.deps.reduce((n, d) => n + (sizes.get(d) ?? 0), 0),
-    batchArgBytes: 20,
-  });
-  const warm = task();
-  scheduler.submit(warm);
-  scheduler.dispatch();
-  scheduler.taskFinished(warm.taskId, 0);
-  const deps = Array.from({ length: 10 }, (_, i) => {
-    const id = objectId();
-    objects.set(id, "ok");
-    sizes.set(id, i === 9 ? 50 : 6);
-    return id;
-  });
-  const specs = deps.map((d) => task([d]));
-  for (const s of specs) scheduler.submit(s);
-  const first = dispatches(scheduler.dispatch());
-  assert.deepStrictEqual(first.map((d) => d.spec), specs.slice(0, 3), "18 bytes fit, 24 do not");
-  for (const d of first) scheduler.taskFinished(d.spec.taskId, 0);
-  const second = dispatches(scheduler.dispatch());
-  assert.deepStrictEqual(second.map((d) => d.spec), specs.slice(3, 6));
-  for (const d of second) scheduler.taskFinished(d.spec.taskId, 0);
-  const third = dispatches(scheduler.dispatch());
-  assert.deepStrictEqual(third.map((d) => d.spec), specs.slice(6, 9));
-  for (const d of third) scheduler.taskFinished(d.spec.taskId, 0);
-  const last = dispatches(scheduler.dispatch());
-  assert.deepStrictEqual(last.map((d) => d.spec), [specs[9]], "a task alone may exceed the bound");
-  for (const d of deps.slice(0, 3)) scheduler.submit(task([d]));
-  assert.deepStrictEqual(
-    dispatches(scheduler.dispatch()),
-    [],
-    "tasks with store arguments do not queue behind a busy worker",
-  );
-  scheduler.taskFinished(last[0].spec.taskId, 0);
-  assert.equal(dispatches(scheduler.dispatch()).length, 3);
-});
-
 Deno.test("LocalScheduler queues no batch behind a worker running a slow task", () => {
   const { scheduler } = setup(1, 1, { batchBelowMs: 1, maxBatch: 3 });
   const fast = task();
