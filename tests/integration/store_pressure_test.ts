@@ -9,7 +9,13 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { collectGarbage, currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
-import { bytesOf, checkBytes, collectInWorker, wrongBytes } from "../fixtures/spill_fns.ts";
+import {
+  bytesOf,
+  checkBytes,
+  collectInWorker,
+  holdPutsInWorker,
+  wrongBytes,
+} from "../fixtures/spill_fns.ts";
 
 const MIB = 1024 * 1024;
 const STORE = 64 * MIB;
@@ -97,3 +103,12 @@ storeTest("a get of more than the store gets heap copies of what does not fit", 
   // A task gets a heap copy of an argument that cannot be restored, too.
   assert.equal(await ray.get(checkBytes.remote(refs[0], 20 * MIB, 1)), 0);
 });
+
+storeTest(
+  "a worker holding views of its puts past the store puts to disk and reads copies",
+  async () => {
+    assert.equal(await ray.get(holdPutsInWorker.remote(16 * MIB, 6)), 0);
+    const stats = node().spillStats();
+    assert.ok(stats.bornOnDisk >= 2 && stats.heapCopies >= 2, Deno.inspect(stats));
+  },
+);
