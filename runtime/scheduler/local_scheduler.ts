@@ -469,7 +469,7 @@ export class LocalScheduler {
     return this.#isShort(rec) && Object.keys(rec.demand).every((k) => k === "CPU");
   }
 
-  #hasStoreArgs(rec: TaskRecord): boolean {
+  #hasStoreArgs(rec: ScheduledTask): boolean {
     return rec.spec.deps.length > 0 && this.#opts.argBytes(rec.spec) > 0;
   }
 
