@@ -4,7 +4,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { config } from "../common/mod.ts";
+import { config, ObjectStoreFullError } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
 import {
@@ -23,7 +23,10 @@ const inlineMax = config("inlineObjectMaxBytes");
 /**
  * Serializes `value`: small frames stay on the heap (where `small` puts
  * them), big ones go into the store. The ids of refs inside the value are
- * pushed onto `nested` when given. Throws SerializationError naming `path`.
+ * pushed onto `nested` when given. With `overflow`, a big frame the full
+ * store cannot take goes on the heap instead (the node then writes it
+ * straight to disk). Throws SerializationError naming `path`, and
+ * ObjectStoreFullError when the store is full and `overflow` is off.
  */
 export function toFrame(
   value: unknown,
@@ -32,6 +35,7 @@ export function toFrame(
   flags = 0,
   nested?: ObjectId[],
   small: FrameAllocator = heapAllocator,
+  overflow = false,
 ): Frame {
   const saved = nestedRefs.ids;
   nestedRefs.ids = nested;
@@ -39,12 +43,23 @@ export function toFrame(
     const frame = encodeFrame(
       value,
       path,
-      (size) => size < inlineMax ? small(size) : arena.alloc(size),
+      (size) => size < inlineMax ? small(size) : storeOrHeap(arena, size, overflow),
       flags,
     );
     return arena.locate(frame) ?? frame;
   } finally {
     nestedRefs.ids = saved;
+  }
+}
+
+function storeOrHeap(arena: SharedArena, size: number, overflow: boolean): Uint8Array {
+  try {
+    return arena.alloc(size);
+  } catch (err) {
+    if (overflow && err instanceof ObjectStoreFullError && !arena.closed) {
+      return new Uint8Array(size);
+    }
+    throw err;
   }
 }
 

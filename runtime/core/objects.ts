@@ -88,7 +88,8 @@ export function put<T>(value: T): ObjectRef<T> {
   }
   const id = be.ids.nextPutId();
   const contained: ObjectId[] = [];
-  be.put(id, toFrame(value, "value", be.arena, 0, contained), contained);
+  // A store full of pinned objects does not fail the put: the frame goes on the heap, then to disk.
+  be.put(id, toFrame(value, "value", be.arena, 0, contained, undefined, true), contained);
   return new ObjectRef<T>(id);
 }
 
