@@ -78,3 +78,123 @@ rayTest("Deno.exit in an actor method restarts the actor within maxRestarts", as
   });
   assert.deepEqual(await ray.get([echo.remote(1), echo.remote(2)]), [1, 2]);
 }, { numWorkers: 1 });
+
+/** Awaits `promise`, expecting a RayTaskError, and returns it. */
+async function taskErrorOf(promise: Promise<unknown>): Promise<ray.RayTaskError> {
+  const err = await promise.then(
+    (v) => assert.fail(`expected a RayTaskError, got ${String(v)}`),
+    (e) => e,
+  );
+  assert.ok(err instanceof ray.RayTaskError, `got ${String(err)}`);
+  return err;
+}
+
+/** What each kind of thrown value keeps, checked on the RayTaskError's cause. */
+const KEPT: Record<string, (err: ray.RayTaskError) => void> = {
+  cycle(err) {
+    const cause = err.cause as Record<string, unknown>;
+    assert.equal(cause.a, 1);
+    assert.equal(cause.label, "cyclic");
+    assert.ok(cause.self instanceof ray.SerializationError);
+    assert.match(
+      (cause.self as Error).message,
+      /cycles are not supported \(at error\.cause\.self\)/,
+    );
+  },
+  symbol(err) {
+    assert.ok(err.cause instanceof ray.SerializationError);
+    assert.match(err.cause.message, /symbols are not serializable \(Symbol\(thrown symbol\)\)/);
+    assert.match(err.message, /Symbol\(thrown symbol\)/);
+  },
+  function(err) {
+    assert.ok(err.cause instanceof ray.SerializationError);
+    assert.match(err.cause.message, /functions are not serializable \(function thrownFunction\)/);
+  },
+  cyclicCause(err) {
+    const cause = err.cause as Error & { cause: { why: string; err: unknown } };
+    assert.equal(cause.name, "TypeError");
+    assert.ok(cause instanceof TypeError);
+    assert.equal(cause.message, "outer failure");
+    assert.match(cause.stack ?? "", /badValue/);
+    assert.equal(cause.cause.why, "inner");
+    assert.ok(cause.cause.err instanceof ray.SerializationError);
+    assert.match(err.message, /TypeError: outer failure/);
+  },
+  deepCause(err) {
+    let cause = err.cause as Error;
+    assert.equal(cause.message, "level 99999");
+    let depth = 0;
+    while (cause instanceof Error && !(cause instanceof ray.SerializationError)) {
+      cause = cause.cause as Error;
+      depth++;
+    }
+    assert.ok(depth >= 90, `kept ${depth} levels`);
+    assert.match(cause.message, /nested more than \d+ levels deep/);
+  },
+  badProp(err) {
+    const cause = err.cause as Error & { code: string; handler: unknown };
+    assert.equal(cause.message, "with a bad prop");
+    assert.equal(cause.code, "E_BAD");
+    assert.ok(cause.handler instanceof ray.SerializationError);
+  },
+  nullProto(err) {
+    assert.deepEqual({ ...(err.cause as object) }, { n: 1 });
+    assert.match(err.message, /cannot be printed/);
+  },
+  throwingGetter(err) {
+    const cause = err.cause as Error & { detail: unknown };
+    assert.equal(cause.message, "getter below");
+    assert.ok(cause.detail instanceof ray.SerializationError);
+    assert.match((cause.detail as Error).message, /threw Error: no detail/);
+  },
+};
+
+for (const [kind, check] of Object.entries(KEPT)) {
+  rayTest(
+    `a task throwing what cannot be serialized (${kind}) fails with RayTaskError, once`,
+    async () => {
+      const key = uniqueKey();
+      const asyncKey = uniqueKey();
+      const refs = [];
+      for (let i = 0; i < 20; i++) refs.push(echo.remote(i));
+      const bad = throwsBad.remote(key, kind);
+      const badAsync = rejectsBad.remote(asyncKey, kind);
+      for (let i = 20; i < 40; i++) refs.push(echo.remote(i));
+      for (const ref of [bad, badAsync]) {
+        const err = await taskErrorOf(ray.get(ref, { timeoutMs: 20_000 }));
+        assert.match(err.taskName, /^(throwsBad|rejectsBad)$/);
+        if (kind !== "nullProto") {
+          assert.match(
+            err.message,
+            /Not all of it could be serialized; replaced by SerializationErrors/,
+          );
+        }
+        check(err);
+      }
+      // Thrown once, no worker died: no retry, and nothing else lost.
+      assert.equal(runs(key), 1);
+      assert.equal(runs(asyncKey), 1);
+      assert.deepEqual(await ray.get(refs), Array.from({ length: 40 }, (_, i) => i));
+      assert.equal((await ray.nodes())[0].numWorkers, 1);
+    },
+    { numWorkers: 1 },
+  );
+}
+
+rayTest(
+  "an actor method throwing what cannot be serialized fails the call; the actor lives",
+  async () => {
+    const a = FaultyActor.remote(0);
+    assert.equal(await ray.get(a.incr.remote()), 1);
+    for (const kind of Object.keys(KEPT)) {
+      const err = await taskErrorOf(ray.get(a.throwsBad.remote(kind), { timeoutMs: 20_000 }));
+      assert.equal(err.taskName, "Faulty.throwsBad");
+      KEPT[kind](err);
+    }
+    // An error bigger than the call link goes through the node (it hung the actor before).
+    const big = await taskErrorOf(ray.get(a.throwsBad.remote("bigMessage"), { timeoutMs: 20_000 }));
+    assert.equal((big.cause as Error).message.length, 200_000);
+    assert.equal(await ray.get(a.incr.remote()), 2);
+  },
+  { numWorkers: 1 },
+);
