@@ -55,7 +55,8 @@ export const settings = {
   },
   spillRetryGcRounds: {
     default: 3,
-    doc: "times a get retries after collecting garbage before it fails with ObjectStoreFullError",
+    doc:
+      "times a get retries after collecting garbage before it reads a heap copy (a worker's put: goes to disk)",
   },
   spillWaitPollMs: {
     default: 50,
@@ -79,6 +80,11 @@ export const settings = {
     default: 4,
     doc:
       "a node may start up to this many times numWorkers workers when ready work fits but none is idle",
+  },
+  cancelGraceMs: {
+    default: 5_000,
+    doc:
+      "a cancelled task still running this long after ray.cancel (it ignores its signal, or never yields) has its worker replaced",
   },
   batchBelowMs: {
     default: 1,

@@ -23,6 +23,7 @@ import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "
 import { collectGarbage, errorFrame } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
+  CancelMode,
   ClusterState,
   Frame,
   FromWorker,
@@ -47,6 +48,7 @@ import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { WorkerWaits } from "./worker_waits.ts";
+import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -95,10 +97,18 @@ export class Node implements Backend {
     this.#scheduler.size > 0 || this.#calls.outstanding > 0 || this.#table.openWaits > 0 ||
     this.#pool.starting > 0 || this.#actors.starting > 0
   );
+  readonly #grace = new CancelGrace({
+    stillOn: (taskId, workerId) => this.#scheduler.workerOf(taskId) === workerId,
+    replace: (workerId, cause) => {
+      const worker = this.#pool.taskWorkers.get(workerId);
+      if (worker) this.#pool.end(worker, { cause, forcedCancel: true });
+    },
+  });
   #kicked = false;
   #stopped = false;
 
   private constructor(options: NodeOptions) {
+    cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
     this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
     this.numWorkers = options.numWorkers ?? config("numWorkers");
@@ -138,6 +148,8 @@ export class Node implements Backend {
     this.#scheduler = new LocalScheduler({
       total: this.resources,
       objectStatus: (id) => this.#table.status(id),
+      argBytes: (spec) => spec.deps.reduce((n, d) => n + this.#spill.sizeOf(d), 0),
+      batchArgBytes: maxBytes / 8,
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
     });
@@ -249,7 +261,8 @@ export class Node implements Backend {
   }
 
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
-    this.#sealed(id, frame, false, contained);
+    const stored = this.#table.status(id) === "missing" ? this.#spill.overflowed(id, frame) : frame;
+    this.#sealed(id, stored, stored !== frame && stored instanceof Uint8Array, contained);
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
@@ -331,8 +344,8 @@ export class Node implements Backend {
     return { nodes: [this.info()], total: { ...this.resources }, available: this.available() };
   }
 
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
-    this.#scheduler.cancel(taskId, force, recursive);
+  cancel(taskId: TaskId, mode: CancelMode): void {
+    this.#scheduler.cancel(taskId, mode);
     this.#kick();
   }
 
@@ -343,6 +356,7 @@ export class Node implements Backend {
   }
 
   async #stop(): Promise<void> {
+    this.#grace.clear();
     this.#spill.close();
     const stoppedAt = Date.now();
     for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
@@ -368,7 +382,7 @@ export class Node implements Backend {
       case "put":
         for (const [id, frame, contained] of msg.objects) {
           checkObject(id, frame, contained);
-          this.#sealed(id, frame, false, contained);
+          this.put(id, frame, contained);
         }
         break;
       case "refs":
@@ -381,7 +395,7 @@ export class Node implements Backend {
         this.#waits.cancel(worker, msg.reqId);
         break;
       case "cancel":
-        this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
+        this.#scheduler.cancel(msg.taskId, { force: msg.force, recursive: msg.recursive });
         break;
       case "actorCreate":
       case "actorLink":
@@ -446,39 +460,18 @@ export class Node implements Backend {
   }
 
   #finished(result: TaskResult, workerId: WorkerId): void {
-    const outcome = this.#scheduler.taskFinished(
-      result.taskId,
-      result.ms,
-      result.failed,
-      workerId,
-    );
-    if (outcome === "stale") {
-      // From a worker the task no longer runs on (it died and the task went elsewhere).
+    const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed, workerId);
+    if (outcome === "cancelled") this.#grace.ended(result.taskId);
+    if (outcome === "retry") this.#records.taskState(result.taskId, "ready");
+    if (outcome !== "done") {
+      // Dropped: a retry, a result from a worker the task no longer runs on (it died and
+      // the task went elsewhere), or of a task cancelled while it ran (already failed).
       for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
       return;
     }
-    const state = outcome === "retry"
-      ? "ready"
-      : outcome === "cancelled"
-      ? "cancelled"
-      : result.failed
-      ? "failed"
-      : "finished";
-    this.#records.taskState(
-      result.taskId,
-      state,
-      state === "failed" ? errorText(result.returns[0], this.arena) : undefined,
-    );
-    if (outcome === "retry") {
-      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
-      return;
-    }
+    const error = result.failed ? errorText(result.returns[0], this.arena) : undefined;
+    this.#records.taskState(result.taskId, result.failed ? "failed" : "finished", error);
     this.#life.taskDone(result.taskId);
-    if (outcome === "cancelled") {
-      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
-      const returns = result.returns.map(() => errorFrame(taskCancelled(result.taskId)));
-      return this.#sealAll(result.taskId, returns, true);
-    }
     this.#sealAll(result.taskId, result.returns, result.failed, result.contained);
   }
 
@@ -578,8 +571,12 @@ export class Node implements Backend {
       case "abort": {
         const worker = this.#pool.taskWorkers.get(ins.workerId);
         if (!worker) break;
-        if (!ins.force) worker.send({ type: "cancel", taskId: ins.taskId });
-        else this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
+        if (ins.force) {
+          this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
+        } else {
+          worker.send({ type: "cancel", taskId: ins.spec.taskId });
+          this.#grace.start(ins.spec.taskId, taskName(ins.spec), ins.workerId);
+        }
         break;
       }
       case "spawnWorker":
