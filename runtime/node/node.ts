@@ -20,7 +20,13 @@ import {
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { collectGarbage, errorFrame } from "../core/mod.ts";
+import {
+  collectForStore,
+  collectGarbage,
+  errorFrame,
+  reclaimDropped,
+  storeReclaimer,
+} from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
   ClusterState,
@@ -111,7 +117,7 @@ export class Node implements Backend {
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
       this.#collectEverywhere();
       return sleep(config("spillRetryGcMs") * 2 ** round);
-    });
+    }, storeReclaimer());
     this.#life = new ObjectLifetime({
       jobId: this.jobId,
       nodeId: this.nodeId,
@@ -120,7 +126,7 @@ export class Node implements Backend {
       spill: this.#spill,
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
-      collectEverywhere: () => this.#collectEverywhere(),
+      collectEverywhere: () => this.#collectEverywhere(true),
     }, maxBytes * config("gcAfterStoreFraction"));
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
@@ -434,10 +440,16 @@ export class Node implements Backend {
     this.#scheduler.submit(spec);
   }
 
-  /** Runs a garbage collection in every thread, so dropped refs are finalized. */
-  #collectEverywhere(): void {
+  /**
+   * Runs a garbage collection in every thread, so dropped refs are finalized.
+   * When the store `grown`, the driver collects only if a sweep would not
+   * see what it holds (see `collectForStore`).
+   */
+  #collectEverywhere(grown = false): void {
     if (!collectGarbage) return;
-    collectGarbage();
+    // The driver's dropped refs to store bytes are released now; the rest when finalized.
+    if (grown) collectForStore();
+    else reclaimDropped();
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 

@@ -54,6 +54,11 @@ export interface SpillManagerOptions {
   readonly retryRounds: number;
   /** Runs garbage collection everywhere and resolves once finalizers had time to run. */
   readonly collect: (round: number) => Promise<void>;
+  /**
+   * Frees at once what this thread dropped (a collection and a sweep of
+   * dropped refs, see `storeReclaimer`); tried before anything is spilled.
+   */
+  readonly reclaim?: () => number;
 }
 
 /** What is where, and how much moved. */
@@ -101,6 +106,7 @@ export class SpillManager {
   readonly #minBytes: number;
   readonly #retryRounds: number;
   readonly #collect: (round: number) => Promise<void>;
+  readonly #reclaim: (() => number) | undefined;
   readonly #recs = new Map<ObjectId, Rec>();
   /** Objects that may be spilled, least recently used first. */
   readonly #lru = new Map<ObjectId, Rec>();
@@ -115,6 +121,7 @@ export class SpillManager {
     this.#minBytes = Math.min(options.minBytes, Math.floor(options.arena.capacity / 8));
     this.#retryRounds = options.retryRounds;
     this.#collect = options.collect;
+    this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
   }
 
@@ -247,6 +254,8 @@ export class SpillManager {
    */
   makeRoom(size: number): void {
     if (this.#closed) throw objectStoreFull(this.usage(size), "the node is shutting down");
+    // Writing objects nobody holds to disk is the costly way to make room.
+    if (!this.#fits(size)) this.#reclaim?.();
     while (!this.#fits(size)) this.#spillSome(size);
   }
 
@@ -391,6 +400,7 @@ export function nodeSpillManager(
   nodeId: string,
   directory: string | undefined,
   collect: (round: number) => Promise<void>,
+  reclaim?: () => number,
 ): SpillManager {
   const files = new SpillFiles({
     directory,
@@ -404,5 +414,6 @@ export function nodeSpillManager(
     minBytes: config("spillMinBytes"),
     retryRounds: config("spillRetryGcRounds"),
     collect,
+    reclaim,
   });
 }
