@@ -29,22 +29,17 @@ export const collectGarbage: (() => void) | undefined = exposeGc();
  * releases at once the watched refs (refs to store bytes, see
  * `RefTracker.trackWatched`) it found dropped, instead of waiting for their
  * finalizers on a later turn. Returns how many were released (0 without `gc`).
+ *
+ * With `forGrowth` (the node asks because the store grew), it collects only
+ * if this thread holds objects through holders that only a finalizer can
+ * release: watched refs wait for a full store, which sweeps them without a
+ * turn, since a forced full collection costs more than the copy it saves.
  */
-export function reclaimDropped(): number {
+export function reclaimDropped(forGrowth = false): number {
   if (!collectGarbage || refTracker.holding === 0) return 0;
+  if (forGrowth && !refTracker.holdsUnwatched) return 0;
   collectGarbage();
   return refTracker.watchedCount === 0 ? 0 : refTracker.sweep();
-}
-
-/**
- * What a thread does when the node asks it to collect because the store
- * grew: collects only if it holds objects through holders that only a
- * finalizer can release. Watched refs wait: a full store sweeps them
- * (`reclaimDropped`) without a turn, and a full collection costs more than
- * the arrays it would free.
- */
-export function collectForStore(): void {
-  if (refTracker.holdsUnwatched) reclaimDropped();
 }
 
 /**

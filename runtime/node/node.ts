@@ -20,13 +20,7 @@ import {
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import {
-  collectForStore,
-  collectGarbage,
-  errorFrame,
-  reclaimDropped,
-  storeReclaimer,
-} from "../core/mod.ts";
+import { collectGarbage, errorFrame, reclaimDropped, storeReclaimer } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
   ClusterState,
@@ -440,16 +434,10 @@ export class Node implements Backend {
     this.#scheduler.submit(spec);
   }
 
-  /**
-   * Runs a garbage collection in every thread, so dropped refs are finalized.
-   * When the store `grown`, the driver collects only if a sweep would not
-   * see what it holds (see `collectForStore`).
-   */
+  /** Runs a garbage collection in every thread, so dropped refs are released (see `reclaimDropped`). */
   #collectEverywhere(grown = false): void {
     if (!collectGarbage) return;
-    // The driver's dropped refs to store bytes are released now; the rest when finalized.
-    if (grown) collectForStore();
-    else reclaimDropped();
+    reclaimDropped(grown);
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 

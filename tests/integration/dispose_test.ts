@@ -144,7 +144,7 @@ rayTest(
 
 rayTest(
   "disposed puts never make the store collect or spill",
-  async () => {
+  () => {
     for (let i = 0; i < 2000; i++) {
       using _ref = ray.put(new Uint8Array(MIB));
     }
