@@ -107,6 +107,8 @@ export class SpillManager {
   readonly #retryRounds: number;
   readonly #collect: (round: number) => Promise<void>;
   readonly #reclaim: (() => number) | undefined;
+  /** Bytes sealed since the last reclaim. */
+  #sealedSinceReclaim = 0;
   readonly #recs = new Map<ObjectId, Rec>();
   /** Objects that may be spilled, least recently used first. */
   readonly #lru = new Map<ObjectId, Rec>();
@@ -123,11 +125,13 @@ export class SpillManager {
     this.#collect = options.collect;
     this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
+    if (this.#reclaim) this.#arena.beforeGrow = () => this.#beforeGrow();
   }
 
   /** Object `id` was sealed at `loc`: it may be spilled from now on. */
   sealed(id: ObjectId, loc: StoreLoc): void {
     if (loc.size === 0 || this.#recs.has(id)) return;
+    this.#sealedSinceReclaim += loc.size;
     const rec: Rec = { size: loc.size, loc, disk: undefined, pins: 0, exposed: false };
     this.#recs.set(id, rec);
     this.#lru.set(id, rec);
@@ -255,8 +259,22 @@ export class SpillManager {
   makeRoom(size: number): void {
     if (this.#closed) throw objectStoreFull(this.usage(size), "the node is shutting down");
     // Writing objects nobody holds to disk is the costly way to make room.
-    if (!this.#fits(size)) this.#reclaim?.();
+    if (!this.#fits(size) && this.#reclaim) {
+      this.#sealedSinceReclaim = 0;
+      this.#reclaim();
+    }
     while (!this.#fits(size)) this.#spillSome(size);
+  }
+
+  /**
+   * Before the store grows into fresh pages (slow to write the first time),
+   * frees what this thread dropped, once half the store's size was sealed
+   * since the last time: a collection costs about as much as a copy.
+   */
+  #beforeGrow(): void {
+    if (this.#sealedSinceReclaim * 2 < this.#arena.sab.byteLength) return;
+    this.#sealedSinceReclaim = 0;
+    this.#reclaim!();
   }
 
   /**
