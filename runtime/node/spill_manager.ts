@@ -42,6 +42,9 @@ interface Rec {
   exposed: boolean;
 }
 
+/** Bytes sealed between two collections before the store grows, at least (see `#beforeGrow`). */
+const RECLAIM_BEFORE_GROW_BYTES = 64 * 1024 * 1024;
+
 /** How a spill manager is set up. */
 export interface SpillManagerOptions {
   /** The node's store; its `onFull` is set to `makeRoom`. */
@@ -268,11 +271,13 @@ export class SpillManager {
 
   /**
    * Before the store grows into fresh pages (slow to write the first time),
-   * frees what this thread dropped, once half the store's size was sealed
-   * since the last time: a collection costs about as much as a copy.
+   * frees what this thread dropped, once as many bytes as the store spans
+   * (at least `RECLAIM_BEFORE_GROW_BYTES`) were sealed since the last time:
+   * one collection per store's worth of puts, as when the store is full.
    */
   #beforeGrow(): void {
-    if (this.#sealedSinceReclaim * 2 < this.#arena.sab.byteLength) return;
+    const every = Math.max(this.#arena.sab.byteLength, RECLAIM_BEFORE_GROW_BYTES);
+    if (this.#sealedSinceReclaim < every) return;
     this.#sealedSinceReclaim = 0;
     this.#reclaim!();
   }
