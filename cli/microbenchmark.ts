@@ -1,6 +1,6 @@
 /**
  * `rayd microbenchmark [--json] [--filter REGEX] [--quick]`: the benchmark
- * suite of shared/BENCHMARKS.md.
+ * suite of docs/BENCHMARKS.md.
  * The suite itself is scripts/bench/suite.ts.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * A tour of the Ray tutorial (shared/SEED.txt) in rayd: every example of the
+ * A tour of the Ray tutorial (Ray Core's walkthrough) in rayd: every example of the
  * tutorial runs for real, and each result is printed beside the value the
  * tutorial shows. The process exits non-zero when any result differs.
  *

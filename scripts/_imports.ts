@@ -88,8 +88,37 @@ export function findImports(source: string): ImportRef[] {
   return refs;
 }
 
-/** Splits source into names, strings and punctuation, dropping comments. */
-function tokenize(src: string): Token[] {
+/** One comment of a source file. */
+export interface Comment {
+  /** The comment's text, with its markers (two slashes, or slash-star to star-slash). */
+  text: string;
+  /** 1-based line where it starts. */
+  line: number;
+}
+
+/**
+ * Lists the comments of a source file (not text inside strings, templates or
+ * regular expressions that looks like one).
+ *
+ * @param source the file's text
+ * @returns the comments in source order
+ * @example
+ * ```ts
+ * const [c] = findComments(`const s = "// no";\n// yes`);
+ * console.assert(c.text === "// yes" && c.line === 2);
+ * ```
+ */
+export function findComments(source: string): Comment[] {
+  const comments: Comment[] = [];
+  tokenize(source, comments);
+  return comments;
+}
+
+/**
+ * Splits source into names, strings and punctuation, dropping comments (into
+ * `comments` when given).
+ */
+function tokenize(src: string, comments?: Comment[]): Token[] {
   const tokens: Token[] = [];
   const templateDepths: number[] = []; // brace depth at each open `${`
   let depth = 0;
@@ -126,9 +155,13 @@ function tokenize(src: string): Token[] {
     const c = src[i];
     const startLine = line;
     if (/\s/.test(c)) skipTo(i + 1);
-    else if (c === "/" && src[i + 1] === "/") skipTo(src.indexOf("\n", i) >>> 0);
-    else if (c === "/" && src[i + 1] === "*") skipTo((src.indexOf("*/", i + 2) >>> 0) + 2);
-    else if (c === '"' || c === "'") {
+    else if (c === "/" && (src[i + 1] === "/" || src[i + 1] === "*")) {
+      const end = src[i + 1] === "/"
+        ? Math.min(src.indexOf("\n", i) >>> 0, src.length)
+        : Math.min((src.indexOf("*/", i + 2) >>> 0) + 2, src.length);
+      comments?.push({ text: src.slice(i, end), line: startLine });
+      skipTo(end);
+    } else if (c === '"' || c === "'") {
       let text = "";
       skipTo(i + 1);
       while (i < src.length && src[i] !== c && src[i] !== "\n") {

@@ -10,7 +10,7 @@
  * @module
  */
 import * as ray from "../mod.ts";
-import { openBrowser, type Page } from "./_browser.ts";
+import { openBrowser, type Page } from "./browser.ts";
 
 /** Sleeps `ms` milliseconds and returns 0. */
 export const sleep = ray.remote(async function sleep(ms: number) {

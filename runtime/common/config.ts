@@ -80,6 +80,11 @@ export const settings = {
     doc:
       "a node may start up to this many times numWorkers workers when ready work fits but none is idle",
   },
+  cancelGraceMs: {
+    default: 5_000,
+    doc:
+      "a cancelled task still running this long after ray.cancel (it ignores its signal, or never yields) has its worker replaced",
+  },
   batchBelowMs: {
     default: 1,
     doc:

@@ -16,6 +16,8 @@ export type NodeId = string & { readonly __brand: "NodeId" };
 export type WorkerId = string & { readonly __brand: "WorkerId" };
 /** Hex id of a job (one driver session). */
 export type JobId = string & { readonly __brand: "JobId" };
+/** Hex id of an actor (the id of the call that created it). */
+export type ActorId = string & { readonly __brand: "ActorId" };
 
 const TASK_ID_HEX = 24;
 const INDEX_HEX = 4;

@@ -1,6 +1,6 @@
 /**
- * Ids, errors, the settings table, long timers and the per-user runtime folder:
- * what every other folder may use.
+ * Ids, errors, the settings table, long timers, the per-user runtime folder
+ * and the progress hook: what every other folder may use.
  *
  * @module
  */
@@ -9,3 +9,4 @@ export * from "./ids.ts";
 export * from "./config.ts";
 export * from "./runtime_dir.ts";
 export * from "./timers.ts";
+export * from "./progress.ts";

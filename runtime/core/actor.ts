@@ -6,14 +6,8 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
-import type {
-  ActorEntry,
-  ActorId,
-  ActorSettings,
-  Frame,
-  FunctionDescriptor,
-} from "../protocol/mod.ts";
+import type { ActorId, ObjectId } from "../common/mod.ts";
+import type { ActorEntry, ActorSettings, Frame, FunctionDescriptor } from "../protocol/mod.ts";
 import { NO_ARGS } from "../protocol/mod.ts";
 import { registerClass } from "../serialization/mod.ts";
 import { type ActorOptions, mergeActorOptions } from "./actor_options.ts";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { ActorCall, ActorCreateSpec, ActorEntry, ActorId } from "../protocol/mod.ts";
+import type { ActorId } from "../common/mod.ts";
+import type { ActorCall, ActorCreateSpec, ActorEntry } from "../protocol/mod.ts";
 import type { ObjectRef } from "./object_ref.ts";
 
 /** Where actor operations go. */

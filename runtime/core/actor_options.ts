@@ -5,7 +5,7 @@
  */
 import type { ActorSettings } from "../protocol/mod.ts";
 
-/** Options of `ray.remote(SomeClass, options)` and `.options()`, as in shared/API.md. */
+/** Options of `ray.remote(SomeClass, options)` and `.options()` (docs/API.md, "Actors"). */
 export interface ActorOptions {
   /** Name to find the actor by with `ray.getActor`; unique per namespace. */
   name?: string;

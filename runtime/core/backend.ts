@@ -11,7 +11,7 @@ import type { ActorBackend } from "./actor_backend.ts";
 import { refTracker } from "./ref_tracker.ts";
 import type { ObjectRef } from "./object_ref.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { ClusterState, Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
+import type { CancelMode, ClusterState, Frame, RefOp, TaskSpec } from "../protocol/mod.ts";
 
 /** Options of a wait for objects. */
 export interface WaitRequest {
@@ -64,7 +64,7 @@ export interface Backend {
   /** Where actor creations, calls, kills and lookups go. */
   readonly actors: ActorBackend;
   /** Cancels a task (see `ray.cancel`); never waits. */
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): void;
+  cancel(taskId: TaskId, mode: CancelMode): void;
   /** The cluster's nodes and resources, total and free. */
   clusterState(): Promise<ClusterState>;
   /** Stops what this backend started. */

@@ -31,13 +31,7 @@ export {
   setProgressHook,
   wait,
 } from "./objects.ts";
-export type {
-  CancelOptions,
-  GetOptions,
-  ProgressHook,
-  RuntimeContext,
-  WaitOptions,
-} from "./objects.ts";
+export type { CancelOptions, GetOptions, RuntimeContext, WaitOptions } from "./objects.ts";
 export { makeRemoteFunction, RemoteFunction } from "./remote_function.ts";
 export type { Arg, Args, RefsFor, RefsOf } from "./remote_function.ts";
 export { mergeOptions } from "./options.ts";

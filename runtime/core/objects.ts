@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { ObjectId, ProgressHook } from "../common/mod.ts";
 import { getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, currentTask } from "./backend.ts";
@@ -35,16 +35,6 @@ export interface WaitOptions {
   /** Show a progress bar on a terminal when waiting for many refs (default true). */
   progress?: boolean;
 }
-
-/**
- * Draws progress while `get`/`wait` waits for `total` objects; `poll` counts
- * those ready. Returns what ends the drawing, or `undefined` to draw nothing.
- */
-export type ProgressHook = (
-  kind: "get" | "wait",
-  total: number,
-  poll: () => Promise<number>,
-) => (() => void) | undefined;
 
 let progressHook: ProgressHook | undefined;
 
@@ -220,10 +210,12 @@ export interface CancelOptions {
 }
 
 /**
- * Cancels the task that makes `ref`: a queued task is dropped; a running one
- * sees its `getRuntimeContext().signal` abort, or with `force` its worker is
- * ended. `get` of its refs then rejects with TaskCancelledError. Cancelled
- * tasks are never retried.
+ * Cancels the task that makes `ref`: `get` of its refs rejects with
+ * TaskCancelledError at once, and its CPU goes to other tasks at once. A
+ * queued task is dropped; a running one sees its `getRuntimeContext().signal`
+ * abort (what it returns later is dropped), and its worker is replaced if it
+ * still runs `cancelGraceMs` later; with `force` its worker is ended at once.
+ * Cancelled tasks are never retried.
  */
 export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Promise<void> {
   const be = backend("cancel");
@@ -231,7 +223,10 @@ export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Pr
     throw new TypeError(`Cannot cancel: expected an ObjectRef, got ${describe(ref)}`);
   }
   checkLive(ref, "cancel");
-  be.cancel(taskIdOf(ref.id), options.force ?? false, options.recursive ?? true);
+  be.cancel(taskIdOf(ref.id), {
+    force: options.force ?? false,
+    recursive: options.recursive ?? true,
+  });
   return Promise.resolve();
 }
 

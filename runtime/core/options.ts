@@ -6,7 +6,7 @@
 import type { NodeId } from "../common/mod.ts";
 import type { SchedulingStrategy, TaskOptions } from "../protocol/mod.ts";
 
-/** Options of `ray.remote(fn, options)` and `.options()`, as in shared/API.md. */
+/** Options of `ray.remote(fn, options)` and `.options()` (docs/API.md, "Remote functions"). */
 export interface RemoteOptions {
   /** Refs returned per call (default 1). */
   numReturns?: number;

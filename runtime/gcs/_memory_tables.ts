@@ -4,10 +4,9 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { objectIdOf } from "../common/mod.ts";
 import type {
-  ActorId,
   ActorStateChanged,
   ControlStoreEvent,
   ObjectState,

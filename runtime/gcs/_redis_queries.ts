@@ -1,11 +1,11 @@
 /**
  * The read side of the Redis store: each query as Redis commands over the
- * key layout of docs/CONTROL_STORE.md.
+ * key layout of docs/ARCHITECTURE.md ("Redis key layout").
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import type { ActorId, JobState, NodeState, TaskState } from "./events.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { JobState, NodeState, TaskState } from "./events.ts";
 import { ACTOR_STATES, JOB_STATES, NODE_STATES, OBJECT_STATES, TASK_STATES } from "./events.ts";
 import type {
   ActorFilter,
@@ -172,7 +172,7 @@ export class RedisQueries {
       `${this.prefix}actor_names`,
       actorNameKey(name, namespace),
     ]);
-    return typeof id === "string" ? this.getActor(id) : undefined;
+    return typeof id === "string" ? this.getActor(id as ActorId) : undefined;
   }
 
   listActors(f: ActorFilter): Promise<ActorRecord[]> {

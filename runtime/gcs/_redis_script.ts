@@ -1,7 +1,7 @@
 /**
  * The Lua script that applies one batch of events inside Redis, atomically
  * and in one round trip. It follows the same rules as _memory_tables.ts; the
- * key layout is in docs/CONTROL_STORE.md.
+ * key layout is in docs/ARCHITECTURE.md ("Redis key layout").
  *
  * Arguments: prefix, history cap, transitions kept per task, the batch as a
  * JSON array of wire events (_redis_codec.ts; a `taskSubmitted` may carry

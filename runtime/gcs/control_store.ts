@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
-import type { ActorId, Channel, ChannelMessages, ControlStoreEvent } from "./events.ts";
+import type { Channel, ChannelMessages, ControlStoreEvent } from "./events.ts";
 import type {
   ActorFilter,
   ActorRecord,

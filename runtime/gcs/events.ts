@@ -4,14 +4,11 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
 
 /** Milliseconds since the Unix epoch (`Date.now()`). */
 export type Millis = number;
-
-/** Hex id of an actor. */
-export type ActorId = string;
 
 /** States a task record goes through. `finished`, `failed` and `cancelled` are final. */
 export type TaskState =

@@ -3,18 +3,11 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
 import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
-import type {
-  ActorId,
-  Channel,
-  ChannelMessages,
-  ControlStoreEvent,
-  JobState,
-  NodeState,
-} from "./events.ts";
+import type { Channel, ChannelMessages, ControlStoreEvent, JobState, NodeState } from "./events.ts";
 import { channelMessage } from "./events.ts";
 import type {
   ActorFilter,

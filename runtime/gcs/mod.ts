@@ -7,8 +7,8 @@
  * One interface, `ControlStore`, two implementations: `MemoryControlStore`
  * (embedded mode) and the Redis store from `connectRedis` (cluster mode).
  * Writes are events given to `record()`, which never waits: they are applied
- * in the background in batches. docs/CONTROL_STORE.md has the event types and
- * the Redis key layout.
+ * in the background in batches. docs/ARCHITECTURE.md ("Control store") has the
+ * event types and the Redis key layout.
  *
  * @example
  * ```ts

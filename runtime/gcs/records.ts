@@ -4,10 +4,9 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { TaskOptions } from "../protocol/mod.ts";
 import type {
-  ActorId,
   ActorState,
   JobState,
   Millis,

@@ -7,19 +7,12 @@
  *
  * @module
  */
-import type { JobId, LongTimer, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, LongTimer, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { longTimeout } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
 import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
-import type {
-  ActorId,
-  Channel,
-  ChannelMessages,
-  ControlStoreEvent,
-  JobState,
-  NodeState,
-} from "./events.ts";
+import type { Channel, ChannelMessages, ControlStoreEvent, JobState, NodeState } from "./events.ts";
 import { channelMessage } from "./events.ts";
 import type {
   ActorFilter,

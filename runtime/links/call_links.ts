@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { IdFactory, LongTimer, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, IdFactory, LongTimer, ObjectId, TaskId } from "../common/mod.ts";
 import {
   actorCallLost,
   config,
@@ -38,7 +38,7 @@ import {
   refTracker,
 } from "../core/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
-import type { ActorCall, ActorId, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
+import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallLink, type ResultVisitor } from "./call_link.ts";

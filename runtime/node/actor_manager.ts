@@ -7,12 +7,12 @@
  * resources), the named-actor registry, restarts of actors whose worker
  * died, kills, and death once no handle remains.
  *
- * States: PENDING_CREATION -> ALIVE -> RESTARTING -> ALIVE ... -> DEAD
- * (see ACTOR_TRANSITIONS below and docs/ARCHITECTURE.md, "Actors").
+ * States (the control store's ActorState): pending -> alive -> restarting
+ * -> alive ... -> dead (see ACTOR_TRANSITIONS below and docs/ARCHITECTURE.md, "Actors").
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   actorDead,
   actorNameTaken,
@@ -21,9 +21,9 @@ import {
   type RayActorError,
 } from "../common/mod.ts";
 import { errorFrame, fromFrame } from "../core/mod.ts";
-import type { ActorStateChanged } from "../gcs/mod.ts";
+import type { ActorState, ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { ActorCreateSpec, ActorEntry, ActorId, Frame, FromWorker } from "../protocol/mod.ts";
+import type { ActorCreateSpec, ActorEntry, Frame, FromWorker } from "../protocol/mod.ts";
 import type { ActorWorkerMessage, WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
@@ -58,15 +58,12 @@ export interface ActorHost {
   changed(status: ActorStatus): void;
 }
 
-/** The life of an actor. */
-export type ActorState = "PENDING_CREATION" | "ALIVE" | "RESTARTING" | "DEAD";
-
 /** The legal transitions: from each state, the states it may go to. */
 export const ACTOR_TRANSITIONS: Readonly<Record<ActorState, readonly ActorState[]>> = {
-  PENDING_CREATION: ["ALIVE", "RESTARTING", "DEAD"],
-  ALIVE: ["RESTARTING", "DEAD"],
-  RESTARTING: ["ALIVE", "RESTARTING", "DEAD"],
-  DEAD: [],
+  pending: ["alive", "restarting", "dead"],
+  alive: ["restarting", "dead"],
+  restarting: ["alive", "restarting", "dead"],
+  dead: [],
 };
 
 /** Checks that an actor (`label`) may go from `from` to `to`; throws an Error naming both if not. */
@@ -76,7 +73,8 @@ export function checkTransition(label: string, from: ActorState, to: ActorState)
   }
 }
 
-interface ActorRecord {
+/** The manager's own record of an actor (its control-store record is `ActorRecord`). */
+interface ManagedActor {
   readonly spec: ActorCreateSpec;
   readonly label: string;
   readonly nameKey?: string;
@@ -91,7 +89,7 @@ interface ActorRecord {
   death?: RayActorError;
   /** No handle remains: die once idle. */
   retiring: boolean;
-  /** Callers' links, opened in the worker while it is ALIVE. */
+  /** Callers' links, opened in the worker while it is alive. */
   readonly links: CallerLinks;
   /** Retiring: the worker was asked to say when its links are empty ("actorRetire")... */
   retireAsked: boolean;
@@ -116,11 +114,11 @@ const NO_FRAMES: readonly Frame[] = Object.freeze([]);
 /** The node's actors. */
 export class ActorManager {
   readonly #host: ActorHost;
-  readonly #actors = new Map<ActorId, ActorRecord>();
+  readonly #actors = new Map<ActorId, ManagedActor>();
   /** Handles made by `getIfExists` on another thread point at an actor created earlier. */
   readonly #aliases = new Map<ActorId, ActorId>();
   readonly #names = new Map<string, ActorId>();
-  #waitingResources: ActorRecord[] = [];
+  #waitingResources: ManagedActor[] = [];
   #stopped = false;
 
   /** @param host the node's parts the actors use */
@@ -140,7 +138,7 @@ export class ActorManager {
   /** Ends the actor; with `noRestart` false it restarts if its budget allows. */
   kill(actorId: ActorId, noRestart: boolean): Promise<void> {
     const rec = this.#find(actorId);
-    if (!rec || rec.state === "DEAD") return Promise.resolve();
+    if (!rec || rec.state === "dead") return Promise.resolve();
     if (!noRestart && rec.worker) {
       rec.worker.fail("it was killed with ray.kill (noRestart: false)");
     } else {
@@ -187,7 +185,7 @@ export class ActorManager {
    */
   handlesReleased(actorId: ActorId): void {
     const rec = this.#find(actorId);
-    if (!rec || rec.spec.settings.detached || rec.state === "DEAD") return;
+    if (!rec || rec.spec.settings.detached || rec.state === "dead") return;
     rec.retiring = true;
     this.#dieIfRetired(rec);
   }
@@ -210,7 +208,7 @@ export class ActorManager {
     this.#stopped = true;
     for (const rec of this.#actors.values()) {
       rec.worker = undefined;
-      rec.state = "DEAD";
+      rec.state = "dead";
     }
   }
 
@@ -219,12 +217,12 @@ export class ActorManager {
     const namespace = spec.settings.namespace ?? this.#host.namespace;
     const nameKey = name === undefined ? undefined : `${namespace}/${name}`;
     const label = `${spec.cls.name}(${spec.actorId})`;
-    const rec: ActorRecord = {
+    const rec: ManagedActor = {
       spec,
       label,
       nameKey,
       demand: demandOf(spec.settings.numCpus, spec.settings.resources),
-      state: "PENDING_CREATION",
+      state: "pending",
       restarts: 0,
       held: false,
       retiring: false,
@@ -240,7 +238,7 @@ export class ActorManager {
       }
       const err = actorNameTaken(name!, namespace);
       if (inDriver) throw err;
-      rec.state = "DEAD";
+      rec.state = "dead";
       rec.death = actorDead(label, `it was not created: ${err.message}`, err);
       this.#actors.set(spec.actorId, rec);
       return undefined;
@@ -252,8 +250,8 @@ export class ActorManager {
     return undefined;
   }
 
-  /** PENDING_CREATION: waits for the constructor's ref arguments, then for resources. */
-  #awaitArgs(rec: ActorRecord): void {
+  /** pending: waits for the constructor's ref arguments, then for resources. */
+  #awaitArgs(rec: ManagedActor): void {
     const { table } = this.#host;
     const missing = rec.spec.deps.filter((d) => table.status(d) === "missing");
     if (missing.length > 0) {
@@ -263,7 +261,7 @@ export class ActorManager {
       );
       return;
     }
-    if (rec.state === "DEAD") return;
+    if (rec.state === "dead") return;
     const failed = rec.spec.deps.find((d) => table.status(d) === "error");
     if (failed !== undefined) {
       return this.#die(rec, this.#dead(rec, "a constructor argument is an error", failed));
@@ -279,8 +277,8 @@ export class ActorManager {
     this.#place(rec);
   }
 
-  #place(rec: ActorRecord): void {
-    if (rec.state === "DEAD") return;
+  #place(rec: ManagedActor): void {
+    if (rec.state === "dead") return;
     if (!this.#host.hold(rec.demand)) {
       this.#waitingResources.push(rec);
       return;
@@ -289,7 +287,7 @@ export class ActorManager {
     this.#startWorker(rec);
   }
 
-  #startWorker(rec: ActorRecord): void {
+  #startWorker(rec: ManagedActor): void {
     const worker = this.#host.workers.spawnActorWorker({
       message: (w, msg) => this.#onMessage(rec, w, msg),
       lost: (w) => {
@@ -310,12 +308,12 @@ export class ActorManager {
   }
 
   /** A message of the actor's own from its worker (the pool routes the others). */
-  #onMessage(rec: ActorRecord, worker: WorkerHandle, msg: ActorWorkerMessage): void {
+  #onMessage(rec: ManagedActor, worker: WorkerHandle, msg: ActorWorkerMessage): void {
     if (worker !== rec.worker || this.#stopped) return;
     switch (msg.type) {
       case "actorCreated":
         if (msg.error === undefined) {
-          this.#setState(rec, "ALIVE");
+          this.#setState(rec, "alive");
           const target = this.#linkTarget(rec);
           if (target) rec.links.openAll(target);
         } else {
@@ -336,8 +334,8 @@ export class ActorManager {
   }
 
   /** The actor's worker died (the pool made it forget the worker, and the node let go of it). */
-  #onDeath(rec: ActorRecord, worker: WorkerHandle, detail: string): void {
-    if (rec.state === "DEAD" || this.#stopped) return;
+  #onDeath(rec: ManagedActor, worker: WorkerHandle, detail: string): void {
+    if (rec.state === "dead" || this.#stopped) return;
     const why = `its worker ${worker.id} died: ${detail}`;
     const { maxRestarts } = rec.spec.settings;
     if (maxRestarts !== -1 && rec.restarts >= maxRestarts) {
@@ -345,21 +343,21 @@ export class ActorManager {
       return this.#die(rec, actorDead(rec.label, why + budget));
     }
     rec.restarts++;
-    this.#setState(rec, "RESTARTING");
+    this.#setState(rec, "restarting");
     this.#unlinkAll(rec, why);
     this.#startWorker(rec);
   }
 
-  #setState(rec: ActorRecord, next: ActorState): void {
+  #setState(rec: ManagedActor, next: ActorState): void {
     checkTransition(rec.label, rec.state, next);
     rec.state = next;
     this.#host.changed(statusOf(rec));
   }
 
-  /** DEAD: ends the worker, frees the name and resources, fails every call not finished. */
-  #die(rec: ActorRecord, error: RayActorError): void {
-    if (rec.state === "DEAD") return;
-    this.#setState(rec, "DEAD");
+  /** dead: ends the worker, frees the name and resources, fails every call not finished. */
+  #die(rec: ManagedActor, error: RayActorError): void {
+    if (rec.state === "dead") return;
+    this.#setState(rec, "dead");
     rec.death = error;
     const worker = rec.worker;
     rec.worker = undefined;
@@ -375,8 +373,8 @@ export class ActorManager {
     this.#host.releaseArgs(rec.spec.argRefs);
   }
 
-  #dieIfRetired(rec: ActorRecord): void {
-    if (!rec.retiring || rec.state !== "ALIVE") return;
+  #dieIfRetired(rec: ManagedActor): void {
+    if (!rec.retiring || rec.state !== "alive") return;
     if (rec.links.size > 0 && !rec.linksIdle) {
       // Calls may still wait in callers' links: the worker says when they are done.
       if (!rec.retireAsked) rec.worker?.send({ type: "actorRetire" });
@@ -387,12 +385,12 @@ export class ActorManager {
   }
 
   /**
-   * A caller's link: opened in the actor's worker while it is ALIVE (now or
+   * A caller's link: opened in the actor's worker while it is alive (now or
    * once it is); a caller of an actor that is dead or unknown hears so.
    */
   link(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
     const rec = this.#find(msg.actorId);
-    if (!rec || rec.state === "DEAD") {
+    if (!rec || rec.state === "dead") {
       const death = rec?.death ?? actorUnknown(msg.actorId);
       const label = rec?.label ?? String(msg.actorId);
       return refuseLink(caller, msg, {
@@ -407,15 +405,15 @@ export class ActorManager {
     rec.retireAsked = false;
   }
 
-  /** Where links to `rec` open, while it is ALIVE. */
-  #linkTarget(rec: ActorRecord): LinkTarget | undefined {
-    if (rec.state !== "ALIVE" || !rec.worker || !rec.bell) return undefined;
+  /** Where links to `rec` open, while it is alive. */
+  #linkTarget(rec: ManagedActor): LinkTarget | undefined {
+    if (rec.state !== "alive" || !rec.worker || !rec.bell) return undefined;
     const { maxTaskRetries } = rec.spec.settings;
     return { worker: rec.worker, bell: rec.bell.sab, maxTaskRetries, label: rec.label };
   }
 
   /** The actor's worker is gone: every caller hears (with `death` when the actor is dead for good). */
-  #unlinkAll(rec: ActorRecord, why: string, death?: Uint8Array): void {
+  #unlinkAll(rec: ManagedActor, why: string, death?: Uint8Array): void {
     const { maxTaskRetries } = rec.spec.settings;
     rec.links.unlinkAll({ label: rec.label, why, maxTaskRetries, death });
   }
@@ -423,16 +421,16 @@ export class ActorManager {
   /** A worker is gone: the actors drop its links. */
   callerGone(workerId: WorkerId): void {
     for (const rec of this.#actors.values()) {
-      const alive = rec.state === "ALIVE" ? rec.worker : undefined;
+      const alive = rec.state === "alive" ? rec.worker : undefined;
       if (rec.links.size > 0 && rec.links.callerGone(workerId, alive)) this.#dieIfRetired(rec);
     }
   }
 
-  #find(actorId: ActorId): ActorRecord | undefined {
+  #find(actorId: ActorId): ManagedActor | undefined {
     return this.#actors.get(actorId) ?? this.#actors.get(this.#aliases.get(actorId)!);
   }
 
-  #dead(rec: ActorRecord, what: string, errorObject: ObjectId): RayActorError {
+  #dead(rec: ManagedActor, what: string, errorObject: ObjectId): RayActorError {
     try {
       fromFrame(this.#host.table.frame(errorObject)!, this.#host.arena);
       return actorDead(rec.label, what);
@@ -441,7 +439,7 @@ export class ActorManager {
     }
   }
 
-  #constructorFailed(rec: ActorRecord, error: Frame): RayActorError {
+  #constructorFailed(rec: ManagedActor, error: Frame): RayActorError {
     try {
       fromFrame(error, this.#host.arena);
       return actorDead(rec.label, "its constructor failed");
@@ -452,19 +450,12 @@ export class ActorManager {
   }
 }
 
-const GCS_STATES = {
-  PENDING_CREATION: "pending",
-  ALIVE: "alive",
-  RESTARTING: "restarting",
-  DEAD: "dead",
-} as const;
-
 /** The control-store event that records an actor's status. */
 export function actorStateEvent(a: ActorStatus, jobId: JobId, nodeId: NodeId): ActorStateChanged {
   return {
     type: "actorState",
     actorId: a.actorId,
-    state: GCS_STATES[a.state],
+    state: a.state,
     ts: Date.now(),
     className: a.className,
     name: a.name,
@@ -481,7 +472,7 @@ function entryOf(spec: ActorCreateSpec): ActorEntry {
   return { actorId: spec.actorId, cls: spec.cls, methods: spec.methods };
 }
 
-function statusOf(rec: ActorRecord): ActorStatus {
+function statusOf(rec: ManagedActor): ActorStatus {
   return {
     actorId: rec.spec.actorId,
     className: rec.spec.cls.name,

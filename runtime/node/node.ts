@@ -23,6 +23,7 @@ import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "
 import { collectGarbage, errorFrame, reclaimDropped, storeReclaimer } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
+  CancelMode,
   ClusterState,
   Frame,
   FromWorker,
@@ -47,6 +48,7 @@ import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { WorkerWaits } from "./worker_waits.ts";
+import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -91,10 +93,18 @@ export class Node implements Backend {
     unpin: (id) => this.#spill.unpin(id),
     answered: () => this.#kick(),
   });
+  readonly #grace = new CancelGrace({
+    stillOn: (taskId, workerId) => this.#scheduler.workerOf(taskId) === workerId,
+    replace: (workerId, cause) => {
+      const worker = this.#pool.taskWorkers.get(workerId);
+      if (worker) this.#pool.end(worker, { cause, forcedCancel: true });
+    },
+  });
   #kicked = false;
   #stopped = false;
 
   private constructor(options: NodeOptions) {
+    cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
     this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
     this.numWorkers = options.numWorkers ?? config("numWorkers");
@@ -331,14 +341,15 @@ export class Node implements Backend {
     return { nodes: [this.info()], total: { ...this.resources }, available: this.available() };
   }
 
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
-    this.#scheduler.cancel(taskId, force, recursive);
+  cancel(taskId: TaskId, mode: CancelMode): void {
+    this.#scheduler.cancel(taskId, mode);
     this.#kick();
   }
 
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#grace.clear();
     this.#spill.close();
     const stoppedAt = Date.now();
     for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
@@ -377,7 +388,7 @@ export class Node implements Backend {
         this.#waits.cancel(worker, msg.reqId);
         break;
       case "cancel":
-        this.#scheduler.cancel(msg.taskId, msg.force, msg.recursive);
+        this.#scheduler.cancel(msg.taskId, { force: msg.force, recursive: msg.recursive });
         break;
       case "actorCreate":
       case "actorLink":
@@ -442,39 +453,18 @@ export class Node implements Backend {
   }
 
   #finished(result: TaskResult, workerId: WorkerId): void {
-    const outcome = this.#scheduler.taskFinished(
-      result.taskId,
-      result.ms,
-      result.failed,
-      workerId,
-    );
-    if (outcome === "stale") {
-      // From a worker the task no longer runs on (it died and the task went elsewhere).
+    const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed, workerId);
+    if (outcome === "cancelled") this.#grace.ended(result.taskId);
+    if (outcome === "retry") this.#taskState(result.taskId, "ready");
+    if (outcome !== "done") {
+      // Dropped: a retry, a result from a worker the task no longer runs on (it died and
+      // the task went elsewhere), or of a task cancelled while it ran (already failed).
       for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
       return;
     }
-    const state = outcome === "retry"
-      ? "ready"
-      : outcome === "cancelled"
-      ? "cancelled"
-      : result.failed
-      ? "failed"
-      : "finished";
-    this.#taskState(
-      result.taskId,
-      state,
-      state === "failed" ? errorText(result.returns[0], this.arena) : undefined,
-    );
-    if (outcome === "retry") {
-      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
-      return;
-    }
+    const error = result.failed ? errorText(result.returns[0], this.arena) : undefined;
+    this.#taskState(result.taskId, result.failed ? "failed" : "finished", error);
     this.#life.taskDone(result.taskId);
-    if (outcome === "cancelled") {
-      for (const f of result.returns) if (!(f instanceof Uint8Array)) this.arena.free(f);
-      const returns = result.returns.map(() => errorFrame(taskCancelled(result.taskId)));
-      return this.#sealAll(result.taskId, returns, true);
-    }
     this.#sealAll(result.taskId, result.returns, result.failed, result.contained);
   }
 
@@ -573,8 +563,12 @@ export class Node implements Backend {
       case "abort": {
         const worker = this.#pool.taskWorkers.get(ins.workerId);
         if (!worker) break;
-        if (!ins.force) worker.send({ type: "cancel", taskId: ins.taskId });
-        else this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
+        if (ins.force) {
+          this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
+        } else {
+          worker.send({ type: "cancel", taskId: ins.spec.taskId });
+          this.#grace.start(ins.spec.taskId, taskName(ins.spec), ins.workerId);
+        }
         break;
       }
       case "spawnWorker":

@@ -18,11 +18,19 @@ export function checkObject(id: unknown, frame: unknown, contained: unknown): vo
   if (!Array.isArray(contained)) throw new TypeError("bad contained ids");
 }
 
-/** How to start a node. */
+/**
+ * How to start a node. The driver's `init` hands its options to the node by
+ * the table `INIT_OPTIONS` in runtime/driver/init_options.ts; the compiler
+ * checks there that each option it hands over is one of these, with the same type.
+ */
 export interface NodeOptions {
+  /** Web Workers to start (default `navigator.hardwareConcurrency`). */
   numWorkers?: number;
+  /** CPUs the node offers to tasks (default: the worker count). */
   numCpus?: number;
+  /** Custom resources, e.g. `{ GPU: 1 }`. */
   resources?: Record<string, number>;
+  /** Most bytes the shared object store may use (default 30% of memory). */
   objectStoreMemory?: number;
   /** Where objects are spilled when the store is full (default: a temporary directory). */
   spillDirectory?: string;

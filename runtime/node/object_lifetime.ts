@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { ActorId, Frame, RefOp } from "../protocol/mod.ts";
+import type { Frame, RefOp } from "../protocol/mod.ts";
 import type { ObjectTable } from "./object_table.ts";
 import { RefCounts } from "./ref_counts.ts";
 import type { SpillManager } from "./spill_manager.ts";

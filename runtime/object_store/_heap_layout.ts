@@ -1,6 +1,6 @@
 /**
  * The heap's layout inside the SharedArrayBuffer, shared by the allocator
- * and its invariant check. Drawn in docs/OBJECT_STORE_LAYOUT.md. Blocks are
+ * and its invariant check. Drawn in docs/ARCHITECTURE.md ("Memory layout"). Blocks are
  * named by the unit index `p` of their payload (byte offset `p * UNIT`):
  * header words at `p * W - 2` (size in units) and `p * W - 1` (tag), footer
  * words at `(p + size) * W - 4` and `- 3`, free-list links at `p * W` (next)

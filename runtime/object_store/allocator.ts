@@ -3,7 +3,7 @@
  * SharedArrayBuffer, so every thread that maps the buffer can allocate and
  * free: a lock word, size-class free lists (two-level segregated fit), and
  * boundary tags around every block, so freeing merges a block with free
- * neighbours in O(1). The layout is drawn in docs/OBJECT_STORE_LAYOUT.md.
+ * neighbours in O(1). The layout is drawn in docs/ARCHITECTURE.md ("Memory layout").
  *
  * @module
  */

@@ -19,7 +19,6 @@ export { graphOf, type JobSelector, readTasks, timelineOf } from "./reader.ts";
 export { renderSvg } from "./render.ts";
 export {
   formatProgress,
-  type ProgressHook,
   type ProgressOptions,
   type ProgressState,
   terminalProgress,

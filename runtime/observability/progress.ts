@@ -5,18 +5,7 @@
  *
  * @module
  */
-import { config, longInterval } from "../common/mod.ts";
-
-/**
- * What `get` and `wait` call when they start waiting for `total` objects:
- * `poll` counts those ready now. Returns the function that ends the bar, or
- * `undefined` when no bar is shown.
- */
-export type ProgressHook = (
-  kind: "get" | "wait",
-  total: number,
-  poll: () => Promise<number>,
-) => (() => void) | undefined;
+import { config, longInterval, type ProgressHook } from "../common/mod.ts";
 
 /** Where and when a bar is drawn (defaults: stderr, the progress settings). */
 export interface ProgressOptions {

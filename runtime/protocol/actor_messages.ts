@@ -4,11 +4,8 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor } from "./task_spec.ts";
-
-/** Hex id of an actor (the id of the call that created it). */
-export type ActorId = string & { readonly __brand: "ActorId" };
 
 /** An actor's options after defaults and checks (see `ActorOptions` in runtime/core). */
 export interface ActorSettings {

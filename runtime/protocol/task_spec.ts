@@ -20,7 +20,7 @@ export interface FunctionDescriptor {
   readonly source?: string;
 }
 
-/** Scheduling strategy, as in shared/API.md. */
+/** Scheduling strategy of a task (see docs/API.md, "Remote functions"). */
 export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: NodeId; soft?: boolean };
 
 /** Per-call options that reach the scheduler. */

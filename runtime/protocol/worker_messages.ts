@@ -114,6 +114,14 @@ export type ToWorker =
   | { readonly type: "stop" }
   | ActorToWorker;
 
+/** How to cancel a task: `ray.cancel`'s options after their defaults. */
+export interface CancelMode {
+  /** End the worker running it instead of signalling it. */
+  readonly force: boolean;
+  /** Cancel the tasks it submitted too. */
+  readonly recursive: boolean;
+}
+
 /** Worker to main thread. */
 export type FromWorker =
   | { readonly type: "started" }
@@ -138,12 +146,7 @@ export type FromWorker =
   }
   | { readonly type: "cancelWait"; readonly reqId: number }
   /** Cancel the task that makes an object (from `ray.cancel` in a task). */
-  | {
-    readonly type: "cancel";
-    readonly taskId: TaskId;
-    readonly force: boolean;
-    readonly recursive: boolean;
-  }
+  | ({ readonly type: "cancel"; readonly taskId: TaskId } & CancelMode)
   /** Asks for the cluster's nodes and resources (answered by "clusterState"). */
   | { readonly type: "clusterState"; readonly reqId: number }
   /** The worker is closing itself (`self.close()`): treat it as dead. */

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
+import { type CancelMode, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
 
 /** What the node should do next. */
@@ -25,13 +25,19 @@ export type Instruction =
   | { readonly type: "crashed"; readonly spec: TaskSpec; readonly workerId: WorkerId }
   /** No node of this size could ever run the task. */
   | { readonly type: "infeasible"; readonly spec: TaskSpec; readonly resource: string }
-  /** The task was cancelled before or while running; it fails with TaskCancelledError. */
+  /**
+   * The task was cancelled before or while running: it fails with
+   * TaskCancelledError now (a running one also gets an "abort").
+   */
   | { readonly type: "cancelled"; readonly spec: TaskSpec }
-  /** Stop a running task: signal it, or with `force` end its worker. */
+  /**
+   * Stop a cancelled task that still runs on the worker: signal it, or with
+   * `force` end its worker (the task already failed; its CPU is free).
+   */
   | {
     readonly type: "abort";
     readonly workerId: WorkerId;
-    readonly taskId: TaskId;
+    readonly spec: TaskSpec;
     readonly force: boolean;
   }
   /** The task went to `spillback`: this node no longer runs it. */
@@ -67,19 +73,25 @@ export interface SchedulerOptions {
   readonly spillbackQueueLength?: number;
 }
 
-type TaskState = "waiting" | "ready" | "running" | "blocked" | "gone";
+/**
+ * Where a task is in this scheduler (the control store's `TaskState` is what users see).
+ * "cancelling": cancelled while on a worker that still runs it (it holds nothing; its result is dropped).
+ */
+type TaskPhase = "waiting" | "ready" | "running" | "blocked" | "cancelling" | "gone";
 
-interface TaskRecord {
+/** The scheduler's own record of a task it holds. */
+interface ScheduledTask {
   readonly spec: TaskSpec;
   readonly demand: Resources;
   readonly fnKey: string;
-  state: TaskState;
+  state: TaskPhase;
   missing: number;
   workerId?: WorkerId;
   cancelled: boolean;
 }
 
-interface WorkerRecord {
+/** What the scheduler knows of a worker's load. */
+interface WorkerLoad {
   /** Tasks on the worker that are running (not blocked). */
   running: number;
   /** CPUs held while `running > 0`. */
@@ -94,12 +106,12 @@ const EMA_WEIGHT = 0.2;
 /** The state machine. */
 export class LocalScheduler {
   readonly #opts: Required<SchedulerOptions>;
-  readonly #tasks = new Map<TaskId, TaskRecord>();
-  readonly #waitingOn = new Map<ObjectId, TaskRecord[]>();
+  readonly #tasks = new Map<TaskId, ScheduledTask>();
+  readonly #waitingOn = new Map<ObjectId, ScheduledTask[]>();
   readonly #children = new Map<TaskId, Set<TaskId>>();
-  #ready: TaskRecord[] = [];
+  #ready: ScheduledTask[] = [];
   #readyHead = 0;
-  readonly #workers = new Map<WorkerId, WorkerRecord>();
+  readonly #workers = new Map<WorkerId, WorkerLoad>();
   readonly #out: Instruction[] = [];
   readonly #used: Resources = {};
   readonly #fnMs = new Map<string, number>();
@@ -125,7 +137,14 @@ export class LocalScheduler {
   submit(spec: TaskSpec): void {
     const { demand, missingResource } = this.#shapeOf(spec.options);
     const fnKey = fnKeyOf(spec.fn);
-    const rec: TaskRecord = { spec, demand, fnKey, state: "waiting", missing: 0, cancelled: false };
+    const rec: ScheduledTask = {
+      spec,
+      demand,
+      fnKey,
+      state: "waiting",
+      missing: 0,
+      cancelled: false,
+    };
     if (missingResource !== undefined) {
       this.#out.push(
         this.#opts.spillback(spec)
@@ -188,20 +207,21 @@ export class LocalScheduler {
    * @returns "stale" when the task is not running there (unknown, finished,
    * or sent elsewhere after that worker died: drop the result), "retry" when
    * a failed task with `retryExceptions` should run again (drop the result),
-   * "cancelled" when it was cancelled while running (drop the result), else
+   * "cancelled" when it was cancelled while running (drop the result: its
+   * returns already failed with TaskCancelledError), else
    * "done"
    */
   taskFinished(taskId: TaskId, ms = 0, failed = false, workerId?: WorkerId): Outcome {
     const rec = this.#tasks.get(taskId);
     if (!rec || rec.workerId === undefined) return "stale";
     if (workerId !== undefined && rec.workerId !== workerId) return "stale";
-    const prev = this.#fnMs.get(rec.fnKey);
-    this.#fnMs.set(rec.fnKey, prev === undefined ? ms : prev + EMA_WEIGHT * (ms - prev));
     this.#leaveWorker(rec);
     if (rec.cancelled) {
       this.#forget(rec);
       return "cancelled";
     }
+    const prev = this.#fnMs.get(rec.fnKey);
+    this.#fnMs.set(rec.fnKey, prev === undefined ? ms : prev + EMA_WEIGHT * (ms - prev));
     if (failed && rec.spec.options.retryExceptions && this.#retriesLeft(rec)) {
       rec.spec.attempt++;
       this.#enqueue(rec);
@@ -228,23 +248,38 @@ export class LocalScheduler {
   }
 
   /**
-   * Cancels a task: one not yet running is dropped ("cancelled"); a running
-   * one is signalled or, with `force`, its worker ended ("abort").
-   * With `recursive`, the tasks it submitted are cancelled too.
+   * Cancels a task: it fails at once ("cancelled"). One not yet running is
+   * dropped; a running one gives its resources back at once (its worker may
+   * take other tasks meanwhile, as for a blocked task) and is signalled or,
+   * with `force`, its worker ended ("abort"); its later result is dropped.
+   * With `recursive`, the tasks it submitted are cancelled too. A forced
+   * cancel of a task cancelled before that still runs ends its worker.
    * @returns false when the task is not known here (finished or never seen)
+   * or was cancelled already (and this adds no force)
    */
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): boolean {
+  cancel(taskId: TaskId, mode: CancelMode): boolean {
     const rec = this.#tasks.get(taskId);
-    if (!rec || rec.cancelled) return false;
-    if (recursive) {
-      for (const child of this.#children.get(taskId) ?? []) this.cancel(child, force, true);
+    if (!rec) return false;
+    if (rec.cancelled) {
+      // Cancelled but still running: a forced cancel now ends its worker.
+      if (!mode.force || rec.state !== "cancelling") return false;
+      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force: true });
+      return true;
+    }
+    if (mode.recursive) {
+      for (const child of this.#children.get(taskId) ?? []) {
+        this.cancel(child, { force: mode.force, recursive: true });
+      }
     }
     rec.cancelled = true;
+    this.#out.push({ type: "cancelled", spec: rec.spec });
     if (rec.state === "waiting" || rec.state === "ready") {
       this.#forget(rec);
-      this.#out.push({ type: "cancelled", spec: rec.spec });
     } else {
-      this.#out.push({ type: "abort", workerId: rec.workerId!, taskId, force });
+      if (rec.state === "running") this.#adjustRunning(this.#workers.get(rec.workerId!), -1, 0);
+      this.#releaseOther(rec);
+      rec.state = "cancelling";
+      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force: mode.force });
     }
     return true;
   }
@@ -268,12 +303,14 @@ export class LocalScheduler {
     if (worker.running > 0) addInto(this.#used, { CPU: worker.cpuHeld }, -1);
     for (const taskId of worker.tasks) {
       const rec = this.#tasks.get(taskId)!;
-      this.#releaseOther(rec);
       rec.workerId = undefined;
       if (rec.cancelled) {
+        // It already failed and gave its resources back.
         this.#forget(rec);
-        this.#out.push({ type: "cancelled", spec: rec.spec });
-      } else if (cancelled) {
+        continue;
+      }
+      this.#releaseOther(rec);
+      if (cancelled) {
         this.#enqueue(rec);
       } else if (this.#retriesLeft(rec)) {
         rec.spec.attempt++;
@@ -307,7 +344,7 @@ export class LocalScheduler {
     return rec && this.#fnMs.get(rec.fnKey);
   }
 
-  /** Whether worker `workerId` has tasks (running or blocked). */
+  /** Whether worker `workerId` has tasks (running, blocked, or cancelled and still running). */
   hasTasks(workerId: WorkerId): boolean {
     return (this.#workers.get(workerId)?.tasks.size ?? 0) > 0;
   }
@@ -317,16 +354,21 @@ export class LocalScheduler {
     return this.#tasks.get(taskId)?.workerId;
   }
 
-  /** Tasks queued (waiting for arguments or resources), on workers, and resources in use. */
+  /**
+   * Tasks queued (waiting for arguments or resources), on workers, and
+   * resources in use (cancelled tasks still on a worker are in none).
+   */
   counts(): { queued: number; running: number; blocked: number; used: Resources } {
     let running = 0;
     let blocked = 0;
+    let cancelling = 0;
     for (const rec of this.#tasks.values()) {
       if (rec.state === "running") running++;
       else if (rec.state === "blocked") blocked++;
+      else if (rec.state === "cancelling") cancelling++;
     }
     return {
-      queued: this.#tasks.size - running - blocked,
+      queued: this.#tasks.size - running - blocked - cancelling,
       running,
       blocked,
       used: { ...this.#used },
@@ -369,7 +411,7 @@ export class LocalScheduler {
     return this.#out.splice(0);
   }
 
-  #startBatch(first: TaskRecord, workerId: WorkerId, idleCount: number): void {
+  #startBatch(first: ScheduledTask, workerId: WorkerId, idleCount: number): void {
     const worker = this.#workers.get(workerId)!;
     const batchable = this.#batchable(first);
     worker.shortOnly &&= batchable;
@@ -407,12 +449,12 @@ export class LocalScheduler {
   }
 
   /** Known short and asking only for CPU: may go in a batch, and may queue behind another batch. */
-  #batchable(rec: TaskRecord): boolean {
+  #batchable(rec: ScheduledTask): boolean {
     return this.#isShort(rec) && Object.keys(rec.demand).every((k) => k === "CPU");
   }
 
   /** A busy worker running only short tasks, with at most one more batch queued (the least loaded). */
-  #pipelineWorker(rec: TaskRecord): WorkerId | undefined {
+  #pipelineWorker(rec: ScheduledTask): WorkerId | undefined {
     let best: WorkerId | undefined;
     let load = Infinity;
     for (const [id, w] of this.#workers) {
@@ -426,7 +468,7 @@ export class LocalScheduler {
     return best;
   }
 
-  #isShort(rec: TaskRecord): boolean {
+  #isShort(rec: ScheduledTask): boolean {
     const ms = this.#fnMs.get(rec.fnKey);
     return ms !== undefined && ms < this.#opts.batchBelowMs;
   }
@@ -442,7 +484,7 @@ export class LocalScheduler {
   }
 
   /** Changes a worker's running count; it takes `cpu` when it starts running and frees it when it stops. */
-  #adjustRunning(worker: WorkerRecord | undefined, delta: number, cpu: number): void {
+  #adjustRunning(worker: WorkerLoad | undefined, delta: number, cpu: number): void {
     if (!worker) return;
     const before = worker.running;
     worker.running += delta;
@@ -456,31 +498,31 @@ export class LocalScheduler {
   }
 
   /** Non-CPU resources are held per task, from dispatch to finish. */
-  #takeOther(rec: TaskRecord): void {
+  #takeOther(rec: ScheduledTask): void {
     const { CPU: _cpu, ...other } = rec.demand;
     addInto(this.#used, other, 1);
   }
 
-  #releaseOther(rec: TaskRecord): void {
+  #releaseOther(rec: ScheduledTask): void {
     const { CPU: _cpu, ...other } = rec.demand;
     addInto(this.#used, other, -1);
   }
 
-  #leaveWorker(rec: TaskRecord): void {
+  #leaveWorker(rec: ScheduledTask): void {
     const worker = this.#workers.get(rec.workerId!);
     if (rec.state === "running") this.#adjustRunning(worker, -1, 0);
     worker?.tasks.delete(rec.spec.taskId);
     if (worker && worker.tasks.size === 0) worker.shortOnly = true;
-    this.#releaseOther(rec);
+    if (rec.state !== "cancelling") this.#releaseOther(rec);
     rec.workerId = undefined;
   }
 
-  #retriesLeft(rec: TaskRecord): boolean {
+  #retriesLeft(rec: ScheduledTask): boolean {
     const { maxRetries } = rec.spec.options;
     return maxRetries === -1 || rec.spec.attempt < maxRetries;
   }
 
-  #enqueue(rec: TaskRecord): void {
+  #enqueue(rec: ScheduledTask): void {
     if (
       rec.spec.attempt === 0 &&
       this.#ready.length - this.#readyHead >= this.#opts.spillbackQueueLength &&
@@ -494,7 +536,7 @@ export class LocalScheduler {
     this.#ready.push(rec);
   }
 
-  #forget(rec: TaskRecord): void {
+  #forget(rec: ScheduledTask): void {
     rec.state = "gone";
     this.#tasks.delete(rec.spec.taskId);
     this.#children.delete(rec.spec.taskId);
@@ -502,7 +544,7 @@ export class LocalScheduler {
     if (parent !== undefined) this.#children.get(parent)?.delete(rec.spec.taskId);
   }
 
-  #propagate(rec: TaskRecord, errorObject: ObjectId): void {
+  #propagate(rec: ScheduledTask, errorObject: ObjectId): void {
     this.#forget(rec);
     this.#out.push({ type: "propagate", spec: rec.spec, errorObject });
   }

@@ -18,7 +18,7 @@
  * POLLING says the main thread is spinning on the ring anyway, and sends at
  * most one such message until the main thread reads (NUDGED).
  *
- * What a batch holds is the codec's business (see actor_channel.ts and
+ * What a batch holds is the codec's business (see call_link.ts and
  * task_channel.ts).
  *
  * @module

@@ -5,15 +5,9 @@
  *
  * @module
  */
-import { runtimeShutDown } from "../common/mod.ts";
+import { type ActorId, runtimeShutDown } from "../common/mod.ts";
 import type { ActorBackend, ObjectRef } from "../core/mod.ts";
-import type {
-  ActorCall,
-  ActorCreateSpec,
-  ActorEntry,
-  ActorId,
-  FromWorker,
-} from "../protocol/mod.ts";
+import type { ActorCall, ActorCreateSpec, ActorEntry, FromWorker } from "../protocol/mod.ts";
 import type { CallLinks } from "../links/mod.ts";
 
 /** A worker's route to the node's actor manager. */

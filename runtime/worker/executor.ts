@@ -22,6 +22,9 @@ import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RunTask, TaskResult } from "../protocol/mod.ts";
 import type { ScratchFrames } from "../serialization/mod.ts";
 
+/** Cancels of tasks not (or no longer) running in this worker that are remembered. */
+const EARLY_CANCELS_KEPT = 1024;
+
 // deno-lint-ignore ban-types
 type AnyFn = Function;
 
@@ -30,6 +33,8 @@ export class Executor {
   readonly #arena: SharedArena;
   readonly #small?: ScratchFrames;
   readonly #running = new Map<TaskId, AbortController>();
+  /** Tasks cancelled before they came (oldest first). */
+  readonly #cancelledEarly = new Set<TaskId>();
 
   /**
    * @param arena the node's store
@@ -44,6 +49,10 @@ export class Executor {
 
   /** Runs `task`; returns its result at once when it was synchronous, else a promise of it. */
   run(task: RunTask): TaskResult | Promise<TaskResult> {
+    if (this.#cancelledEarly.delete(task.taskId)) {
+      refTracker.unpin(task.deps);
+      return this.#failed(task, taskCancelled(task.taskId), performance.now());
+    }
     const fn = lookupFunction(task.fn);
     if (fn) return this.#call(task, fn, performance.now(), this.#small);
     const start = performance.now();
@@ -57,9 +66,19 @@ export class Executor {
     );
   }
 
-  /** Signals the AbortSignal of a running task. */
+  /**
+   * Signals the AbortSignal of a running task. A cancel may come before its
+   * task (by message, while the task waits in the channel): the task then
+   * fails without running.
+   */
   cancel(taskId: TaskId): void {
-    this.#running.get(taskId)?.abort(taskCancelled(taskId));
+    const running = this.#running.get(taskId);
+    if (running) return running.abort(taskCancelled(taskId));
+    this.#cancelledEarly.add(taskId);
+    // Most often the task had finished already: keep only the latest few.
+    if (this.#cancelledEarly.size > EARLY_CANCELS_KEPT) {
+      this.#cancelledEarly.delete(this.#cancelledEarly.values().next().value!);
+    }
   }
 
   /** Calls `fn`; small frames of a synchronous result come from `small` when given. */
@@ -88,9 +107,14 @@ export class Executor {
       refTracker.unpin(task.deps);
     }
     if (value instanceof Promise) {
+      const { signal } = controller;
+      // A cancelled task's result is dropped by the node: its value is not even encoded.
       return value.then(
-        (v) => this.#succeeded(task, v, start, undefined),
-        (err) => this.#failed(task, err, start),
+        (v) =>
+          signal.aborted
+            ? this.#failed(task, signal.reason, start)
+            : this.#succeeded(task, v, start, undefined),
+        (err) => this.#failed(task, signal.aborted ? signal.reason : err, start),
       ).finally(() => this.#running.delete(spec.taskId));
     }
     this.#running.delete(spec.taskId);

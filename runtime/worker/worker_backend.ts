@@ -16,6 +16,7 @@ import { ActorClient } from "./actor_client.ts";
 import { CallLinks } from "../links/mod.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
+  CancelMode,
   ClusterState,
   Frame,
   FromWorker,
@@ -151,9 +152,9 @@ export class WorkerBackend implements Backend {
     this.#clusterAsks.delete(reqId);
   }
 
-  cancel(taskId: TaskId, force: boolean, recursive: boolean): void {
+  cancel(taskId: TaskId, mode: CancelMode): void {
     this.flush();
-    this.#post({ type: "cancel", taskId, force, recursive });
+    this.#post({ type: "cancel", taskId, force: mode.force, recursive: mode.recursive });
   }
 
   /** The node answered wait request `reqId`; it pinned the frames it sent from the store. */

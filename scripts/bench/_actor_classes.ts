@@ -14,7 +14,7 @@ export interface BenchActorMethod {
   remote(): ray.ObjectRef<number>;
 }
 
-/** A handle to a BenchActor, as `ray.remote(class)` returns (shared/API.md, "Actors"). */
+/** A handle to a BenchActor, as `ray.remote(class)` returns (docs/API.md, "Actors"). */
 export interface BenchActorHandle {
   /** The no-op method. */
   readonly noop: BenchActorMethod;
@@ -27,7 +27,7 @@ export interface BenchActorClass {
 }
 
 // The API's `remote` is typed for functions today; actors are typed here by
-// what shared/API.md promises, so this file needs no change when they land.
+// what docs/API.md promises, so this file needs no change when they land.
 const remoteClass = ray.remote as unknown as (cls: new () => object) => BenchActorClass;
 
 /** An actor with one no-op method: the unit of every actor metric. */

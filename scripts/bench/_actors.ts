@@ -34,7 +34,7 @@ function actorMetric(
   };
 }
 
-/** The actor metrics, in the order of shared/BENCHMARKS.md. */
+/** The actor metrics, in the order of docs/BENCHMARKS.md. */
 export const ACTOR_METRICS: readonly Metric[] = [
   actorMetric("1_1_actor_calls_sync", (ctx, { BenchActor }) => {
     const actor = BenchActor.remote();

@@ -158,7 +158,7 @@ function clusterMetric(name: string, unit: string): Metric {
   };
 }
 
-/** The cluster metrics, in the order of shared/BENCHMARKS.md. */
+/** The cluster metrics, in the order of docs/BENCHMARKS.md. */
 export const CLUSTER_METRICS: readonly Metric[] = [
   clusterMetric("cluster_tasks_async", "tasks/s"),
   clusterMetric("cluster_object_transfer_gigabytes", "GB/s"),

@@ -28,7 +28,7 @@ function workerUrl(file: string): URL {
   return new URL(file, import.meta.url);
 }
 
-/** The limit metrics, in the order of shared/BENCHMARKS.md. */
+/** The limit metrics, in the order of docs/BENCHMARKS.md. */
 export const LIMIT_METRICS: readonly Metric[] = [
   {
     name: "limit_postmessage_roundtrip",

@@ -25,7 +25,7 @@ export type MetricKind = "rayd" | "peer" | "limit";
 
 /** One line of the suite. */
 export interface Metric {
-  /** The fixed name from shared/BENCHMARKS.md. */
+  /** The fixed name from docs/BENCHMARKS.md. */
   readonly name: string;
   /** Unit of the rate, e.g. `tasks/s`. */
   readonly unit: string;

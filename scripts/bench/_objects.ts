@@ -15,7 +15,7 @@ const CALLS = 1000;
 /** Refs inside the object of single_client_get_object_containing_10k_refs. */
 const NESTED_REFS = 10_000;
 
-/** The object metrics, in the order of shared/BENCHMARKS.md. */
+/** The object metrics, in the order of docs/BENCHMARKS.md. */
 export const OBJECT_METRICS: readonly Metric[] = [
   raydMetric("single_client_put_calls", "calls/s", (ctx) =>
     ctx.measure(() => {

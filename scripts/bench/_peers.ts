@@ -38,7 +38,7 @@ function piscinaMetric(
   };
 }
 
-/** The peer metrics, in the order of shared/BENCHMARKS.md. */
+/** The peer metrics, in the order of docs/BENCHMARKS.md. */
 export const PEER_METRICS: readonly Metric[] = [
   piscinaMetric("peer_piscina_tasks_async", (ctx, pool) =>
     ctx.measure(async () => {

@@ -1,5 +1,5 @@
 /**
- * The suite's report: its JSON shape (shared/BENCHMARKS.md), which rayd
+ * The suite's report: its JSON shape (docs/BENCHMARKS.md), which rayd
  * metric compares with which peer or limit, Ray's published figures, and the
  * text and Markdown tables. Private to scripts/bench/.
  *
@@ -52,13 +52,13 @@ export interface MachineInfo {
 export interface BenchReport {
   /** Where and on what the suite ran. */
   machine: MachineInfo;
-  /** Every metric that was selected, by name, in the order of shared/BENCHMARKS.md. */
+  /** Every metric that was selected, by name, in the order of docs/BENCHMARKS.md. */
   results: Record<string, MetricResult>;
 }
 
 /**
  * Which peer or limit each rayd metric is compared with: the pairs of
- * shared/BENCHMARKS.md, plus the nearest peer or limit of the others where
+ * docs/BENCHMARKS.md, plus the nearest peer or limit of the others where
  * the two do the same work.
  */
 export const COMPARISONS: Readonly<Record<string, readonly string[]>> = {

@@ -77,7 +77,7 @@ function fibLocal(n: number): number {
   return a;
 }
 
-/** The task metrics, in the order of shared/BENCHMARKS.md. */
+/** The task metrics, in the order of docs/BENCHMARKS.md. */
 export const TASK_METRICS: readonly Metric[] = [
   raydMetric("single_client_tasks_sync", "tasks/s", (ctx) =>
     ctx.measure(async () => {

@@ -1,5 +1,5 @@
 /**
- * The benchmark suite of shared/BENCHMARKS.md: rayd's metrics on an embedded
+ * The benchmark suite of docs/BENCHMARKS.md: rayd's metrics on an embedded
  * cluster, the cluster metrics, and the peers and limits they compare with,
  * all in one run and one process tree.
  *
@@ -36,7 +36,7 @@ import { TASK_METRICS } from "./_tasks.ts";
 export type { BenchReport, MachineInfo, MeasuredResult, MetricResult } from "./_report.ts";
 export type { Measurement } from "./_measure.ts";
 
-/** Every metric name of shared/BENCHMARKS.md, in its order. */
+/** Every metric name of docs/BENCHMARKS.md, in its order. */
 export const METRIC_NAMES: readonly string[] = [
   "single_client_tasks_sync",
   "single_client_tasks_async",
@@ -113,7 +113,7 @@ function failed(metric: Metric, error: unknown): MetricResult {
  * the end, so the process can exit.
  *
  * @param options output format, filter, quick mode, where lines go
- * @returns the report, in the JSON shape of shared/BENCHMARKS.md
+ * @returns the report, in the JSON shape of docs/BENCHMARKS.md
  * @example
  * ```ts ignore
  * const report = await runSuite({ filter: /^limit_memcpy/, quick: true, out: () => {} });

@@ -1,7 +1,7 @@
 /**
  * The benchmark suite's smoke test: the quick suite runs once, as
  * `rayd microbenchmark --quick --json` would, and every metric of
- * shared/BENCHMARKS.md must give a positive finite number or a reason it was
+ * docs/BENCHMARKS.md must give a positive finite number or a reason it was
  * skipped. Nothing here asserts on speed.
  *
  * @module

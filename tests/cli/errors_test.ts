@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { REDIS_SERVER, startRedis } from "../gcs/_redis_server.ts";
+import { REDIS_SERVER, startRedis } from "../gcs/redis_server.ts";
 
 const MAIN = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
 

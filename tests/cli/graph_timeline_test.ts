@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { main } from "../../cli/main.ts";
 import { connectRedis } from "../../runtime/gcs/mod.ts";
-import { REDIS_SERVER, startRedis } from "../gcs/_redis_server.ts";
+import { REDIS_SERVER, startRedis } from "../gcs/redis_server.ts";
 import { add, dot, zeros } from "../fixtures/observability_fns.ts";
 
 async function rayd(...args: string[]): Promise<{ code: number; out: string; err: string }> {

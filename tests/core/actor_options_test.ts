@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mergeActorOptions } from "../../runtime/core/mod.ts";
 
-Deno.test("mergeActorOptions() fills the defaults of shared/API.md", () => {
+Deno.test("mergeActorOptions() fills the defaults of docs/API.md", () => {
   assert.deepEqual(mergeActorOptions(undefined), {
     detached: false,
     getIfExists: false,

@@ -5,7 +5,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../../runtime/common/mod.ts";
+import type {
+  ActorId,
+  JobId,
+  NodeId,
+  ObjectId,
+  TaskId,
+  WorkerId,
+} from "../../runtime/common/mod.ts";
 import { objectIdOf } from "../../runtime/common/mod.ts";
 import type { TaskSpec } from "../../runtime/protocol/mod.ts";
 import {
@@ -14,7 +21,7 @@ import {
   ControlStoreError,
   type ControlStoreOptions,
 } from "../../runtime/gcs/mod.ts";
-import { waitFor } from "./_redis_server.ts";
+import { waitFor } from "./redis_server.ts";
 
 /** Makes a fresh, empty store. */
 export type StoreFactory = (options?: ControlStoreOptions) => Promise<ControlStore>;
@@ -23,6 +30,8 @@ const JOB = "01000000" as JobId;
 const N1 = "node1" as NodeId;
 const N2 = "node2" as NodeId;
 const W1 = "w1" as WorkerId;
+const A1 = "a1" as ActorId;
+const A2 = "a2" as ActorId;
 let counter = 0;
 
 /** A fresh task id. */
@@ -404,7 +413,7 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
   await step("actors change state, keep fields, and free their name when dead", async (s) => {
     s.record({
       type: "actorState",
-      actorId: "a1",
+      actorId: A1,
       state: "pending",
       ts: 1,
       className: "Counter",
@@ -414,15 +423,15 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     });
     s.record({
       type: "actorState",
-      actorId: "a1",
+      actorId: A1,
       state: "alive",
       ts: 2,
       nodeId: N1,
       workerId: W1,
     });
-    s.record({ type: "actorState", actorId: "a2", state: "alive", ts: 3, className: "Other" });
+    s.record({ type: "actorState", actorId: A2, state: "alive", ts: 3, className: "Other" });
     await s.flush();
-    assert.deepEqual(await s.getActor("a1"), {
+    assert.deepEqual(await s.getActor(A1), {
       actorId: "a1",
       state: "alive",
       className: "Counter",
@@ -436,11 +445,11 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     });
     assert.equal((await s.getNamedActor("hits", "ns"))?.actorId, "a1");
     assert.equal(await s.getNamedActor("hits"), undefined);
-    s.record({ type: "actorState", actorId: "a1", state: "restarting", ts: 4, restarts: 1 });
-    s.record({ type: "actorState", actorId: "a1", state: "dead", ts: 5, error: "killed" });
+    s.record({ type: "actorState", actorId: A1, state: "restarting", ts: 4, restarts: 1 });
+    s.record({ type: "actorState", actorId: A1, state: "dead", ts: 5, error: "killed" });
     await s.flush();
     assert.equal(await s.getNamedActor("hits", "ns"), undefined);
-    const a1 = await s.getActor("a1");
+    const a1 = await s.getActor(A1);
     assert.equal(a1?.restarts, 1);
     assert.equal(a1?.error, "killed");
     assert.deepEqual((await s.listActors({ state: "alive" })).map((a) => a.actorId), ["a2"]);
@@ -468,7 +477,7 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
       owner: "",
       nodeId: N1,
     });
-    s.record({ type: "actorState", actorId: "a", state: "alive", ts: 5 });
+    s.record({ type: "actorState", actorId: "a" as ActorId, state: "alive", ts: 5 });
     s.record({ type: "kvPut", key: "k", value: "v" });
     s.record({ type: "nodeRemoved", nodeId: N1, ts: 6 });
     await s.flush();
@@ -491,7 +500,7 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.deepEqual([...got].sort(), [...want].sort());
     subs[0]();
     s.record({ type: "nodeAdded", nodeId: N2, ts: 7, address: "", resources: {}, numWorkers: 1 });
-    s.record({ type: "actorState", actorId: "a", state: "dead", ts: 8 });
+    s.record({ type: "actorState", actorId: "a" as ActorId, state: "dead", ts: 8 });
     await s.flush();
     await waitFor(() => got.includes("actor:dead"));
     assert.equal(got.includes("nodeAdded:node2"), false);
@@ -508,7 +517,7 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
       });
       const b = s.subscribe("actor", (m) => got.push(m.actorId));
       await Promise.all([a.ready, b.ready]);
-      s.record({ type: "actorState", actorId: "x", state: "alive", ts: 1 });
+      s.record({ type: "actorState", actorId: "x" as ActorId, state: "alive", ts: 1 });
       await s.flush();
       await waitFor(() => got.length === 1);
       a();

@@ -3,7 +3,7 @@ import type { JobId, NodeId, WorkerId } from "../../runtime/common/mod.ts";
 import { objectIdOf } from "../../runtime/common/mod.ts";
 import { connectRedis, type ControlStore, MemoryControlStore } from "../../runtime/gcs/mod.ts";
 import { spec, taskId } from "./_contract.ts";
-import { REDIS_SERVER, type RedisServer, startRedis } from "./_redis_server.ts";
+import { REDIS_SERVER, type RedisServer, startRedis } from "./redis_server.ts";
 
 const TASKS = 200_000;
 const CAP = 1_000;

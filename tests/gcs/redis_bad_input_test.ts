@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { JobId, TaskId } from "../../runtime/common/mod.ts";
 import { connectRedis, ControlStoreError } from "../../runtime/gcs/mod.ts";
 import { spec, taskId } from "./_contract.ts";
-import { freePort, REDIS_SERVER, type RedisServer, startRedis, waitFor } from "./_redis_server.ts";
+import { freePort, REDIS_SERVER, type RedisServer, startRedis, waitFor } from "./redis_server.ts";
 
 const ignore = !REDIS_SERVER;
 

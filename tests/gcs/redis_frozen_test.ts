@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { JobId, NodeId, TaskId } from "../../runtime/common/mod.ts";
 import { connectRedis, ControlStoreError } from "../../runtime/gcs/mod.ts";
 import { runTask } from "./_contract.ts";
-import { REDIS_SERVER, startRedis, waitFor } from "./_redis_server.ts";
+import { REDIS_SERVER, startRedis, waitFor } from "./redis_server.ts";
 
 const ignore = !REDIS_SERVER;
 const N1 = "node1" as NodeId;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { NodeId } from "../../runtime/common/mod.ts";
 import { connectRedis } from "../../runtime/gcs/mod.ts";
-import { REDIS_SERVER, startRedis } from "./_redis_server.ts";
+import { REDIS_SERVER, startRedis } from "./redis_server.ts";
 
 Deno.test({
   name: "connectRedis with connectTimeoutMs and flushIntervalMs of 2^31 ms and more",

@@ -1,8 +1,9 @@
+import type { ActorId } from "../../runtime/common/mod.ts";
 import assert from "node:assert/strict";
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../../runtime/common/mod.ts";
-import { type ActorId, connectRedis, ControlStoreError } from "../../runtime/gcs/mod.ts";
+import { connectRedis, ControlStoreError } from "../../runtime/gcs/mod.ts";
 import { runTask, spec, taskId } from "./_contract.ts";
-import { REDIS_SERVER, startRedis, waitFor } from "./_redis_server.ts";
+import { REDIS_SERVER, startRedis, waitFor } from "./redis_server.ts";
 
 const ignore = !REDIS_SERVER;
 const N1 = "node1" as NodeId;

@@ -1,6 +1,6 @@
 import { connectRedis } from "../../runtime/gcs/mod.ts";
 import { controlStoreContract } from "./_contract.ts";
-import { REDIS_SERVER, startRedis } from "./_redis_server.ts";
+import { REDIS_SERVER, startRedis } from "./redis_server.ts";
 
 Deno.test({
   name: "RedisControlStore passes the control store contract",

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { CHROMIUM, openBrowser } from "../../scripts/_browser.ts";
+import { CHROMIUM, openBrowser } from "../../scripts/browser.ts";
 import { boom, dot, sleep, zeros } from "../fixtures/observability_fns.ts";
 
 if (!CHROMIUM) {

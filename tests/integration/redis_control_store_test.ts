@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { main } from "../../cli/main.ts";
 import { config } from "../../runtime/common/mod.ts";
-import { REDIS_SERVER, startRedis, waitFor } from "../gcs/_redis_server.ts";
+import { REDIS_SERVER, startRedis, waitFor } from "../gcs/redis_server.ts";
 import { add, sleepMs, throwsTypeError } from "../fixtures/remote_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
 

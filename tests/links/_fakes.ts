@@ -5,11 +5,11 @@
  *
  * @module
  */
+import type { ActorId } from "../../runtime/common/mod.ts";
 import { IdFactory, type ObjectId, type TaskId } from "../../runtime/common/mod.ts";
 import type { WaitResult } from "../../runtime/core/mod.ts";
 import {
   type ActorCall,
-  type ActorId,
   type Frame,
   type FromWorker,
   LINK_RESULT,

@@ -2,8 +2,9 @@
  * The node's side of one actor's call links (CallerLinks, refuseLink) with
  * fake callers and a fake actor worker that record what they are sent.
  */
+import type { ActorId } from "../../runtime/common/mod.ts";
 import assert from "node:assert/strict";
-import type { ActorId, FromWorker, ToWorker } from "../../runtime/protocol/mod.ts";
+import type { FromWorker, ToWorker } from "../../runtime/protocol/mod.ts";
 import {
   CallerLinks,
   type LinkCaller,

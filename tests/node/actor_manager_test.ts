@@ -3,32 +3,33 @@
  * fake node: the real worker pool making fake workers, which post what the
  * test says (constructor done or thrown, idle, crashes).
  */
+import type { ActorId } from "../../runtime/common/mod.ts";
 import assert from "node:assert/strict";
 import { IdFactory, type ObjectId } from "../../runtime/common/mod.ts";
 import { errorFrame } from "../../runtime/core/mod.ts";
 import { SharedArena } from "../../runtime/object_store/mod.ts";
-import type { ActorCreateSpec, ActorId, ActorSettings } from "../../runtime/protocol/mod.ts";
+import type { ActorCreateSpec, ActorSettings } from "../../runtime/protocol/mod.ts";
 import { WorkerPool } from "../../runtime/pool/mod.ts";
 import {
   ACTOR_TRANSITIONS,
   type ActorHost,
   ActorManager,
-  type ActorState,
   checkTransition,
 } from "../../runtime/node/actor_manager.ts";
+import type { ActorState } from "../../runtime/gcs/mod.ts";
 import { ObjectTable } from "../../runtime/node/object_table.ts";
-import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "../pool/_fakes.ts";
+import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "../pool/fakes.ts";
 
-const STATES: readonly ActorState[] = ["PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"];
+const STATES: readonly ActorState[] = ["pending", "alive", "restarting", "dead"];
 const LEGAL = [
-  "PENDING_CREATION -> ALIVE",
-  "PENDING_CREATION -> RESTARTING",
-  "PENDING_CREATION -> DEAD",
-  "ALIVE -> RESTARTING",
-  "ALIVE -> DEAD",
-  "RESTARTING -> ALIVE",
-  "RESTARTING -> RESTARTING",
-  "RESTARTING -> DEAD",
+  "pending -> alive",
+  "pending -> restarting",
+  "pending -> dead",
+  "alive -> restarting",
+  "alive -> dead",
+  "restarting -> alive",
+  "restarting -> restarting",
+  "restarting -> dead",
 ];
 
 Deno.test("the state table: every legal transition passes, every illegal one throws naming both states", () => {
@@ -47,7 +48,7 @@ Deno.test("the state table: every legal transition passes, every illegal one thr
     }
   }
   assert.equal(legal, 8);
-  assert.deepEqual(ACTOR_TRANSITIONS.DEAD, [], "DEAD is final");
+  assert.deepEqual(ACTOR_TRANSITIONS.dead, [], "dead is final");
 });
 
 const ids = new IdFactory();
@@ -109,22 +110,22 @@ function setup(cpus = 2) {
   return { workers, poolHost, pool, table, log, actors, state, free: () => free };
 }
 
-Deno.test("(new) -> PENDING_CREATION -> ALIVE: a worker per actor, started with actorStart", () => {
+Deno.test("(new) -> pending -> alive: a worker per actor, started with actorStart", () => {
   const { workers, poolHost, actors, log, state, free } = setup();
   const s = spec();
   assert.equal(actors.create(s), undefined);
-  assert.equal(state(s.actorId).state, "PENDING_CREATION");
-  assert.deepEqual(log, ["hold args 0"], "nothing recorded before ALIVE");
+  assert.equal(state(s.actorId).state, "pending");
+  assert.deepEqual(log, ["hold args 0"], "nothing recorded before alive");
   const a1 = workers.get("a1");
   assert.deepEqual(a1.sent.map((m) => m.type), ["actorStart"]);
   assert.equal(free(), 1, "its CPU is held");
   assert.deepEqual(poolHost.log, ["added a1"]);
   a1.post({ type: "actorCreated", actorId: s.actorId });
-  assert.equal(state(s.actorId).state, "ALIVE");
-  assert.deepEqual(log.slice(1), ["ALIVE a1"]);
+  assert.equal(state(s.actorId).state, "alive");
+  assert.deepEqual(log.slice(1), ["alive a1"]);
 });
 
-Deno.test("PENDING_CREATION -> DEAD: an error argument, infeasible resources, a constructor that throws, a kill", () => {
+Deno.test("pending -> dead: an error argument, infeasible resources, a constructor that throws, a kill", () => {
   const { workers, table, actors, log, state, free } = setup(2);
   const dep = ids.nextTaskId() as unknown as ObjectId;
   const bad = spec({}, [dep]);
@@ -132,12 +133,12 @@ Deno.test("PENDING_CREATION -> DEAD: an error argument, infeasible resources, a 
   assert.equal(workers.made.size, 0, "waits for its argument");
   table.add(dep, errorFrame(new Error("arg failed")), true);
   return Promise.resolve().then(() => {
-    assert.equal(state(bad.actorId).state, "DEAD");
+    assert.equal(state(bad.actorId).state, "dead");
     assert.match(state(bad.actorId).error!, /is dead: a constructor argument is an error/);
 
     const big = spec({ numCpus: 4 });
     actors.create(big);
-    assert.equal(state(big.actorId).state, "DEAD");
+    assert.equal(state(big.actorId).state, "dead");
     assert.match(state(big.actorId).error!, /is dead: .*CPU/);
 
     const throws = spec();
@@ -147,14 +148,14 @@ Deno.test("PENDING_CREATION -> DEAD: an error argument, infeasible resources, a 
       actorId: throws.actorId,
       error: errorFrame(new TypeError("boom")),
     });
-    assert.equal(state(throws.actorId).state, "DEAD");
+    assert.equal(state(throws.actorId).state, "dead");
     assert.match(state(throws.actorId).error!, /its constructor threw TypeError: boom/);
     assert.equal(workers.get("a1").terminated, true);
 
     const killed = spec();
     actors.create(killed);
     actors.kill(killed.actorId, true);
-    assert.equal(state(killed.actorId).state, "DEAD");
+    assert.equal(state(killed.actorId).state, "dead");
     assert.match(state(killed.actorId).error!, /it was killed with ray.kill$/);
     assert.equal(workers.get("a2").terminated, true);
     assert.equal(free(), 2, "every CPU is back");
@@ -162,17 +163,17 @@ Deno.test("PENDING_CREATION -> DEAD: an error argument, infeasible resources, a 
   });
 });
 
-Deno.test("PENDING_CREATION -> RESTARTING -> RESTARTING -> ALIVE: the worker dies before the constructor returned", () => {
+Deno.test("pending -> restarting -> restarting -> alive: the worker dies before the constructor returned", () => {
   const { workers, poolHost, actors, log, state } = setup();
   const s = spec({ maxRestarts: 2 });
   actors.create(s);
   workers.get("a1").fail("uncaught Error: x");
-  assert.equal(state(s.actorId).state, "RESTARTING");
+  assert.equal(state(s.actorId).state, "restarting");
   assert.deepEqual(workers.get("a2").sent.map((m) => m.type), ["actorStart"]);
   workers.get("a2").fail("uncaught Error: y");
   assert.equal(state(s.actorId).restarts, 2);
   workers.get("a3").post({ type: "actorCreated", actorId: s.actorId });
-  assert.deepEqual(log.slice(1), ["RESTARTING -", "RESTARTING -", "ALIVE a3"]);
+  assert.deepEqual(log.slice(1), ["restarting -", "restarting -", "alive a3"]);
   assert.deepEqual(poolHost.log, [
     "added a1",
     "gone a1: uncaught Error: x",
@@ -182,27 +183,27 @@ Deno.test("PENDING_CREATION -> RESTARTING -> RESTARTING -> ALIVE: the worker die
   ]);
 });
 
-Deno.test("ALIVE -> RESTARTING -> ALIVE, then -> DEAD once the restart budget is spent", () => {
+Deno.test("alive -> restarting -> alive, then -> dead once the restart budget is spent", () => {
   const { workers, actors, log, state, free } = setup();
   const s = spec({ maxRestarts: 1 });
   actors.create(s);
   workers.get("a1").post({ type: "actorCreated", actorId: s.actorId });
   workers.get("a1").fail("uncaught Error: first");
-  assert.equal(state(s.actorId).state, "RESTARTING");
+  assert.equal(state(s.actorId).state, "restarting");
   workers.get("a2").post({ type: "actorCreated", actorId: s.actorId });
-  assert.equal(state(s.actorId).state, "ALIVE");
+  assert.equal(state(s.actorId).state, "alive");
   workers.get("a2").fail("uncaught Error: second");
-  assert.equal(state(s.actorId).state, "DEAD");
+  assert.equal(state(s.actorId).state, "dead");
   assert.equal(
     state(s.actorId).error,
     `Actor C(${s.actorId}) is dead: its worker a2 died: uncaught Error: second (after 1 restart(s))`,
   );
-  assert.deepEqual(log.slice(1, 4), ["ALIVE a1", "RESTARTING -", "ALIVE a2"]);
+  assert.deepEqual(log.slice(1, 4), ["alive a1", "restarting -", "alive a2"]);
   assert.equal(workers.made.size, 2);
   assert.equal(free(), 2);
 });
 
-Deno.test("RESTARTING -> DEAD: the constructor throws on a restart, or the actor is killed", () => {
+Deno.test("restarting -> dead: the constructor throws on a restart, or the actor is killed", () => {
   const { workers, actors, state } = setup();
   const a = spec({ maxRestarts: 5 });
   actors.create(a);
@@ -212,19 +213,19 @@ Deno.test("RESTARTING -> DEAD: the constructor throws on a restart, or the actor
     actorId: a.actorId,
     error: errorFrame(new Error("no more")),
   });
-  assert.equal(state(a.actorId).state, "DEAD");
+  assert.equal(state(a.actorId).state, "dead");
   assert.match(state(a.actorId).error!, /its constructor threw Error: no more/);
 
   const b = spec({ maxRestarts: -1 });
   actors.create(b);
   workers.get("a3").fail("uncaught Error: x");
-  assert.equal(state(b.actorId).state, "RESTARTING");
+  assert.equal(state(b.actorId).state, "restarting");
   actors.kill(b.actorId, true);
-  assert.equal(state(b.actorId).state, "DEAD");
+  assert.equal(state(b.actorId).state, "dead");
   assert.equal(workers.get("a4").terminated, true);
 });
 
-Deno.test("ALIVE -> DEAD: a crash with no restarts, a kill, a kill that may restart but has no budget", () => {
+Deno.test("alive -> dead: a crash with no restarts, a kill, a kill that may restart but has no budget", () => {
   const { workers, actors, state } = setup(3);
   const [crash, kill, soft] = [spec(), spec(), spec()];
   for (const s of [crash, kill, soft]) actors.create(s);
@@ -243,17 +244,17 @@ Deno.test("ALIVE -> DEAD: a crash with no restarts, a kill, a kill that may rest
     state(soft.actorId).error!,
     /died: it was killed with ray.kill \(noRestart: false\)$/,
   );
-  for (const s of [crash, kill, soft]) assert.equal(state(s.actorId).state, "DEAD");
+  for (const s of [crash, kill, soft]) assert.equal(state(s.actorId).state, "dead");
   assert.equal(workers.made.size, 3, "none restarted");
 });
 
-Deno.test("ALIVE -> DEAD when no handle remains: at once without links, after actorIdle with links", () => {
+Deno.test("alive -> dead when no handle remains: at once without links, after actorIdle with links", () => {
   const { workers, actors, state } = setup();
   const alone = spec();
   actors.create(alone);
   workers.get("a1").post({ type: "actorCreated", actorId: alone.actorId });
   actors.handlesReleased(alone.actorId);
-  assert.equal(state(alone.actorId).state, "DEAD");
+  assert.equal(state(alone.actorId).state, "dead");
   assert.match(state(alone.actorId).error!, /no handle to it remains$/);
 
   const linked = spec();
@@ -276,16 +277,16 @@ Deno.test("ALIVE -> DEAD when no handle remains: at once without links, after ac
     bell: new SharedArrayBuffer(8),
   });
   actors.handlesReleased(linked.actorId);
-  assert.equal(state(linked.actorId).state, "ALIVE", "calls may wait in its links");
+  assert.equal(state(linked.actorId).state, "alive", "calls may wait in its links");
   assert.deepEqual(a2.sent.map((m) => m.type), ["actorStart", "callerLink", "actorRetire"]);
   a2.post({ type: "actorIdle" });
-  assert.equal(state(linked.actorId).state, "DEAD");
+  assert.equal(state(linked.actorId).state, "dead");
 
   const detached = spec({ detached: true });
   actors.create(detached);
   workers.get("a3").post({ type: "actorCreated", actorId: detached.actorId });
   actors.handlesReleased(detached.actorId);
-  assert.equal(state(detached.actorId).state, "ALIVE", "a detached actor stays");
+  assert.equal(state(detached.actorId).state, "alive", "a detached actor stays");
 });
 
 Deno.test("an illegal transition from a worker's message ends that worker, not the node", () => {
@@ -295,13 +296,13 @@ Deno.test("an illegal transition from a worker's message ends that worker, not t
   const a1 = workers.get("a1");
   a1.post({ type: "actorCreated", actorId: s.actorId });
   const printed = warnings(() => a1.post({ type: "actorCreated", actorId: s.actorId }));
-  assert.match(printed[0], /illegal transition ALIVE -> ALIVE; ending that worker/);
+  assert.match(printed[0], /illegal transition alive -> alive; ending that worker/);
   assert.equal(a1.terminated, true);
-  assert.equal(state(s.actorId).state, "RESTARTING", "as any death of its worker");
+  assert.equal(state(s.actorId).state, "restarting", "as any death of its worker");
   assert.equal(state(s.actorId).restarts, 1);
 });
 
-Deno.test("DEAD is final: kills, released handles and the old worker's messages change nothing", () => {
+Deno.test("dead is final: kills, released handles and the old worker's messages change nothing", () => {
   const { workers, actors, log, state } = setup();
   const s = spec({ maxRestarts: -1 });
   actors.create(s);
@@ -314,25 +315,25 @@ Deno.test("DEAD is final: kills, released handles and the old worker's messages 
   actors.handlesReleased(s.actorId);
   a1.events.onMessage(a1, { type: "actorCreated", actorId: s.actorId });
   a1.events.onDeath(a1, "late");
-  assert.equal(state(s.actorId).state, "DEAD");
+  assert.equal(state(s.actorId).state, "dead");
   assert.equal(log.length, recorded);
   assert.equal(workers.made.size, 1);
 });
 
-Deno.test("names: a taken name throws in the driver, kills a worker's creation, aliases with getIfExists; freed at DEAD", async () => {
+Deno.test("names: a taken name throws in the driver, kills a worker's creation, aliases with getIfExists; freed at dead", async () => {
   const { workers, actors, state } = setup(4);
   const first = spec({ name: "n" });
   actors.create(first);
   assert.throws(() => actors.create(spec({ name: "n" })), /n/);
   const fromWorker = spec({ name: "n" });
   actors.fromWorker(workers.get("a1"), { type: "actorCreate", spec: fromWorker });
-  assert.equal(state(fromWorker.actorId).state, "DEAD");
+  assert.equal(state(fromWorker.actorId).state, "dead");
   assert.match(state(fromWorker.actorId).error!, /it was not created/);
   const alias = spec({ name: "n", getIfExists: true });
   assert.equal(actors.create(alias)?.actorId, first.actorId);
   assert.equal((await actors.lookup("n"))?.actorId, first.actorId);
   actors.kill(alias.actorId, true);
-  assert.equal(state(first.actorId).state, "DEAD", "the alias names the same actor");
+  assert.equal(state(first.actorId).state, "dead", "the alias names the same actor");
   assert.equal(await actors.lookup("n"), undefined);
   actors.create(spec({ name: "n" }));
   assert.ok(await actors.lookup("n"));
@@ -350,5 +351,5 @@ Deno.test("an actor whose resources do not fit now waits, and starts once they a
   actors.retryWaiting();
   assert.equal(workers.made.size, 2);
   workers.get("a2").post({ type: "actorCreated", actorId: b.actorId });
-  assert.equal(state(b.actorId).state, "ALIVE");
+  assert.equal(state(b.actorId).state, "alive");
 });

@@ -6,7 +6,7 @@ import {
   type WorkerHandle,
   WorkerPool,
 } from "../../runtime/pool/mod.ts";
-import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "./_fakes.ts";
+import { FakePoolHost, FakeWorkers, poolOptions, warnings } from "./fakes.ts";
 
 /** A pool of `numWorkers` fake task workers, all started. */
 async function startedPool(numWorkers = 2, maxWorkers = 8) {

@@ -1,106 +1,18 @@
+/** LocalScheduler: dispatch, resources, batching, blocking, deaths and retries. */
 import assert from "node:assert/strict";
+import type { WorkerId } from "../../runtime/common/mod.ts";
+import type { TaskSpec } from "../../runtime/protocol/mod.ts";
 import {
-  IdFactory,
-  type ObjectId,
-  objectIdOf,
-  type TaskId,
-  type WorkerId,
-} from "../../runtime/common/mod.ts";
-import type { TaskOptions, TaskSpec } from "../../runtime/protocol/mod.ts";
-import {
-  type Instruction,
-  LocalScheduler,
-  type ObjectStatus,
-  type SchedulerOptions,
-} from "../../runtime/scheduler/mod.ts";
-
-const ids = new IdFactory();
-
-const defaultOptions: TaskOptions = {
-  numReturns: 1,
-  numCpus: 1,
-  resources: {},
-  maxRetries: 3,
-  retryExceptions: false,
-  schedulingStrategy: "DEFAULT",
-};
-
-/** A task spec with a fresh id; `deps` are the objects it waits for. */
-function task(
-  deps: ObjectId[] = [],
-  options: Partial<TaskOptions> = {},
-  extra: { fnName?: string; parentTaskId?: TaskId } = {},
-): TaskSpec {
-  const name = extra.fnName ?? "f";
-  return {
-    taskId: ids.nextTaskId(),
-    fn: { moduleUrl: "file:///fake.ts", key: `${name}#0`, name },
-    args: new Uint8Array(0),
-    deps,
-    argRefs: deps,
-    options: { ...defaultOptions, ...options },
-    parentTaskId: extra.parentTaskId,
-    attempt: 0,
-  };
-}
-
-/** A fresh object id, as a task's return would have. */
-function objectId(): ObjectId {
-  return objectIdOf(ids.nextTaskId(), 0);
-}
-
-/** A fake object table: an object exists once `set`, holding an error or not. */
-class FakeObjects {
-  readonly #status = new Map<ObjectId, ObjectStatus>();
-  readonly lookup = (id: ObjectId): ObjectStatus => this.#status.get(id) ?? "missing";
-  set(id: ObjectId, status: ObjectStatus): void {
-    this.#status.set(id, status);
-  }
-}
-
-/**
- * A scheduler with `cpus` CPUs and workers w1..w`workers`. Batching is off
- * unless `options` turns it on, so each dispatch is one task.
- */
-function setup(
-  cpus: number,
-  workers: number,
-  options: Partial<SchedulerOptions> = {},
-) {
-  const objects = new FakeObjects();
-  const scheduler = new LocalScheduler({
-    total: { CPU: cpus },
-    objectStatus: objects.lookup,
-    batchBelowMs: 0,
-    ...options,
-  });
-  const workerIds = Array.from({ length: workers }, (_, i) => `w${i + 1}` as WorkerId);
-  for (const w of workerIds) scheduler.workerAdded(w);
-  return { scheduler, objects, workerIds };
-}
-
-type Dispatch = { readonly workerId: WorkerId; readonly spec: TaskSpec };
-
-/** Asserts every instruction is a dispatch and returns them. */
-function dispatches(out: Instruction[]): Dispatch[] {
-  return out.map((i) => {
-    assert.equal(i.type, "dispatch", `expected only dispatches, got ${Deno.inspect(i)}`);
-    return i as Dispatch;
-  });
-}
-
-/** CPUs in use. */
-function cpus(scheduler: LocalScheduler): number {
-  return scheduler.counts().used.CPU ?? 0;
-}
-
-/** Task counts without the resources. */
-function tasks(scheduler: LocalScheduler): { queued: number; running: number; blocked: number } {
-  const { queued, running, blocked } = scheduler.counts();
-  return { queued, running, blocked };
-}
-
-const none = { queued: 0, running: 0, blocked: 0 };
+  cpus,
+  type Dispatch,
+  dispatches,
+  ids,
+  none,
+  objectId,
+  setup,
+  task,
+  tasks,
+} from "./_local.ts";
 
 Deno.test("LocalScheduler dispatches a task with no deps to an idle worker", () => {
   const { scheduler } = setup(1, 1);
@@ -344,7 +256,7 @@ Deno.test("LocalScheduler ignores events for unknown tasks and workers", () => {
   scheduler.taskBlocked(ghost);
   scheduler.taskUnblocked(ghost);
   scheduler.workerDied("w42" as WorkerId);
-  assert.equal(scheduler.cancel(ghost, false, false), false);
+  assert.equal(scheduler.cancel(ghost, { force: false, recursive: false }), false);
   assert.equal(scheduler.workerOf(ghost), undefined);
   assert.deepStrictEqual(scheduler.dispatch(), []);
   assert.deepStrictEqual(tasks(scheduler), none);
@@ -447,101 +359,6 @@ Deno.test("LocalScheduler taskFinished() does not retry a failed task without re
   scheduler.dispatch();
   assert.equal(scheduler.taskFinished(spec.taskId, 50, true), "done");
   assert.equal(spec.attempt, 0);
-});
-
-Deno.test("LocalScheduler cancel() drops a waiting or queued task with a cancelled instruction", () => {
-  const { scheduler } = setup(1, 1);
-  const dep = objectId();
-  const waiting = task([dep]);
-  const running = task();
-  const queued = task();
-  scheduler.submit(waiting);
-  scheduler.submit(running);
-  scheduler.submit(queued);
-  scheduler.dispatch();
-  assert.equal(scheduler.cancel(waiting.taskId, false, false), true);
-  assert.equal(scheduler.cancel(queued.taskId, false, false), true);
-  assert.equal(scheduler.cancel(queued.taskId, false, false), false, "only once");
-  assert.deepStrictEqual(scheduler.dispatch(), [
-    { type: "cancelled", spec: waiting },
-    { type: "cancelled", spec: queued },
-  ]);
-  scheduler.objectCreated(dep, false);
-  scheduler.taskFinished(running.taskId, 50);
-  assert.deepStrictEqual(scheduler.dispatch(), [], "cancelled tasks never dispatch");
-  assert.deepStrictEqual(tasks(scheduler), none);
-});
-
-Deno.test("LocalScheduler cancel() of a running task emits abort and drops its result", () => {
-  const { scheduler } = setup(1, 1);
-  const spec = task();
-  scheduler.submit(spec);
-  scheduler.dispatch();
-  assert.equal(scheduler.cancel(spec.taskId, false, false), true);
-  assert.deepStrictEqual(scheduler.dispatch(), [
-    { type: "abort", workerId: "w1", taskId: spec.taskId, force: false },
-  ]);
-  assert.equal(scheduler.taskFinished(spec.taskId, 50), "cancelled");
-  assert.deepStrictEqual(tasks(scheduler), none);
-  assert.equal(cpus(scheduler), 0);
-});
-
-Deno.test("LocalScheduler cancel() with force ends the worker; the others on it run again free", () => {
-  const { scheduler } = setup(1, 1);
-  const a = task([], { maxRetries: 0 });
-  const b = task([], { maxRetries: 0 });
-  scheduler.submit(a);
-  scheduler.submit(b);
-  scheduler.dispatch();
-  scheduler.taskBlocked(a.taskId);
-  scheduler.dispatch();
-  scheduler.cancel(b.taskId, true, false);
-  assert.deepStrictEqual(scheduler.dispatch(), [
-    { type: "abort", workerId: "w1", taskId: b.taskId, force: true },
-  ]);
-  scheduler.workerDied("w1" as WorkerId, true);
-  assert.deepStrictEqual(scheduler.dispatch(), [
-    { type: "cancelled", spec: b },
-    { type: "spawnWorker", count: 1 },
-  ]);
-  scheduler.workerAdded("w2" as WorkerId);
-  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "dispatch", workerId: "w2", spec: a }]);
-  assert.equal(a.attempt, 0, "a cancel-kill spends no retry");
-});
-
-Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task submitted", () => {
-  const { scheduler } = setup(1, 1);
-  const parent = task();
-  scheduler.submit(parent);
-  scheduler.dispatch();
-  const child = task([], {}, { parentTaskId: parent.taskId });
-  const grandchild = task([objectId()], {}, { parentTaskId: child.taskId });
-  const other = task();
-  scheduler.submit(child);
-  scheduler.submit(grandchild);
-  scheduler.submit(other);
-  assert.equal(scheduler.cancel(parent.taskId, false, true), true);
-  const out = scheduler.dispatch();
-  assert.deepStrictEqual(
-    new Set(out),
-    new Set<Instruction>([
-      { type: "cancelled", spec: grandchild },
-      { type: "cancelled", spec: child },
-      { type: "abort", workerId: "w1" as WorkerId, taskId: parent.taskId, force: false },
-    ]),
-  );
-  assert.deepStrictEqual(tasks(scheduler), { queued: 1, running: 1, blocked: 0 });
-});
-
-Deno.test("LocalScheduler cancel() without recursive leaves the submitted tasks alone", () => {
-  const { scheduler } = setup(1, 1);
-  const parent = task();
-  scheduler.submit(parent);
-  scheduler.dispatch();
-  scheduler.submit(task([], {}, { parentTaskId: parent.taskId }));
-  scheduler.cancel(parent.taskId, false, false);
-  assert.deepStrictEqual(scheduler.dispatch().map((i) => i.type), ["abort"]);
-  assert.equal(tasks(scheduler).queued, 1);
 });
 
 Deno.test("LocalScheduler counts() counts waiting and ready tasks as queued", () => {
@@ -681,41 +498,6 @@ Deno.test("hold() takes resources outside any task until release(), and tasks wa
   assert.deepEqual(scheduler.dispatch(), []);
   scheduler.release({ CPU: 1.5 });
   assert.equal(dispatches(scheduler.dispatch()).length, 1);
-});
-
-Deno.test("LocalScheduler cancels at once what a cancelled, still running task submits", () => {
-  const { scheduler } = setup(1, 1);
-  const parent = task();
-  scheduler.submit(parent);
-  scheduler.dispatch();
-  scheduler.cancel(parent.taskId, false, true);
-  scheduler.dispatch();
-  const late = task([], {}, { parentTaskId: parent.taskId });
-  scheduler.submit(late);
-  assert.deepStrictEqual(scheduler.dispatch(), [{ type: "cancelled", spec: late }]);
-});
-
-Deno.test("LocalScheduler race: a cancel after the result is too late and does nothing", () => {
-  const { scheduler } = setup(1, 1);
-  const t = task();
-  scheduler.submit(t);
-  scheduler.dispatch();
-  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "done");
-  assert.equal(scheduler.cancel(t.taskId, true, true), false);
-  assert.deepStrictEqual(scheduler.dispatch(), []);
-});
-
-Deno.test("LocalScheduler race: a result after a cancel is dropped as cancelled", () => {
-  const { scheduler } = setup(1, 1);
-  const t = task();
-  scheduler.submit(t);
-  scheduler.dispatch();
-  scheduler.cancel(t.taskId, false, false);
-  assert.deepStrictEqual(scheduler.dispatch(), [
-    { type: "abort", workerId: "w1", taskId: t.taskId, force: false },
-  ]);
-  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "cancelled");
-  assert.equal(scheduler.taskFinished(t.taskId, 1, false, "w1" as WorkerId), "stale");
 });
 
 Deno.test("LocalScheduler race: a dead worker's late result is stale once the task moved", () => {

@@ -1,0 +1,116 @@
+/**
+ * The driver's session: `init` starts the embedded node (and the dashboard),
+ * `shutdown` stops them. The node and the dashboard of this process live
+ * here and nowhere else.
+ *
+ * @module
+ */
+import { alreadyInitialized, notImplemented, notInitialized } from "../common/mod.ts";
+import { currentBackend, setBackend, setProgressHook } from "../core/mod.ts";
+import { connectRedis } from "../gcs/mod.ts";
+import { Node } from "../node/mod.ts";
+import { type Dashboard, startDashboard, terminalProgress } from "../observability/mod.ts";
+import {
+  checkInitOptions,
+  type ClusterInfo,
+  type InitOptions,
+  nodeOptionsOf,
+} from "./init_options.ts";
+
+let node: Node | undefined;
+let dashboard: Dashboard | undefined;
+
+function clusterInfo(): ClusterInfo {
+  const be = currentBackend()!;
+  if (node) {
+    const info = node.info();
+    return {
+      address: info.address,
+      nodeId: info.nodeId,
+      numWorkers: node.numWorkers,
+      resources: info.resources,
+      ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
+    };
+  }
+  return { address: "worker", nodeId: be.nodeId, numWorkers: 0, resources: {} };
+}
+
+/**
+ * Starts an embedded single-node cluster in this process (or, later, joins
+ * one at `address`).
+ *
+ * @param options see InitOptions
+ * @returns the cluster's address, node id, worker count and resources
+ * @throws RayError when already initialized (unless `ignoreReinitError`)
+ */
+export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
+  checkInitOptions(options);
+  if (currentBackend()) {
+    if (options.ignoreReinitError) return clusterInfo();
+    throw alreadyInitialized();
+  }
+  const address = options.address === "auto"
+    ? Deno.env.get("RAYD_ADDRESS")
+    : options.address ?? Deno.env.get("RAYD_ADDRESS");
+  if (address) throw notImplemented(`cluster mode (init with address ${address})`);
+  const controlStore = options.redisAddress ? await connectRedis(options.redisAddress) : undefined;
+  const started = await Node.start({ controlStore, ...nodeOptionsOf(options) });
+  if (currentBackend()) {
+    await started.shutdown();
+    throw alreadyInitialized();
+  }
+  node = started;
+  setBackend(node);
+  setProgressHook(terminalProgress());
+  if (options.dashboard) await serveDashboard(started, options.dashboard);
+  return clusterInfo();
+}
+
+/** Starts the dashboard over the node's control store; shuts the node down if it cannot. */
+async function serveDashboard(n: Node, option: true | { port?: number }): Promise<void> {
+  try {
+    dashboard = startDashboard({
+      store: n.gcs,
+      jobId: n.jobId,
+      port: option === true ? undefined : option.port,
+      live: () => ({
+        available: n.available(),
+        storeUsed: n.arena.used,
+        storeCapacity: n.arena.capacity,
+      }),
+    });
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+}
+
+/**
+ * Stops what `init` started; safe to call twice. With the control store in
+ * Redis it ends within `gcsRedisConnectTimeoutMs + 2 * gcsRedisCommandTimeoutMs`
+ * (11 s by default) even when Redis is down or frozen, and warns how many
+ * events it could not write.
+ */
+export async function shutdown(): Promise<void> {
+  const stopping = node;
+  if (!stopping) return;
+  node = undefined;
+  setBackend(undefined);
+  setProgressHook(undefined);
+  const dash = dashboard;
+  dashboard = undefined;
+  await dash?.close();
+  await stopping.shutdown();
+}
+
+/**
+ * The embedded node, for calls that only the driver can make.
+ *
+ * @param call the public call's name, for the error
+ * @throws RayError inside a task (not implemented there) or before `init`
+ */
+export function driverNode(call: string): Node {
+  if (node) return node;
+  if (currentBackend()) throw notImplemented(`${call} inside a task`);
+  throw notInitialized(call);
+}

@@ -1,0 +1,286 @@
+/**
+ * ObjectLifetime at its seam: when objects die. The object table, arena,
+ * spill manager and control store are the real ones; the host's two
+ * callbacks (an actor's last handle went, collect garbage everywhere) are
+ * recorded.
+ */
+import assert from "node:assert/strict";
+import {
+  type ActorId,
+  IdFactory,
+  type JobId,
+  type NodeId,
+  type ObjectId,
+  objectIdOf,
+} from "../../runtime/common/mod.ts";
+import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../../runtime/core/mod.ts";
+import { MemoryControlStore } from "../../runtime/gcs/mod.ts";
+import { SharedArena, SpillFiles, type StoreLoc } from "../../runtime/object_store/mod.ts";
+import { ObjectLifetime } from "../../runtime/node/object_lifetime.ts";
+import { ObjectTable } from "../../runtime/node/object_table.ts";
+import { SpillManager } from "../../runtime/node/spill_manager.ts";
+
+const KIB = 1024;
+const JOB = "01000000" as JobId;
+const NODE = "node1" as NodeId;
+const W1 = "node1/w1";
+const ids = new IdFactory();
+
+function objectId(): ObjectId {
+  return objectIdOf(ids.nextTaskId(), 0);
+}
+
+/** An ObjectLifetime over real parts; collections run every `gcEvery` stored bytes. */
+function setup(gcEvery = 1024 * KIB) {
+  const arena = new SharedArena({ initialBytes: 256 * KIB, maxBytes: 256 * KIB });
+  const files = new SpillFiles({ prefix: "lifetime", fileBytes: 256 * KIB, smallBytes: 64 * KIB });
+  const spill = new SpillManager({
+    arena,
+    files,
+    minBytes: 0,
+    retryRounds: 0,
+    collect: () => Promise.resolve(),
+  });
+  const table = new ObjectTable();
+  const gcs = new MemoryControlStore();
+  const released: ActorId[] = [];
+  let collections = 0;
+  const life = new ObjectLifetime({
+    jobId: JOB,
+    nodeId: NODE,
+    table,
+    arena,
+    spill,
+    gcs,
+    actorReleased: (actorId) => released.push(actorId),
+    collectEverywhere: () => collections++,
+  }, gcEvery);
+  /** Seals an inline object as the node does: table, lifetime, then settle. */
+  const sealInline = (id: ObjectId, contained?: readonly ObjectId[]) => {
+    const frame = new Uint8Array([1, 2, 3]);
+    table.add(id, frame, false);
+    life.sealed(id, frame, contained);
+    life.settle(id);
+  };
+  /** Seals an object of `size` bytes in the store. */
+  const sealStored = (id: ObjectId, size: number): StoreLoc => {
+    const loc = arena.locate(arena.alloc(size))!;
+    table.add(id, loc, false);
+    life.sealed(id, loc);
+    life.settle(id);
+    return loc;
+  };
+  const close = async () => {
+    spill.close();
+    await gcs.close();
+  };
+  return {
+    arena,
+    spill,
+    table,
+    gcs,
+    life,
+    released,
+    collections: () => collections,
+    sealInline,
+    sealStored,
+    close,
+  };
+}
+
+Deno.test("ObjectLifetime frees an object when its last reference goes, and not before", async () => {
+  const t = setup();
+  try {
+    const id = objectId();
+    t.life.inc(id);
+    t.life.inc(id, W1);
+    t.sealInline(id);
+    t.life.dec(id);
+    assert.equal(t.table.status(id), "ok", "the worker still holds it");
+    assert.equal(t.life.referenced, 1);
+    t.life.dec(id, W1);
+    assert.equal(t.table.status(id), "missing");
+    assert.equal(t.life.referenced, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime records a stored object and its freeing in the control store", async () => {
+  const t = setup();
+  try {
+    const id = objectId();
+    t.life.inc(id);
+    const loc = t.sealStored(id, 10 * KIB);
+    await t.gcs.flush();
+    const rec = await t.gcs.getObject(id);
+    assert.equal(rec?.size, loc.size);
+    assert.equal(rec?.owner, JOB);
+    assert.deepEqual(rec?.locations, [NODE]);
+    assert.equal(t.spill.stats().resident, 1);
+    const used = t.arena.used;
+
+    t.life.dec(id);
+    await t.gcs.flush();
+    assert.equal(await t.gcs.getObject(id), undefined, "objectFreed deletes the record");
+    assert.equal(t.table.status(id), "missing");
+    assert.equal(t.spill.stats().resident, 0);
+    assert.ok(t.arena.used < used, "its bytes go back to the store");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime frees an object nobody held before it existed as soon as it is settled", async () => {
+  const t = setup();
+  try {
+    const id = objectId();
+    t.life.inc(id);
+    t.life.dec(id); // dropped while its task runs
+    const frame = new Uint8Array([9]);
+    t.table.add(id, frame, false);
+    t.life.sealed(id, frame);
+    assert.equal(t.table.status(id), "ok", "sealed, not yet settled");
+    t.life.settle(id);
+    assert.equal(t.table.status(id), "missing");
+
+    const kept = objectId();
+    t.sealInline(kept);
+    assert.equal(t.table.status(kept), "ok", "an object never released stays");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime: a task's arguments hold their objects until the task is done", async () => {
+  const t = setup();
+  try {
+    const arg = objectId();
+    const task = ids.nextTaskId();
+    t.life.inc(arg);
+    t.sealInline(arg);
+    t.life.holdTask(task, [arg]);
+    t.life.dec(arg);
+    assert.equal(t.table.status(arg), "ok", "held by the task's arguments");
+    t.life.taskDone(task);
+    assert.equal(t.table.status(arg), "missing");
+    t.life.taskDone(task); // twice is harmless
+    t.life.holdTask(ids.nextTaskId(), []); // no arguments: nothing held
+    assert.equal(t.life.referenced, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime: refs contained in a stored object live until the container is freed", async () => {
+  const t = setup();
+  try {
+    const inner = objectId();
+    const outer = objectId();
+    t.life.inc(inner);
+    t.sealInline(inner);
+    t.life.inc(outer);
+    t.sealInline(outer, [inner]);
+    t.life.dec(inner);
+    assert.equal(t.table.status(inner), "ok", "the container holds it");
+    t.life.dec(outer);
+    assert.equal(t.table.status(outer), "missing");
+    assert.equal(t.table.status(inner), "missing", "freeing the container lets go of its refs");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime lets go of what a dead worker held", async () => {
+  const t = setup();
+  try {
+    const mine = objectId();
+    const shared = objectId();
+    t.life.inc(mine, W1);
+    t.life.inc(mine, W1);
+    t.life.inc(shared, W1);
+    t.life.inc(shared, "node1/w2");
+    t.sealInline(mine);
+    t.sealInline(shared);
+    t.life.dropHolder(W1);
+    assert.equal(t.table.status(mine), "missing");
+    assert.equal(t.table.status(shared), "ok", "another worker still holds it");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime tells the host when an actor's last handle goes", async () => {
+  const t = setup();
+  try {
+    const actorId = ids.nextTaskId() as string as ActorId;
+    const key = (ACTOR_REF_PREFIX + actorId) as ObjectId;
+    t.life.applyRefOp(REF_OP.hold, key, W1);
+    t.life.applyRefOp(REF_OP.hold, key, undefined);
+    t.life.applyRefOp(REF_OP.release, key, W1);
+    assert.deepEqual(t.released, []);
+    t.life.applyRefOp(REF_OP.release, key, undefined);
+    assert.deepEqual(t.released, [actorId]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime: a zero-copy view holds and pins its object until the last view goes", async () => {
+  const t = setup();
+  try {
+    const id = objectId();
+    const view = (VIEW_REF_PREFIX + id) as ObjectId;
+    t.life.inc(id);
+    const loc = t.sealStored(id, 8 * KIB);
+    t.life.applyRefOp(REF_OP.hold, view, W1);
+    t.life.applyRefOp(REF_OP.hold, view, W1);
+    assert.equal(t.spill.stats().pinnedBytes, loc.size, "the first view pins it");
+    t.life.dec(id);
+    assert.equal(t.table.status(id), "ok", "the views hold it");
+    t.life.applyRefOp(REF_OP.release, view, W1);
+    assert.equal(t.table.status(id), "ok");
+    t.life.applyRefOp(REF_OP.release, view, W1);
+    assert.equal(t.table.status(id), "missing", "the last view let go");
+    assert.equal(t.spill.stats().pinnedBytes, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime: an unpin ref op unpins the object and drops one reference", async () => {
+  const t = setup();
+  try {
+    const id = objectId();
+    t.life.inc(id, W1);
+    t.life.inc(id, W1);
+    const loc = t.sealStored(id, 4 * KIB);
+    t.spill.pin(id); // a fetch lent its bytes to the worker
+    assert.equal(t.spill.stats().pinnedBytes, loc.size);
+    t.life.applyRefOp(REF_OP.unpin, id, W1);
+    assert.equal(t.spill.stats().pinnedBytes, 0);
+    assert.equal(t.table.status(id), "ok");
+    t.life.applyRefOp(REF_OP.release, id, W1);
+    assert.equal(t.table.status(id), "missing");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime asks for a collection everywhere after each gcEvery bytes stored", async () => {
+  const t = setup(20 * KIB);
+  try {
+    t.sealInline(objectId());
+    assert.equal(t.collections(), 0, "inline objects do not count");
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 0);
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 1);
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 1, "the count starts again after a collection");
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 2);
+  } finally {
+    await t.close();
+  }
+});
