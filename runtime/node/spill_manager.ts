@@ -42,9 +42,6 @@ interface Rec {
   exposed: boolean;
 }
 
-/** Bytes sealed between two collections before the store grows, at least (see `#beforeGrow`). */
-const RECLAIM_BEFORE_GROW_BYTES = 64 * 1024 * 1024;
-
 /** How a spill manager is set up. */
 export interface SpillManagerOptions {
   /** The node's store; its `onFull` is set to `makeRoom`. */
@@ -128,7 +125,7 @@ export class SpillManager {
     this.#collect = options.collect;
     this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
-    if (this.#reclaim) this.#arena.beforeGrow = () => this.#beforeGrow();
+    if (this.#reclaim) this.#arena.beforeGrow = (size) => this.#beforeGrow(size);
   }
 
   /** Object `id` was sealed at `loc`: it may be spilled from now on. */
@@ -271,13 +268,15 @@ export class SpillManager {
 
   /**
    * Before the store grows into fresh pages (slow to write the first time),
-   * frees what this thread dropped, once as many bytes as the store spans
-   * (at least `RECLAIM_BEFORE_GROW_BYTES`) were sealed since the last time:
-   * one collection per store's worth of puts, as when the store is full.
+   * frees what this thread dropped, for a big allocation (1/8 of the store's
+   * span or more: a collection costs less than writing it to fresh pages) or
+   * once as many bytes as the store spans were sealed since the last time.
+   * Small puts let the store double instead: one collection per store's
+   * worth of them, when it is full.
    */
-  #beforeGrow(): void {
-    const every = Math.max(this.#arena.sab.byteLength, RECLAIM_BEFORE_GROW_BYTES);
-    if (this.#sealedSinceReclaim < every) return;
+  #beforeGrow(size: number): void {
+    const span = this.#arena.sab.byteLength;
+    if (size * 8 < span && this.#sealedSinceReclaim < span) return;
     this.#sealedSinceReclaim = 0;
     this.#reclaim!();
   }
