@@ -55,7 +55,8 @@ export const settings = {
   },
   spillRetryGcRounds: {
     default: 3,
-    doc: "times a get retries after collecting garbage before it fails with ObjectStoreFullError",
+    doc:
+      "times a get retries after collecting garbage before it reads a heap copy (a worker's put: goes to disk)",
   },
   spillWaitPollMs: {
     default: 50,

@@ -88,7 +88,8 @@ export function put<T>(value: T): ObjectRef<T> {
   }
   const id = be.ids.nextPutId();
   const contained: ObjectId[] = [];
-  const frame = toFrame(value, "value", be.arena, 0, contained);
+  // A store full of pinned objects does not fail the put: the frame goes on the heap, then to disk.
+  const frame = toFrame(value, "value", be.arena, 0, contained, undefined, true);
   be.put(id, frame, contained);
   // A ref to store bytes is watched: a full store can free it without a turn once it is dropped.
   return (frame instanceof Uint8Array ? new ObjectRef<T>(id) : watchedRef(id)) as ObjectRef<T>;

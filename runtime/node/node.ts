@@ -143,6 +143,8 @@ export class Node implements Backend {
     this.#scheduler = new LocalScheduler({
       total: this.resources,
       objectStatus: (id) => this.#table.status(id),
+      argBytes: (spec) => spec.deps.reduce((n, d) => n + this.#spill.sizeOf(d), 0),
+      batchArgBytes: maxBytes / 8,
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
     });
@@ -248,7 +250,8 @@ export class Node implements Backend {
   }
 
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
-    this.#sealed(id, frame, false, contained);
+    const stored = this.#table.status(id) === "missing" ? this.#spill.overflowed(id, frame) : frame;
+    this.#sealed(id, stored, stored !== frame && stored instanceof Uint8Array, contained);
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
@@ -375,7 +378,7 @@ export class Node implements Backend {
       case "put":
         for (const [id, frame, contained] of msg.objects) {
           checkObject(id, frame, contained);
-          this.#sealed(id, frame, false, contained);
+          this.put(id, frame, contained);
         }
         break;
       case "refs":

@@ -32,6 +32,8 @@ import {
 import { type Frame, ROOM_REPLY } from "../protocol/mod.ts";
 import type { LendMode } from "./object_table.ts";
 
+const INLINE_MAX = config("inlineObjectMaxBytes");
+
 interface Rec {
   readonly size: number;
   /** The copy in the store, when resident. */
@@ -77,6 +79,10 @@ export interface SpillStats {
   readonly spills: number;
   /** Objects read back into the store since the start. */
   readonly restores: number;
+  /** Spilled objects handed to a reader as a heap copy, the store being too full to restore them. */
+  readonly heapCopies: number;
+  /** Objects written straight to disk when they were made, the store being full. */
+  readonly bornOnDisk: number;
   /** The spill files. */
   readonly files: SpillFilesStats;
 }
@@ -114,6 +120,8 @@ export class SpillManager {
   readonly #lru = new Map<ObjectId, Rec>();
   #spills = 0;
   #restores = 0;
+  #heapCopies = 0;
+  #bornOnDisk = 0;
   #closed = false;
 
   /** Takes over the arena's `onFull`. */
@@ -135,6 +143,31 @@ export class SpillManager {
     const rec: Rec = { size: loc.size, loc, disk: undefined, pins: 0, exposed: false };
     this.#recs.set(id, rec);
     this.#lru.set(id, rec);
+  }
+
+  /**
+   * The frame to keep for a new object `id`. A big frame on the heap was
+   * made while the store was full of pinned objects: it is written straight
+   * to disk, as if spilled, and the table keeps a location at offset 0 (no
+   * object's: only this manager hands out where an object is), or, when
+   * writing fails, an ObjectStoreFullError frame. Any other frame as is.
+   */
+  overflowed(id: ObjectId, frame: Frame): Frame {
+    if (!(frame instanceof Uint8Array) || frame.length < INLINE_MAX) return frame;
+    let disk: DiskLoc;
+    try {
+      disk = this.#files.write(frame);
+    } catch (err) {
+      return errorFrame(objectStoreFull(this.usage(frame.length), "spilling to disk failed", err));
+    }
+    this.#recs.set(id, { size: frame.length, loc: undefined, disk, pins: 0, exposed: false });
+    this.#bornOnDisk++;
+    return { offset: 0, size: frame.length };
+  }
+
+  /** Bytes object `id` takes in the store (0 when it is not a stored object). */
+  sizeOf(id: ObjectId): number {
+    return this.#recs.get(id)?.size ?? 0;
   }
 
   /** Object `id` was freed: gives back its space in the store and on disk. */
@@ -179,7 +212,7 @@ export class SpillManager {
     try {
       this.#restore(rec);
     } catch (err) {
-      return errorFrame(err);
+      return this.#heapCopy(rec, err);
     }
     if (mode === "expose") {
       rec.exposed = true;
@@ -223,7 +256,7 @@ export class SpillManager {
   ): Promise<Frame[]> {
     for (let round = 0; failure !== undefined; round++) {
       if (round >= this.#retryRounds || !(failure instanceof ObjectStoreFullError)) {
-        for (const [i, rec] of recs) if (!rec.loc) out[i] = errorFrame(failure);
+        for (const [i, rec] of recs) if (!rec.loc) out[i] = this.#heapCopy(rec, failure);
         return out;
       }
       await this.#collect(round);
@@ -352,6 +385,8 @@ export class SpillManager {
       pinnedBytes,
       spills: this.#spills,
       restores: this.#restores,
+      heapCopies: this.#heapCopies,
+      bornOnDisk: this.#bornOnDisk,
       files: this.#files.stats(),
     };
   }
@@ -394,6 +429,25 @@ export class SpillManager {
       this.#lru.delete(id);
       this.#spills++;
       spilled++;
+    }
+  }
+
+  /**
+   * A spilled object that cannot be restored, read from disk into a heap
+   * frame for one reader (it decodes to copies, not views of the store); the
+   * error frame of `failure` when it is not a full store, or reading fails.
+   */
+  #heapCopy(rec: Rec, failure: unknown): Uint8Array {
+    if (!(failure instanceof ObjectStoreFullError) || !rec.disk || this.#closed) {
+      return errorFrame(failure);
+    }
+    try {
+      const bytes = new Uint8Array(rec.size);
+      this.#files.read(rec.disk, bytes);
+      this.#heapCopies++;
+      return bytes;
+    } catch (err) {
+      return errorFrame(err);
     }
   }
 

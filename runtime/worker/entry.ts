@@ -34,9 +34,12 @@ scope.postMessage = (msg: FromWorker) => {
 // The parent gets no event when a worker closes itself: say so first.
 const close = scope.close.bind(scope);
 scope.close = () => {
-  scope.postMessage({ type: "closing" });
+  postMessage({ type: "closing" });
   close();
 };
+// Nor when it exits: Deno.exit() and process.exit() in a worker end only the
+// worker, silently, after the "unload" event (with the exit code set).
+addEventListener("unload", () => postMessage({ type: "closing", exitCode: Deno.exitCode }));
 
 let be: WorkerBackend | undefined;
 let executor: Executor | undefined;
