@@ -100,7 +100,8 @@ export const runCommand: Command = {
 Runs SCRIPT with "deno run -A". Without --address the script's ray.init() starts
 an embedded single-node cluster inside it; with --address it joins that cluster
 (the address reaches the script as RAYD_ADDRESS). Standard input and output pass
-through, and rayd ends with the script's exit code.
+through, and rayd ends with the script's exit code once the script's work is
+done (ray.shutdown() at its end is optional).
 
 Options:
   --address HOST:PORT  head node of the cluster to join

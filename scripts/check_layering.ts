@@ -74,6 +74,14 @@ export const EXAMPLE_NAMES: ReadonlySet<string> = new Set([
 /** Longest allowed source file, in lines. */
 export const MAX_LINES = 800;
 
+/** Longest allowed file of the engine itself (runtime/ and the root mod.ts), in lines. */
+export const MAX_RUNTIME_LINES = 600;
+
+/** The line limit of `file`. */
+export function lineLimitOf(file: string): number {
+  return file.startsWith("runtime/") || file === "mod.ts" ? MAX_RUNTIME_LINES : MAX_LINES;
+}
+
 /**
  * A file path in prose: folders and a name with one of these extensions, not
  * part of a URL, an absolute path or a longer word.
@@ -111,11 +119,12 @@ export function checkImports(files: ReadonlyMap<string, string>): Violation[] {
   const violations: Violation[] = [];
   for (const [file, source] of files) {
     const lines = source.split("\n").length - (source.endsWith("\n") ? 1 : 0);
-    if (lines > MAX_LINES) {
+    const limit = lineLimitOf(file);
+    if (lines > limit) {
       violations.push({
         file,
-        line: MAX_LINES + 1,
-        message: `File has ${lines} lines: split it (limit ${MAX_LINES})`,
+        line: limit + 1,
+        message: `File has ${lines} lines: split it (limit ${limit})`,
       });
     }
     const from = folderOf(file);
@@ -339,7 +348,8 @@ if (import.meta.main) {
   const files = tree.sources;
   const runtime = [...files.keys()].filter((f) => f.startsWith("runtime/")).length;
   console.log(
-    `Layering OK: ${files.size} files (${runtime} in runtime/), none over ${MAX_LINES} lines; ` +
+    `Layering OK: ${files.size} files (${runtime} in runtime/), none over ${MAX_RUNTIME_LINES} lines in runtime/ ` +
+      `or ${MAX_LINES} elsewhere; ` +
       `${tree.docs.size} Markdown files name no missing file`,
   );
 }

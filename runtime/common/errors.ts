@@ -29,13 +29,18 @@ export class RayTaskError extends RayError {
 
   /** Builds the message: the task name, the cause's summary and its remote stack. */
   static describe(taskName: string, cause: unknown): string {
-    if (cause instanceof RayTaskError) {
-      return `Task ${taskName} failed: an argument's task failed: ${cause.message}`;
+    try {
+      if (cause instanceof RayTaskError) {
+        return `Task ${taskName} failed: an argument's task failed: ${cause.message}`;
+      }
+      const err = cause instanceof Error ? cause : undefined;
+      const summary = err ? `${err.name}: ${err.message}` : String(cause);
+      const stack = err?.stack ? `\n\nRemote stack:\n${err.stack}` : "";
+      return `Task ${taskName} failed: ${summary}${stack}`;
+    } catch {
+      // What was thrown cannot be printed (no prototype, a getter or toString that throws).
+      return `Task ${taskName} failed: it threw a value that cannot be printed`;
     }
-    const err = cause instanceof Error ? cause : undefined;
-    const summary = err ? `${err.name}: ${err.message}` : String(cause);
-    const stack = err?.stack ? `\n\nRemote stack:\n${err.stack}` : "";
-    return `Task ${taskName} failed: ${summary}${stack}`;
   }
 }
 

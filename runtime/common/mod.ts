@@ -1,6 +1,6 @@
 /**
- * Ids, errors, the settings table, long timers, the per-user runtime folder
- * and the progress hook: what every other folder may use.
+ * Ids, errors, the settings table, long timers, the keep-alive, the per-user runtime
+ * folder and the progress hook: what every other folder may use.
  *
  * @module
  */
@@ -10,3 +10,4 @@ export * from "./config.ts";
 export * from "./runtime_dir.ts";
 export * from "./timers.ts";
 export * from "./progress.ts";
+export * from "./keep_alive.ts";

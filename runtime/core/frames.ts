@@ -4,7 +4,7 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
-import { config } from "../common/mod.ts";
+import { config, ObjectStoreFullError, SerializationError } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
 import {
@@ -14,6 +14,7 @@ import {
   type FrameAllocator,
   frameFlags,
   heapAllocator,
+  salvage,
 } from "../serialization/mod.ts";
 import { nestedRefs } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
@@ -23,7 +24,10 @@ const inlineMax = config("inlineObjectMaxBytes");
 /**
  * Serializes `value`: small frames stay on the heap (where `small` puts
  * them), big ones go into the store. The ids of refs inside the value are
- * pushed onto `nested` when given. Throws SerializationError naming `path`.
+ * pushed onto `nested` when given. With `overflow`, a big frame the full
+ * store cannot take goes on the heap instead (the node then writes it
+ * straight to disk). Throws SerializationError naming `path`, and
+ * ObjectStoreFullError when the store is full and `overflow` is off.
  */
 export function toFrame(
   value: unknown,
@@ -32,6 +36,7 @@ export function toFrame(
   flags = 0,
   nested?: ObjectId[],
   small: FrameAllocator = heapAllocator,
+  overflow = false,
 ): Frame {
   const saved = nestedRefs.ids;
   nestedRefs.ids = nested;
@@ -39,7 +44,7 @@ export function toFrame(
     const frame = encodeFrame(
       value,
       path,
-      (size) => size < inlineMax ? small(size) : arena.alloc(size),
+      (size) => size < inlineMax ? small(size) : storeOrHeap(arena, size, overflow),
       flags,
     );
     return arena.locate(frame) ?? frame;
@@ -48,9 +53,46 @@ export function toFrame(
   }
 }
 
-/** An error frame (always inline). */
+function storeOrHeap(arena: SharedArena, size: number, overflow: boolean): Uint8Array {
+  try {
+    return arena.alloc(size);
+  } catch (err) {
+    if (overflow && err instanceof ObjectStoreFullError && !arena.closed) {
+      return new Uint8Array(size);
+    }
+    throw err;
+  }
+}
+
+/** Most replaced parts an error that could not be serialized whole lists in its message. */
+const LISTED_REPLACED = 3;
+
+/**
+ * An error frame (always inline). Never throws: an error that cannot be
+ * serialized whole (a thrown cycle, symbol, function, a cause nested too
+ * deep, a getter that throws) is sent as what can be kept of it, each part
+ * that cannot replaced by a SerializationError, and its message says so.
+ */
 export function errorFrame(error: unknown): Uint8Array {
-  return encodeFrame(error, "error", (size) => new Uint8Array(size), FRAME_ERROR);
+  const encode = (value: unknown) =>
+    encodeFrame(value, "error", (size) => new Uint8Array(size), FRAME_ERROR);
+  try {
+    return encode(error);
+  } catch (failure) {
+    const { value, replaced } = salvage(error, "error");
+    if (value instanceof Error && replaced.length > 0) {
+      const more = replaced.length - LISTED_REPLACED;
+      value.message += `\n\n(Not all of it could be serialized; replaced by SerializationErrors: ${
+        replaced.slice(0, LISTED_REPLACED).join("; ")
+      }${more > 0 ? `; and ${more} more` : ""})`;
+    }
+    try {
+      return encode(value);
+    } catch {
+      const why = failure instanceof Error ? failure.message : "it could not be serialized";
+      return encode(new SerializationError(`An error could not be sent: ${why}`));
+    }
+  }
 }
 
 /** The bytes of a frame, wherever it is. */

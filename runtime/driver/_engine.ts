@@ -9,7 +9,7 @@
  * @module
  */
 export { connectRedis } from "../gcs/mod.ts";
-export { Node } from "../node/mod.ts";
+export { canUnrefWorkers, Node } from "../node/mod.ts";
 export {
   graphOf,
   renderSvg,

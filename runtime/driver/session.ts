@@ -62,7 +62,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     ? Deno.env.get("RAYD_ADDRESS")
     : options.address ?? Deno.env.get("RAYD_ADDRESS");
   if (address) throw notImplemented(`cluster mode (init with address ${address})`);
-  const { connectRedis, Node, terminalProgress } = await engine();
+  const { canUnrefWorkers, connectRedis, Node, terminalProgress } = await engine();
   const controlStore = options.redisAddress ? await connectRedis(options.redisAddress) : undefined;
   const started = await Node.start({ controlStore, ...nodeOptionsOf(options) });
   if (currentBackend()) {
@@ -72,8 +72,40 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
   node = started;
   setBackend(node);
   setProgressHook(terminalProgress());
+  endWithScript(canUnrefWorkers);
   if (options.dashboard) await serveDashboard(started, options.dashboard, await engine());
   return clusterInfo();
+}
+
+let endsWithScript = false;
+
+/**
+ * A driver ends when its script's work is done, without `shutdown()`: idle
+ * workers keep nothing alive (the node keeps the process alive only while
+ * work is outstanding), so the event loop empties and `beforeunload` comes;
+ * then rayd shuts down (records written, spill files removed) and the
+ * process exits with the script's exit code. On a Deno whose Web Workers
+ * cannot be unref'd, says once that the script must call `shutdown()`.
+ */
+function endWithScript(canUnrefWorkers: boolean): void {
+  if (endsWithScript) return;
+  endsWithScript = true;
+  if (!canUnrefWorkers) {
+    console.warn(
+      "rayd: this Deno cannot stop idle Web Workers from keeping the process alive: " +
+        "call ray.shutdown() at the end of the script, or it will not exit",
+    );
+    return;
+  }
+  addEventListener("beforeunload", (event) => {
+    if (!node) return;
+    // Keeps the event loop running for the shutdown; it empties again after it.
+    event.preventDefault();
+    shutdown().catch((err) => {
+      console.error(`rayd: shutdown at exit failed: ${err instanceof Error ? err.message : err}`);
+      if (Deno.exitCode === 0) Deno.exitCode = 1;
+    });
+  });
 }
 
 /** Starts the dashboard over the node's control store; shuts the node down if it cannot. */

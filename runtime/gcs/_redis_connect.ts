@@ -26,6 +26,8 @@ export interface Conn {
   unsubscribe(channel: string): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
+  /** The socket does not keep the process alive (each command's deadline timer does). */
+  unref(): void;
 }
 
 /** How to open and check the connection. */
@@ -98,6 +100,8 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
         established ? Math.min(50 * 2 ** Math.min(retries, 6), o.retryMaxMs) : cause,
     },
   }) as unknown as Conn;
+  // An idle connection must not keep a driver alive once its script is done.
+  conn.unref();
   conn.on("error", (err: unknown) => {
     if (established) o.events.down(err);
     else firstError ??= err;

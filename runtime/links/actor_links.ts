@@ -149,12 +149,17 @@ export class ActorLinks {
   ): void {
     if (link.closed) return;
     const [slot, returns, failed, contained] = result;
-    if (failed) {
+    const big = (f: Frame) => !(f instanceof Uint8Array) || f.byteLength > this.#frameMax;
+    if (failed && !returns.some(big)) {
       link.results.push([slot, LINK_RESULT.failed, returns]);
+    } else if (failed) {
+      // An error too big for the link (a long message or stack) goes through the node too.
+      returns.forEach((f, i) => this.#host.put(objectIdOf(run[0], i), f, []));
+      link.results.push([slot, LINK_RESULT.atNode, returns]);
     } else if (returns === VALUE_RETURNS) {
       link.results.push([slot, LINK_RESULT.value, returns, result[4]]);
     } else if (
-      contained || returns.some((f) => !(f instanceof Uint8Array) || f.byteLength > this.#frameMax)
+      contained || returns.some(big)
     ) {
       returns.forEach((f, i) => this.#host.put(objectIdOf(run[0], i), f, contained?.[i] ?? []));
       link.results.push([slot, LINK_RESULT.atNode, returns]);

@@ -57,6 +57,11 @@ export class DriverCalls {
     };
   }
 
+  /** Calls made and not answered yet. */
+  get outstanding(): number {
+    return this.#links.outstanding;
+  }
+
   /** Makes a call; returns its refs (owned by the driver). */
   call(call: ActorCall): ObjectRef[] {
     return this.#links.call(call);

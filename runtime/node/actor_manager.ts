@@ -198,6 +198,15 @@ export class ActorManager {
     for (const rec of waiting) this.#place(rec);
   }
 
+  /** Actors whose worker starts or runs their constructor (creation or restart under way). */
+  get starting(): number {
+    let n = 0;
+    for (const rec of this.#actors.values()) {
+      if (rec.worker && (rec.state === "pending" || rec.state === "restarting")) n++;
+    }
+    return n;
+  }
+
   /** The actors, for status queries and tests. */
   list(): ActorStatus[] {
     return [...this.#actors.values()].map(statusOf);

@@ -5,3 +5,4 @@
  */
 export { Node } from "./node.ts";
 export type { NodeInfo, NodeOptions } from "./node_options.ts";
+export { canUnrefWorkers } from "../pool/mod.ts";

@@ -10,17 +10,17 @@ import {
   config,
   IdFactory,
   infeasibleTask,
+  KeepAlive,
   objectIdOf,
   randomHex,
   runtimeShutDown,
   sleep,
   taskCancelled,
   type TaskId,
-  taskIdOf,
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { collectGarbage, errorFrame } from "../core/mod.ts";
+import { collectGarbage, errorFrame, reclaimDropped, storeReclaimer } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
   CancelMode,
@@ -40,7 +40,7 @@ import { ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
-import { type PoolHost, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
+import { type PoolHost, unrefThreadWorker, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { errorText } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
@@ -52,7 +52,6 @@ import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
-const GET_SPIN_MICROS = config("getSpinMicros");
 
 /** A running node. */
 export class Node implements Backend {
@@ -93,6 +92,11 @@ export class Node implements Backend {
     unpin: (id) => this.#spill.unpin(id),
     answered: () => this.#kick(),
   });
+  /** Keeps the process alive while work is outstanding (idle workers do not; see KeepAlive). */
+  readonly #alive = new KeepAlive(() =>
+    this.#scheduler.size > 0 || this.#calls.outstanding > 0 || this.#table.openWaits > 0 ||
+    this.#pool.starting > 0 || this.#actors.starting > 0
+  );
   readonly #grace = new CancelGrace({
     stillOn: (taskId, workerId) => this.#scheduler.workerOf(taskId) === workerId,
     replace: (workerId, cause) => {
@@ -121,7 +125,7 @@ export class Node implements Backend {
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
       this.#collectEverywhere();
       return sleep(config("spillRetryGcMs") * 2 ** round);
-    });
+    }, storeReclaimer());
     this.#life = new ObjectLifetime({
       jobId: this.jobId,
       nodeId: this.nodeId,
@@ -130,7 +134,7 @@ export class Node implements Backend {
       spill: this.#spill,
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
-      collectEverywhere: () => this.#collectEverywhere(),
+      collectEverywhere: () => this.#collectEverywhere(true),
     }, maxBytes * config("gcAfterStoreFraction"));
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
@@ -139,10 +143,13 @@ export class Node implements Backend {
       logToDriver: options.logToDriver ?? true,
       numWorkers: this.numWorkers,
       maxWorkers: this.numWorkers * config("workerPoolGrowth"),
+      spawn: unrefThreadWorker,
     });
     this.#scheduler = new LocalScheduler({
       total: this.resources,
       objectStatus: (id) => this.#table.status(id),
+      argBytes: (spec) => spec.deps.reduce((n, d) => n + this.#spill.sizeOf(d), 0),
+      batchArgBytes: maxBytes / 8,
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
     });
@@ -156,11 +163,17 @@ export class Node implements Backend {
       running: () => !this.#stopped,
     });
     this.actors = {
-      create: (spec) => actors.create(spec),
-      call: (call) => this.#calls.call(call),
+      create: (spec) => this.#poked(actors.create(spec)),
+      call: (call) => this.#poked(this.#calls.call(call)),
       kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
       lookup: (name, namespace) => actors.lookup(name, namespace),
     };
+  }
+
+  /** `made`, once the process is kept alive for the work that made it. */
+  #poked<T>(made: T): T {
+    this.#alive.poke();
+    return made;
   }
 
   #poolHost(): PoolHost {
@@ -215,7 +228,7 @@ export class Node implements Backend {
     const node = new Node(options);
     node.#records.started(Date.now(), node.resources, node.numWorkers);
     try {
-      await node.#pool.start();
+      await node.#alive.during(node.#pool.start());
     } catch (err) {
       await node.shutdown();
       throw err;
@@ -248,7 +261,8 @@ export class Node implements Backend {
   }
 
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void {
-    this.#sealed(id, frame, false, contained);
+    const stored = this.#table.status(id) === "missing" ? this.#spill.overflowed(id, frame) : frame;
+    this.#sealed(id, stored, stored !== frame && stored instanceof Uint8Array, contained);
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
@@ -287,10 +301,13 @@ export class Node implements Backend {
   ): Promise<WaitResult> {
     if (this.#stopped) throw runtimeShutDown();
     const owned = refs && this.#calls.wait(refs, numReturns, req);
-    if (owned) return await owned;
+    if (owned) return await this.#poked(owned);
     const table = this.#table;
     const missing = (id: ObjectId) => table.status(id) === "missing";
-    if (numReturns === ids.length && ids.length <= SPIN_MAX_IDS && this.#worthSpinning(ids)) {
+    if (
+      numReturns === ids.length && ids.length <= SPIN_MAX_IDS &&
+      this.#spinner.worth(ids, missing, (t) => this.#scheduler.averageMs(t))
+    ) {
       // Send what is queued now, then spin on the channels of what runs.
       if (this.#kicked) this.#dispatch();
       const pollables = this.#channels.pollables(
@@ -301,6 +318,7 @@ export class Node implements Backend {
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
     const handle = table.wait(ids, numReturns, req.timeoutMs, req.fetch);
+    this.#alive.poke();
     if (handle.immediate || !req.signal) {
       return await this.#lent(ids, await handle.promise, "driver");
     }
@@ -316,21 +334,6 @@ export class Node implements Backend {
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
-  }
-
-  /**
-   * Whether a get of `ids` should spin: some are missing, and none of those
-   * is made by a task whose function is known to take longer than a spin.
-   */
-  #worthSpinning(ids: readonly ObjectId[]): boolean {
-    let missing = false;
-    for (const id of ids) {
-      if (this.#table.status(id) !== "missing") continue;
-      missing = true;
-      const ms = this.#scheduler.averageMs(taskIdOf(id));
-      if (ms !== undefined && ms * 1000 > GET_SPIN_MICROS) return false;
-    }
-    return missing;
   }
 
   clusterState(): Promise<ClusterState> {
@@ -349,6 +352,10 @@ export class Node implements Backend {
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#alive.during(this.#stop()).finally(() => this.#alive.stop());
+  }
+
+  async #stop(): Promise<void> {
     this.#grace.clear();
     this.#spill.close();
     const stoppedAt = Date.now();
@@ -375,7 +382,7 @@ export class Node implements Backend {
       case "put":
         for (const [id, frame, contained] of msg.objects) {
           checkObject(id, frame, contained);
-          this.#sealed(id, frame, false, contained);
+          this.put(id, frame, contained);
         }
         break;
       case "refs":
@@ -445,17 +452,17 @@ export class Node implements Backend {
     this.#scheduler.submit(spec);
   }
 
-  /** Runs a garbage collection in every thread, so dropped refs are finalized. */
-  #collectEverywhere(): void {
+  /** Runs a garbage collection in every thread, so dropped refs are released (see `reclaimDropped`). */
+  #collectEverywhere(grown = false): void {
     if (!collectGarbage) return;
-    collectGarbage();
+    reclaimDropped(grown);
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 
   #finished(result: TaskResult, workerId: WorkerId): void {
     const outcome = this.#scheduler.taskFinished(result.taskId, result.ms, result.failed, workerId);
     if (outcome === "cancelled") this.#grace.ended(result.taskId);
-    if (outcome === "retry") this.#taskState(result.taskId, "ready");
+    if (outcome === "retry") this.#records.taskState(result.taskId, "ready");
     if (outcome !== "done") {
       // Dropped: a retry, a result from a worker the task no longer runs on (it died and
       // the task went elsewhere), or of a task cancelled while it ran (already failed).
@@ -463,7 +470,7 @@ export class Node implements Backend {
       return;
     }
     const error = result.failed ? errorText(result.returns[0], this.arena) : undefined;
-    this.#taskState(result.taskId, result.failed ? "failed" : "finished", error);
+    this.#records.taskState(result.taskId, result.failed ? "failed" : "finished", error);
     this.#life.taskDone(result.taskId);
     this.#sealAll(result.taskId, result.returns, result.failed, result.contained);
   }
@@ -492,6 +499,7 @@ export class Node implements Backend {
   }
 
   #kick(): void {
+    this.#alive.poke(); // a task submitted or freed, an actor's own message, ...
     if (this.#kicked || this.#stopped) return;
     this.#kicked = true;
     queueMicrotask(() => this.#dispatch());
@@ -577,12 +585,8 @@ export class Node implements Backend {
     }
   }
 
-  #taskState(taskId: TaskId, state: TaskState, error?: string): void {
-    this.#records.taskState(taskId, state, error);
-  }
-
   #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed"): void {
-    this.#taskState(spec.taskId, state, errorText(frame, this.arena));
+    this.#records.taskState(spec.taskId, state, errorText(frame, this.arena));
     for (let i = 0; i < spec.options.numReturns; i++) {
       this.#sealed(objectIdOf(spec.taskId, i), frame, true);
     }

@@ -103,6 +103,11 @@ export class ObjectTable {
     return this.#objects.size;
   }
 
+  /** Waits not answered yet. */
+  get openWaits(): number {
+    return this.#open.size;
+  }
+
   /** Waits until `need` of `ids` exist, or `timeoutMs` passes. */
   wait(
     ids: readonly ObjectId[],

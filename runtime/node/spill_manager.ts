@@ -32,6 +32,8 @@ import {
 import { type Frame, ROOM_REPLY } from "../protocol/mod.ts";
 import type { LendMode } from "./object_table.ts";
 
+const INLINE_MAX = config("inlineObjectMaxBytes");
+
 interface Rec {
   readonly size: number;
   /** The copy in the store, when resident. */
@@ -54,6 +56,11 @@ export interface SpillManagerOptions {
   readonly retryRounds: number;
   /** Runs garbage collection everywhere and resolves once finalizers had time to run. */
   readonly collect: (round: number) => Promise<void>;
+  /**
+   * Frees at once what this thread dropped (a collection and a sweep of
+   * dropped refs, see `storeReclaimer`); tried before anything is spilled.
+   */
+  readonly reclaim?: () => number;
 }
 
 /** What is where, and how much moved. */
@@ -72,6 +79,10 @@ export interface SpillStats {
   readonly spills: number;
   /** Objects read back into the store since the start. */
   readonly restores: number;
+  /** Spilled objects handed to a reader as a heap copy, the store being too full to restore them. */
+  readonly heapCopies: number;
+  /** Objects written straight to disk when they were made, the store being full. */
+  readonly bornOnDisk: number;
   /** The spill files. */
   readonly files: SpillFilesStats;
 }
@@ -101,11 +112,16 @@ export class SpillManager {
   readonly #minBytes: number;
   readonly #retryRounds: number;
   readonly #collect: (round: number) => Promise<void>;
+  readonly #reclaim: (() => number) | undefined;
+  /** Bytes sealed since the last reclaim. */
+  #sealedSinceReclaim = 0;
   readonly #recs = new Map<ObjectId, Rec>();
   /** Objects that may be spilled, least recently used first. */
   readonly #lru = new Map<ObjectId, Rec>();
   #spills = 0;
   #restores = 0;
+  #heapCopies = 0;
+  #bornOnDisk = 0;
   #closed = false;
 
   /** Takes over the arena's `onFull`. */
@@ -115,15 +131,43 @@ export class SpillManager {
     this.#minBytes = Math.min(options.minBytes, Math.floor(options.arena.capacity / 8));
     this.#retryRounds = options.retryRounds;
     this.#collect = options.collect;
+    this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
+    if (this.#reclaim) this.#arena.beforeGrow = (size) => this.#beforeGrow(size);
   }
 
   /** Object `id` was sealed at `loc`: it may be spilled from now on. */
   sealed(id: ObjectId, loc: StoreLoc): void {
     if (loc.size === 0 || this.#recs.has(id)) return;
+    this.#sealedSinceReclaim += loc.size;
     const rec: Rec = { size: loc.size, loc, disk: undefined, pins: 0, exposed: false };
     this.#recs.set(id, rec);
     this.#lru.set(id, rec);
+  }
+
+  /**
+   * The frame to keep for a new object `id`. A big frame on the heap was
+   * made while the store was full of pinned objects: it is written straight
+   * to disk, as if spilled, and the table keeps a location at offset 0 (no
+   * object's: only this manager hands out where an object is), or, when
+   * writing fails, an ObjectStoreFullError frame. Any other frame as is.
+   */
+  overflowed(id: ObjectId, frame: Frame): Frame {
+    if (!(frame instanceof Uint8Array) || frame.length < INLINE_MAX) return frame;
+    let disk: DiskLoc;
+    try {
+      disk = this.#files.write(frame);
+    } catch (err) {
+      return errorFrame(objectStoreFull(this.usage(frame.length), "spilling to disk failed", err));
+    }
+    this.#recs.set(id, { size: frame.length, loc: undefined, disk, pins: 0, exposed: false });
+    this.#bornOnDisk++;
+    return { offset: 0, size: frame.length };
+  }
+
+  /** Bytes object `id` takes in the store (0 when it is not a stored object). */
+  sizeOf(id: ObjectId): number {
+    return this.#recs.get(id)?.size ?? 0;
   }
 
   /** Object `id` was freed: gives back its space in the store and on disk. */
@@ -168,7 +212,7 @@ export class SpillManager {
     try {
       this.#restore(rec);
     } catch (err) {
-      return errorFrame(err);
+      return this.#heapCopy(rec, err);
     }
     if (mode === "expose") {
       rec.exposed = true;
@@ -212,7 +256,7 @@ export class SpillManager {
   ): Promise<Frame[]> {
     for (let round = 0; failure !== undefined; round++) {
       if (round >= this.#retryRounds || !(failure instanceof ObjectStoreFullError)) {
-        for (const [i, rec] of recs) if (!rec.loc) out[i] = errorFrame(failure);
+        for (const [i, rec] of recs) if (!rec.loc) out[i] = this.#heapCopy(rec, failure);
         return out;
       }
       await this.#collect(round);
@@ -247,7 +291,27 @@ export class SpillManager {
    */
   makeRoom(size: number): void {
     if (this.#closed) throw objectStoreFull(this.usage(size), "the node is shutting down");
+    // Writing objects nobody holds to disk is the costly way to make room.
+    if (!this.#fits(size) && this.#reclaim) {
+      this.#sealedSinceReclaim = 0;
+      this.#reclaim();
+    }
     while (!this.#fits(size)) this.#spillSome(size);
+  }
+
+  /**
+   * Before the store grows into fresh pages (slow to write the first time),
+   * frees what this thread dropped, for a big allocation (1/8 of the store's
+   * span or more: a collection costs less than writing it to fresh pages) or
+   * once as many bytes as the store spans were sealed since the last time.
+   * Small puts let the store double instead: one collection per store's
+   * worth of them, when it is full.
+   */
+  #beforeGrow(size: number): void {
+    const span = this.#arena.sab.byteLength;
+    if (size * 8 < span && this.#sealedSinceReclaim < span) return;
+    this.#sealedSinceReclaim = 0;
+    this.#reclaim!();
   }
 
   /**
@@ -321,6 +385,8 @@ export class SpillManager {
       pinnedBytes,
       spills: this.#spills,
       restores: this.#restores,
+      heapCopies: this.#heapCopies,
+      bornOnDisk: this.#bornOnDisk,
       files: this.#files.stats(),
     };
   }
@@ -366,6 +432,25 @@ export class SpillManager {
     }
   }
 
+  /**
+   * A spilled object that cannot be restored, read from disk into a heap
+   * frame for one reader (it decodes to copies, not views of the store); the
+   * error frame of `failure` when it is not a full store, or reading fails.
+   */
+  #heapCopy(rec: Rec, failure: unknown): Uint8Array {
+    if (!(failure instanceof ObjectStoreFullError) || !rec.disk || this.#closed) {
+      return errorFrame(failure);
+    }
+    try {
+      const bytes = new Uint8Array(rec.size);
+      this.#files.read(rec.disk, bytes);
+      this.#heapCopies++;
+      return bytes;
+    } catch (err) {
+      return errorFrame(err);
+    }
+  }
+
   /** Reads a spilled object back into the store (which may spill others). */
   #restore(rec: Rec): void {
     if (rec.loc) return;
@@ -391,6 +476,7 @@ export function nodeSpillManager(
   nodeId: string,
   directory: string | undefined,
   collect: (round: number) => Promise<void>,
+  reclaim?: () => number,
 ): SpillManager {
   const files = new SpillFiles({
     directory,
@@ -404,5 +490,6 @@ export function nodeSpillManager(
     minBytes: config("spillMinBytes"),
     retryRounds: config("spillRetryGcRounds"),
     collect,
+    reclaim,
   });
 }

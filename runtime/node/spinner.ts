@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { config } from "../common/mod.ts";
+import { config, type ObjectId, type TaskId, taskIdOf } from "../common/mod.ts";
 import type { WorkChannel } from "../transport/mod.ts";
 
 const GET_SPIN = config("getSpinMicros");
@@ -24,6 +24,28 @@ export interface Pollable {
 /** Spins a driver's gets. */
 export class Spinner {
   #budget = GET_SPIN;
+
+  /**
+   * Whether a get of `ids` should spin: some are missing, and none of those
+   * is made by a task whose function is known to take longer than a spin.
+   *
+   * @param missing whether an object is not there yet
+   * @param averageMs how long the task's function takes, when known
+   */
+  worth(
+    ids: readonly ObjectId[],
+    missing: (id: ObjectId) => boolean,
+    averageMs: (taskId: TaskId) => number | undefined,
+  ): boolean {
+    let some = false;
+    for (const id of ids) {
+      if (!missing(id)) continue;
+      some = true;
+      const ms = averageMs(taskIdOf(id));
+      if (ms !== undefined && ms * 1000 > GET_SPIN) return false;
+    }
+    return some;
+  }
 
   /** Spins on `pollables` until `ready()` or the budget is spent. */
   spin(pollables: readonly Pollable[], ready: () => boolean): void {

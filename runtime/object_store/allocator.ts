@@ -153,10 +153,11 @@ export class Allocator {
   }
 
   /**
-   * Like `alloc`, but returns -1 instead of throwing when the heap is full.
+   * Like `alloc`, but returns -1 instead of throwing when the heap is full
+   * (or, without `grow`, when no free block fits without growing it).
    * @throws RangeError when `size` is not a non-negative safe integer
    */
-  tryAlloc(size: number): number {
+  tryAlloc(size: number, grow = true): number {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`Invalid size: expected a non-negative safe integer, got ${size}`);
     }
@@ -167,7 +168,7 @@ export class Allocator {
     this.#lock();
     try {
       let p = this.#find(units);
-      if (p === 0) p = this.#grow(units);
+      if (p === 0 && grow) p = this.#grow(units);
       if (p === 0) return -1;
       this.#take(p, units, slack);
       return p * UNIT;

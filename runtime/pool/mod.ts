@@ -5,7 +5,7 @@
  * @module
  */
 export type { WorkerEvents, WorkerFactory, WorkerHandle, WorkerInit } from "./worker_handle.ts";
-export { ThreadWorker, threadWorker } from "./thread_worker.ts";
+export { canUnrefWorkers, ThreadWorker, threadWorker, unrefThreadWorker } from "./thread_worker.ts";
 export {
   type ActorWorkerMessage,
   type ActorWorkerOwner,

@@ -10,6 +10,35 @@ import { newStopWords, stopAndWait } from "../object_store/mod.ts";
 import { WORKER_ENTRY_URL } from "../worker/mod.ts";
 import type { WorkerEvents, WorkerHandle, WorkerInit } from "./worker_handle.ts";
 
+/**
+ * Deno's own method that refs and unrefs a Web Worker (what the
+ * `node:worker_threads` Worker's `unref()` uses; Web Workers have no public
+ * one, denoland/deno#14318): a method of `Worker.prototype` under a symbol
+ * without description. Taken only when its source shows that it refs and
+ * unrefs the worker's pending ops; undefined on a Deno without it.
+ */
+const WORKER_REF: symbol | undefined = (() => {
+  try {
+    for (const key of Object.getOwnPropertySymbols(Worker.prototype)) {
+      if (key.description !== undefined) continue;
+      const method = (Worker.prototype as any)[key];
+      if (
+        typeof method === "function" && method.length === 1 &&
+        /unrefOpPromise/.test(Function.prototype.toString.call(method))
+      ) return key;
+    }
+  } catch {
+    // A Worker.prototype that cannot be read like that: no unref.
+  }
+  return undefined;
+})();
+
+/**
+ * Whether this Deno lets a Web Worker stop keeping the process alive (see
+ * `unrefThreadWorker`): without it a driver only ends at `shutdown()`.
+ */
+export const canUnrefWorkers: boolean = WORKER_REF !== undefined;
+
 /** A worker thread: started, sent messages, stopped. */
 export class ThreadWorker implements WorkerHandle {
   readonly #worker: Worker;
@@ -20,10 +49,15 @@ export class ThreadWorker implements WorkerHandle {
   /** Shared words that keep the worker from being ended inside the store's lock. */
   readonly #stopWords = newStopWords();
 
-  /** Starts the worker and sends it `init`. */
-  constructor(readonly id: WorkerId, init: WorkerInit, events: WorkerEvents) {
+  /**
+   * Starts the worker and sends it `init`.
+   *
+   * @param unref the worker does not keep the process alive (where Deno allows it)
+   */
+  constructor(readonly id: WorkerId, init: WorkerInit, events: WorkerEvents, unref = false) {
     this.#events = events;
     this.#worker = new Worker(WORKER_ENTRY_URL, { type: "module", name: `rayd-${id}` });
+    if (unref && WORKER_REF !== undefined) (this.#worker as any)[WORKER_REF](false);
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (ordersResults(e.data)) this.#received++;
       events.onMessage(this, e.data);
@@ -68,3 +102,15 @@ export const threadWorker = (
   init: WorkerInit,
   events: WorkerEvents,
 ): WorkerHandle => new ThreadWorker(id, init, events);
+
+/**
+ * Makes a `ThreadWorker` that does not keep the process alive (where Deno
+ * allows it, see `canUnrefWorkers`): its owner keeps the process alive while
+ * the worker has work (runtime/common/keep_alive.ts). Its messages still
+ * come while anything else keeps the process alive.
+ */
+export const unrefThreadWorker = (
+  id: WorkerId,
+  init: WorkerInit,
+  events: WorkerEvents,
+): WorkerHandle => new ThreadWorker(id, init, events, true);

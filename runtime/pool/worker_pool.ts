@@ -101,6 +101,13 @@ const ACTOR_MESSAGES: ReadonlySet<string> = new Set([
   "actorLinkBroken",
 ]);
 
+/** Why a worker that said "closing" is gone. */
+function closingCause(exitCode: unknown): string {
+  return typeof exitCode === "number"
+    ? `it exited with code ${exitCode} (Deno.exit() or process.exit())`
+    : "it closed itself (self.close())";
+}
+
 /** The workers of one node. */
 export class WorkerPool {
   readonly #host: PoolHost;
@@ -128,6 +135,11 @@ export class WorkerPool {
   /** The task workers, by id (live or starting). */
   get taskWorkers(): ReadonlyMap<WorkerId, WorkerHandle> {
     return this.#taskWorkers;
+  }
+
+  /** Task workers starting. */
+  get starting(): number {
+    return this.#spawning;
   }
 
   /** Starts `numWorkers` task workers; settles once all started, or with the first that failed. */
@@ -238,7 +250,7 @@ export class WorkerPool {
         entry.starting?.();
         this.#host.taskWorkerStarted(worker);
       } else if (msg.type === "closing") {
-        worker.fail("it closed itself (self.close())");
+        worker.fail(closingCause(msg.exitCode));
       } else if (ACTOR_MESSAGES.has(msg.type)) {
         if (!entry.actor) throw new TypeError("unknown message type");
         entry.actor.message(worker, msg as ActorWorkerMessage);

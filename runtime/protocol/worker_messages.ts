@@ -149,8 +149,11 @@ export type FromWorker =
   | ({ readonly type: "cancel"; readonly taskId: TaskId } & CancelMode)
   /** Asks for the cluster's nodes and resources (answered by "clusterState"). */
   | { readonly type: "clusterState"; readonly reqId: number }
-  /** The worker is closing itself (`self.close()`): treat it as dead. */
-  | { readonly type: "closing" }
+  /**
+   * The worker is closing itself (`self.close()`), or exiting with
+   * `exitCode` (`Deno.exit()`, `process.exit()`): treat it as dead.
+   */
+  | { readonly type: "closing"; readonly exitCode?: number }
   /** Task results wait in the worker's task channel. */
   | { readonly type: "taskRing" }
   /**

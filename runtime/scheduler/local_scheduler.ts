@@ -61,6 +61,13 @@ export interface SchedulerOptions {
   readonly batchBelowMs?: number;
   /** Most tasks in one batch. */
   readonly maxBatch?: number;
+  /** Store bytes of a task's arguments (objects it depends on), restored and pinned at dispatch. */
+  readonly argBytes?: (spec: TaskSpec) => number;
+  /**
+   * Most argument bytes in one batch (a task alone may have more); tasks with
+   * store arguments never queue behind a busy worker's batch.
+   */
+  readonly batchArgBytes?: number;
   /**
    * Where tasks this node cannot place go (the global scheduler, in a
    * cluster). Offered a task that asks for resources this node lacks, and the
@@ -127,6 +134,8 @@ export class LocalScheduler {
     this.#opts = {
       batchBelowMs: 1,
       maxBatch: 256,
+      argBytes: () => 0,
+      batchArgBytes: Infinity,
       spillback: () => false,
       spillbackQueueLength: Infinity,
       ...options,
@@ -354,6 +363,11 @@ export class LocalScheduler {
     return this.#tasks.get(taskId)?.workerId;
   }
 
+  /** Tasks not finished yet (waiting, queued, running or blocked). */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
   /**
    * Tasks queued (waiting for arguments or resources), on workers, and
    * resources in use (cancelled tasks still on a worker are in none).
@@ -393,7 +407,9 @@ export class LocalScheduler {
       }
       // Short tasks may queue behind a busy worker's batch of short tasks:
       // that worker starts them without waiting for a round trip to us.
-      const busy = this.#batchable(rec) ? this.#pipelineWorker(rec) : undefined;
+      const busy = this.#batchable(rec) && !this.#hasStoreArgs(rec)
+        ? this.#pipelineWorker(rec)
+        : undefined;
       if (busy !== undefined) {
         this.#startBatch(rec, busy, this.#workers.size);
         continue;
@@ -418,10 +434,15 @@ export class LocalScheduler {
     const queued = this.#ready.length - this.#readyHead;
     const limit = batchable ? Math.min(this.#opts.maxBatch, Math.ceil(queued / idleCount)) : 1;
     let taken = 0;
+    let argBytes = 0;
     while (taken < limit && this.#readyHead < this.#ready.length) {
       const rec = this.#ready[this.#readyHead];
       if (rec.state === "ready") {
         if (taken > 0 && (rec.fnKey !== first.fnKey || !sameShape(rec.demand, first.demand))) break;
+        // A batch's arguments are all restored and pinned at once: keep them a part of the store.
+        const bytes = rec.spec.deps.length === 0 ? 0 : this.#opts.argBytes(rec.spec);
+        if (taken > 0 && argBytes + bytes > this.#opts.batchArgBytes) break;
+        argBytes += bytes;
         if (taken === 0) this.#takeOther(rec);
         rec.state = "running";
         rec.workerId = workerId;
@@ -451,6 +472,10 @@ export class LocalScheduler {
   /** Known short and asking only for CPU: may go in a batch, and may queue behind another batch. */
   #batchable(rec: ScheduledTask): boolean {
     return this.#isShort(rec) && Object.keys(rec.demand).every((k) => k === "CPU");
+  }
+
+  #hasStoreArgs(rec: ScheduledTask): boolean {
+    return rec.spec.deps.length > 0 && this.#opts.argBytes(rec.spec) > 0;
   }
 
   /** A busy worker running only short tasks, with at most one more batch queued (the least loaded). */

@@ -9,5 +9,6 @@ export { decodeFrame, encodeFrame, FRAME_ERROR, frameFlags, heapAllocator } from
 export type { FrameAllocator } from "./frame.ts";
 export { ScratchFrames } from "./scratch.ts";
 export { MAX_NESTING_DEPTH } from "./_prepare.ts";
+export { salvage, type Salvaged } from "./_salvage.ts";
 export { registerClass } from "./_extensions.ts";
 export type { ClassCodec } from "./_extensions.ts";

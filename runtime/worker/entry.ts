@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { collectGarbage, setBackend } from "../core/mod.ts";
+import { reclaimDropped, setBackend } from "../core/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import { ordersResults } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
@@ -34,9 +34,12 @@ scope.postMessage = (msg: FromWorker) => {
 // The parent gets no event when a worker closes itself: say so first.
 const close = scope.close.bind(scope);
 scope.close = () => {
-  scope.postMessage({ type: "closing" });
+  postMessage({ type: "closing" });
   close();
 };
+// Nor when it exits: Deno.exit() and process.exit() in a worker end only the
+// worker, silently, after the "unload" event (with the exit code set).
+addEventListener("unload", () => postMessage({ type: "closing", exitCode: Deno.exitCode }));
 
 let be: WorkerBackend | undefined;
 let executor: Executor | undefined;
@@ -102,7 +105,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       be?.clusterAnswered(msg.reqId, msg.state);
       break;
     case "gc":
-      collectGarbage?.();
+      reclaimDropped();
       break;
     case "stop":
       be?.shutdown();

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { main } from "../../cli/main.ts";
 import { parseRunArgs } from "../../cli/run.ts";
+import { runBounded } from "../fixtures/bounded_process.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url);
+const NO_SHUTDOWN = fileURLToPath(new URL("../fixtures/no_shutdown_driver.ts", import.meta.url));
 
 /** Writes a driver script that records its arguments and address, then exits with `code`. */
 async function tinyScript(dir: string, code: number): Promise<{ script: string; record: string }> {
@@ -59,6 +61,33 @@ Deno.test("rayd run as a process ends with the script's exit code", async () => 
     assert.equal(code, 3);
     assert.deepEqual(JSON.parse(await Deno.readTextFile(record)).args, ["x"]);
   });
+});
+
+Deno.test("rayd run of a driver that never calls shutdown() ends with its code", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/out.json`;
+    const { code, stderr } = await runBounded([
+      "run",
+      "-A",
+      fileURLToPath(MAIN),
+      "run",
+      NO_SHUTDOWN,
+      "--",
+      "work",
+      out,
+      "6",
+    ]);
+    assert.equal(code, 6, stderr);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), { squares: [1, 4, 9], n: 2 });
+  });
+});
+
+Deno.test("rayd run of a driver that throws ends with 1 and the error shown", async () => {
+  const { code, stderr } = await runBounded(
+    ["run", "-A", fileURLToPath(MAIN), "run", NO_SHUTDOWN, "--", "throw", "-", "0"],
+  );
+  assert.equal(code, 1);
+  assert.match(stderr, /Uncaught.*Error: the driver failed on purpose/);
 });
 
 Deno.test("rayd run of a missing script exits 2 and names the script", async () => {

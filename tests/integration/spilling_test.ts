@@ -101,7 +101,7 @@ spillTest(
 // One run per worker: a worker that still holds garbage zero-copy views of its own
 // and then puts past the store in a synchronous loop cannot free them (its
 // finalizers cannot run while it waits for room), so two runs sharing a worker
-// can fail with ObjectStoreFullError. See docs/ARCHITECTURE.md, "Spilling".
+// would send many puts to disk. See docs/ARCHITECTURE.md, "Spilling".
 spillTest("workers putting and reading beyond the store at once corrupt nothing", async () => {
   const runs = [0, 1, 2, 3].map((k) => putManyThenRead.remote(N / 2, COUNT, k * 100));
   assert.deepEqual(await ray.get(runs), [0, 0, 0, 0]);
@@ -132,32 +132,32 @@ spillTest("gets run while the store spills for puts and other objects are freed"
   }
 });
 
-spillTest("ObjectStoreFullError when every object in the store is pinned by a view", async () => {
-  const held: Float64Array[] = [];
-  let error: unknown;
-  for (let i = 0; i < 16 && error === undefined; i++) {
-    try {
-      held.push(await ray.get(ray.put(fill(N, i))));
-    } catch (err) {
-      error = err;
-    }
-  }
-  assert.ok(error instanceof ray.ObjectStoreFullError, String(error));
-  assert.match(
-    error.message,
-    /^Object store is full: asked for 83886\d\d bytes, \d+ of 67108864 in use, \d+ pinned \(raise objectStoreMemory in init\(\) or free references\)$/,
-  );
-  const pinned = Number(/(\d+) pinned/.exec(error.message)![1]);
-  assert.ok(pinned >= held.length * N * 8, error.message);
-  await assert.rejects(
-    ray.get(filled.remote(N, 1)),
-    (err: Error) => err.cause instanceof ray.ObjectStoreFullError && /pinned/.test(err.message),
-  );
-  held.forEach((v, i) => assert.equal(mismatches(v, N, i), 0));
-  held.length = 0;
-  await collect();
-  assert.equal(mismatches(await ray.get(filled.remote(N, 1)), N, 1), 0);
-});
+spillTest(
+  "a store full of views: puts go to disk, gets give heap copies, task results fail",
+  async () => {
+    const held: Float64Array[] = [];
+    for (let i = 0; i < 10; i++) held.push(await ray.get(ray.put(fill(N, i))));
+    held.forEach((v, i) => assert.equal(mismatches(v, N, i), 0, `object ${i}`));
+    const stats = node().spillStats();
+    assert.ok(stats.bornOnDisk >= 3, `${stats.bornOnDisk} puts went straight to disk`);
+    assert.ok(stats.heapCopies >= 3, `${stats.heapCopies} gets were heap copies`);
+    assert.ok(held.slice(-3).every((v) => !(v.buffer instanceof SharedArrayBuffer)));
+    // A task result has nowhere to go but the store: it fails, naming what is pinned.
+    let error: unknown;
+    await ray.get(filled.remote(N, 1)).catch((err) => error = err);
+    assert.ok((error as Error).cause instanceof ray.ObjectStoreFullError, String(error));
+    assert.match(
+      ((error as Error).cause as Error).message,
+      /^Object store is full: asked for 83886\d\d bytes, \d+ of 67108864 in use, \d+ pinned \(raise objectStoreMemory in init\(\) or free references\)$/,
+    );
+    const pinned = Number(/(\d+) pinned/.exec((error as Error).message)![1]);
+    assert.ok(pinned >= 7 * N * 8, (error as Error).message);
+    held.forEach((v, i) => assert.equal(mismatches(v, N, i), 0));
+    held.length = 0;
+    await collect();
+    assert.equal(mismatches(await ray.get(filled.remote(N, 1)), N, 1), 0);
+  },
+);
 
 Deno.test({
   name: "shutdown while spilling leaves no spill files and keeps a given spillDirectory",

@@ -180,3 +180,45 @@ Deno.test("SharedArena calls onFull until the allocation fits, and not once clos
   assert.throws(() => arena.alloc(200 * KIB), ObjectStoreFullError);
   assert.equal(calls, 2);
 });
+
+Deno.test("SpillManager writes a big heap frame straight to disk and keeps small ones as they are", () => {
+  const { spill, arena } = setup();
+  try {
+    const small = new Uint8Array(100);
+    assert.equal(spill.overflowed("s" as ObjectId, small), small);
+    const big = new Uint8Array(400 * KIB).fill(9);
+    const placeholder = spill.overflowed("b" as ObjectId, big) as StoreLoc;
+    assert.deepEqual(placeholder, { offset: 0, size: 400 * KIB });
+    assert.equal(spill.sizeOf("b" as ObjectId), 400 * KIB);
+    const s = spill.stats();
+    assert.deepEqual([s.bornOnDisk, s.spilled, s.resident], [1, 1, 0]);
+    const loc = spill.lend("b" as ObjectId, placeholder, "pin") as StoreLoc;
+    assert.ok(loc.offset > 0);
+    assert.ok(arena.view(loc).every((b) => b === 9));
+    spill.unpin("b" as ObjectId);
+    spill.drop("b" as ObjectId, placeholder);
+    assert.equal(arena.stats().used, 1024);
+    assert.equal(spill.stats().files.files, 0);
+  } finally {
+    spill.close();
+  }
+});
+
+Deno.test("SpillManager hands a heap copy of a spilled object when the store cannot take it back", async () => {
+  const { spill, put, arena, locs } = setup();
+  try {
+    put("a", 400 * KIB, 1);
+    arena.alloc(400 * KIB).fill(2); // spills "a"
+    arena.alloc(400 * KIB).fill(3); // held, not spillable: "a" no longer fits
+    assert.equal(spill.stats().spilled, 1);
+    const copy = spill.lend("a" as ObjectId, locs.get("a")!, "pin");
+    assert.ok(copy instanceof Uint8Array && copy.length === 400 * KIB);
+    assert.ok(copy.every((b) => b === 1));
+    const [again] = await spill.lendAll(["a" as ObjectId], [locs.get("a")!]);
+    assert.ok(again instanceof Uint8Array && again.every((b) => b === 1));
+    const s = spill.stats();
+    assert.deepEqual([s.heapCopies, s.restores, s.spilled], [2, 0, 1]);
+  } finally {
+    spill.close();
+  }
+});

@@ -185,6 +185,12 @@ Deno.test("the router: started and closing by the pool, actor messages to the ac
     "owner heard a1 died: it closed itself (self.close())",
   ]);
   workers.get("w2").start();
+  workers.get("w2").post({ type: "closing", exitCode: 3 });
+  assert.ok(
+    host.log.includes("died w2: it exited with code 3 (Deno.exit() or process.exit())"),
+    host.log.join("\n"),
+  );
+  workers.get("w3").start();
 });
 
 Deno.test("the router: a message that cannot be handled ends that worker, not the node", async () => {
