@@ -74,7 +74,7 @@ export const settings = {
   gcAfterStoreFraction: {
     default: 0.125,
     doc:
-      "collect garbage in every thread once the store grew by this fraction of objectStoreMemory (bytes sealed minus bytes freed) since the last time",
+      "collect garbage in every thread once this fraction of objectStoreMemory was sealed since the last time",
   },
   workerPoolGrowth: {
     default: 4,

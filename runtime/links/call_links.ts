@@ -28,15 +28,7 @@ import {
   runtimeShutDown,
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import {
-  currentTask,
-  errorFrame,
-  isReleased,
-  ownedRef,
-  ownedRefs,
-  ownerOf,
-  refTracker,
-} from "../core/mod.ts";
+import { currentTask, errorFrame, ownedRef, ownedRefs, ownerOf, refTracker } from "../core/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
@@ -406,7 +398,7 @@ export class CallLinks {
   /** The actor sealed `c`'s returns at the node: the node counts this thread's refs from now on. */
   #arrivedAtNode(link: Link, c: Call): void {
     c.refs?.forEach((ref, i) => {
-      if (c.promised?.has(i) || isReleased(ref)) return;
+      if (c.promised?.has(i)) return;
       refTracker.track(ref, ref.id);
       link.atNode.push(ref.id);
     });

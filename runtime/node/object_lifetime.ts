@@ -40,11 +40,8 @@ export class ObjectLifetime {
   readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
   /** What each unfinished task's arguments hold. */
   readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
-  /**
-   * How much the store grew since the last garbage collection (or since its
-   * lowest point after it): bytes sealed minus bytes freed, never below 0.
-   */
-  #grownSinceGc = 0;
+  /** Bytes sealed into the store since the last garbage collection. */
+  #sealedSinceGc = 0;
   readonly #gcEvery: number;
 
   /** @param host what to free and record into @param gcEvery store bytes between collections */
@@ -158,24 +155,17 @@ export class ObjectLifetime {
       this.#host.gcs.record({ type: "objectFreed", objectId: id });
     }
     if (entry) this.#host.spill.drop(id, entry.frame);
-    if (entry && !(entry.frame instanceof Uint8Array)) {
-      this.#grownSinceGc = Math.max(0, this.#grownSinceGc - entry.frame.size);
-    }
     const contained = this.#contains.get(id);
     if (!contained) return;
     this.#contains.delete(id);
     for (const inner of contained) this.#refs.dec(inner);
   }
 
-  /**
-   * Collects garbage everywhere once the store grew by `gcEvery` bytes, so
-   * dropped refs free their bytes. Objects freed at once (disposed refs)
-   * do not count: a loop that disposes its refs never collects.
-   */
+  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
   #pressure(bytes: number): void {
-    this.#grownSinceGc += bytes;
-    if (this.#grownSinceGc < this.#gcEvery) return;
-    this.#grownSinceGc = 0;
+    this.#sealedSinceGc += bytes;
+    if (this.#sealedSinceGc < this.#gcEvery) return;
+    this.#sealedSinceGc = 0;
     this.#host.collectEverywhere();
   }
 }

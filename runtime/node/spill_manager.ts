@@ -56,11 +56,6 @@ export interface SpillManagerOptions {
   readonly retryRounds: number;
   /** Runs garbage collection everywhere and resolves once finalizers had time to run. */
   readonly collect: (round: number) => Promise<void>;
-  /**
-   * Frees at once what this thread dropped (a collection and a sweep of
-   * dropped refs, see `storeReclaimer`); tried before anything is spilled.
-   */
-  readonly reclaim?: () => number;
 }
 
 /** What is where, and how much moved. */
@@ -112,9 +107,6 @@ export class SpillManager {
   readonly #minBytes: number;
   readonly #retryRounds: number;
   readonly #collect: (round: number) => Promise<void>;
-  readonly #reclaim: (() => number) | undefined;
-  /** Bytes sealed since the last reclaim. */
-  #sealedSinceReclaim = 0;
   readonly #recs = new Map<ObjectId, Rec>();
   /** Objects that may be spilled, least recently used first. */
   readonly #lru = new Map<ObjectId, Rec>();
@@ -131,15 +123,12 @@ export class SpillManager {
     this.#minBytes = Math.min(options.minBytes, Math.floor(options.arena.capacity / 8));
     this.#retryRounds = options.retryRounds;
     this.#collect = options.collect;
-    this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
-    if (this.#reclaim) this.#arena.beforeGrow = (size) => this.#beforeGrow(size);
   }
 
   /** Object `id` was sealed at `loc`: it may be spilled from now on. */
   sealed(id: ObjectId, loc: StoreLoc): void {
     if (loc.size === 0 || this.#recs.has(id)) return;
-    this.#sealedSinceReclaim += loc.size;
     const rec: Rec = { size: loc.size, loc, disk: undefined, pins: 0, exposed: false };
     this.#recs.set(id, rec);
     this.#lru.set(id, rec);
@@ -291,27 +280,7 @@ export class SpillManager {
    */
   makeRoom(size: number): void {
     if (this.#closed) throw objectStoreFull(this.usage(size), "the node is shutting down");
-    // Writing objects nobody holds to disk is the costly way to make room.
-    if (!this.#fits(size) && this.#reclaim) {
-      this.#sealedSinceReclaim = 0;
-      this.#reclaim();
-    }
     while (!this.#fits(size)) this.#spillSome(size);
-  }
-
-  /**
-   * Before the store grows into fresh pages (slow to write the first time),
-   * frees what this thread dropped, for a big allocation (1/8 of the store's
-   * span or more: a collection costs less than writing it to fresh pages) or
-   * once as many bytes as the store spans were sealed since the last time.
-   * Small puts let the store double instead: one collection per store's
-   * worth of them, when it is full.
-   */
-  #beforeGrow(size: number): void {
-    const span = this.#arena.sab.byteLength;
-    if (size * 8 < span && this.#sealedSinceReclaim < span) return;
-    this.#sealedSinceReclaim = 0;
-    this.#reclaim!();
   }
 
   /**
@@ -476,7 +445,6 @@ export function nodeSpillManager(
   nodeId: string,
   directory: string | undefined,
   collect: (round: number) => Promise<void>,
-  reclaim?: () => number,
 ): SpillManager {
   const files = new SpillFiles({
     directory,
@@ -490,6 +458,5 @@ export function nodeSpillManager(
     minBytes: config("spillMinBytes"),
     retryRounds: config("spillRetryGcRounds"),
     collect,
-    reclaim,
   });
 }

@@ -153,11 +153,10 @@ export class Allocator {
   }
 
   /**
-   * Like `alloc`, but returns -1 instead of throwing when the heap is full
-   * (or, without `grow`, when no free block fits without growing it).
+   * Like `alloc`, but returns -1 instead of throwing when the heap is full.
    * @throws RangeError when `size` is not a non-negative safe integer
    */
-  tryAlloc(size: number, grow = true): number {
+  tryAlloc(size: number): number {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`Invalid size: expected a non-negative safe integer, got ${size}`);
     }
@@ -168,7 +167,7 @@ export class Allocator {
     this.#lock();
     try {
       let p = this.#find(units);
-      if (p === 0 && grow) p = this.#grow(units);
+      if (p === 0) p = this.#grow(units);
       if (p === 0) return -1;
       this.#take(p, units, slack);
       return p * UNIT;

@@ -62,11 +62,6 @@ export class SharedArena {
   readonly #words: Int32Array;
   /** Makes room when an `alloc` does not fit; without it, `alloc` throws at once. */
   onFull: MakeRoom | undefined;
-  /**
-   * Called when an `alloc` fits only by growing the buffer, before it grows
-   * (it may free blocks: fresh pages cost more to write than used ones).
-   */
-  beforeGrow: MakeRoom | undefined;
 
   /**
    * Creates an arena, or maps an existing one from its handle.
@@ -113,11 +108,7 @@ export class SharedArena {
    */
   alloc(size: number): Uint8Array {
     if (size === 0) return this.#bytes.subarray(0, 0);
-    let offset = this.#heap.tryAlloc(size, this.beforeGrow === undefined);
-    if (offset < 0 && this.beforeGrow) {
-      if (!this.closed) this.beforeGrow(size);
-      offset = this.#heap.tryAlloc(size);
-    }
+    let offset = this.#heap.tryAlloc(size);
     while (offset < 0) {
       if (!this.onFull || this.closed) {
         offset = this.#heap.alloc(size);
