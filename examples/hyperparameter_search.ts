@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import * as ray from "../mod.ts";
+import { random } from "./parameter_server.ts";
 
 /** The hyperparameters of one trial. */
 export interface Trial {
@@ -35,18 +36,6 @@ export interface TrialResult {
 
 /** The loss a trial must reach. */
 export const TARGET_LOSS = 1e-4;
-
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The trials: learning rates spread over three decades, momentum in [0, 0.9). */
 export function trialsOf(count: number, seed: number): Trial[] {
