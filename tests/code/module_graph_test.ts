@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ModuleCache, moduleGraphOf, sha256Hex } from "../../runtime/code/mod.ts";
+import { hiddenCommand } from "../_net/netlab.ts";
 
 /** Writes `files` (path -> text) under a new temp folder; returns the folder. */
 async function tree(files: Record<string, string>): Promise<string> {
@@ -168,17 +169,13 @@ Deno.test("shipped code runs where the driver's folder is hidden (unshare -m)", 
     const cache = new ModuleCache(cacheDir);
     for (const hash of await cache.missing(graph)) await cache.put(hash, sources.get(hash)!);
     const mirror = (await cache.mirrorOf(graph, `${graph.root}app/main.ts`))!;
-    const hidden = (target: string) =>
-      new Deno.Command("unshare", {
-        args: [
-          "-m",
-          "sh",
-          "-c",
-          `mount -t tmpfs none "${dir}" && "${Deno.execPath()}" run -A --no-lock "${target}"`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+    const hidden = (target: string) => {
+      const [cmd, ...args] = hiddenCommand([dir], [
+        Deno.execPath(),
+        ...["run", "-A", "--no-lock", target],
+      ]);
+      return new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    };
     await t.step("the original cannot be read there", async () => {
       const original = await hidden(`${dir}/app/main.ts`);
       assert.notEqual(original.code, 0);
