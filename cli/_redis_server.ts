@@ -62,14 +62,14 @@ export function findOnPath(name: string, path = Deno.env.get("PATH") ?? ""): str
 }
 
 /**
- * Starts redis-server and waits until it answers PING.
+ * The redis-server program on PATH.
  *
- * @param options bind address, port and folder
- * @returns the running server
- * @throws CliError (exit code 1) when redis-server is not installed or does not start
+ * @param path the PATH value (default `$PATH`)
+ * @returns its full path
+ * @throws CliError (exit code 1) naming the package to install when it is missing
  */
-export async function startRedisServer(options: RedisServerOptions): Promise<OwnRedisServer> {
-  const program = findOnPath("redis-server", options.path);
+export function redisServerProgram(path?: string): string {
+  const program = findOnPath("redis-server", path);
   if (program === undefined) {
     throw new CliError(
       "redis-server not found on PATH: install it (apt-get install redis-server) " +
@@ -77,6 +77,18 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Own
       { exitCode: FAILURE_EXIT_CODE },
     );
   }
+  return program;
+}
+
+/**
+ * Starts redis-server and waits until it answers PING.
+ *
+ * @param options bind address, port and folder
+ * @returns the running server
+ * @throws CliError (exit code 1) when redis-server is not installed or does not start
+ */
+export async function startRedisServer(options: RedisServerOptions): Promise<OwnRedisServer> {
+  const program = redisServerProgram(options.path);
   const setpriv = findOnPath("setpriv", options.path);
   await Deno.mkdir(options.dir, { recursive: true, mode: 0o700 });
   let lastError: CliError | undefined;

@@ -21,6 +21,7 @@ import {
   stringFlag,
 } from "./_args.ts";
 import { type Command, usageError } from "./_command.ts";
+import { redisServerProgram } from "./_redis_server.ts";
 import { runForeground, startDaemon } from "./_start_process.ts";
 
 export { parseReadyLine, type ReadyLine } from "./_start_process.ts";
@@ -353,6 +354,8 @@ Options:
       io.out(JSON.stringify(settings, null, 2));
       return 0;
     }
+    // Before anything else, so a missing redis-server is one line in daemon mode too.
+    if (settings.redis !== undefined && "port" in settings.redis) redisServerProgram();
     if (!start.block) return await startDaemon(args, settings, io);
     return await runForeground(start.token, settings, io);
   },
