@@ -1,16 +1,16 @@
 /**
- * TEMPORARY stand-in for runtime/cluster/mod.ts (issue 14), with exactly its
+ * TEMPORARY stand-in for the cluster core (issue 14), with exactly its
  * entry point contract, so `rayd start` can be built and tested before the
  * cluster core lands: a head listens for authenticated frame links, a node
  * dials its head (the real token handshake) and stops when the link closes.
- * No workers, no scheduling. Replaced by a re-export of runtime/cluster/mod.ts
+ * No workers, no scheduling. Replaced by a re-export of the cluster core
  * when that lands on main. Private to cli/.
  *
  * @module
  */
 import { dialFrames, type FrameConn, listenFrames } from "../runtime/transport/mod.ts";
 
-/** How to start one cluster process (the contract of runtime/cluster/mod.ts). */
+/** How to start one cluster process (the cluster core's contract). */
 export interface ClusterProcessOptions {
   /** `"head"` or `"node"`. */
   role: "head" | "node";
