@@ -25,6 +25,8 @@ export interface OwnRedisServer {
   readonly port: number;
   /** Its process id. */
   readonly pid: number;
+  /** Resolves with its exit code when it exits, asked to or not. */
+  readonly exited: Promise<number>;
   /** Stops it (SIGTERM, then SIGKILL after a timeout) and removes its folder. */
   stop(): Promise<void>;
 }
@@ -138,6 +140,7 @@ async function launch(
     url: `redis://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     pid: child.pid,
+    exited: status.then((s) => s.code),
     stop: async () => {
       if (!exited) {
         signal(child.pid, "SIGTERM");

@@ -133,7 +133,7 @@ export async function runForeground(
   s: StartSettings,
   io: CliIo,
 ): Promise<number> {
-  const stopAsked = Promise.withResolvers<Deno.Signal>();
+  const stopAsked = Promise.withResolvers<string>();
   const onTerm = () => stopAsked.resolve("SIGTERM");
   const onInt = () => stopAsked.resolve("SIGINT");
   Deno.addSignalListener("SIGTERM", onTerm);
@@ -172,7 +172,17 @@ export async function runForeground(
       ? `head node ${node.nodeId} at ${node.address} (control store ${redisAddress})`
       : `node ${node.nodeId} at ${node.address} (joined the head at ${s.headAddress})`;
     io.out(`rayd: ready: ${where}`);
-    const ended = await Promise.race([stopAsked.promise, node.closed.then(() => undefined)]);
+    const lostRedis = redis?.exited.then((code) => `redis-server exited with code ${code}`);
+    const ended = await Promise.race([
+      stopAsked.promise,
+      node.closed.then(() => undefined),
+      ...(lostRedis ? [lostRedis] : []),
+    ]);
+    if (ended !== undefined && ended.startsWith("redis-server")) {
+      io.err(`rayd: head node ${node.nodeId} stops: its control store's ${ended}`);
+      await node.stop();
+      return FAILURE_EXIT_CODE;
+    }
     if (ended === undefined) {
       const why = s.role === "node" ? `: lost its link to the head at ${s.headAddress}` : "";
       io.err(`rayd: ${s.role} node ${node.nodeId} stopped${why}`);

@@ -243,3 +243,19 @@ Deno.test("a node stops with exit code 1 when its head is killed", async () => {
   assert.equal(status.code, 1, cluster.nodes[0].output());
   assert.match(cluster.nodes[0].output(), /lost its link to the head/);
 });
+
+Deno.test("a head whose own redis-server dies stops with exit code 1 saying so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_start_redis_dies_" });
+  try {
+    const flags = ["--head", "--port", "0", "--token", TEST_CLUSTER_TOKEN, "--num-workers", "1"];
+    const head = await spawnNode(flags, dir);
+    const [redis] = descendantsOf(head.pid);
+    assert.ok(redis !== undefined, "redis-server runs under the head");
+    Deno.kill(redis, "SIGKILL");
+    const status = await head.status;
+    assert.equal(status.code, 1, head.output());
+    assert.match(head.output(), /its control store's redis-server exited with code \d+/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
