@@ -14,6 +14,8 @@ import { CliError, FAILURE_EXIT_CODE } from "./_command.ts";
 const START_TIMEOUT_MS = 10_000;
 /** How long it may take to exit after SIGTERM before SIGKILL. */
 const STOP_TIMEOUT_MS = 5_000;
+/** How long one PING may take. */
+const PING_TIMEOUT_MS = 1000;
 /** Tries with a new free port when an automatically picked one was taken meanwhile. */
 const PORT_TRIES = 5;
 
@@ -41,6 +43,8 @@ export interface RedisServerOptions {
   dir: string;
   /** PATH to look for redis-server and setpriv in (default: `$PATH`). */
   path?: string;
+  /** Ends the start (the server is killed) when aborted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -152,9 +156,13 @@ async function launch(
     },
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!exited && Date.now() < deadline) {
+  while (!exited && !options.signal?.aborted && Date.now() < deadline) {
     if (await answersPing(host, port)) return server;
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (options.signal?.aborted && !exited) {
+    await server.stop();
+    throw new CliError(`redis-server start on ${bind}:${port} stopped: ${options.signal.reason}`);
   }
   const why = exited ? `exited with code ${(await status).code}` : "did not answer PING";
   const tail = await logTail(log);
@@ -185,9 +193,15 @@ function freePort(bind: string): number {
   return port;
 }
 
-/** Whether a Redis answers PING (or asks for a password) at host:port. */
+/** Whether a Redis answers PING (or asks for a password) at host:port within a second. */
 async function answersPing(hostname: string, port: number): Promise<boolean> {
   let conn: Deno.TcpConn | undefined;
+  // Something else may hold the port and never answer: give up after a second.
+  const timer = setTimeout(() => {
+    try {
+      conn?.close();
+    } catch { /* closed already */ }
+  }, PING_TIMEOUT_MS);
   try {
     conn = await Deno.connect({ hostname, port });
     await conn.write(new TextEncoder().encode("PING\r\n"));
@@ -198,6 +212,7 @@ async function answersPing(hostname: string, port: number): Promise<boolean> {
   } catch {
     return false;
   } finally {
+    clearTimeout(timer);
     try {
       conn?.close();
     } catch { /* closed already */ }

@@ -121,7 +121,8 @@ function explainStartError(err: unknown, s: StartSettings): unknown {
 
 /**
  * Runs one node in the foreground until SIGTERM or SIGINT (exit 0), or until
- * it stops by itself, e.g. because its head is gone (exit 1).
+ * it stops by itself, e.g. because its head is gone (exit 1). A signal while
+ * it starts stops the start; a second signal exits at once.
  *
  * @param token the `--token` flag, if given
  * @param s the resolved settings
@@ -133,26 +134,32 @@ export async function runForeground(
   s: StartSettings,
   io: CliIo,
 ): Promise<number> {
-  const stopAsked = Promise.withResolvers<string>();
-  const onTerm = () => stopAsked.resolve("SIGTERM");
-  const onInt = () => stopAsked.resolve("SIGINT");
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
+  const stopping = new AbortController();
+  const stopAsked = new Promise<string>((resolve) => {
+    stopping.signal.addEventListener("abort", () => resolve(String(stopping.signal.reason)));
+  });
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((name) => {
+    const handler = () => {
+      if (!stopping.signal.aborted) return stopping.abort(name);
+      io.err(`rayd: ${name} again: exiting without a clean stop`);
+      Deno.exit(FAILURE_EXIT_CODE);
+    };
+    Deno.addSignalListener(name, handler);
+    return [name, handler] as const;
+  });
   let redis: OwnRedisServer | undefined;
-  try {
+  let redisAddress: string | undefined;
+  const startup = (async () => {
     await ensureRuntimeDir(s.runtimeDir);
     const secret = await clusterToken(token, s, io);
-    let redisAddress: string | undefined;
-    if (s.redis !== undefined) {
-      if ("address" in s.redis) {
-        redisAddress = s.redis.address;
-      } else {
-        const dir = `${s.runtimeDir}/redis-${Deno.pid}`;
-        redis = await startRedisServer({ bind: s.bind, port: s.redis.port, dir });
-        redisAddress = redis.url;
-      }
+    if (s.redis !== undefined && "address" in s.redis) redisAddress = s.redis.address;
+    if (s.redis !== undefined && "port" in s.redis) {
+      const dir = `${s.runtimeDir}/redis-${Deno.pid}`;
+      const signal = stopping.signal;
+      redis = await startRedisServer({ bind: s.bind, port: s.redis.port, dir, signal });
+      redisAddress = redis.url;
     }
-    const node = await startClusterProcess({
+    return await startClusterProcess({
       role: s.role,
       headAddress: s.headAddress,
       bind: s.bind,
@@ -168,13 +175,21 @@ export async function runForeground(
     }).catch((err) => {
       throw explainStartError(err, s);
     });
+  })();
+  try {
+    const node = await Promise.race([startup, stopAsked.then(() => undefined)]);
+    if (node === undefined) {
+      io.err(`rayd: ${stopping.signal.reason}: stopped while starting`);
+      startup.then((late) => late.stop(), () => {});
+      return 0;
+    }
     const where = s.role === "head"
       ? `head node ${node.nodeId} at ${node.address} (control store ${redisAddress})`
       : `node ${node.nodeId} at ${node.address} (joined the head at ${s.headAddress})`;
     io.out(`rayd: ready: ${where}`);
     const lostRedis = redis?.exited.then((code) => `redis-server exited with code ${code}`);
     const ended = await Promise.race([
-      stopAsked.promise,
+      stopAsked,
       node.closed.then(() => undefined),
       ...(lostRedis ? [lostRedis] : []),
     ]);
@@ -192,9 +207,8 @@ export async function runForeground(
     await node.stop();
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGTERM", onTerm);
-    Deno.removeSignalListener("SIGINT", onInt);
-    await redis?.stop();
+    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    await (redis as OwnRedisServer | undefined)?.stop();
   }
 }
 

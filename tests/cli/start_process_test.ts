@@ -259,3 +259,80 @@ Deno.test("a head whose own redis-server dies stops with exit code 1 saying so",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("rayd start --head --redis-port P fails at once when another program holds P and never answers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_start_redis_port_" });
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn); // accepts, never answers
+  })();
+  try {
+    const port = silent.addr.port;
+    const { code, out, err } = await rayd(
+      [
+        "start",
+        "--head",
+        "--port",
+        "0",
+        "--redis-port",
+        String(port),
+        "--token",
+        TEST_CLUSTER_TOKEN,
+      ],
+      { RAYD_RUNTIME_DIR: dir },
+      60_000,
+    );
+    assert.equal(code, 1, err);
+    assert.equal(out, "");
+    assert.match(err, new RegExp(`redis-server on 127\\.0\\.0\\.1:${port} exited with code 1`));
+    assert.match(err, /Address already in use/);
+  } finally {
+    silent.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM while a node is still joining stops the start and exits 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_start_term_early_" });
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { promise: dialed, resolve } = Promise.withResolvers<Deno.Conn>();
+  const accepting = (async () => {
+    for await (const conn of silent) resolve(conn); // a "head" that never does its handshake
+  })();
+  const address = `127.0.0.1:${silent.addr.port}`;
+  const node = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      CLI.href,
+      "start",
+      "--address",
+      address,
+      "--token",
+      TEST_CLUSTER_TOKEN,
+      "--block",
+    ],
+    cwd: REPO,
+    env: { RAYD_RUNTIME_DIR: dir },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const conn = await dialed;
+    Deno.kill(node.pid, "SIGTERM");
+    const { code, stdout, stderr } = await node.output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    assert.equal(new TextDecoder().decode(stdout), "");
+    assert.match(err, /rayd: SIGTERM: stopped while starting/);
+    conn.close();
+  } finally {
+    silent.close();
+    await accepting.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
