@@ -130,12 +130,15 @@ async function launch(
   const [command, args] = setpriv
     ? [setpriv, ["--pdeathsig", "TERM", "--", program, ...redisArgs]]
     : [program, redisArgs];
+  // In a session of its own, so a Ctrl-C meant for the head does not stop Redis under it:
+  // the head stops its node first, then Redis.
   const child = new Deno.Command(command, {
     args,
     cwd: dir,
     stdin: "null",
     stdout: "null",
     stderr: "null",
+    detached: true,
   }).spawn();
   let exited = false;
   const status = child.status.finally(() => exited = true);

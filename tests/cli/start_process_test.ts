@@ -336,3 +336,57 @@ Deno.test("SIGTERM while a node is still joining stops the start and exits 0", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Ctrl-C (SIGINT to the head's whole process group) stops the head, then its redis-server, exit 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_start_ctrl_c_" });
+  const head = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI.href, "start", "--head", "--port", "0", "--block"],
+    cwd: REPO,
+    env: { RAYD_RUNTIME_DIR: dir, RAYD_TOKEN: TEST_CLUSTER_TOKEN },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true, // its own process group, as a shell gives a foreground job
+  }).spawn();
+  try {
+    const reader = head.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!parseReadyLine(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    assert.ok(parseReadyLine(out), out);
+    const redis = descendantsOf(head.pid);
+    assert.ok(redis.length >= 1);
+    // Redis's log says which signal stopped it; read it until the head removes it.
+    const redisLog = `${dir}/redis-${head.pid}/redis.log`;
+    let log = "";
+    let exited = false;
+    const watching = (async () => {
+      while (!exited) {
+        log = await Deno.readTextFile(redisLog).catch(() => log);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    Deno.kill(-head.pid, "SIGINT");
+    const [status, err] = await Promise.all([
+      head.status.finally(() => exited = true),
+      new Response(head.stderr).text(),
+      reader.cancel(),
+    ]);
+    await watching;
+    assert.match(log, /Received SIGTERM/, "the head stopped its Redis itself");
+    assert.doesNotMatch(log, /Received SIGINT/, "the Ctrl-C did not reach Redis");
+    assert.equal(status.code, 0, err);
+    assert.match(err, /rayd: SIGINT: stopping head node/);
+    assert.doesNotMatch(err, /redis-server exited/);
+    assert.deepEqual(await waitGone(redis), []);
+  } finally {
+    try {
+      head.kill("SIGKILL");
+    } catch { /* gone */ }
+    await head.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
