@@ -28,6 +28,8 @@ export interface LifetimeHost {
   actorReleased(actorId: ActorId): void;
   /** Runs a garbage collection in every thread (finalizers then release dropped refs). */
   collectEverywhere(): void;
+  /** Nothing holds `id` any more (called before it is freed, also when it is not stored here). */
+  unreferenced?(id: ObjectId): void;
 }
 
 /** Reference counting with its meanings; the node calls it at each event. */
@@ -144,7 +146,13 @@ export class ObjectLifetime {
     }
   }
 
+  /** Ids of the refs inside stored object `id`, if any. */
+  containedOf(id: ObjectId): readonly ObjectId[] | undefined {
+    return this.#contains.get(id);
+  }
+
   #unreferenced(id: ObjectId): void {
+    this.#host.unreferenced?.(id);
     if (this.#host.table.status(id) === "missing") this.#doomed.add(id);
     else this.#free(id);
   }

@@ -1,0 +1,76 @@
+/**
+ * The head as a remote process sees it: `HeadApi` over a frame link.
+ *
+ * @module
+ */
+import type { NodeId, ObjectId } from "../common/mod.ts";
+import type { ClusterState } from "../protocol/mod.ts";
+import type { Decision, NodeReport } from "../scheduler/mod.ts";
+import { dialFrames, FrameRpc } from "../transport/mod.ts";
+import type { HeadApi } from "./head.ts";
+import {
+  type HelloReply,
+  type JoinRequest,
+  MSG,
+  type PlaceRequest,
+  type Publish,
+} from "./messages.ts";
+import { splitAddress } from "./peers.ts";
+
+/** What a process does with what the head tells it. */
+export interface HeadListener {
+  nodeDied(nodeId: NodeId, address: string): void;
+}
+
+/** HeadApi over a link to the head. */
+export class RemoteHead implements HeadApi {
+  constructor(readonly rpc: FrameRpc) {}
+
+  async hello(): Promise<HelloReply> {
+    return (await this.rpc.request(MSG.hello)).message as HelloReply;
+  }
+
+  async join(request: JoinRequest): Promise<void> {
+    await this.rpc.request(MSG.join, request);
+  }
+
+  report(report: NodeReport): void {
+    this.rpc.conn.send(MSG.report, report).catch(() => {}); // the link's end is seen on `closed`
+  }
+
+  async place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]> {
+    return (await this.rpc.request(MSG.place, requests)).message as Decision[];
+  }
+
+  publish(objects: Publish): void {
+    this.rpc.conn.send(MSG.publish, objects).catch(() => {});
+  }
+
+  async locate(id: ObjectId): Promise<string> {
+    return (await this.rpc.request(MSG.locate, id, undefined, { timeoutMs: Infinity }))
+      .message as string;
+  }
+
+  async state(): Promise<ClusterState> {
+    return (await this.rpc.request(MSG.state)).message as ClusterState;
+  }
+}
+
+/** Dials the head at `address`; `listener` gets what the head tells this process. */
+export async function dialHead(
+  address: string,
+  token: string,
+  role: string,
+  listener: () => HeadListener | undefined,
+): Promise<RemoteHead> {
+  const { hostname, port } = splitAddress(address);
+  const conn = await dialFrames({ hostname, port, token, role });
+  const rpc = new FrameRpc(conn, {
+    onMessage: (frame) => {
+      if (frame.type !== MSG.nodeDied) return;
+      const { nodeId, address } = frame.message as { nodeId: NodeId; address: string };
+      listener()?.nodeDied(nodeId, address);
+    },
+  });
+  return new RemoteHead(rpc);
+}
