@@ -13,7 +13,6 @@ import {
   type LongTimer,
   type NodeId,
   type ObjectId,
-  objectIdOf,
   objectLost,
   RayError,
   type TaskId,
@@ -40,6 +39,8 @@ import type { Peers } from "./peers.ts";
 export const FETCH_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Objects at most this big stay inline (not copied into the store). */
 const INLINE_MAX = 100 * 1024;
+/** A node reports its load this soon after a task of it ends (at most once per period). */
+const REPORT_AFTER_MS = 20;
 /** Tries at pulling an object before it is declared lost. */
 const PULL_ATTEMPTS = 20;
 
@@ -73,7 +74,7 @@ export interface AgentOptions {
   readonly head: HeadApi;
   readonly peers: Peers;
   /** Closes what the process opened besides the peer links (its port, the head's link). */
-  readonly closeAlso?: () => Promise<void>;
+  readonly closeAlso?: () => void;
 }
 
 /** The agent of one process. */
@@ -99,10 +100,13 @@ export class Agent implements ClusterPort {
   readonly #pulls = new Set<ObjectId>();
   /** Results of forwarded tasks someone here waits for. */
   readonly #wanted = new Set<ObjectId>();
+  /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
+  readonly #promised = new Set<ObjectId>();
   /** Finished returns to tell their owners this turn. */
   readonly #finishedFor = new Map<string, Return[]>();
   #heartbeat: LongTimer | undefined;
   #closed = false;
+  #reportQueued = false;
 
   constructor(options: AgentOptions) {
     this.#options = options;
@@ -120,11 +124,23 @@ export class Agent implements ClusterPort {
     return this.#side.nodeId as NodeId;
   }
 
-  /** Sends heartbeats every `ms`. */
+  /** Sends heartbeats every `ms`, and a report soon after tasks end (fresh load for placement). */
   startHeartbeats(ms: number): void {
-    const beat = () => this.#options.head.report({ ...this.#side.load(), at: Date.now() });
-    beat();
-    this.#heartbeat = longInterval(beat, ms);
+    this.#beat();
+    this.#heartbeat = longInterval(() => this.#beat(), ms);
+  }
+
+  #beat(): void {
+    this.#options.head.report({ ...this.#side.load(), at: Date.now() });
+  }
+
+  #reportSoon(): void {
+    if (this.#reportQueued || !this.#heartbeat) return;
+    this.#reportQueued = true;
+    setTimeout(() => {
+      this.#reportQueued = false;
+      if (!this.#closed) this.#beat();
+    }, REPORT_AFTER_MS);
   }
 
   get outstanding(): number {
@@ -161,12 +177,14 @@ export class Agent implements ClusterPort {
 
   sealed(id: ObjectId): void {
     if (isPutId(id)) return;
+    this.#reportSoon();
     const taskId = taskIdOf(id);
     const placed = this.#placedHere.get(taskId);
     if (!placed) return;
     const inline = this.#side.inlineOf(id);
     if (inline) {
       // Small: it travels to the owner with the news, and nothing here holds it for the owner.
+      this.#holdFor(placed.owner, inline.contained);
       placed.returns.push([id, inline.bytes, inline.error, inline.contained]);
       const holder = holderOf(placed.owner);
       queueMicrotask(() => this.#side.release(id, holder)); // after the node's own sealing
@@ -219,7 +237,7 @@ export class Agent implements ClusterPort {
     this.#closed = true;
     this.#heartbeat?.clear();
     await this.#options.peers.close();
-    await this.#options.closeAlso?.();
+    this.#options.closeAlso?.();
   }
 
   /** Answers a peer's request. */
@@ -316,7 +334,10 @@ export class Agent implements ClusterPort {
 
   /** `spec` as it travels: arguments inline, the objects it refers to published. */
   #wireSpec(spec: TaskSpec): TaskSpec {
-    for (const id of spec.argRefs) if (this.#side.isLocal(id)) this.#publish(id);
+    for (const id of spec.argRefs) {
+      if (this.#side.isLocal(id)) this.#publish(id);
+      else if (this.#forwarded.has(taskIdOf(id))) this.#promised.add(id);
+    }
     if (typeof spec.args === "string" || spec.args instanceof Uint8Array) return spec;
     return { ...spec, args: this.#side.arena.view(spec.args).slice() };
   }
@@ -345,11 +366,37 @@ export class Agent implements ClusterPort {
       if (this.#forwarded.delete(taskId)) this.#side.forwardedDone(taskId);
       if (bytes) {
         this.#wanted.delete(id);
+        this.#heldAt(from, contained!);
         this.#side.sealFetched(id, bytes, error!, contained!);
+        if (this.#promised.delete(id)) this.#publish(id);
         continue;
       }
       this.#remote.set(id, from);
       if (this.#wanted.delete(id)) this.need(id);
+    }
+  }
+
+  /**
+   * Refs inside an object that goes to `receiver`: those stored here are held
+   * for it (until it releases them) and published, so it can pull them.
+   */
+  #holdFor(receiver: string, contained: readonly ObjectId[]): ObjectId[] {
+    const held: ObjectId[] = [];
+    for (const inner of contained) {
+      if (!this.#side.isLocal(inner)) continue;
+      this.#side.hold(inner, holderOf(receiver));
+      this.#publish(inner);
+      held.push(inner);
+    }
+    return held;
+  }
+
+  /** `at` holds these refs for this process: released there when nothing here holds them. */
+  #heldAt(at: string, ids: readonly ObjectId[]): void {
+    for (const id of ids) {
+      if (this.#remote.has(id)) {
+        this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
+      } else this.#remote.set(id, at);
     }
   }
 
@@ -373,17 +420,18 @@ export class Agent implements ClusterPort {
     });
   }
 
-  async #serveFetch({ id, offset, max }: FetchRequest): Promise<Reply> {
+  async #serveFetch({ id, offset, max, from }: FetchRequest): Promise<Reply> {
     const obj = await this.#side.readObject(id);
     if (!obj) return { message: { size: -1, error: false, contained: [] } satisfies FetchReply };
     try {
-      for (const inner of obj.contained) if (this.#side.isLocal(inner)) this.#publish(inner);
+      const held = offset === 0 ? this.#holdFor(from, obj.contained) : [];
       const end = Math.min(obj.bytes.length, offset + Math.min(max, FETCH_CHUNK_BYTES));
       const body = obj.bytes.slice(offset, end);
       const message: FetchReply = {
         size: obj.bytes.length,
         error: obj.error,
         contained: obj.contained,
+        held,
       };
       return { message, body };
     } finally {
@@ -398,7 +446,10 @@ export class Agent implements ClusterPort {
       const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
       try {
         const got = await this.#fetch(address, id);
-        if (got) return this.#side.sealFetched(id, got.frame, got.error, got.contained);
+        if (got) {
+          this.#heldAt(address, got.held);
+          return this.#side.sealFetched(id, got.frame, got.error, got.contained);
+        }
         lastError = `${address} no longer holds it`;
         this.#remote.delete(id);
       } catch (err) {
@@ -414,20 +465,24 @@ export class Agent implements ClusterPort {
   async #fetch(
     address: string,
     id: ObjectId,
-  ): Promise<{ frame: Frame; error: boolean; contained: readonly ObjectId[] } | undefined> {
+  ): Promise<
+    | { frame: Frame; error: boolean; contained: readonly ObjectId[]; held: readonly ObjectId[] }
+    | undefined
+  > {
     const rpc = await this.#options.peers.get(address);
-    const first = await rpc.request(MSG.fetch, { id, offset: 0, max: FETCH_CHUNK_BYTES });
+    const first = await rpc.request(MSG.fetch, { id, offset: 0, max: FETCH_CHUNK_BYTES, from: this.address });
     const head = first.message as FetchReply;
     if (head.size < 0) return undefined;
+    const held = head.held ?? [];
     if (first.body.length === head.size && head.size <= INLINE_MAX) {
-      return { frame: first.body.slice(), error: head.error, contained: head.contained };
+      return { frame: first.body.slice(), error: head.error, contained: head.contained, held };
     }
     const { arena } = this.#side;
     const dest = arena.tryAlloc(head.size) ?? new Uint8Array(head.size);
     try {
       dest.set(first.body, 0);
       for (let off = first.body.length; off < head.size;) {
-        const next = await rpc.request(MSG.fetch, { id, offset: off, max: FETCH_CHUNK_BYTES });
+        const next = await rpc.request(MSG.fetch, { id, offset: off, max: FETCH_CHUNK_BYTES, from: this.address });
         const part = next.message as FetchReply;
         if (part.size !== head.size || next.body.length === 0) {
           throw new Error(`object ${id} changed while it was fetched`);
@@ -440,7 +495,12 @@ export class Agent implements ClusterPort {
       if (loc) arena.free(loc);
       throw err;
     }
-    return { frame: arena.locate(dest) ?? dest, error: head.error, contained: head.contained };
+    return {
+      frame: arena.locate(dest) ?? dest,
+      error: head.error,
+      contained: head.contained,
+      held,
+    };
   }
 }
 

@@ -108,7 +108,7 @@ export async function startClusterProcess(
         resources: options.resources,
         objectStoreMemory: options.objectStoreMemory,
       },
-      closeAlso: async () => {
+      closeAlso: () => {
         listener?.close();
         remote?.rpc.conn.close("shutting down");
         head?.close();
@@ -174,7 +174,7 @@ export async function joinAsDriver(options: {
       controlStore,
       heartbeatMs: 0,
       node: { namespace: options.namespace, driverOnly: true },
-      closeAlso: async () => {
+      closeAlso: () => {
         listener?.close();
         remote.rpc.conn.close("driver shut down");
       },
@@ -196,20 +196,19 @@ async function joined(o: {
   controlStore?: ControlStore;
   heartbeatMs: number;
   node: Parameters<typeof Node.start>[0];
-  closeAlso: () => Promise<void>;
+  closeAlso: () => void;
 }): Promise<{ node: Node; agent: Agent }> {
-  let agent: Agent | undefined;
-  const peers = new Peers({
+  const peers: Peers = new Peers({
     token: o.token,
     role: o.role,
     nodeId: "",
     unref: o.role === "driver",
     handlers: {
-      onRequest: (frame) => agent!.onRequest(frame),
-      onMessage: (frame) => agent!.onMessage(frame),
+      onRequest: (frame) => agent.onRequest(frame),
+      onMessage: (frame) => agent.onMessage(frame),
     },
   });
-  agent = new Agent({
+  const agent: Agent = new Agent({
     role: o.role,
     address: o.address,
     head: o.headApi,
@@ -219,7 +218,7 @@ async function joined(o: {
   const node = await Node.start({
     ...o.node,
     controlStore: o.controlStore,
-    cluster: (side) => agent!.bind(side),
+    cluster: (side) => agent.bind(side),
   });
   try {
     await o.headApi.join({

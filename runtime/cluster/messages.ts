@@ -88,6 +88,8 @@ export interface FetchRequest {
   readonly id: ObjectId;
   readonly offset: number;
   readonly max: number;
+  /** The requester's address (refs inside the object are held for it). */
+  readonly from: string;
 }
 
 /** `fetch` answer (the bytes are the frame's body); `size` -1 when the object is not here. */
@@ -95,6 +97,8 @@ export interface FetchReply {
   readonly size: number;
   readonly error: boolean;
   readonly contained: readonly ObjectId[];
+  /** Refs inside it that the holder now holds for the requester (first chunk only). */
+  readonly held?: readonly ObjectId[];
 }
 
 /** `cancel`. */

@@ -80,6 +80,8 @@ export interface ClusterSide {
   failForwarded(spec: TaskSpec, error: Error): void;
   /** Lets go of what `holder` (a peer) held here. */
   dropHolder(holder: string): void;
+  /** One reference more on behalf of `holder`. */
+  hold(id: ObjectId, holder: string): void;
   /** One reference fewer on behalf of `holder`. */
   release(id: ObjectId, holder: string): void;
   /** Free resources and queued tasks, for heartbeats. */

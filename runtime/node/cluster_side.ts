@@ -83,6 +83,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     forwardedDone: (taskId) => life.taskDone(taskId),
     failForwarded: (spec, error) => parts.failAll(spec, errorFrame(error)),
     dropHolder: (holder) => life.dropHolder(holder),
+    hold: (id, holder) => life.inc(id, holder),
     release: (id, holder) => life.dec(id, holder),
     load: () => ({ available: node.available(), queueLength: parts.queueLength() }),
   };
