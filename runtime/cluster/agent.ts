@@ -470,7 +470,12 @@ export class Agent implements ClusterPort {
     | undefined
   > {
     const rpc = await this.#options.peers.get(address);
-    const first = await rpc.request(MSG.fetch, { id, offset: 0, max: FETCH_CHUNK_BYTES, from: this.address });
+    const first = await rpc.request(MSG.fetch, {
+      id,
+      offset: 0,
+      max: FETCH_CHUNK_BYTES,
+      from: this.address,
+    });
     const head = first.message as FetchReply;
     if (head.size < 0) return undefined;
     const held = head.held ?? [];
@@ -482,7 +487,12 @@ export class Agent implements ClusterPort {
     try {
       dest.set(first.body, 0);
       for (let off = first.body.length; off < head.size;) {
-        const next = await rpc.request(MSG.fetch, { id, offset: off, max: FETCH_CHUNK_BYTES, from: this.address });
+        const next = await rpc.request(MSG.fetch, {
+          id,
+          offset: off,
+          max: FETCH_CHUNK_BYTES,
+          from: this.address,
+        });
         const part = next.message as FetchReply;
         if (part.size !== head.size || next.body.length === 0) {
           throw new Error(`object ${id} changed while it was fetched`);

@@ -11,18 +11,14 @@ import type { ClusterSide, StoredObject } from "./cluster_port.ts";
 import type { ObjectLifetime } from "./object_lifetime.ts";
 import type { ObjectTable } from "./object_table.ts";
 import type { SpillManager } from "./spill_manager.ts";
+import type { LocalScheduler } from "../scheduler/mod.ts";
 
 /** What of the node the side reaches (the node's private parts, lent). */
 export interface SideParts {
   readonly table: ObjectTable;
   readonly life: ObjectLifetime;
   readonly spill: SpillManager;
-  /** The local scheduler holds this task. */
-  knows(taskId: TaskId): boolean;
-  /** Tasks the local scheduler holds. */
-  queueLength(): number;
-  /** Submits a task as the node does its own (then kicks). */
-  accept(spec: TaskSpec): void;
+  readonly scheduler: Pick<LocalScheduler, "knows" | "size">;
   /** Adds an object as the node does its own. */
   sealed(id: ObjectId, frame: Frame, error: boolean, contained?: readonly ObjectId[]): void;
   /** Seals every return of `spec` with `frame` (an error). */
@@ -37,6 +33,7 @@ interface NodeFacts {
   readonly arena: ClusterSide["arena"];
   available(): Record<string, number>;
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
+  submit(spec: TaskSpec): void;
   cancel(taskId: TaskId, mode: CancelMode): void;
 }
 
@@ -56,7 +53,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
           life.inc(objectIdOf(spec.taskId, i), holder);
         }
       }
-      parts.accept(spec);
+      node.submit(spec);
     },
     sealFetched(id, frame, error, contained) {
       if (table.status(id) !== "missing") return;
@@ -66,7 +63,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     readObject: (id) => readObject(node, parts, id),
     isLocal(id) {
       if (table.status(id) !== "missing") return true;
-      return !isPutId(id) && parts.knows(taskIdOf(id));
+      return !isPutId(id) && parts.scheduler.knows(taskIdOf(id));
     },
     inlineOf(id) {
       const f = table.stored(id);
@@ -85,7 +82,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     dropHolder: (holder) => life.dropHolder(holder),
     hold: (id, holder) => life.inc(id, holder),
     release: (id, holder) => life.dec(id, holder),
-    load: () => ({ available: node.available(), queueLength: parts.queueLength() }),
+    load: () => ({ available: node.available(), queueLength: parts.scheduler.size }),
   };
 }
 

@@ -9,7 +9,6 @@ import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   config,
   IdFactory,
-  infeasibleTask,
   KeepAlive,
   objectIdOf,
   randomHex,
@@ -36,13 +35,13 @@ import type {
 import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
-import { ObjectTable } from "./object_table.ts";
+import { ObjectTable, untilAborted } from "./object_table.ts";
 import { ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { type PoolHost, unrefThreadWorker, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
-import { errorText } from "./_error_text.ts";
+import { errorText, infeasibleOn } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls } from "../links/mod.ts";
@@ -183,12 +182,7 @@ export class Node implements Backend {
       table: this.#table,
       life: this.#life,
       spill: this.#spill,
-      knows: (taskId) => this.#scheduler.knows(taskId),
-      queueLength: () => this.#scheduler.size,
-      accept: (spec) => {
-        this.#accept(spec);
-        this.#kick();
-      },
+      scheduler: this.#scheduler,
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       failAll: (spec, frame) => this.#failAll(spec, frame),
     });
@@ -304,19 +298,6 @@ export class Node implements Backend {
     return this.#spill.stats();
   }
 
-  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
-  async #lent(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
-    if (!outcome.frames) return outcome;
-    const frames = await this.#spill.lendAll(ids, outcome.frames);
-    const pinned: ObjectId[] = [];
-    frames.forEach((f, i) => {
-      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
-      this.#life.inc(ids[i], holder);
-      pinned.push(ids[i]);
-    });
-    return { ready: outcome.ready, frames, pinned };
-  }
-
   async wait(
     ids: readonly ObjectId[],
     numReturns: number,
@@ -343,21 +324,7 @@ export class Node implements Backend {
     }
     const handle = this.#tableWait(ids, numReturns, req.timeoutMs, req.fetch);
     this.#alive.poke();
-    if (handle.immediate || !req.signal) {
-      return await this.#lent(ids, await handle.promise, "driver");
-    }
-    const signal = req.signal;
-    const { promise, reject } = Promise.withResolvers<never>();
-    const onAbort = () => {
-      handle.cancel();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await this.#lent(ids, await Promise.race([handle.promise, promise]), "driver");
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    return await this.#life.lend(ids, await untilAborted(handle, req.signal), "driver");
   }
 
   clusterState(): Promise<ClusterState> {
@@ -595,18 +562,10 @@ export class Node implements Backend {
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
         break;
       }
-      case "infeasible": {
+      case "infeasible":
         this.#life.taskDone(ins.spec.taskId);
-        const want = ins.resource === "CPU"
-          ? ins.spec.options.numCpus
-          : ins.spec.options.resources[ins.resource];
-        const have = this.resources[ins.resource] ?? 0;
-        this.#failAll(
-          ins.spec,
-          errorFrame(infeasibleTask(taskName(ins.spec), ins.resource, want, have)),
-        );
+        this.#failAll(ins.spec, errorFrame(infeasibleOn(ins.spec, ins.resource, this.resources)));
         break;
-      }
       case "spilledBack": // forwarded: its arguments stay held until it finishes elsewhere
         break;
       case "cancelled":

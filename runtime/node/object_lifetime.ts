@@ -8,7 +8,7 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
+import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX, type WaitResult } from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -144,6 +144,19 @@ export class ObjectLifetime {
       this.#host.spill.unpin(id);
       this.#refs.dec(id);
     }
+  }
+
+  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
+  async lend(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
+    if (!outcome.frames) return outcome;
+    const frames = await this.#host.spill.lendAll(ids, outcome.frames);
+    const pinned: ObjectId[] = [];
+    frames.forEach((f, i) => {
+      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
+      this.inc(ids[i], holder);
+      pinned.push(ids[i]);
+    });
+    return { ready: outcome.ready, frames, pinned };
   }
 
   /** Ids of the refs inside stored object `id`, if any. */

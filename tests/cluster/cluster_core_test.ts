@@ -76,7 +76,10 @@ clusterTest("tasks from the driver run on the nodes with exact results", [
   const where = new Set(await ray.get(Array.from({ length: 30 }, () => whereAfter.remote(50))));
   const driverNode = ray.getRuntimeContext().nodeId;
   assert.ok(!where.has(driverNode), "the driver runs no task");
-  assert.ok(where.size >= 2, `tasks spread over nodes: ${[...where]} of ${[c.head, ...c.nodes].map((p) => p.nodeId)}`);
+  assert.ok(
+    where.size >= 2,
+    `tasks spread over nodes: ${[...where]} of ${[c.head, ...c.nodes].map((p) => p.nodeId)}`,
+  );
   for (const n of where) {
     assert.ok([c.head, ...c.nodes].some((p) => p.nodeId === n), `${n} is a cluster node`);
   }
