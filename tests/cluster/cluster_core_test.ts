@@ -73,6 +73,10 @@ clusterTest("tasks from the driver run on the nodes with exact results", [
   const refs = Array.from({ length: 2000 }, (_, i) => square.remote(i));
   const got = await ray.get(refs);
   assert.deepEqual(got, Array.from({ length: 2000 }, (_, i) => i * i));
+  // Once the head's view is fresh (every CPU free again), 30 overlapping tasks spread.
+  for (let i = 0; i < 100 && (await ray.availableResources()).CPU !== 3; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const where = new Set(await ray.get(Array.from({ length: 30 }, () => whereAfter.remote(50))));
   const driverNode = ray.getRuntimeContext().nodeId;
   assert.ok(!where.has(driverNode), "the driver runs no task");
