@@ -8,6 +8,8 @@
  * @module
  */
 import {
+  actorCallLost,
+  type ActorId,
   isPutId,
   longInterval,
   type LongTimer,
@@ -19,7 +21,13 @@ import {
   taskIdOf,
   workerDied,
 } from "../common/mod.ts";
-import { errorFrame } from "../core/mod.ts";
+import { type ActorBackend, errorFrame } from "../core/mod.ts";
+import {
+  type ActorMessage,
+  hostActor,
+  RemoteActors,
+  type RemoteActorsHost,
+} from "./remote_actors.ts";
 import type { ClusterPort, ClusterSide } from "../node/mod.ts";
 import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
@@ -49,6 +57,8 @@ interface Forwarded {
   spec: TaskSpec;
   nodeId: NodeId;
   address: string;
+  /** Set for a call of this actor (not retried elsewhere when its node dies). */
+  actor?: ActorId;
 }
 
 /** A task placed here by another owner. */
@@ -107,6 +117,8 @@ export class Agent implements ClusterPort {
   #heartbeat: LongTimer | undefined;
   #closed = false;
   #reportQueued = false;
+  /** The node's own actors (hosting the actors of remote drivers). */
+  #local: ActorBackend | undefined;
 
   constructor(options: AgentOptions) {
     this.#options = options;
@@ -117,6 +129,38 @@ export class Agent implements ClusterPort {
   bind(side: ClusterSide): ClusterPort {
     this.#side = side;
     return this;
+  }
+
+  actorsOf(local: ActorBackend): ActorBackend {
+    this.#local = local;
+    return this.#options.role === "driver" ? new RemoteActors(this.#actorsHost()) : local;
+  }
+
+  #actorsHost(): RemoteActorsHost {
+    return {
+      address: this.address,
+      head: this.#options.head,
+      peers: this.#options.peers,
+      side: () => this.#side,
+      expect: (spec, actorId) => {
+        this.#forwarded.set(spec.taskId, {
+          spec,
+          nodeId: "" as NodeId,
+          address: "",
+          actor: actorId,
+        });
+        this.#side.holdArgs(spec.taskId, spec.argRefs);
+      },
+      expectAt: (taskId, nodeId, address) => {
+        const f = this.#forwarded.get(taskId);
+        if (f) Object.assign(f, { nodeId, address });
+      },
+      failExpected: (spec, error) => this.#failWith(spec, error),
+      wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
+      need: (id) => this.need(id),
+      placedHere: (taskId, owner, numReturns) =>
+        this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
+    };
   }
 
   /** The node's id (once bound). */
@@ -257,6 +301,8 @@ export class Agent implements ClusterPort {
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
+      case MSG.actor:
+        return hostActor(frame.message as ActorMessage, this.#actorsHost(), this.#local!);
       case MSG.cancel: {
         const [taskId, mode] = frame.message as CancelMessage;
         if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
@@ -275,6 +321,13 @@ export class Agent implements ClusterPort {
     for (const f of [...this.#forwarded.values()]) {
       if (f.nodeId !== nodeId) continue;
       const { spec } = f;
+      if (f.actor) {
+        this.#failWith(
+          spec,
+          actorCallLost(f.actor, spec.fn.key, `its node ${nodeId} (${address}) died`),
+        );
+        continue;
+      }
       const { maxRetries } = spec.options;
       if (maxRetries === -1 || spec.attempt < maxRetries) {
         spec.attempt++;
@@ -334,17 +387,30 @@ export class Agent implements ClusterPort {
 
   /** `spec` as it travels: arguments inline, the objects it refers to published. */
   #wireSpec(spec: TaskSpec): TaskSpec {
-    for (const id of spec.argRefs) {
+    return this.#wireArgs(spec, spec.argRefs);
+  }
+
+  /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
+  #wireArgs<A extends { readonly args: Frame | ObjectId }>(
+    value: A,
+    argRefs: readonly string[],
+  ): A {
+    for (const id of argRefs as ObjectId[]) {
       if (this.#side.isLocal(id)) this.#publish(id);
       else if (this.#forwarded.has(taskIdOf(id))) this.#promised.add(id);
     }
-    if (typeof spec.args === "string" || spec.args instanceof Uint8Array) return spec;
-    return { ...spec, args: this.#side.arena.view(spec.args).slice() };
+    const { args } = value;
+    if (typeof args === "string" || args instanceof Uint8Array) return value;
+    return { ...value, args: this.#side.arena.view(args).slice() };
   }
 
   #fail(spec: TaskSpec, reason: string): void {
+    this.#failWith(spec, new RayError(`Task ${taskName(spec)} cannot run: ${reason}`));
+  }
+
+  #failWith(spec: TaskSpec, error: Error): void {
     if (!this.#forwarded.delete(spec.taskId)) return;
-    this.#side.failForwarded(spec, new RayError(`Task ${taskName(spec)} cannot run: ${reason}`));
+    this.#side.failForwarded(spec, error);
     this.#side.forwardedDone(spec.taskId);
   }
 

@@ -6,11 +6,24 @@
  *
  * @module
  */
-import { longInterval, type LongTimer, type NodeId, type ObjectId } from "../common/mod.ts";
+import {
+  type ActorId,
+  longInterval,
+  type LongTimer,
+  type NodeId,
+  type ObjectId,
+} from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import { type Decision, GlobalScheduler, type NodeReport } from "../scheduler/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
-import type { HelloReply, JoinRequest, PlaceRequest, Publish } from "./messages.ts";
+import type {
+  FoundActor,
+  HelloReply,
+  JoinRequest,
+  PlaceActorRequest,
+  PlaceRequest,
+  Publish,
+} from "./messages.ts";
 
 /** What an agent asks of the head. */
 export interface HeadApi {
@@ -19,6 +32,12 @@ export interface HeadApi {
   report(report: NodeReport): void;
   place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
   publish(objects: Publish): void;
+  /** Where an actor goes (its name, if any, is taken at once). */
+  placeActor(request: PlaceActorRequest): Promise<Decision>;
+  /** A live actor by name. */
+  lookupActor(name: string, namespace: string): Promise<FoundActor | undefined>;
+  /** A live actor by id. */
+  findActor(actorId: ActorId): Promise<FoundActor | undefined>;
   /** The address of a process holding `id`, once one does. */
   locate(id: ObjectId): Promise<string>;
   state(): Promise<ClusterState>;
@@ -55,6 +74,9 @@ export class HeadService {
   readonly #members = new Map<NodeId, Member>();
   readonly #directory = new ObjectDirectory();
   readonly #timer: LongTimer;
+  /** Actors placed by drivers: where they live, and their names. */
+  readonly #actors = new Map<ActorId, FoundActor>();
+  readonly #actorNames = new Map<string, ActorId>();
   #lastCheck = Date.now();
 
   constructor(options: HeadOptions) {
@@ -87,6 +109,10 @@ export class HeadService {
         if (me) this.#directory.update(me, objects);
       },
       locate: (id) => this.#locate(id),
+      placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
+      lookupActor: (name, namespace) =>
+        Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
+      findActor: (actorId) => Promise.resolve(this.#live(actorId)),
       state: () => Promise.resolve(this.state()),
     };
   }
@@ -158,6 +184,29 @@ export class HeadService {
       from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
       localityBytes,
     });
+  }
+
+  #placeActor(from: NodeId | undefined, request: PlaceActorRequest): Decision {
+    const { entry } = request;
+    const key = request.name ? `${request.namespace ?? "default"}/${request.name}` : undefined;
+    if (key && this.#live(this.#actorNames.get(key))) {
+      return { type: "infeasible", id: entry.actorId, reason: `the name ${key} is taken` };
+    }
+    const d = this.#scheduler.placeActor({
+      id: entry.actorId,
+      demand: request.demand,
+      from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
+    });
+    if (d.type !== "place") return d;
+    this.#actors.set(entry.actorId, { entry, nodeId: d.nodeId, address: d.address });
+    if (key) this.#actorNames.set(key, entry.actorId);
+    return d;
+  }
+
+  /** The actor `id`, if its node is alive. */
+  #live(id: ActorId | undefined): FoundActor | undefined {
+    const found = id && this.#actors.get(id);
+    return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
   }
 
   async #locate(id: ObjectId): Promise<string> {

@@ -3,15 +3,17 @@
  *
  * @module
  */
-import type { NodeId, ObjectId } from "../common/mod.ts";
+import type { ActorId, NodeId, ObjectId } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import type { Decision, NodeReport } from "../scheduler/mod.ts";
 import { dialFrames, FrameRpc } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
+  type FoundActor,
   type HelloReply,
   type JoinRequest,
   MSG,
+  type PlaceActorRequest,
   type PlaceRequest,
   type Publish,
 } from "./messages.ts";
@@ -49,6 +51,18 @@ export class RemoteHead implements HeadApi {
   async locate(id: ObjectId): Promise<string> {
     return (await this.rpc.request(MSG.locate, id, undefined, { timeoutMs: Infinity }))
       .message as string;
+  }
+
+  async placeActor(request: PlaceActorRequest): Promise<Decision> {
+    return (await this.rpc.request(MSG.placeActor, request)).message as Decision;
+  }
+
+  async lookupActor(name: string, namespace: string): Promise<FoundActor | undefined> {
+    return (await this.rpc.request(MSG.findActor, [name, namespace])).message as FoundActor;
+  }
+
+  async findActor(actorId: ActorId): Promise<FoundActor | undefined> {
+    return (await this.rpc.request(MSG.findActor, [actorId])).message as FoundActor;
   }
 
   async state(): Promise<ClusterState> {

@@ -8,7 +8,7 @@
  */
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
-import type { CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
+import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
 
 /** Frame types. Head: 1-9 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
@@ -36,6 +36,12 @@ export const MSG = {
   release: 13,
   /** Message: cancel a task placed on the receiver ([TaskId, CancelMode]). */
   cancel: 14,
+  /** Message: an actor created, called or killed on the receiver (ActorMessage). */
+  actor: 15,
+  /** Request: where an actor goes (PlaceActorRequest -> Decision). */
+  placeActor: 8,
+  /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
+  findActor: 9,
   /** Message (head to all): a node is dead (NodeId). */
   nodeDied: 20,
 } as const;
@@ -99,6 +105,21 @@ export interface FetchReply {
   readonly contained: readonly ObjectId[];
   /** Refs inside it that the holder now holds for the requester (first chunk only). */
   readonly held?: readonly ObjectId[];
+}
+
+/** `placeActor`. */
+export interface PlaceActorRequest {
+  readonly entry: ActorEntry;
+  readonly demand: Resources;
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+/** An actor the head knows. */
+export interface FoundActor {
+  readonly entry: ActorEntry;
+  readonly nodeId: NodeId;
+  readonly address: string;
 }
 
 /** `cancel`. */

@@ -4,13 +4,19 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { ActorId, ObjectId } from "../common/mod.ts";
 import type { NodeReport } from "../scheduler/mod.ts";
 import { type FrameListener, FrameRpc, listenFrames, type Reply } from "../transport/mod.ts";
 import type { Frame as WireFrame } from "../transport/mod.ts";
 import type { Agent } from "./agent.ts";
 import type { HeadService } from "./head.ts";
-import { type JoinRequest, MSG, type PlaceRequest, type Publish } from "./messages.ts";
+import {
+  type JoinRequest,
+  MSG,
+  type PlaceActorRequest,
+  type PlaceRequest,
+  type Publish,
+} from "./messages.ts";
 
 /** What the port serves. */
 export interface ServeOptions {
@@ -34,6 +40,8 @@ const HEAD_TYPES = new Set<number>([
   MSG.publish,
   MSG.locate,
   MSG.state,
+  MSG.placeActor,
+  MSG.findActor,
 ]);
 
 /** Listens on the process's port. */
@@ -98,6 +106,15 @@ async function headRequest(
       return { message: await api.locate(frame.message as ObjectId) };
     case MSG.state:
       return { message: await api.state() };
+    case MSG.placeActor:
+      return { message: await api.placeActor(frame.message as PlaceActorRequest) };
+    case MSG.findActor: {
+      const [a, b] = frame.message as [string, string?];
+      const found = b === undefined
+        ? await api.findActor(a as ActorId)
+        : await api.lookupActor(a, b);
+      return { message: found };
+    }
     default:
       throw new TypeError(`frame type ${frame.type} is not a head request`);
   }

@@ -9,7 +9,8 @@
  */
 import type { ObjectId, TaskId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
+import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
+import type { ActorBackend } from "../core/mod.ts";
 
 /** What the node asks of the cluster. */
 export interface ClusterPort {
@@ -33,6 +34,8 @@ export interface ClusterPort {
   cancel(taskId: TaskId, mode: CancelMode): void;
   /** The whole cluster's nodes and resources. */
   state(): Promise<ClusterState>;
+  /** The actor backend of the node's driver, given the node's own (`local`). */
+  actorsOf(local: ActorBackend): ActorBackend;
   /** Closes the cluster links (the node is shutting down). */
   close(): Promise<void>;
 }
@@ -80,6 +83,10 @@ export interface ClusterSide {
   failForwarded(spec: TaskSpec, error: Error): void;
   /** Lets go of what `holder` (a peer) held here. */
   dropHolder(holder: string): void;
+  /** Calls a local actor for a remote owner: the results are held for `holder` until released. */
+  callActor(call: ActorCall, holder: string): void;
+  /** A forwarded call's arguments are held until `forwardedDone`. */
+  holdArgs(taskId: TaskId, argRefs: readonly ObjectId[]): void;
   /** One reference more on behalf of `holder`. */
   hold(id: ObjectId, holder: string): void;
   /** One reference fewer on behalf of `holder`. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { isPutId, type ObjectId, objectIdOf, type TaskId, taskIdOf } from "../common/mod.ts";
-import { errorFrame } from "../core/mod.ts";
+import { type ActorBackend, errorFrame, type ObjectRef } from "../core/mod.ts";
 import type { CancelMode, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ClusterSide, StoredObject } from "./cluster_port.ts";
 import type { ObjectLifetime } from "./object_lifetime.ts";
@@ -19,6 +19,10 @@ export interface SideParts {
   readonly life: ObjectLifetime;
   readonly spill: SpillManager;
   readonly scheduler: Pick<LocalScheduler, "knows" | "size">;
+  /** The node's own actors (not the cluster's wrapper). */
+  readonly actors: ActorBackend;
+  /** Results of the node's own calls, sealed into its table when they come. */
+  escape(refs: readonly ObjectRef[]): void;
   /** Adds an object as the node does its own. */
   sealed(id: ObjectId, frame: Frame, error: boolean, contained?: readonly ObjectId[]): void;
   /** Seals every return of `spec` with `frame` (an error). */
@@ -81,6 +85,11 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     failForwarded: (spec, error) => parts.failAll(spec, errorFrame(error)),
     dropHolder: (holder) => life.dropHolder(holder),
     hold: (id, holder) => life.inc(id, holder),
+    holdArgs: (taskId, argRefs) => life.holdTask(taskId, argRefs),
+    callActor(call, holder) {
+      for (let i = 0; i < call.numReturns; i++) life.inc(objectIdOf(call.taskId, i), holder);
+      parts.escape(parts.actors.call(call));
+    },
     release: (id, holder) => life.dec(id, holder),
     load: () => ({ available: node.available(), queueLength: parts.scheduler.size }),
   };

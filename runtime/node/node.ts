@@ -168,21 +168,24 @@ export class Node implements Backend {
       put: (id, frame, contained) => this.put(id, frame, contained),
       running: () => !this.#stopped,
     });
-    this.actors = {
+    const local: ActorBackend = {
       create: (spec) => this.#poked(actors.create(spec)),
       call: (call) => this.#poked(this.#calls.call(call)),
       kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
       lookup: (name, namespace) => actors.lookup(name, namespace),
     };
-    this.#port = options.cluster?.(this.#clusterSide());
+    this.#port = options.cluster?.(this.#clusterSide(local));
+    this.actors = this.#port?.actorsOf(local) ?? local;
   }
 
-  #clusterSide(): ClusterSide {
+  #clusterSide(actors: ActorBackend): ClusterSide {
     return clusterSideOf(this, {
       table: this.#table,
       life: this.#life,
       spill: this.#spill,
       scheduler: this.#scheduler,
+      actors,
+      escape: (refs) => this.#calls.escape(refs),
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       failAll: (spec, frame) => this.#failAll(spec, frame),
     });

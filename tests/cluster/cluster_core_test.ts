@@ -12,6 +12,7 @@ import {
   failsHere,
   fnv,
   holderOf,
+  LocatorActor,
   nestedSquares,
   pattern,
   patternBytes,
@@ -20,6 +21,7 @@ import {
   whereAmI,
 } from "../fixtures/cluster_fns.ts";
 import { square } from "../fixtures/remote_fns.ts";
+import { CounterActor } from "../fixtures/actor_classes.ts";
 import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
 
 /** A test with a head (1 worker) + nodes, and this process joined as the driver. */
@@ -191,4 +193,34 @@ clusterTest("tasks on a node that stops are retried on another", [
   assert.ok(at.every((n) => n === c.nodes[1].nodeId), `all finished on the survivor: ${at}`);
   const nodes = await ray.nodes();
   assert.equal(nodes.find((n) => n.nodeId === victim.nodeId)?.alive, false);
+});
+
+clusterTest("a driver's actors live on nodes: calls in order, names, kill", [
+  { numWorkers: 2, numCpus: 4, resources: { A: 2 } },
+], async (c) => {
+  const counter = CounterActor.options({ resources: { A: 1 } }).remote(10);
+  const got = await ray.get(Array.from({ length: 100 }, () => counter.incr.remote()));
+  assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => 11 + i));
+  const locator = LocatorActor.options({ resources: { A: 1 } }).remote();
+  assert.equal(await ray.get(locator.nodeId.remote()), c.nodes[0].nodeId);
+  const named = CounterActor.options({ name: "shared-counter" }).remote(0);
+  await ray.get(named.incr.remote(5));
+  const found = await ray.getActor("shared-counter");
+  assert.equal(await ray.get(found.incr.remote(1)), 6);
+  await ray.kill(counter);
+  await assert.rejects(
+    ray.get(counter.incr.remote()),
+    (err: Error) => err instanceof ray.RayActorError,
+  );
+});
+
+clusterTest("calls to an actor whose node stops fail with RayActorError", [
+  { numWorkers: 1, resources: { A: 1 } },
+], async (c) => {
+  const counter = CounterActor.options({ resources: { A: 1 } }).remote(0);
+  assert.equal(await ray.get(counter.incr.remote()), 1);
+  const slow = counter.slowIncr.remote(1, 3000);
+  await new Promise((r) => setTimeout(r, 300));
+  await c.nodes[0].stop();
+  await assert.rejects(ray.get(slow), (err: Error) => err instanceof ray.RayActorError);
 });
