@@ -50,7 +50,7 @@ import { NodeRecords } from "./node_records.ts";
 import { WorkerWaits } from "./worker_waits.ts";
 import { clusterSideOf } from "./cluster_side.ts";
 import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
-import type { ClusterPort, ClusterSide } from "./cluster_port.ts";
+import type { ClusterPort } from "./cluster_port.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -174,21 +174,17 @@ export class Node implements Backend {
       kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
       lookup: (name, namespace) => actors.lookup(name, namespace),
     };
-    this.#port = options.cluster?.(this.#clusterSide(local));
-    this.actors = this.#port?.actorsOf(local) ?? local;
-  }
-
-  #clusterSide(actors: ActorBackend): ClusterSide {
-    return clusterSideOf(this, {
+    this.#port = options.cluster?.(clusterSideOf(this, {
       table: this.#table,
       life: this.#life,
       spill: this.#spill,
       scheduler: this.#scheduler,
-      actors,
+      actors: local,
       escape: (refs) => this.#calls.escape(refs),
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       failAll: (spec, frame) => this.#failAll(spec, frame),
-    });
+    }));
+    this.actors = this.#port?.actorsOf(local) ?? local;
   }
 
   /** `made`, once the process is kept alive for the work that made it. */
