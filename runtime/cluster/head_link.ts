@@ -3,10 +3,10 @@
  *
  * @module
  */
-import type { ActorId, NodeId, ObjectId } from "../common/mod.ts";
+import { type ActorId, type NodeId, type ObjectId, RayError } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import type { Decision, NodeReport } from "../scheduler/mod.ts";
-import { dialFrames, FrameRpc } from "../transport/mod.ts";
+import { dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
   type FoundActor,
@@ -78,7 +78,19 @@ export async function dialHead(
   listener: () => HeadListener | undefined,
 ): Promise<RemoteHead> {
   const { hostname, port } = splitAddress(address);
-  const conn = await dialFrames({ hostname, port, token, role });
+  let conn;
+  try {
+    conn = await dialFrames({ hostname, port, token, role });
+  } catch (err) {
+    if (err instanceof HandshakeError && err.failure === "bad-token") {
+      throw new RayError(
+        `The cluster at ${address} refused this process's token: pass the cluster's token ` +
+          "(init({ token }), --token, or RAYD_TOKEN)",
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   const rpc = new FrameRpc(conn, {
     onMessage: (frame) => {
       if (frame.type !== MSG.nodeDied) return;

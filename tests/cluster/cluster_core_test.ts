@@ -224,3 +224,23 @@ clusterTest("calls to an actor whose node stops fail with RayActorError", [
   await c.nodes[0].stop();
   await assert.rejects(ray.get(slow), (err: Error) => err instanceof ray.RayActorError);
 });
+
+Deno.test({
+  name: "a driver with a wrong token is refused at once, saying so",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const c = await startInProcessCluster({ numWorkers: 1 }, []);
+    try {
+      const t0 = performance.now();
+      await assert.rejects(
+        ray.init({ address: c.address, token: "not-the-cluster-token" }),
+        (err: Error) => /refused/i.test(err.message) && /token/i.test(err.message),
+      );
+      assert.ok(performance.now() - t0 < 5000, "refused at once");
+      assert.equal(ray.isInitialized(), false);
+    } finally {
+      await c.stop();
+    }
+  },
+});
