@@ -53,6 +53,7 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
   },
   cluster: {
     may: ["node", "scheduler", "gcs", "core", "common", "protocol", "transport", "code"],
+    typesOnly: ["object_store"],
   },
   driver: { may: ["common", "gcs", "core", "node", "cluster", "observability"] },
 };

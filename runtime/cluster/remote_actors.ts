@@ -135,6 +135,12 @@ export class RemoteActors implements ActorBackend {
     return found.entry;
   }
 
+  /** True when `actorId` lives on a node the head knows (asked once, then remembered). */
+  async lives(actorId: ActorId): Promise<boolean> {
+    const home = this.#homes.get(actorId) ?? this.#find(actorId);
+    return await home.then(() => true, () => false);
+  }
+
   /** An actor whose handle came in a value: asks the head where it lives. */
   #find(actorId: ActorId): Promise<Home> {
     const home = this.#host.head.findActor(actorId).then((found) => {

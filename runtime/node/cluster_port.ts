@@ -11,9 +11,10 @@ import type { ObjectId, TaskId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
+import type { ActorsElsewhere } from "./actor_manager.ts";
 
 /** What the node asks of the cluster. */
-export interface ClusterPort {
+export interface ClusterPort extends ActorsElsewhere {
   /** This node's address as peers reach it (`host:port`). */
   readonly address: string;
   /** Forwarded tasks not finished and pulls under way: they keep a driver alive. */
