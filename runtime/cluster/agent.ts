@@ -253,6 +253,7 @@ export class Agent implements ClusterPort {
     if (placed.returns.length < placed.numReturns) return;
     this.#placedHere.delete(taskId);
     this.#keep.delete(taskId);
+    this.#side.forwardedDone(taskId); // an actor call's arguments (a task's are let go already)
     this.#tellOwner(placed.owner, placed.returns);
   }
 

@@ -78,7 +78,7 @@ export interface ClusterSide {
   sizeOf(id: ObjectId): number;
   /** Cancels a task of this node's scheduler (see `ray.cancel`). */
   cancel(taskId: TaskId, mode: CancelMode): void;
-  /** A forwarded task will not run again: its arguments are let go. */
+  /** A forwarded task (or a call made here for a remote owner) ended: its arguments are let go. */
   forwardedDone(taskId: TaskId): void;
   /** Fails a task this node forwarded with `error` (an Error), sealing its returns. */
   failForwarded(spec: TaskSpec, error: Error): void;
