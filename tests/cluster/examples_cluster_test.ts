@@ -4,7 +4,7 @@
  * `RAYD_ADDRESS` and `RAYD_TOKEN` set: each checks its own results.
  */
 import assert from "node:assert/strict";
-import { checkExample } from "../integration/_examples.ts";
+import { checkExample } from "../integration/example_runner.ts";
 import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
 
 /** A test with a fresh three-node cluster whose address is in `env`. */

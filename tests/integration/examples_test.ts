@@ -5,7 +5,7 @@
  * programs can be run against a cluster (with `RAYD_ADDRESS` set).
  */
 import assert from "node:assert/strict";
-import { checkExample } from "./_examples.ts";
+import { checkExample } from "./example_runner.ts";
 
 /** Writes `files` text files of random words from a small vocabulary; returns the folder. */
 async function corpus(files: number): Promise<string> {
