@@ -28,7 +28,7 @@ async function rayd(
 if (!REDIS_SERVER) console.warn("SKIPPED: redis-server not on PATH: rayd status --address skipped");
 
 Deno.test({
-  name: "rayd status and list --address read the cluster's records through its head",
+  name: "rayd status and list --address, and the head's dashboard, show the whole cluster",
   ignore: !REDIS_SERVER,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -44,7 +44,12 @@ Deno.test({
       objectStoreMemory: 64 * 1024 * 1024,
       token: TEST_TOKEN,
     };
-    const head = await startClusterProcess({ ...options, role: "head", redisAddress: redis.url });
+    const head = await startClusterProcess({
+      ...options,
+      role: "head",
+      redisAddress: redis.url,
+      dashboardPort: 0,
+    });
     const node = await startClusterProcess({ ...options, role: "node", headAddress: head.address });
     try {
       await ray.init({ address: head.address, token: TEST_TOKEN });
@@ -63,6 +68,12 @@ Deno.test({
       const finished = (JSON.parse(list.out) as { state: string; name: string }[])
         .filter((t) => t.name === "square" && t.state === "finished");
       assert.ok(finished.length >= 20, `20 finished squares listed, got ${finished.length}`);
+      // The head's dashboard shows every node of the cluster.
+      const state = await (await fetch(new URL("api/state", head.dashboardUrl))).json() as {
+        nodes: { nodeId: string }[];
+      };
+      const shown = new Set(state.nodes.map((n) => n.nodeId));
+      assert.ok(shown.has(head.nodeId) && shown.has(node.nodeId), JSON.stringify(state.nodes));
       const refused = await rayd(
         { RAYD_TOKEN: "a-wrong-token-000" },
         "status",
