@@ -17,6 +17,7 @@ import {
   type ObjectId,
   objectLost,
   RayError,
+  taskCancelled,
   type TaskId,
   taskIdOf,
   workerDied,
@@ -293,6 +294,7 @@ export class Agent implements ClusterPort {
   cancel(taskId: TaskId, mode: CancelMode): void {
     const f = this.#forwarded.get(taskId);
     if (f?.address) this.#options.peers.send(f.address, MSG.cancel, [taskId, mode]);
+    else if (f && !f.actor) this.#failWith(f.spec, taskCancelled(taskName(f.spec))); // not placed yet
   }
 
   state() {

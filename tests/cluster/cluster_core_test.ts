@@ -257,3 +257,16 @@ clusterTest("tasks on one node call the driver's actor on another", [
   assert.equal(Math.max(...results.map((r) => r.last)), 20);
   assert.equal(await ray.get(counter.value.remote()), 20);
 });
+
+clusterTest("cancel reaches a task running on another node", [
+  { numWorkers: 1 },
+], async () => {
+  const ref = whereAfter.remote(60_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  ray.cancel(ref);
+  await assert.rejects(ray.get(ref), (err: Error) => err instanceof ray.TaskCancelledError);
+  assert.ok(performance.now() - t0 < 5000, "ended promptly");
+  // The node goes on running tasks.
+  assert.equal(await ray.get(square.remote(12)), 144);
+});
