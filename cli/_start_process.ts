@@ -17,8 +17,8 @@ import {
   writeDaemonRecord,
   writeToken,
 } from "../runtime/common/mod.ts";
+import { startClusterProcess } from "../runtime/cluster/mod.ts";
 import { ConnectionClosedError, HandshakeError } from "../runtime/transport/mod.ts";
-import { startClusterProcess } from "./_cluster.ts";
 import { CliError, type CliIo, FAILURE_EXIT_CODE } from "./_command.ts";
 import { type OwnRedisServer, startRedisServer } from "./_redis_server.ts";
 import type { StartSettings } from "./start.ts";
@@ -172,6 +172,7 @@ export async function runForeground(
       token: secret,
       redisAddress,
       healthCheck: s.healthCheck,
+      dashboardPort: s.dashboardPort,
     }).catch((err) => {
       throw explainStartError(err, s);
     });
@@ -184,7 +185,8 @@ export async function runForeground(
       return 0;
     }
     const where = s.role === "head"
-      ? `head node ${node.nodeId} at ${node.address} (control store ${redisAddress})`
+      ? `head node ${node.nodeId} at ${node.address} (control store ${redisAddress}` +
+        (node.dashboardUrl ? `, dashboard ${node.dashboardUrl})` : ")")
       : `node ${node.nodeId} at ${node.address} (joined the head at ${s.headAddress})`;
     io.out(`rayd: ready: ${where}`);
     const lostRedis = redis?.exited.then((code) => `redis-server exited with code ${code}`);

@@ -332,7 +332,7 @@ Options:
   --port P                   port this node listens on (head default ${DEFAULT_HEAD_PORT}; others: any)
   --redis-address URL        use the Redis at URL (redis://host:port) for the control store
   --redis-port P             start redis-server on port P (default: a free port)
-  --dashboard-port P         port of the head's dashboard (default ${DEFAULT_DASHBOARD_PORT}; 0: any; not served yet)
+  --dashboard-port P         port of the head's dashboard (default ${DEFAULT_DASHBOARD_PORT}; 0: any)
   --health-check-period-ms MS
                              how often the head checks each node (default 3000)
   --health-check-failure-threshold N

@@ -81,7 +81,15 @@ Deno.test("parseReadyLine() reads the role, node id and address", () => {
 Deno.test("rayd start --head --block prints one ready line, serves its own Redis, and stops on SIGTERM leaving no redis-server", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rayd_start_head_" });
   try {
-    const head = await spawnNode(["--head", "--port", "0", "--num-workers", "1"], dir);
+    const head = await spawnNode([
+      "--head",
+      "--port",
+      "0",
+      "--dashboard-port",
+      "0",
+      "--num-workers",
+      "1",
+    ], dir);
     const lines = head.output().split("\n").filter((l) => /\bready\b/.test(l));
     assert.equal(lines.length, 1, head.output());
     assert.match(lines[0], new RegExp(`head node ${head.nodeId} at 127\\.0\\.0\\.1:\\d+`));
@@ -89,8 +97,12 @@ Deno.test("rayd start --head --block prints one ready line, serves its own Redis
     const token = `${dir}/token`;
     assert.match(head.output(), new RegExp(`wrote a new cluster token to ${token}`));
     assert.equal((await Deno.stat(token)).mode! & 0o777, 0o600);
-    const redisUrl = /control store (redis:\/\/\S+)\)/.exec(lines[0])![1];
+    const redisUrl = /control store (redis:\/\/[^\s,)]+)/.exec(lines[0])![1];
     assert.ok(await answersPing(redisUrl), `${redisUrl} answers PING`);
+    const dashboard = /dashboard (http:\/\/[^\s,)]+)/.exec(lines[0])![1];
+    const page = await fetch(dashboard);
+    assert.equal(page.status, 200, `${dashboard} serves the dashboard`);
+    await page.body?.cancel();
     const children = descendantsOf(head.pid);
     assert.ok(children.length >= 1, "redis-server runs under the head");
     Deno.kill(head.pid, "SIGTERM");
@@ -111,7 +123,7 @@ Deno.test("rayd start --head without redis-server on PATH says which package to 
   try {
     for (const block of [["--block"], []]) {
       const { code, out, err } = await rayd(
-        ["start", "--head", "--port", "0", ...block],
+        ["start", "--head", "--port", "0", "--dashboard-port", "0", ...block],
         { PATH: `${dir}/empty`, RAYD_RUNTIME_DIR: dir },
       );
       assert.equal(code, 1, err);
@@ -152,7 +164,16 @@ Deno.test("rayd start without --block leaves daemons that rayd stop ends, with t
   const env = { RAYD_RUNTIME_DIR: dir };
   const pids: number[] = [];
   try {
-    const head = await rayd(["start", "--head", "--port", "0", "--num-workers", "1"], env);
+    const head = await rayd([
+      "start",
+      "--head",
+      "--port",
+      "0",
+      "--dashboard-port",
+      "0",
+      "--num-workers",
+      "1",
+    ], env);
     assert.equal(head.code, 0, head.err);
     const ready = parseReadyLine(head.out);
     assert.ok(ready, head.out);
@@ -188,7 +209,7 @@ Deno.test("a failed daemon start prints the end of its log and exits 1", async (
     try {
       const port = String(taken.addr.port);
       const { code, out, err } = await rayd(
-        ["start", "--head", "--port", port, "--token", TEST_CLUSTER_TOKEN],
+        ["start", "--head", "--port", port, "--dashboard-port", "0", "--token", TEST_CLUSTER_TOKEN],
         { RAYD_RUNTIME_DIR: dir },
       );
       assert.equal(code, 1, err);
@@ -247,7 +268,17 @@ Deno.test("a node stops with exit code 1 when its head is killed", async () => {
 Deno.test("a head whose own redis-server dies stops with exit code 1 saying so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rayd_start_redis_dies_" });
   try {
-    const flags = ["--head", "--port", "0", "--token", TEST_CLUSTER_TOKEN, "--num-workers", "1"];
+    const flags = [
+      "--head",
+      "--port",
+      "0",
+      "--dashboard-port",
+      "0",
+      "--token",
+      TEST_CLUSTER_TOKEN,
+      "--num-workers",
+      "1",
+    ];
     const head = await spawnNode(flags, dir);
     const [redis] = descendantsOf(head.pid);
     assert.ok(redis !== undefined, "redis-server runs under the head");
@@ -340,7 +371,18 @@ Deno.test("SIGTERM while a node is still joining stops the start and exits 0", a
 Deno.test("Ctrl-C (SIGINT to the head's whole process group) stops the head, then its redis-server, exit 0", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rayd_start_ctrl_c_" });
   const head = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI.href, "start", "--head", "--port", "0", "--block"],
+    args: [
+      "run",
+      "-A",
+      CLI.href,
+      "start",
+      "--head",
+      "--port",
+      "0",
+      "--dashboard-port",
+      "0",
+      "--block",
+    ],
     cwd: REPO,
     env: { RAYD_RUNTIME_DIR: dir, RAYD_TOKEN: TEST_CLUSTER_TOKEN },
     stdin: "null",
