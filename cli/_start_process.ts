@@ -104,8 +104,12 @@ function explainStartError(err: unknown, s: StartSettings): unknown {
     );
   }
   if (chain.some((e) => e instanceof Deno.errors.AddrInUse)) {
+    // The error does not say which port: the dashboard's, or the node's own.
+    const [flag, port] = s.dashboardPort && portTaken(s.bind, s.dashboardPort)
+      ? ["--dashboard-port", s.dashboardPort]
+      : ["--port", s.port];
     return new CliError(
-      `port ${s.port} on ${s.bind} is already in use: pass another --port (0: any free port)`,
+      `port ${port} on ${s.bind} is already in use: pass another ${flag} (0: any free port)`,
       { exitCode: FAILURE_EXIT_CODE, cause: err },
     );
   }
@@ -117,6 +121,16 @@ function explainStartError(err: unknown, s: StartSettings): unknown {
     );
   }
   return err;
+}
+
+/** Whether another program listens on `port` of `bind`. */
+function portTaken(bind: string, port: number): boolean {
+  try {
+    Deno.listen({ hostname: bind, port }).close();
+    return false;
+  } catch (err) {
+    return err instanceof Deno.errors.AddrInUse;
+  }
 }
 
 /**

@@ -432,3 +432,32 @@ Deno.test("Ctrl-C (SIGINT to the head's whole process group) stops the head, the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a head whose --dashboard-port or --port is taken names that flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_start_taken_" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String(taken.addr.port);
+    const common = ["start", "--head", "--token", TEST_CLUSTER_TOKEN, "--block"];
+    for (
+      const [flags, flag] of [
+        [["--port", "0", "--dashboard-port", port], "--dashboard-port"],
+        [["--port", port, "--dashboard-port", "0"], "--port"],
+      ] as const
+    ) {
+      const { code, out, err } = await rayd([...common, ...flags], { RAYD_RUNTIME_DIR: dir });
+      assert.equal(code, 1, err);
+      assert.equal(out, "");
+      // The last line; a dashboard that fails to start leaves the node's Redis client behind
+      // today (runtime/cluster closes no node when the dashboard throws), which may log first.
+      assert.equal(
+        err.split("\n").at(-1),
+        `rayd start: port ${port} on 127.0.0.1 is already in use: pass another ${flag} ` +
+          "(0: any free port)",
+      );
+    }
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
