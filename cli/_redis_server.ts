@@ -21,7 +21,7 @@ const PORT_TRIES = 5;
 
 /** A redis-server this process started. */
 export interface OwnRedisServer {
-  /** `redis://host:port`, for the control store. */
+  /** `redis://[:password@]host:port`, for the control store (print it without the password). */
   readonly url: string;
   /** Its port. */
   readonly port: number;
@@ -45,6 +45,11 @@ export interface RedisServerOptions {
   path?: string;
   /** Ends the start (the server is killed) when aborted. */
   signal?: AbortSignal;
+  /**
+   * The password clients must give (written to a 0600 config file in `dir`, never on the command
+   * line). With one, Redis serves clients on other hosts; without, its protected mode refuses them.
+   */
+  password?: string;
 }
 
 /**
@@ -122,7 +127,11 @@ async function launch(
   const { bind, port, dir } = options;
   const log = `${dir}/redis.log`;
   await Deno.writeTextFile(log, "", { mode: 0o600 });
+  const config = `${dir}/redis.conf`;
+  const auth = options.password ? `requirepass ${options.password}\n` : "";
+  await Deno.writeTextFile(config, auth, { mode: 0o600 });
   const redisArgs = [
+    config,
     ...["--port", String(port), "--bind", bind, "--daemonize", "no"],
     ...["--save", "", "--appendonly", "no", "--dir", dir, "--logfile", log],
   ];
@@ -144,7 +153,8 @@ async function launch(
   const status = child.status.finally(() => exited = true);
   const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "::1" : bind;
   const server: OwnRedisServer = {
-    url: `redis://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `redis://${options.password ? `:${options.password}@` : ""}` +
+      `${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     pid: child.pid,
     exited: status.then((s) => s.code),

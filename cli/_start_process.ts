@@ -170,7 +170,9 @@ export async function runForeground(
     if (s.redis !== undefined && "port" in s.redis) {
       const dir = `${s.runtimeDir}/redis-${Deno.pid}`;
       const signal = stopping.signal;
-      redis = await startRedisServer({ bind: s.bind, port: s.redis.port, dir, signal });
+      // A password of its own: the nodes on other hosts get it from the head, over the token link.
+      const password = generateToken();
+      redis = await startRedisServer({ bind: s.bind, port: s.redis.port, dir, signal, password });
       redisAddress = redis.url;
     }
     return await startClusterProcess({
@@ -199,7 +201,9 @@ export async function runForeground(
       return 0;
     }
     const where = s.role === "head"
-      ? `head node ${node.nodeId} at ${node.address} (control store ${redisAddress}` +
+      ? `head node ${node.nodeId} at ${node.address} (control store ${
+        withoutPassword(redisAddress)
+      }` +
         (node.dashboardUrl ? `, dashboard ${node.dashboardUrl})` : ")")
       : `node ${node.nodeId} at ${node.address} (joined the head at ${s.headAddress})`;
     io.out(`rayd: ready: ${where}`);
@@ -320,5 +324,18 @@ async function readLog(log: string): Promise<string> {
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "";
     throw err;
+  }
+}
+
+/** A Redis URL as it may be printed: without its password. */
+function withoutPassword(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    u.password = "";
+    u.username = "";
+    return u.href.replace(/\/$/, "");
+  } catch {
+    return url;
   }
 }

@@ -57,7 +57,9 @@ async function answersPing(url: string): Promise<boolean> {
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buf = new Uint8Array(16);
       const n = await conn.read(buf);
-      return new TextDecoder().decode(buf.subarray(0, n ?? 0)).startsWith("+PONG");
+      // The head's own Redis asks for its password (-NOAUTH): it is up and serving.
+      const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      return text.startsWith("+PONG") || text.startsWith("-NOAUTH");
     } finally {
       conn.close();
     }
