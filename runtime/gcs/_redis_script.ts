@@ -66,28 +66,65 @@ local function count_task(name, state, by)
   count_fn(name, state, by)
 end
 
+-- Many-member commands: Lua's stack takes a few thousand arguments, so
+-- long lists go in chunks.
+local CHUNK = 1000
+local function call_many(cmd, key, list, width)
+  local step = CHUNK * width
+  for i = 1, #list, step do
+    if key then
+      call(cmd, key, unpack(list, i, math.min(i + step - 1, #list)))
+    else
+      call(cmd, unpack(list, i, math.min(i + step - 1, #list)))
+    end
+  end
+end
+
+-- Index additions of new finished tasks (the fast path of H.taskSubmitted),
+-- written as one ZADD per key; written before any other handler runs, so
+-- every handler sees the indexes as if they had been written at once.
+local adds, added = {}, false
+local function add_later(key, score, id)
+  local t = adds[key]
+  if not t then t = {}; adds[key] = t end
+  t[#t + 1] = score; t[#t + 1] = id
+  added = true
+end
+local function write_adds()
+  if not added then return end
+  for key, t in pairs(adds) do call_many('ZADD', key, t, 2) end
+  adds, added = {}, false
+end
+
 -- Final, unpinned tasks join the history in order; the oldest beyond CAP
 -- are dropped at the end of the batch.
 local seq
-local function retire(key, id)
-  call('HDEL', key, 'args')
+local function next_seq()
   if not seq then seq = tonumber(call('HGET', STATS, 'history_seq') or '0') end
   seq = seq + 1
-  call('ZADD', P .. 'task_history', seq, id)
+  return seq
+end
+local function retire(key, id)
+  call('HDEL', key, 'args')
+  call('ZADD', P .. 'task_history', next_seq(), id)
 end
 
 local function finish_batch()
+  write_adds()
   if seq then
     call('HSET', STATS, 'history_seq', seq)
     local over = call('ZCARD', P .. 'task_history') - CAP
     if over > 0 then
+      -- Every task in the history is in a final state: it leaves that
+      -- state's index (one ZREM per final state) and its key goes.
       local old = call('ZPOPMIN', P .. 'task_history', over)
+      local ids, keys = {}, {}
       for i = 1, #old, 2 do
-        local okey = P .. 'task:' .. old[i]
-        local st = call('HGET', okey, 'state')
-        if st then call('ZREM', P .. 'tasks:' .. st, old[i]) end
-        call('DEL', okey)
+        ids[#ids + 1] = old[i]
+        keys[#keys + 1] = P .. 'task:' .. old[i]
       end
+      for state in pairs(FINAL) do call_many('ZREM', P .. 'tasks:' .. state, ids, 1) end
+      call_many('DEL', nil, keys, 1)
       incr(STATS, 'evicted', over)
     end
   end
@@ -185,6 +222,7 @@ H.taskSubmitted = function(e)
   local f = push_fields({ 'jobId', e.jobId, 'name', e.name, 'submittedAt', e.ts },
     e, { 'moduleUrl', 'fnKey', 'parentTaskId', 'deps', 'returns', 'options' })
   local later = e['then']
+  if st or not later then write_adds() end
   if later and not st then
     -- A new task and its later transitions in one write.
     local last = later[#later]
@@ -199,14 +237,19 @@ H.taskSubmitted = function(e)
     end
     push_fields(f, extra, { 'nodeId', 'workerId', 'attempt', 'error' })
     if FINAL[last.state] then
+      -- The common case, a task that ended within the batch: its hash is the
+      -- one write of its own; its index entries are added in bulk.
       f[#f + 1] = 'endedAt'; f[#f + 1] = last.ts
-    elseif e.args then
-      push_fields(f, e, { 'args' })
+      call('HSET', key, unpack(f))
+      add_later(P .. 'tasks:' .. last.state, last.ts, e.taskId)
+      add_later(P .. 'task_history', next_seq(), e.taskId)
+      count_task(e.name, last.state, 1)
+      return
     end
+    if e.args then push_fields(f, e, { 'args' }) end
     call('HSET', key, unpack(f))
     set_state('tasks', e.taskId, nil, last.state, last.ts)
     count_task(e.name, last.state, 1)
-    if FINAL[last.state] then retire(key, e.taskId) end
     return
   end
   if not st then
@@ -341,6 +384,7 @@ local failed = {}
 for i, e in ipairs(events) do
   local handler = H[e.type]
   if handler then
+    if added and e.type ~= 'taskSubmitted' then write_adds() end
     local ok, err = pcall(handler, e)
     if not ok then
       local msg = type(err) == 'table' and (err.err or err.msg) or tostring(err)

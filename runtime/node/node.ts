@@ -509,6 +509,7 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.#actors.retryWaiting();
+    if (this.#records.behind(() => this.#kick())) return this.#channels.sendQueued();
     for (let todo = this.#scheduler.dispatch(); todo.length; todo = this.#scheduler.dispatch()) {
       for (const ins of todo) this.#apply(ins);
     }

@@ -16,6 +16,8 @@ export class NodeRecords {
   readonly #jobId: JobId;
   readonly #nodeId: NodeId;
 
+  #waiting = false;
+
   /**
    * @param gcs where records go
    * @param jobId the node's job
@@ -25,6 +27,24 @@ export class NodeRecords {
     this.#gcs = gcs;
     this.#jobId = jobId;
     this.#nodeId = nodeId;
+  }
+
+  /**
+   * True while the control store is behind on its writes (`backpressure`):
+   * the node then starts no task, so the cluster runs at the speed the store
+   * writes instead of losing records. `caughtUp` is called once it has.
+   */
+  behind(caughtUp: () => void): boolean {
+    const wait = this.#gcs.backpressure();
+    if (wait === undefined) return false;
+    if (!this.#waiting) {
+      this.#waiting = true;
+      wait.then(() => {
+        this.#waiting = false;
+        caughtUp();
+      });
+    }
+    return true;
   }
 
   /** The job started, and its node joined (embedded mode: one node, in the driver's process). */
