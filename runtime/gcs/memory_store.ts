@@ -69,7 +69,7 @@ export class MemoryControlStore implements ControlStore {
   }
 
   /** Never behind: events are applied at the end of the turn they were recorded in. */
-  backpressure(): undefined {
+  backpressure(): Promise<void> | undefined {
     return undefined;
   }
 

@@ -69,7 +69,9 @@ export async function soak(redisAddress: string, tasks: number): Promise<SoakRes
 if (import.meta.main) {
   const tasks = Number(Deno.args[0] ?? 1_000_000);
   if (!Number.isInteger(tasks) || tasks <= 0) {
-    console.error(`usage: redis_soak.ts [TASKS]: TASKS must be a positive integer, not ${Deno.args[0]}`);
+    console.error(
+      `usage: redis_soak.ts [TASKS]: TASKS must be a positive integer, not ${Deno.args[0]}`,
+    );
     Deno.exit(2);
   }
   const redis = await startRedisServer();
