@@ -31,8 +31,8 @@ import { functionField } from "./_memory_tables.ts";
 
 const FINAL = new Set<string>(FINAL_TASK_STATES);
 
-/** A flat object of strings and numbers, as the Lua script reads it (`then` excepted). */
-export type Wire = Record<string, string | number | object[]>;
+/** A flat object of strings and numbers, as the Lua script reads it (`then` and `counts` excepted). */
+export type Wire = Record<string, string | number | object>;
 
 /** A Redis hash as returned by HGETALL. */
 export type Hash = Record<string, string>;
@@ -50,13 +50,15 @@ export interface WireBatch {
 }
 
 /**
- * The wire form of a batch of queue entries, with three savings: a task's
+ * The wire form of a batch of queue entries, with four savings: a task's
  * changes merged into its entry ride in its `taskSubmitted` (`then`), so a
  * tiny task costs one write instead of three (and a task that ended sends no
- * argument bytes: they are not kept); a heartbeat followed by a later one
- * of the same node is left out; and an object created and freed in the same
- * batch is not written at all (its events are still published: `members`
- * leaves them out, and only events of failed entries go unpublished).
+ * argument bytes: they are not kept); the `counted` tasks (whose records
+ * would be evicted as soon as written) are one `tasksEnded` entry of counts
+ * at the end of the batch; a heartbeat followed by a later one of the same
+ * node is left out; and an object created and freed in the same batch is
+ * not written at all (its events are still published: `members` leaves them
+ * out, and only events of failed entries go unpublished).
  */
 export function encodeBatch(entries: readonly Entry[]): WireBatch {
   const lastBeat = new Map<string, number>();
@@ -67,7 +69,25 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
   const wire: (Wire | undefined)[] = [];
   const members: number[][] = [];
   const objects = new Map<string, number[]>();
+  let counted: { counts: Record<string, Record<string, number>>; n: number } | undefined;
+  const countedMembers: number[] = [];
   entries.forEach((entry, i) => {
+    if ("sub" in entry && entry.counted) {
+      counted ??= { counts: {}, n: 0 };
+      const then = entry.then!;
+      const state = then[then.length - 1].state;
+      const name = entry.sub.spec.options.name ?? entry.sub.spec.fn.name;
+      const byState = counted.counts[name] ??= {};
+      byState[state] = (byState[state] ?? 0) + 1;
+      counted.n++;
+      countedMembers.push(events.length);
+      events.push(entry.sub);
+      for (const t of then) {
+        countedMembers.push(events.length);
+        events.push(t);
+      }
+      return;
+    }
     if ("sub" in entry) {
       const m = [events.length];
       events.push(entry.sub);
@@ -100,6 +120,10 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
     wire.push(encodeEvent(e));
     members.push([at]);
   });
+  if (counted) {
+    wire.push({ type: "tasksEnded", ...counted });
+    members.push(countedMembers);
+  }
   const out: WireBatch = { wire: [], events, members: [], json: "" };
   wire.forEach((w, at) => {
     if (w === undefined) return;

@@ -299,6 +299,16 @@ H.taskState = function(e)
   end
 end
 
+-- Tasks that ended while the store was behind, with more ended ones queued
+-- behind them than the history keeps: their records would be evicted as
+-- soon as written, so only their counts are (e.counts: name -> state -> n).
+H.tasksEnded = function(e)
+  for name, states in pairs(e.counts) do
+    for state, n in pairs(states) do count_task(name, state, n) end
+  end
+  incr(STATS, 'evicted', e.n)
+end
+
 H.lineagePinned = function(e)
   local key = P .. 'task:' .. e.taskId
   if call('EXISTS', key) == 0 then return end
@@ -384,7 +394,7 @@ local failed = {}
 for i, e in ipairs(events) do
   local handler = H[e.type]
   if handler then
-    if added and e.type ~= 'taskSubmitted' then write_adds() end
+    if added and e.type ~= 'taskSubmitted' and e.type ~= 'tasksEnded' then write_adds() end
     local ok, err = pcall(handler, e)
     if not ok then
       local msg = type(err) == 'table' and (err.err or err.msg) or tostring(err)

@@ -3,8 +3,11 @@
  * until a batch takes them. A task's state changes are merged into its
  * queued submission while that waits, so a task that runs and ends before
  * its batch is cut is one entry and one write, however far behind the writer
- * is. The queue never drops an event: the store reports pressure and the
- * node slows down instead.
+ * is. When more than `keep` (the store's `maxFinishedTasks`) ended tasks
+ * wait behind one that ended, that one's record would be evicted as soon as
+ * written: it is cut as `counted` and only its counts are written. The
+ * queue never drops an event: the store reports pressure and the node slows
+ * down instead.
  *
  * @module
  */
@@ -18,6 +21,10 @@ const FINAL = new Set<string>(FINAL_TASK_STATES);
 export interface TaskUnit {
   readonly sub: TaskSubmitted;
   then?: TaskStateChanged[];
+  /** Its last change ended it. */
+  ended?: boolean;
+  /** Cut while `keep` ended tasks waited behind it: only its counts are written. */
+  counted?: boolean;
 }
 
 /** A queue entry: an event, or a task's submission with its merged changes. */
@@ -27,8 +34,8 @@ export type Entry = ControlStoreEvent | TaskUnit;
 export interface Batch {
   /** Its entries, in order. */
   readonly entries: readonly Entry[];
-  /** How many events they carry. */
-  readonly events: number;
+  /** Events they carry beyond one per entry (merged changes). */
+  readonly merged: number;
   /** Its encoded form, once made (a batch that fails is sent again as is). */
   encoded?: unknown;
 }
@@ -47,6 +54,8 @@ export class WriteQueue {
   #open = new Map<TaskId, TaskUnit>();
   /** Events in the waiting entries beyond one per entry (merged changes). */
   #merged = 0;
+  /** Waiting tasks that ended (not cut yet). */
+  #ended = 0;
   #batch?: Batch;
 
   /** Entries waiting, the cut batch's included (a task with its merged changes is one). */
@@ -56,8 +65,7 @@ export class WriteQueue {
 
   /** Events waiting, merged ones included. */
   get events(): number {
-    const cut = this.#batch;
-    return this.entries + this.#merged + (cut ? cut.events - cut.entries.length : 0);
+    return this.entries + this.#merged + (this.#batch?.merged ?? 0);
   }
 
   /** Queues one event, merging a task's change into its waiting submission. */
@@ -76,7 +84,11 @@ export class WriteQueue {
         this.#merged++;
         // The record is complete: what may follow (a retry of a finished
         // task) goes behind it as plain events.
-        if (FINAL.has(e.state)) this.#open.delete(e.taskId);
+        if (FINAL.has(e.state)) {
+          this.#open.delete(e.taskId);
+          unit.ended = true;
+          this.#ended++;
+        }
         return;
       }
       case "lineagePinned":
@@ -91,24 +103,33 @@ export class WriteQueue {
   /**
    * The batch at the front: the one cut before and not yet written, else a
    * new one of entries carrying about `maxEvents` events. Their tasks take no
-   * more merges (later changes follow as plain events).
+   * more merges (later changes follow as plain events). A task that ended
+   * with at least `keep` ended ones behind it is `counted`.
    */
-  cut(maxEvents: number): Batch {
+  cut(maxEvents: number, keep = Infinity): Batch {
     if (this.#batch) return this.#batch;
     let at = this.#head;
     let events = 0;
+    let merged = 0;
     while (at < this.#items.length && events < maxEvents) {
       const entry = this.#items[at++];
       events++;
       if (!("sub" in entry)) continue;
       const id = entry.sub.spec.taskId;
       if (this.#open.get(id) === entry) this.#open.delete(id);
-      const merged = entry.then?.length ?? 0;
-      events += merged;
-      this.#merged -= merged;
+      const changes = entry.then?.length ?? 0;
+      this.#merged -= changes;
+      merged += changes;
+      if (entry.ended) {
+        this.#ended--;
+        // A counted task costs the script almost nothing: it weighs one event.
+        entry.counted = this.#ended >= keep;
+        if (entry.counted) continue;
+      }
+      events += changes;
     }
     const entries = this.#items.slice(this.#head, at);
-    return this.#batch = { entries, events };
+    return this.#batch = { entries, merged };
   }
 
   /** The front batch is written (or given up on): it leaves the queue. */
@@ -133,7 +154,12 @@ export class WriteQueue {
   prepend(events: readonly ControlStoreEvent[]): void {
     const cut = this.#batch;
     this.#batch = undefined;
-    if (cut) this.#merged += cut.events - cut.entries.length;
+    for (const entry of cut?.entries ?? []) {
+      if (!("sub" in entry)) continue;
+      this.#merged += entry.then?.length ?? 0;
+      entry.counted = false;
+      if (entry.ended) this.#ended++;
+    }
     this.#items = [...events, ...this.#items.slice(this.#head)];
     this.#head = 0;
   }

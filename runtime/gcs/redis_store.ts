@@ -267,7 +267,7 @@ export class RedisControlStore implements ControlStore {
     let firstFailure: ControlStoreError | undefined;
     while (this.queued > 0) {
       if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
-      const cut = this.#queue.cut(this.#opts.batchMax);
+      const cut = this.#queue.cut(this.#opts.batchMax, this.#opts.maxFinishedTasks);
       const encoded = (cut.encoded ??= encodeBatch(cut.entries)) as WireBatch;
       const { members, events: batch } = encoded;
       let reply: unknown[];
@@ -297,7 +297,7 @@ export class RedisControlStore implements ControlStore {
         throw e;
       }
       this.#publish(batch, members, failed);
-      this.#live.written(batch);
+      this.#live.written(cut.entries);
       this.#lastError = undefined;
       this.#take();
       if (failed.size > 0) {

@@ -10,7 +10,8 @@ import { runTask } from "./_contract.ts";
 import { REDIS_SERVER, startRedis } from "./redis_server.ts";
 
 Deno.test({
-  name: "past queueMax the Redis store reports backpressure, drops nothing, and clears it once written",
+  name:
+    "past queueMax the Redis store reports backpressure, drops nothing, and clears it once written",
   ignore: !REDIS_SERVER,
   async fn() {
     const server = await startRedis();
@@ -70,23 +71,66 @@ Deno.test({
   ignore: !REDIS_SERVER,
   async fn() {
     const server = await startRedis();
-    // A short command deadline: the old close() gave all its writes that long.
+    // Short deadlines (the old close() gave all its writes connectTimeoutMs +
+    // commandTimeoutMs), and every record written in full.
     const store = await connectRedis(server.url, {
-      commandTimeoutMs: 200,
-      connectTimeoutMs: 200,
+      commandTimeoutMs: 1000,
+      connectTimeoutMs: 500,
+      maxFinishedTasks: 100_000,
       batchMax: 500,
       flushIntervalMs: 60_000,
       queueMax: 1_000_000,
     });
     try {
       for (let i = 0; i < 60_000; i++) runTask(store, i);
+      const t0 = Date.now();
       await store.close();
+      console.log(`close() wrote 60,000 tasks in ${Date.now() - t0} ms`);
       const check = await connectRedis(server.url);
       try {
         assert.deepEqual((await check.summary()).tasks.byState, { finished: 60_000 });
       } finally {
         await check.close();
       }
+    } finally {
+      await store.close();
+      await server.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "tasks that ended far behind are only counted: the history and the counts are as if all were written",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedis();
+    const store = await connectRedis(server.url, {
+      maxFinishedTasks: 100,
+      flushIntervalMs: 60_000,
+    });
+    try {
+      store.record({ type: "jobStarted", jobId: "j1" as JobId, ts: 1 });
+      const ids: TaskId[] = [];
+      for (let i = 0; i < 1000; i++) ids.push(runTask(store, 10 + 3 * i));
+      await store.flush();
+      const sum = await store.summary();
+      assert.deepEqual(sum.tasks.byState, { finished: 1000 });
+      assert.deepEqual(sum.tasks.byFunction, { add: { finished: 1000 } });
+      assert.equal(sum.tasks.retained, 100);
+      assert.equal(sum.tasks.evicted, 900);
+      // The newest 100 are kept in full, the others are gone, as after eviction.
+      for (const id of ids.slice(900)) {
+        const t = await store.getTask(id);
+        assert.deepEqual(t?.history.map((h) => h.state), ["submitted", "running", "finished"]);
+      }
+      assert.equal(await store.getTask(ids[899]), undefined);
+      const finished = await store.listTasks({ state: "finished", limit: 1000 });
+      assert.equal(finished.length, 100);
+      // Only the kept records were written as hashes.
+      const stats = String(await server.command(["INFO", "commandstats"]));
+      const hsets = Number(/cmdstat_hset:calls=(\d+)/.exec(stats)![1]);
+      assert.ok(hsets < 150, `${hsets} HSET calls for 100 kept records`);
     } finally {
       await store.close();
       await server.dispose();

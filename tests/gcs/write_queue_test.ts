@@ -142,3 +142,29 @@ Deno.test("encodeBatch: a merged task is one wire entry with its changes in `the
   assert.equal(wire[0].args, undefined, "an ended task's arguments are not kept");
   assert.equal(typeof wire[1].args, "string", "a running task's arguments are kept");
 });
+
+Deno.test("an ended task with `keep` ended ones queued behind it is counted; encodeBatch sums them", () => {
+  const q = new WriteQueue();
+  const ids = Array.from({ length: 10 }, () => taskId());
+  for (const id of ids) {
+    q.push(submitted(id));
+    q.push(state(id, "running"));
+  }
+  for (const id of ids.slice(0, 9)) q.push(state(id, id === ids[0] ? "failed" : "finished", 3));
+  const cut = q.cut(1000, 3);
+  const counted = cut.entries.map((e) => "sub" in e && e.counted === true);
+  // Nine ended: the first six have at least three ended behind them; the running one is written.
+  assert.deepEqual(counted, [true, true, true, true, true, true, false, false, false, false]);
+  const { json, members } = encodeBatch(cut.entries);
+  const wire = JSON.parse(json);
+  assert.equal(wire.length, 5);
+  assert.deepEqual(wire[4], {
+    type: "tasksEnded",
+    counts: { add: { failed: 1, finished: 5 } },
+    n: 6,
+  });
+  assert.equal(members[4].length, 18, "each counted task's three events are published");
+  assert.equal(q.events, 29);
+  q.done();
+  assert.equal(q.events, 0);
+});
