@@ -66,6 +66,7 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
     if ("type" in e && e.type === "nodeHeartbeat") lastBeat.set(e.nodeId, i);
   });
   const events: ControlStoreEvent[] = [];
+  const fns = new FunctionTable();
   const wire: (Wire | undefined)[] = [];
   const members: number[][] = [];
   const objects = new Map<string, number[]>();
@@ -93,7 +94,7 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
       events.push(entry.sub);
       const then = entry.then;
       const ended = then !== undefined && FINAL.has(then[then.length - 1].state);
-      const w = encodeSubmitted(entry.sub, !ended);
+      const w = encodeSubmitted(entry.sub, !ended, fns);
       if (then) {
         w.then = then.map((t) => {
           m.push(events.length);
@@ -117,7 +118,7 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
     }
     if (e.type === "objectCreated") objects.set(e.objectId, []);
     if ("objectId" in e && objects.has(e.objectId)) objects.get(e.objectId)!.push(wire.length);
-    wire.push(encodeEvent(e));
+    wire.push(encodeEvent(e, fns));
     members.push([at]);
   });
   if (counted) {
@@ -130,41 +131,61 @@ export function encodeBatch(entries: readonly Entry[]): WireBatch {
     out.wire.push(w);
     out.members.push(members[at]);
   });
-  out.json = JSON.stringify(out.wire);
+  out.json = JSON.stringify([out.wire, fns.rows]);
   return out;
 }
 
 /** Each options object's JSON: the options of one remote function are one shared object. */
 const optionsJson = new WeakMap<object, string>();
 
-/** The wire form of a submission (`withArgs`: with its inline argument bytes). */
-function encodeSubmitted(e: TaskSubmitted, withArgs: boolean): Wire {
+/**
+ * The fields tasks of one function share (job, name, module, key, options),
+ * sent once per batch: a submission names its row (`fn`).
+ */
+class FunctionTable {
+  /** `[jobId, name, moduleUrl, fnKey, options JSON]` per function. */
+  readonly rows: string[][] = [];
+  #index = new Map<object, { fn: object; jobId: string; row: number }[]>();
+
+  /** The row of the submission's function, added when new. */
+  rowOf(e: TaskSubmitted): number {
+    const s = e.spec;
+    let same = this.#index.get(s.options);
+    if (same === undefined) this.#index.set(s.options, same = []);
+    for (const x of same) if (x.fn === s.fn && x.jobId === e.jobId) return x.row;
+    let options = optionsJson.get(s.options);
+    if (options === undefined) optionsJson.set(s.options, options = JSON.stringify(s.options));
+    const row = this.rows.length;
+    this.rows.push([e.jobId, s.options.name ?? s.fn.name, s.fn.moduleUrl, s.fn.key, options]);
+    same.push({ fn: s.fn, jobId: e.jobId, row });
+    return row;
+  }
+}
+
+/**
+ * The wire form of a submission (`withArgs`: with its inline argument
+ * bytes). Left out, and filled in by the script: `returns` of a task with
+ * one return, `deps` of one without.
+ */
+function encodeSubmitted(e: TaskSubmitted, withArgs: boolean, fns: FunctionTable): Wire {
   const s = e.spec;
-  let options = optionsJson.get(s.options);
-  if (options === undefined) optionsJson.set(s.options, options = JSON.stringify(s.options));
   const n = s.options.numReturns;
   const w: Wire = {
     type: e.type,
     taskId: s.taskId,
-    jobId: e.jobId,
-    name: s.options.name ?? s.fn.name,
-    moduleUrl: s.fn.moduleUrl,
-    fnKey: s.fn.key,
+    fn: fns.rowOf(e),
     attempt: s.attempt,
-    deps: s.deps.length === 0 ? "" : s.deps.join(","),
-    returns: n === 1
-      ? objectIdOf(s.taskId, 0)
-      : Array.from({ length: n }, (_, i) => objectIdOf(s.taskId, i)).join(","),
-    options,
     ts: e.ts,
   };
+  if (s.deps.length > 0) w.deps = s.deps.join(",");
+  if (n !== 1) w.returns = Array.from({ length: n }, (_, i) => objectIdOf(s.taskId, i)).join(",");
   if (s.parentTaskId !== undefined) w.parentTaskId = s.parentTaskId;
   if (withArgs && s.args instanceof Uint8Array) w.args = toBase64(s.args);
   return w;
 }
 
 /** The wire form of one event. */
-function encodeEvent(e: ControlStoreEvent): Wire {
+function encodeEvent(e: ControlStoreEvent, fns: FunctionTable): Wire {
   switch (e.type) {
     case "nodeAdded":
       return { ...e, resources: JSON.stringify(e.resources) };
@@ -182,7 +203,7 @@ function encodeEvent(e: ControlStoreEvent): Wire {
       };
     }
     case "taskSubmitted":
-      return encodeSubmitted(e, true);
+      return encodeSubmitted(e, true, fns);
     default:
       return { ...e } as unknown as Wire;
   }

@@ -3,9 +3,10 @@
  * and in one round trip. It follows the same rules as _memory_tables.ts; the
  * key layout is in docs/ARCHITECTURE.md ("Redis key layout").
  *
- * Arguments: prefix, history cap, transitions kept per task, the batch as a
- * JSON array of wire events (_redis_codec.ts; a `taskSubmitted` may carry
- * the task's later transitions of the same batch in `then`). Reply: `{ applied, stop,
+ * Arguments: prefix, history cap, transitions kept per task, the batch as
+ * JSON `[events, functions]`: the wire events (_redis_codec.ts; a
+ * `taskSubmitted` names its row of `functions`, and may carry the task's
+ * later transitions in `then`). Reply: `{ applied, stop,
  * index1, error1, ... }`: `applied` events were applied; `stop` is `""`, or
  * the error (MISCONF, OOM, READONLY...) that stopped the batch before event
  * `applied + 1`; then the 0-based index and error of each event that failed
@@ -13,6 +14,7 @@
  *
  * @module
  */
+import { objectIdOf, type TaskId } from "../common/mod.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
 
 const FINAL = FINAL_TASK_STATES.map((s) => `${s} = true`).join(", ");
@@ -22,7 +24,8 @@ export const APPLY_BATCH_LUA = `
 local P = ARGV[1]
 local CAP = tonumber(ARGV[2])
 local HMAX = tonumber(ARGV[3])
-local events = cjson.decode(ARGV[4])
+local batch = cjson.decode(ARGV[4])
+local events, FNS = batch[1], batch[2]
 local FINAL = { ${FINAL} }
 local STOP = { MISCONF = true, OOM = true, READONLY = true, NOREPLICAS = true,
   MASTERDOWN = true, BUSY = true, LOADING = true }
@@ -216,6 +219,11 @@ H.functionRegistered = function(e)
 end
 
 H.taskSubmitted = function(e)
+  -- The fields the tasks of a function share come once per batch.
+  local fn = FNS[e.fn + 1]
+  e.jobId, e.name, e.moduleUrl, e.fnKey, e.options = fn[1], fn[2], fn[3], fn[4], fn[5]
+  if not e.returns then e.returns = e.taskId .. '${objectIdOf("" as TaskId, 0)}' end
+  if not e.deps then e.deps = '' end
   local key = P .. 'task:' .. e.taskId
   local r = call('HMGET', key, 'state', 'name', 'pinned')
   local st, name, pinned = r[1], r[2], r[3]

@@ -131,7 +131,7 @@ Deno.test("encodeBatch: a merged task is one wire entry with its changes in `the
   q.push(submitted(b));
   q.push(state(b, "running"));
   const { members, events, json } = encodeBatch(q.cut(100).entries);
-  const wire = JSON.parse(json);
+  const [wire] = JSON.parse(json);
   assert.equal(wire.length, 2);
   assert.deepEqual(members, [[0, 1, 2], [3, 4]]);
   assert.equal(events.length, 5);
@@ -156,7 +156,7 @@ Deno.test("an ended task with `keep` ended ones queued behind it is counted; enc
   // Nine ended: the first six have at least three ended behind them; the running one is written.
   assert.deepEqual(counted, [true, true, true, true, true, true, false, false, false, false]);
   const { json, members } = encodeBatch(cut.entries);
-  const wire = JSON.parse(json);
+  const [wire] = JSON.parse(json);
   assert.equal(wire.length, 5);
   assert.deepEqual(wire[4], {
     type: "tasksEnded",
