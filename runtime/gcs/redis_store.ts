@@ -16,7 +16,7 @@ import type { TaskSpec } from "../protocol/mod.ts";
 import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
 import type { Channel, ChannelMessages, ControlStoreEvent, JobState, NodeState } from "./events.ts";
-import { channelMessage } from "./events.ts";
+import { Publisher } from "./_redis_publish.ts";
 import type {
   ActorFilter,
   ActorRecord,
@@ -128,6 +128,7 @@ export class RedisControlStore implements ControlStore {
   #stuck?: Promise<unknown>;
   #lastError?: string;
   #queries!: RedisQueries;
+  #publisher!: Publisher;
   #opts: Required<
     Pick<
       RedisStoreOptions,
@@ -153,6 +154,8 @@ export class RedisControlStore implements ControlStore {
   /** What is written about live things, written again when Redis comes back empty. */
   #live = new LiveState();
   #sub?: Conn;
+  /** Times the script was loaded again (NOSCRIPT). */
+  #loads = 0;
   #subReady = new Map<Channel, Promise<void>>();
 
   /** Not connected yet: use `connectRedis`. @param prefix key prefix @param options settings */
@@ -191,6 +194,7 @@ export class RedisControlStore implements ControlStore {
     store.#sha = target.sha;
     store.#address = target.address;
     store.#queries = new RedisQueries((args) => store.#send(args), prefix);
+    store.#publisher = new Publisher((args) => store.#send(args), prefix);
     return store;
   }
 
@@ -271,8 +275,15 @@ export class RedisControlStore implements ControlStore {
       const encoded = (cut.encoded ??= encodeBatch(cut.entries)) as WireBatch;
       const { members, events: batch } = encoded;
       let reply: unknown[];
+      let listened: Promise<Set<Channel> | undefined>;
       try {
-        reply = await this.#apply(encoded.json);
+        const loads = this.#loads;
+        const applied = this.#apply(encoded.json);
+        // Asked behind the batch on the same connection, so answered once it is applied: whoever
+        // subscribed before that is counted (unless the script had to be loaded again first).
+        listened = this.#publisher.listened();
+        reply = await applied;
+        if (this.#loads !== loads) listened = Promise.resolve(undefined);
       } catch (err) {
         const e = redisError("write to", this.#address, err);
         this.#lastError = e.message;
@@ -296,7 +307,7 @@ export class RedisControlStore implements ControlStore {
         this.#troubled(e);
         throw e;
       }
-      this.#publish(batch, members, failed);
+      this.#publisher.publish(batch, members, failed, await listened);
       this.#live.written(cut.entries);
       this.#lastError = undefined;
       this.#take();
@@ -325,26 +336,9 @@ export class RedisControlStore implements ControlStore {
       return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     } catch (err) {
       if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
+      this.#loads++;
       this.#sha = await this.#send(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
       return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
-    }
-  }
-
-  #publish(batch: ControlStoreEvent[], members: number[][], failed: Map<number, string>): void {
-    const byChannel = new Map<Channel, unknown[]>();
-    const skip = new Set<number>();
-    for (const w of failed.keys()) for (const i of members[w]) skip.add(i);
-    batch.forEach((e, i) => {
-      if (skip.has(i)) return;
-      const m = channelMessage(e);
-      if (!m) return;
-      let list = byChannel.get(m.channel);
-      if (!list) byChannel.set(m.channel, list = []);
-      list.push(m.message);
-    });
-    for (const [channel, messages] of byChannel) {
-      this.#send(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
-        .catch(() => {});
     }
   }
 

@@ -131,6 +131,7 @@ Deno.test({
       const stats = String(await server.command(["INFO", "commandstats"]));
       const hsets = Number(/cmdstat_hset:calls=(\d+)/.exec(stats)![1]);
       assert.ok(hsets < 150, `${hsets} HSET calls for 100 kept records`);
+      assert.doesNotMatch(stats, /cmdstat_publish:/, "nobody subscribes: nothing is published");
     } finally {
       await store.close();
       await server.dispose();
