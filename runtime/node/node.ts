@@ -110,7 +110,7 @@ export class Node implements Backend {
   private constructor(options: NodeOptions) {
     cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
-    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
+    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId, () => this.#kick());
     this.numWorkers = options.numWorkers ?? config("numWorkers");
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 1) {
       throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
@@ -509,9 +509,11 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.#actors.retryWaiting();
-    if (this.#records.behind(() => this.#kick())) return this.#channels.sendQueued();
-    for (let todo = this.#scheduler.dispatch(); todo.length; todo = this.#scheduler.dispatch()) {
-      for (const ins of todo) this.#apply(ins);
+    // While the control store is behind on its writes, no task starts (records are never dropped).
+    if (!this.#records.behind()) {
+      for (let todo = this.#scheduler.dispatch(); todo.length; todo = this.#scheduler.dispatch()) {
+        for (const ins of todo) this.#apply(ins);
+      }
     }
     this.#channels.sendQueued();
   }

@@ -16,17 +16,20 @@ export class NodeRecords {
   readonly #jobId: JobId;
   readonly #nodeId: NodeId;
 
+  readonly #caughtUp: () => void;
   #waiting = false;
 
   /**
    * @param gcs where records go
    * @param jobId the node's job
    * @param nodeId the node
+   * @param caughtUp called when the store has caught up after `behind()` said it was behind
    */
-  constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId) {
+  constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId, caughtUp: () => void) {
     this.#gcs = gcs;
     this.#jobId = jobId;
     this.#nodeId = nodeId;
+    this.#caughtUp = caughtUp;
   }
 
   /**
@@ -34,14 +37,14 @@ export class NodeRecords {
    * the node then starts no task, so the cluster runs at the speed the store
    * writes instead of losing records. `caughtUp` is called once it has.
    */
-  behind(caughtUp: () => void): boolean {
+  behind(): boolean {
     const wait = this.#gcs.backpressure();
     if (wait === undefined) return false;
     if (!this.#waiting) {
       this.#waiting = true;
       wait.then(() => {
         this.#waiting = false;
-        caughtUp();
+        this.#caughtUp();
       });
     }
     return true;
