@@ -8,7 +8,7 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
+import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX, type WaitResult } from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -28,6 +28,8 @@ export interface LifetimeHost {
   actorReleased(actorId: ActorId): void;
   /** Runs a garbage collection in every thread (finalizers then release dropped refs). */
   collectEverywhere(): void;
+  /** Nothing holds `id` any more (called before it is freed, also when it is not stored here). */
+  unreferenced?(id: ObjectId): void;
 }
 
 /** Reference counting with its meanings; the node calls it at each event. */
@@ -144,7 +146,26 @@ export class ObjectLifetime {
     }
   }
 
+  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
+  async lend(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
+    if (!outcome.frames) return outcome;
+    const frames = await this.#host.spill.lendAll(ids, outcome.frames);
+    const pinned: ObjectId[] = [];
+    frames.forEach((f, i) => {
+      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
+      this.inc(ids[i], holder);
+      pinned.push(ids[i]);
+    });
+    return { ready: outcome.ready, frames, pinned };
+  }
+
+  /** Ids of the refs inside stored object `id`, if any. */
+  containedOf(id: ObjectId): readonly ObjectId[] | undefined {
+    return this.#contains.get(id);
+  }
+
   #unreferenced(id: ObjectId): void {
+    this.#host.unreferenced?.(id);
     if (this.#host.table.status(id) === "missing") this.#doomed.add(id);
     else this.#free(id);
   }
