@@ -138,7 +138,7 @@ export const settings = {
   gcsQueueMax: {
     default: 100_000,
     doc:
-      "queued control-store writes (a task's merged changes count once) past which the node stops starting tasks until half are written (Redis)",
+      "queued control-store writes (a task's merged changes count once; tasks still waiting or running do not) past which the node stops starting tasks until half are written (Redis)",
   },
   gcsRedisConnectTimeoutMs: {
     default: 5_000,

@@ -63,6 +63,14 @@ export class WriteQueue {
     return this.#items.length - this.#head;
   }
 
+  /**
+   * Entries that count toward the store's bound: all but the tasks still
+   * open to merges (waiting or running), which the scheduler holds anyway.
+   */
+  get pressure(): number {
+    return this.entries - this.#open.size;
+  }
+
   /** Events waiting, merged ones included. */
   get events(): number {
     return this.entries + this.#merged + (this.#batch?.merged ?? 0);

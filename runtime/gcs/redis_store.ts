@@ -63,9 +63,10 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   /** Most events per round trip (default `GCS_DEFAULTS.batchMax`). */
   batchMax?: number;
   /**
-   * Queue entries (a task with its merged changes is one) past which the
-   * store reports `backpressure()` until half of them are written (default
-   * `GCS_DEFAULTS.queueMax`). Events are never dropped.
+   * Queue entries (a task with its merged changes is one; tasks still
+   * waiting or running are not counted: the scheduler holds them anyway)
+   * past which the store reports `backpressure()` until half of them are
+   * written (default `GCS_DEFAULTS.queueMax`). Events are never dropped.
    */
   queueMax?: number;
   /** Deadline of the first connection and its checks (default `GCS_DEFAULTS.connectTimeoutMs`). */
@@ -211,7 +212,7 @@ export class RedisControlStore implements ControlStore {
   record(event: ControlStoreEvent): void {
     if (this.#closed) return;
     this.#queue.push(event);
-    if (this.#drained === undefined && this.#queue.entries >= this.#opts.queueMax) {
+    if (this.#drained === undefined && this.#queue.pressure >= this.#opts.queueMax) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => resolve = r);
       this.#drained = { promise, resolve };
@@ -226,7 +227,7 @@ export class RedisControlStore implements ControlStore {
   /** Written or given up on: the batch leaves the queue, and a full queue may have drained. */
   #take(): void {
     this.#queue.done();
-    if (this.#drained && (this.#queue.entries * 2 < this.#opts.queueMax || this.#closed)) {
+    if (this.#drained && (this.#queue.pressure * 2 < this.#opts.queueMax || this.#closed)) {
       this.#drained.resolve();
       this.#drained = undefined;
     }

@@ -168,3 +168,18 @@ Deno.test("an ended task with `keep` ended ones queued behind it is counted; enc
   q.done();
   assert.equal(q.events, 0);
 });
+
+Deno.test("pressure counts what the scheduler no longer holds: not tasks still waiting or running", () => {
+  const q = new WriteQueue();
+  const ids = Array.from({ length: 5 }, () => taskId());
+  for (const id of ids) q.push(submitted(id));
+  q.push(state(ids[0], "running"));
+  assert.equal(q.pressure, 0, "five tasks waiting or running");
+  q.push(state(ids[0], "finished", 3));
+  q.push({ type: "kvPut", key: "k", value: "v" });
+  assert.equal(q.pressure, 2, "an ended task and a plain event");
+  q.cut(4); // the ended task (three events) and the next (waiting) one: cut, no longer open
+  assert.equal(q.pressure, 3);
+  q.done();
+  assert.equal(q.pressure, 1);
+});
