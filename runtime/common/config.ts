@@ -135,9 +135,10 @@ export const settings = {
     doc: "longest time a control-store event waits before its batch is written",
   },
   gcsBatchMax: { default: 2_000, doc: "most control-store events written in one Redis round trip" },
-  gcsOfflineQueueMax: {
-    default: 1_000_000,
-    doc: "most control-store events queued while Redis is unreachable",
+  gcsQueueMax: {
+    default: 100_000,
+    doc:
+      "queued control-store writes (a task's merged changes count once; tasks still waiting or running do not) past which the node stops starting tasks until half are written (Redis)",
   },
   gcsRedisConnectTimeoutMs: {
     default: 5_000,

@@ -9,6 +9,7 @@
  */
 import type { ActorStateChanged, ControlStoreEvent } from "./events.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
+import { type Entry, eventsOf } from "./_write_queue.ts";
 
 const FINAL = new Set<string>(FINAL_TASK_STATES);
 
@@ -29,9 +30,13 @@ export class LiveState {
   #objects = new Map<string, ControlStoreEvent[]>();
   #kv = new Map<string, ControlStoreEvent>();
 
-  /** Notes events that Redis has applied. */
-  written(batch: readonly ControlStoreEvent[]): void {
-    for (const e of batch) this.#note(e);
+  /** Notes the events of queue entries that Redis has applied. */
+  written(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (!("sub" in entry)) this.#note(entry);
+      else if (!entry.ended) { for (const e of eventsOf(entry)) this.#note(e); }
+      // A task that ended (and was never pinned: a pin ends the merging) is not alive.
+    }
   }
 
   #note(e: ControlStoreEvent): void {

@@ -14,7 +14,10 @@ import type {
   NodeState,
   ObjectState,
   TaskState,
+  TaskSubmitted,
 } from "./events.ts";
+import { FINAL_TASK_STATES } from "./events.ts";
+import type { Entry } from "./_write_queue.ts";
 import type {
   ActorRecord,
   FunctionRecord,
@@ -26,8 +29,10 @@ import type {
 } from "./records.ts";
 import { functionField } from "./_memory_tables.ts";
 
-/** A flat object of strings and numbers, as the Lua script reads it (`then` excepted). */
-export type Wire = Record<string, string | number | object[]>;
+const FINAL = new Set<string>(FINAL_TASK_STATES);
+
+/** A flat object of strings and numbers, as the Lua script reads it (`then` and `counts` excepted). */
+export type Wire = Record<string, string | number | object>;
 
 /** A Redis hash as returned by HGETALL. */
 export type Hash = Record<string, string>;
@@ -36,64 +41,151 @@ export type Hash = Record<string, string>;
 export interface WireBatch {
   /** What the Lua script gets, in order. */
   wire: Wire[];
-  /** For each wire entry, the indexes in the batch of the events it carries. */
+  /** The batch's events in order, each task's merged changes right after its submission. */
+  events: ControlStoreEvent[];
+  /** For each wire entry, the indexes in `events` of the events it carries. */
   members: number[][];
+  /** `wire` as JSON, the script's argument. */
+  json: string;
 }
 
 /**
- * The wire form of a batch, with three savings: a heartbeat followed by a
- * later one of the same node is left out; the state changes of a task
- * submitted in the same batch ride in its `taskSubmitted` entry (`then`), so
- * a tiny task costs one write instead of three; and an object created and
- * freed in the same batch is not written at all (its events are still
- * published: `members` leaves them out, and only events of failed entries
- * go unpublished).
+ * The wire form of a batch of queue entries, with four savings: a task's
+ * changes merged into its entry ride in its `taskSubmitted` (`then`), so a
+ * tiny task costs one write instead of three (and a task that ended sends no
+ * argument bytes: they are not kept); the `counted` tasks (whose records
+ * would be evicted as soon as written) are one `tasksEnded` entry of counts
+ * at the end of the batch; a heartbeat followed by a later one of the same
+ * node is left out; and an object created and freed in the same batch is
+ * not written at all (its events are still published: `members` leaves them
+ * out, and only events of failed entries go unpublished).
  */
-export function encodeBatch(batch: readonly ControlStoreEvent[]): WireBatch {
+export function encodeBatch(entries: readonly Entry[]): WireBatch {
   const lastBeat = new Map<string, number>();
-  batch.forEach((e, i) => {
-    if (e.type === "nodeHeartbeat") lastBeat.set(e.nodeId, i);
+  entries.forEach((e, i) => {
+    if ("type" in e && e.type === "nodeHeartbeat") lastBeat.set(e.nodeId, i);
   });
+  const events: ControlStoreEvent[] = [];
+  const fns = new FunctionTable();
   const wire: (Wire | undefined)[] = [];
   const members: number[][] = [];
-  const open = new Map<string, { wire: Wire; members: number[] }>();
   const objects = new Map<string, number[]>();
-  batch.forEach((e, i) => {
-    if (e.type === "nodeHeartbeat" && lastBeat.get(e.nodeId) !== i) return;
-    if (e.type === "lineagePinned" || e.type === "lineageUnpinned") open.delete(e.taskId);
-    if (e.type === "taskState") {
-      const sub = open.get(e.taskId);
-      if (sub) {
-        const { type: _, taskId: __, ...transition } = e;
-        ((sub.wire.then ??= []) as object[]).push(transition);
-        sub.members.push(i);
-        return;
+  let counted: { counts: Record<string, Record<string, number>>; n: number } | undefined;
+  const countedMembers: number[] = [];
+  entries.forEach((entry, i) => {
+    if ("sub" in entry && entry.counted) {
+      counted ??= { counts: {}, n: 0 };
+      const then = entry.then!;
+      const state = then[then.length - 1].state;
+      const name = entry.sub.spec.options.name ?? entry.sub.spec.fn.name;
+      const byState = counted.counts[name] ??= {};
+      byState[state] = (byState[state] ?? 0) + 1;
+      counted.n++;
+      countedMembers.push(events.length);
+      events.push(entry.sub);
+      for (const t of then) {
+        countedMembers.push(events.length);
+        events.push(t);
       }
+      return;
     }
+    if ("sub" in entry) {
+      const m = [events.length];
+      events.push(entry.sub);
+      const then = entry.then;
+      const ended = then !== undefined && FINAL.has(then[then.length - 1].state);
+      const w = encodeSubmitted(entry.sub, !ended, fns);
+      if (then) {
+        w.then = then.map((t) => {
+          m.push(events.length);
+          events.push(t);
+          const { state, ts, nodeId, workerId, attempt, error } = t;
+          return { state, ts, nodeId, workerId, attempt, error };
+        });
+      }
+      wire.push(w);
+      members.push(m);
+      return;
+    }
+    const e = entry;
+    const at = events.length;
+    events.push(e);
+    if (e.type === "nodeHeartbeat" && lastBeat.get(e.nodeId) !== i) return;
     if (e.type === "objectFreed" && objects.has(e.objectId)) {
       for (const w of objects.get(e.objectId)!) wire[w] = undefined;
       objects.delete(e.objectId);
       return;
     }
-    const w = encodeEvent(e);
-    const m = [i];
-    if (e.type === "taskSubmitted") open.set(e.spec.taskId, { wire: w, members: m });
     if (e.type === "objectCreated") objects.set(e.objectId, []);
     if ("objectId" in e && objects.has(e.objectId)) objects.get(e.objectId)!.push(wire.length);
-    wire.push(w);
-    members.push(m);
+    wire.push(encodeEvent(e, fns));
+    members.push([at]);
   });
-  const out: WireBatch = { wire: [], members: [] };
+  if (counted) {
+    wire.push({ type: "tasksEnded", ...counted });
+    members.push(countedMembers);
+  }
+  const out: WireBatch = { wire: [], events, members: [], json: "" };
   wire.forEach((w, at) => {
     if (w === undefined) return;
     out.wire.push(w);
     out.members.push(members[at]);
   });
+  out.json = JSON.stringify([out.wire, fns.rows]);
   return out;
 }
 
+/** Each options object's JSON: the options of one remote function are one shared object. */
+const optionsJson = new WeakMap<object, string>();
+
+/**
+ * The fields tasks of one function share (job, name, module, key, options),
+ * sent once per batch: a submission names its row (`fn`).
+ */
+class FunctionTable {
+  /** `[jobId, name, moduleUrl, fnKey, options JSON]` per function. */
+  readonly rows: string[][] = [];
+  #index = new Map<object, { fn: object; jobId: string; row: number }[]>();
+
+  /** The row of the submission's function, added when new. */
+  rowOf(e: TaskSubmitted): number {
+    const s = e.spec;
+    let same = this.#index.get(s.options);
+    if (same === undefined) this.#index.set(s.options, same = []);
+    for (const x of same) if (x.fn === s.fn && x.jobId === e.jobId) return x.row;
+    let options = optionsJson.get(s.options);
+    if (options === undefined) optionsJson.set(s.options, options = JSON.stringify(s.options));
+    const row = this.rows.length;
+    this.rows.push([e.jobId, s.options.name ?? s.fn.name, s.fn.moduleUrl, s.fn.key, options]);
+    same.push({ fn: s.fn, jobId: e.jobId, row });
+    return row;
+  }
+}
+
+/**
+ * The wire form of a submission (`withArgs`: with its inline argument
+ * bytes). Left out, and filled in by the script: `returns` of a task with
+ * one return, `deps` of one without.
+ */
+function encodeSubmitted(e: TaskSubmitted, withArgs: boolean, fns: FunctionTable): Wire {
+  const s = e.spec;
+  const n = s.options.numReturns;
+  const w: Wire = {
+    type: e.type,
+    taskId: s.taskId,
+    fn: fns.rowOf(e),
+    attempt: s.attempt,
+    ts: e.ts,
+  };
+  if (s.deps.length > 0) w.deps = s.deps.join(",");
+  if (n !== 1) w.returns = Array.from({ length: n }, (_, i) => objectIdOf(s.taskId, i)).join(",");
+  if (s.parentTaskId !== undefined) w.parentTaskId = s.parentTaskId;
+  if (withArgs && s.args instanceof Uint8Array) w.args = toBase64(s.args);
+  return w;
+}
+
 /** The wire form of one event. */
-function encodeEvent(e: ControlStoreEvent): Wire {
+function encodeEvent(e: ControlStoreEvent, fns: FunctionTable): Wire {
   switch (e.type) {
     case "nodeAdded":
       return { ...e, resources: JSON.stringify(e.resources) };
@@ -110,26 +202,8 @@ function encodeEvent(e: ControlStoreEvent): Wire {
         value: JSON.stringify(source === undefined ? { name } : { name, source }),
       };
     }
-    case "taskSubmitted": {
-      const s = e.spec;
-      const w: Wire = {
-        type: e.type,
-        taskId: s.taskId,
-        jobId: e.jobId,
-        name: s.options.name ?? s.fn.name,
-        moduleUrl: s.fn.moduleUrl,
-        fnKey: s.fn.key,
-        attempt: s.attempt,
-        deps: s.deps.join(","),
-        returns: Array.from({ length: s.options.numReturns }, (_, i) => objectIdOf(s.taskId, i))
-          .join(","),
-        options: JSON.stringify(s.options),
-        ts: e.ts,
-      };
-      if (s.parentTaskId !== undefined) w.parentTaskId = s.parentTaskId;
-      if (s.args instanceof Uint8Array) w.args = toBase64(s.args);
-      return w;
-    }
+    case "taskSubmitted":
+      return encodeSubmitted(e, true, fns);
     default:
       return { ...e } as unknown as Wire;
   }

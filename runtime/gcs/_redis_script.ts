@@ -3,9 +3,10 @@
  * and in one round trip. It follows the same rules as _memory_tables.ts; the
  * key layout is in docs/ARCHITECTURE.md ("Redis key layout").
  *
- * Arguments: prefix, history cap, transitions kept per task, the batch as a
- * JSON array of wire events (_redis_codec.ts; a `taskSubmitted` may carry
- * the task's later transitions of the same batch in `then`). Reply: `{ applied, stop,
+ * Arguments: prefix, history cap, transitions kept per task, the batch as
+ * JSON `[events, functions]`: the wire events (_redis_codec.ts; a
+ * `taskSubmitted` names its row of `functions`, and may carry the task's
+ * later transitions in `then`). Reply: `{ applied, stop,
  * index1, error1, ... }`: `applied` events were applied; `stop` is `""`, or
  * the error (MISCONF, OOM, READONLY...) that stopped the batch before event
  * `applied + 1`; then the 0-based index and error of each event that failed
@@ -13,6 +14,7 @@
  *
  * @module
  */
+import { objectIdOf, type TaskId } from "../common/mod.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
 
 const FINAL = FINAL_TASK_STATES.map((s) => `${s} = true`).join(", ");
@@ -22,7 +24,8 @@ export const APPLY_BATCH_LUA = `
 local P = ARGV[1]
 local CAP = tonumber(ARGV[2])
 local HMAX = tonumber(ARGV[3])
-local events = cjson.decode(ARGV[4])
+local batch = cjson.decode(ARGV[4])
+local events, FNS = batch[1], batch[2]
 local FINAL = { ${FINAL} }
 local STOP = { MISCONF = true, OOM = true, READONLY = true, NOREPLICAS = true,
   MASTERDOWN = true, BUSY = true, LOADING = true }
@@ -66,28 +69,65 @@ local function count_task(name, state, by)
   count_fn(name, state, by)
 end
 
+-- Many-member commands: Lua's stack takes a few thousand arguments, so
+-- long lists go in chunks.
+local CHUNK = 1000
+local function call_many(cmd, key, list, width)
+  local step = CHUNK * width
+  for i = 1, #list, step do
+    if key then
+      call(cmd, key, unpack(list, i, math.min(i + step - 1, #list)))
+    else
+      call(cmd, unpack(list, i, math.min(i + step - 1, #list)))
+    end
+  end
+end
+
+-- Index additions of new finished tasks (the fast path of H.taskSubmitted),
+-- written as one ZADD per key; written before any other handler runs, so
+-- every handler sees the indexes as if they had been written at once.
+local adds, added = {}, false
+local function add_later(key, score, id)
+  local t = adds[key]
+  if not t then t = {}; adds[key] = t end
+  t[#t + 1] = score; t[#t + 1] = id
+  added = true
+end
+local function write_adds()
+  if not added then return end
+  for key, t in pairs(adds) do call_many('ZADD', key, t, 2) end
+  adds, added = {}, false
+end
+
 -- Final, unpinned tasks join the history in order; the oldest beyond CAP
 -- are dropped at the end of the batch.
 local seq
-local function retire(key, id)
-  call('HDEL', key, 'args')
+local function next_seq()
   if not seq then seq = tonumber(call('HGET', STATS, 'history_seq') or '0') end
   seq = seq + 1
-  call('ZADD', P .. 'task_history', seq, id)
+  return seq
+end
+local function retire(key, id)
+  call('HDEL', key, 'args')
+  call('ZADD', P .. 'task_history', next_seq(), id)
 end
 
 local function finish_batch()
+  write_adds()
   if seq then
     call('HSET', STATS, 'history_seq', seq)
     local over = call('ZCARD', P .. 'task_history') - CAP
     if over > 0 then
+      -- Every task in the history is in a final state: it leaves that
+      -- state's index (one ZREM per final state) and its key goes.
       local old = call('ZPOPMIN', P .. 'task_history', over)
+      local ids, keys = {}, {}
       for i = 1, #old, 2 do
-        local okey = P .. 'task:' .. old[i]
-        local st = call('HGET', okey, 'state')
-        if st then call('ZREM', P .. 'tasks:' .. st, old[i]) end
-        call('DEL', okey)
+        ids[#ids + 1] = old[i]
+        keys[#keys + 1] = P .. 'task:' .. old[i]
       end
+      for state in pairs(FINAL) do call_many('ZREM', P .. 'tasks:' .. state, ids, 1) end
+      call_many('DEL', nil, keys, 1)
       incr(STATS, 'evicted', over)
     end
   end
@@ -179,12 +219,18 @@ H.functionRegistered = function(e)
 end
 
 H.taskSubmitted = function(e)
+  -- The fields the tasks of a function share come once per batch.
+  local fn = FNS[e.fn + 1]
+  e.jobId, e.name, e.moduleUrl, e.fnKey, e.options = fn[1], fn[2], fn[3], fn[4], fn[5]
+  if not e.returns then e.returns = e.taskId .. '${objectIdOf("" as TaskId, 0)}' end
+  if not e.deps then e.deps = '' end
   local key = P .. 'task:' .. e.taskId
   local r = call('HMGET', key, 'state', 'name', 'pinned')
   local st, name, pinned = r[1], r[2], r[3]
   local f = push_fields({ 'jobId', e.jobId, 'name', e.name, 'submittedAt', e.ts },
     e, { 'moduleUrl', 'fnKey', 'parentTaskId', 'deps', 'returns', 'options' })
   local later = e['then']
+  if st or not later then write_adds() end
   if later and not st then
     -- A new task and its later transitions in one write.
     local last = later[#later]
@@ -199,14 +245,19 @@ H.taskSubmitted = function(e)
     end
     push_fields(f, extra, { 'nodeId', 'workerId', 'attempt', 'error' })
     if FINAL[last.state] then
+      -- The common case, a task that ended within the batch: its hash is the
+      -- one write of its own; its index entries are added in bulk.
       f[#f + 1] = 'endedAt'; f[#f + 1] = last.ts
-    elseif e.args then
-      push_fields(f, e, { 'args' })
+      call('HSET', key, unpack(f))
+      add_later(P .. 'tasks:' .. last.state, last.ts, e.taskId)
+      add_later(P .. 'task_history', next_seq(), e.taskId)
+      count_task(e.name, last.state, 1)
+      return
     end
+    if e.args then push_fields(f, e, { 'args' }) end
     call('HSET', key, unpack(f))
     set_state('tasks', e.taskId, nil, last.state, last.ts)
     count_task(e.name, last.state, 1)
-    if FINAL[last.state] then retire(key, e.taskId) end
     return
   end
   if not st then
@@ -254,6 +305,16 @@ H.taskState = function(e)
     call('HDEL', key, 'endedAt')
     call('ZREM', P .. 'task_history', e.taskId)
   end
+end
+
+-- Tasks that ended while the store was behind, with more ended ones queued
+-- behind them than the history keeps: their records would be evicted as
+-- soon as written, so only their counts are (e.counts: name -> state -> n).
+H.tasksEnded = function(e)
+  for name, states in pairs(e.counts) do
+    for state, n in pairs(states) do count_task(name, state, n) end
+  end
+  incr(STATS, 'evicted', e.n)
 end
 
 H.lineagePinned = function(e)
@@ -341,6 +402,7 @@ local failed = {}
 for i, e in ipairs(events) do
   local handler = H[e.type]
   if handler then
+    if added and e.type ~= 'taskSubmitted' and e.type ~= 'tasksEnded' then write_adds() end
     local ok, err = pcall(handler, e)
     if not ok then
       local msg = type(err) == 'table' and (err.err or err.msg) or tostring(err)

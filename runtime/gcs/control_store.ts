@@ -38,8 +38,8 @@ export const GCS_DEFAULTS = {
   flushIntervalMs: config("gcsFlushIntervalMs"),
   /** `gcsBatchMax`: most events written in one round trip (Redis). */
   batchMax: config("gcsBatchMax"),
-  /** `gcsOfflineQueueMax`: most events queued in memory while Redis is unreachable; newer ones are dropped. */
-  offlineQueueMax: config("gcsOfflineQueueMax"),
+  /** `gcsQueueMax`: queued writes (a task's merged changes count once) past which the node stops starting tasks until half are written (Redis). */
+  queueMax: config("gcsQueueMax"),
   /** `gcsRedisConnectTimeoutMs`: deadline for connecting to Redis and checking it. */
   connectTimeoutMs: config("gcsRedisConnectTimeoutMs"),
   /** `gcsRedisCommandTimeoutMs`: deadline of each Redis command. */
@@ -84,6 +84,14 @@ export interface ControlStore {
    * order, in batches.
    */
   record(event: ControlStoreEvent): void;
+
+  /**
+   * While the store is behind on its writes, a promise that settles when it
+   * has caught up enough; `undefined` otherwise (always, in memory). Records
+   * are never dropped: the node stops starting tasks while this is set, so
+   * that the cluster runs at the speed the store writes.
+   */
+  backpressure(): Promise<void> | undefined;
 
   /**
    * Writes everything recorded so far.

@@ -68,6 +68,11 @@ export class MemoryControlStore implements ControlStore {
     queueMicrotask(() => this.#apply());
   }
 
+  /** Never behind: events are applied at the end of the turn they were recorded in. */
+  backpressure(): Promise<void> | undefined {
+    return undefined;
+  }
+
   flush(): Promise<void> {
     this.#apply();
     return Promise.resolve();

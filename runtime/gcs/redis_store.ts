@@ -1,9 +1,12 @@
 /**
- * The Redis control store: cluster mode. Events are queued in memory and
+ * The Redis control store: cluster mode. Events are queued in memory (a
+ * task's changes merged into its queued submission, _write_queue.ts) and
  * written by a Lua script in batches, one round trip per batch; while Redis
  * is down they stay queued and are replayed when it is back; when it comes
- * back empty, what is alive is written again first. Every command has a
- * deadline, so a frozen Redis fails calls instead of hanging them.
+ * back empty, what is alive is written again first. Nothing is dropped: a
+ * queue past `queueMax` entries reports `backpressure()`, and the node
+ * stops starting tasks until it drains. Every command has a deadline, so a
+ * frozen Redis fails calls instead of hanging them.
  *
  * @module
  */
@@ -13,7 +16,7 @@ import type { TaskSpec } from "../protocol/mod.ts";
 import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
 import type { Channel, ChannelMessages, ControlStoreEvent, JobState, NodeState } from "./events.ts";
-import { channelMessage } from "./events.ts";
+import { Publisher } from "./_redis_publish.ts";
 import type {
   ActorFilter,
   ActorRecord,
@@ -38,7 +41,8 @@ import {
   storeUnreachable,
   writesQueued,
 } from "./errors.ts";
-import { encodeBatch } from "./_redis_codec.ts";
+import { encodeBatch, type WireBatch } from "./_redis_codec.ts";
+import { WriteQueue } from "./_write_queue.ts";
 import { APPLY_BATCH_LUA } from "./_redis_script.ts";
 import { RedisQueries } from "./_redis_queries.ts";
 import { Subscribers } from "./_subscribers.ts";
@@ -58,8 +62,13 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   flushIntervalMs?: number;
   /** Most events per round trip (default `GCS_DEFAULTS.batchMax`). */
   batchMax?: number;
-  /** Most events queued while Redis is down (default `GCS_DEFAULTS.offlineQueueMax`). */
-  offlineQueueMax?: number;
+  /**
+   * Queue entries (a task with its merged changes is one; tasks still
+   * waiting or running are not counted: the scheduler holds them anyway)
+   * past which the store reports `backpressure()` until half of them are
+   * written (default `GCS_DEFAULTS.queueMax`). Events are never dropped.
+   */
+  queueMax?: number;
   /** Deadline of the first connection and its checks (default `GCS_DEFAULTS.connectTimeoutMs`). */
   connectTimeoutMs?: number;
   /** Longest pause between retries while Redis is down (default `GCS_DEFAULTS.retryMaxMs`). */
@@ -67,7 +76,8 @@ export interface RedisStoreOptions extends ControlStoreOptions {
   /**
    * Deadline of each command (default `GCS_DEFAULTS.commandTimeoutMs`): a
    * query fails after it, a write stays queued and is retried. `close()`
-   * takes at most `connectTimeoutMs + 2 * commandTimeoutMs`.
+   * takes at most `connectTimeoutMs + 2 * commandTimeoutMs` beyond the time
+   * Redis takes to write what is queued.
    */
   commandTimeoutMs?: number;
   /**
@@ -119,6 +129,7 @@ export class RedisControlStore implements ControlStore {
   #stuck?: Promise<unknown>;
   #lastError?: string;
   #queries!: RedisQueries;
+  #publisher!: Publisher;
   #opts: Required<
     Pick<
       RedisStoreOptions,
@@ -126,24 +137,26 @@ export class RedisControlStore implements ControlStore {
       | "taskHistoryMax"
       | "flushIntervalMs"
       | "batchMax"
-      | "offlineQueueMax"
+      | "queueMax"
       | "retryMaxMs"
     >
   >;
   #onReconnect?: (info: { dataLost: boolean }) => void;
-  #queue: ControlStoreEvent[] = [];
-  #head = 0;
+  #queue = new WriteQueue();
+  /** Resolves when the queue is below half of `queueMax` again; set while it is past it. */
+  #drained?: { promise: Promise<void>; resolve: () => void };
   #timer?: LongTimer;
   #tail: Promise<void> = Promise.resolve();
   #down = false;
   #checking = false;
   #trouble?: string;
-  #dropped = 0;
   #closed = false;
   #subscribers = new Subscribers();
   /** What is written about live things, written again when Redis comes back empty. */
   #live = new LiveState();
   #sub?: Conn;
+  /** Times the script was loaded again (NOSCRIPT). */
+  #loads = 0;
   #subReady = new Map<Channel, Promise<void>>();
 
   /** Not connected yet: use `connectRedis`. @param prefix key prefix @param options settings */
@@ -157,7 +170,7 @@ export class RedisControlStore implements ControlStore {
       taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
       flushIntervalMs: options.flushIntervalMs ?? GCS_DEFAULTS.flushIntervalMs,
       batchMax: options.batchMax ?? GCS_DEFAULTS.batchMax,
-      offlineQueueMax: options.offlineQueueMax ?? GCS_DEFAULTS.offlineQueueMax,
+      queueMax: options.queueMax ?? GCS_DEFAULTS.queueMax,
       retryMaxMs: options.retryMaxMs ?? GCS_DEFAULTS.retryMaxMs,
     };
   }
@@ -182,6 +195,7 @@ export class RedisControlStore implements ControlStore {
     store.#sha = target.sha;
     store.#address = target.address;
     store.#queries = new RedisQueries((args) => store.#send(args), prefix);
+    store.#publisher = new Publisher((args) => store.#send(args), prefix);
     return store;
   }
 
@@ -192,23 +206,31 @@ export class RedisControlStore implements ControlStore {
 
   /** Events queued and not yet written. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.events;
   }
 
   record(event: ControlStoreEvent): void {
     if (this.#closed) return;
-    if (this.queued >= this.#opts.offlineQueueMax) {
-      if (this.#dropped++ === 0) {
-        console.warn(
-          `rayd control store: the write queue for ${this.#address} is full ` +
-            `(${this.#opts.offlineQueueMax} events, gcsOfflineQueueMax): new events are dropped ` +
-            "and will be missing from the records until Redis catches up",
-        );
-      }
-      return;
-    }
     this.#queue.push(event);
+    if (this.#drained === undefined && this.#queue.pressure >= this.#opts.queueMax) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => resolve = r);
+      this.#drained = { promise, resolve };
+    }
     this.#schedule(this.#opts.flushIntervalMs);
+  }
+
+  backpressure(): Promise<void> | undefined {
+    return this.#drained?.promise;
+  }
+
+  /** Written or given up on: the batch leaves the queue, and a full queue may have drained. */
+  #take(): void {
+    this.#queue.done();
+    if (this.#drained && (this.#queue.pressure * 2 < this.#opts.queueMax || this.#closed)) {
+      this.#drained.resolve();
+      this.#drained = undefined;
+    }
   }
 
   #schedule(ms: number): void {
@@ -250,11 +272,19 @@ export class RedisControlStore implements ControlStore {
     let firstFailure: ControlStoreError | undefined;
     while (this.queued > 0) {
       if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
-      const batch = this.#queue.slice(this.#head, this.#head + this.#opts.batchMax);
-      const { wire, members } = encodeBatch(batch);
+      const cut = this.#queue.cut(this.#opts.batchMax, this.#opts.maxFinishedTasks);
+      const encoded = (cut.encoded ??= encodeBatch(cut.entries)) as WireBatch;
+      const { members, events: batch } = encoded;
       let reply: unknown[];
+      let listened: Promise<Set<Channel> | undefined>;
       try {
-        reply = await this.#apply(JSON.stringify(wire));
+        const loads = this.#loads;
+        const applied = this.#apply(encoded.json);
+        // Asked behind the batch on the same connection, so answered once it is applied: whoever
+        // subscribed before that is counted (unless the script had to be loaded again first).
+        listened = this.#publisher.listened();
+        reply = await applied;
+        if (this.#loads !== loads) listened = Promise.resolve(undefined);
       } catch (err) {
         const e = redisError("write to", this.#address, err);
         this.#lastError = e.message;
@@ -262,7 +292,7 @@ export class RedisControlStore implements ControlStore {
           this.#troubled(e);
           throw e;
         }
-        this.#take(batch.length);
+        this.#take();
         console.error(`rayd control store: ${batch.length} event(s) could not be recorded:`, e);
         throw e;
       }
@@ -278,10 +308,10 @@ export class RedisControlStore implements ControlStore {
         this.#troubled(e);
         throw e;
       }
-      this.#publish(batch, members, failed);
-      this.#live.written(batch);
+      this.#publisher.publish(batch, members, failed, await listened);
+      this.#live.written(cut.entries);
       this.#lastError = undefined;
-      this.#take(batch.length);
+      this.#take();
       if (failed.size > 0) {
         const [i, msg] = failed.entries().next().value!;
         const e = redisError("write to", this.#address, new Error(msg));
@@ -307,37 +337,9 @@ export class RedisControlStore implements ControlStore {
       return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
     } catch (err) {
       if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
+      this.#loads++;
       this.#sha = await this.#send(["SCRIPT", "LOAD", APPLY_BATCH_LUA]) as string;
       return await this.#send(["EVALSHA", this.#sha, "0", ...args]) as unknown[];
-    }
-  }
-
-  #take(n: number): void {
-    this.#head += n;
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  #publish(batch: ControlStoreEvent[], members: number[][], failed: Map<number, string>): void {
-    const byChannel = new Map<Channel, unknown[]>();
-    const skip = new Set<number>();
-    for (const w of failed.keys()) for (const i of members[w]) skip.add(i);
-    batch.forEach((e, i) => {
-      if (skip.has(i)) return;
-      const m = channelMessage(e);
-      if (!m) return;
-      let list = byChannel.get(m.channel);
-      if (!list) byChannel.set(m.channel, list = []);
-      list.push(m.message);
-    });
-    for (const [channel, messages] of byChannel) {
-      this.#send(["PUBLISH", this.#prefix + "ch:" + channel, JSON.stringify(messages)])
-        .catch(() => {});
     }
   }
 
@@ -375,8 +377,8 @@ export class RedisControlStore implements ControlStore {
     const why = err instanceof Error ? err.message : String(err);
     console.warn(
       `rayd control store: Redis at ${this.#address} is unreachable (${why}); writes are queued ` +
-        `in memory (up to ${this.#opts.offlineQueueMax} events) and replayed when it is back; ` +
-        "queries fail until then",
+        "in memory and replayed when it is back (past " +
+        `${this.#opts.queueMax} queued, the node stops starting tasks); queries fail until then`,
     );
   }
 
@@ -402,15 +404,13 @@ export class RedisControlStore implements ControlStore {
       // Written before the outage and gone: what is alive is written again,
       // before the queued events that build on it.
       again = `; writing again what is alive (${this.#live.describe()})`;
-      this.#queue = [...this.#live.take(), ...this.#queue.slice(this.#head)];
-      this.#head = 0;
+      this.#queue.prepend(this.#live.take());
     }
     console.warn(
       `rayd control store: Redis at ${this.#address} is back` +
         (dataLost ? " but came back empty (it restarted without persistence)" : "") +
         `${again}; replaying ${this.queued} queued event(s)`,
     );
-    this.#dropped = 0;
     this.#schedule(0);
     try {
       this.#onReconnect?.({ dataLost });
@@ -556,13 +556,16 @@ export class RedisControlStore implements ControlStore {
       while ((this.#down || !this.#conn.isReady) && this.queued > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      const left = Math.max(deadline + this.#commandMs - Date.now(), 1);
-      if (!this.#down && this.#conn.isReady) await this.#deadline(this.flush(), left);
+      // Everything queued is written while Redis takes it: each batch has the
+      // command deadline, so a Redis that stops answering ends this.
+      if (!this.#down && this.#conn.isReady) await this.flush();
     } catch (err) {
       // Reported below with the count of what is left.
       this.#lastError = (err as Error).message;
     }
     this.#closed = true;
+    this.#drained?.resolve();
+    this.#drained = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.queued > 0) {

@@ -114,7 +114,7 @@ export class Node implements Backend {
   private constructor(options: NodeOptions) {
     cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
-    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
+    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId, () => this.#kick());
     this.numWorkers = options.driverOnly ? 0 : options.numWorkers ?? config("numWorkers");
     if (!Number.isInteger(this.numWorkers) || (this.numWorkers < 1 && !options.driverOnly)) {
       throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
@@ -523,7 +523,8 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.#actors.retryWaiting();
-    for (let todo = this.#scheduler.dispatch(); todo.length; todo = this.#scheduler.dispatch()) {
+    let todo = this.#records.behind() ? [] : this.#scheduler.dispatch(); // store behind: none
+    for (; todo.length; todo = this.#scheduler.dispatch()) {
       for (const ins of todo) this.#apply(ins);
     }
     this.#channels.sendQueued();

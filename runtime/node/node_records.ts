@@ -22,18 +22,40 @@ export class NodeRecords {
   readonly #gcs: ControlStore;
   readonly #jobId: JobId;
   readonly #nodeId: NodeId;
+  #joined = true;
+
+  readonly #caughtUp: () => void;
+  #waiting = false;
 
   /**
    * @param gcs where records go
    * @param jobId the node's job
    * @param nodeId the node
+   * @param caughtUp called when the store has caught up after `behind()` said it was behind
    */
-  #joined = true;
-
-  constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId) {
+  constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId, caughtUp: () => void) {
     this.#gcs = gcs;
     this.#jobId = jobId;
     this.#nodeId = nodeId;
+    this.#caughtUp = caughtUp;
+  }
+
+  /**
+   * True while the control store is behind on its writes (`backpressure`):
+   * the node then starts no task, so the cluster runs at the speed the store
+   * writes instead of losing records. `caughtUp` is called once it has.
+   */
+  behind(): boolean {
+    const wait = this.#gcs.backpressure();
+    if (wait === undefined) return false;
+    if (!this.#waiting) {
+      this.#waiting = true;
+      wait.then(() => {
+        this.#waiting = false;
+        this.#caughtUp();
+      });
+    }
+    return true;
   }
 
   /**

@@ -10,34 +10,9 @@
 import * as ray from "../../mod.ts";
 import { FULL, measure, QUICK } from "./_measure.ts";
 import { noop } from "./_remote.ts";
+import { startRedisServer } from "./_redis.ts";
 
 const TASKS = 1000;
-
-async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      Deno.kill(child.pid, "SIGTERM");
-      await child.status;
-    },
-  };
-}
 
 async function throughput(redisAddress: string | undefined, quick: boolean): Promise<number> {
   await ray.init({ redisAddress });
@@ -58,7 +33,7 @@ async function throughput(redisAddress: string | undefined, quick: boolean): Pro
 export async function redisRatio(quick = false): Promise<
   { memory: number; redis: number; ratio: number }
 > {
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   try {
     const memory: number[] = [];
     const withRedis: number[] = [];
