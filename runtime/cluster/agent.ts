@@ -33,8 +33,10 @@ import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protoco
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
+import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
+  type CodeRequest,
   type FetchReply,
   type FetchRequest,
   MSG,
@@ -85,6 +87,8 @@ export interface AgentOptions {
   readonly peers: Peers;
   /** Closes what the process opened besides the peer links (its port, the head's link). */
   readonly closeAlso?: () => void;
+  /** Ships the code of `file:` modules to peers and takes theirs (code_shipping.ts). */
+  readonly code: CodeShipping;
 }
 
 /** The agent of one process. */
@@ -140,7 +144,7 @@ export class Agent implements ClusterPort {
     return {
       address: this.address,
       head: this.#options.head,
-      peers: this.#options.peers,
+      send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       expect: (spec, actorId) => {
         this.#forwarded.set(spec.taskId, {
@@ -270,7 +274,7 @@ export class Agent implements ClusterPort {
 
   cancel(taskId: TaskId, mode: CancelMode): void {
     const f = this.#forwarded.get(taskId);
-    if (f?.address) this.#options.peers.send(f.address, MSG.cancel, [taskId, mode]);
+    if (f?.address) this.#options.code.send(f.address, MSG.cancel, [taskId, mode]);
   }
 
   state() {
@@ -282,11 +286,13 @@ export class Agent implements ClusterPort {
     this.#heartbeat?.clear();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
+    await this.#options.code.close();
   }
 
   /** Answers a peer's request. */
   onRequest(frame: WireFrame): Reply | Promise<Reply> {
     if (frame.type === MSG.fetch) return this.#serveFetch(frame.message as FetchRequest);
+    if (frame.type === MSG.code) return this.#options.code.serve(frame.message as CodeRequest);
     throw new TypeError(`frame type ${frame.type} is not a request this process serves`);
   }
 
@@ -295,22 +301,26 @@ export class Agent implements ClusterPort {
     const m = frame.message as Record<string, unknown>;
     switch (frame.type) {
       case MSG.run:
-        return this.#run(frame.message as RunMessage);
+      case MSG.actor:
+      case MSG.cancel: // in order, once the code they name runs here
+        return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
-      case MSG.actor:
-        return hostActor(frame.message as ActorMessage, this.#actorsHost(), this.#local!);
-      case MSG.cancel: {
-        const [taskId, mode] = frame.message as CancelMessage;
-        if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
-        return;
-      }
       default:
         throw new TypeError(`frame type ${frame.type} is not a message this process takes`);
     }
+  }
+
+  #inOrder(type: number, message: unknown): void {
+    if (type === MSG.run) return this.#run(message as RunMessage);
+    if (type === MSG.actor) {
+      return hostActor(message as ActorMessage, this.#actorsHost(), this.#local!);
+    }
+    const [taskId, mode] = message as CancelMessage;
+    if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
   }
 
   /** The head says a node died: its tasks go elsewhere, its holds here go. */
@@ -381,7 +391,7 @@ export class Agent implements ClusterPort {
     });
     for (const [address, specs] of byNode) {
       const wire = specs.map((s) => this.#wireSpec(s));
-      this.#options.peers.send(address, MSG.run, { owner: this.address, specs: wire });
+      this.#options.code.send(address, MSG.run, { owner: this.address, specs: wire });
     }
   }
 

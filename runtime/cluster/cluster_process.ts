@@ -9,6 +9,7 @@ import { connectRedis, type ControlStore } from "../gcs/mod.ts";
 import { Node } from "../node/mod.ts";
 import type { FrameListener } from "../transport/mod.ts";
 import { Agent } from "./agent.ts";
+import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
 import { dialHead, type RemoteHead } from "./head_link.ts";
 import { Peers } from "./peers.ts";
@@ -34,6 +35,11 @@ export interface ClusterProcessOptions {
   redisAddress?: string;
   /** Head only: health checks of the nodes. */
   healthCheck?: { periodMs: number; failureThreshold: number };
+  /**
+   * Run drivers' `file:` modules from the shipped copy even when this node
+   * reads the same files at the same paths (tests of code shipping).
+   */
+  mirrorCode?: boolean;
 }
 
 /** A running head or node. */
@@ -102,6 +108,7 @@ export async function startClusterProcess(
       token,
       controlStore,
       heartbeatMs: hello.heartbeatMs,
+      mirrorCode: options.mirrorCode,
       node: {
         numWorkers: options.numWorkers,
         numCpus: options.numCpus,
@@ -197,6 +204,7 @@ async function joined(o: {
   heartbeatMs: number;
   node: Parameters<typeof Node.start>[0];
   closeAlso: () => void;
+  mirrorCode?: boolean;
 }): Promise<{ node: Node; agent: Agent }> {
   const peers: Peers = new Peers({
     token: o.token,
@@ -214,6 +222,7 @@ async function joined(o: {
     head: o.headApi,
     peers,
     closeAlso: o.closeAlso,
+    code: new CodeShipping({ peers, alwaysMirror: o.mirrorCode }),
   });
   const node = await Node.start({
     ...o.node,
