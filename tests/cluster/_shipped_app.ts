@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 export interface ShippedApp {
   /** The app's folder (hide it from a node to make that node need the shipped copy). */
   readonly dir: string;
-  /** URL of app/fns.ts. */
+  /** URL of the app's module of remote functions. */
   readonly fnsUrl: string;
 }
 

@@ -11,7 +11,7 @@ import { hiddenCommand, skipLine } from "../_net/netlab.ts";
 import { startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
 import { writeShippedApp } from "./_shipped_app.ts";
 
-/** What app/fns.ts's `double` returns. */
+/** What the app's `double` returns. */
 type Ran = { url: string; node: string; value: number };
 
 function one<T>(ref: unknown): Promise<T> {

@@ -12,7 +12,7 @@ import * as ray from "../../mod.ts";
 import { type NodeSpec, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
 import { writeShippedApp } from "./_shipped_app.ts";
 
-/** What app/fns.ts's `double` returns. */
+/** What the app's `double` returns. */
 type Ran = { url: string; node: string; value: number };
 /** The app's module, imported by URL. */
 type App = Record<string, any>;

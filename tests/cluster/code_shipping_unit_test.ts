@@ -136,7 +136,7 @@ Deno.test("a receiver asks only for modules it lacks, runs the copy, and ships i
     const asked = net.asked.get("d")!;
     assert.equal(asked.length, 2, "the graph, then its bytes");
     assert.equal(asked[1].hashes!.length, 2);
-    // The second graph shares lib/h.ts: only other.ts travels.
+    // The second graph shares the helper module: only its own entry module travels.
     const got2 = await received(n, MSG.run, second);
     assert.match(got2.specs[0].fn.moduleUrl, /\/graphs\/[0-9a-f]{64}\/other\.ts$/);
     assert.equal(asked.length, 4);
