@@ -304,7 +304,11 @@ function localized<M>(type: number, message: M, local: LocalDescriptor): M {
   if (type === MSG.run) {
     const m = message as RunMessage;
     if (!m.code) return message;
-    return { ...m, specs: m.specs.map((s) => ({ ...s, fn: local(s.fn) })) } as M;
+    const specs = m.specs.map((s) => {
+      const fn = local(s.fn);
+      return fn === s.fn ? s : { ...s, fn };
+    });
+    return { ...m, specs } as M;
   }
   const m = message as ActorMessage;
   if (type !== MSG.actor || m.kind !== "create" || !m.code) return message;
@@ -333,6 +337,7 @@ function withCode(
   urls.forEach((u, i) => origins[i] && byUrl.set(u, origins[i]));
   if (byUrl.size === 0) return message;
   const code: CodeRefs = [...byUrl.values()].map((o) => [o.url, o.graph]);
+  if ([...byUrl].every(([url, o]) => url === o.url)) return { ...(message as object), code };
   const fn = (d: FunctionDescriptor) => {
     const url = byUrl.get(d.moduleUrl)?.url;
     return url === undefined || url === d.moduleUrl ? d : { ...d, moduleUrl: url };
