@@ -52,7 +52,11 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
     ],
   },
   cluster: {
-    may: ["node", "scheduler", "gcs", "core", "common", "protocol", "transport", "code"],
+    may: [
+      ...["node", "scheduler", "gcs", "core", "common", "protocol", "transport", "code"],
+      "observability",
+    ],
+    typesOnly: ["object_store"],
   },
   driver: { may: ["common", "gcs", "core", "node", "cluster", "observability"] },
 };

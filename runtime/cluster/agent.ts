@@ -17,6 +17,7 @@ import {
   type ObjectId,
   objectLost,
   RayError,
+  taskCancelled,
   type TaskId,
   taskIdOf,
   workerDied,
@@ -29,7 +30,13 @@ import {
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ClusterPort, ClusterSide } from "../node/mod.ts";
-import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
+import {
+  type ActorCall,
+  type CancelMode,
+  type Frame,
+  taskName,
+  type TaskSpec,
+} from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -44,11 +51,8 @@ import {
   type RunMessage,
 } from "./messages.ts";
 import type { Peers } from "./peers.ts";
+import { FETCH_CHUNK_BYTES, fetchObject } from "./fetch.ts";
 
-/** Bytes per fetch request of a big object. */
-export const FETCH_CHUNK_BYTES = 16 * 1024 * 1024;
-/** Objects at most this big stay inline (not copied into the store). */
-const INLINE_MAX = 100 * 1024;
 /** A node reports its load this soon after a task of it ends (at most once per period). */
 const REPORT_AFTER_MS = 20;
 /** Tries at pulling an object before it is declared lost. */
@@ -121,12 +125,17 @@ export class Agent implements ClusterPort {
   #heartbeat: LongTimer | undefined;
   #closed = false;
   #reportQueued = false;
+  /** Non-detached actors hosted here, by their owner's address. */
+  readonly #hosted = new Map<string, Set<ActorId>>();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
+  /** Actors on other nodes: all of a driver's, and those a worker here calls. */
+  readonly #remoteActors: RemoteActors;
 
   constructor(options: AgentOptions) {
     this.#options = options;
     this.address = options.address;
+    this.#remoteActors = new RemoteActors(this.#actorsHost());
   }
 
   /** The port to give the node (see ClusterPortFactory). */
@@ -137,7 +146,15 @@ export class Agent implements ClusterPort {
 
   actorsOf(local: ActorBackend): ActorBackend {
     this.#local = local;
-    return this.#options.role === "driver" ? new RemoteActors(this.#actorsHost()) : local;
+    return this.#options.role === "driver" ? this.#remoteActors : local;
+  }
+
+  actorElsewhere(actorId: ActorId): Promise<boolean> {
+    return this.#remoteActors.lives(actorId);
+  }
+
+  callViaNode(call: ActorCall): void {
+    this.#remoteActors.call(call);
   }
 
   #actorsHost(): RemoteActorsHost {
@@ -162,6 +179,11 @@ export class Agent implements ClusterPort {
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
       need: (id) => this.need(id),
+      hosted: (owner, actorId) => {
+        const mine = this.#hosted.get(owner);
+        if (mine) mine.add(actorId);
+        else this.#hosted.set(owner, new Set([actorId]));
+      },
       placedHere: (taskId, owner, numReturns) =>
         this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
     };
@@ -243,6 +265,7 @@ export class Agent implements ClusterPort {
     if (placed.returns.length < placed.numReturns) return;
     this.#placedHere.delete(taskId);
     this.#keep.delete(taskId);
+    this.#side.forwardedDone(taskId); // an actor call's arguments (a task's are let go already)
     this.#tellOwner(placed.owner, placed.returns);
   }
 
@@ -275,6 +298,7 @@ export class Agent implements ClusterPort {
   cancel(taskId: TaskId, mode: CancelMode): void {
     const f = this.#forwarded.get(taskId);
     if (f?.address) this.#options.code.send(f.address, MSG.cancel, [taskId, mode]);
+    else if (f && !f.actor) this.#failWith(f.spec, taskCancelled(taskName(f.spec))); // not placed yet
   }
 
   state() {
@@ -323,9 +347,14 @@ export class Agent implements ClusterPort {
     if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
   }
 
-  /** The head says a node died: its tasks go elsewhere, its holds here go. */
+  /**
+   * The head says a node died (or a driver left): its tasks go elsewhere, its holds here go, and
+   * the non-detached actors it owned here end.
+   */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
+    for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
+    this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
     for (const [id, at] of this.#remote) if (at === address) this.#remote.delete(id);
     for (const f of [...this.#forwarded.values()]) {
@@ -521,7 +550,12 @@ export class Agent implements ClusterPort {
       if (!this.#side.isMissing(id)) return;
       const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
       try {
-        const got = await this.#fetch(address, id);
+        const got = await fetchObject(
+          await this.#options.peers.get(address),
+          this.#side.arena,
+          id,
+          this.address,
+        );
         if (got) {
           this.#heldAt(address, got.held);
           return this.#side.sealFetched(id, got.frame, got.error, got.contained);
@@ -536,57 +570,6 @@ export class Agent implements ClusterPort {
     if (this.#closed || !this.#side.isMissing(id)) return;
     const lost = objectLost(id, `could not be fetched (${lastError})`);
     this.#side.sealFetched(id, errorFrame(lost), true, []);
-  }
-
-  async #fetch(
-    address: string,
-    id: ObjectId,
-  ): Promise<
-    | { frame: Frame; error: boolean; contained: readonly ObjectId[]; held: readonly ObjectId[] }
-    | undefined
-  > {
-    const rpc = await this.#options.peers.get(address);
-    const first = await rpc.request(MSG.fetch, {
-      id,
-      offset: 0,
-      max: FETCH_CHUNK_BYTES,
-      from: this.address,
-    });
-    const head = first.message as FetchReply;
-    if (head.size < 0) return undefined;
-    const held = head.held ?? [];
-    if (first.body.length === head.size && head.size <= INLINE_MAX) {
-      return { frame: first.body.slice(), error: head.error, contained: head.contained, held };
-    }
-    const { arena } = this.#side;
-    const dest = arena.tryAlloc(head.size) ?? new Uint8Array(head.size);
-    try {
-      dest.set(first.body, 0);
-      for (let off = first.body.length; off < head.size;) {
-        const next = await rpc.request(MSG.fetch, {
-          id,
-          offset: off,
-          max: FETCH_CHUNK_BYTES,
-          from: this.address,
-        });
-        const part = next.message as FetchReply;
-        if (part.size !== head.size || next.body.length === 0) {
-          throw new Error(`object ${id} changed while it was fetched`);
-        }
-        dest.set(next.body, off);
-        off += next.body.length;
-      }
-    } catch (err) {
-      const loc = arena.locate(dest);
-      if (loc) arena.free(loc);
-      throw err;
-    }
-    return {
-      frame: arena.locate(dest) ?? dest,
-      error: head.error,
-      contained: head.contained,
-      held,
-    };
   }
 }
 

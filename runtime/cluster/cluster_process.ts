@@ -8,6 +8,7 @@ import type { NodeId } from "../common/mod.ts";
 import { connectRedis, type ControlStore } from "../gcs/mod.ts";
 import { Node } from "../node/mod.ts";
 import type { FrameListener } from "../transport/mod.ts";
+import { type Dashboard, startDashboard } from "../observability/mod.ts";
 import { Agent } from "./agent.ts";
 import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
@@ -40,6 +41,8 @@ export interface ClusterProcessOptions {
    * reads the same files at the same paths (tests of code shipping).
    */
   mirrorCode?: boolean;
+  /** Head only: serve the dashboard on this port of the bind address (0: any free port). */
+  dashboardPort?: number;
 }
 
 /** A running head or node. */
@@ -49,6 +52,8 @@ export interface ClusterProcess {
   readonly address: string;
   /** The node itself (its store, workers and records). */
   readonly node: Node;
+  /** The dashboard's URL (a head started with `dashboardPort`). */
+  readonly dashboardUrl?: string;
   /** Resolves once it stopped (by `stop`, or a node whose head went away). */
   readonly closed: Promise<void>;
   /** Ends the workers and closes the links. */
@@ -78,6 +83,7 @@ export async function startClusterProcess(
     : undefined;
   let remote: RemoteHead | undefined;
   let listener: FrameListener | undefined;
+  let dashboard: Dashboard | undefined;
   try {
     let headApi: HeadApi;
     if (head) {
@@ -123,15 +129,30 @@ export async function startClusterProcess(
     });
     agent = started.agent;
     const { node } = started;
+    if (head && options.dashboardPort !== undefined) {
+      dashboard = startDashboard({
+        store: node.gcs,
+        port: options.dashboardPort,
+        hostname: options.bind,
+        live: () => ({
+          available: node.available(),
+          storeUsed: node.arena.used,
+          storeCapacity: node.arena.capacity,
+        }),
+      });
+    }
     const { promise: closed, resolve } = Promise.withResolvers<void>();
     let stopping: Promise<void> | undefined;
-    const stop = () => stopping ??= node.shutdown().finally(resolve);
+    const stop = () =>
+      stopping ??= (dashboard?.close() ?? Promise.resolve()).then(() => node.shutdown())
+        .finally(resolve);
     remote?.rpc.conn.closed.then(() => {
       if (!stopping) console.error("rayd: the link to the head closed: this node stops");
       stop();
     });
-    return { nodeId: node.nodeId, address, node, closed, stop };
+    return { nodeId: node.nodeId, address, node, closed, stop, dashboardUrl: dashboard?.url };
   } catch (err) {
+    await dashboard?.close();
     listener?.close();
     remote?.rpc.conn.close("start failed");
     head?.close();

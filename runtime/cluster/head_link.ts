@@ -100,3 +100,19 @@ export async function dialHead(
   });
   return new RemoteHead(rpc);
 }
+
+/**
+ * Asks the head at `address` where the cluster keeps its control store (the
+ * inspecting commands read it from there).
+ *
+ * @returns the Redis address, or undefined when the head keeps records in memory
+ * @throws RayError when the head refuses the token; the transport's errors when it cannot be reached
+ */
+export async function controlStoreOf(address: string, token: string): Promise<string | undefined> {
+  const head = await dialHead(address, token, "cli", () => undefined);
+  try {
+    return (await head.hello()).redisAddress;
+  } finally {
+    head.rpc.conn.close("done");
+  }
+}

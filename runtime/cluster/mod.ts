@@ -8,6 +8,7 @@
 export { joinAsDriver, startClusterProcess } from "./cluster_process.ts";
 export type { ClusterProcess, ClusterProcessOptions, DriverJoin } from "./cluster_process.ts";
 export { HeadService } from "./head.ts";
+export { controlStoreOf } from "./head_link.ts";
 export type { HeadApi, HeadOptions } from "./head.ts";
 export { ObjectDirectory } from "./directory.ts";
 export { MSG } from "./messages.ts";

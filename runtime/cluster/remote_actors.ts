@@ -44,6 +44,8 @@ export interface RemoteActorsHost {
   ): A;
   /** Pulls `id` here. */
   need(id: ObjectId): void;
+  /** A non-detached actor of `owner` lives here: it ends when that owner leaves. */
+  hosted(owner: string, actorId: ActorId): void;
   /** Registers a task placed here whose results go to `owner`. */
   placedHere(taskId: TaskId, owner: string, numReturns: number): void;
 }
@@ -83,6 +85,8 @@ export class RemoteActors implements ActorBackend {
     const wire = this.#host.wireArgs(spec, spec.argRefs);
     const home = this.#host.head.placeActor({
       entry,
+      owner: this.#host.address,
+      detached: settings.detached,
       demand: demandOf(settings.numCpus, settings.resources),
       name: settings.name,
       namespace: settings.namespace,
@@ -142,6 +146,12 @@ export class RemoteActors implements ActorBackend {
     return found.entry;
   }
 
+  /** True when `actorId` lives on a node the head knows (asked once, then remembered). */
+  async lives(actorId: ActorId): Promise<boolean> {
+    const home = this.#homes.get(actorId) ?? this.#find(actorId);
+    return await home.then(() => true, () => false);
+  }
+
   /** An actor whose handle came in a value: asks the head where it lives. */
   #find(actorId: ActorId): Promise<Home> {
     const home = this.#host.head.findActor(actorId).then((found) => {
@@ -159,6 +169,7 @@ export function hostActor(msg: ActorMessage, host: RemoteActorsHost, local: Acto
   switch (msg.kind) {
     case "create":
       for (const d of msg.spec.deps) if (side.isMissing(d)) host.need(d);
+      if (!msg.spec.settings.detached) host.hosted(msg.owner, msg.spec.actorId);
       local.create(msg.spec);
       return;
     case "call":

@@ -76,10 +76,20 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
           return headRequest(needHead(frame.type), frame);
         },
         onMessage: (frame) => {
-          if (frame.type === MSG.report) needHead(frame.type).report(frame.message as NodeReport);
-          else if (frame.type === MSG.publish) {
-            needHead(frame.type).publish(frame.message as Publish);
-          } else needAgent().onMessage(frame);
+          try {
+            if (frame.type === MSG.report) needHead(frame.type).report(frame.message as NodeReport);
+            else if (frame.type === MSG.publish) {
+              needHead(frame.type).publish(frame.message as Publish);
+            } else needAgent().onMessage(frame);
+          } catch (err) {
+            // A message this process cannot take: that link goes, nothing else.
+            const who = `${conn.peerInfo.role} ${conn.peerInfo.nodeId}`.trim();
+            console.warn(
+              `rayd: closed the link from ${conn.peer} (${who}): message of type ${frame.type}: ` +
+                (err instanceof Error ? err.message : String(err)),
+            );
+            conn.close(`bad message of type ${frame.type}`);
+          }
         },
       });
       conn.closed.then(() => {

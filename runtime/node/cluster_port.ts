@@ -11,9 +11,10 @@ import type { ObjectId, TaskId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
+import type { ActorsElsewhere } from "./actor_manager.ts";
 
 /** What the node asks of the cluster. */
-export interface ClusterPort {
+export interface ClusterPort extends ActorsElsewhere {
   /** This node's address as peers reach it (`host:port`). */
   readonly address: string;
   /** Forwarded tasks not finished and pulls under way: they keep a driver alive. */
@@ -77,7 +78,7 @@ export interface ClusterSide {
   sizeOf(id: ObjectId): number;
   /** Cancels a task of this node's scheduler (see `ray.cancel`). */
   cancel(taskId: TaskId, mode: CancelMode): void;
-  /** A forwarded task will not run again: its arguments are let go. */
+  /** A forwarded task (or a call made here for a remote owner) ended: its arguments are let go. */
   forwardedDone(taskId: TaskId): void;
   /** Fails a task this node forwarded with `error` (an Error), sealing its returns. */
   failForwarded(spec: TaskSpec, error: Error): void;

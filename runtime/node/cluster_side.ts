@@ -88,6 +88,8 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     holdArgs: (taskId, argRefs) => life.holdTask(taskId, argRefs),
     callActor(call, holder) {
       for (let i = 0; i < call.numReturns; i++) life.inc(objectIdOf(call.taskId, i), holder);
+      // Its arguments are held here until its results come (`forwardedDone`).
+      life.holdTask(call.taskId, call.argRefs);
       parts.escape(parts.actors.call(call));
     },
     release: (id, holder) => life.dec(id, holder),

@@ -225,6 +225,7 @@ export class Node implements Backend {
   #actorHost(namespace: string): ActorHost {
     return {
       changed: (a) => this.#records.actorState(a),
+      cluster: () => this.#port,
       workers: this.#pool,
       arena: this.arena,
       namespace,
@@ -408,6 +409,7 @@ export class Node implements Backend {
       case "actorLink":
       case "actorKill":
       case "actorLookup":
+      case "actorCallViaNode":
         this.#actors.fromWorker(worker, msg);
         break;
       case "promise":

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import {
+  bumpFromTask,
   checksum,
   failsHere,
   fnv,
@@ -243,4 +244,29 @@ Deno.test({
       await c.stop();
     }
   },
+});
+
+clusterTest("tasks on one node call the driver's actor on another", [
+  { numWorkers: 1, resources: { A: 1 } },
+  { numWorkers: 2, resources: { B: 2 } },
+], async (c) => {
+  const counter = CounterActor.options({ resources: { A: 1 } }).remote(0);
+  const bump = bumpFromTask.options({ resources: { B: 1 } });
+  const results = await ray.get([bump.remote(counter, 10), bump.remote(counter, 10)]);
+  for (const r of results) assert.equal(r.nodeId, c.nodes[1].nodeId);
+  assert.equal(Math.max(...results.map((r) => r.last)), 20);
+  assert.equal(await ray.get(counter.value.remote()), 20);
+});
+
+clusterTest("cancel reaches a task running on another node", [
+  { numWorkers: 1 },
+], async () => {
+  const ref = whereAfter.remote(60_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  ray.cancel(ref);
+  await assert.rejects(ray.get(ref), (err: Error) => err instanceof ray.TaskCancelledError);
+  assert.ok(performance.now() - t0 < 5000, "ended promptly");
+  // The node goes on running tasks.
+  assert.equal(await ray.get(square.remote(12)), 144);
 });
