@@ -180,9 +180,11 @@ export class CodeShipping {
       const graphs = await ready;
       try {
         if (!this.#closed) handle(this.#localDescriptor(code, graphs));
-      } finally {
-        this.#inbox.shift();
+      } catch (err) {
+        // As a message taken at once would: said, and the ones behind it still taken.
+        console.error(`rayd: a peer message could not be taken: ${(err as Error).message}`);
       }
+      this.#inbox.shift();
     }
   }
 

@@ -197,7 +197,10 @@ Deno.test("messages behind one that waits for code are taken after it, in order"
     d.send("n", MSG.run, { owner: "d", specs: [spec(`file://${dir}/main.ts`)] });
     await until(() => net.sent.get("d")!.length === 1);
     const order: string[] = [];
-    n.receive(MSG.run, net.sent.get("d")![0][2], () => order.push("run"));
+    n.receive(MSG.run, net.sent.get("d")![0][2], () => {
+      order.push("run");
+      throw new Error("a handler that throws does not stop the queue");
+    });
     n.receive(MSG.cancel, ["t", "normal"], () => order.push("cancel"));
     n.receive(MSG.actor, { kind: "kill", actorId: "a", noRestart: true }, () => order.push("kill"));
     assert.deepEqual(order, []);
