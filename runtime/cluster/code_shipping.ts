@@ -35,11 +35,15 @@ const CODE_CHUNK_BYTES = 8 * 1024 * 1024;
 interface Origin {
   readonly url: string;
   readonly graph: string;
+  /** The folder the graph's paths are under there. */
+  readonly root: string;
 }
 
 /** How this process runs a graph it received. */
 interface Local {
   readonly graph: ModuleGraph;
+  /** The sender's folder of the graph (the same files may sit in other folders elsewhere). */
+  readonly root: string;
   /** The laid-out copy's folder; undefined when the original files are read here. */
   readonly mirrorRoot?: string;
 }
@@ -128,7 +132,7 @@ export class CodeShipping {
         if (!this.#served.has(graph.id)) {
           this.#served.set(graph.id, { graph, read: (hash) => sources.get(hash)! });
         }
-        return { url, graph: graph.id };
+        return { url, graph: graph.id, root: graph.root };
       }, (err) => {
         // Not shippable (unreadable here): the receiver tries the URL itself.
         console.error(`rayd: cannot ship the code of ${url}: ${(err as Error).message}`);
@@ -163,7 +167,7 @@ export class CodeShipping {
    */
   receive<M>(type: number, message: M, handle: (message: M) => void): void {
     const { origin, code } = codeOf(type, message);
-    const graphs = [...new Set((code ?? []).map(([, g]) => g))];
+    const graphs = [...new Set((code ?? []).map(([, g, root]) => `${g} ${root}`))];
     const take = (local: LocalDescriptor) => handle(localized(type, message, local));
     if (this.#inbox.length === 0 && graphs.every((g) => this.#localDone.has(g))) {
       return take(this.#localDescriptor(code, this.#localDone));
@@ -194,33 +198,34 @@ export class CodeShipping {
     graphs: Map<string, Local | Error>,
   ): LocalDescriptor {
     if (!code || code.length === 0) return (fn) => fn;
-    const byUrl = new Map(code);
+    const byUrl = new Map(code.map(([url, g, root]) => [url, `${g} ${root}`]));
     return (fn) => {
       const id = byUrl.get(fn.moduleUrl);
       const local = id === undefined ? undefined : graphs.get(id);
       if (!local) return fn;
       if (local instanceof Error) return failing(fn, local);
       if (!local.mirrorRoot) return fn;
-      const path = decodeURIComponent(fn.moduleUrl.slice(local.graph.root.length));
+      const path = decodeURIComponent(fn.moduleUrl.slice(local.root.length));
       return { ...fn, moduleUrl: new URL(encodePath(path), local.mirrorRoot).href };
     };
   }
 
-  /** Makes graph `id` runnable here (asking `origin` for what is missing), once. */
-  #localFor(id: string, origin: string): Promise<Local> {
-    let local = this.#local.get(id);
+  /** Makes graph `key` (`id root`) runnable here (asking `origin` for what is missing), once. */
+  #localFor(key: string, origin: string): Promise<Local> {
+    let local = this.#local.get(key);
     if (!local) {
-      local = this.#fetchGraph(id, origin).then((l) => {
-        this.#localDone.set(id, l);
+      const at = key.indexOf(" ");
+      local = this.#fetchGraph(key.slice(0, at), key.slice(at + 1), origin).then((l) => {
+        this.#localDone.set(key, l);
         return l;
       });
-      local.catch(() => this.#local.delete(id));
-      this.#local.set(id, local);
+      local.catch(() => this.#local.delete(key));
+      this.#local.set(key, local);
     }
     return local;
   }
 
-  async #fetchGraph(id: string, origin: string): Promise<Local> {
+  async #fetchGraph(id: string, root: string, origin: string): Promise<Local> {
     try {
       const rpc = await this.#options.peers.get(origin);
       const ask = async (req: CodeRequest) => {
@@ -229,12 +234,12 @@ export class CodeShipping {
       };
       const { graph } = (await ask({ graph: id })).message;
       if (!graph || graph.id !== id) throw new Error(`${origin} sent no graph ${id}`);
-      if (!this.#options.alwaysMirror && await readsSameFiles(graph)) {
+      if (!this.#options.alwaysMirror && await readsSameFiles(graph, root)) {
         this.#served.set(id, {
           graph,
-          read: (hash) => Deno.readFile(fileOf(graph, graph.modules.find((m) => m.hash === hash)!)),
+          read: (hash) => Deno.readFile(fileOf(root, graph.modules.find((m) => m.hash === hash)!)),
         });
-        return { graph };
+        return { graph, root };
       }
       const { cache } = await this.#cacheHere();
       const missing = new Set(await cache.missing(graph));
@@ -264,9 +269,9 @@ export class CodeShipping {
       this.#served.set(id, { graph, read: (hash) => cache.read(hash) });
       for (const m of graph.modules) {
         const mirror = new URL(encodePath(m.path), mirrorRoot).href;
-        this.#origins.set(mirror, { url: fileOf(graph, m).href, graph: id });
+        this.#origins.set(mirror, { url: fileOf(root, m).href, graph: id, root });
       }
-      return { graph, mirrorRoot };
+      return { graph, root, mirrorRoot };
     } catch (err) {
       throw new Error(
         `cannot get code graph ${id.slice(0, 12)} from ${origin}: ${(err as Error).message}`,
@@ -338,7 +343,7 @@ function withCode(
   const byUrl = new Map<string, Origin>();
   urls.forEach((u, i) => origins[i] && byUrl.set(u, origins[i]));
   if (byUrl.size === 0) return message;
-  const code: CodeRefs = [...byUrl.values()].map((o) => [o.url, o.graph]);
+  const code: CodeRefs = [...byUrl.values()].map((o) => [o.url, o.graph, o.root]);
   if ([...byUrl].every(([url, o]) => url === o.url)) return { ...(message as object), code };
   const fn = (d: FunctionDescriptor) => {
     const url = byUrl.get(d.moduleUrl)?.url;
@@ -352,16 +357,16 @@ function withCode(
   return { ...m, code, spec: { ...m.spec, cls: fn(m.spec.cls) } } satisfies ActorMessage;
 }
 
-/** The original URL of a graph's module. */
-function fileOf(graph: ModuleGraph, m: { path: string }): URL {
-  return new URL(encodePath(m.path), graph.root);
+/** The original URL of a graph's module, the graph being in folder `root`. */
+function fileOf(root: string, m: { path: string }): URL {
+  return new URL(encodePath(m.path), root);
 }
 
 /** True when every module of `graph` is here, at its path, with the same bytes. */
-async function readsSameFiles(graph: ModuleGraph): Promise<boolean> {
+async function readsSameFiles(graph: ModuleGraph, root: string): Promise<boolean> {
   for (const m of graph.modules) {
     try {
-      if ((await sha256Hex(await Deno.readFile(fileOf(graph, m)))) !== m.hash) return false;
+      if ((await sha256Hex(await Deno.readFile(fileOf(root, m)))) !== m.hash) return false;
     } catch {
       return false;
     }

@@ -94,8 +94,11 @@ export interface RunMessage {
   readonly code?: CodeRefs;
 }
 
-/** The graphs of the `file:` modules a message names: `[module URL, graph id]`. */
-export type CodeRefs = readonly (readonly [url: string, graph: string])[];
+/**
+ * The graphs of the `file:` modules a message names: `[module URL, graph id,
+ * the graph's folder there]` (the same files may sit in other folders elsewhere).
+ */
+export type CodeRefs = readonly (readonly [url: string, graph: string, root: string])[];
 
 /** `code`: a graph's description, or (with `hashes`) the bytes of some of its modules. */
 export interface CodeRequest {

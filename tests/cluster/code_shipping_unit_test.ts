@@ -105,7 +105,7 @@ Deno.test("a sent run names the graph of its file: modules, in order with later 
     assert.equal(to, "n");
     assert.equal(type, MSG.run);
     assert.equal(cancelType, MSG.cancel);
-    assert.deepEqual((run as RunMessage).code, [[url, graph.id]]);
+    assert.deepEqual((run as RunMessage).code, [[url, graph.id, graph.root]]);
     assert.deepEqual((run as RunMessage).specs.map((s) => s.fn.moduleUrl), [url, "npm:x@1/y", ""]);
     d.send("n", MSG.run, { owner: "d", specs: [spec(url)] });
     assert.equal(net.sent.get("d")!.length, 3, "a known module is sent at once");
@@ -224,7 +224,7 @@ Deno.test("code that cannot be had fails the task, saying why", async () => {
     const message: RunMessage = {
       owner: "d",
       specs: [spec("file:///nowhere/main.ts")],
-      code: [["file:///nowhere/main.ts", ghost]],
+      code: [["file:///nowhere/main.ts", ghost, "file:///nowhere/"]],
     };
     const got = await received(n, MSG.run, message);
     const fn = got.specs[0].fn;
@@ -236,5 +236,45 @@ Deno.test("code that cannot be had fails the task, saying why", async () => {
     );
   } finally {
     await net.close();
+  }
+});
+
+Deno.test("the same files in two drivers' folders: one graph, each driver's paths kept", async () => {
+  const dirs = [await app(FILES), await app(FILES)];
+  const net = new Net();
+  try {
+    const urls = dirs.map((dir) => `file://${dir}/main.ts`);
+    const messages: RunMessage[] = [];
+    for (const [i, url] of urls.entries()) {
+      const d = net.add(`d${i}`);
+      d.send("n", MSG.run, { owner: `d${i}`, specs: [spec(url)] });
+      await until(() => net.sent.get(`d${i}`)!.length === 1);
+      messages.push(net.sent.get(`d${i}`)![0][2] as RunMessage);
+    }
+    assert.equal(messages[0].code![0][1], messages[1].code![0][1], "the same graph id");
+    // A node reading both folders runs each driver's own files.
+    const same = net.add("same");
+    for (const [i, message] of messages.entries()) {
+      assert.equal((await received(same, MSG.run, message)).specs[0].fn.moduleUrl, urls[i]);
+    }
+    // One where the second folder's files differ runs the first's files and a copy for the second.
+    await Deno.writeTextFile(`${dirs[1]}/lib/h.ts`, `export const h = 0;`);
+    const one = net.add("one");
+    assert.equal((await received(one, MSG.run, messages[0])).specs[0].fn.moduleUrl, urls[0]);
+    const second = (await received(one, MSG.run, messages[1])).specs[0].fn.moduleUrl;
+    assert.match(second, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
+    assert.equal(await Deno.readTextFile(new URL("./lib/h.ts", second)), FILES["lib/h.ts"]);
+    // A node running copies runs one copy for both; the second driver sends no bytes.
+    const copy = net.add("copy", true);
+    const before = net.asked.get("d1")!.length;
+    const a = await received(copy, MSG.run, messages[0]);
+    const b = await received(copy, MSG.run, messages[1]);
+    assert.equal(a.specs[0].fn.moduleUrl, b.specs[0].fn.moduleUrl);
+    assert.match(a.specs[0].fn.moduleUrl, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
+    const asked = net.asked.get("d1")!.slice(before);
+    assert.ok(asked.every((q) => q.hashes === undefined), "d1 sends only the graph");
+  } finally {
+    await net.close();
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
   }
 });
