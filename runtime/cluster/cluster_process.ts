@@ -237,13 +237,15 @@ async function joined(o: {
       onMessage: (frame) => agent.onMessage(frame),
     },
   });
+  const code = new CodeShipping({ peers, alwaysMirror: o.mirrorCode });
+  if (o.role === "driver") code.warm();
   const agent: Agent = new Agent({
     role: o.role,
     address: o.address,
     head: o.headApi,
     peers,
     closeAlso: o.closeAlso,
-    code: new CodeShipping({ peers, alwaysMirror: o.mirrorCode }),
+    code,
   });
   const node = await Node.start({
     ...o.node,

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ModuleCache, type ModuleGraph, moduleGraphOf, sha256Hex } from "../code/mod.ts";
+import { importsOf, ModuleCache, type ModuleGraph, moduleGraphOf, sha256Hex } from "../code/mod.ts";
 import type { FunctionDescriptor } from "../protocol/mod.ts";
 import {
   type CodeRefs,
@@ -93,6 +93,11 @@ export class CodeShipping {
 
   constructor(options: CodeShippingOptions) {
     this.#options = options;
+  }
+
+  /** Loads the import reader now (a driver's first graph then waits less). */
+  warm(): void {
+    importsOf("").catch(() => {}); // an error shows when a graph is made
   }
 
   /**
