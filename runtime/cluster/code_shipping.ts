@@ -153,7 +153,8 @@ export class CodeShipping {
   }
 
   /** Answers a peer's `code` request. */
-  async serve({ graph, hashes }: CodeRequest): Promise<{ message: CodeReply; body?: Uint8Array }> {
+  async serve(request: unknown): Promise<{ message: CodeReply; body?: Uint8Array }> {
+    const { graph, hashes } = request as CodeRequest;
     const served = this.#served.get(graph);
     if (!served) throw new Error(`code graph ${graph} is not known here`);
     if (!hashes) return { message: { graph: served.graph } };

@@ -112,6 +112,14 @@ export interface CodeReply {
   readonly sizes?: readonly number[];
 }
 
+/** A return of a finished task as `finished` tells its owner: with its bytes when small. */
+export type Return = readonly [
+  id: ObjectId,
+  bytes?: Uint8Array,
+  error?: boolean,
+  contained?: readonly ObjectId[],
+];
+
 /** `fetch`: bytes `[offset, offset + max)` of `id`. */
 export interface FetchRequest {
   readonly id: ObjectId;

@@ -23,6 +23,7 @@ import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
 import { MSG } from "./messages.ts";
 import type { CodeRefs } from "./messages.ts";
+import { holderOf } from "./peers.ts";
 
 /** What the remote actors need of their agent. */
 export interface RemoteActorsHost {
@@ -174,7 +175,7 @@ export function hostActor(msg: ActorMessage, host: RemoteActorsHost, local: Acto
       return;
     case "call":
       host.placedHere(msg.call.taskId, msg.owner, msg.call.numReturns);
-      side.callActor(msg.call, `peer:${msg.owner}`);
+      side.callActor(msg.call, holderOf(msg.owner));
       return;
     case "kill":
       local.kill(msg.actorId, msg.noRestart).catch(() => {});
