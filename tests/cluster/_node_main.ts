@@ -8,7 +8,7 @@
  * @module
  */
 import { type ClusterProcessOptions, startClusterProcess } from "../../runtime/cluster/mod.ts";
-import { TEST_TOKEN } from "./_in_process.ts";
+import { TEST_TOKEN } from "./in_process_cluster.ts";
 
 const given = JSON.parse(Deno.args[0] ?? "{}") as Partial<ClusterProcessOptions>;
 const numWorkers = given.numWorkers ?? 1;

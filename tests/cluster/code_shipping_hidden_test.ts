@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { hiddenCommand, skipLine } from "../_net/netlab.ts";
-import { startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 import { writeShippedApp } from "./_shipped_app.ts";
 
 /** What the app's `double` returns. */

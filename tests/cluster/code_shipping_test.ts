@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { type NodeSpec, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { type NodeSpec, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 import { writeShippedApp } from "./_shipped_app.ts";
 
 /** What the app's `double` returns. */
