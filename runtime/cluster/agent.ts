@@ -40,6 +40,7 @@ import {
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
+import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
   type FetchRequest,
@@ -83,6 +84,8 @@ export interface AgentOptions {
   readonly peers: Peers;
   /** Closes what the process opened besides the peer links (its port, the head's link). */
   readonly closeAlso?: () => void;
+  /** Ships the code of `file:` modules to peers and takes theirs (code_shipping.ts). */
+  readonly code: CodeShipping;
 }
 
 /** The agent of one process. */
@@ -155,7 +158,7 @@ export class Agent implements ClusterPort {
     return {
       address: this.address,
       head: this.#options.head,
-      peers: this.#options.peers,
+      send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       expect: (spec, actorId) => {
         this.#forwarded.set(spec.taskId, {
@@ -292,7 +295,7 @@ export class Agent implements ClusterPort {
 
   cancel(taskId: TaskId, mode: CancelMode): void {
     const f = this.#forwarded.get(taskId);
-    if (f?.address) this.#options.peers.send(f.address, MSG.cancel, [taskId, mode]);
+    if (f?.address) this.#options.code.send(f.address, MSG.cancel, [taskId, mode]);
     else if (f && !f.actor) this.#failWith(f.spec, taskCancelled(taskName(f.spec))); // not placed yet
   }
 
@@ -305,10 +308,12 @@ export class Agent implements ClusterPort {
     this.#heartbeat?.clear();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
+    await this.#options.code.close();
   }
 
   /** Answers a peer's request. */
   onRequest(frame: WireFrame): Reply | Promise<Reply> {
+    if (frame.type === MSG.code) return this.#options.code.serve(frame.message);
     if (frame.type === MSG.fetch) {
       const hold = (from: string, ids: readonly ObjectId[]) => this.#holdFor(from, ids);
       return serveFetch(this.#side, hold, frame.message as FetchRequest);
@@ -321,22 +326,24 @@ export class Agent implements ClusterPort {
     const m = frame.message as Record<string, unknown>;
     switch (frame.type) {
       case MSG.run:
-        return this.#run(frame.message as RunMessage);
+      case MSG.actor:
+      case MSG.cancel: // in order, once the code they name runs here
+        return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
-      case MSG.actor:
-        return hostActor(frame.message as ActorMessage, this.#actorsHost(), this.#local!);
-      case MSG.cancel: {
-        const [taskId, mode] = frame.message as CancelMessage;
-        if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
-        return;
-      }
       default:
         throw new TypeError(`frame type ${frame.type} is not a message this process takes`);
     }
+  }
+
+  #inOrder(type: number, m: unknown): void {
+    if (type === MSG.run) return this.#run(m as RunMessage);
+    if (type === MSG.actor) return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    const [taskId, mode] = m as CancelMessage;
+    if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
   }
 
   /**
@@ -435,7 +442,7 @@ export class Agent implements ClusterPort {
     });
     for (const [address, specs] of byNode) {
       const wire = specs.map((s) => this.#wireArgs(s, s.argRefs));
-      this.#options.peers.send(address, MSG.run, { owner: this.address, specs: wire });
+      this.#options.code.send(address, MSG.run, { owner: this.address, specs: wire });
     }
   }
 

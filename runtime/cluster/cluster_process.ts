@@ -10,6 +10,7 @@ import { Node } from "../node/mod.ts";
 import type { FrameListener } from "../transport/mod.ts";
 import { type Dashboard, startDashboard } from "../observability/mod.ts";
 import { Agent } from "./agent.ts";
+import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
 import { dialHead, type RemoteHead } from "./head_link.ts";
 import { Peers } from "./peers.ts";
@@ -35,6 +36,11 @@ export interface ClusterProcessOptions {
   redisAddress?: string;
   /** Head only: health checks of the nodes. */
   healthCheck?: { periodMs: number; failureThreshold: number };
+  /**
+   * Run drivers' `file:` modules from the shipped copy even when this node
+   * reads the same files at the same paths (tests of code shipping).
+   */
+  mirrorCode?: boolean;
   /** Head only: serve the dashboard on this port of the bind address (0: any free port). */
   dashboardPort?: number;
 }
@@ -109,6 +115,7 @@ export async function startClusterProcess(
       token,
       controlStore,
       heartbeatMs: hello.heartbeatMs,
+      mirrorCode: options.mirrorCode,
       node: {
         numWorkers: options.numWorkers,
         numCpus: options.numCpus,
@@ -220,6 +227,7 @@ async function joined(o: {
   heartbeatMs: number;
   node: Parameters<typeof Node.start>[0];
   closeAlso: () => void;
+  mirrorCode?: boolean;
 }): Promise<{ node: Node; agent: Agent }> {
   const peers: Peers = new Peers({
     token: o.token,
@@ -231,12 +239,15 @@ async function joined(o: {
       onMessage: (frame) => agent.onMessage(frame),
     },
   });
+  const code = new CodeShipping({ peers, alwaysMirror: o.mirrorCode });
+  if (o.role === "driver") code.warm();
   const agent: Agent = new Agent({
     role: o.role,
     address: o.address,
     head: o.headApi,
     peers,
     closeAlso: o.closeAlso,
+    code,
   });
   const node = await Node.start({
     ...o.node,

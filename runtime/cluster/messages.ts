@@ -7,6 +7,7 @@
  * @module
  */
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
 import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
 
@@ -38,6 +39,8 @@ export const MSG = {
   cancel: 14,
   /** Message: an actor created, called or killed on the receiver (ActorMessage). */
   actor: 15,
+  /** Request: a code graph (CodeRequest -> CodeReply, the modules' bytes as the body). */
+  code: 16,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
   placeActor: 8,
   /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
@@ -87,6 +90,26 @@ export interface RunMessage {
   /** The owner's address (results are held for it; `finished` goes there). */
   readonly owner: string;
   readonly specs: readonly TaskSpec[];
+  /** The code graphs of the specs' `file:` modules (see code_shipping.ts). */
+  readonly code?: CodeRefs;
+}
+
+/**
+ * The graphs of the `file:` modules a message names: `[module URL, graph id,
+ * the graph's folder there]` (the same files may sit in other folders elsewhere).
+ */
+export type CodeRefs = readonly (readonly [url: string, graph: string, root: string])[];
+
+/** `code`: a graph's description, or (with `hashes`) the bytes of some of its modules. */
+export interface CodeRequest {
+  readonly graph: string;
+  readonly hashes?: readonly string[];
+}
+
+/** `code` answer: the graph, or the sizes of the asked modules (their bytes, in order, are the body). */
+export interface CodeReply {
+  readonly graph?: ModuleGraph;
+  readonly sizes?: readonly number[];
 }
 
 /** A return of a finished task as `finished` tells its owner: with its bytes when small. */

@@ -22,13 +22,15 @@ import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, TaskSpec } from "..
 import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
 import { MSG } from "./messages.ts";
-import { holderOf, type Peers } from "./peers.ts";
+import type { CodeRefs } from "./messages.ts";
+import { holderOf } from "./peers.ts";
 
 /** What the remote actors need of their agent. */
 export interface RemoteActorsHost {
   readonly address: string;
   readonly head: HeadApi;
-  readonly peers: Peers;
+  /** Sends a peer message (in order, with the code it names; see code_shipping.ts). */
+  send(address: string, type: number, message: ActorMessage): void;
   side(): ClusterSide;
   /** Results of `spec` (a call of `actorId`) will come like a forwarded task's. */
   expect(spec: TaskSpec, actorId: ActorId): void;
@@ -58,7 +60,13 @@ interface Home {
 
 /** `actorCreate` / `actorCall` / `actorKill` as sent. */
 export type ActorMessage =
-  | { readonly kind: "create"; readonly owner: string; readonly spec: ActorCreateSpec }
+  | {
+    readonly kind: "create";
+    readonly owner: string;
+    readonly spec: ActorCreateSpec;
+    /** The code graph of the class's module (see code_shipping.ts). */
+    readonly code?: CodeRefs;
+  }
   | { readonly kind: "call"; readonly owner: string; readonly call: ActorCall }
   | { readonly kind: "kill"; readonly actorId: ActorId; readonly noRestart: boolean };
 
@@ -87,7 +95,7 @@ export class RemoteActors implements ActorBackend {
       if (d.type !== "place") {
         throw new RayActorError(`Actor ${spec.cls.name} cannot be placed: ${d.reason}`);
       }
-      this.#host.peers.send(d.address, MSG.actor, {
+      this.#host.send(d.address, MSG.actor, {
         kind: "create",
         owner: this.#host.address,
         spec: wire,
@@ -110,7 +118,7 @@ export class RemoteActors implements ActorBackend {
     home.then(
       (h) => {
         this.#host.expectAt(call.taskId, h.nodeId, h.address);
-        this.#host.peers.send(h.address, MSG.actor, {
+        this.#host.send(h.address, MSG.actor, {
           kind: "call",
           owner: this.#host.address,
           call: wire,
@@ -123,7 +131,7 @@ export class RemoteActors implements ActorBackend {
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {
     const home = await this.#homes.get(actorId)?.catch(() => undefined);
-    if (home) this.#host.peers.send(home.address, MSG.actor, { kind: "kill", actorId, noRestart });
+    if (home) this.#host.send(home.address, MSG.actor, { kind: "kill", actorId, noRestart });
   }
 
   async lookup(name: string, namespace?: string): Promise<ActorEntry | undefined> {

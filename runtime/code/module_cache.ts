@@ -7,20 +7,29 @@
  *
  * @module
  */
-import { type ModuleGraph, sha256Hex } from "./module_graph.ts";
+import { type GraphModule, type ModuleGraph, RAYD_ROOT, sha256Hex } from "./module_graph.ts";
 
 const HASH = /^[0-9a-f]{64}$/;
 
 /** A content-addressed store of module bytes and the graphs laid out from them. */
 export class ModuleCache {
   readonly #dir: string;
+  readonly #raydRoot: string;
   readonly #laidOut = new Map<string, Promise<string>>();
 
   /**
    * @param dir the folder to keep the cache in (made when missing)
+   * @param raydRoot the rayd that imports of rayd's own modules go to (this process's)
    */
-  constructor(dir: string) {
+  constructor(dir: string, raydRoot = RAYD_ROOT) {
     this.#dir = dir.replace(/\/+$/, "");
+    this.#raydRoot = raydRoot;
+  }
+
+  /** The cached bytes with `hash`. */
+  read(hash: string): Promise<Uint8Array> {
+    checkHash(hash);
+    return Deno.readFile(this.#blob(hash));
   }
 
   /** The hashes of `graph`'s modules that this cache does not hold yet. */
@@ -107,6 +116,10 @@ export class ModuleCache {
       }
       const target = `${tmp}/${m.path}`;
       await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
+      if (m.rayd) {
+        await Deno.writeTextFile(target, await this.#pointedAtRayd(m), { mode: 0o644 });
+        continue;
+      }
       try {
         await Deno.link(this.#blob(m.hash), target);
       } catch {
@@ -121,6 +134,16 @@ export class ModuleCache {
       if (!(await Deno.stat(top).then((s) => s.isDirectory, () => false))) throw e;
     }
     return new URL(`file://${encodePath(top)}/`).href;
+  }
+
+  /** `m`'s source with its imports of rayd's own modules pointing at this process's rayd. */
+  async #pointedAtRayd(m: GraphModule): Promise<string> {
+    let text = new TextDecoder().decode(await this.read(m.hash));
+    for (const [spec, path] of m.rayd ?? []) {
+      const to = new URL(encodePath(path), this.#raydRoot).href;
+      for (const q of [`"`, `'`]) text = text.replaceAll(`${q}${spec}${q}`, `${q}${to}${q}`);
+    }
+    return text;
   }
 
   #blob(hash: string): string {

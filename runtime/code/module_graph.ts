@@ -26,6 +26,12 @@ export interface GraphModule {
   readonly hash: string;
   /** Its size in bytes. */
   readonly bytes: number;
+  /**
+   * Its imports of rayd's own modules (`runtime/`, `mod.ts`): the specifier as
+   * written and the module's path under rayd's folder. They are not shipped:
+   * the node points them at its own rayd (one rayd per worker).
+   */
+  readonly rayd?: readonly (readonly [specifier: string, path: string])[];
 }
 
 /** A driver's local module graph. */
@@ -51,6 +57,16 @@ export interface ShippableGraph {
 }
 
 const SOURCE = /\.(m|c)?(t|j)sx?$/;
+
+/** rayd's own folder, as a `file:` URL ending in `/` (when rayd runs from files). */
+export const RAYD_ROOT: string = new URL("../../", import.meta.url).href;
+
+/** The path of `url` under rayd's own modules (`runtime/...`, `mod.ts`), or undefined. */
+export function raydPathOf(url: string, root = RAYD_ROOT): string | undefined {
+  if (!url.startsWith(root)) return undefined;
+  const path = decodeURIComponent(url.slice(root.length));
+  return path === "mod.ts" || path.startsWith("runtime/") ? path : undefined;
+}
 
 /** SHA-256 of `bytes`, hex. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -91,7 +107,11 @@ export async function moduleGraphOf(entry: string | URL): Promise<ShippableGraph
   if (start.protocol !== "file:") {
     throw new TypeError(`Cannot ship ${start.href}: only file: modules are shipped`);
   }
+  if (raydPathOf(start.href) !== undefined) {
+    throw new TypeError(`Cannot ship ${start.href}: it is rayd's own module`);
+  }
   const files = new Map<string, Uint8Array>();
+  const raydImports = new Map<string, [string, string][]>();
   const externals = new Set<string>();
   const queue: { url: URL; from?: string }[] = [{ url: start }];
   while (queue.length > 0) {
@@ -108,7 +128,14 @@ export async function moduleGraphOf(entry: string | URL): Promise<ShippableGraph
     if (!SOURCE.test(url.pathname)) continue;
     for (const spec of await importsOf(new TextDecoder().decode(bytes))) {
       if (/^\.{0,2}\//.test(spec) || spec.startsWith("file:")) {
-        queue.push({ url: new URL(spec, url), from: url.pathname });
+        const target = new URL(spec, url);
+        const own = raydPathOf(target.href);
+        if (own === undefined) queue.push({ url: target, from: url.pathname });
+        else {
+          const list = raydImports.get(url.href) ?? [];
+          list.push([spec, own]);
+          raydImports.set(url.href, list);
+        }
       } else {
         externals.add(spec);
       }
@@ -120,11 +147,18 @@ export async function moduleGraphOf(entry: string | URL): Promise<ShippableGraph
   for (const [href, bytes] of files) {
     const hash = await sha256Hex(bytes);
     sources.set(hash, bytes);
-    modules.push({ path: decodeURIComponent(href.slice(root.length)), hash, bytes: bytes.length });
+    const path = decodeURIComponent(href.slice(root.length));
+    const rayd = raydImports.get(href);
+    modules.push(
+      rayd ? { path, hash, bytes: bytes.length, rayd } : { path, hash, bytes: bytes.length },
+    );
   }
   modules.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const id = await sha256Hex(
-    new TextEncoder().encode(modules.map((m) => `${m.path}:${m.hash}`).join("\n")),
+    new TextEncoder().encode(
+      modules.map((m) => `${m.path}:${m.hash}${m.rayd ? ` ${JSON.stringify(m.rayd)}` : ""}`)
+        .join("\n"),
+    ),
   );
   const graph: ModuleGraph = {
     id,

@@ -17,7 +17,10 @@ export const TEST_TOKEN = "rayd-test-token-0123456789";
 
 /** What one node of a test cluster gets. */
 export type NodeSpec = Partial<
-  Pick<ClusterProcessOptions, "numWorkers" | "numCpus" | "resources" | "objectStoreMemory">
+  Pick<
+    ClusterProcessOptions,
+    "numWorkers" | "numCpus" | "resources" | "objectStoreMemory" | "mirrorCode"
+  >
 >;
 
 /** A running in-process cluster. */
@@ -43,6 +46,7 @@ function options(spec: NodeSpec, extra: Partial<ClusterProcessOptions>): Cluster
     numCpus: spec.numCpus ?? numWorkers,
     resources: spec.resources ?? {},
     objectStoreMemory: spec.objectStoreMemory ?? 128 * 1024 * 1024,
+    mirrorCode: spec.mirrorCode,
     token: TEST_TOKEN,
     ...extra,
   };

@@ -190,3 +190,29 @@ Deno.test("shipped code runs where the driver's folder is hidden (unshare -m)", 
     await Deno.remove(cacheDir, { recursive: true });
   }
 });
+
+Deno.test("rayd's own modules are not shipped: a laid-out copy imports the node's rayd", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rayd_code_" });
+  const cacheDir = await Deno.makeTempDir({ prefix: "rayd_code_cache_" });
+  try {
+    const raydMod = new URL("../../mod.ts", import.meta.url).pathname;
+    const up = `${"../".repeat(dir.split("/").length - 1)}${raydMod.slice(1)}`;
+    const text = `import * as ray from "${up}";\nimport { x } from './x.ts';\n` +
+      `export const f = ray.remote(() => x);\n`;
+    await Deno.writeTextFile(`${dir}/main.ts`, text);
+    await Deno.writeTextFile(`${dir}/x.ts`, `export const x = 1;`);
+    const { graph, sources } = await moduleGraphOf(`file://${dir}/main.ts`);
+    assert.deepEqual(graph.modules.map((m) => m.path), ["main.ts", "x.ts"]);
+    assert.deepEqual(graph.modules[0].rayd, [[up, "mod.ts"]]);
+    await assert.rejects(moduleGraphOf(new URL("../../mod.ts", import.meta.url)), /rayd's own/);
+    const cache = new ModuleCache(cacheDir, "file:///elsewhere/rayd/");
+    for (const hash of await cache.missing(graph)) await cache.put(hash, sources.get(hash)!);
+    const copy = await Deno.readTextFile(
+      new URL((await cache.mirrorOf(graph, `file://${dir}/main.ts`))!),
+    );
+    assert.equal(copy, text.replace(up, "file:///elsewhere/rayd/mod.ts"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
