@@ -20,7 +20,7 @@ import {
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { collectGarbage, errorFrame } from "../core/mod.ts";
+import { collectGarbage, errorFrame, reclaimDropped, storeReclaimer } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
   CancelMode,
@@ -125,7 +125,7 @@ export class Node implements Backend {
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
       this.#collectEverywhere();
       return sleep(config("spillRetryGcMs") * 2 ** round);
-    });
+    }, storeReclaimer());
     this.#life = new ObjectLifetime({
       jobId: this.jobId,
       nodeId: this.nodeId,
@@ -452,10 +452,10 @@ export class Node implements Backend {
     this.#scheduler.submit(spec);
   }
 
-  /** Runs a garbage collection in every thread, so dropped refs are finalized. */
+  /** Runs a garbage collection in every thread, so dropped refs are released (`reclaimDropped`). */
   #collectEverywhere(): void {
     if (!collectGarbage) return;
-    collectGarbage();
+    reclaimDropped();
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 

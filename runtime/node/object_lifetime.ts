@@ -8,7 +8,12 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
+import {
+  ACTOR_REF_PREFIX,
+  collectedSinceLastAsked,
+  REF_OP,
+  VIEW_REF_PREFIX,
+} from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -40,14 +45,17 @@ export class ObjectLifetime {
   readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
   /** What each unfinished task's arguments hold. */
   readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
-  /** Bytes sealed into the store since the last garbage collection. */
-  #sealedSinceGc = 0;
+  /** Bytes sealed into the store minus bytes freed since the last forced collection (at least 0). */
+  #grown = 0;
+  /** `#grown` at which the next collection is considered. */
+  #checkAt: number;
   readonly #gcEvery: number;
 
   /** @param host what to free and record into @param gcEvery store bytes between collections */
   constructor(host: LifetimeHost, gcEvery: number) {
     this.#host = host;
     this.#gcEvery = gcEvery;
+    this.#checkAt = gcEvery;
     this.#refs = new RefCounts((id) =>
       id.startsWith(ACTOR_REF_PREFIX)
         ? host.actorReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
@@ -155,17 +163,30 @@ export class ObjectLifetime {
       this.#host.gcs.record({ type: "objectFreed", objectId: id });
     }
     if (entry) this.#host.spill.drop(id, entry.frame);
+    if (entry && !(entry.frame instanceof Uint8Array)) {
+      this.#grown = Math.max(0, this.#grown - entry.frame.size);
+    }
     const contained = this.#contains.get(id);
     if (!contained) return;
     this.#contains.delete(id);
     for (const inner of contained) this.#refs.dec(inner);
   }
 
-  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
+  /**
+   * Collects garbage everywhere once the store grew by `gcEvery` bytes
+   * (sealed minus freed) since the last time, so dropped refs free their
+   * bytes; not when V8 collected in this thread on its own since (a loop
+   * that makes fresh arrays): the finalizers of what it found free it.
+   */
   #pressure(bytes: number): void {
-    this.#sealedSinceGc += bytes;
-    if (this.#sealedSinceGc < this.#gcEvery) return;
-    this.#sealedSinceGc = 0;
+    this.#grown += bytes;
+    if (this.#grown < this.#checkAt) return;
+    if (collectedSinceLastAsked()) {
+      this.#checkAt = this.#grown + this.#gcEvery;
+      return;
+    }
+    this.#grown = 0;
+    this.#checkAt = this.#gcEvery;
     this.#host.collectEverywhere();
   }
 }
