@@ -36,7 +36,7 @@ import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable } from "./object_table.ts";
-import { ObjectLifetime } from "./object_lifetime.ts";
+import { collectionEvery, ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
@@ -135,7 +135,7 @@ export class Node implements Backend {
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
       collectEverywhere: () => this.#collectEverywhere(),
-    }, maxBytes * config("gcAfterStoreFraction"));
+    }, collectionEvery(maxBytes));
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
       nodeId: this.nodeId,

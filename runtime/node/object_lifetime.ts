@@ -8,6 +8,7 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import { config } from "../common/mod.ts";
 import {
   ACTOR_REF_PREFIX,
   collectedSinceLastAsked,
@@ -35,6 +36,16 @@ export interface LifetimeHost {
   collectEverywhere(): void;
 }
 
+/**
+ * How much a store of `storeBytes` grows between forced collections: a
+ * fraction of it, but at least `gcAfterStoreMinBytes` (a collection costs
+ * tens of milliseconds), so a small store collects only when full.
+ */
+export function collectionEvery(storeBytes: number): number {
+  const floor = Math.min(storeBytes, config("gcAfterStoreMinBytes"));
+  return Math.max(floor, storeBytes * config("gcAfterStoreFraction"));
+}
+
 /** Reference counting with its meanings; the node calls it at each event. */
 export class ObjectLifetime {
   readonly #host: LifetimeHost;
@@ -51,7 +62,7 @@ export class ObjectLifetime {
   #checkAt: number;
   readonly #gcEvery: number;
 
-  /** @param host what to free and record into @param gcEvery store bytes between collections */
+  /** @param host what to free and record into @param gcEvery store growth between collections */
   constructor(host: LifetimeHost, gcEvery: number) {
     this.#host = host;
     this.#gcEvery = gcEvery;
