@@ -9,12 +9,7 @@
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
-import {
-  ACTOR_REF_PREFIX,
-  collectedSinceLastAsked,
-  REF_OP,
-  VIEW_REF_PREFIX,
-} from "../core/mod.ts";
+import { ACTOR_REF_PREFIX, collectedSinceLastAsked, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -34,6 +29,8 @@ export interface LifetimeHost {
   actorReleased(actorId: ActorId): void;
   /** Runs a garbage collection in every thread (finalizers then release dropped refs). */
   collectEverywhere(): void;
+  /** True when V8 collected in this thread on its own since last asked (default: a weak sentinel is gone). */
+  collectedOnItsOwn?(): boolean;
 }
 
 /**
@@ -192,7 +189,7 @@ export class ObjectLifetime {
   #pressure(bytes: number): void {
     this.#grown += bytes;
     if (this.#grown < this.#checkAt) return;
-    if (collectedSinceLastAsked()) {
+    if ((this.#host.collectedOnItsOwn ?? collectedSinceLastAsked)()) {
       this.#checkAt = this.#grown + this.#gcEvery;
       return;
     }

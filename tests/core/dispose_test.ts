@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { rayTest } from "../integration/_with_ray.ts";
 import { currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { sumLater } from "../fixtures/scheduler_fns.ts";
@@ -26,6 +25,23 @@ function stored(): number {
 }
 
 const turn = () => new Promise((r) => setTimeout(r, 0));
+
+/** A test with its own embedded cluster (2 workers unless `init` says otherwise). */
+function rayTest(name: string, fn: () => void | Promise<void>, init: ray.InitOptions = {}): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await ray.init({ numWorkers: 2, ...init });
+      try {
+        await fn();
+      } finally {
+        await ray.shutdown();
+      }
+    },
+  });
+}
 
 rayTest("a disposed sole handle frees its object at once", async () => {
   const before = stored();
