@@ -155,7 +155,7 @@ Options:
   -o, --output FILE       write to FILE: SVG for .svg, DOT text for .dot
                           (default: DOT text on standard output)
   --redis-address URL     read the control store from the Redis at URL
-  --address HOST:PORT     ask the head node at HOST:PORT (needs cluster mode)
+  --address HOST:PORT     ask the head node at HOST:PORT
   --job ID                the job to draw (default: the newest)
   --collapse-above N      past N tasks, draw one box per function and depth
   --from FILE             render the DOT in FILE (- = standard input)

@@ -68,7 +68,7 @@ inside its driver process: call ray.timeline("trace.json") there.
 Options:
   -o, --output FILE    write the trace to FILE instead of standard output
   --redis-address URL  read the control store from the Redis at URL
-  --address HOST:PORT  ask the head node at HOST:PORT (needs cluster mode)
+  --address HOST:PORT  ask the head node at HOST:PORT
   --job ID             the job (default: the newest)
   -h, --help           show this help`,
   run: async (args, io) => {

@@ -51,7 +51,14 @@ export const LAYERS: Readonly<Record<string, { may: string[]; typesOnly?: string
       ...["object_store", "gcs"],
     ],
   },
-  driver: { may: ["common", "gcs", "core", "node", "observability"] },
+  cluster: {
+    may: [
+      ...["node", "scheduler", "gcs", "core", "common", "protocol", "transport", "code"],
+      "observability",
+    ],
+    typesOnly: ["object_store"],
+  },
+  driver: { may: ["common", "gcs", "core", "node", "cluster", "observability"] },
 };
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 export { connectRedis } from "../gcs/mod.ts";
+export { joinAsDriver } from "../cluster/mod.ts";
 export { canUnrefWorkers, Node } from "../node/mod.ts";
 export {
   graphOf,

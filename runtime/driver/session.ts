@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { alreadyInitialized, notImplemented, notInitialized } from "../common/mod.ts";
+import {
+  alreadyInitialized,
+  notImplemented,
+  notInitialized,
+  RayError,
+  readToken,
+} from "../common/mod.ts";
 import { currentBackend, setBackend, setProgressHook } from "../core/mod.ts";
 import type { Node } from "../node/mod.ts";
 import type { Dashboard } from "../observability/mod.ts";
@@ -61,10 +67,19 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
   const address = options.address === "auto"
     ? Deno.env.get("RAYD_ADDRESS")
     : options.address ?? Deno.env.get("RAYD_ADDRESS");
-  if (address) throw notImplemented(`cluster mode (init with address ${address})`);
-  const { canUnrefWorkers, connectRedis, Node, terminalProgress } = await engine();
-  const controlStore = options.redisAddress ? await connectRedis(options.redisAddress) : undefined;
-  const started = await Node.start({ controlStore, ...nodeOptionsOf(options) });
+  const { canUnrefWorkers, connectRedis, joinAsDriver, Node, terminalProgress } = await engine();
+  let started: Node;
+  if (address) {
+    const token = options.token ?? Deno.env.get("RAYD_TOKEN") ?? await readToken();
+    if (!token) throw clusterTokenMissing(address);
+    started = (await joinAsDriver({ headAddress: address, token, namespace: options.namespace }))
+      .node;
+  } else {
+    const controlStore = options.redisAddress
+      ? await connectRedis(options.redisAddress)
+      : undefined;
+    started = await Node.start({ controlStore, ...nodeOptionsOf(options) });
+  }
   if (currentBackend()) {
     await started.shutdown();
     throw alreadyInitialized();
@@ -75,6 +90,13 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
   endWithScript(canUnrefWorkers);
   if (options.dashboard) await serveDashboard(started, options.dashboard, await engine());
   return clusterInfo();
+}
+
+function clusterTokenMissing(address: string): RayError {
+  return new RayError(
+    `Cannot join the cluster at ${address}: no token. Pass init({ token }) or set RAYD_TOKEN ` +
+      "(a head on this machine writes it to its runtime folder, read when present)",
+  );
 }
 
 let endsWithScript = false;

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { ActorId, IdFactory, LongTimer, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, IdFactory, LongTimer, ObjectId } from "../common/mod.ts";
 import {
   actorCallLost,
   config,
@@ -33,7 +33,8 @@ import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
-import { CallLink, type ResultVisitor } from "./call_link.ts";
+import { CallLink } from "./call_link.ts";
+import type { Call, Link, Waiter } from "./_call_types.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -49,61 +50,6 @@ const DEAD_KEPT = 256;
 /** `Call.kind` while no result came. */
 const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
-
-/**
- * One call made through a link, and its result once it came. Its refs
- * point here (`ownedRef`), so a result lives as long as its refs do.
- */
-interface Call {
-  readonly taskId: TaskId;
-  readonly method: string;
-  readonly args: Frame | ObjectId;
-  readonly deps: readonly ObjectId[];
-  readonly numReturns: number;
-  readonly actorId: ActorId;
-  attempt: number;
-  /** PENDING, or how it ended (LINK_RESULT). */
-  kind: number;
-  returns: readonly Frame[];
-  /** The single return when `kind` is LINK_RESULT.value. */
-  value?: unknown;
-  /** The call's refs, held until the result came (then they hold this, not the other way). */
-  refs?: ObjectRef[];
-  /** Returns (by index) that left this thread: sealed at the node when they come. */
-  promised?: Set<number>;
-  /** The link it was last written to, and its number there. */
-  link?: Link;
-  slot: number;
-}
-
-/** This thread's link to one actor (a new one after each restart of the actor's worker). */
-interface Link {
-  readonly id: number;
-  readonly actorId: ActorId;
-  readonly channel: CallLink;
-  /** The actor's channel, to ring its doorbell (once the node opened the link). */
-  actor?: Doorbell;
-  label: string;
-  maxTaskRetries: number;
-  seq: number;
-  nextSlot: number;
-  /** Calls written or to write, by slot, in order. */
-  readonly pending: Map<number, Call>;
-  /** Calls of this turn not written yet, then calls that did not fit (in order). */
-  unsent: Call[];
-  /** Handles one result read from the link. */
-  readonly onResult: ResultVisitor;
-  /** Returns the actor sealed at the node (pruned of those no ref here holds). */
-  atNode: ObjectId[];
-}
-
-interface Waiter {
-  readonly calls: readonly Call[];
-  readonly need: number;
-  /** Index of the first call not known to be done (for gets). */
-  next: number;
-  done(err?: unknown): void;
-}
 
 /** How the caller side reaches the rest of its thread and the node. */
 export interface CallLinksHost {
@@ -126,6 +72,8 @@ export class CallLinks {
   readonly #byId = new Map<number, Link>();
   /** Error frames of actors that are dead for good. */
   readonly #dead = new Map<ActorId, Uint8Array>();
+  /** Actors on other nodes: their calls go through the node. */
+  readonly #viaNode = new Set<ActorId>();
   readonly #waiters = new Set<Waiter>();
   #nextLink = 1;
   #outstanding = 0;
@@ -164,6 +112,7 @@ export class CallLinks {
       kind: PENDING,
       returns: NO_FRAMES,
       slot: -1,
+      argRefs,
     };
     const refs: ObjectRef[] = [];
     for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
@@ -173,6 +122,10 @@ export class CallLinks {
     const death = this.#dead.get(call.actorId);
     if (death) {
       this.#settle(c, LINK_RESULT.failed, fill(c, death));
+      return refs;
+    }
+    if (this.#viaNode.has(call.actorId)) {
+      this.#sendViaNode(c);
       return refs;
     }
     const link = this.#links.get(call.actorId) ?? this.#open(call.actorId);
@@ -244,6 +197,12 @@ export class CallLinks {
     const atNode = link.atNode.map((id): [ObjectId, Uint8Array] => [id, lost]);
     if (atNode.length > 0) this.#host.post({ type: "sealIfMissing", objects: atNode });
     const calls = [...link.pending.entries()];
+    if (msg.remote) {
+      this.#viaNode.add(link.actorId);
+      this.#outstanding -= calls.length;
+      for (const [, c] of calls) this.#sendViaNode(c);
+      return this.#wake();
+    }
     if (msg.death) {
       // A fast path only (the node refuses links to dead actors too), so it is kept small.
       if (this.#dead.size >= DEAD_KEPT) this.#dead.delete(this.#dead.keys().next().value!);
@@ -393,6 +352,17 @@ export class CallLinks {
     if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
     if (kind === LINK_RESULT.value) c.value = value;
     this.#settle(c, kind, returns);
+  }
+
+  /** Sends `c` to an actor on another node through this thread's node, where its results come. */
+  #sendViaNode(c: Call): void {
+    const { taskId, actorId, method, args, deps, argRefs, numReturns } = c;
+    this.#host.post({
+      type: "actorCallViaNode",
+      call: { taskId, actorId, method, args, deps, argRefs, numReturns },
+    });
+    c.refs?.forEach((ref) => refTracker.track(ref, ref.id));
+    this.#settle(c, LINK_RESULT.atNode, NO_FRAMES);
   }
 
   /** The actor sealed `c`'s returns at the node: the node counts this thread's refs from now on. */

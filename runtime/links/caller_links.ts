@@ -48,6 +48,8 @@ export interface Unlinking {
   readonly maxTaskRetries: number;
   /** An error frame when the actor is dead for good (else it restarts). */
   readonly death?: Uint8Array;
+  /** The actor lives on another node: its calls go through the caller's node. */
+  readonly remote?: boolean;
 }
 
 /** The links of one actor. */

@@ -84,6 +84,11 @@ export class DriverCalls {
     return undefined;
   }
 
+  /** Results of `refs` are sealed into the node's table when they come (they leave the driver). */
+  escape(refs: readonly ObjectRef[]): void {
+    this.#links.escape(refs);
+  }
+
   /** Rejects what waits (the node stops). */
   shutdown(): void {
     this.#links.shutdown();

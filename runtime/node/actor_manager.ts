@@ -23,7 +23,7 @@ import {
 import { errorFrame, fromFrame } from "../core/mod.ts";
 import type { ActorState, ActorStateChanged } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
-import type { ActorCreateSpec, ActorEntry, Frame, FromWorker } from "../protocol/mod.ts";
+import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, FromWorker } from "../protocol/mod.ts";
 import type { ActorWorkerMessage, WorkerHandle, WorkerPool } from "../pool/mod.ts";
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
@@ -56,6 +56,16 @@ export interface ActorHost {
   releaseArgs(ids: readonly ObjectId[]): void;
   /** An actor changed state (for the control store). */
   changed(status: ActorStatus): void;
+  /** The cluster, for actors that live on other nodes (absent when embedded). */
+  cluster(): ActorsElsewhere | undefined;
+}
+
+/** Actors on other nodes of a cluster, as a node's actors see them. */
+export interface ActorsElsewhere {
+  /** True when `actorId` lives on another node (its callers then call through their node). */
+  actorElsewhere(actorId: ActorId): Promise<boolean>;
+  /** Sends a worker's call to an actor on another node; its results come to this node. */
+  callViaNode(call: ActorCall): void;
 }
 
 /** The legal transitions: from each state, the states it may go to. */
@@ -157,9 +167,20 @@ export class ActorManager {
   /** Handles an actor message from a worker of the pool or another actor. */
   fromWorker(
     worker: WorkerHandle,
-    msg: Extract<FromWorker, { type: "actorCreate" | "actorLink" | "actorKill" | "actorLookup" }>,
+    msg: Extract<
+      FromWorker,
+      { type: "actorCreate" | "actorLink" | "actorKill" | "actorLookup" | "actorCallViaNode" }
+    >,
   ): void {
     switch (msg.type) {
+      case "actorCallViaNode": {
+        const cluster = this.#host.cluster();
+        if (!cluster) {
+          throw new TypeError("a call through the node, and this node is in no cluster");
+        }
+        cluster.callViaNode(msg.call);
+        break;
+      }
       case "actorCreate":
         this.#create(msg.spec, false);
         break;
@@ -399,6 +420,22 @@ export class ActorManager {
    */
   link(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
     const rec = this.#find(msg.actorId);
+    const cluster = rec ? undefined : this.#host.cluster();
+    if (cluster) {
+      // Unknown here: the callers of an actor on another node call through the node.
+      cluster.actorElsewhere(msg.actorId).then((remote) => {
+        const label = String(msg.actorId);
+        if (remote) return refuseLink(caller, msg, { label, why: "", maxTaskRetries: 0, remote });
+        const death = actorUnknown(msg.actorId);
+        refuseLink(caller, msg, {
+          label,
+          why: death.message,
+          maxTaskRetries: 0,
+          death: errorFrame(death),
+        });
+      });
+      return;
+    }
     if (!rec || rec.state === "dead") {
       const death = rec?.death ?? actorUnknown(msg.actorId);
       const label = rec?.label ?? String(msg.actorId);

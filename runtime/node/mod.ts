@@ -6,3 +6,4 @@
 export { Node } from "./node.ts";
 export type { NodeInfo, NodeOptions } from "./node_options.ts";
 export { canUnrefWorkers } from "../pool/mod.ts";
+export type { ClusterPort, ClusterPortFactory, ClusterSide, StoredObject } from "./cluster_port.ts";

@@ -9,7 +9,6 @@ import type { JobId, NodeId, ObjectId, WorkerId } from "../common/mod.ts";
 import {
   config,
   IdFactory,
-  infeasibleTask,
   KeepAlive,
   objectIdOf,
   randomHex,
@@ -17,6 +16,7 @@ import {
   sleep,
   taskCancelled,
   type TaskId,
+  taskIdOf,
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
@@ -35,20 +35,22 @@ import type {
 import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
-import { ObjectTable } from "./object_table.ts";
+import { ObjectTable, untilAborted } from "./object_table.ts";
 import { collectionEvery, ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
 import { type PoolHost, unrefThreadWorker, type WorkerHandle, WorkerPool } from "../pool/mod.ts";
-import { errorText } from "./_error_text.ts";
+import { errorText, infeasibleOn } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { WorkerWaits } from "./worker_waits.ts";
+import { clusterSideOf } from "./cluster_side.ts";
 import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
+import type { ClusterPort } from "./cluster_port.ts";
 
 /** The dependency frames of a task without ref arguments. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
@@ -84,7 +86,7 @@ export class Node implements Backend {
   /** Every worker of the node: the task workers, and one per actor. */
   readonly #pool: WorkerPool;
   readonly #waits = new WorkerWaits({
-    wait: (ids, need, timeoutMs, fetch) => this.#table.wait(ids, need, timeoutMs, fetch),
+    wait: (ids, need, timeoutMs, fetch) => this.#tableWait(ids, need, timeoutMs, fetch),
     taskBlocked: (taskId) => this.#scheduler.taskBlocked(taskId),
     taskUnblocked: (taskId) => this.#scheduler.taskUnblocked(taskId),
     lendAll: (ids, frames) => this.#spill.lendAll(ids, frames),
@@ -95,7 +97,7 @@ export class Node implements Backend {
   /** Keeps the process alive while work is outstanding (idle workers do not; see KeepAlive). */
   readonly #alive = new KeepAlive(() =>
     this.#scheduler.size > 0 || this.#calls.outstanding > 0 || this.#table.openWaits > 0 ||
-    this.#pool.starting > 0 || this.#actors.starting > 0
+    this.#pool.starting > 0 || this.#actors.starting > 0 || (this.#port?.outstanding ?? 0) > 0
   );
   readonly #grace = new CancelGrace({
     stillOn: (taskId, workerId) => this.#scheduler.workerOf(taskId) === workerId,
@@ -104,6 +106,8 @@ export class Node implements Backend {
       if (worker) this.#pool.end(worker, { cause, forcedCancel: true });
     },
   });
+  /** The cluster this node belongs to (absent when embedded). */
+  readonly #port: ClusterPort | undefined;
   #kicked = false;
   #stopped = false;
 
@@ -111,12 +115,12 @@ export class Node implements Backend {
     cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
     this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId);
-    this.numWorkers = options.numWorkers ?? config("numWorkers");
-    if (!Number.isInteger(this.numWorkers) || this.numWorkers < 1) {
+    this.numWorkers = options.driverOnly ? 0 : options.numWorkers ?? config("numWorkers");
+    if (!Number.isInteger(this.numWorkers) || (this.numWorkers < 1 && !options.driverOnly)) {
       throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
     }
     const cpus = options.numCpus ?? this.numWorkers;
-    this.resources = { CPU: cpus, ...options.resources };
+    this.resources = options.driverOnly ? {} : { CPU: cpus, ...options.resources };
     const maxBytes = options.objectStoreMemory ?? config("objectStoreMemory");
     this.arena = new SharedArena({
       initialBytes: Math.min(maxBytes, config("objectStoreInitialBytes")),
@@ -134,6 +138,7 @@ export class Node implements Backend {
       spill: this.#spill,
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
+      unreferenced: (id) => this.#port?.unreferenced(id),
       collectEverywhere: () => this.#collectEverywhere(),
     }, collectionEvery(maxBytes));
     this.#pool = new WorkerPool(this.#poolHost(), {
@@ -152,6 +157,7 @@ export class Node implements Backend {
       batchArgBytes: maxBytes / 8,
       batchBelowMs: config("batchBelowMs"),
       maxBatch: config("maxBatch"),
+      spillback: (spec) => this.#port?.spillback(spec) ?? false,
     });
     const actors = this.#actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
     this.#calls = new DriverCalls({
@@ -162,12 +168,23 @@ export class Node implements Backend {
       put: (id, frame, contained) => this.put(id, frame, contained),
       running: () => !this.#stopped,
     });
-    this.actors = {
+    const local: ActorBackend = {
       create: (spec) => this.#poked(actors.create(spec)),
       call: (call) => this.#poked(this.#calls.call(call)),
       kill: (actorId, noRestart) => actors.kill(actorId, noRestart),
       lookup: (name, namespace) => actors.lookup(name, namespace),
     };
+    this.#port = options.cluster?.(clusterSideOf(this, {
+      table: this.#table,
+      life: this.#life,
+      spill: this.#spill,
+      scheduler: this.#scheduler,
+      actors: local,
+      escape: (refs) => this.#calls.escape(refs),
+      sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
+      failAll: (spec, frame) => this.#failAll(spec, frame),
+    }));
+    this.actors = this.#port?.actorsOf(local) ?? local;
   }
 
   /** `made`, once the process is kept alive for the work that made it. */
@@ -208,6 +225,7 @@ export class Node implements Backend {
   #actorHost(namespace: string): ActorHost {
     return {
       changed: (a) => this.#records.actorState(a),
+      cluster: () => this.#port,
       workers: this.#pool,
       arena: this.arena,
       namespace,
@@ -240,7 +258,7 @@ export class Node implements Backend {
   info(): NodeInfo {
     return {
       nodeId: this.nodeId,
-      address: "embedded",
+      address: this.#port?.address ?? "embedded",
       alive: !this.#stopped,
       resources: { ...this.resources },
       numWorkers: this.#pool.taskWorkers.size,
@@ -280,19 +298,6 @@ export class Node implements Backend {
     return this.#spill.stats();
   }
 
-  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
-  async #lent(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
-    if (!outcome.frames) return outcome;
-    const frames = await this.#spill.lendAll(ids, outcome.frames);
-    const pinned: ObjectId[] = [];
-    frames.forEach((f, i) => {
-      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
-      this.#life.inc(ids[i], holder);
-      pinned.push(ids[i]);
-    });
-    return { ready: outcome.ready, frames, pinned };
-  }
-
   async wait(
     ids: readonly ObjectId[],
     numReturns: number,
@@ -317,27 +322,28 @@ export class Node implements Backend {
       );
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
-    const handle = table.wait(ids, numReturns, req.timeoutMs, req.fetch);
+    const handle = this.#tableWait(ids, numReturns, req.timeoutMs, req.fetch);
     this.#alive.poke();
-    if (handle.immediate || !req.signal) {
-      return await this.#lent(ids, await handle.promise, "driver");
-    }
-    const signal = req.signal;
-    const { promise, reject } = Promise.withResolvers<never>();
-    const onAbort = () => {
-      handle.cancel();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await this.#lent(ids, await Promise.race([handle.promise, promise]), "driver");
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    return await this.#life.lend(ids, await untilAborted(handle, req.signal), "driver");
   }
 
   clusterState(): Promise<ClusterState> {
-    return Promise.resolve(this.#clusterState());
+    return this.#port ? this.#port.state() : Promise.resolve(this.#clusterState());
+  }
+
+  /** A table wait that first asks the cluster for the ids neither here nor made here. */
+  #tableWait(...[ids, need, timeoutMs, fetch]: Parameters<ObjectTable["wait"]>) {
+    if (this.#port) this.#needAll(ids);
+    return this.#table.wait(ids, need, timeoutMs, fetch);
+  }
+
+  #needAll(ids: readonly ObjectId[]): void {
+    const port = this.#port!;
+    for (const id of ids) {
+      if (this.#table.status(id) === "missing" && !this.#scheduler.knows(taskIdOf(id))) {
+        port.need(id);
+      }
+    }
   }
 
   #clusterState(): ClusterState {
@@ -345,6 +351,7 @@ export class Node implements Backend {
   }
 
   cancel(taskId: TaskId, mode: CancelMode): void {
+    this.#port?.cancel(taskId, mode);
     this.#scheduler.cancel(taskId, mode);
     this.#kick();
   }
@@ -364,6 +371,7 @@ export class Node implements Backend {
     this.#calls.shutdown();
     this.#table.rejectAll(runtimeShutDown());
     this.#records.stopped(Date.now());
+    await this.#port?.close();
     await this.gcs.close();
   }
 
@@ -401,6 +409,7 @@ export class Node implements Backend {
       case "actorLink":
       case "actorKill":
       case "actorLookup":
+      case "actorCallViaNode":
         this.#actors.fromWorker(worker, msg);
         break;
       case "promise":
@@ -416,7 +425,9 @@ export class Node implements Backend {
         this.#spill.answer(msg.size, msg.reply);
         break;
       case "clusterState":
-        worker.send({ type: "clusterState", reqId: msg.reqId, state: this.#clusterState() });
+        this.clusterState().then((state) =>
+          worker.send({ type: "clusterState", reqId: msg.reqId, state })
+        );
         break;
       default:
         throw new TypeError(`unknown message type`);
@@ -449,7 +460,9 @@ export class Node implements Backend {
     }
     this.#records.taskSubmitted(spec, ts);
     this.#life.holdTask(spec.taskId, spec.argRefs);
+    if (this.#port?.takes(spec)) return this.#port.forward(spec);
     this.#scheduler.submit(spec);
+    if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
   }
 
   /** Runs a garbage collection in every thread, so dropped refs are released (`reclaimDropped`). */
@@ -492,6 +505,7 @@ export class Node implements Backend {
       return;
     }
     this.#life.sealed(id, frame, contained);
+    this.#port?.sealed(id);
     this.#owned.sealed(id);
     this.#scheduler.objectCreated(id, error);
     this.#life.settle(id);
@@ -549,20 +563,11 @@ export class Node implements Backend {
         this.#failAll(ins.spec, errorFrame(workerDied(taskName(ins.spec), ins.workerId, detail)));
         break;
       }
-      case "infeasible": {
+      case "infeasible":
         this.#life.taskDone(ins.spec.taskId);
-        const want = ins.resource === "CPU"
-          ? ins.spec.options.numCpus
-          : ins.spec.options.resources[ins.resource];
-        const have = this.resources[ins.resource] ?? 0;
-        this.#failAll(
-          ins.spec,
-          errorFrame(infeasibleTask(taskName(ins.spec), ins.resource, want, have)),
-        );
+        this.#failAll(ins.spec, errorFrame(infeasibleOn(ins.spec, ins.resource, this.resources)));
         break;
-      }
-      case "spilledBack":
-        this.#life.taskDone(ins.spec.taskId);
+      case "spilledBack": // forwarded: its arguments stay held until it finishes elsewhere
         break;
       case "cancelled":
         this.#life.taskDone(ins.spec.taskId);

@@ -7,6 +7,7 @@
 import { isObjectIdHex } from "../common/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { StoreLoc } from "../object_store/mod.ts";
+import type { ClusterPortFactory } from "./cluster_port.ts";
 
 /** Throws unless a worker's put names an object id, a frame and a list of contained ids. */
 export function checkObject(id: unknown, frame: unknown, contained: unknown): void {
@@ -40,6 +41,10 @@ export interface NodeOptions {
   controlStore?: ControlStore;
   /** Print workers' console output, prefixed with worker and task (default true). */
   logToDriver?: boolean;
+  /** The cluster this node joins (runtime/cluster builds the port); absent when embedded. */
+  cluster?: ClusterPortFactory;
+  /** A driver's node in a cluster: no workers, no resources; every task is forwarded. */
+  driverOnly?: boolean;
 }
 
 /** What a node reports about itself. */

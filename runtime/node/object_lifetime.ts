@@ -9,7 +9,13 @@
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { config } from "../common/mod.ts";
-import { ACTOR_REF_PREFIX, collectedSinceLastAsked, REF_OP, VIEW_REF_PREFIX } from "../core/mod.ts";
+import {
+  ACTOR_REF_PREFIX,
+  collectedSinceLastAsked,
+  REF_OP,
+  VIEW_REF_PREFIX,
+  type WaitResult,
+} from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -31,6 +37,8 @@ export interface LifetimeHost {
   collectEverywhere(): void;
   /** True when V8 collected in this thread on its own since last asked (default: a weak sentinel is gone). */
   collectedOnItsOwn?(): boolean;
+  /** Nothing holds `id` any more (called before it is freed, also when it is not stored here). */
+  unreferenced?(id: ObjectId): void;
 }
 
 /**
@@ -160,7 +168,26 @@ export class ObjectLifetime {
     }
   }
 
+  /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
+  async lend(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
+    if (!outcome.frames) return outcome;
+    const frames = await this.#host.spill.lendAll(ids, outcome.frames);
+    const pinned: ObjectId[] = [];
+    frames.forEach((f, i) => {
+      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
+      this.inc(ids[i], holder);
+      pinned.push(ids[i]);
+    });
+    return { ready: outcome.ready, frames, pinned };
+  }
+
+  /** Ids of the refs inside stored object `id`, if any. */
+  containedOf(id: ObjectId): readonly ObjectId[] | undefined {
+    return this.#contains.get(id);
+  }
+
   #unreferenced(id: ObjectId): void {
+    this.#host.unreferenced?.(id);
     if (this.#host.table.status(id) === "missing") this.#doomed.add(id);
     else this.#free(id);
   }

@@ -40,6 +40,25 @@ export interface WaitHandle {
   cancel(): void;
 }
 
+/**
+ * The outcome of `handle`, or a rejection with `signal`'s reason once it
+ * aborts (the wait is cancelled then).
+ */
+export async function untilAborted(handle: WaitHandle, signal?: AbortSignal): Promise<WaitOutcome> {
+  if (handle.immediate || !signal) return await handle.promise;
+  const { promise, reject } = Promise.withResolvers<never>();
+  const onAbort = () => {
+    handle.cancel();
+    reject(signal.reason);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([handle.promise, promise]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /** How a reader holds a lent frame: pinned until it unpins, or exposed until the object is freed. */
 export type LendMode = "pin" | "expose";
 

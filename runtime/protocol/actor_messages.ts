@@ -154,6 +154,8 @@ export type ActorToWorker =
     readonly why: string;
     readonly maxTaskRetries: number;
     readonly death?: Uint8Array;
+    /** The actor lives on another node: send its calls through the node (actorCallViaNode). */
+    readonly remote?: boolean;
   }
   /** Reply to "actorKill" or "actorLookup". */
   | { readonly type: "actorAnswer"; readonly reqId: number; readonly entry?: ActorEntry };
@@ -185,6 +187,8 @@ export type ActorFromWorker =
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
+  /** A call of an actor on another node, sent through this node (its results come to the node). */
+  | { readonly type: "actorCallViaNode"; readonly call: ActorCall }
   /** From an actor: it was asked to retire and nothing waits in its links or runs. */
   | { readonly type: "actorIdle" }
   /** From an actor: a caller's link held garbage; it dropped the link (the caller re-sends on a new one). */

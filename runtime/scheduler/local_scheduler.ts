@@ -358,6 +358,11 @@ export class LocalScheduler {
     return (this.#workers.get(workerId)?.tasks.size ?? 0) > 0;
   }
 
+  /** True while this scheduler holds the task (not finished, not forwarded). */
+  knows(taskId: TaskId): boolean {
+    return this.#tasks.has(taskId);
+  }
+
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
     return this.#tasks.get(taskId)?.workerId;

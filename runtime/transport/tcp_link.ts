@@ -52,6 +52,8 @@ export interface LinkOptions {
 export interface ListenFramesOptions extends LinkOptions {
   /** Gets each connection that passed the handshake; call `conn.start` to read. */
   onConnection(conn: FrameConn): void;
+  /** Neither the listener nor its connections keep the process alive (a driver's). */
+  unref?: boolean;
   /** Gets each connection that failed the handshake (default: `console.warn`). */
   onRejected?(error: HandshakeError): void;
 }
@@ -148,6 +150,7 @@ export async function listenFrames(options: ListenFramesOptions): Promise<FrameL
   positive("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
   positive("maxQueuedBytes", options.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES);
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  if (options.unref) listener.unref();
   const pending = new Set<Deno.TcpConn>();
   const onRejected = options.onRejected ?? ((err) => console.warn(`rayd: ${err.message}`));
   let closing = false;
@@ -161,6 +164,7 @@ export async function listenFrames(options: ListenFramesOptions): Promise<FrameL
         console.warn(`rayd: accept failed on ${options.hostname}:${addr.port}: ${err}`);
         continue;
       }
+      if (options.unref) conn.unref();
       pending.add(conn);
       establish(conn, options, key, "listener").then(
         (link) => {

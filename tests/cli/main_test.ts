@@ -99,9 +99,6 @@ Deno.test("commands not written yet exit 2 with the not-implemented message", as
   const valid: string[][] = [
     ["start", "--head", "--port", "6380", "--redis-port", "6379", "--block"],
     ["start", "--address", "127.0.0.1:6380", "--num-workers", "2", "--token", "t0k3n-secret"],
-    ["list", "nodes", "--address", "127.0.0.1:6380"],
-    ["timeline", "--address", "127.0.0.1:6380"],
-    ["graph", "--address", "127.0.0.1:6380", "-o", "graph.svg"],
   ];
   for (const args of valid) {
     const { code, err } = await rayd(...args);

@@ -96,6 +96,7 @@ function setup(cpus = 2) {
     release: (demand) => void (free += demand.CPU ?? 0),
     holdArgs: (refs) => void log.push(`hold args ${refs.length}`),
     releaseArgs: (refs) => void log.push(`release args ${refs.length}`),
+    cluster: () => undefined,
     changed: (s) =>
       void log.push(`${s.state} ${s.workerId ?? "-"}${s.error ? `: ${s.error}` : ""}`),
   };

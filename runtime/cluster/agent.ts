@@ -1,0 +1,555 @@
+/**
+ * A process's agent in the cluster: the `ClusterPort` of its node. It sends
+ * tasks the node does not run to the node the head picks, pulls objects
+ * the node waits for from the process holding them, serves its own objects
+ * to peers, and holds the results of tasks it runs for other owners until
+ * they let go.
+ *
+ * @module
+ */
+import {
+  actorCallLost,
+  type ActorId,
+  isPutId,
+  longInterval,
+  type LongTimer,
+  type NodeId,
+  type ObjectId,
+  objectLost,
+  RayError,
+  type TaskId,
+  taskIdOf,
+  workerDied,
+} from "../common/mod.ts";
+import { type ActorBackend, errorFrame } from "../core/mod.ts";
+import {
+  type ActorMessage,
+  hostActor,
+  RemoteActors,
+  type RemoteActorsHost,
+} from "./remote_actors.ts";
+import type { ClusterPort, ClusterSide } from "../node/mod.ts";
+import {
+  type ActorCall,
+  type CancelMode,
+  type Frame,
+  taskName,
+  type TaskSpec,
+} from "../protocol/mod.ts";
+import { demandOf } from "../scheduler/mod.ts";
+import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
+import type { HeadApi } from "./head.ts";
+import {
+  type CancelMessage,
+  type FetchReply,
+  type FetchRequest,
+  MSG,
+  type PlaceRequest,
+  type RunMessage,
+} from "./messages.ts";
+import type { Peers } from "./peers.ts";
+import { FETCH_CHUNK_BYTES, fetchObject } from "./fetch.ts";
+
+/** A node reports its load this soon after a task of it ends (at most once per period). */
+const REPORT_AFTER_MS = 20;
+/** Tries at pulling an object before it is declared lost. */
+const PULL_ATTEMPTS = 20;
+
+/** A task this process forwarded, and where it went. */
+interface Forwarded {
+  spec: TaskSpec;
+  nodeId: NodeId;
+  address: string;
+  /** Set for a call of this actor (not retried elsewhere when its node dies). */
+  actor?: ActorId;
+}
+
+/** A task placed here by another owner. */
+interface PlacedHere {
+  readonly owner: string;
+  readonly numReturns: number;
+  readonly returns: Return[];
+}
+
+/** A return of a finished task as its owner learns it: with its bytes when small. */
+type Return = readonly [
+  id: ObjectId,
+  bytes?: Uint8Array,
+  error?: boolean,
+  contained?: readonly ObjectId[],
+];
+
+/** What an agent is. */
+export interface AgentOptions {
+  readonly role: "head" | "node" | "driver";
+  /** Where peers reach this process. */
+  readonly address: string;
+  readonly head: HeadApi;
+  readonly peers: Peers;
+  /** Closes what the process opened besides the peer links (its port, the head's link). */
+  readonly closeAlso?: () => void;
+}
+
+/** The agent of one process. */
+export class Agent implements ClusterPort {
+  readonly address: string;
+  readonly #options: AgentOptions;
+  #side!: ClusterSide;
+  /** Tasks forwarded and not finished, by id. */
+  readonly #forwarded = new Map<TaskId, Forwarded>();
+  /** Forwarded tasks waiting for their placement. */
+  #toPlace: TaskSpec[] = [];
+  /** Tasks the head placed back here (not offered again). */
+  readonly #keep = new Set<TaskId>();
+  /** Tasks run here for other owners. */
+  readonly #placedHere = new Map<TaskId, PlacedHere>();
+  /** Results of forwarded tasks, at the address that made them. */
+  readonly #remote = new Map<ObjectId, string>();
+  /** Objects published to the head (peers may fetch them). */
+  readonly #published = new Set<ObjectId>();
+  #added: [ObjectId, number][] = [];
+  #removed: ObjectId[] = [];
+  #flushQueued = false;
+  readonly #pulls = new Set<ObjectId>();
+  /** Results of forwarded tasks someone here waits for. */
+  readonly #wanted = new Set<ObjectId>();
+  /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
+  readonly #promised = new Set<ObjectId>();
+  /** Finished returns to tell their owners this turn. */
+  readonly #finishedFor = new Map<string, Return[]>();
+  #heartbeat: LongTimer | undefined;
+  #closed = false;
+  #reportQueued = false;
+  /** The node's own actors (hosting the actors of remote drivers). */
+  #local: ActorBackend | undefined;
+  /** Actors on other nodes: all of a driver's, and those a worker here calls. */
+  readonly #remoteActors: RemoteActors;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.address = options.address;
+    this.#remoteActors = new RemoteActors(this.#actorsHost());
+  }
+
+  /** The port to give the node (see ClusterPortFactory). */
+  bind(side: ClusterSide): ClusterPort {
+    this.#side = side;
+    return this;
+  }
+
+  actorsOf(local: ActorBackend): ActorBackend {
+    this.#local = local;
+    return this.#options.role === "driver" ? this.#remoteActors : local;
+  }
+
+  actorElsewhere(actorId: ActorId): Promise<boolean> {
+    return this.#remoteActors.lives(actorId);
+  }
+
+  callViaNode(call: ActorCall): void {
+    this.#remoteActors.call(call);
+  }
+
+  #actorsHost(): RemoteActorsHost {
+    return {
+      address: this.address,
+      head: this.#options.head,
+      peers: this.#options.peers,
+      side: () => this.#side,
+      expect: (spec, actorId) => {
+        this.#forwarded.set(spec.taskId, {
+          spec,
+          nodeId: "" as NodeId,
+          address: "",
+          actor: actorId,
+        });
+        this.#side.holdArgs(spec.taskId, spec.argRefs);
+      },
+      expectAt: (taskId, nodeId, address) => {
+        const f = this.#forwarded.get(taskId);
+        if (f) Object.assign(f, { nodeId, address });
+      },
+      failExpected: (spec, error) => this.#failWith(spec, error),
+      wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
+      need: (id) => this.need(id),
+      placedHere: (taskId, owner, numReturns) =>
+        this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
+    };
+  }
+
+  /** The node's id (once bound). */
+  get nodeId(): NodeId {
+    return this.#side.nodeId as NodeId;
+  }
+
+  /** Sends heartbeats every `ms`, and a report soon after tasks end (fresh load for placement). */
+  startHeartbeats(ms: number): void {
+    this.#beat();
+    this.#heartbeat = longInterval(() => this.#beat(), ms);
+  }
+
+  #beat(): void {
+    this.#options.head.report({ ...this.#side.load(), at: Date.now() });
+  }
+
+  #reportSoon(): void {
+    if (this.#reportQueued || !this.#heartbeat) return;
+    this.#reportQueued = true;
+    setTimeout(() => {
+      this.#reportQueued = false;
+      if (!this.#closed) this.#beat();
+    }, REPORT_AFTER_MS);
+  }
+
+  get outstanding(): number {
+    return this.#forwarded.size + this.#pulls.size;
+  }
+
+  takes(spec: TaskSpec): boolean {
+    if (this.#keep.has(spec.taskId)) return false;
+    if (this.#options.role === "driver") return true;
+    const s = spec.options.schedulingStrategy;
+    return s === "SPREAD" || (typeof s === "object" && s.nodeId !== this.nodeId);
+  }
+
+  spillback(spec: TaskSpec): boolean {
+    return !this.#keep.has(spec.taskId) && !this.#closed;
+  }
+
+  forward(spec: TaskSpec): void {
+    this.#forwarded.set(spec.taskId, { spec, nodeId: "" as NodeId, address: "" });
+    this.#toPlace.push(spec);
+    if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
+  }
+
+  need(id: ObjectId): void {
+    if (this.#pulls.has(id) || this.#closed) return;
+    if (this.#forwarded.has(taskIdOf(id))) {
+      // A result of a task this process forwarded: its `finished` brings it or says where it is.
+      this.#wanted.add(id);
+      return;
+    }
+    this.#pulls.add(id);
+    this.#pull(id).finally(() => this.#pulls.delete(id));
+  }
+
+  sealed(id: ObjectId): void {
+    if (isPutId(id)) return;
+    this.#reportSoon();
+    const taskId = taskIdOf(id);
+    const placed = this.#placedHere.get(taskId);
+    if (!placed) return;
+    const inline = this.#side.inlineOf(id);
+    if (inline) {
+      // Small: it travels to the owner with the news, and nothing here holds it for the owner.
+      this.#holdFor(placed.owner, inline.contained);
+      placed.returns.push([id, inline.bytes, inline.error, inline.contained]);
+      const holder = holderOf(placed.owner);
+      queueMicrotask(() => this.#side.release(id, holder)); // after the node's own sealing
+    } else {
+      this.#publish(id);
+      placed.returns.push([id]);
+    }
+    if (placed.returns.length < placed.numReturns) return;
+    this.#placedHere.delete(taskId);
+    this.#keep.delete(taskId);
+    this.#side.forwardedDone(taskId); // an actor call's arguments (a task's are let go already)
+    this.#tellOwner(placed.owner, placed.returns);
+  }
+
+  /** Queues a finished task's returns for its owner; sent once per turn per owner. */
+  #tellOwner(owner: string, returns: readonly Return[]): void {
+    const queued = this.#finishedFor.get(owner);
+    if (queued) return void queued.push(...returns);
+    this.#finishedFor.set(owner, [...returns]);
+    if (this.#finishedFor.size > 1) return;
+    queueMicrotask(() => {
+      for (const [to, list] of this.#finishedFor) {
+        this.#options.peers.send(to, MSG.finished, { from: this.address, returns: list });
+      }
+      this.#finishedFor.clear();
+    });
+  }
+
+  unreferenced(id: ObjectId): void {
+    const at = this.#remote.get(id);
+    if (at !== undefined) {
+      this.#remote.delete(id);
+      this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
+    }
+    if (this.#published.delete(id)) {
+      this.#removed.push(id);
+      this.#flushSoon();
+    }
+  }
+
+  cancel(taskId: TaskId, mode: CancelMode): void {
+    const f = this.#forwarded.get(taskId);
+    if (f?.address) this.#options.peers.send(f.address, MSG.cancel, [taskId, mode]);
+  }
+
+  state() {
+    return this.#options.head.state();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#heartbeat?.clear();
+    await this.#options.peers.close();
+    this.#options.closeAlso?.();
+  }
+
+  /** Answers a peer's request. */
+  onRequest(frame: WireFrame): Reply | Promise<Reply> {
+    if (frame.type === MSG.fetch) return this.#serveFetch(frame.message as FetchRequest);
+    throw new TypeError(`frame type ${frame.type} is not a request this process serves`);
+  }
+
+  /** Takes a peer's one-way message. */
+  onMessage(frame: WireFrame): void {
+    const m = frame.message as Record<string, unknown>;
+    switch (frame.type) {
+      case MSG.run:
+        return this.#run(frame.message as RunMessage);
+      case MSG.finished:
+        return this.#finished(m.from as string, m.returns as Return[]);
+      case MSG.release:
+        for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
+        return;
+      case MSG.actor:
+        return hostActor(frame.message as ActorMessage, this.#actorsHost(), this.#local!);
+      case MSG.cancel: {
+        const [taskId, mode] = frame.message as CancelMessage;
+        if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
+        return;
+      }
+      default:
+        throw new TypeError(`frame type ${frame.type} is not a message this process takes`);
+    }
+  }
+
+  /** The head says a node died: its tasks go elsewhere, its holds here go. */
+  nodeDied(nodeId: NodeId, address: string): void {
+    this.#options.peers.forget(address);
+    this.#side.dropHolder(holderOf(address));
+    for (const [id, at] of this.#remote) if (at === address) this.#remote.delete(id);
+    for (const f of [...this.#forwarded.values()]) {
+      if (f.nodeId !== nodeId) continue;
+      const { spec } = f;
+      if (f.actor) {
+        this.#failWith(
+          spec,
+          actorCallLost(f.actor, spec.fn.key, `its node ${nodeId} (${address}) died`),
+        );
+        continue;
+      }
+      const { maxRetries } = spec.options;
+      if (maxRetries === -1 || spec.attempt < maxRetries) {
+        spec.attempt++;
+        this.forward(spec);
+        continue;
+      }
+      this.#forwarded.delete(spec.taskId);
+      this.#side.failForwarded(
+        spec,
+        workerDied(taskName(spec), `on node ${nodeId}`, `node ${nodeId} (${address}) died`),
+      );
+      this.#side.forwardedDone(spec.taskId);
+    }
+  }
+
+  async #place(): Promise<void> {
+    const batch = this.#toPlace;
+    this.#toPlace = [];
+    const requests: PlaceRequest[] = batch.map((spec) => ({
+      taskId: spec.taskId,
+      demand: demandOf(spec.options.numCpus, spec.options.resources),
+      strategy: spec.options.schedulingStrategy,
+      deps: spec.deps,
+    }));
+    let decisions;
+    try {
+      decisions = await this.#options.head.place(requests);
+    } catch (err) {
+      for (const spec of batch) this.#fail(spec, `the head did not place it: ${err}`);
+      return;
+    }
+    const byNode = new Map<string, TaskSpec[]>();
+    batch.forEach((spec, i) => {
+      const d = decisions[i];
+      if (d.type !== "place") return this.#fail(spec, d.reason);
+      if (d.nodeId === this.nodeId) {
+        // Back to this node: run it here like any local task.
+        this.#forwarded.delete(spec.taskId);
+        this.#keep.add(spec.taskId);
+        this.#side.forwardedDone(spec.taskId);
+        this.#side.acceptPlaced(spec, "");
+        return;
+      }
+      const f = this.#forwarded.get(spec.taskId);
+      if (!f) return; // cancelled meanwhile
+      f.nodeId = d.nodeId;
+      f.address = d.address;
+      const list = byNode.get(d.address);
+      if (list) list.push(spec);
+      else byNode.set(d.address, [spec]);
+    });
+    for (const [address, specs] of byNode) {
+      const wire = specs.map((s) => this.#wireSpec(s));
+      this.#options.peers.send(address, MSG.run, { owner: this.address, specs: wire });
+    }
+  }
+
+  /** `spec` as it travels: arguments inline, the objects it refers to published. */
+  #wireSpec(spec: TaskSpec): TaskSpec {
+    return this.#wireArgs(spec, spec.argRefs);
+  }
+
+  /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
+  #wireArgs<A extends { readonly args: Frame | ObjectId }>(
+    value: A,
+    argRefs: readonly string[],
+  ): A {
+    for (const id of argRefs as ObjectId[]) {
+      if (this.#side.isLocal(id)) this.#publish(id);
+      else if (this.#forwarded.has(taskIdOf(id))) this.#promised.add(id);
+    }
+    const { args } = value;
+    if (typeof args === "string" || args instanceof Uint8Array) return value;
+    return { ...value, args: this.#side.arena.view(args).slice() };
+  }
+
+  #fail(spec: TaskSpec, reason: string): void {
+    this.#failWith(spec, new RayError(`Task ${taskName(spec)} cannot run: ${reason}`));
+  }
+
+  #failWith(spec: TaskSpec, error: Error): void {
+    if (!this.#forwarded.delete(spec.taskId)) return;
+    this.#side.failForwarded(spec, error);
+    this.#side.forwardedDone(spec.taskId);
+  }
+
+  #run({ owner, specs }: RunMessage): void {
+    for (const spec of specs) {
+      this.#placedHere.set(spec.taskId, {
+        owner,
+        numReturns: spec.options.numReturns,
+        returns: [],
+      });
+      this.#keep.add(spec.taskId);
+      this.#side.acceptPlaced(spec, holderOf(owner));
+    }
+  }
+
+  #finished(from: string, returns: readonly Return[]): void {
+    for (const [id, bytes, error, contained] of returns) {
+      const taskId = taskIdOf(id);
+      if (this.#forwarded.delete(taskId)) this.#side.forwardedDone(taskId);
+      if (bytes) {
+        this.#wanted.delete(id);
+        this.#heldAt(from, contained!);
+        this.#side.sealFetched(id, bytes, error!, contained!);
+        if (this.#promised.delete(id)) this.#publish(id);
+        continue;
+      }
+      this.#remote.set(id, from);
+      if (this.#wanted.delete(id)) this.need(id);
+    }
+  }
+
+  /**
+   * Refs inside an object that goes to `receiver`: those stored here are held
+   * for it (until it releases them) and published, so it can pull them.
+   */
+  #holdFor(receiver: string, contained: readonly ObjectId[]): ObjectId[] {
+    const held: ObjectId[] = [];
+    for (const inner of contained) {
+      if (!this.#side.isLocal(inner)) continue;
+      this.#side.hold(inner, holderOf(receiver));
+      this.#publish(inner);
+      held.push(inner);
+    }
+    return held;
+  }
+
+  /** `at` holds these refs for this process: released there when nothing here holds them. */
+  #heldAt(at: string, ids: readonly ObjectId[]): void {
+    for (const id of ids) {
+      if (this.#remote.has(id)) {
+        this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
+      } else this.#remote.set(id, at);
+    }
+  }
+
+  #publish(id: ObjectId): void {
+    if (this.#published.has(id)) return;
+    this.#published.add(id);
+    this.#added.push([id, this.#side.sizeOf(id)]);
+    this.#flushSoon();
+  }
+
+  #flushSoon(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const added = this.#added;
+      const removed = this.#removed;
+      this.#added = [];
+      this.#removed = [];
+      if (added.length + removed.length > 0) this.#options.head.publish({ added, removed });
+    });
+  }
+
+  async #serveFetch({ id, offset, max, from }: FetchRequest): Promise<Reply> {
+    const obj = await this.#side.readObject(id);
+    if (!obj) return { message: { size: -1, error: false, contained: [] } satisfies FetchReply };
+    try {
+      const held = offset === 0 ? this.#holdFor(from, obj.contained) : [];
+      const end = Math.min(obj.bytes.length, offset + Math.min(max, FETCH_CHUNK_BYTES));
+      const body = obj.bytes.slice(offset, end);
+      const message: FetchReply = {
+        size: obj.bytes.length,
+        error: obj.error,
+        contained: obj.contained,
+        held,
+      };
+      return { message, body };
+    } finally {
+      obj.done();
+    }
+  }
+
+  async #pull(id: ObjectId): Promise<void> {
+    let lastError = "no copy answered";
+    for (let attempt = 0; attempt < PULL_ATTEMPTS && !this.#closed; attempt++) {
+      if (!this.#side.isMissing(id)) return;
+      const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
+      try {
+        const got = await fetchObject(
+          await this.#options.peers.get(address),
+          this.#side.arena,
+          id,
+          this.address,
+        );
+        if (got) {
+          this.#heldAt(address, got.held);
+          return this.#side.sealFetched(id, got.frame, got.error, got.contained);
+        }
+        lastError = `${address} no longer holds it`;
+        this.#remote.delete(id);
+      } catch (err) {
+        lastError = `${address}: ${(err as Error).message}`;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+    }
+    if (this.#closed || !this.#side.isMissing(id)) return;
+    const lost = objectLost(id, `could not be fetched (${lastError})`);
+    this.#side.sealFetched(id, errorFrame(lost), true, []);
+  }
+}
+
+/** The holder name of an owner at `address` (its holds here are dropped when it dies). */
+function holderOf(address: string): string {
+  return address === "" ? "" : `peer:${address}`;
+}

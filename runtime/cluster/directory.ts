@@ -1,0 +1,100 @@
+/**
+ * Where objects are: for each published object, the processes holding a
+ * copy and its size. Lookups of objects nobody published yet wait until
+ * one does (a task's result is published when the task ends).
+ *
+ * @module
+ */
+import type { NodeId, ObjectId } from "../common/mod.ts";
+import type { Publish } from "./messages.ts";
+
+interface Entry {
+  readonly size: number;
+  readonly holders: Set<NodeId>;
+}
+
+/** The head's object directory. */
+export class ObjectDirectory {
+  readonly #objects = new Map<ObjectId, Entry>();
+  readonly #byHolder = new Map<NodeId, Set<ObjectId>>();
+  readonly #waiters = new Map<ObjectId, ((holder: NodeId) => void)[]>();
+  #closed = false;
+
+  /** Objects with at least one holder. */
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** Applies what `holder` published. */
+  update(holder: NodeId, { added, removed }: Publish): void {
+    let mine = this.#byHolder.get(holder);
+    if (!mine) this.#byHolder.set(holder, mine = new Set());
+    for (const [id, size] of added) {
+      const e = this.#objects.get(id);
+      if (e) e.holders.add(holder);
+      else this.#objects.set(id, { size, holders: new Set([holder]) });
+      mine.add(id);
+      const waiting = this.#waiters.get(id);
+      if (waiting) {
+        this.#waiters.delete(id);
+        for (const w of waiting) w(holder);
+      }
+    }
+    for (const id of removed) {
+      mine.delete(id);
+      this.#forget(id, holder);
+    }
+  }
+
+  /** A holder is gone (dead node, departed driver): its copies are gone. */
+  dropHolder(holder: NodeId): void {
+    const mine = this.#byHolder.get(holder);
+    if (!mine) return;
+    this.#byHolder.delete(holder);
+    for (const id of mine) this.#forget(id, holder);
+  }
+
+  /** A holder of `id`: now, or once one publishes it. */
+  holder(id: ObjectId): Promise<NodeId> {
+    const e = this.#objects.get(id);
+    if (e) {
+      // The most recent copy first is as good as any; take the first in insertion order.
+      for (const h of e.holders) return Promise.resolve(h);
+    }
+    if (this.#closed) return Promise.reject(new Error("the head is shutting down"));
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id);
+      if (list) list.push(resolve);
+      else this.#waiters.set(id, [resolve]);
+    });
+  }
+
+  /** Bytes of `ids` each holder has (for locality). */
+  bytesByHolder(ids: readonly ObjectId[]): Map<NodeId, number> {
+    const out = new Map<NodeId, number>();
+    for (const id of ids) {
+      const e = this.#objects.get(id);
+      if (!e) continue;
+      for (const h of e.holders) out.set(h, (out.get(h) ?? 0) + e.size);
+    }
+    return out;
+  }
+
+  /** Lookups still waiting. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** Drops the waiting lookups (their requesters see the link close). */
+  close(): void {
+    this.#closed = true;
+    this.#waiters.clear();
+  }
+
+  #forget(id: ObjectId, holder: NodeId): void {
+    const e = this.#objects.get(id);
+    if (!e) return;
+    e.holders.delete(holder);
+    if (e.holders.size === 0) this.#objects.delete(id);
+  }
+}

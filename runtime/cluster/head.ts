@@ -1,0 +1,241 @@
+/**
+ * The head service: membership and health of the nodes, the global
+ * scheduler's placements, and the directory of objects peers may need.
+ * It runs in the head process; agents reach it by `HeadApi`, in process
+ * (the head's own agent) or over TCP (`RemoteHead`).
+ *
+ * @module
+ */
+import {
+  type ActorId,
+  longInterval,
+  type LongTimer,
+  type NodeId,
+  type ObjectId,
+} from "../common/mod.ts";
+import type { ClusterState } from "../protocol/mod.ts";
+import { type Decision, GlobalScheduler, type NodeReport } from "../scheduler/mod.ts";
+import { ObjectDirectory } from "./directory.ts";
+import type {
+  FoundActor,
+  HelloReply,
+  JoinRequest,
+  PlaceActorRequest,
+  PlaceRequest,
+  Publish,
+} from "./messages.ts";
+
+/** What an agent asks of the head. */
+export interface HeadApi {
+  hello(): Promise<HelloReply>;
+  join(request: JoinRequest): Promise<void>;
+  report(report: NodeReport): void;
+  place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
+  publish(objects: Publish): void;
+  /** Where an actor goes (its name, if any, is taken at once). */
+  placeActor(request: PlaceActorRequest): Promise<Decision>;
+  /** A live actor by name. */
+  lookupActor(name: string, namespace: string): Promise<FoundActor | undefined>;
+  /** A live actor by id. */
+  findActor(actorId: ActorId): Promise<FoundActor | undefined>;
+  /** The address of a process holding `id`, once one does. */
+  locate(id: ObjectId): Promise<string>;
+  state(): Promise<ClusterState>;
+}
+
+/** How the head reaches one member: news of a dead node, and ending its link. */
+export interface MemberLink {
+  nodeDied(deadNodeId: NodeId, address: string): void;
+  /** Ends the member's link (it was declared dead: it must stop). */
+  close(reason: string): void;
+}
+
+interface Member {
+  readonly nodeId: NodeId;
+  readonly role: JoinRequest["role"];
+  readonly address: string;
+  readonly numWorkers: number;
+  readonly link: MemberLink;
+  alive: boolean;
+}
+
+/** Settings of the head service. */
+export interface HeadOptions {
+  /** The control store's Redis, told to joining processes. */
+  readonly redisAddress?: string;
+  /** Health checks: a node silent for `periodMs * failureThreshold` is dead. */
+  readonly healthCheck: { readonly periodMs: number; readonly failureThreshold: number };
+}
+
+/** The head's state. */
+export class HeadService {
+  readonly #options: HeadOptions;
+  readonly #scheduler: GlobalScheduler;
+  readonly #members = new Map<NodeId, Member>();
+  readonly #directory = new ObjectDirectory();
+  readonly #timer: LongTimer;
+  /** Actors placed by drivers: where they live, and their names. */
+  readonly #actors = new Map<ActorId, FoundActor>();
+  readonly #actorNames = new Map<string, ActorId>();
+  #lastCheck = Date.now();
+
+  constructor(options: HeadOptions) {
+    this.#options = options;
+    const { periodMs, failureThreshold } = options.healthCheck;
+    this.#scheduler = new GlobalScheduler({ heartbeatTimeoutMs: periodMs * failureThreshold });
+    this.#timer = longInterval(() => this.#expire(), periodMs);
+  }
+
+  /** The API for one member, whose dead-node notices go to `notify`. */
+  apiFor(link: MemberLink): HeadApi & { readonly member: () => NodeId | undefined } {
+    let me: NodeId | undefined;
+    return {
+      member: () => me,
+      hello: () =>
+        Promise.resolve({
+          redisAddress: this.#options.redisAddress,
+          heartbeatMs: this.#options.healthCheck.periodMs,
+        }),
+      join: (request) => {
+        this.#join(request, link);
+        me = request.nodeId;
+        return Promise.resolve();
+      },
+      report: (report) => {
+        if (me) this.#scheduler.report(me, report);
+      },
+      place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
+      publish: (objects) => {
+        if (me) this.#directory.update(me, objects);
+      },
+      locate: (id) => this.#locate(id),
+      placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
+      lookupActor: (name, namespace) =>
+        Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
+      findActor: (actorId) => Promise.resolve(this.#live(actorId)),
+      state: () => Promise.resolve(this.state()),
+    };
+  }
+
+  /** A member's link closed: a node is dead, a driver gone. */
+  left(nodeId: NodeId): void {
+    const m = this.#members.get(nodeId);
+    if (!m || !m.alive) return;
+    if (m.role === "driver") {
+      this.#members.delete(nodeId);
+      this.#directory.dropHolder(nodeId);
+      return;
+    }
+    this.#scheduler.nodeDied(nodeId);
+    this.#died(m);
+  }
+
+  /** The cluster as `ray.nodes()` shows it. */
+  state(): ClusterState {
+    const nodes = this.#scheduler.nodes().map((n) => ({
+      nodeId: n.nodeId as string,
+      address: n.address,
+      alive: n.state !== "dead",
+      resources: n.total,
+      numWorkers: this.#members.get(n.nodeId)?.numWorkers ?? 0,
+    }));
+    return {
+      nodes,
+      total: this.#scheduler.resources("total"),
+      available: this.#scheduler.resources("available"),
+    };
+  }
+
+  /** Stops the health checks. */
+  close(): void {
+    this.#timer.clear();
+    this.#directory.close();
+  }
+
+  #join(request: JoinRequest, link: MemberLink): void {
+    const old = this.#members.get(request.nodeId);
+    if (old) throw new Error(`node id ${request.nodeId} is already in use in this cluster`);
+    this.#members.set(request.nodeId, {
+      nodeId: request.nodeId,
+      role: request.role,
+      address: request.address,
+      numWorkers: request.numWorkers,
+      link,
+      alive: true,
+    });
+    if (request.role !== "driver") {
+      const placed = this.#scheduler.addNode({
+        nodeId: request.nodeId,
+        address: request.address,
+        total: request.resources,
+      }, Date.now());
+      void placed; // nothing waits: infeasible requests fail at once
+    }
+  }
+
+  #place(from: NodeId | undefined, request: PlaceRequest): Decision {
+    const localityBytes = request.deps.length > 0
+      ? this.#directory.bytesByHolder(request.deps)
+      : undefined;
+    return this.#scheduler.place({
+      id: request.taskId,
+      demand: request.demand,
+      strategy: request.strategy,
+      from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
+      localityBytes,
+    });
+  }
+
+  #placeActor(from: NodeId | undefined, request: PlaceActorRequest): Decision {
+    const { entry } = request;
+    const key = request.name ? `${request.namespace ?? "default"}/${request.name}` : undefined;
+    if (key && this.#live(this.#actorNames.get(key))) {
+      return { type: "infeasible", id: entry.actorId, reason: `the name ${key} is taken` };
+    }
+    const d = this.#scheduler.placeActor({
+      id: entry.actorId,
+      demand: request.demand,
+      from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
+    });
+    if (d.type !== "place") return d;
+    this.#actors.set(entry.actorId, { entry, nodeId: d.nodeId, address: d.address });
+    if (key) this.#actorNames.set(key, entry.actorId);
+    return d;
+  }
+
+  /** The actor `id`, if its node is alive. */
+  #live(id: ActorId | undefined): FoundActor | undefined {
+    const found = id && this.#actors.get(id);
+    return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
+  }
+
+  async #locate(id: ObjectId): Promise<string> {
+    for (;;) {
+      const holder = await this.#directory.holder(id);
+      const m = this.#members.get(holder);
+      if (m?.alive) return m.address;
+      this.#directory.dropHolder(holder);
+    }
+  }
+
+  #expire(): void {
+    const now = Date.now();
+    const late = now - this.#lastCheck > 2 * this.#options.healthCheck.periodMs;
+    this.#lastCheck = now;
+    // The head itself was stalled (a long GC, a busy core): reports may wait unread; skip a round.
+    if (late) return;
+    for (const { nodeId } of this.#scheduler.expire(now)) {
+      const m = this.#members.get(nodeId);
+      if (m?.alive) this.#died(m);
+    }
+  }
+
+  #died(m: Member): void {
+    m.alive = false;
+    this.#directory.dropHolder(m.nodeId);
+    for (const other of this.#members.values()) {
+      if (other.alive) other.link.nodeDied(m.nodeId, m.address);
+    }
+    m.link.close(`node ${m.nodeId} was declared dead`);
+  }
+}

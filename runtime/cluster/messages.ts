@@ -1,0 +1,129 @@
+/**
+ * The messages between cluster processes, as frame types over the TCP
+ * frame links (runtime/transport). Every process serves one port: the head
+ * types reach the head service (only on the head), the peer types reach the
+ * process's agent.
+ *
+ * @module
+ */
+import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
+import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
+
+/** Frame types. Head: 1-9 (agent to head), 20-29 (head to agent). Peers: 10-19. */
+export const MSG = {
+  /** Request: what a joining process needs first (Redis, heartbeat period). */
+  hello: 1,
+  /** Request: a node or driver joins (JoinRequest), answered when recorded. */
+  join: 2,
+  /** Message: a node's heartbeat (NodeReport). */
+  report: 3,
+  /** Request: where tasks go (PlaceRequest[] -> Decision[]). */
+  place: 4,
+  /** Message: objects this process holds or no longer holds (Publish). */
+  publish: 5,
+  /** Request: where an object is (ObjectId -> address), answered once it is known. */
+  locate: 6,
+  /** Request: the cluster's nodes and resources (ClusterState). */
+  state: 7,
+  /** Message: tasks placed on the receiving node (RunMessage). */
+  run: 10,
+  /** Message: tasks of the receiver's that ended here ([taskId, failed][]). */
+  finished: 11,
+  /** Request: a piece of a stored object (FetchRequest -> FetchReply + body). */
+  fetch: 12,
+  /** Message: the sender no longer holds these results ([ObjectId]). */
+  release: 13,
+  /** Message: cancel a task placed on the receiver ([TaskId, CancelMode]). */
+  cancel: 14,
+  /** Message: an actor created, called or killed on the receiver (ActorMessage). */
+  actor: 15,
+  /** Request: where an actor goes (PlaceActorRequest -> Decision). */
+  placeActor: 8,
+  /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
+  findActor: 9,
+  /** Message (head to all): a node is dead (NodeId). */
+  nodeDied: 20,
+} as const;
+
+/** Answer to `hello`. */
+export interface HelloReply {
+  /** The control store's Redis (`redis://host:port`); absent: each process keeps its records in memory. */
+  readonly redisAddress?: string;
+  /** How often nodes report. */
+  readonly heartbeatMs: number;
+}
+
+/** `join`. */
+export interface JoinRequest {
+  readonly nodeId: NodeId;
+  readonly role: "head" | "node" | "driver";
+  /** Where peers reach it (`host:port`). */
+  readonly address: string;
+  readonly resources: Resources;
+  readonly numWorkers: number;
+}
+
+/** One task of a `place` request. */
+export interface PlaceRequest {
+  readonly taskId: TaskId;
+  readonly demand: Resources;
+  readonly strategy: SchedulingStrategy;
+  /** Its dependencies, for locality. */
+  readonly deps: readonly ObjectId[];
+}
+
+/** `place` answer: a decision per request, in order. */
+export type PlaceReply = readonly Decision[];
+
+/** `publish`: objects added here (with their sizes) and removed. */
+export interface Publish {
+  readonly added: readonly (readonly [ObjectId, number])[];
+  readonly removed: readonly ObjectId[];
+}
+
+/** `run`: tasks for the receiver, owned by the process at `owner`. */
+export interface RunMessage {
+  /** The owner's address (results are held for it; `finished` goes there). */
+  readonly owner: string;
+  readonly specs: readonly TaskSpec[];
+}
+
+/** `fetch`: bytes `[offset, offset + max)` of `id`. */
+export interface FetchRequest {
+  readonly id: ObjectId;
+  readonly offset: number;
+  readonly max: number;
+  /** The requester's address (refs inside the object are held for it). */
+  readonly from: string;
+}
+
+/** `fetch` answer (the bytes are the frame's body); `size` -1 when the object is not here. */
+export interface FetchReply {
+  readonly size: number;
+  readonly error: boolean;
+  readonly contained: readonly ObjectId[];
+  /** Refs inside it that the holder now holds for the requester (first chunk only). */
+  readonly held?: readonly ObjectId[];
+}
+
+/** `placeActor`. */
+export interface PlaceActorRequest {
+  readonly entry: ActorEntry;
+  readonly demand: Resources;
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+/** An actor the head knows. */
+export interface FoundActor {
+  readonly entry: ActorEntry;
+  readonly nodeId: NodeId;
+  readonly address: string;
+}
+
+/** `cancel`. */
+export type CancelMessage = readonly [TaskId, CancelMode];
+
+/** `report` as sent. */
+export type ReportMessage = NodeReport;

@@ -1,0 +1,14 @@
+/**
+ * Cluster mode: the head service (membership, health, placement, the
+ * object directory), each process's agent (forwarding tasks, pulling
+ * objects), and starting heads, nodes and drivers' links.
+ *
+ * @module
+ */
+export { joinAsDriver, startClusterProcess } from "./cluster_process.ts";
+export type { ClusterProcess, ClusterProcessOptions, DriverJoin } from "./cluster_process.ts";
+export { HeadService } from "./head.ts";
+export { controlStoreOf } from "./head_link.ts";
+export type { HeadApi, HeadOptions } from "./head.ts";
+export { ObjectDirectory } from "./directory.ts";
+export { MSG } from "./messages.ts";

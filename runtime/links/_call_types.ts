@@ -1,0 +1,68 @@
+/**
+ * The records of a caller's side of call links: one call, one link, one
+ * waiter. Private to links/ (runtime/links/call_links.ts uses them).
+ *
+ * @module
+ */
+import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ObjectRef } from "../core/mod.ts";
+import type { Frame } from "../protocol/mod.ts";
+import type { Doorbell } from "../transport/mod.ts";
+import type { CallLink, ResultVisitor } from "./call_link.ts";
+
+/**
+ * One call made through a link, and its result once it came. Its refs
+ * point here (`ownedRef`), so a result lives as long as its refs do.
+ */
+export interface Call {
+  readonly taskId: TaskId;
+  readonly method: string;
+  readonly args: Frame | ObjectId;
+  readonly deps: readonly ObjectId[];
+  readonly numReturns: number;
+  readonly actorId: ActorId;
+  attempt: number;
+  /** PENDING, or how it ended (LINK_RESULT). */
+  kind: number;
+  returns: readonly Frame[];
+  /** The single return when `kind` is LINK_RESULT.value. */
+  value?: unknown;
+  /** The call's refs, held until the result came (then they hold this, not the other way). */
+  refs?: ObjectRef[];
+  /** Returns (by index) that left this thread: sealed at the node when they come. */
+  promised?: Set<number>;
+  /** The link it was last written to, and its number there. */
+  link?: Link;
+  slot: number;
+  /** Every object its arguments refer to (for a call sent through the node). */
+  readonly argRefs: readonly ObjectId[];
+}
+
+/** This thread's link to one actor (a new one after each restart of the actor's worker). */
+export interface Link {
+  readonly id: number;
+  readonly actorId: ActorId;
+  readonly channel: CallLink;
+  /** The actor's channel, to ring its doorbell (once the node opened the link). */
+  actor?: Doorbell;
+  label: string;
+  maxTaskRetries: number;
+  seq: number;
+  nextSlot: number;
+  /** Calls written or to write, by slot, in order. */
+  readonly pending: Map<number, Call>;
+  /** Calls of this turn not written yet, then calls that did not fit (in order). */
+  unsent: Call[];
+  /** Handles one result read from the link. */
+  readonly onResult: ResultVisitor;
+  /** Returns the actor sealed at the node (pruned of those no ref here holds). */
+  atNode: ObjectId[];
+}
+
+export interface Waiter {
+  readonly calls: readonly Call[];
+  readonly need: number;
+  /** Index of the first call not known to be done (for gets). */
+  next: number;
+  done(err?: unknown): void;
+}
