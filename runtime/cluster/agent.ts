@@ -120,6 +120,8 @@ export class Agent implements ClusterPort {
   #heartbeat: LongTimer | undefined;
   #closed = false;
   #reportQueued = false;
+  /** Non-detached actors hosted here, by their owner's address. */
+  readonly #hosted = new Map<string, Set<ActorId>>();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */
@@ -172,6 +174,11 @@ export class Agent implements ClusterPort {
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
       need: (id) => this.need(id),
+      hosted: (owner, actorId) => {
+        const mine = this.#hosted.get(owner);
+        if (mine) mine.add(actorId);
+        else this.#hosted.set(owner, new Set([actorId]));
+      },
       placedHere: (taskId, owner, numReturns) =>
         this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
     };
@@ -328,9 +335,14 @@ export class Agent implements ClusterPort {
     }
   }
 
-  /** The head says a node died: its tasks go elsewhere, its holds here go. */
+  /**
+   * The head says a node died (or a driver left): its tasks go elsewhere, its holds here go, and
+   * the non-detached actors it owned here end.
+   */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
+    for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
+    this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
     for (const [id, at] of this.#remote) if (at === address) this.#remote.delete(id);
     for (const f of [...this.#forwarded.values()]) {

@@ -77,6 +77,8 @@ export class HeadService {
   /** Actors placed by drivers: where they live, and their names. */
   readonly #actors = new Map<ActorId, FoundActor>();
   readonly #actorNames = new Map<string, ActorId>();
+  /** The driver that owns each non-detached actor. */
+  readonly #owners = new Map<ActorId, string>();
   #lastCheck = Date.now();
 
   constructor(options: HeadOptions) {
@@ -122,8 +124,17 @@ export class HeadService {
     const m = this.#members.get(nodeId);
     if (!m || !m.alive) return;
     if (m.role === "driver") {
+      // Its objects and non-detached actors go; the cluster stays.
       this.#members.delete(nodeId);
       this.#directory.dropHolder(nodeId);
+      for (const other of this.#members.values()) {
+        if (other.alive) other.link.nodeDied(m.nodeId, m.address);
+      }
+      for (const [id, owner] of this.#owners) {
+        if (owner !== m.address) continue;
+        this.#owners.delete(id);
+        this.#actors.delete(id);
+      }
       return;
     }
     this.#scheduler.nodeDied(nodeId);
@@ -199,6 +210,7 @@ export class HeadService {
     });
     if (d.type !== "place") return d;
     this.#actors.set(entry.actorId, { entry, nodeId: d.nodeId, address: d.address });
+    if (!request.detached) this.#owners.set(entry.actorId, request.owner);
     if (key) this.#actorNames.set(key, entry.actorId);
     return d;
   }

@@ -110,6 +110,9 @@ export interface FetchReply {
 /** `placeActor`. */
 export interface PlaceActorRequest {
   readonly entry: ActorEntry;
+  /** The creating driver's address: a non-detached actor ends when that driver leaves. */
+  readonly owner: string;
+  readonly detached: boolean;
   readonly demand: Resources;
   readonly name?: string;
   readonly namespace?: string;

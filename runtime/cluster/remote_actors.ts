@@ -43,6 +43,8 @@ export interface RemoteActorsHost {
   ): A;
   /** Pulls `id` here. */
   need(id: ObjectId): void;
+  /** A non-detached actor of `owner` lives here: it ends when that owner leaves. */
+  hosted(owner: string, actorId: ActorId): void;
   /** Registers a task placed here whose results go to `owner`. */
   placedHere(taskId: TaskId, owner: string, numReturns: number): void;
 }
@@ -76,6 +78,8 @@ export class RemoteActors implements ActorBackend {
     const wire = this.#host.wireArgs(spec, spec.argRefs);
     const home = this.#host.head.placeActor({
       entry,
+      owner: this.#host.address,
+      detached: settings.detached,
       demand: demandOf(settings.numCpus, settings.resources),
       name: settings.name,
       namespace: settings.namespace,
@@ -158,6 +162,7 @@ export function hostActor(msg: ActorMessage, host: RemoteActorsHost, local: Acto
   switch (msg.kind) {
     case "create":
       for (const d of msg.spec.deps) if (side.isMissing(d)) host.need(d);
+      if (!msg.spec.settings.detached) host.hosted(msg.owner, msg.spec.actorId);
       local.create(msg.spec);
       return;
     case "call":
