@@ -139,7 +139,7 @@ export class Node implements Backend {
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
       unreferenced: (id) => this.#port?.unreferenced(id),
-      collectEverywhere: () => this.#collectEverywhere(),
+      collectEverywhere: (here) => this.#collectEverywhere(here),
     }, collectionEvery(maxBytes));
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
@@ -465,10 +465,10 @@ export class Node implements Backend {
     if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
   }
 
-  /** Runs a garbage collection in every thread, so dropped refs are released (`reclaimDropped`). */
-  #collectEverywhere(): void {
+  /** Runs a garbage collection in every worker, and here unless `here` is false (`reclaimDropped`). */
+  #collectEverywhere(here = true): void {
     if (!collectGarbage) return;
-    reclaimDropped();
+    if (here) reclaimDropped();
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 

@@ -45,6 +45,7 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
   const gcs = new MemoryControlStore();
   const released: ActorId[] = [];
   let collections = 0;
+  let workerCollections = 0;
   const life = new ObjectLifetime({
     jobId: JOB,
     nodeId: NODE,
@@ -53,7 +54,7 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
     spill,
     gcs,
     actorReleased: (actorId) => released.push(actorId),
-    collectEverywhere: () => collections++,
+    collectEverywhere: (here) => here ? collections++ : workerCollections++,
     collectedOnItsOwn,
   }, gcEvery);
   /** Seals an inline object as the node does: table, lifetime, then settle. */
@@ -83,6 +84,7 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
     life,
     released,
     collections: () => collections,
+    workerCollections: () => workerCollections,
     sealInline,
     sealStored,
     close,
@@ -296,6 +298,7 @@ Deno.test("ObjectLifetime counts store growth: bytes freed since do not ask for 
       t.life.dec(id); // freed at once, as a disposed ref's object is
     }
     assert.equal(t.collections(), 0, "120 KiB sealed, none kept");
+    assert.equal(t.workerCollections(), 5, "the workers collect once 20 KiB more were sealed");
     t.sealStored(objectId(), 12 * KIB);
     t.sealStored(objectId(), 12 * KIB);
     assert.equal(t.collections(), 1, "24 KiB kept");
@@ -311,6 +314,7 @@ Deno.test("ObjectLifetime forces no collection when V8 collected on its own sinc
     t.sealStored(objectId(), 12 * KIB);
     t.sealStored(objectId(), 12 * KIB);
     assert.equal(t.collections(), 0, "its finalizers free what it found");
+    assert.equal(t.workerCollections(), 1, "the workers are asked all the same");
     t.sealStored(objectId(), 12 * KIB);
     assert.equal(t.collections(), 0, "asked again only after another gcEvery of growth");
     onItsOwn = false;
