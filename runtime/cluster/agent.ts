@@ -17,6 +17,7 @@ import {
   type ObjectId,
   objectLost,
   RayError,
+  taskCancelled,
   type TaskId,
   taskIdOf,
   workerDied,
@@ -41,17 +42,19 @@ import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
   type CancelMessage,
-  type FetchReply,
   type FetchRequest,
   MSG,
   type PlaceRequest,
+  type Return,
   type RunMessage,
 } from "./messages.ts";
-import type { Peers } from "./peers.ts";
-import { FETCH_CHUNK_BYTES, fetchObject } from "./fetch.ts";
+import { holderOf, type Peers } from "./peers.ts";
+import { fetchObject, serveFetch } from "./fetch.ts";
 
 /** A node reports its load this soon after a task of it ends (at most once per period). */
 const REPORT_AFTER_MS = 20;
+/** How long a retried task waits for a node that can run it. */
+const RETRY_PLACE_MS = 60_000;
 /** Tries at pulling an object before it is declared lost. */
 const PULL_ATTEMPTS = 20;
 
@@ -70,14 +73,6 @@ interface PlacedHere {
   readonly numReturns: number;
   readonly returns: Return[];
 }
-
-/** A return of a finished task as its owner learns it: with its bytes when small. */
-type Return = readonly [
-  id: ObjectId,
-  bytes?: Uint8Array,
-  error?: boolean,
-  contained?: readonly ObjectId[],
-];
 
 /** What an agent is. */
 export interface AgentOptions {
@@ -111,6 +106,10 @@ export class Agent implements ClusterPort {
   #removed: ObjectId[] = [];
   #flushQueued = false;
   readonly #pulls = new Set<ObjectId>();
+  /** Retried tasks no node could take yet, since when. */
+  readonly #unplacedSince = new Map<TaskId, number>();
+  /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
+  readonly #lineage = new Map<TaskId, TaskSpec>();
   /** Results of forwarded tasks someone here waits for. */
   readonly #wanted = new Set<ObjectId>();
   /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
@@ -280,6 +279,7 @@ export class Agent implements ClusterPort {
 
   unreferenced(id: ObjectId): void {
     const at = this.#remote.get(id);
+    if (this.#lineage.delete(taskIdOf(id))) this.#side.forwardedDone(taskIdOf(id));
     if (at !== undefined) {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
@@ -293,6 +293,7 @@ export class Agent implements ClusterPort {
   cancel(taskId: TaskId, mode: CancelMode): void {
     const f = this.#forwarded.get(taskId);
     if (f?.address) this.#options.peers.send(f.address, MSG.cancel, [taskId, mode]);
+    else if (f && !f.actor) this.#failWith(f.spec, taskCancelled(taskName(f.spec))); // not placed yet
   }
 
   state() {
@@ -308,7 +309,10 @@ export class Agent implements ClusterPort {
 
   /** Answers a peer's request. */
   onRequest(frame: WireFrame): Reply | Promise<Reply> {
-    if (frame.type === MSG.fetch) return this.#serveFetch(frame.message as FetchRequest);
+    if (frame.type === MSG.fetch) {
+      const hold = (from: string, ids: readonly ObjectId[]) => this.#holdFor(from, ids);
+      return serveFetch(this.#side, hold, frame.message as FetchRequest);
+    }
     throw new TypeError(`frame type ${frame.type} is not a request this process serves`);
   }
 
@@ -344,7 +348,11 @@ export class Agent implements ClusterPort {
     for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
     this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
-    for (const [id, at] of this.#remote) if (at === address) this.#remote.delete(id);
+    for (const [id, at] of this.#remote) {
+      if (at !== address) continue;
+      this.#remote.delete(id);
+      if (this.#side.isMissing(id)) this.#lost(id, nodeId, address);
+    }
     for (const f of [...this.#forwarded.values()]) {
       if (f.nodeId !== nodeId) continue;
       const { spec } = f;
@@ -370,6 +378,25 @@ export class Agent implements ClusterPort {
     }
   }
 
+  /** The only copy of `id` known here was on a dead node: run its task again, or fail it. */
+  #lost(id: ObjectId, nodeId: NodeId, address: string): void {
+    const taskId = taskIdOf(id);
+    const spec = this.#lineage.get(taskId);
+    const { maxRetries } = spec?.options ?? { maxRetries: 0 };
+    if (spec && (maxRetries === -1 || spec.attempt < maxRetries)) {
+      this.#lineage.delete(taskId);
+      this.#wanted.add(id); // its `finished` brings it
+      spec.attempt++;
+      this.forward(spec);
+      return;
+    }
+    if (this.#forwarded.has(taskId)) return void this.#wanted.add(id); // already running again
+    const why = spec
+      ? `its node ${nodeId} (${address}) died and its task has no retries left`
+      : `its node ${nodeId} (${address}) died (an object made by put cannot be rebuilt)`;
+    this.#side.sealFetched(id, errorFrame(objectLost(id, why)), true, []);
+  }
+
   async #place(): Promise<void> {
     const batch = this.#toPlace;
     this.#toPlace = [];
@@ -389,7 +416,7 @@ export class Agent implements ClusterPort {
     const byNode = new Map<string, TaskSpec[]>();
     batch.forEach((spec, i) => {
       const d = decisions[i];
-      if (d.type !== "place") return this.#fail(spec, d.reason);
+      if (d.type !== "place") return this.#unplaced(spec, d.reason);
       if (d.nodeId === this.nodeId) {
         // Back to this node: run it here like any local task.
         this.#forwarded.delete(spec.taskId);
@@ -407,16 +434,12 @@ export class Agent implements ClusterPort {
       else byNode.set(d.address, [spec]);
     });
     for (const [address, specs] of byNode) {
-      const wire = specs.map((s) => this.#wireSpec(s));
+      const wire = specs.map((s) => this.#wireArgs(s, s.argRefs));
       this.#options.peers.send(address, MSG.run, { owner: this.address, specs: wire });
     }
   }
 
   /** `spec` as it travels: arguments inline, the objects it refers to published. */
-  #wireSpec(spec: TaskSpec): TaskSpec {
-    return this.#wireArgs(spec, spec.argRefs);
-  }
-
   /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
   #wireArgs<A extends { readonly args: Frame | ObjectId }>(
     value: A,
@@ -429,6 +452,24 @@ export class Agent implements ClusterPort {
     const { args } = value;
     if (typeof args === "string" || args instanceof Uint8Array) return value;
     return { ...value, args: this.#side.arena.view(args).slice() };
+  }
+
+  /**
+   * No node can run `spec` now. A first try fails at once; a retry (its node died) waits for a
+   * node that can, up to RETRY_PLACE_MS, as the cluster may be replacing that node.
+   */
+  #unplaced(spec: TaskSpec, reason: string): void {
+    const since = this.#unplacedSince.get(spec.taskId) ?? Date.now();
+    if (spec.attempt === 0 || Date.now() - since > RETRY_PLACE_MS) {
+      this.#unplacedSince.delete(spec.taskId);
+      return this.#fail(spec, reason);
+    }
+    this.#unplacedSince.set(spec.taskId, since);
+    setTimeout(() => {
+      if (!this.#forwarded.has(spec.taskId) || this.#closed) return;
+      this.#toPlace.push(spec);
+      if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
+    }, 200);
   }
 
   #fail(spec: TaskSpec, reason: string): void {
@@ -456,7 +497,14 @@ export class Agent implements ClusterPort {
   #finished(from: string, returns: readonly Return[]): void {
     for (const [id, bytes, error, contained] of returns) {
       const taskId = taskIdOf(id);
-      if (this.#forwarded.delete(taskId)) this.#side.forwardedDone(taskId);
+      const f = this.#forwarded.get(taskId);
+      if (f) {
+        this.#forwarded.delete(taskId);
+        // A task whose result stays on its node is kept (with its arguments held) while that
+        // result is referenced here: if the node dies, it runs again (lineage).
+        if (!bytes && !f.actor) this.#lineage.set(taskId, f.spec);
+        else this.#side.forwardedDone(taskId);
+      }
       if (bytes) {
         this.#wanted.delete(id);
         this.#heldAt(from, contained!);
@@ -513,25 +561,6 @@ export class Agent implements ClusterPort {
     });
   }
 
-  async #serveFetch({ id, offset, max, from }: FetchRequest): Promise<Reply> {
-    const obj = await this.#side.readObject(id);
-    if (!obj) return { message: { size: -1, error: false, contained: [] } satisfies FetchReply };
-    try {
-      const held = offset === 0 ? this.#holdFor(from, obj.contained) : [];
-      const end = Math.min(obj.bytes.length, offset + Math.min(max, FETCH_CHUNK_BYTES));
-      const body = obj.bytes.slice(offset, end);
-      const message: FetchReply = {
-        size: obj.bytes.length,
-        error: obj.error,
-        contained: obj.contained,
-        held,
-      };
-      return { message, body };
-    } finally {
-      obj.done();
-    }
-  }
-
   async #pull(id: ObjectId): Promise<void> {
     let lastError = "no copy answered";
     for (let attempt = 0; attempt < PULL_ATTEMPTS && !this.#closed; attempt++) {
@@ -559,9 +588,4 @@ export class Agent implements ClusterPort {
     const lost = objectLost(id, `could not be fetched (${lastError})`);
     this.#side.sealFetched(id, errorFrame(lost), true, []);
   }
-}
-
-/** The holder name of an owner at `address` (its holds here are dropped when it dies). */
-function holderOf(address: string): string {
-  return address === "" ? "" : `peer:${address}`;
 }

@@ -1,14 +1,16 @@
 /**
- * Pulling one object from a peer: 16 MiB `fetch` requests written straight
- * into a block of this process's store (or a heap copy when it is full).
+ * Objects between processes: pulling one from a peer in 16 MiB `fetch`
+ * requests written straight into a block of this process's store (or a heap
+ * copy when it is full), and answering a peer's `fetch`.
  *
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
-import type { FrameRpc } from "../transport/mod.ts";
-import { type FetchReply, MSG } from "./messages.ts";
+import type { FrameRpc, Reply } from "../transport/mod.ts";
+import type { ClusterSide } from "../node/mod.ts";
+import { type FetchReply, type FetchRequest, MSG } from "./messages.ts";
 
 /** Bytes per fetch request of a big object. */
 export const FETCH_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -62,4 +64,30 @@ export async function fetchObject(
     throw err;
   }
   return { frame: arena.locate(dest) ?? dest, error, contained, held };
+}
+
+/**
+ * Answers a peer's `fetch` of a piece of an object stored here; on the first
+ * piece, `holdFor` holds the refs inside it for the requester.
+ */
+export async function serveFetch(
+  side: ClusterSide,
+  holdFor: (requester: string, contained: readonly ObjectId[]) => ObjectId[],
+  { id, offset, max, from }: FetchRequest,
+): Promise<Reply> {
+  const obj = await side.readObject(id);
+  if (!obj) return { message: { size: -1, error: false, contained: [] } satisfies FetchReply };
+  try {
+    const held = offset === 0 ? holdFor(from, obj.contained) : [];
+    const end = Math.min(obj.bytes.length, offset + Math.min(max, FETCH_CHUNK_BYTES));
+    const message: FetchReply = {
+      size: obj.bytes.length,
+      error: obj.error,
+      contained: obj.contained,
+      held,
+    };
+    return { message, body: obj.bytes.slice(offset, end) };
+  } finally {
+    obj.done();
+  }
 }

@@ -89,6 +89,14 @@ export interface RunMessage {
   readonly specs: readonly TaskSpec[];
 }
 
+/** A return of a finished task as `finished` tells its owner: with its bytes when small. */
+export type Return = readonly [
+  id: ObjectId,
+  bytes?: Uint8Array,
+  error?: boolean,
+  contained?: readonly ObjectId[],
+];
+
 /** `fetch`: bytes `[offset, offset + max)` of `id`. */
 export interface FetchRequest {
   readonly id: ObjectId;

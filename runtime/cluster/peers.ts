@@ -17,6 +17,11 @@ export interface PeerOptions {
   readonly handlers: RpcHandlers;
 }
 
+/** The holder name of an owner at `address` in reference counts (dropped when it dies). */
+export function holderOf(address: string): string {
+  return address === "" ? "" : `peer:${address}`;
+}
+
 /** Splits `host:port` (IPv6 hosts in brackets). */
 export function splitAddress(address: string): { hostname: string; port: number } {
   const at = address.lastIndexOf(":");

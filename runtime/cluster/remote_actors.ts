@@ -22,7 +22,7 @@ import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, TaskSpec } from "..
 import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
 import { MSG } from "./messages.ts";
-import type { Peers } from "./peers.ts";
+import { holderOf, type Peers } from "./peers.ts";
 
 /** What the remote actors need of their agent. */
 export interface RemoteActorsHost {
@@ -167,7 +167,7 @@ export function hostActor(msg: ActorMessage, host: RemoteActorsHost, local: Acto
       return;
     case "call":
       host.placedHere(msg.call.taskId, msg.owner, msg.call.numReturns);
-      side.callActor(msg.call, `peer:${msg.owner}`);
+      side.callActor(msg.call, holderOf(msg.owner));
       return;
     case "kill":
       local.kill(msg.actorId, msg.noRestart).catch(() => {});

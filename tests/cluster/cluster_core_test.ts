@@ -257,3 +257,39 @@ clusterTest("tasks on one node call the driver's actor on another", [
   assert.equal(Math.max(...results.map((r) => r.last)), 20);
   assert.equal(await ray.get(counter.value.remote()), 20);
 });
+
+clusterTest("cancel reaches a task running on another node", [
+  { numWorkers: 1 },
+], async () => {
+  const ref = whereAfter.remote(60_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  ray.cancel(ref);
+  await assert.rejects(ray.get(ref), (err: Error) => err instanceof ray.TaskCancelledError);
+  assert.ok(performance.now() - t0 < 5000, "ended promptly");
+  // The node goes on running tasks.
+  assert.equal(await ray.get(square.remote(12)), 144);
+});
+
+clusterTest("an object whose node died is made again by its task (lineage); a put's is lost", [
+  { numWorkers: 1, resources: { X: 1 } },
+  { numWorkers: 1, resources: { X: 1 } },
+], async (c) => {
+  const n = 1024 * 1024; // big: it stays on the node that made it
+  const made = pattern.options({ resources: { X: 1 }, maxRetries: 2 }).remote(n, 5);
+  const holder = holderOf.options({ resources: { X: 1 } }).remote(patternBytes(n, 6));
+  // Only small answers reach the driver: `made` and the put in `holder` stay on the nodes.
+  const first = await ray.get(checksum.options({ resources: { X: 1 } }).remote(made));
+  assert.equal(first.sum, fnv(patternBytes(n, 5)));
+  const { ref } = await ray.get(holder) as { ref: ray.ObjectRef<Uint8Array> };
+  for (const p of c.nodes) await p.stop();
+  const survivor = await c.addNode({ numWorkers: 1, resources: { X: 1 } });
+  const again = await ray.get(made);
+  assert.equal(fnv(again), fnv(patternBytes(n, 5)));
+  const sum = await ray.get(checksum.options({ resources: { X: 1 } }).remote(made));
+  assert.equal(sum.nodeId, survivor.nodeId);
+  await assert.rejects(
+    ray.get(ref),
+    (err: Error) => err instanceof ray.ObjectLostError && /put/.test(err.message),
+  );
+});
