@@ -1,7 +1,9 @@
 /**
  * `rayd start`: starts a head node (`--head`) or a node that joins a cluster
  * (`--address`). The flags are parsed, checked and resolved into settings;
- * `--dry-run` prints them as JSON. Starting the daemon itself is not built yet.
+ * `--dry-run` prints them as JSON. With `--block` the node runs in the
+ * foreground and prints one ready line; without it, it becomes a daemon that
+ * `rayd stop` ends (cli/_start_process.ts).
  *
  * @module
  */
@@ -18,7 +20,11 @@ import {
   parseResources,
   stringFlag,
 } from "./_args.ts";
-import { type Command, notImplemented, usageError } from "./_command.ts";
+import { type Command, usageError } from "./_command.ts";
+import { redisServerProgram } from "./_redis_server.ts";
+import { runForeground, startDaemon } from "./_start_process.ts";
+
+export { parseReadyLine, type ReadyLine } from "./_start_process.ts";
 
 /** What `rayd start` was asked to start, as given on the command line. */
 export interface StartArgs {
@@ -311,7 +317,14 @@ NODE FLAGS: [--bind ADDR] [--node-ip-address ADDR] [--num-workers N] [--num-cpus
 Starts the daemon of one node. A head node also holds the control store
 (Redis), the global scheduler and the dashboard; every node has a local
 scheduler, an object store and workers. Daemons bind 127.0.0.1 unless told
-otherwise. Starting daemons is not built yet: --dry-run works today.
+otherwise. With --block the node stays in the foreground, prints one line
+"rayd: ready: ..." with its node id and address once it serves, and stops on
+SIGTERM or SIGINT; without it, rayd start returns once the node is ready and
+leaves it running in the background (log and pid file in the runtime folder,
+$RAYD_RUNTIME_DIR or $XDG_RUNTIME_DIR/rayd); "rayd stop" ends it. A head
+without --redis-address starts its own redis-server (apt-get install
+redis-server), in memory only, and stops it on exit. A head without a token
+generates one and writes it to the runtime folder.
 
 Options:
   --head                     start a head node
@@ -337,8 +350,13 @@ Options:
   run: async (args, io) => {
     const start = parseStartArgs(args);
     const settings = await resolveStartSettings(start);
-    if (!start.dryRun) return notImplemented();
-    io.out(JSON.stringify(settings, null, 2));
-    return 0;
+    if (start.dryRun) {
+      io.out(JSON.stringify(settings, null, 2));
+      return 0;
+    }
+    // Before anything else, so a missing redis-server is one line in daemon mode too.
+    if (settings.redis !== undefined && "port" in settings.redis) redisServerProgram();
+    if (!start.block) return await startDaemon(args, settings, io);
+    return await runForeground(start.token, settings, io);
   },
 };

@@ -78,6 +78,7 @@ export async function startClusterProcess(
   let remote: RemoteHead | undefined;
   let listener: FrameListener | undefined;
   let dashboard: Dashboard | undefined;
+  let joinedNode: { node: Node } | undefined;
   try {
     let headApi: HeadApi;
     if (head) {
@@ -101,7 +102,7 @@ export async function startClusterProcess(
     });
     const address = `${hostPart(options.nodeIpAddress)}:${listener.addr.port}`;
     const controlStore = hello.redisAddress ? await connectRedis(hello.redisAddress) : undefined;
-    const started = await joined({
+    const started = joinedNode = await joined({
       role,
       address,
       headApi,
@@ -146,6 +147,7 @@ export async function startClusterProcess(
     return { nodeId: node.nodeId, address, node, closed, stop, dashboardUrl: dashboard?.url };
   } catch (err) {
     await dashboard?.close();
+    await joinedNode?.node.shutdown(); // it closes the links and the head service too
     listener?.close();
     remote?.rpc.conn.close("start failed");
     head?.close();

@@ -91,8 +91,9 @@ export async function openRedis(url: string, o: OpenOptions): Promise<RedisTarge
     url: href,
     RESP: 2,
     disableOfflineQueue: true,
-    username: o.username,
-    password: o.password,
+    // Only when given: a password in the URL is kept otherwise.
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
     socket: {
       // The socket's own timer fires at once past MAX_TIMER_MS; the deadline below holds the rest.
       connectTimeout: Math.min(o.connectTimeoutMs, MAX_TIMER_MS),

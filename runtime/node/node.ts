@@ -244,7 +244,7 @@ export class Node implements Backend {
   /** Starts a node and waits until its workers are up. */
   static async start(options: NodeOptions = {}): Promise<Node> {
     const node = new Node(options);
-    node.#records.started(Date.now(), node.resources, node.numWorkers);
+    node.#records.started(Date.now(), node, !options.driverOnly);
     try {
       await node.#alive.during(node.#pool.start());
     } catch (err) {

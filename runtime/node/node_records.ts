@@ -10,6 +10,13 @@ import type { ControlStore, TaskState } from "../gcs/mod.ts";
 import type { FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
 import { actorStateEvent, type ActorStatus } from "./actor_manager.ts";
 
+/** A node as its start is recorded: what it offers and where it is reached. */
+interface StartedNode {
+  readonly resources: Readonly<Record<string, number>>;
+  readonly numWorkers: number;
+  info(): { readonly address: string };
+}
+
 /** The node's records, written in the background by its control store. */
 export class NodeRecords {
   readonly #gcs: ControlStore;
@@ -21,20 +28,29 @@ export class NodeRecords {
    * @param jobId the node's job
    * @param nodeId the node
    */
+  #joined = true;
+
   constructor(gcs: ControlStore, jobId: JobId, nodeId: NodeId) {
     this.#gcs = gcs;
     this.#jobId = jobId;
     this.#nodeId = nodeId;
   }
 
-  /** The job started, and its node joined (embedded mode: one node, in the driver's process). */
-  started(ts: number, resources: Readonly<Record<string, number>>, numWorkers: number): void {
+  /**
+   * The job started, and its node joined (`joins` false: a cluster driver's node, which runs
+   * nothing and is not one of the cluster's nodes).
+   */
+  started(ts: number, node: StartedNode, joins: boolean): void {
+    this.#joined = joins;
     this.#gcs.record({ type: "jobStarted", jobId: this.#jobId, ts, nodeId: this.#nodeId });
+    if (!joins) return;
+    const { resources, numWorkers } = node;
+    const { address } = node.info();
     this.#gcs.record({
       type: "nodeAdded",
       nodeId: this.#nodeId,
       ts,
-      address: "embedded",
+      address,
       resources,
       numWorkers,
     });
@@ -43,6 +59,7 @@ export class NodeRecords {
   /** The job finished, and its node left. */
   stopped(ts: number): void {
     this.#gcs.record({ type: "jobFinished", jobId: this.#jobId, ts });
+    if (!this.#joined) return;
     this.#gcs.record({ type: "nodeRemoved", nodeId: this.#nodeId, ts, reason: "shutdown" });
   }
 

@@ -1,18 +1,19 @@
 /**
  * The cluster metrics: a head and two more nodes on loopback, each its own
- * `rayd start` process, and a driver process (_cluster_driver.ts) that times
- * each metric. While `rayd start` reports "not implemented yet" the metrics
- * are skipped. Private to scripts/bench/.
+ * `rayd start --block` process (each waited for until it prints its ready
+ * line), and a driver process (_cluster_driver.ts) that times each metric.
+ * Private to scripts/bench/.
  *
  * @module
  */
 import type { Measurement } from "./_measure.ts";
 import { BenchSkipped } from "./_measure.ts";
 import type { BenchContext, Metric } from "./_metric.ts";
+import { parseReadyLine } from "../../cli/start.ts";
 
 /** Why the cluster metrics report no number until multi-node mode lands. */
 export const CLUSTER_NOT_AVAILABLE = "cluster mode not available yet";
-/** How long a node may take to start listening. */
+/** How long a node may take to print its ready line. */
 const START_TIMEOUT_MS = 30_000;
 /** Keep the last this many characters of a child's standard error for messages. */
 const STDERR_TAIL = 4000;
@@ -60,15 +61,6 @@ function freePort(): number {
   return port;
 }
 
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Stops a child we started: SIGTERM, then SIGKILL if it lingers. */
 async function stop(child: Child): Promise<void> {
   try {
@@ -91,23 +83,27 @@ function failure(what: string, code: number, stderr: string): Error {
   return new Error(`${what} exited with code ${code}: ${stderr.trim().slice(-500)}`);
 }
 
-/** Starts one node and waits until it listens (head) or for a short grace period (others). */
-async function startNode(args: string[], port: number | undefined): Promise<Child> {
-  const child = spawn([CLI.href, "start", ...args, "--block"]);
+/** Starts one node and waits for its ready line (or its failure). */
+async function startNode(args: string[]): Promise<Child> {
+  const child = spawn([CLI.href, "start", ...args, "--block"], "piped");
   const exited = child.status.then((s) => s.code);
-  const deadline = Date.now() + (port === undefined ? 1000 : START_TIMEOUT_MS);
-  for (;;) {
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(r, 100, null))]);
-    if (code !== null) {
-      throw failure(`rayd start ${args.join(" ")}`, code as number, child.stderr());
+  const ready = (async () => {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of child.process.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      if (parseReadyLine(text)) return true;
     }
-    if (port !== undefined && await listening(port)) return child;
-    if (Date.now() > deadline) {
-      if (port === undefined) return child;
-      await stop(child);
-      throw new Error(`rayd start ${args.join(" ")} did not listen within ${START_TIMEOUT_MS} ms`);
-    }
+    return false;
+  })();
+  const timeout = new Promise<"timeout">((r) => setTimeout(r, START_TIMEOUT_MS, "timeout"));
+  const first = await Promise.race([ready, exited.then((code) => ({ code })), timeout]);
+  if (first === true) return child;
+  if (first === "timeout" || first === false) {
+    await stop(child);
+    throw new Error(`rayd start ${args.join(" ")} was not ready within ${START_TIMEOUT_MS} ms`);
   }
+  throw failure(`rayd start ${args.join(" ")}`, (first as { code: number }).code, child.stderr());
 }
 
 const clusters = new WeakMap<BenchContext, Promise<Cluster>>();
@@ -127,11 +123,18 @@ async function startCluster(ctx: BenchContext): Promise<Cluster> {
   const token = crypto.randomUUID();
   const workers = String(Math.max(1, Math.floor(ctx.numWorkers / 3)));
   const common = ["--num-workers", workers, "--token", token];
-  const head = await startNode(["--head", "--port", String(port), ...common], port);
+  const head = await startNode([
+    "--head",
+    "--port",
+    String(port),
+    "--dashboard-port",
+    "0",
+    ...common,
+  ]);
   ctx.defer(() => stop(head));
   const address = `127.0.0.1:${port}`;
   for (let i = 0; i < 2; i++) {
-    const node = await startNode(["--address", address, ...common], undefined);
+    const node = await startNode(["--address", address, ...common]);
     ctx.defer(() => stop(node));
   }
   return { address, token };

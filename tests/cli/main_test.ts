@@ -94,15 +94,3 @@ Deno.test("a boolean flag given a value exits 2 and names the flag", async () =>
   assert.equal(code, 2);
   assert.match(err, /flag --head takes no value/);
 });
-
-Deno.test("commands not written yet exit 2 with the not-implemented message", async () => {
-  const valid: string[][] = [
-    ["start", "--head", "--port", "6380", "--redis-port", "6379", "--block"],
-    ["start", "--address", "127.0.0.1:6380", "--num-workers", "2", "--token", "t0k3n-secret"],
-  ];
-  for (const args of valid) {
-    const { code, err } = await rayd(...args);
-    assert.equal(code, 2, args.join(" "));
-    assert.equal(err, `rayd ${args[0]}: not implemented yet (see README, "Status")`);
-  }
-});

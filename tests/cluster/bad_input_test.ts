@@ -8,7 +8,7 @@ import * as ray from "../../mod.ts";
 import { dialFrames, FrameRpc } from "../../runtime/transport/mod.ts";
 import { MSG } from "../../runtime/cluster/mod.ts";
 import { square } from "../fixtures/remote_fns.ts";
-import { startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 /** Captures console.warn/error lines while `fn` runs. */
 async function logged(fn: () => Promise<void>): Promise<string[]> {

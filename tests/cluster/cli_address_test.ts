@@ -7,7 +7,7 @@ import * as ray from "../../mod.ts";
 import { square } from "../fixtures/remote_fns.ts";
 import { REDIS_SERVER, startRedis } from "../gcs/redis_server.ts";
 import { startClusterProcess } from "../../runtime/cluster/mod.ts";
-import { startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 const CLI = new URL("../../cli/main.ts", import.meta.url);
 

@@ -1,6 +1,6 @@
 /**
  * Cluster mode end to end inside one process: a head and nodes on loopback
- * (in-process, see _in_process.ts), a driver joining with
+ * (in-process, see in_process_cluster.ts), a driver joining with
  * `init({ address, token })`. Placement by resources, strategies and
  * affinity; objects moving between nodes in both directions; nested tasks;
  * refs inside values; a dead node's tasks retried elsewhere.
@@ -23,7 +23,7 @@ import {
 } from "../fixtures/cluster_fns.ts";
 import { square } from "../fixtures/remote_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
-import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 /** A test with a head (1 worker) + nodes, and this process joined as the driver. */
 function clusterTest(

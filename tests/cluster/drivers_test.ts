@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 const DRIVER = new URL("../fixtures/cluster_driver.ts", import.meta.url);
 

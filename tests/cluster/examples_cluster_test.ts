@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { checkExample } from "../integration/example_runner.ts";
-import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./_in_process.ts";
+import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 /** A test with a fresh three-node cluster whose address is in `env`. */
 function onCluster(name: string, fn: (env: Record<string, string>) => Promise<void>): void {
