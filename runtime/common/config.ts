@@ -74,7 +74,12 @@ export const settings = {
   gcAfterStoreFraction: {
     default: 0.125,
     doc:
-      "collect garbage in every thread once this fraction of objectStoreMemory was sealed since the last time",
+      "collect garbage in every thread once the store grew by this fraction of objectStoreMemory (bytes sealed minus bytes freed) since the last time, unless V8 collected on its own meanwhile",
+  },
+  gcAfterStoreMinBytes: {
+    default: 256 * MIB,
+    doc:
+      "the growth that makes every thread collect garbage is at least this many bytes (or the whole store when smaller: it collects when full)",
   },
   workerPoolGrowth: {
     default: 4,

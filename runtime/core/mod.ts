@@ -3,9 +3,9 @@
  *
  * @module
  */
-export { ObjectRef, ownedRef, ownedRefs, ownerOf } from "./object_ref.ts";
+export { isReleased, ObjectRef, ownedRef, ownedRefs, ownerOf } from "./object_ref.ts";
 export { REF_OP, refTracker } from "./ref_tracker.ts";
-export { collectGarbage } from "./gc.ts";
+export { collectedSinceLastAsked, collectGarbage, reclaimDropped, storeReclaimer } from "./gc.ts";
 export { backend, currentBackend, currentTask, runTask, setBackend } from "./backend.ts";
 export type { Backend, TaskContext, WaitRequest, WaitResult } from "./backend.ts";
 export {

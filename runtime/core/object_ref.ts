@@ -4,8 +4,9 @@
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
+import { RayError } from "../common/mod.ts";
 import { registerClass } from "../serialization/mod.ts";
-import { refTracker } from "./ref_tracker.ts";
+import { refTracker, type Token } from "./ref_tracker.ts";
 
 /** Collects the ids of refs written by the encode in progress (see `toFrame`). */
 export const nestedRefs = { ids: undefined as ObjectId[] | undefined };
@@ -22,7 +23,10 @@ export const ownedRefs = {
 
 /** Set only while `ownedRef` builds a ref. */
 let building: object | undefined;
+/** Set only while `watchedRef` builds a ref. */
+let watching = false;
 let ownerField: (ref: ObjectRef) => object | undefined;
+let releasedField: (ref: ObjectRef) => boolean;
 
 /**
  * An opaque, immutable reference to an object in the cluster. Not a thenable:
@@ -41,16 +45,37 @@ export class ObjectRef<T = unknown> {
   /** Carries the value type `T` for the type checker; never set at run time. */
   declare readonly __type?: T;
   #owner: object | undefined;
+  /** A watched ref's token: the only strong hold on it (see `RefTracker.trackWatched`). */
+  #token: Token | undefined;
+  #released = false;
 
   static {
     ownerField = (ref) => ref.#owner;
+    releasedField = (ref) => ref.#released;
   }
 
   /** Wraps an object id in a ref. @param id the object's hex id */
   constructor(id: string) {
     this.id = id as ObjectId;
     this.#owner = building;
-    if (building === undefined) refTracker.track(this, this.id);
+    if (building !== undefined) return;
+    if (watching) this.#token = refTracker.trackWatched(this, this.id);
+    else refTracker.track(this, this.id);
+  }
+
+  /**
+   * Releases this handle now instead of when it is garbage collected:
+   * `using ref = ray.put(x)` calls it at the end of the scope. The object is
+   * freed at once when nothing else holds it (another handle, a task's
+   * arguments, an object that contains the ref, a zero-copy view of its
+   * value). Using the handle afterwards throws a RayError that says it was
+   * released; disposing it again does nothing.
+   */
+  [Symbol.dispose](): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#owner = undefined;
+    refTracker.untrack(this, this.id, this.#token);
   }
 
   /** The object's id as a hex string. */
@@ -79,6 +104,37 @@ export function ownedRef(id: string, owner: object): ObjectRef {
   }
 }
 
+/**
+ * A ref to an object in the store, watched by the tracker (see
+ * `RefTracker.trackWatched`): a full store can free it without waiting for
+ * its finalizer once a collection found it dropped.
+ */
+export function watchedRef(id: string): ObjectRef {
+  watching = true;
+  try {
+    return new ObjectRef(id);
+  } finally {
+    watching = false;
+  }
+}
+
+/** True once `ref` was disposed. */
+export function isReleased(ref: ObjectRef): boolean {
+  return releasedField(ref);
+}
+
+/**
+ * Throws when `ref` was disposed; `call` says what it was used for ("get",
+ * "pass it as a task argument").
+ */
+export function checkLive(ref: ObjectRef, call: string): void {
+  if (!releasedField(ref)) return;
+  throw new RayError(
+    `Cannot ${call}: ${ref} was released (by \`using\` or [Symbol.dispose]()), ` +
+      "so its object may be freed already; keep the ref undisposed while you still use it",
+  );
+}
+
 /** What this thread knows of `ref`'s result if it owns it (see `ownedRef`). */
 export function ownerOf(ref: ObjectRef): object | undefined {
   return ownerField(ref);
@@ -87,6 +143,7 @@ export function ownerOf(ref: ObjectRef): object | undefined {
 registerClass<ObjectRef>({
   Class: ObjectRef,
   encode: (ref) => {
+    checkLive(ref, "pass it to a task or put it in a value");
     nestedRefs.ids?.push(ref.id);
     const owner = ownerField(ref);
     if (owner !== undefined) ownedRefs.escapes?.(ref, owner);

@@ -8,7 +8,7 @@ import { getTimedOut, taskIdOf } from "../common/mod.ts";
 import { currentActorId } from "./actor.ts";
 import { backend, currentBackend, currentTask } from "./backend.ts";
 import { fromFrame, toFrame } from "./frames.ts";
-import { ObjectRef } from "./object_ref.ts";
+import { checkLive, ObjectRef, watchedRef } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
 
 /** Options of `get`. */
@@ -89,8 +89,10 @@ export function put<T>(value: T): ObjectRef<T> {
   const id = be.ids.nextPutId();
   const contained: ObjectId[] = [];
   // A store full of pinned objects does not fail the put: the frame goes on the heap, then to disk.
-  be.put(id, toFrame(value, "value", be.arena, 0, contained, undefined, true), contained);
-  return new ObjectRef<T>(id);
+  const frame = toFrame(value, "value", be.arena, 0, contained, undefined, true);
+  be.put(id, frame, contained);
+  // A ref to store bytes is watched: a full store frees it without a turn once it is dropped.
+  return (frame instanceof Uint8Array ? new ObjectRef<T>(id) : watchedRef(id)) as ObjectRef<T>;
 }
 
 function checkRefs(refs: readonly unknown[], call: string): ObjectId[] {
@@ -98,6 +100,7 @@ function checkRefs(refs: readonly unknown[], call: string): ObjectId[] {
     if (!(r instanceof ObjectRef)) {
       throw new TypeError(`Cannot ${call}: expected ObjectRef at index ${i}, got ${describe(r)}`);
     }
+    checkLive(r, call);
     return r.id;
   });
 }
@@ -220,6 +223,7 @@ export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Pr
   if (!(ref instanceof ObjectRef)) {
     throw new TypeError(`Cannot cancel: expected an ObjectRef, got ${describe(ref)}`);
   }
+  checkLive(ref, "cancel");
   be.cancel(taskIdOf(ref.id), {
     force: options.force ?? false,
     recursive: options.recursive ?? true,

@@ -6,7 +6,10 @@
  *
  * A thread reports transitions only (0 -> 1 "hold", 1 -> 0 "release"), so a
  * loop that makes a million refs to one object sends one message. Releases
- * come from a FinalizationRegistry, so they follow garbage collection.
+ * come from a FinalizationRegistry (they follow garbage collection), from
+ * `untrack` (a disposed ref: at once), or from `sweep` (watched refs that a
+ * collection found dead: at once, without waiting for a turn of the event
+ * loop for their finalizers).
  *
  * @module
  */
@@ -19,25 +22,135 @@ export const REF_OP = { hold: 0, release: 1, unpin: 2 } as const;
 /** Receives a thread's ref ops, one at a time, in order. */
 export type RefSink = (kind: RefOp[0], id: ObjectId) => void;
 
+/**
+ * What a watched holder keeps, and only it: `weak` sees it go. A WeakRef
+ * keeps its target alive until the turn of the event loop that made it
+ * ends, so tokens are made ahead, in an earlier turn (see `#refill`).
+ */
+export interface Token {
+  readonly weak: WeakRef<Token>;
+  /** What it stands for, once handed to a holder. */
+  watched?: Watched;
+}
+
+/** A watched holder of object `id`; `done` once released (swept, disposed or finalized). */
+export interface Watched {
+  readonly id: ObjectId;
+  readonly weak: WeakRef<Token>;
+  done: boolean;
+}
+
+/** Spare tokens made ahead at least (at the start, and after each turn that used them). */
+const MIN_SPARE = 1024;
+/** Spare tokens made ahead at most. */
+const MAX_SPARE = 1 << 16;
+
 /** Per-thread counts of what holds each object. */
 class RefTracker {
   readonly #counts = new Map<ObjectId, number>();
-  readonly #registry = new FinalizationRegistry<ObjectId>((id) => this.#release(id));
+  readonly #registry = new FinalizationRegistry<ObjectId | Watched>((held) => {
+    if (typeof held === "string") return this.#release(held);
+    if (held.done) return;
+    held.done = true;
+    this.#live--;
+    this.#release(held.id);
+  });
   #sink: RefSink | undefined;
+  /** Tokens made in an earlier turn than the current one (see `Token`). */
+  #spare: Token[] = [];
+  /** Tokens handed out since the last refill. */
+  #used = 0;
+  #refillSoon = false;
+  /** Watched holders, oldest first; released ones are dropped by `sweep` and `#compact`. */
+  #watched: Watched[] = [];
+  /** Watched holders not released yet. */
+  #live = 0;
+
+  /** Makes the first spare tokens when this module loads: a turn before the first puts. */
+  constructor() {
+    this.#refill();
+  }
 
   /** Where ops go from now on (undefined: nowhere, e.g. after shutdown). */
   setSink(sink: RefSink | undefined): void {
     this.#sink = sink;
-    if (!sink) this.#counts.clear();
+    this.#counts.clear();
+    this.#watched = [];
+    this.#live = 0;
   }
 
   /** `holder` (an ObjectRef or a zero-copy view) keeps object `id` alive until collected. */
   track(holder: object, id: ObjectId): void {
     if (!this.#sink) return;
-    this.#registry.register(holder, id);
-    const n = this.#counts.get(id) ?? 0;
-    this.#counts.set(id, n + 1);
-    if (n === 0) this.#sink(REF_OP.hold, id);
+    this.#registry.register(holder, id, holder);
+    this.#hold(id);
+  }
+
+  /**
+   * As `track`, and `sweep` may release `holder` as soon as a collection
+   * found it dead; `holder` must keep the returned token (and nothing else
+   * may). For refs to objects in the store, whose bytes V8 does not see.
+   */
+  trackWatched(holder: object, id: ObjectId): Token | undefined {
+    if (!this.#sink) return undefined;
+    const token = this.#spare.pop() ?? newToken();
+    if (++this.#used === 1) this.#refillLater();
+    const watched: Watched = { id, weak: token.weak, done: false };
+    token.watched = watched;
+    this.#registry.register(holder, watched, holder);
+    if (this.#watched.length >= 1024 && this.#watched.length >= 2 * this.#live) this.#compact();
+    this.#watched.push(watched);
+    this.#live++;
+    this.#hold(id);
+    return token;
+  }
+
+  /**
+   * `holder` lets go of `id` now (a disposed ref). Does nothing when it was
+   * not tracked (a result still owned by this thread) or is released already.
+   */
+  untrack(holder: object, id: ObjectId, token?: Token): void {
+    if (!this.#sink || !this.#registry.unregister(holder)) return;
+    const watched = token?.watched;
+    if (watched) {
+      if (watched.done) return;
+      watched.done = true;
+      this.#live--;
+    }
+    this.#release(id);
+  }
+
+  /**
+   * Releases at once the watched holders a garbage collection found dead
+   * (their finalizers would wait for a later turn). Returns how many.
+   */
+  sweep(): number {
+    if (!this.#sink || this.#live === 0) return 0;
+    const kept: Watched[] = [];
+    let released = 0;
+    for (const w of this.#watched) {
+      if (w.done) continue;
+      if (w.weak.deref() !== undefined) {
+        kept.push(w);
+        continue;
+      }
+      w.done = true;
+      this.#live--;
+      released++;
+      this.#release(w.id);
+    }
+    this.#watched = kept;
+    return released;
+  }
+
+  /** Objects this thread holds (0: a collection here would release nothing). */
+  get holding(): number {
+    return this.#counts.size;
+  }
+
+  /** Watched holders not released yet (some may be dead, until the next sweep or finalizer). */
+  get watched(): number {
+    return this.#live;
   }
 
   /** Gives back the pin the node put on fetched objects, once they are decoded. */
@@ -51,6 +164,12 @@ class RefTracker {
     return this.#counts.get(id) ?? 0;
   }
 
+  #hold(id: ObjectId): void {
+    const n = this.#counts.get(id) ?? 0;
+    this.#counts.set(id, n + 1);
+    if (n === 0) this.#sink!(REF_OP.hold, id);
+  }
+
   #release(id: ObjectId): void {
     const n = this.#counts.get(id);
     if (n === undefined || !this.#sink) return;
@@ -61,6 +180,30 @@ class RefTracker {
     this.#counts.delete(id);
     this.#sink(REF_OP.release, id);
   }
+
+  #compact(): void {
+    this.#watched = this.#watched.filter((w) => !w.done);
+  }
+
+  /** Makes spare tokens in a later turn (a timer): twice what this turn used, within bounds. */
+  #refillLater(): void {
+    if (this.#refillSoon) return;
+    this.#refillSoon = true;
+    Deno.unrefTimer(setTimeout(() => this.#refill(), 0));
+  }
+
+  #refill(): void {
+    this.#refillSoon = false;
+    const want = Math.min(MAX_SPARE, Math.max(MIN_SPARE, 2 * this.#used));
+    this.#used = 0;
+    while (this.#spare.length < want) this.#spare.push(newToken());
+  }
+}
+
+function newToken(): Token {
+  const token = {} as { weak: WeakRef<Token>; watched?: Watched };
+  token.weak = new WeakRef(token);
+  return token;
 }
 
 /** This thread's tracker. */

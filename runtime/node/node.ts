@@ -20,7 +20,7 @@ import {
   workerDied,
 } from "../common/mod.ts";
 import type { ActorBackend, Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { collectGarbage, errorFrame } from "../core/mod.ts";
+import { collectGarbage, errorFrame, reclaimDropped, storeReclaimer } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import type {
   CancelMode,
@@ -36,7 +36,7 @@ import { fnKeyOf, taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, untilAborted } from "./object_table.ts";
-import { ObjectLifetime } from "./object_lifetime.ts";
+import { collectionEvery, ObjectLifetime } from "./object_lifetime.ts";
 import { OwnedObjects } from "./owned_objects.ts";
 import { nodeSpillManager, type SpillManager, type SpillStats } from "./spill_manager.ts";
 import { type ControlStore, MemoryControlStore, type TaskState } from "../gcs/mod.ts";
@@ -129,7 +129,7 @@ export class Node implements Backend {
     this.#spill = nodeSpillManager(this.arena, this.nodeId, options.spillDirectory, (round) => {
       this.#collectEverywhere();
       return sleep(config("spillRetryGcMs") * 2 ** round);
-    });
+    }, storeReclaimer());
     this.#life = new ObjectLifetime({
       jobId: this.jobId,
       nodeId: this.nodeId,
@@ -139,8 +139,8 @@ export class Node implements Backend {
       gcs: this.gcs,
       actorReleased: (actorId) => this.#actors.handlesReleased(actorId),
       unreferenced: (id) => this.#port?.unreferenced(id),
-      collectEverywhere: () => this.#collectEverywhere(),
-    }, maxBytes * config("gcAfterStoreFraction"));
+      collectEverywhere: (here) => this.#collectEverywhere(here),
+    }, collectionEvery(maxBytes));
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
       nodeId: this.nodeId,
@@ -465,10 +465,10 @@ export class Node implements Backend {
     if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
   }
 
-  /** Runs a garbage collection in every thread, so dropped refs are finalized. */
-  #collectEverywhere(): void {
+  /** Runs a garbage collection in every worker, and here unless `here` is false (`reclaimDropped`). */
+  #collectEverywhere(here = true): void {
     if (!collectGarbage) return;
-    collectGarbage();
+    if (here) reclaimDropped();
     for (const w of this.#pool.taskWorkers.values()) w.send({ type: "gc" });
   }
 

@@ -8,7 +8,14 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX, type WaitResult } from "../core/mod.ts";
+import { config } from "../common/mod.ts";
+import {
+  ACTOR_REF_PREFIX,
+  collectedSinceLastAsked,
+  REF_OP,
+  VIEW_REF_PREFIX,
+  type WaitResult,
+} from "../core/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
@@ -26,10 +33,35 @@ export interface LifetimeHost {
   readonly gcs: ControlStore;
   /** The last handle to an actor is gone. */
   actorReleased(actorId: ActorId): void;
-  /** Runs a garbage collection in every thread (finalizers then release dropped refs). */
-  collectEverywhere(): void;
+  /**
+   * Runs a garbage collection in every worker, and in this thread unless
+   * `here` is false (finalizers, or a sweep here, then release dropped refs).
+   */
+  collectEverywhere(here: boolean): void;
+  /** True when V8 collected in this thread on its own since last asked (default: a weak sentinel is gone). */
+  collectedOnItsOwn?(): boolean;
   /** Nothing holds `id` any more (called before it is freed, also when it is not stored here). */
   unreferenced?(id: ObjectId): void;
+}
+
+/** When the node asks threads to collect garbage: after so many store bytes. */
+export interface CollectionEvery {
+  /** Growth (bytes sealed minus freed) between collections in every thread, this one included. */
+  readonly here: number;
+  /** Bytes sealed between collections in the workers only (they run apart from the puts here). */
+  readonly workers: number;
+}
+
+/**
+ * When a store of `storeBytes` collects: the workers after each
+ * `gcAfterStoreFraction` of it sealed; this thread too after that much
+ * growth, but at least `gcAfterStoreMinBytes` (a forced collection costs
+ * tens of milliseconds on the put's path), so a small store collects here
+ * only when full.
+ */
+export function collectionEvery(storeBytes: number): CollectionEvery {
+  const workers = storeBytes * config("gcAfterStoreFraction");
+  return { here: Math.max(Math.min(storeBytes, config("gcAfterStoreMinBytes")), workers), workers };
 }
 
 /** Reference counting with its meanings; the node calls it at each event. */
@@ -42,14 +74,21 @@ export class ObjectLifetime {
   readonly #contains = new Map<ObjectId, readonly ObjectId[]>();
   /** What each unfinished task's arguments hold. */
   readonly #taskRefs = new Map<TaskId, readonly ObjectId[]>();
-  /** Bytes sealed into the store since the last garbage collection. */
-  #sealedSinceGc = 0;
+  /** Bytes sealed into the store minus bytes freed since the last forced collection (at least 0). */
+  #grown = 0;
+  /** `#grown` at which the next collection is considered. */
+  #checkAt: number;
+  /** Bytes sealed since the workers last collected. */
+  #sealedSinceWorkers = 0;
   readonly #gcEvery: number;
+  readonly #workersEvery: number;
 
-  /** @param host what to free and record into @param gcEvery store bytes between collections */
-  constructor(host: LifetimeHost, gcEvery: number) {
+  /** @param host what to free and record into @param every store bytes between collections */
+  constructor(host: LifetimeHost, every: number | CollectionEvery) {
     this.#host = host;
-    this.#gcEvery = gcEvery;
+    this.#gcEvery = typeof every === "number" ? every : every.here;
+    this.#workersEvery = typeof every === "number" ? every : every.workers;
+    this.#checkAt = this.#gcEvery;
     this.#refs = new RefCounts((id) =>
       id.startsWith(ACTOR_REF_PREFIX)
         ? host.actorReleased(id.slice(ACTOR_REF_PREFIX.length) as ActorId)
@@ -176,17 +215,38 @@ export class ObjectLifetime {
       this.#host.gcs.record({ type: "objectFreed", objectId: id });
     }
     if (entry) this.#host.spill.drop(id, entry.frame);
+    if (entry && !(entry.frame instanceof Uint8Array)) {
+      this.#grown = Math.max(0, this.#grown - entry.frame.size);
+    }
     const contained = this.#contains.get(id);
     if (!contained) return;
     this.#contains.delete(id);
     for (const inner of contained) this.#refs.dec(inner);
   }
 
-  /** Collects garbage everywhere once much was stored, so dropped refs free their bytes. */
+  /**
+   * Collects garbage everywhere once the store grew by `gcEvery` bytes
+   * (sealed minus freed) since the last time, so dropped refs free their
+   * bytes; not when V8 collected in this thread on its own since (a loop
+   * that makes fresh arrays): the finalizers of what it found free it.
+   * Between those, the workers alone collect after each `workersEvery`
+   * bytes sealed (their dropped refs and handles go only that way).
+   */
   #pressure(bytes: number): void {
-    this.#sealedSinceGc += bytes;
-    if (this.#sealedSinceGc < this.#gcEvery) return;
-    this.#sealedSinceGc = 0;
-    this.#host.collectEverywhere();
+    this.#grown += bytes;
+    this.#sealedSinceWorkers += bytes;
+    if (this.#grown >= this.#checkAt) {
+      if ((this.#host.collectedOnItsOwn ?? collectedSinceLastAsked)()) {
+        this.#checkAt = this.#grown + this.#gcEvery;
+      } else {
+        this.#grown = 0;
+        this.#checkAt = this.#gcEvery;
+        this.#sealedSinceWorkers = 0;
+        return this.#host.collectEverywhere(true);
+      }
+    }
+    if (this.#sealedSinceWorkers < this.#workersEvery) return;
+    this.#sealedSinceWorkers = 0;
+    this.#host.collectEverywhere(false);
   }
 }

@@ -56,6 +56,12 @@ export interface SpillManagerOptions {
   readonly retryRounds: number;
   /** Runs garbage collection everywhere and resolves once finalizers had time to run. */
   readonly collect: (round: number) => Promise<void>;
+  /**
+   * Frees at once what this thread dropped (a collection, then a sweep of
+   * the dropped refs it found: see `storeReclaimer`); tried before anything
+   * is spilled.
+   */
+  readonly reclaim?: () => number;
 }
 
 /** What is where, and how much moved. */
@@ -107,6 +113,7 @@ export class SpillManager {
   readonly #minBytes: number;
   readonly #retryRounds: number;
   readonly #collect: (round: number) => Promise<void>;
+  readonly #reclaim: (() => number) | undefined;
   readonly #recs = new Map<ObjectId, Rec>();
   /** Objects that may be spilled, least recently used first. */
   readonly #lru = new Map<ObjectId, Rec>();
@@ -123,6 +130,7 @@ export class SpillManager {
     this.#minBytes = Math.min(options.minBytes, Math.floor(options.arena.capacity / 8));
     this.#retryRounds = options.retryRounds;
     this.#collect = options.collect;
+    this.#reclaim = options.reclaim;
     this.#arena.onFull = (size) => this.makeRoom(size);
   }
 
@@ -275,11 +283,14 @@ export class SpillManager {
 
   /**
    * Spills least recently used objects until an allocation of `size` bytes
-   * fits (it is the arena's `onFull`).
+   * fits (it is the arena's `onFull`), after freeing what this thread
+   * dropped (`reclaim`).
    * @throws ObjectStoreFullError when everything that may be spilled is and it still does not fit
    */
   makeRoom(size: number): void {
     if (this.#closed) throw objectStoreFull(this.usage(size), "the node is shutting down");
+    // Objects nobody holds any more are freed rather than written to disk.
+    if (this.#reclaim && !this.#fits(size)) this.#reclaim();
     while (!this.#fits(size)) this.#spillSome(size);
   }
 
@@ -445,6 +456,7 @@ export function nodeSpillManager(
   nodeId: string,
   directory: string | undefined,
   collect: (round: number) => Promise<void>,
+  reclaim?: () => number,
 ): SpillManager {
   const files = new SpillFiles({
     directory,
@@ -458,5 +470,6 @@ export function nodeSpillManager(
     minBytes: config("spillMinBytes"),
     retryRounds: config("spillRetryGcRounds"),
     collect,
+    reclaim,
   });
 }

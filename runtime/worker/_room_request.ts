@@ -7,12 +7,14 @@
  * @module
  */
 import { config, objectStoreFull } from "../common/mod.ts";
+import { storeReclaimer } from "../core/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import { type FromWorker, ROOM_REPLY } from "../protocol/mod.ts";
 
 /**
- * Makes a full `arena.alloc` in this worker ask the node for room. `flush`
- * sends what the worker batched first: its releases may free enough.
+ * Makes a full `arena.alloc` in this worker ask the node for room. The
+ * worker first releases the refs it dropped (`storeReclaimer`), and `flush`
+ * sends what it batched: its releases may free enough.
  */
 export function askNodeForRoom(
   arena: SharedArena,
@@ -23,7 +25,9 @@ export function askNodeForRoom(
   const state = new Int32Array(reply, 0, 1);
   const numbers = new Float64Array(reply);
   const pollMs = config("spillWaitPollMs");
+  const reclaim = storeReclaimer();
   arena.onFull = (size) => {
+    reclaim();
     flush();
     Atomics.store(state, 0, ROOM_REPLY.pending);
     post({ type: "needSpace", size, reply });

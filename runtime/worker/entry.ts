@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { collectGarbage, setBackend } from "../core/mod.ts";
+import { reclaimDropped, setBackend } from "../core/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import { ordersResults } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
@@ -105,7 +105,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       be?.clusterAnswered(msg.reqId, msg.state);
       break;
     case "gc":
-      collectGarbage?.();
+      reclaimDropped();
       break;
     case "stop":
       be?.shutdown();

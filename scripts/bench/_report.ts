@@ -66,6 +66,7 @@ export const COMPARISONS: Readonly<Record<string, readonly string[]>> = {
   single_client_tasks_async: ["peer_piscina_tasks_async"],
   multi_client_tasks_async: ["peer_piscina_tasks_async"],
   single_client_put_gigabytes: ["limit_memcpy_gigabytes"],
+  single_client_put_gigabytes_using: ["limit_memcpy_gigabytes"],
   task_args_100mb: ["peer_piscina_tasks_sync"],
   "1_1_actor_calls_sync": ["limit_postmessage_roundtrip"],
   "1_1_actor_calls_async": ["peer_piscina_tasks_async"],

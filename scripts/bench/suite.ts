@@ -45,6 +45,7 @@ export const METRIC_NAMES: readonly string[] = [
   "single_client_put_calls",
   "single_client_get_calls",
   "single_client_put_gigabytes",
+  "single_client_put_gigabytes_using",
   "single_client_get_object_containing_10k_refs",
   "single_client_wait_1k_refs",
   "1_1_actor_calls_sync",

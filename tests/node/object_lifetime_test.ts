@@ -31,7 +31,7 @@ function objectId(): ObjectId {
 }
 
 /** An ObjectLifetime over real parts; collections run every `gcEvery` stored bytes. */
-function setup(gcEvery = 1024 * KIB) {
+function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
   const arena = new SharedArena({ initialBytes: 256 * KIB, maxBytes: 256 * KIB });
   const files = new SpillFiles({ prefix: "lifetime", fileBytes: 256 * KIB, smallBytes: 64 * KIB });
   const spill = new SpillManager({
@@ -45,6 +45,7 @@ function setup(gcEvery = 1024 * KIB) {
   const gcs = new MemoryControlStore();
   const released: ActorId[] = [];
   let collections = 0;
+  let workerCollections = 0;
   const life = new ObjectLifetime({
     jobId: JOB,
     nodeId: NODE,
@@ -53,7 +54,8 @@ function setup(gcEvery = 1024 * KIB) {
     spill,
     gcs,
     actorReleased: (actorId) => released.push(actorId),
-    collectEverywhere: () => collections++,
+    collectEverywhere: (here) => here ? collections++ : workerCollections++,
+    collectedOnItsOwn,
   }, gcEvery);
   /** Seals an inline object as the node does: table, lifetime, then settle. */
   const sealInline = (id: ObjectId, contained?: readonly ObjectId[]) => {
@@ -82,6 +84,7 @@ function setup(gcEvery = 1024 * KIB) {
     life,
     released,
     collections: () => collections,
+    workerCollections: () => workerCollections,
     sealInline,
     sealStored,
     close,
@@ -280,6 +283,43 @@ Deno.test("ObjectLifetime asks for a collection everywhere after each gcEvery by
     assert.equal(t.collections(), 1, "the count starts again after a collection");
     t.sealStored(objectId(), 12 * KIB);
     assert.equal(t.collections(), 2);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime counts store growth: bytes freed since do not ask for a collection", async () => {
+  const t = setup(20 * KIB);
+  try {
+    for (let i = 0; i < 10; i++) {
+      const id = objectId();
+      t.life.inc(id);
+      t.sealStored(id, 12 * KIB);
+      t.life.dec(id); // freed at once, as a disposed ref's object is
+    }
+    assert.equal(t.collections(), 0, "120 KiB sealed, none kept");
+    assert.equal(t.workerCollections(), 5, "the workers collect once 20 KiB more were sealed");
+    t.sealStored(objectId(), 12 * KIB);
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 1, "24 KiB kept");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime forces no collection when V8 collected on its own since", async () => {
+  let onItsOwn = true;
+  const t = setup(20 * KIB, () => onItsOwn);
+  try {
+    t.sealStored(objectId(), 12 * KIB);
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 0, "its finalizers free what it found");
+    assert.equal(t.workerCollections(), 1, "the workers are asked all the same");
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 0, "asked again only after another gcEvery of growth");
+    onItsOwn = false;
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 1, "no collection of its own this time: one is forced");
   } finally {
     await t.close();
   }

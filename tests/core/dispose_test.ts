@@ -1,0 +1,199 @@
+/**
+ * Disposing refs (`using ref = ray.put(x)`, `ref[Symbol.dispose]()`): the
+ * object is freed at once when the handle was its only holder, kept while a
+ * task argument, a containing object, a zero-copy view or another handle
+ * holds it, and a disposed handle throws a clear error when used. Then puts
+ * that drop their refs without disposing them: a full store frees what was
+ * dropped instead of spilling it, and resident memory stays flat.
+ */
+import assert from "node:assert/strict";
+import * as ray from "../../mod.ts";
+import { currentBackend } from "../../runtime/core/mod.ts";
+import type { Node } from "../../runtime/node/mod.ts";
+import { sumLater } from "../fixtures/scheduler_fns.ts";
+import { getAfterDispose, putsDisposed } from "../fixtures/dispose_fns.ts";
+import { CounterActor } from "../fixtures/actor_classes.ts";
+
+const MIB = 1024 * 1024;
+
+function node(): Node {
+  return currentBackend() as Node;
+}
+
+function stored(): number {
+  return node().objectCounts().stored;
+}
+
+const turn = () => new Promise((r) => setTimeout(r, 0));
+
+/** A test with its own embedded cluster (2 workers unless `init` says otherwise). */
+function rayTest(name: string, fn: () => void | Promise<void>, init: ray.InitOptions = {}): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await ray.init({ numWorkers: 2, ...init });
+      try {
+        await fn();
+      } finally {
+        await ray.shutdown();
+      }
+    },
+  });
+}
+
+rayTest("a disposed sole handle frees its object at once", async () => {
+  const before = stored();
+  {
+    using ref = ray.put({ big: "x".repeat(MIB), n: 1 });
+    assert.equal(stored(), before + 1);
+    assert.equal((await ray.get(ref)).n, 1); // a copy, not a view: it holds nothing
+  }
+  assert.equal(stored(), before, "freed when the scope ended, without a collection");
+  const small = ray.put("inline");
+  assert.equal(stored(), before + 1);
+  small[Symbol.dispose]();
+  assert.equal(stored(), before, "small inline objects too");
+});
+
+rayTest("a disposed handle throws an error that says it was released", async () => {
+  const ref = ray.put(new Uint8Array(MIB));
+  ref[Symbol.dispose]();
+  ref[Symbol.dispose](); // twice does nothing
+  await assert.rejects(ray.get(ref), (err: Error) => {
+    assert.ok(err instanceof ray.RayError);
+    assert.match(err.message, /^Cannot get: ObjectRef\([0-9a-f]+\) was released/);
+    return true;
+  });
+  await assert.rejects(ray.wait([ref]), /Cannot wait: .* was released/);
+  assert.throws(() => ray.cancel(ref), /Cannot cancel: .* was released/);
+  assert.throws(
+    () => sumLater.remote(ref as never, 0),
+    /Cannot pass it to a task or put it in a value: .* was released/,
+  );
+  assert.throws(() => ray.put({ inner: ref }), /was released/);
+  assert.equal(ref.hex(), ref.id, "naming it still works");
+  assert.match(await ray.get(getAfterDispose.remote()), /^Cannot get: .* was released/);
+});
+
+rayTest("a task argument keeps a disposed ref's object until the task ran", async () => {
+  const before = stored();
+  let sum: ray.ObjectRef<number>;
+  {
+    using big = ray.put(new Float64Array(MIB / 8).fill(2));
+    sum = sumLater.remote(big, 300);
+  }
+  assert.equal(stored(), before + 1, "the argument holds it while the task waits");
+  assert.equal(await ray.get(sum), 2 * (MIB / 8));
+});
+
+rayTest("a containing object keeps a disposed ref's object", async () => {
+  const before = stored();
+  let outer: ray.ObjectRef<ray.ObjectRef<string>[]>;
+  {
+    using inner = ray.put("kept by its container");
+    outer = ray.put([inner]);
+  }
+  assert.equal(stored(), before + 2);
+  const [inner] = await ray.get(outer);
+  assert.equal(await ray.get(inner), "kept by its container");
+  inner[Symbol.dispose]();
+  assert.equal(stored(), before + 2, "the container still holds it");
+  outer[Symbol.dispose]();
+  assert.equal(stored(), before, "both freed once the container went");
+});
+
+rayTest("a zero-copy view keeps a disposed ref's object", async () => {
+  const before = stored();
+  let view: Float64Array;
+  {
+    using ref = ray.put(new Float64Array(MIB / 8).fill(3));
+    view = await ray.get(ref);
+  }
+  assert.equal(stored(), before + 1);
+  assert.ok(view.buffer instanceof SharedArrayBuffer, "a view of the store");
+  assert.equal(view[MIB / 8 - 1], 3);
+});
+
+rayTest("another handle keeps a disposed ref's object", async () => {
+  const before = stored();
+  const ref = ray.put({ text: "y".repeat(MIB) });
+  const holder = ray.put([ref]);
+  const [other] = await ray.get(holder);
+  holder[Symbol.dispose]();
+  ref[Symbol.dispose]();
+  assert.equal(stored(), before + 1, "the decoded handle still holds it");
+  assert.equal((await ray.get(other)).text.length, MIB);
+  other[Symbol.dispose]();
+  assert.equal(stored(), before);
+});
+
+rayTest("a disposed actor call result cannot be read, and the actor keeps working", async () => {
+  const counter = CounterActor.remote(0);
+  const first = counter.incr.remote(1);
+  first[Symbol.dispose]();
+  await assert.rejects(ray.get(first), /Cannot get: .* was released/);
+  assert.equal(await ray.get(counter.incr.remote(1)), 2);
+});
+
+rayTest(
+  "a worker's disposed puts free their bytes: 200 MiB through a 64 MiB store spills nothing",
+  async () => {
+    assert.equal(await ray.get(putsDisposed.remote(200, MIB)), 200);
+    assert.equal(node().spillStats().spills, 0);
+    assert.equal(node().spillStats().bornOnDisk, 0);
+  },
+  { numWorkers: 1, objectStoreMemory: 64 * MIB },
+);
+
+rayTest(
+  "disposed puts in the driver reuse one block of the store",
+  () => {
+    for (let i = 0; i < 2000; i++) {
+      using _ref = ray.put(new Uint8Array(MIB));
+    }
+    assert.equal(node().spillStats().spills, 0);
+    assert.ok(node().arena.stats().used < 4 * MIB, "at most one object at a time");
+  },
+  { numWorkers: 1, objectStoreMemory: 64 * MIB },
+);
+
+/** Puts `count` fresh 1 MiB arrays, dropping each ref, with a turn every `every` puts. */
+async function dropLoop(count: number, every: number): Promise<{ peakMiB: number; ms: number }> {
+  let peak = 0;
+  const start = performance.now();
+  for (let i = 1; i <= count; i++) {
+    ray.put(new Float64Array(MIB / 8));
+    if (i % every === 0) {
+      await turn();
+      peak = Math.max(peak, Deno.memoryUsage().rss);
+    }
+  }
+  return { peakMiB: peak / MIB, ms: performance.now() - start };
+}
+
+rayTest(
+  "10,000 puts of fresh 1 MiB arrays, dropped, into a 256 MiB store: nothing spilled, memory flat",
+  async () => {
+    const warm = await dropLoop(1000, 100);
+    const { peakMiB, ms } = await dropLoop(10_000, 100);
+    const stats = node().spillStats();
+    assert.equal(stats.spills + stats.bornOnDisk, 0, "dropped objects are freed, not spilled");
+    // Generous: a few seconds on an idle 2-core machine.
+    assert.ok(ms < 120_000, `took ${ms} ms`);
+    assert.ok(peakMiB < warm.peakMiB + 256, `resident ${peakMiB} MiB after ${warm.peakMiB} MiB`);
+  },
+  { numWorkers: 1, objectStoreMemory: 256 * MIB },
+);
+
+rayTest(
+  "puts that yield every 1,000 free the refs they dropped in the same run instead of spilling",
+  async () => {
+    const { ms } = await dropLoop(3000, 1000);
+    const stats = node().spillStats();
+    assert.equal(stats.spills + stats.bornOnDisk, 0, "dropped objects are freed, not spilled");
+    assert.ok(ms < 120_000, `took ${ms} ms`);
+  },
+  { numWorkers: 1, objectStoreMemory: 256 * MIB },
+);
