@@ -170,8 +170,9 @@ export class ActorLinks {
 
   /**
    * Writes the results kept so far to their links and rings each caller
-   * (after the worker sent its puts). What does not fit is copied and tried
-   * again soon.
+   * (after the worker sent its puts): as one batch, or in halves when it
+   * does not fit. What does not fit now is copied and tried again soon, in
+   * order.
    */
   pump(): void {
     for (const link of this.#links.values()) {
@@ -180,11 +181,10 @@ export class ActorLinks {
       link.results = [];
       if (link.unsent.length > 0) out = link.unsent.concat(out);
       link.unsent = [];
-      if (link.channel.sendResults(0, out)) {
-        link.bell.ring();
-        continue;
-      }
-      link.unsent = out.map(([slot, kind, returns, value]): LinkResult => [
+      const written = writeSome(link.channel, out, 0, out.length);
+      if (written > 0) link.bell.ring();
+      if (written === out.length) continue;
+      link.unsent = out.slice(written).map(([slot, kind, returns, value]): LinkResult => [
         slot,
         kind,
         returns.map((f) => f instanceof Uint8Array ? f.slice() : f),
@@ -243,4 +243,19 @@ export class ActorLinks {
       this.pump();
     }, 1);
   }
+}
+
+/**
+ * Writes results[from..to) as one batch, or in halves of it, in order;
+ * returns how many were written. A batch bigger than half the ring never
+ * fits at once, while any one result fits an empty ring (frames over an
+ * eighth of it go through the node).
+ */
+function writeSome(channel: CallLink, results: LinkResult[], from: number, to: number): number {
+  const batch = from === 0 && to === results.length ? results : results.slice(from, to);
+  if (channel.sendResults(0, batch)) return to - from;
+  if (to - from === 1) return 0;
+  const mid = (from + to) >>> 1;
+  const first = writeSome(channel, results, from, mid);
+  return first < mid - from ? first : first + writeSome(channel, results, mid, to);
 }

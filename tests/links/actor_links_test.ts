@@ -72,3 +72,44 @@ Deno.test("a link that holds garbage is dropped and the node told, and other lin
   assert.match(broken[0][1], /garbage/);
   assert.equal(actor.collect(), 0, "the dropped link is not read again");
 });
+
+Deno.test("a batch of results bigger than half the link is written in parts, in order", async () => {
+  const routes: LinkState[] = [];
+  const runs: RunActorCall[] = [];
+  const actor = new ActorLinks({
+    arena: {} as SharedArena,
+    fetch: () => Promise.reject(new Error("no fetch in this test")),
+    put: () => {},
+    enqueue: (run: RunActorCall, from: LinkState) => {
+      runs.push(run);
+      routes.push(from);
+    },
+    wake: () => {},
+    broken: () => {},
+  });
+  const link = CallLink.create(4096);
+  actor.add("w1/1", link.sab, new Doorbell().sab);
+  const calls = Array.from({ length: 40 }, (_, i): RunActorCall => [
+    ("0011223344556677" + i.toString(16).padStart(8, "0")) as TaskId,
+    "m",
+    NO_ARGS,
+    1,
+    [],
+    [],
+    i,
+  ]);
+  assert.ok(link.sendWork(0, calls.slice(0, 20)));
+  assert.ok(link.sendWork(1, calls.slice(20)));
+  assert.equal(actor.collect(), 40);
+  // 40 results of 200 bytes: 8 KB in one turn, more than an empty 4 KiB ring ever takes at once.
+  runs.forEach((run, i) => actor.report(routes[i], run, [run[6], [new Uint8Array(200)], false]));
+  const got: number[] = [];
+  const deadline = Date.now() + 2000;
+  actor.pump();
+  while (got.length < 40 && Date.now() < deadline) {
+    for (let b; (b = link.takeResults());) for (const r of b.results) got.push(r[0]);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.deepEqual(got, Array.from({ length: 40 }, (_, i) => i), "every result came, in order");
+  assert.ok(actor.idle());
+});
