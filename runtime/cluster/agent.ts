@@ -480,7 +480,11 @@ export class Agent implements ClusterPort {
   }
 
   #fail(spec: TaskSpec, reason: string): void {
-    this.#failWith(spec, new RayError(`Task ${taskName(spec)} cannot run: ${reason}`));
+    const why = reason.replace(/^Cannot place task \S+: /, "");
+    this.#failWith(
+      spec,
+      new RayError(`Task ${taskName(spec)} (${spec.taskId}) cannot be placed: ${why}`),
+    );
   }
 
   #failWith(spec: TaskSpec, error: Error): void {

@@ -25,6 +25,8 @@ import {
 
 let node: Node | undefined;
 let dashboard: Dashboard | undefined;
+/** The head this driver joined (the cluster's address), in cluster mode. */
+let headAddress: string | undefined;
 let engineLoading: Promise<Engine> | undefined;
 
 /**
@@ -40,7 +42,7 @@ function clusterInfo(): ClusterInfo {
   if (node) {
     const info = node.info();
     return {
-      address: info.address,
+      address: headAddress ?? info.address,
       nodeId: info.nodeId,
       numWorkers: node.numWorkers,
       resources: info.resources,
@@ -74,6 +76,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     if (!token) throw clusterTokenMissing(address);
     started = (await joinAsDriver({ headAddress: address, token, namespace: options.namespace }))
       .node;
+    headAddress = address;
   } else {
     const controlStore = options.redisAddress
       ? await connectRedis(options.redisAddress)
@@ -163,6 +166,7 @@ export async function shutdown(): Promise<void> {
   const stopping = node;
   if (!stopping) return;
   node = undefined;
+  headAddress = undefined;
   setBackend(undefined);
   setProgressHook(undefined);
   const dash = dashboard;

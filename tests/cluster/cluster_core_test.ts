@@ -55,6 +55,8 @@ clusterTest("nodes(), clusterResources() and availableResources() show every nod
   { numWorkers: 2, resources: { GPU: 1 } },
   { numWorkers: 1 },
 ], async (c) => {
+  const info = await ray.init({ address: c.address, token: TEST_TOKEN, ignoreReinitError: true });
+  assert.equal(info.address, c.address, "init answers the cluster's address");
   const nodes = await ray.nodes();
   assert.equal(nodes.length, 3);
   const ids = new Set(nodes.map((n) => n.nodeId));
