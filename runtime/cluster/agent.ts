@@ -480,11 +480,8 @@ export class Agent implements ClusterPort {
   }
 
   #fail(spec: TaskSpec, reason: string): void {
-    const why = reason.replace(/^Cannot place task \S+: /, "");
-    this.#failWith(
-      spec,
-      new RayError(`Task ${taskName(spec)} (${spec.taskId}) cannot be placed: ${why}`),
-    );
+    const why = `${taskName(spec)} (${spec.taskId}) cannot be placed`;
+    this.#failWith(spec, new RayError(`Task ${why}: ${reason.replace(/^Cannot place.*?: /, "")}`));
   }
 
   #failWith(spec: TaskSpec, error: Error): void {
