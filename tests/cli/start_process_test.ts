@@ -13,6 +13,7 @@ import {
   TEST_CLUSTER_TOKEN,
   TestCluster,
 } from "../_cluster/test_cluster.ts";
+import { answersPing } from "../gcs/redis_server.ts";
 
 const CLI = new URL("../../cli/main.ts", import.meta.url);
 const REPO = new URL("../../", import.meta.url);
@@ -48,24 +49,10 @@ async function waitGone(pids: number[], ms = 10_000): Promise<number[]> {
   return left;
 }
 
-/** Whether a Redis answers PING at `redis://host:port`. */
-async function answersPing(url: string): Promise<boolean> {
+/** Whether the Redis at `url` answers. */
+function redisAnswers(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
-  try {
-    const conn = await Deno.connect({ hostname, port: Number(port) });
-    try {
-      await conn.write(new TextEncoder().encode("PING\r\n"));
-      const buf = new Uint8Array(16);
-      const n = await conn.read(buf);
-      // The head's own Redis asks for its password (-NOAUTH): it is up and serving.
-      const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-      return text.startsWith("+PONG") || text.startsWith("-NOAUTH");
-    } finally {
-      conn.close();
-    }
-  } catch {
-    return false;
-  }
+  return answersPing(hostname, Number(port));
 }
 
 Deno.test("parseReadyLine() reads the role, node id and address", () => {
@@ -100,7 +87,7 @@ Deno.test("rayd start --head --block prints one ready line, serves its own Redis
     assert.match(head.output(), new RegExp(`wrote a new cluster token to ${token}`));
     assert.equal((await Deno.stat(token)).mode! & 0o777, 0o600);
     const redisUrl = /control store (redis:\/\/[^\s,)]+)/.exec(lines[0])![1];
-    assert.ok(await answersPing(redisUrl), `${redisUrl} answers PING`);
+    assert.ok(await redisAnswers(redisUrl), `${redisUrl} answers PING`);
     const dashboard = /dashboard (http:\/\/[^\s,)]+)/.exec(lines[0])![1];
     const page = await fetch(dashboard);
     assert.equal(page.status, 200, `${dashboard} serves the dashboard`);
@@ -111,7 +98,7 @@ Deno.test("rayd start --head --block prints one ready line, serves its own Redis
     const status = await head.status;
     assert.equal(status.code, 0, head.output());
     assert.deepEqual(await waitGone(children), [], "redis-server is gone");
-    assert.equal(await answersPing(redisUrl), false);
+    assert.equal(await redisAnswers(redisUrl), false);
     const left = [];
     for await (const entry of Deno.readDir(dir)) left.push(entry.name);
     assert.deepEqual(left, ["token"], "its Redis folder is removed");

@@ -89,21 +89,8 @@ export class RedisServer {
     throw new Error(`redis-server on port ${this.port} did not start within 10 s`);
   }
 
-  async #answers(): Promise<boolean> {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-      try {
-        await conn.write(new TextEncoder().encode("PING\r\n"));
-        const buf = new Uint8Array(64);
-        const n = await conn.read(buf);
-        const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-        return text.startsWith("+PONG") || text.startsWith("-NOAUTH");
-      } finally {
-        conn.close();
-      }
-    } catch {
-      return false;
-    }
+  #answers(): Promise<boolean> {
+    return answersPing("127.0.0.1", this.port);
   }
 
   /** Stops it by pid and waits for it to exit. */
@@ -152,5 +139,23 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`Condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** True when a Redis answers PING at host:port (or asks for its password: it is up). */
+export async function answersPing(hostname: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname, port });
+    try {
+      await conn.write(new TextEncoder().encode("PING\r\n"));
+      const buf = new Uint8Array(64);
+      const n = await conn.read(buf);
+      const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      return text.startsWith("+PONG") || text.startsWith("-NOAUTH");
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return false;
   }
 }
