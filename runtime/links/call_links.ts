@@ -124,7 +124,7 @@ export class CallLinks {
       this.#settle(c, LINK_RESULT.failed, fill(c, death));
       return refs;
     }
-    if (this.#viaNode.has(call.actorId)) {
+    if (this.#viaNode.size > 0 && this.#viaNode.has(call.actorId)) {
       this.#sendViaNode(c);
       return refs;
     }
