@@ -85,15 +85,6 @@ export interface Publish {
   readonly removed: readonly ObjectId[];
 }
 
-/** `run`: tasks for the receiver, owned by the process at `owner`. */
-export interface RunMessage {
-  /** The owner's address (results are held for it; `finished` goes there). */
-  readonly owner: string;
-  readonly specs: readonly TaskSpec[];
-  /** The code graphs of the specs' `file:` modules (see code_shipping.ts). */
-  readonly code?: CodeRefs;
-}
-
 /**
  * The graphs of the `file:` modules a message names: `[module URL, graph id,
  * the graph's folder there]` (the same files may sit in other folders elsewhere).
