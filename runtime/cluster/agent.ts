@@ -58,9 +58,8 @@ const REPORT_AFTER_MS = 20;
 const RETRY_PLACE_MS = 60_000;
 /** Tries at pulling an object before it is declared lost. */
 const PULL_ATTEMPTS = 20;
-const PLACE_BATCH = Number(Deno.env.get("RAYD_PB") ?? 512);
-const TR = Deno.env.get("RAYD_TR") !== undefined;
-const tr = (what: string, n: number) => TR && console.error(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${Deno.pid} ${what} ${n}`);
+/** Tasks per placement request (a burst of submissions goes to the head in pieces). */
+const PLACE_BATCH = 1024;
 
 /** A task this process forwarded, and where it went. */
 interface Forwarded {
@@ -231,7 +230,6 @@ export class Agent implements ClusterPort {
   forward(spec: TaskSpec): void {
     this.#forwarded.set(spec.taskId, { spec, nodeId: "" as NodeId, address: "" });
     this.#toPlace.push(spec);
-    if (this.#toPlace.length === 1) tr("fwd1", 1);
     if (this.#toPlace.length === 1) queueMicrotask(() => this.#toPlace.length && this.#place());
     else if (this.#toPlace.length >= PLACE_BATCH) this.#place();
   }
@@ -279,7 +277,6 @@ export class Agent implements ClusterPort {
     if (this.#finishedFor.size > 1) return;
     queueMicrotask(() => {
       for (const [to, list] of this.#finishedFor) {
-        tr("finsend", list.length);
         this.#options.peers.send(to, MSG.finished, { from: this.address, returns: list });
       }
       this.#finishedFor.clear();
@@ -413,7 +410,6 @@ export class Agent implements ClusterPort {
   async #place(): Promise<void> {
     const batch = this.#toPlace;
     this.#toPlace = [];
-    tr("place", batch.length);
     const requests: PlaceRequest[] = batch.map((spec) => ({
       taskId: spec.taskId,
       demand: demandOf(spec.options.numCpus, spec.options.resources),
@@ -423,7 +419,6 @@ export class Agent implements ClusterPort {
     let decisions;
     try {
       decisions = await this.#options.head.place(requests);
-      tr("placed", decisions.length);
     } catch (err) {
       for (const spec of batch) this.#fail(spec, `the head did not place it: ${err}`);
       return;
@@ -451,11 +446,9 @@ export class Agent implements ClusterPort {
     for (const [address, specs] of byNode) {
       const wire = specs.map((s) => this.#wireArgs(s, s.argRefs));
       this.#options.code.send(address, MSG.run, packRun(this.address, wire));
-      tr("runsent", wire.length);
     }
   }
 
-  /** `spec` as it travels: arguments inline, the objects it refers to published. */
   /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
   #wireArgs<A extends { readonly args: Frame | ObjectId }>(
     value: A,
@@ -501,21 +494,15 @@ export class Agent implements ClusterPort {
 
   #run(message: RunMessage): void {
     const { owner } = message;
-    const specs = unpackRun(message);
-    tr("run", specs.length);
-    for (const spec of specs) {
-      this.#placedHere.set(spec.taskId, {
-        owner,
-        numReturns: spec.options.numReturns,
-        returns: [],
-      });
+    for (const spec of unpackRun(message)) {
+      const { numReturns } = spec.options;
+      this.#placedHere.set(spec.taskId, { owner, numReturns, returns: [] });
       this.#keep.add(spec.taskId);
       this.#side.acceptPlaced(spec, holderOf(owner));
     }
   }
 
   #finished(from: string, returns: readonly Return[]): void {
-    tr("fin", returns.length);
     for (const [id, bytes, error, contained] of returns) {
       const taskId = taskIdOf(id);
       const f = this.#forwarded.get(taskId);

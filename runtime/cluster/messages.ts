@@ -9,7 +9,7 @@
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
-import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
+import type { ActorEntry, CancelMode, SchedulingStrategy } from "../protocol/mod.ts";
 
 /** Frame types. Head: 1-9 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
