@@ -107,7 +107,11 @@ Deno.test("a sent run names the graph of its file: modules, in order with later 
     assert.equal(type, MSG.run);
     assert.equal(cancelType, MSG.cancel);
     assert.deepEqual((run as RunMessage).code, [[url, graph.id, graph.root]]);
-    assert.deepEqual(unpackRun(run as RunMessage).map((s) => s.fn.moduleUrl), [url, "npm:x@1/y", ""]);
+    assert.deepEqual(unpackRun(run as RunMessage).map((s) => s.fn.moduleUrl), [
+      url,
+      "npm:x@1/y",
+      "",
+    ]);
     d.send("n", MSG.run, packRun("d", [spec(url)]));
     assert.equal(net.sent.get("d")!.length, 3, "a known module is sent at once");
   } finally {
