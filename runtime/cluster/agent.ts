@@ -11,8 +11,7 @@ import {
   actorCallLost,
   type ActorId,
   isPutId,
-  longInterval,
-  type LongTimer,
+  type JobId,
   type NodeId,
   type ObjectId,
   objectLost,
@@ -51,9 +50,8 @@ import {
 } from "./messages.ts";
 import { holderOf, type Peers } from "./peers.ts";
 import { fetchObject, serveFetch } from "./fetch.ts";
+import { LoadReports } from "./load_reports.ts";
 
-/** A node reports its load this soon after a task of it ends (at most once per period). */
-const REPORT_AFTER_MS = 20;
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
 /** Tries at pulling an object before it is declared lost. */
@@ -119,9 +117,10 @@ export class Agent implements ClusterPort {
   readonly #promised = new Set<ObjectId>();
   /** Finished returns to tell their owners this turn. */
   readonly #finishedFor = new Map<string, Return[]>();
-  #heartbeat: LongTimer | undefined;
+  readonly #reports = new LoadReports(() =>
+    this.#options.head.report({ ...this.#side.load(), at: Date.now() })
+  );
   #closed = false;
-  #reportQueued = false;
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
   /** The node's own actors (hosting the actors of remote drivers). */
@@ -193,21 +192,7 @@ export class Agent implements ClusterPort {
 
   /** Sends heartbeats every `ms`, and a report soon after tasks end (fresh load for placement). */
   startHeartbeats(ms: number): void {
-    this.#beat();
-    this.#heartbeat = longInterval(() => this.#beat(), ms);
-  }
-
-  #beat(): void {
-    this.#options.head.report({ ...this.#side.load(), at: Date.now() });
-  }
-
-  #reportSoon(): void {
-    if (this.#reportQueued || !this.#heartbeat) return;
-    this.#reportQueued = true;
-    setTimeout(() => {
-      this.#reportQueued = false;
-      if (!this.#closed) this.#beat();
-    }, REPORT_AFTER_MS);
+    this.#reports.start(ms);
   }
 
   get outstanding(): number {
@@ -226,6 +211,7 @@ export class Agent implements ClusterPort {
   }
 
   forward(spec: TaskSpec): void {
+    (spec as { jobId?: JobId }).jobId ??= this.#side.jobId; // its driver's job on every node
     this.#forwarded.set(spec.taskId, { spec, nodeId: "" as NodeId, address: "" });
     this.#toPlace.push(spec);
     if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
@@ -244,7 +230,7 @@ export class Agent implements ClusterPort {
 
   sealed(id: ObjectId): void {
     if (isPutId(id)) return;
-    this.#reportSoon();
+    this.#reports.soon();
     const taskId = taskIdOf(id);
     const placed = this.#placedHere.get(taskId);
     if (!placed) return;
@@ -305,7 +291,7 @@ export class Agent implements ClusterPort {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#heartbeat?.clear();
+    this.#reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
     await this.#options.code.close();

@@ -83,7 +83,8 @@ export class RemoteActors implements ActorBackend {
   create(spec: ActorCreateSpec): ActorEntry | undefined {
     const entry: ActorEntry = { actorId: spec.actorId, cls: spec.cls, methods: spec.methods };
     const { settings } = spec;
-    const wire = this.#host.wireArgs(spec, spec.argRefs);
+    const jobId = spec.jobId ?? this.#host.side().jobId; // its creator's job on every node
+    const wire = this.#host.wireArgs({ ...spec, jobId }, spec.argRefs);
     const home = this.#host.head.placeActor({
       entry,
       owner: this.#host.address,

@@ -78,6 +78,8 @@ export interface TaskContext {
   readonly name?: string;
   /** Aborts when the task is cancelled. */
   readonly signal: AbortSignal;
+  /** The driver's job when it is not this node's (a cluster's task: TaskSpec.jobId). */
+  readonly jobId?: JobId;
 }
 
 /** Carries the running task through the awaits of an async function. */

@@ -190,11 +190,11 @@ export async function wait<T extends ObjectRef<unknown>>(
 /** Ids of the job, node, worker and task the caller runs in. */
 export function getRuntimeContext(): RuntimeContext {
   const be = backend("getRuntimeContext");
-  const ctx: RuntimeContext = { jobId: be.jobId, nodeId: be.nodeId };
+  const task = currentTask();
+  const ctx: RuntimeContext = { jobId: task?.jobId ?? be.jobId, nodeId: be.nodeId };
   if (be.workerId) ctx.workerId = be.workerId;
   const actorId = currentActorId();
   if (actorId) ctx.actorId = actorId;
-  const task = currentTask();
   if (task) {
     ctx.taskId = task.taskId;
     ctx.signal = task.signal;

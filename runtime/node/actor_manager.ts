@@ -117,6 +117,8 @@ export interface ActorStatus {
   restarts: number;
   workerId?: WorkerId;
   error?: string;
+  /** The creating driver's job, when not the node's (ActorCreateSpec.jobId). */
+  jobId?: JobId;
 }
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
@@ -528,5 +530,6 @@ function statusOf(rec: ManagedActor): ActorStatus {
     restarts: rec.restarts,
     workerId: rec.worker?.id,
     error: rec.death?.message,
+    ...(rec.spec.jobId === undefined ? {} : { jobId: rec.spec.jobId }),
   };
 }

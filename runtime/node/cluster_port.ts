@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, ObjectId, TaskId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
@@ -56,6 +56,8 @@ export interface StoredObject {
 /** What the cluster can do to the node. */
 export interface ClusterSide {
   readonly nodeId: string;
+  /** The job of this process (a driver's; tasks leaving it carry it: TaskSpec.jobId). */
+  readonly jobId: JobId;
   readonly numWorkers: number;
   readonly resources: Readonly<Record<string, number>>;
   readonly arena: SharedArena;

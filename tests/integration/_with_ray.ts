@@ -40,10 +40,7 @@ export function rayTest(
 const ON_CLUSTER = Deno.env.get("RAYD_TEST_CLUSTER") === "1";
 
 /** Tests that show a known gap of cluster mode, left out there. */
-const CLUSTER_GAPS = new Set([
-  // A task on a node reports its node's job id, not its driver's.
-  "getRuntimeContext() inside a task names the task and a worker of the same job",
-]);
+const CLUSTER_GAPS = new Set<string>([]);
 
 /**
  * The same test against a cluster (`RAYD_TEST_CLUSTER=1`, see
