@@ -28,7 +28,7 @@ import {
   RemoteActors,
   type RemoteActorsHost,
 } from "./remote_actors.ts";
-import type { ClusterPort, ClusterSide } from "../node/mod.ts";
+import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
 import {
   type ActorCall,
   type CancelMode,
@@ -51,6 +51,7 @@ import {
 import { holderOf, type Peers } from "./peers.ts";
 import { fetchObject, serveFetch } from "./fetch.ts";
 import { LoadReports } from "./load_reports.ts";
+import { WaitsAnywhere } from "./waits_anywhere.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -121,6 +122,13 @@ export class Agent implements ClusterPort {
     this.#options.head.report({ ...this.#side.load(), at: Date.now() })
   );
   #closed = false;
+  /** `wait` with fetchLocal false: objects anywhere (waits_anywhere.ts). */
+  readonly #anywhere = new WaitsAnywhere({
+    exists: (id) =>
+      !this.#side.isMissing(id) || this.#remote.has(id) ||
+      (this.#forwarded.has(taskIdOf(id)) || this.#side.isLocal(id) ? false : undefined),
+    locate: (id) => this.#options.head.locate(id),
+  });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
   /** The node's own actors (hosting the actors of remote drivers). */
@@ -145,12 +153,9 @@ export class Agent implements ClusterPort {
     return this.#options.role === "driver" ? this.#remoteActors : local;
   }
 
-  actorElsewhere(actorId: ActorId): Promise<boolean> {
-    return this.#remoteActors.lives(actorId);
-  }
-
-  callViaNode(call: ActorCall): void {
-    this.#remoteActors.call(call);
+  /** The cluster's actors as this node's workers reach them (placed by the head). */
+  get elsewhere(): ActorsElsewhere {
+    return this.#remoteActors;
   }
 
   #actorsHost(): RemoteActorsHost {
@@ -159,6 +164,7 @@ export class Agent implements ClusterPort {
       head: this.#options.head,
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
+      createHere: (spec) => this.#local!.create(spec),
       expect: (spec, actorId) => {
         this.#forwarded.set(spec.taskId, {
           spec,
@@ -217,6 +223,10 @@ export class Agent implements ClusterPort {
     if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
   }
 
+  waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined) {
+    return this.#anywhere.wait(ids, need, timeoutMs);
+  }
+
   need(id: ObjectId): void {
     if (this.#pulls.has(id) || this.#closed) return;
     if (this.#forwarded.has(taskIdOf(id))) {
@@ -229,6 +239,7 @@ export class Agent implements ClusterPort {
   }
 
   sealed(id: ObjectId): void {
+    this.#anywhere.changed(id);
     if (isPutId(id)) return;
     this.#reports.soon();
     const taskId = taskIdOf(id);
@@ -507,6 +518,7 @@ export class Agent implements ClusterPort {
         continue;
       }
       this.#remote.set(id, from);
+      this.#anywhere.changed(id);
       if (this.#wanted.delete(id)) this.need(id);
     }
   }

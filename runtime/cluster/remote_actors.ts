@@ -1,9 +1,10 @@
 /**
- * Actors of a driver in a cluster: created on the node the head picks,
- * called over the peer links, their results returned to the driver like a
- * forwarded task's. On the hosting node, the calls are the node's own
- * driver calls (through call links to the actor's worker), whose results
- * are held for the remote owner until it lets go.
+ * Actors of a driver in a cluster, and those a node's tasks create: created
+ * on the node the head picks (a node's may come back to it: then it is a
+ * local actor there), called over the peer links, their results returned
+ * to the caller like a forwarded task's. On the hosting node, the calls are
+ * the node's own driver calls (through call links to the actor's worker),
+ * whose results are held for the remote owner until it lets go.
  *
  * @module
  */
@@ -17,7 +18,7 @@ import {
 } from "../common/mod.ts";
 import { ObjectRef } from "../core/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
-import type { ClusterSide } from "../node/mod.ts";
+import type { ActorsElsewhere, ClusterSide } from "../node/mod.ts";
 import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, TaskSpec } from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -32,6 +33,8 @@ export interface RemoteActorsHost {
   /** Sends a peer message (in order, with the code it names; see code_shipping.ts). */
   send(address: string, type: number, message: ActorMessage): void;
   side(): ClusterSide;
+  /** Creates an actor the head placed on this very node, as the node's own. */
+  createHere(spec: ActorCreateSpec): void;
   /** Results of `spec` (a call of `actorId`) will come like a forwarded task's. */
   expect(spec: TaskSpec, actorId: ActorId): void;
   /** ... from `nodeId` at `address`. */
@@ -70,8 +73,8 @@ export type ActorMessage =
   | { readonly kind: "call"; readonly owner: string; readonly call: ActorCall }
   | { readonly kind: "kill"; readonly actorId: ActorId; readonly noRestart: boolean };
 
-/** The driver's side: every actor it creates or looks up lives on a node. */
-export class RemoteActors implements ActorBackend {
+/** The caller's side: every actor it creates or looks up lives on a node the head knows. */
+export class RemoteActors implements ActorBackend, ActorsElsewhere {
   readonly #host: RemoteActorsHost;
   readonly #homes = new Map<ActorId, Promise<Home>>();
   readonly #names = new Map<ActorId, string>();
@@ -85,6 +88,7 @@ export class RemoteActors implements ActorBackend {
     const { settings } = spec;
     const jobId = spec.jobId ?? this.#host.side().jobId; // its creator's job on every node
     const wire = this.#host.wireArgs({ ...spec, jobId }, spec.argRefs);
+    const here = this.#host.address;
     const home = this.#host.head.placeActor({
       entry,
       owner: this.#host.address,
@@ -96,11 +100,12 @@ export class RemoteActors implements ActorBackend {
       if (d.type !== "place") {
         throw new RayActorError(`Actor ${spec.cls.name} cannot be placed: ${d.reason}`);
       }
-      this.#host.send(d.address, MSG.actor, {
-        kind: "create",
-        owner: this.#host.address,
-        spec: wire,
-      });
+      if (d.address === here) this.#host.createHere({ ...spec, jobId });
+      else {this.#host.send(d.address, MSG.actor, {
+          kind: "create",
+          owner: this.#host.address,
+          spec: wire,
+        });}
       return { nodeId: d.nodeId, address: d.address, entry };
     });
     home.catch(() => {}); // seen by each call
@@ -148,10 +153,15 @@ export class RemoteActors implements ActorBackend {
     return found.entry;
   }
 
-  /** True when `actorId` lives on a node the head knows (asked once, then remembered). */
-  async lives(actorId: ActorId): Promise<boolean> {
+  /** True when `actorId` lives on another node the head knows (asked once, then remembered). */
+  async actorElsewhere(actorId: ActorId): Promise<boolean> {
     const home = this.#homes.get(actorId) ?? this.#find(actorId);
-    return await home.then(() => true, () => false);
+    return await home.then((h) => h.address !== this.#host.address, () => false);
+  }
+
+  /** A call of a worker here to an actor of another node: its results come here. */
+  callViaNode(call: ActorCall): void {
+    this.call(call);
   }
 
   /** An actor whose handle came in a value: asks the head where it lives. */

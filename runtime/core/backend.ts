@@ -21,6 +21,8 @@ export interface WaitRequest {
   readonly signal?: AbortSignal;
   /** Also return the frames of the ready objects. */
   readonly fetch: boolean;
+  /** False: an object is ready once it exists anywhere in the cluster, and is not pulled here. */
+  readonly fetchLocal?: boolean;
 }
 
 /** What a wait found. */

@@ -159,12 +159,21 @@ export class CallLinks {
    */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
+    const start = performance.now();
     if (this.#pumpQueued) this.pump(); // calls of this turn: the actor may start on them now
     this.#collect();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {
       this.#spin(calls, n);
     }
     if (!this.#enough(calls, n, req.timeoutMs)) await this.#sleepUntil(calls, n, req);
+    if (!req.fetch && calls.some((c) => c.kind === LINK_RESULT.atNode)) {
+      // Results at the node (calls sent through it count as done once sent): it knows when.
+      this.escape(refs);
+      const left = req.timeoutMs === undefined
+        ? undefined
+        : Math.max(0, req.timeoutMs - (performance.now() - start));
+      return await this.#host.nodeWait(refs.map((r) => r.id), n, { ...req, timeoutMs: left });
+    }
     return this.#answer(refs, calls, req);
   }
 

@@ -12,9 +12,10 @@ import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import type { ActorsElsewhere } from "./actor_manager.ts";
+import type { WaitHandle } from "./object_table.ts";
 
 /** What the node asks of the cluster. */
-export interface ClusterPort extends ActorsElsewhere {
+export interface ClusterPort {
   /** This node's address as peers reach it (`host:port`). */
   readonly address: string;
   /** Forwarded tasks not finished and pulls under way: they keep a driver alive. */
@@ -25,6 +26,8 @@ export interface ClusterPort extends ActorsElsewhere {
   spillback(spec: TaskSpec): boolean;
   /** Sends a task `takes` or `spillback` accepted to the node the global scheduler picks. */
   forward(spec: TaskSpec): void;
+  /** Waits until `need` of `ids` exist anywhere in the cluster, pulling none (a table wait). */
+  waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined): WaitHandle;
   /** Something here waits for `id`, which is neither stored nor made here: pull it. */
   need(id: ObjectId): void;
   /** An object was added to this node's table. */
@@ -37,6 +40,8 @@ export interface ClusterPort extends ActorsElsewhere {
   state(): Promise<ClusterState>;
   /** The actor backend of the node's driver, given the node's own (`local`). */
   actorsOf(local: ActorBackend): ActorBackend;
+  /** The cluster's actors, for the node's workers (created, found, called through the head). */
+  readonly elsewhere: ActorsElsewhere;
   /** Closes the cluster links (the node is shutting down). */
   close(): Promise<void>;
 }

@@ -146,6 +146,8 @@ export type FromWorker =
     readonly timeoutMs?: number;
     /** Send the frames of the ready ids with the reply. */
     readonly fetch: boolean;
+    /** False: ready once they exist anywhere in the cluster (not pulled here). */
+    readonly fetchLocal?: boolean;
     readonly taskId?: TaskId;
   }
   | { readonly type: "cancelWait"; readonly reqId: number }

@@ -131,6 +131,7 @@ export class WorkerBackend implements Backend {
       numReturns,
       timeoutMs: req.timeoutMs,
       fetch: req.fetch,
+      ...(req.fetchLocal === false ? { fetchLocal: false } : {}),
       taskId: currentTask()?.taskId,
     });
     return req.signal
