@@ -118,9 +118,8 @@ export class Agent implements ClusterPort {
   readonly #promised = new Set<ObjectId>();
   /** Finished returns to tell their owners this turn. */
   readonly #finishedFor = new Map<string, Return[]>();
-  readonly #reports = new LoadReports(() =>
-    this.#options.head.report({ ...this.#side.load(), at: Date.now() })
-  );
+  /** Heartbeats, prompt reports after tasks end, and draining (load_reports.ts). */
+  readonly reports = new LoadReports(() => this.#side, (r) => this.#options.head.report(r));
   #closed = false;
   /** `wait` with fetchLocal false: objects anywhere (waits_anywhere.ts). */
   readonly #anywhere = new WaitsAnywhere({
@@ -196,11 +195,6 @@ export class Agent implements ClusterPort {
     return this.#side.nodeId as NodeId;
   }
 
-  /** Sends heartbeats every `ms`, and a report soon after tasks end (fresh load for placement). */
-  startHeartbeats(ms: number): void {
-    this.#reports.start(ms);
-  }
-
   get outstanding(): number {
     return this.#forwarded.size + this.#pulls.size;
   }
@@ -241,7 +235,7 @@ export class Agent implements ClusterPort {
   sealed(id: ObjectId): void {
     this.#anywhere.changed(id);
     if (isPutId(id)) return;
-    this.#reports.soon();
+    this.reports.soon();
     const taskId = taskIdOf(id);
     const placed = this.#placedHere.get(taskId);
     if (!placed) return;
@@ -302,7 +296,7 @@ export class Agent implements ClusterPort {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#reports.stop();
+    this.reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
     await this.#options.code.close();
@@ -443,7 +437,6 @@ export class Agent implements ClusterPort {
     }
   }
 
-  /** `spec` as it travels: arguments inline, the objects it refers to published. */
   /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
   #wireArgs<A extends { readonly args: Frame | ObjectId }>(
     value: A,

@@ -14,7 +14,7 @@ import {
   type ObjectId,
 } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
-import { type Decision, GlobalScheduler, type NodeReport } from "../scheduler/mod.ts";
+import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
 import type {
   FoundActor,
@@ -23,13 +23,14 @@ import type {
   PlaceActorRequest,
   PlaceRequest,
   Publish,
+  ReportMessage,
 } from "./messages.ts";
 
 /** What an agent asks of the head. */
 export interface HeadApi {
   hello(): Promise<HelloReply>;
   join(request: JoinRequest): Promise<void>;
-  report(report: NodeReport): void;
+  report(report: ReportMessage): void;
   place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
   publish(objects: Publish): void;
   /** Where an actor goes (its name, if any, is taken at once). */
@@ -105,6 +106,7 @@ export class HeadService {
       },
       report: (report) => {
         if (me) this.#scheduler.report(me, report);
+        if (me && report.draining) this.#scheduler.drain(me);
       },
       place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
       publish: (objects) => {

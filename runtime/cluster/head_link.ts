@@ -5,7 +5,7 @@
  */
 import { type ActorId, type NodeId, type ObjectId, RayError } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
-import type { Decision, NodeReport } from "../scheduler/mod.ts";
+import type { Decision } from "../scheduler/mod.ts";
 import { dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
@@ -16,6 +16,7 @@ import {
   type PlaceActorRequest,
   type PlaceRequest,
   type Publish,
+  type ReportMessage,
 } from "./messages.ts";
 import { splitAddress } from "./peers.ts";
 
@@ -36,7 +37,7 @@ export class RemoteHead implements HeadApi {
     await this.rpc.request(MSG.join, request);
   }
 
-  report(report: NodeReport): void {
+  report(report: ReportMessage): void {
     this.rpc.conn.send(MSG.report, report).catch(() => {}); // the link's end is seen on `closed`
   }
 

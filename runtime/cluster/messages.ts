@@ -159,5 +159,5 @@ export interface FoundActor {
 /** `cancel`. */
 export type CancelMessage = readonly [TaskId, CancelMode];
 
-/** `report` as sent. */
-export type ReportMessage = NodeReport;
+/** `report` as sent: with `draining`, the node takes no new work from now on. */
+export type ReportMessage = NodeReport & { readonly draining?: boolean };

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActorId, ObjectId } from "../common/mod.ts";
-import type { NodeReport } from "../scheduler/mod.ts";
+import type { ReportMessage } from "./messages.ts";
 import { type FrameListener, FrameRpc, listenFrames, type Reply } from "../transport/mod.ts";
 import type { Frame as WireFrame } from "../transport/mod.ts";
 import type { Agent } from "./agent.ts";
@@ -77,8 +77,9 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
         },
         onMessage: (frame) => {
           try {
-            if (frame.type === MSG.report) needHead(frame.type).report(frame.message as NodeReport);
-            else if (frame.type === MSG.publish) {
+            if (frame.type === MSG.report) {
+              needHead(frame.type).report(frame.message as ReportMessage);
+            } else if (frame.type === MSG.publish) {
               needHead(frame.type).publish(frame.message as Publish);
             } else needAgent().onMessage(frame);
           } catch (err) {

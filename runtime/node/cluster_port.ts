@@ -99,8 +99,10 @@ export interface ClusterSide {
   hold(id: ObjectId, holder: string): void;
   /** One reference fewer on behalf of `holder`. */
   release(id: ObjectId, holder: string): void;
-  /** Free resources and queued tasks, for heartbeats. */
+  /** Free resources and tasks not finished (queued or running). */
   load(): { available: Record<string, number>; queueLength: number };
+  /** `load()` for a heartbeat: also recorded in the control store (`rayd status` shows it). */
+  heartbeat(): { available: Record<string, number>; queueLength: number };
 }
 
 /** Builds a port for a node, given the node's side. */

@@ -105,7 +105,8 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       parts.escape(parts.actors.call(call));
     },
     release: (id, holder) => life.dec(id, holder),
-    load() {
+    load: () => ({ available: node.available(), queueLength: parts.scheduler.size }),
+    heartbeat() {
       const load = { available: node.available(), queueLength: parts.scheduler.size };
       // `rayd status` and the dashboard show it (the store keeps a node's latest).
       const { nodeId } = node;
