@@ -44,8 +44,9 @@ const CLUSTER_GAPS = new Set<string>([]);
 
 /**
  * The same test against a cluster (`RAYD_TEST_CLUSTER=1`, see
- * tests/cluster/embedded_suite_test.ts): a head with the test's node options
- * and one more node like it, in this process, and the test as a driver.
+ * tests/cluster/embedded_suite_test.ts): a three-node cluster (a head and
+ * two more nodes, each with the test's node options) in this process, and
+ * the test as a driver.
  */
 async function onCluster(
   t: Deno.TestContext,
@@ -59,7 +60,7 @@ async function onCluster(
     resources: options.resources,
     objectStoreMemory: options.objectStoreMemory,
   };
-  const c = await startInProcessCluster(spec, [spec]);
+  const c = await startInProcessCluster(spec, [spec, spec]);
   try {
     await ray.init({ address: c.address, token: TEST_TOKEN });
     try {
