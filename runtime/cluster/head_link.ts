@@ -10,6 +10,7 @@ import { dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
   type FoundActor,
+  type FoundById,
   type HelloReply,
   type JoinRequest,
   MSG,
@@ -62,8 +63,12 @@ export class RemoteHead implements HeadApi {
     return (await this.rpc.request(MSG.findActor, [name, namespace])).message as FoundActor;
   }
 
-  async findActor(actorId: ActorId): Promise<FoundActor | undefined> {
-    return (await this.rpc.request(MSG.findActor, [actorId])).message as FoundActor;
+  async findActor(actorId: ActorId): Promise<FoundById> {
+    return (await this.rpc.request(MSG.findActor, [actorId])).message as FoundById;
+  }
+
+  actorEnded(actorId: ActorId): void {
+    this.rpc.conn.send(MSG.actorEnded, actorId).catch(() => {});
   }
 
   async state(): Promise<ClusterState> {

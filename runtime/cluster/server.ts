@@ -42,6 +42,7 @@ const HEAD_TYPES = new Set<number>([
   MSG.state,
   MSG.placeActor,
   MSG.findActor,
+  MSG.actorEnded,
 ]);
 
 /** Listens on the process's port. */
@@ -81,6 +82,8 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
               needHead(frame.type).report(frame.message as ReportMessage);
             } else if (frame.type === MSG.publish) {
               needHead(frame.type).publish(frame.message as Publish);
+            } else if (frame.type === MSG.actorEnded) {
+              needHead(frame.type).actorEnded(frame.message as ActorId);
             } else needAgent().onMessage(frame);
           } catch (err) {
             // A message this process cannot take: that link goes, nothing else.

@@ -69,12 +69,14 @@ export interface ActorsElsewhere {
   actorElsewhere(actorId: ActorId): Promise<boolean>;
   /** Sends a worker's call to an actor on another node; its results come to this node. */
   callViaNode(call: ActorCall): void;
-  /** Creates a worker's actor on the node the head picks (never waits). */
-  create(spec: ActorCreateSpec): unknown;
+  /** Creates a worker's actor on the node the head picks (never waits, never throws). */
+  createFromWorker(spec: ActorCreateSpec): void;
   /** The live actor named `name`, anywhere in the cluster. */
   lookup(name: string, namespace?: string): Promise<ActorEntry | undefined>;
   /** Ends an actor of another node. */
   kill(actorId: ActorId, noRestart: boolean): Promise<void>;
+  /** An actor of this node ended: the cluster forgets it (its name and resources are free). */
+  ended(actorId: ActorId): void;
 }
 
 /** The legal transitions: from each state, the states it may go to. */
@@ -195,7 +197,7 @@ export class ActorManager {
       case "actorCreate": {
         // In a cluster the head places it, as a driver's (on this node, it comes back here).
         const cluster = this.#host.cluster();
-        if (cluster) cluster.create(msg.spec);
+        if (cluster) cluster.createFromWorker(msg.spec);
         else this.#create(msg.spec, false);
         break;
       }
@@ -417,6 +419,7 @@ export class ActorManager {
       this.#names.delete(rec.nameKey);
     }
     this.#host.releaseArgs(rec.spec.argRefs);
+    if (!this.#stopped) this.#host.cluster()?.ended(rec.spec.actorId); // its name is free again
   }
 
   #dieIfRetired(rec: ManagedActor): void {
