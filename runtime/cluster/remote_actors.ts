@@ -172,7 +172,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
   }
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {
-    const home = await this.#homes.get(actorId)?.catch(() => undefined);
+    const home = await (this.#homes.get(actorId) ?? this.#find(actorId)).catch(() => undefined);
     if (!home) return;
     const id = home.entry.actorId;
     // The head frees its name and resources first: a getActor after this kill does not find it.
