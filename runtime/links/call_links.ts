@@ -159,7 +159,7 @@ export class CallLinks {
    */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
-    const start = performance.now();
+    const start = req.fetch ? 0 : performance.now(); // a get needs no deadline of its own below
     if (this.#pumpQueued) this.pump(); // calls of this turn: the actor may start on them now
     this.#collect();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {

@@ -22,12 +22,14 @@ Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, 
     await waitFor(async () => !((await ray.availableResources()).GPU > 0), 30_000);
     const exited = cluster.terminate(0);
     await waitFor(() => /takes no new work/.test(gpu.output()), 10_000);
-    await new Promise((r) => setTimeout(r, 300)); // the head heard it
-    // Only the draining node has a GPU: a new task needing one cannot be placed.
-    await assert.rejects(
-      ray.get(whereAfter.options({ resources: { GPU: 1 }, maxRetries: 0 }).remote(0)),
-      /cannot be placed/,
-    );
+    // Only the draining node has a GPU: once the head heard it drains (a moment after it said so),
+    // a new task needing one cannot be placed.
+    await waitFor(async () => {
+      const next = whereAfter.options({ resources: { GPU: 1 }, maxRetries: 0 }).remote(0);
+      const err = await ray.get(next).then(() => undefined, (e: Error) => e);
+      if (err) assert.match(err.message, /cannot be placed/);
+      return err !== undefined;
+    }, 2000);
     assert.equal(await ray.get(running), gpu.nodeId, "the running task finished there");
     const status = await exited;
     assert.equal(status.code, 0, gpu.output());
