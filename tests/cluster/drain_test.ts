@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { whereAfter } from "../fixtures/cluster_fns.ts";
+import { markThenSleep } from "../fixtures/cluster_drain.ts";
 import { TestCluster } from "../_cluster/test_cluster.ts";
 
 Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, then exits 0", async () => {
@@ -17,9 +18,11 @@ Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, 
   try {
     const gpu = cluster.nodes[0];
     // No retries: were the node to stop under it, the task would fail.
-    const running = whereAfter.options({ resources: { GPU: 1 }, maxRetries: 0 }).remote(2500);
-    // Placed there once the head counts its GPU as taken.
-    await waitFor(async () => !((await ray.availableResources()).GPU > 0), 30_000);
+    const marker = await Deno.makeTempFile({ prefix: "rayd_drain_" });
+    await Deno.remove(marker);
+    const running = markThenSleep.options({ resources: { GPU: 1 }, maxRetries: 0 })
+      .remote(marker, 2500);
+    await waitFor(() => Deno.stat(marker).then(() => true, () => false), 60_000); // it runs
     const exited = cluster.terminate(0);
     await waitFor(() => /takes no new work/.test(gpu.output()), 10_000);
     // Only the draining node has a GPU: once the head heard it drains (a moment after it said so),
@@ -36,6 +39,7 @@ Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, 
     assert.match(gpu.output(), /SIGTERM: stopping node/);
     // Tasks that need nothing special still run on the head.
     assert.equal(await ray.get(whereAfter.remote(0)), cluster.head.nodeId);
+    await Deno.remove(marker);
   } finally {
     await ray.shutdown();
   }

@@ -8,6 +8,7 @@ import * as ray from "../../mod.ts";
 import {
   actorFromTask,
   callNamed,
+  cutShortGets,
   SleeperActor,
   waitOnActor,
   type Where,
@@ -50,7 +51,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a task's wait on a call to an actor of another node sees it ready only once it finished",
+  name:
+    "a task's wait or get on a call to an actor of another node: ready once finished, by its deadline and signal",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -66,6 +68,11 @@ Deno.test({
       assert.deepEqual(
         await ray.get(waitOnActor.options(onPlain).remote(sleeper, 1000)),
         [0, 1, "woke"],
+      );
+      // A get of such a call keeps its signal and its deadline.
+      assert.deepEqual(
+        await ray.get(cutShortGets.options(onPlain).remote(sleeper, 2000)),
+        ["enough", "GetTimeoutError"],
       );
     } finally {
       await ray.shutdown();
