@@ -4,8 +4,9 @@
  * `rayTest` in tests/integration/_with_ray.ts starts a three-node cluster in
  * the test process, its control store in Redis when redis-server is there,
  * and joins it as a driver; tests showing a known gap of cluster mode are
- * left out, CLUSTER_GAPS there). Together the embedded_suite*_test.ts files
- * run every docs/API.md example of the embedded suite against a cluster.
+ * left out, CLUSTER_GAPS there, each with its reason). Together the
+ * embedded_suite files here run the suites that exercise the docs/API.md
+ * examples against a cluster.
  *
  * @module
  */
