@@ -4,7 +4,11 @@
  *
  * @module
  */
+import { sleep } from "../common/mod.ts";
 import { dialFrames, FrameRpc, type RpcHandlers } from "../transport/mod.ts";
+
+/** How long closing waits for what was sent (results told to their owners) to be written. */
+const CLOSE_FLUSH_MS = 1000;
 
 /** How peers are dialed. */
 export interface PeerOptions {
@@ -70,12 +74,16 @@ export class Peers {
     link?.then((rpc) => rpc.conn.close("peer gone"), () => {});
   }
 
-  /** Closes every link. */
+  /** Closes every link, once what was sent on it is written (at most CLOSE_FLUSH_MS). */
   async close(): Promise<void> {
     this.#closed = true;
     const links = [...this.#links.values()];
     this.#links.clear();
-    await Promise.allSettled(links.map(async (l) => (await l).conn.close("shutting down")));
+    await Promise.allSettled(links.map(async (l) => {
+      const { conn } = await l;
+      await Promise.race([conn.drained(), sleep(CLOSE_FLUSH_MS)]);
+      conn.close("shutting down");
+    }));
   }
 
   async #dial(address: string): Promise<FrameRpc> {

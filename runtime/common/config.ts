@@ -91,6 +91,11 @@ export const settings = {
     doc:
       "a cancelled task still running this long after ray.cancel (it ignores its signal, or never yields) has its worker replaced",
   },
+  drainTimeoutMs: {
+    default: 8_000,
+    doc:
+      "a `rayd start` node sent SIGTERM takes no new work and lets its running tasks finish for up to this long, then stops",
+  },
   batchBelowMs: {
     default: 1,
     doc:
