@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import type { CodeRefs } from "./messages.ts";
 
-/** One task: `[taskId, fn row, options row, args, deps, argRefs, attempt, parentTaskId?]`. */
+/** One task: `[taskId, fn row, options row, args, deps, argRefs, attempt, jobId?, parentTaskId?]`. */
 export type WireTask = readonly [
   taskId: TaskId,
   fn: number,
@@ -20,6 +20,7 @@ export type WireTask = readonly [
   deps: readonly ObjectId[],
   argRefs: readonly ObjectId[],
   attempt: number,
+  jobId?: JobId,
   parentTaskId?: TaskId,
 ];
 
@@ -47,7 +48,7 @@ export function packRun(owner: string, specs: readonly TaskSpec[]): RunMessage {
     if (f === undefined) fnRow.set(s.fn, f = fns.push(s.fn) - 1);
     let o = optionsRow.get(s.options);
     if (o === undefined) optionsRow.set(s.options, o = options.push(s.options) - 1);
-    const t = [s.taskId, f, o, s.args, s.deps, s.argRefs, s.attempt] as const;
+    const t = [s.taskId, f, o, s.args, s.deps, s.argRefs, s.attempt, s.jobId] as const;
     return s.parentTaskId === undefined ? t : [...t, s.parentTaskId];
   });
   return { owner, fns, options, tasks };
@@ -58,13 +59,13 @@ export function unpackRun({ fns, options, tasks }: RunMessage): TaskSpec[] {
   if (!Array.isArray(fns) || !Array.isArray(options) || !Array.isArray(tasks)) {
     throw new TypeError("a run message needs fns, options and tasks arrays");
   }
-  return tasks.map(([taskId, f, o, args, deps, argRefs, attempt, parentTaskId]) => {
+  return tasks.map(([taskId, f, o, args, deps, argRefs, attempt, jobId, parentTaskId]) => {
     const fn = fns[f];
     const opts = options[o];
     if (fn === undefined || opts === undefined) {
       throw new TypeError(`task ${taskId} names a function or options row the message lacks`);
     }
     // The fields in the order the submitting side makes them (one object shape).
-    return { taskId, fn, args, deps, argRefs, options: opts, parentTaskId, attempt };
+    return { taskId, fn, args, deps, argRefs, options: opts, parentTaskId, attempt, jobId };
   });
 }

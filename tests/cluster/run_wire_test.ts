@@ -3,7 +3,7 @@
  * functions and options, through the serializer the links use.
  */
 import assert from "node:assert/strict";
-import type { ObjectId, TaskId } from "../../runtime/common/mod.ts";
+import type { JobId, ObjectId, TaskId } from "../../runtime/common/mod.ts";
 import { packRun, type RunMessage, unpackRun } from "../../runtime/cluster/run_wire.ts";
 import { decodeFrame, encodeFrame, heapAllocator } from "../../runtime/serialization/mod.ts";
 import type { FunctionDescriptor, TaskOptions, TaskSpec } from "../../runtime/protocol/mod.ts";
@@ -27,6 +27,7 @@ function spec(i: number, fn: FunctionDescriptor, options: TaskOptions, parent?: 
     options,
     parentTaskId: parent as TaskId | undefined,
     attempt: i % 3,
+    jobId: (i === 2 ? "otherjob" : "job1") as JobId,
   };
 }
 
