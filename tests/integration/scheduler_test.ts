@@ -211,8 +211,8 @@ clusterTest("nodes() and resource queries work inside a task", {
   // What the driver sees: one node embedded; a cluster's nodes (each like this one) otherwise.
   const nodes = (await ray.nodes()).length;
   let seen = await ray.get(clusterFromTask.remote());
-  // A cluster's free resources are its nodes' latest reports: a node may not have reported the
-  // end of an earlier test's task yet. Asked again until they settle (at once embedded).
+  // A cluster's free resources are the head's view from its nodes' latest reports, which lag
+  // under load: asked again until they settle (right at once embedded).
   for (let i = 0; i < 50 && nodes > 1 && seen.available.CPU !== 2 * nodes - 1; i++) {
     await new Promise((r) => setTimeout(r, 100));
     seen = await ray.get(clusterFromTask.remote());
