@@ -46,8 +46,8 @@ import {
   MSG,
   type PlaceRequest,
   type Return,
-  type RunMessage,
 } from "./messages.ts";
+import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
 import { holderOf, type Peers } from "./peers.ts";
 import { fetchObject, serveFetch } from "./fetch.ts";
 import { LoadReports } from "./load_reports.ts";
@@ -57,6 +57,8 @@ import { WaitsAnywhere } from "./waits_anywhere.ts";
 const RETRY_PLACE_MS = 60_000;
 /** Tries at pulling an object before it is declared lost. */
 const PULL_ATTEMPTS = 20;
+/** Tasks per placement request (a burst of submissions goes to the head in pieces). */
+const PLACE_BATCH = 1024;
 
 /** A task this process forwarded, and where it went. */
 interface Forwarded {
@@ -214,7 +216,8 @@ export class Agent implements ClusterPort {
     (spec as { jobId?: JobId }).jobId ??= this.#side.jobId; // its driver's job on every node
     this.#forwarded.set(spec.taskId, { spec, nodeId: "" as NodeId, address: "" });
     this.#toPlace.push(spec);
-    if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
+    if (this.#toPlace.length === 1) queueMicrotask(() => this.#toPlace.length && this.#place());
+    else if (this.#toPlace.length >= PLACE_BATCH) this.#place();
   }
 
   waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined) {
@@ -433,7 +436,7 @@ export class Agent implements ClusterPort {
     });
     for (const [address, specs] of byNode) {
       const wire = specs.map((s) => this.#wireArgs(s, s.argRefs));
-      this.#options.code.send(address, MSG.run, { owner: this.address, specs: wire });
+      this.#options.code.send(address, MSG.run, packRun(this.address, wire));
     }
   }
 
@@ -480,13 +483,11 @@ export class Agent implements ClusterPort {
     this.#side.forwardedDone(spec.taskId);
   }
 
-  #run({ owner, specs }: RunMessage): void {
-    for (const spec of specs) {
-      this.#placedHere.set(spec.taskId, {
-        owner,
-        numReturns: spec.options.numReturns,
-        returns: [],
-      });
+  #run(message: RunMessage): void {
+    const { owner } = message;
+    for (const spec of unpackRun(message)) {
+      const { numReturns } = spec.options;
+      this.#placedHere.set(spec.taskId, { owner, numReturns, returns: [] });
       this.#keep.add(spec.taskId);
       this.#side.acceptPlaced(spec, holderOf(owner));
     }

@@ -18,13 +18,8 @@
  */
 import { importsOf, ModuleCache, type ModuleGraph, moduleGraphOf, sha256Hex } from "../code/mod.ts";
 import type { FunctionDescriptor } from "../protocol/mod.ts";
-import {
-  type CodeRefs,
-  type CodeReply,
-  type CodeRequest,
-  MSG,
-  type RunMessage,
-} from "./messages.ts";
+import { type CodeRefs, type CodeReply, type CodeRequest, MSG } from "./messages.ts";
+import type { RunMessage } from "./run_wire.ts";
 import type { ActorMessage } from "./remote_actors.ts";
 import type { Peers } from "./peers.ts";
 
@@ -317,11 +312,7 @@ function localized<M>(type: number, message: M, local: LocalDescriptor): M {
   if (type === MSG.run) {
     const m = message as RunMessage;
     if (!m.code) return message;
-    const specs = m.specs.map((s) => {
-      const fn = local(s.fn);
-      return fn === s.fn ? s : { ...s, fn };
-    });
-    return { ...m, specs } as M;
+    return { ...m, fns: m.fns.map(local) } as M;
   }
   const m = message as ActorMessage;
   if (type !== MSG.actor || m.kind !== "create" || !m.code) return message;
@@ -331,8 +322,7 @@ function localized<M>(type: number, message: M, local: LocalDescriptor): M {
 /** The module URLs a message names. */
 function modulesOf(type: number, message: unknown): string[] {
   if (type === MSG.run) {
-    const { specs } = message as RunMessage;
-    return [...new Set(specs.map((s) => s.fn.moduleUrl))];
+    return [...new Set((message as RunMessage).fns.map((fn) => fn.moduleUrl))];
   }
   const m = message as ActorMessage;
   if (type === MSG.actor && m.kind === "create") return [m.spec.cls.moduleUrl];
@@ -357,7 +347,7 @@ function withCode(
   };
   if (type === MSG.run) {
     const m = message as RunMessage;
-    return { ...m, code, specs: m.specs.map((s) => ({ ...s, fn: fn(s.fn) })) } satisfies RunMessage;
+    return { ...m, code, fns: m.fns.map(fn) } satisfies RunMessage;
   }
   const m = message as ActorMessage & { kind: "create" };
   return { ...m, code, spec: { ...m.spec, cls: fn(m.spec.cls) } } satisfies ActorMessage;

@@ -9,7 +9,7 @@
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
-import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
+import type { ActorEntry, CancelMode, SchedulingStrategy } from "../protocol/mod.ts";
 
 /** Frame types. Head: 1-9 and 30-39 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
@@ -85,15 +85,6 @@ export type PlaceReply = readonly Decision[];
 export interface Publish {
   readonly added: readonly (readonly [ObjectId, number])[];
   readonly removed: readonly ObjectId[];
-}
-
-/** `run`: tasks for the receiver, owned by the process at `owner`. */
-export interface RunMessage {
-  /** The owner's address (results are held for it; `finished` goes there). */
-  readonly owner: string;
-  readonly specs: readonly TaskSpec[];
-  /** The code graphs of the specs' `file:` modules (see code_shipping.ts). */
-  readonly code?: CodeRefs;
 }
 
 /**

@@ -20,7 +20,11 @@ export interface ClusterPort {
   readonly address: string;
   /** Forwarded tasks not finished and pulls under way: they keep a driver alive. */
   readonly outstanding: number;
-  /** True when `spec` should run elsewhere (a driver, SPREAD, affinity to another node). */
+  /**
+   * True when `spec` should run elsewhere (a driver, SPREAD, affinity to another node). Such a
+   * task is recorded in the control store by the node that runs it (one record, written once),
+   * or by this node if it fails before any node takes it (`failForwarded`).
+   */
   takes(spec: TaskSpec): boolean;
   /** The local scheduler cannot place `spec` (it lacks a resource): true when the cluster takes it. */
   spillback(spec: TaskSpec): boolean;

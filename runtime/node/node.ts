@@ -182,7 +182,7 @@ export class Node implements Backend {
       actors: local,
       escape: (refs) => this.#calls.escape(refs),
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
-      failAll: (spec, frame) => this.#failAll(spec, frame),
+      failAll: (spec, frame) => this.#failAll(spec, frame, "failed", true),
     }));
     this.actors = this.#port?.actorsOf(local) ?? local;
   }
@@ -452,15 +452,14 @@ export class Node implements Backend {
   }
 
   #accept(spec: TaskSpec): void {
-    const ts = Date.now();
     const fnKey = fnKeyOf(spec.fn);
     if (!this.#knownFns.has(fnKey)) {
       this.#knownFns.add(fnKey);
       this.#records.functionRegistered(spec.fn);
     }
-    this.#records.taskSubmitted(spec, ts);
     this.#life.holdTask(spec.taskId, spec.argRefs);
     if (this.#port?.takes(spec)) return this.#port.forward(spec);
+    this.#records.taskSubmitted(spec, Date.now());
     this.#scheduler.submit(spec);
     if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
   }
@@ -591,7 +590,8 @@ export class Node implements Backend {
     }
   }
 
-  #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed"): void {
+  #failAll(spec: TaskSpec, frame: Frame, state: TaskState = "failed", forwarded = false): void {
+    if (forwarded) this.#records.taskSubmitted(spec, Date.now());
     this.#records.taskState(spec.taskId, state, errorText(frame, this.arena));
     for (let i = 0; i < spec.options.numReturns; i++) {
       this.#sealed(objectIdOf(spec.taskId, i), frame, true);

@@ -123,11 +123,14 @@ async function startCluster(ctx: BenchContext): Promise<Cluster> {
   const token = crypto.randomUUID();
   const workers = String(Math.max(1, Math.floor(ctx.numWorkers / 3)));
   const common = ["--num-workers", workers, "--token", token];
+  // As Ray's cluster_utils setup for these metrics: a head that offers no CPU to tasks.
   const head = await startNode([
     "--head",
     "--port",
     String(port),
     "--dashboard-port",
+    "0",
+    "--num-cpus",
     "0",
     ...common,
   ]);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { moduleGraphOf } from "../../runtime/code/mod.ts";
 import { CodeShipping } from "../../runtime/cluster/code_shipping.ts";
-import { type CodeRequest, MSG, type RunMessage } from "../../runtime/cluster/messages.ts";
+import { type CodeRequest, MSG } from "../../runtime/cluster/messages.ts";
+import { packRun, type RunMessage, unpackRun } from "../../runtime/cluster/run_wire.ts";
 import type { Peers } from "../../runtime/cluster/peers.ts";
 import type { FunctionDescriptor, TaskSpec } from "../../runtime/protocol/mod.ts";
 
@@ -97,7 +98,7 @@ Deno.test("a sent run names the graph of its file: modules, in order with later 
     const url = `file://${dir}/main.ts`;
     const { graph } = await moduleGraphOf(url);
     const specs = [spec(url), spec("npm:x@1/y"), spec("", { source: "() => 1" })];
-    d.send("n", MSG.run, { owner: "d", specs });
+    d.send("n", MSG.run, packRun("d", specs));
     d.send("n", MSG.cancel, ["t", "normal"]);
     assert.equal(net.sent.get("d")!.length, 0, "waits for the graph, and the cancel behind it");
     await until(() => net.sent.get("d")!.length === 2);
@@ -106,8 +107,12 @@ Deno.test("a sent run names the graph of its file: modules, in order with later 
     assert.equal(type, MSG.run);
     assert.equal(cancelType, MSG.cancel);
     assert.deepEqual((run as RunMessage).code, [[url, graph.id, graph.root]]);
-    assert.deepEqual((run as RunMessage).specs.map((s) => s.fn.moduleUrl), [url, "npm:x@1/y", ""]);
-    d.send("n", MSG.run, { owner: "d", specs: [spec(url)] });
+    assert.deepEqual(unpackRun(run as RunMessage).map((s) => s.fn.moduleUrl), [
+      url,
+      "npm:x@1/y",
+      "",
+    ]);
+    d.send("n", MSG.run, packRun("d", [spec(url)]));
     assert.equal(net.sent.get("d")!.length, 3, "a known module is sent at once");
   } finally {
     await net.close();
@@ -124,12 +129,12 @@ Deno.test("a receiver asks only for modules it lacks, runs the copy, and ships i
     const n2 = net.add("n2", true);
     const main = `file://${dir}/main.ts`;
     const other = `file://${dir}/other.ts`;
-    d.send("n", MSG.run, { owner: "d", specs: [spec(main)] });
-    d.send("n", MSG.run, { owner: "d", specs: [spec(other)] });
+    d.send("n", MSG.run, packRun("d", [spec(main)]));
+    d.send("n", MSG.run, packRun("d", [spec(other)]));
     await until(() => net.sent.get("d")!.length === 2);
     const [first, second] = net.sent.get("d")!.map(([, , m]) => m as RunMessage);
     const got = await received(n, MSG.run, first);
-    const mirror = got.specs[0].fn.moduleUrl;
+    const mirror = got.fns[0].moduleUrl;
     assert.match(mirror, /\/rayd_code_[^/]+\/graphs\/[0-9a-f]{64}\/main\.ts$/);
     assert.equal(await Deno.readTextFile(new URL(mirror)), FILES["main.ts"]);
     assert.equal(await Deno.readTextFile(new URL("./lib/h.ts", mirror)), FILES["lib/h.ts"]);
@@ -138,7 +143,7 @@ Deno.test("a receiver asks only for modules it lacks, runs the copy, and ships i
     assert.equal(asked[1].hashes!.length, 2);
     // The second graph shares the helper module: only its own entry module travels.
     const got2 = await received(n, MSG.run, second);
-    assert.match(got2.specs[0].fn.moduleUrl, /\/graphs\/[0-9a-f]{64}\/other\.ts$/);
+    assert.match(got2.fns[0].moduleUrl, /\/graphs\/[0-9a-f]{64}\/other\.ts$/);
     assert.equal(asked.length, 4);
     assert.equal(asked[3].hashes!.length, 1);
     assert.equal(
@@ -146,13 +151,13 @@ Deno.test("a receiver asks only for modules it lacks, runs the copy, and ships i
       (await moduleGraphOf(other)).graph.modules.find((m) => m.path === "other.ts")!.hash,
     );
     // Sent on from n: the mirror URL goes back to the original, naming the same graph.
-    n.send("n2", MSG.run, { owner: "n", specs: [spec(mirror)] });
+    n.send("n2", MSG.run, packRun("n", [spec(mirror)]));
     const [[, , on]] = net.sent.get("n")!;
-    assert.deepEqual((on as RunMessage).specs[0].fn.moduleUrl, main);
+    assert.deepEqual((on as RunMessage).fns[0].moduleUrl, main);
     assert.deepEqual((on as RunMessage).code, first.code);
     // n2 gets it from n (the driver is not asked again).
     const got3 = await received(n2, MSG.run, on as RunMessage);
-    assert.equal(await Deno.readTextFile(new URL(got3.specs[0].fn.moduleUrl)), FILES["main.ts"]);
+    assert.equal(await Deno.readTextFile(new URL(got3.fns[0].moduleUrl)), FILES["main.ts"]);
     assert.equal(net.asked.get("n")!.length, 2);
     assert.equal(asked.length, 4);
   } finally {
@@ -168,18 +173,18 @@ Deno.test("a receiver that reads the same files keeps them; changed or missing f
     const d = net.add("d");
     const same = net.add("same");
     const main = `file://${dir}/main.ts`;
-    d.send("same", MSG.run, { owner: "d", specs: [spec(main)] });
+    d.send("same", MSG.run, packRun("d", [spec(main)]));
     await until(() => net.sent.get("d")!.length === 1);
     const message = net.sent.get("d")![0][2] as RunMessage;
-    assert.equal((await received(same, MSG.run, message)).specs[0].fn.moduleUrl, main);
+    assert.equal((await received(same, MSG.run, message)).fns[0].moduleUrl, main);
     assert.equal(net.asked.get("d")!.length, 1, "only the graph was asked for");
     // A node whose file differs (the driver's graph was made before the change) runs the copy.
     await Deno.writeTextFile(`${dir}/lib/h.ts`, `export const h = 41;`);
     const changed = net.add("changed");
     const got = await received(changed, MSG.run, message);
-    assert.match(got.specs[0].fn.moduleUrl, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
+    assert.match(got.fns[0].moduleUrl, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
     assert.equal(
-      await Deno.readTextFile(new URL("./lib/h.ts", got.specs[0].fn.moduleUrl)),
+      await Deno.readTextFile(new URL("./lib/h.ts", got.fns[0].moduleUrl)),
       FILES["lib/h.ts"],
     );
   } finally {
@@ -194,7 +199,7 @@ Deno.test("messages behind one that waits for code are taken after it, in order"
   try {
     const d = net.add("d");
     const n = net.add("n", true);
-    d.send("n", MSG.run, { owner: "d", specs: [spec(`file://${dir}/main.ts`)] });
+    d.send("n", MSG.run, packRun("d", [spec(`file://${dir}/main.ts`)]));
     await until(() => net.sent.get("d")!.length === 1);
     const order: string[] = [];
     n.receive(MSG.run, net.sent.get("d")![0][2], () => {
@@ -222,12 +227,11 @@ Deno.test("code that cannot be had fails the task, saying why", async () => {
     const n = net.add("n", true);
     const ghost = "f".repeat(64);
     const message: RunMessage = {
-      owner: "d",
-      specs: [spec("file:///nowhere/main.ts")],
+      ...packRun("d", [spec("file:///nowhere/main.ts")]),
       code: [["file:///nowhere/main.ts", ghost, "file:///nowhere/"]],
     };
     const got = await received(n, MSG.run, message);
-    const fn = got.specs[0].fn;
+    const fn = got.fns[0];
     assert.equal(fn.name, "f");
     assert.ok(fn.source, "runs as a function that throws");
     assert.throws(
@@ -247,7 +251,7 @@ Deno.test("the same files in two drivers' folders: one graph, each driver's path
     const messages: RunMessage[] = [];
     for (const [i, url] of urls.entries()) {
       const d = net.add(`d${i}`);
-      d.send("n", MSG.run, { owner: `d${i}`, specs: [spec(url)] });
+      d.send("n", MSG.run, packRun(`d${i}`, [spec(url)]));
       await until(() => net.sent.get(`d${i}`)!.length === 1);
       messages.push(net.sent.get(`d${i}`)![0][2] as RunMessage);
     }
@@ -255,13 +259,13 @@ Deno.test("the same files in two drivers' folders: one graph, each driver's path
     // A node reading both folders runs each driver's own files.
     const same = net.add("same");
     for (const [i, message] of messages.entries()) {
-      assert.equal((await received(same, MSG.run, message)).specs[0].fn.moduleUrl, urls[i]);
+      assert.equal((await received(same, MSG.run, message)).fns[0].moduleUrl, urls[i]);
     }
     // One where the second folder's files differ runs the first's files and a copy for the second.
     await Deno.writeTextFile(`${dirs[1]}/lib/h.ts`, `export const h = 0;`);
     const one = net.add("one");
-    assert.equal((await received(one, MSG.run, messages[0])).specs[0].fn.moduleUrl, urls[0]);
-    const second = (await received(one, MSG.run, messages[1])).specs[0].fn.moduleUrl;
+    assert.equal((await received(one, MSG.run, messages[0])).fns[0].moduleUrl, urls[0]);
+    const second = (await received(one, MSG.run, messages[1])).fns[0].moduleUrl;
     assert.match(second, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
     assert.equal(await Deno.readTextFile(new URL("./lib/h.ts", second)), FILES["lib/h.ts"]);
     // A node running copies runs one copy for both; the second driver sends no bytes.
@@ -269,8 +273,8 @@ Deno.test("the same files in two drivers' folders: one graph, each driver's path
     const before = net.asked.get("d1")!.length;
     const a = await received(copy, MSG.run, messages[0]);
     const b = await received(copy, MSG.run, messages[1]);
-    assert.equal(a.specs[0].fn.moduleUrl, b.specs[0].fn.moduleUrl);
-    assert.match(a.specs[0].fn.moduleUrl, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
+    assert.equal(a.fns[0].moduleUrl, b.fns[0].moduleUrl);
+    assert.match(a.fns[0].moduleUrl, /\/graphs\/[0-9a-f]{64}\/main\.ts$/);
     const asked = net.asked.get("d1")!.slice(before);
     assert.ok(asked.every((q) => q.hashes === undefined), "d1 sends only the graph");
   } finally {
