@@ -50,7 +50,8 @@ import {
   type RunMessage,
 } from "./messages.ts";
 import { holderOf, type Peers } from "./peers.ts";
-import { fetchObject, serveFetch } from "./fetch.ts";
+import { serveFetch } from "./fetch.ts";
+import { Puller } from "./pulls.ts";
 
 /** A node reports its load this soon after a task of it ends (at most once per period). */
 const REPORT_AFTER_MS = 20;
@@ -109,6 +110,7 @@ export class Agent implements ClusterPort {
   #removed: ObjectId[] = [];
   #flushQueued = false;
   readonly #pulls = new Set<ObjectId>();
+  readonly #puller: Puller;
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
@@ -133,6 +135,7 @@ export class Agent implements ClusterPort {
     this.#options = options;
     this.address = options.address;
     this.#remoteActors = new RemoteActors(this.#actorsHost());
+    this.#puller = new Puller(options.peers, () => this.#side, this.address);
   }
 
   /** The port to give the node (see ClusterPortFactory). */
@@ -575,12 +578,7 @@ export class Agent implements ClusterPort {
       if (!this.#side.isMissing(id)) return;
       const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
       try {
-        const got = await fetchObject(
-          await this.#options.peers.get(address),
-          this.#side.arena,
-          id,
-          this.address,
-        );
+        const got = await this.#puller.pull(id, address);
         if (got) {
           this.#heldAt(address, got.held);
           return this.#side.sealFetched(id, got.frame, got.error, got.contained);

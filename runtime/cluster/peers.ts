@@ -6,6 +6,9 @@
  */
 import { dialFrames, FrameRpc, type RpcHandlers } from "../transport/mod.ts";
 
+/** Idle pull links kept per peer. */
+const IDLE_PULL_LINKS = 4;
+
 /** How peers are dialed. */
 export interface PeerOptions {
   readonly token: string;
@@ -37,6 +40,9 @@ export function splitAddress(address: string): { hostname: string; port: number 
 export class Peers {
   readonly #options: PeerOptions;
   readonly #links = new Map<string, Promise<FrameRpc>>();
+  /** Idle links of their own for pulls, by address (see `borrow`). */
+  readonly #idle = new Map<string, FrameRpc[]>();
+  readonly #lent = new Set<FrameRpc>();
   #closed = false;
 
   constructor(options: PeerOptions) {
@@ -50,7 +56,10 @@ export class Peers {
     if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
     const dialing = this.#dial(address);
     this.#links.set(address, dialing);
-    dialing.catch(() => this.#links.delete(address));
+    const drop = () => {
+      if (this.#links.get(address) === dialing) this.#links.delete(address);
+    };
+    dialing.then((rpc) => rpc.conn.closed.then(drop), drop);
     return dialing;
   }
 
@@ -63,11 +72,46 @@ export class Peers {
       });
   }
 
+  /**
+   * A link of its own to `address` for bulk transfers (pulls), apart from
+   * the link that carries tasks and calls: an idle one, or a new one. Give
+   * it back with `giveBack`; a pull that fails mid-chunk closes it instead.
+   */
+  borrow(address: string): Promise<FrameRpc> {
+    if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
+    const idle = this.#idle.get(address);
+    for (let rpc = idle?.pop(); rpc; rpc = idle?.pop()) {
+      if (rpc.conn.isClosed) continue;
+      this.#lent.add(rpc);
+      return Promise.resolve(rpc);
+    }
+    return this.#dial(address).then((rpc) => {
+      if (this.#closed) {
+        rpc.conn.close("shutting down");
+        throw new Error("this process is shutting down");
+      }
+      this.#lent.add(rpc);
+      return rpc;
+    });
+  }
+
+  /** Takes back a borrowed link (kept idle for the next pull, at most a few per peer). */
+  giveBack(address: string, rpc: FrameRpc): void {
+    this.#lent.delete(rpc);
+    if (rpc.conn.isClosed) return;
+    const idle = this.#idle.get(address) ?? [];
+    if (this.#closed || idle.length >= IDLE_PULL_LINKS) return rpc.conn.close("not needed");
+    idle.push(rpc);
+    this.#idle.set(address, idle);
+  }
+
   /** Forgets the link to a peer that is gone. */
   forget(address: string): void {
     const link = this.#links.get(address);
     this.#links.delete(address);
     link?.then((rpc) => rpc.conn.close("peer gone"), () => {});
+    for (const rpc of this.#idle.get(address) ?? []) rpc.conn.close("peer gone");
+    this.#idle.delete(address);
   }
 
   /** Closes every link. */
@@ -75,6 +119,11 @@ export class Peers {
     this.#closed = true;
     const links = [...this.#links.values()];
     this.#links.clear();
+    for (const rpc of [...this.#lent, ...[...this.#idle.values()].flat()]) {
+      rpc.conn.close("shutting down");
+    }
+    this.#lent.clear();
+    this.#idle.clear();
     await Promise.allSettled(links.map(async (l) => (await l).conn.close("shutting down")));
   }
 
@@ -83,10 +132,6 @@ export class Peers {
     const { token, role, nodeId } = this.#options;
     const conn = await dialFrames({ hostname, port, token, role, nodeId });
     if (this.#options.unref) conn.conn.unref();
-    const rpc = new FrameRpc(conn, this.#options.handlers);
-    conn.closed.then(() => {
-      if (this.#links.get(address) !== undefined) this.#links.delete(address);
-    });
-    return rpc;
+    return new FrameRpc(conn, this.#options.handlers);
   }
 }
