@@ -16,6 +16,8 @@ import { type FetchReply, type FetchRequest, MSG } from "./messages.ts";
 export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Chunk requests a pull keeps in flight. */
 export const PULL_IN_FLIGHT = 4;
+/** The most bytes a pull asks for at once. */
+const PULL_WINDOW_MAX = 64 * 1024 * 1024;
 /** The most bytes a holder sends in one reply, whatever the puller asks. */
 const SERVE_CHUNK_MAX = 64 * 1024 * 1024;
 /** Objects at most this big stay inline (not copied into the store). */
@@ -77,7 +79,11 @@ export async function fetchObject(
   options: PullOptions = {},
 ): Promise<Fetched | undefined> {
   const chunk = options.chunkBytes ?? PULL_CHUNK_BYTES;
-  const inFlight = Math.max(1, options.inFlight ?? PULL_IN_FLIGHT);
+  // At most PULL_WINDOW_MAX bytes asked for at once (the holder's send queue is bounded).
+  const inFlight = Math.max(
+    1,
+    Math.min(options.inFlight ?? PULL_IN_FLIGHT, Math.floor(PULL_WINDOW_MAX / chunk)),
+  );
   const timeoutMs = options.requestTimeoutMs;
   let size = -1;
   let dest: Uint8Array | undefined;

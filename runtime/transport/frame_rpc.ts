@@ -5,7 +5,7 @@
  * link goes.
  */
 import { longTimeout } from "../common/mod.ts";
-import { RemoteRequestError, requestTimedOut } from "./tcp_errors.ts";
+import { ConnectionClosedError, RemoteRequestError, requestTimedOut } from "./tcp_errors.ts";
 import { type Frame, FrameKind } from "./tcp_format.ts";
 import type { FrameConn } from "./tcp_frames.ts";
 
@@ -191,8 +191,16 @@ export class FrameRpc {
         reply?.message,
         reply?.body,
       );
-    } catch {
-      // the link closed: the requester learns it from its own side
+    } catch (err) {
+      // A closed link: the requester learns it from its own side. Anything else (a reply too
+      // big for the link, its queue full) is told, or the requester would wait for its timeout.
+      if (!(err instanceof ConnectionClosedError)) {
+        const e = err as Error;
+        await this.conn.sendFrame(FrameKind.ErrorResponse, frame.type, frame.id, {
+          name: e.name,
+          message: `the reply could not be sent: ${e.message}`,
+        }).catch(() => {});
+      }
     } finally {
       reply?.sent?.();
     }

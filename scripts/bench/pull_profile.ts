@@ -10,7 +10,8 @@
  * pages (what first touches cost).
  *
  * ```sh
- * deno run -A scripts/bench/pull_profile.ts [--mib 256] [--rounds 5] [--chunks 1,4,8,16] [--inflight 1,2,4,8]
+ * deno run -A scripts/bench/pull_profile.ts [--mib 256] [--rounds 5] [--chunks 1,4,8,16] [--inflight 1,2,4,8] \
+ *   [--stores touched,fresh]
  * ```
  *
  * @module
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "5" },
       chunks: { type: "string", default: "16" },
       inflight: { type: "string", default: "1" },
+      stores: { type: "string", default: "touched,fresh" },
+      pause: { type: "string", default: "0" },
     },
   });
   if (values.serve) return serve(Number(values.serve));
@@ -156,30 +159,35 @@ async function main(): Promise<void> {
     const rpc = new FrameRpc(conn, {});
     const chunkList = values.chunks!.split(",").map(Number);
     const inflightList = values.inflight!.split(",").map(Number);
-    for (const touched of [true, false]) {
-      for (const chunkMib of chunkList) {
-        for (const inflight of inflightList) {
-          const secs: number[] = [];
-          let arena = new SharedArena({ initialBytes: 64 * MIB, maxBytes: (mib + 64) * MIB });
-          if (touched) arena.free(arena.locate(arena.alloc(mib * MIB).fill(0))!);
-          for (let r = 0; r < rounds; r++) {
-            if (!touched) {
-              arena = new SharedArena({ initialBytes: 64 * MIB, maxBytes: (mib + 64) * MIB });
-            }
-            const t = performance.now();
-            const got = await fetchObject(rpc, ID, "", memoryOf(arena), {
-              chunkBytes: chunkMib * MIB,
-              inFlight: inflight,
-            });
-            secs.push((performance.now() - t) / 1000);
-            arena.free(arena.locate(got!.bytes)!);
-          }
-          report(
-            `pull ${chunkMib} MiB x ${inflight} into ${touched ? "touched" : "fresh"} store`,
-            secs,
-          );
-        }
+    // Configurations take turns round by round, so that the machine's swings spread over all.
+    const configs = values.stores!.split(",").flatMap((store) =>
+      chunkList.flatMap((chunkMib) =>
+        inflightList.map((inflight) => ({ touched: store === "touched", chunkMib, inflight }))
+      )
+    );
+    const warm = new SharedArena({ initialBytes: 64 * MIB, maxBytes: (mib + 64) * MIB });
+    warm.free(warm.locate(warm.alloc(mib * MIB).fill(0))!);
+    const secs = configs.map(() => [] as number[]);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, { touched, chunkMib, inflight }] of configs.entries()) {
+        await new Promise((resolve) => setTimeout(resolve, Number(values.pause)));
+        const arena = touched
+          ? warm
+          : new SharedArena({ initialBytes: 64 * MIB, maxBytes: (mib + 64) * MIB });
+        const t = performance.now();
+        const got = await fetchObject(rpc, ID, "", memoryOf(arena), {
+          chunkBytes: chunkMib * MIB,
+          inFlight: inflight,
+        });
+        secs[i].push((performance.now() - t) / 1000);
+        arena.free(arena.locate(got!.bytes)!);
       }
+    }
+    for (const [i, { touched, chunkMib, inflight }] of configs.entries()) {
+      report(
+        `pull ${chunkMib} MiB x ${inflight} into ${touched ? "touched" : "fresh"} store`,
+        secs[i],
+      );
     }
     conn.close();
   } finally {
