@@ -51,14 +51,13 @@ import {
 } from "./messages.ts";
 import { holderOf, type Peers } from "./peers.ts";
 import { serveFetch } from "./fetch.ts";
-import { Puller } from "./pulls.ts";
+import { Puller, pullHost } from "./pulls.ts";
+import { PullPriority } from "./admission.ts";
 
 /** A node reports its load this soon after a task of it ends (at most once per period). */
 const REPORT_AFTER_MS = 20;
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
-/** Tries at pulling an object before it is declared lost. */
-const PULL_ATTEMPTS = 20;
 
 /** A task this process forwarded, and where it went. */
 interface Forwarded {
@@ -109,8 +108,7 @@ export class Agent implements ClusterPort {
   #added: [ObjectId, number][] = [];
   #removed: ObjectId[] = [];
   #flushQueued = false;
-  readonly #pulls = new Set<ObjectId>();
-  readonly #puller: Puller;
+  readonly #pulls: Puller;
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
@@ -135,7 +133,13 @@ export class Agent implements ClusterPort {
     this.#options = options;
     this.address = options.address;
     this.#remoteActors = new RemoteActors(this.#actorsHost());
-    this.#puller = new Puller(options.peers, () => this.#side, this.address);
+    this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
+      known: (id) => this.#remote.get(id),
+      notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
+      heldAt: (at, ids) => this.#heldAt(at, ids),
+      pulled: (id) => this.#publish(id),
+      closed: () => this.#closed,
+    }));
   }
 
   /** The port to give the node (see ClusterPortFactory). */
@@ -178,7 +182,7 @@ export class Agent implements ClusterPort {
       },
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
-      need: (id) => this.need(id),
+      need: (id) => this.need(id, PullPriority.args),
       hosted: (owner, actorId) => {
         const mine = this.#hosted.get(owner);
         if (mine) mine.add(actorId);
@@ -234,15 +238,14 @@ export class Agent implements ClusterPort {
     if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
   }
 
-  need(id: ObjectId): void {
-    if (this.#pulls.has(id) || this.#closed) return;
+  need(id: ObjectId, priority?: PullPriority): void {
+    if (this.#closed) return;
     if (this.#forwarded.has(taskIdOf(id))) {
       // A result of a task this process forwarded: its `finished` brings it or says where it is.
       this.#wanted.add(id);
       return;
     }
-    this.#pulls.add(id);
-    this.#pull(id).finally(() => this.#pulls.delete(id));
+    this.#pulls.need(id, priority);
   }
 
   sealed(id: ObjectId): void {
@@ -308,6 +311,7 @@ export class Agent implements ClusterPort {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#pulls.close();
     this.#heartbeat?.clear();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
@@ -570,28 +574,5 @@ export class Agent implements ClusterPort {
       this.#removed = [];
       if (added.length + removed.length > 0) this.#options.head.publish({ added, removed });
     });
-  }
-
-  async #pull(id: ObjectId): Promise<void> {
-    let lastError = "no copy answered";
-    for (let attempt = 0; attempt < PULL_ATTEMPTS && !this.#closed; attempt++) {
-      if (!this.#side.isMissing(id)) return;
-      const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
-      try {
-        const got = await this.#puller.pull(id, address);
-        if (got) {
-          this.#heldAt(address, got.held);
-          return this.#side.sealFetched(id, got.frame, got.error, got.contained);
-        }
-        lastError = `${address} no longer holds it`;
-        this.#remote.delete(id);
-      } catch (err) {
-        lastError = `${address}: ${(err as Error).message}`;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-    }
-    if (this.#closed || !this.#side.isMissing(id)) return;
-    const lost = objectLost(id, `could not be fetched (${lastError})`);
-    this.#side.sealFetched(id, errorFrame(lost), true, []);
   }
 }

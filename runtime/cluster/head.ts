@@ -38,8 +38,8 @@ export interface HeadApi {
   lookupActor(name: string, namespace: string): Promise<FoundActor | undefined>;
   /** A live actor by id. */
   findActor(actorId: ActorId): Promise<FoundActor | undefined>;
-  /** The address of a process holding `id`, once one does. */
-  locate(id: ObjectId): Promise<string>;
+  /** The address of a process holding `id` (one not in `tried` if there is one), once one does. */
+  locate(id: ObjectId, tried?: readonly string[]): Promise<string>;
   state(): Promise<ClusterState>;
 }
 
@@ -110,7 +110,7 @@ export class HeadService {
       publish: (objects) => {
         if (me) this.#directory.update(me, objects);
       },
-      locate: (id) => this.#locate(id),
+      locate: (id, tried) => this.#locate(id, tried),
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
         Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
@@ -221,9 +221,10 @@ export class HeadService {
     return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
   }
 
-  async #locate(id: ObjectId): Promise<string> {
+  async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
+    const untried = (h: NodeId) => !tried.includes(this.#members.get(h)?.address ?? "");
     for (;;) {
-      const holder = await this.#directory.holder(id);
+      const holder = await this.#directory.holder(id, untried);
       const m = this.#members.get(holder);
       if (m?.alive) return m.address;
       this.#directory.dropHolder(holder);

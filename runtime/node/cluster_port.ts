@@ -25,8 +25,11 @@ export interface ClusterPort extends ActorsElsewhere {
   spillback(spec: TaskSpec): boolean;
   /** Sends a task `takes` or `spillback` accepted to the node the global scheduler picks. */
   forward(spec: TaskSpec): void;
-  /** Something here waits for `id`, which is neither stored nor made here: pull it. */
-  need(id: ObjectId): void;
+  /**
+   * Something here waits for `id`, which is neither stored nor made here:
+   * pull it. `priority`: 0 a `get` waits, 1 a `wait`, 2 a queued task's arguments.
+   */
+  need(id: ObjectId, priority?: 0 | 1 | 2): void;
   /** An object was added to this node's table. */
   sealed(id: ObjectId): void;
   /** Nothing here holds `id` any more. */

@@ -333,15 +333,15 @@ export class Node implements Backend {
 
   /** A table wait that first asks the cluster for the ids neither here nor made here. */
   #tableWait(...[ids, need, timeoutMs, fetch]: Parameters<ObjectTable["wait"]>) {
-    if (this.#port) this.#needAll(ids);
+    if (this.#port) this.#needAll(ids, fetch ? 0 : 1);
     return this.#table.wait(ids, need, timeoutMs, fetch);
   }
 
-  #needAll(ids: readonly ObjectId[]): void {
+  #needAll(ids: readonly ObjectId[], priority: 0 | 1 | 2): void {
     const port = this.#port!;
     for (const id of ids) {
       if (this.#table.status(id) === "missing" && !this.#scheduler.knows(taskIdOf(id))) {
-        port.need(id);
+        port.need(id, priority);
       }
     }
   }
@@ -462,7 +462,7 @@ export class Node implements Backend {
     this.#life.holdTask(spec.taskId, spec.argRefs);
     if (this.#port?.takes(spec)) return this.#port.forward(spec);
     this.#scheduler.submit(spec);
-    if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
+    if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps, 2);
   }
 
   /** Runs a garbage collection in every worker, and here unless `here` is false (`reclaimDropped`). */
