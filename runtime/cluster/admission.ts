@@ -80,6 +80,8 @@ export class Admission {
   /** A block of `size` bytes once it is this pull's turn and it fits. */
   later(size: number, ticket: Ticket): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
+    // Bigger than the whole store: it never fits, and must not hold up the pulls after it.
+    if (size > this.#arena.capacity) return Promise.resolve(new Uint8Array(size));
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     this.#queue.push({ ticket, size, seq: this.#seq++, since: Date.now(), resolve, reject });
     this.pump();
@@ -112,9 +114,8 @@ export class Admission {
     for (const w of this.#queue.splice(0)) w.reject(new Error("this process is shutting down"));
   }
 
-  /** An object bigger than the whole store, or a `get`/`wait` that waited long enough. */
+  /** A `get`/`wait` that waited long enough. */
   #ownMemory(w: Waiter): boolean {
-    if (w.size > this.#arena.capacity) return true;
     return w.ticket.priority !== PullPriority.args && Date.now() - w.since >= this.#fallbackMs;
   }
 
