@@ -42,6 +42,9 @@ interface Waiter {
 
 /** How often waiting pulls look for room (frees are not announced). */
 const POLL_MS = 20;
+/** First and longest pause between garbage collections for a waiting pull. */
+const COLLECT_FIRST_MS = 50;
+const COLLECT_MAX_MS = 1000;
 
 /** The admission queue of one node's store. */
 export class Admission {
@@ -51,14 +54,24 @@ export class Admission {
   #seq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #collect: () => Promise<void>;
+  /** When garbage may be collected again for a waiting pull, and the pause after that. */
+  #collectAt = 0;
+  #collectPauseMs = COLLECT_FIRST_MS;
 
   /**
    * @param arena the node's store
    * @param fallbackMs how long a `get` or `wait` waits for room before it takes memory of its own
+   * @param collect collects garbage in every thread (dropped views release what they pinned)
    */
-  constructor(arena: SharedArena, fallbackMs: number) {
+  constructor(
+    arena: SharedArena,
+    fallbackMs: number,
+    collect: () => Promise<void> = () => Promise.resolve(),
+  ) {
     this.#arena = arena;
     this.#fallbackMs = fallbackMs;
+    this.#collect = collect;
   }
 
   /** Pulls waiting for room. */
@@ -95,8 +108,12 @@ export class Admission {
       const w = this.#queue[0];
       let bytes = this.#take(w.size);
       if (!bytes && this.#ownMemory(w)) bytes = new Uint8Array(w.size);
-      if (!bytes) break;
+      if (!bytes) {
+        this.#collectSoon();
+        break;
+      }
       this.#queue.shift();
+      this.#collectPauseMs = COLLECT_FIRST_MS;
       w.resolve(bytes);
     }
     if (this.#timer === undefined && this.#queue.length > 0 && !this.#closed) {
@@ -112,6 +129,22 @@ export class Admission {
     this.#closed = true;
     clearTimeout(this.#timer);
     for (const w of this.#queue.splice(0)) w.reject(new Error("this process is shutting down"));
+  }
+
+  /**
+   * No room for the first waiting pull: garbage is collected everywhere (a
+   * dropped zero-copy view pins its object until then), less often the
+   * longer nothing fits.
+   */
+  #collectSoon(): void {
+    const now = Date.now();
+    if (now < this.#collectAt) return;
+    this.#collectAt = Infinity; // one at a time
+    this.#collect().catch(() => {}).finally(() => {
+      this.#collectAt = Date.now() + this.#collectPauseMs;
+      this.#collectPauseMs = Math.min(COLLECT_MAX_MS, this.#collectPauseMs * 2);
+      this.pump();
+    });
   }
 
   /** A `get`/`wait` that waited long enough. */

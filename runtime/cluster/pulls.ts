@@ -142,7 +142,12 @@ export class Puller {
 
   #memory(ticket: Ticket): PullMemory {
     const arena = this.#host.side().arena;
-    const admission = this.#admission ??= new Admission(arena, config("pullAdmitFallbackMs"));
+    const side = this.#host.side();
+    const admission = this.#admission ??= new Admission(
+      arena,
+      config("pullAdmitFallbackMs"),
+      () => side.collectGarbage(),
+    );
     return {
       now: (size) => admission.now(size, ticket),
       later: (size) => admission.later(size, ticket),

@@ -95,6 +95,8 @@ export interface ClusterSide {
   hold(id: ObjectId, holder: string): void;
   /** One reference fewer on behalf of `holder`. */
   release(id: ObjectId, holder: string): void;
+  /** Collects garbage in every thread (dropped views let go of their objects); resolves after a pause. */
+  collectGarbage(): Promise<void>;
   /** Free resources and queued tasks, for heartbeats. */
   load(): { available: Record<string, number>; queueLength: number };
 }

@@ -32,7 +32,11 @@ Deno.test("pulls are admitted while they fit, most urgent first, in arrival orde
     await new Promise((r) => setTimeout(r, 60));
     assert.deepEqual(order, [], "nothing fits while 6 of 8 MiB are held");
     assert.equal(admission.waiting, 4);
-    assert.equal(admission.now(MIB, { priority: PullPriority.args }), undefined, "others wait first");
+    assert.equal(
+      admission.now(MIB, { priority: PullPriority.args }),
+      undefined,
+      "others wait first",
+    );
     arena.free(arena.locate(held)!);
     admission.pump();
     const [g, w] = await Promise.all([get1, wait1]);
