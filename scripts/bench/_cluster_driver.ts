@@ -21,6 +21,8 @@ import { FULL, measure, type Measurement, QUICK } from "./_measure.ts";
 export const CLUSTER_NODES = 3;
 /** Bytes of the object cluster_object_transfer_gigabytes moves. */
 const TRANSFER_BYTES = 256 * 1024 * 1024;
+/** Bytes of the object cluster_broadcast_gigabytes sends to every other node (--quick: 64 MiB). */
+const BROADCAST_BYTES = 1024 * 1024 * 1024;
 
 /** Does nothing and returns 0. */
 export const clusterNoop = ray.remote(function clusterNoop() {
@@ -85,6 +87,22 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
       await ray.wait([ref], { fetchLocal: false });
       const seconds = await ray.get(getter.remote({ ref }));
       return { work: TRANSFER_BYTES / 1e9, seconds };
+    }, options);
+  }
+  if (name === "cluster_broadcast_gigabytes") {
+    // One object made on one node, read by a task on every other node at once.
+    const bytes = quick ? 64 * 1024 * 1024 : BROADCAST_BYTES;
+    const [maker, ...readers] = nodes;
+    const make = makeBytes.options({ schedulingStrategy: { nodeId: maker.nodeId } });
+    return await measure(async () => {
+      using ref = make.remote(bytes);
+      await ray.wait([ref], { fetchLocal: false });
+      const start = performance.now();
+      await ray.get(readers.map((n) =>
+        timedGet.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
+      ));
+      const seconds = (performance.now() - start) / 1000;
+      return { work: (bytes * readers.length) / 1e9, seconds };
     }, options);
   }
   throw new RangeError(`Unknown cluster metric: ${name}`);
