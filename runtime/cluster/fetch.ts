@@ -12,7 +12,7 @@ import type { FrameRpc, Reply } from "../transport/mod.ts";
 import type { ClusterSide } from "../node/mod.ts";
 import { type FetchReply, type FetchRequest, MSG } from "./messages.ts";
 
-/** Bytes per chunk of a pull (chosen by measurement: docs/BENCHMARKS.md, "Pulls"). */
+/** Bytes per chunk of a pull (chosen by measurement: docs/BENCHMARKS.md, "Pull chunk size"). */
 export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Chunk requests a pull keeps in flight. */
 export const PULL_IN_FLIGHT = 4;

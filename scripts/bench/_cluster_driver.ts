@@ -98,9 +98,11 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
       using ref = make.remote(bytes);
       await ray.wait([ref], { fetchLocal: false });
       const start = performance.now();
-      await ray.get(readers.map((n) =>
-        timedGet.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
-      ));
+      await ray.get(
+        readers.map((n) =>
+          timedGet.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
+        ),
+      );
       const seconds = (performance.now() - start) / 1000;
       return { work: (bytes * readers.length) / 1e9, seconds };
     }, options);
