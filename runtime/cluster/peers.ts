@@ -6,8 +6,8 @@
  */
 import { dialFrames, FrameRpc, type RpcHandlers } from "../transport/mod.ts";
 
-/** Idle pull links kept per peer. */
-const IDLE_PULL_LINKS = 4;
+/** Pull links open to one peer at most; more pulls wait for one. */
+const PULL_LINKS = 4;
 
 /** How peers are dialed. */
 export interface PeerOptions {
@@ -43,6 +43,13 @@ export class Peers {
   /** Idle links of their own for pulls, by address (see `borrow`). */
   readonly #idle = new Map<string, FrameRpc[]>();
   readonly #lent = new Set<FrameRpc>();
+  /** Pull links open or being dialed, by address. */
+  readonly #pullLinks = new Map<string, number>();
+  /** Pulls waiting for a pull link, by address. */
+  readonly #borrowers = new Map<
+    string,
+    { resolve: (rpc: FrameRpc) => void; reject: (err: Error) => void }[]
+  >();
   #closed = false;
 
   constructor(options: PeerOptions) {
@@ -74,8 +81,10 @@ export class Peers {
 
   /**
    * A link of its own to `address` for bulk transfers (pulls), apart from
-   * the link that carries tasks and calls: an idle one, or a new one. Give
-   * it back with `giveBack`; a pull that fails mid-chunk closes it instead.
+   * the link that carries tasks and calls: an idle one, a new one while
+   * fewer than `PULL_LINKS` are open to that peer, else the next one given
+   * back. Give it back with `giveBack`; a pull that fails mid-chunk closes
+   * it instead.
    */
   borrow(address: string): Promise<FrameRpc> {
     if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
@@ -85,24 +94,55 @@ export class Peers {
       this.#lent.add(rpc);
       return Promise.resolve(rpc);
     }
+    const open = this.#pullLinks.get(address) ?? 0;
+    if (open >= PULL_LINKS) {
+      const { promise, resolve, reject } = Promise.withResolvers<FrameRpc>();
+      const queue = this.#borrowers.get(address) ?? [];
+      queue.push({ resolve, reject });
+      this.#borrowers.set(address, queue);
+      return promise;
+    }
+    this.#pullLinks.set(address, open + 1);
     return this.#dial(address).then((rpc) => {
+      rpc.conn.closed.then(() => this.#pullLinkGone(address, rpc));
       if (this.#closed) {
         rpc.conn.close("shutting down");
         throw new Error("this process is shutting down");
       }
       this.#lent.add(rpc);
       return rpc;
+    }, (err) => {
+      this.#pullLinkGone(address, undefined);
+      throw err;
     });
   }
 
-  /** Takes back a borrowed link (kept idle for the next pull, at most a few per peer). */
+  /** Takes back a borrowed link: to the next pull waiting for one, else kept idle. */
   giveBack(address: string, rpc: FrameRpc): void {
     this.#lent.delete(rpc);
     if (rpc.conn.isClosed) return;
+    if (this.#closed) return rpc.conn.close("shutting down");
+    const next = this.#borrowers.get(address)?.shift();
+    if (next) {
+      this.#lent.add(rpc);
+      return next.resolve(rpc);
+    }
     const idle = this.#idle.get(address) ?? [];
-    if (this.#closed || idle.length >= IDLE_PULL_LINKS) return rpc.conn.close("not needed");
     idle.push(rpc);
     this.#idle.set(address, idle);
+  }
+
+  /** A pull link closed (or could not be dialed): a waiting pull may open another. */
+  #pullLinkGone(address: string, rpc: FrameRpc | undefined): void {
+    if (rpc) {
+      this.#lent.delete(rpc);
+      const idle = this.#idle.get(address);
+      const at = idle?.indexOf(rpc) ?? -1;
+      if (at >= 0) idle!.splice(at, 1);
+    }
+    this.#pullLinks.set(address, Math.max(0, (this.#pullLinks.get(address) ?? 1) - 1));
+    const next = this.#borrowers.get(address)?.shift();
+    if (next) this.borrow(address).then(next.resolve, next.reject);
   }
 
   /** Forgets the link to a peer that is gone. */
@@ -124,6 +164,9 @@ export class Peers {
     }
     this.#lent.clear();
     this.#idle.clear();
+    const waiting = [...this.#borrowers.values()].flat();
+    this.#borrowers.clear();
+    for (const w of waiting) w.reject(new Error("this process is shutting down"));
     await Promise.allSettled(links.map(async (l) => (await l).conn.close("shutting down")));
   }
 
