@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import {
   commandLineOf,
+  config,
   ensureRuntimeDir,
   generateToken,
   readToken,
@@ -222,6 +223,17 @@ export async function runForeground(
       const why = s.role === "node" ? `: lost its link to the head at ${s.headAddress}` : "";
       io.err(`rayd: ${s.role} node ${node.nodeId} stopped${why}`);
       return FAILURE_EXIT_CODE;
+    }
+    if (ended === "SIGTERM") {
+      // Drain: no new work comes here; what runs finishes (bounded), then the node stops.
+      const ms = config("drainTimeoutMs");
+      io.err(
+        `rayd: SIGTERM: ${s.role} node ${node.nodeId} takes no new work; ` +
+          `its running tasks may finish (up to ${ms} ms)`,
+      );
+      if (!await node.drain(ms)) {
+        io.err(`rayd: tasks still running after ${ms} ms: stopping anyway`);
+      }
     }
     io.err(`rayd: ${ended}: stopping ${s.role} node ${node.nodeId}`);
     await node.stop();

@@ -11,8 +11,7 @@ import {
   actorCallLost,
   type ActorId,
   isPutId,
-  longInterval,
-  type LongTimer,
+  type JobId,
   type NodeId,
   type ObjectId,
   objectLost,
@@ -29,7 +28,7 @@ import {
   RemoteActors,
   type RemoteActorsHost,
 } from "./remote_actors.ts";
-import type { ClusterPort, ClusterSide } from "../node/mod.ts";
+import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
 import {
   type ActorCall,
   type CancelMode,
@@ -53,9 +52,9 @@ import { holderOf, type Peers } from "./peers.ts";
 import { serveFetch } from "./fetch.ts";
 import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
+import { LoadReports } from "./load_reports.ts";
+import { WaitsAnywhere } from "./waits_anywhere.ts";
 
-/** A node reports its load this soon after a task of it ends (at most once per period). */
-const REPORT_AFTER_MS = 20;
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
 
@@ -119,9 +118,16 @@ export class Agent implements ClusterPort {
   readonly #promised = new Set<ObjectId>();
   /** Finished returns to tell their owners this turn. */
   readonly #finishedFor = new Map<string, Return[]>();
-  #heartbeat: LongTimer | undefined;
+  /** Heartbeats, prompt reports after tasks end, and draining (load_reports.ts). */
+  readonly reports = new LoadReports(() => this.#side, (r) => this.#options.head.report(r));
   #closed = false;
-  #reportQueued = false;
+  /** `wait` with fetchLocal false: objects anywhere (waits_anywhere.ts). */
+  readonly #anywhere = new WaitsAnywhere({
+    exists: (id) =>
+      !this.#side.isMissing(id) || this.#remote.has(id) ||
+      (this.#forwarded.has(taskIdOf(id)) || this.#side.isLocal(id) ? false : undefined),
+    locate: (id) => this.#options.head.locate(id),
+  });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
   /** The node's own actors (hosting the actors of remote drivers). */
@@ -153,12 +159,9 @@ export class Agent implements ClusterPort {
     return this.#options.role === "driver" ? this.#remoteActors : local;
   }
 
-  actorElsewhere(actorId: ActorId): Promise<boolean> {
-    return this.#remoteActors.lives(actorId);
-  }
-
-  callViaNode(call: ActorCall): void {
-    this.#remoteActors.call(call);
+  /** The cluster's actors as this node's workers reach them (placed by the head). */
+  get elsewhere(): ActorsElsewhere {
+    return this.#remoteActors;
   }
 
   #actorsHost(): RemoteActorsHost {
@@ -167,6 +170,7 @@ export class Agent implements ClusterPort {
       head: this.#options.head,
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
+      createHere: (spec) => this.#local!.create(spec),
       expect: (spec, actorId) => {
         this.#forwarded.set(spec.taskId, {
           spec,
@@ -198,25 +202,6 @@ export class Agent implements ClusterPort {
     return this.#side.nodeId as NodeId;
   }
 
-  /** Sends heartbeats every `ms`, and a report soon after tasks end (fresh load for placement). */
-  startHeartbeats(ms: number): void {
-    this.#beat();
-    this.#heartbeat = longInterval(() => this.#beat(), ms);
-  }
-
-  #beat(): void {
-    this.#options.head.report({ ...this.#side.load(), at: Date.now() });
-  }
-
-  #reportSoon(): void {
-    if (this.#reportQueued || !this.#heartbeat) return;
-    this.#reportQueued = true;
-    setTimeout(() => {
-      this.#reportQueued = false;
-      if (!this.#closed) this.#beat();
-    }, REPORT_AFTER_MS);
-  }
-
   get outstanding(): number {
     return this.#forwarded.size + this.#pulls.size;
   }
@@ -233,9 +218,14 @@ export class Agent implements ClusterPort {
   }
 
   forward(spec: TaskSpec): void {
+    (spec as { jobId?: JobId }).jobId ??= this.#side.jobId; // its driver's job on every node
     this.#forwarded.set(spec.taskId, { spec, nodeId: "" as NodeId, address: "" });
     this.#toPlace.push(spec);
     if (this.#toPlace.length === 1) queueMicrotask(() => this.#place());
+  }
+
+  waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined) {
+    return this.#anywhere.wait(ids, need, timeoutMs);
   }
 
   need(id: ObjectId, priority?: PullPriority): void {
@@ -249,8 +239,9 @@ export class Agent implements ClusterPort {
   }
 
   sealed(id: ObjectId): void {
+    this.#anywhere.changed(id);
     if (isPutId(id)) return;
-    this.#reportSoon();
+    this.reports.soon();
     const taskId = taskIdOf(id);
     const placed = this.#placedHere.get(taskId);
     if (!placed) return;
@@ -312,7 +303,7 @@ export class Agent implements ClusterPort {
   async close(): Promise<void> {
     this.#closed = true;
     this.#pulls.close();
-    this.#heartbeat?.clear();
+    this.reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
     await this.#options.code.close();
@@ -453,7 +444,6 @@ export class Agent implements ClusterPort {
     }
   }
 
-  /** `spec` as it travels: arguments inline, the objects it refers to published. */
   /** `value` as it travels: its `args` inline, the objects `argRefs` names published. */
   #wireArgs<A extends { readonly args: Frame | ObjectId }>(
     value: A,
@@ -528,6 +518,7 @@ export class Agent implements ClusterPort {
         continue;
       }
       this.#remote.set(id, from);
+      this.#anywhere.changed(id);
       if (this.#wanted.delete(id)) this.need(id);
     }
   }

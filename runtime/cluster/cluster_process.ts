@@ -56,6 +56,12 @@ export interface ClusterProcess {
   readonly dashboardUrl?: string;
   /** Resolves once it stopped (by `stop`, or a node whose head went away). */
   readonly closed: Promise<void>;
+  /**
+   * Takes no new work (the head places nothing more here) and waits until
+   * the tasks queued or running here are done, at most `timeoutMs`; true
+   * when they are. `stop` follows (actors end with it).
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   /** Ends the workers and closes the links. */
   stop(): Promise<void>;
 }
@@ -151,7 +157,16 @@ export async function startClusterProcess(
       if (!stopping) console.error("rayd: the link to the head closed: this node stops");
       stop();
     });
-    return { nodeId: node.nodeId, address, node, closed, stop, dashboardUrl: dashboard?.url };
+    const drain = (ms: number) => started.agent.reports.drain(ms);
+    return {
+      nodeId: node.nodeId,
+      address,
+      node,
+      closed,
+      drain,
+      stop,
+      dashboardUrl: dashboard?.url,
+    };
   } catch (err) {
     await dashboard?.close();
     await joinedNode?.node.shutdown(); // it closes the links and the head service too
@@ -266,7 +281,7 @@ async function joined(o: {
     await node.shutdown();
     throw err;
   }
-  if (o.heartbeatMs > 0) agent.startHeartbeats(o.heartbeatMs);
+  if (o.heartbeatMs > 0) agent.reports.start(o.heartbeatMs);
   return { node, agent };
 }
 

@@ -8,36 +8,44 @@
  */
 import {
   type ActorId,
+  actorNameTaken,
   longInterval,
   type LongTimer,
   type NodeId,
   type ObjectId,
 } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
-import { type Decision, GlobalScheduler, type NodeReport } from "../scheduler/mod.ts";
+import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
 import type {
   FoundActor,
+  FoundById,
   HelloReply,
   JoinRequest,
   PlaceActorRequest,
   PlaceRequest,
   Publish,
+  ReportMessage,
 } from "./messages.ts";
+
+/** How many refused actors the head remembers (for their callers' errors). */
+const REFUSED_KEPT = 10_000;
 
 /** What an agent asks of the head. */
 export interface HeadApi {
   hello(): Promise<HelloReply>;
   join(request: JoinRequest): Promise<void>;
-  report(report: NodeReport): void;
+  report(report: ReportMessage): void;
   place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
   publish(objects: Publish): void;
   /** Where an actor goes (its name, if any, is taken at once). */
   placeActor(request: PlaceActorRequest): Promise<Decision>;
   /** A live actor by name. */
   lookupActor(name: string, namespace: string): Promise<FoundActor | undefined>;
-  /** A live actor by id. */
-  findActor(actorId: ActorId): Promise<FoundActor | undefined>;
+  /** A live actor by id (or why it was refused). */
+  findActor(actorId: ActorId): Promise<FoundById>;
+  /** An actor ended (killed, or dead on its node): its name and its resources are free. */
+  actorEnded(actorId: ActorId): void;
   /** The address of a process holding `id` (one not in `tried` if there is one), once one does. */
   locate(id: ObjectId, tried?: readonly string[]): Promise<string>;
   state(): Promise<ClusterState>;
@@ -79,6 +87,8 @@ export class HeadService {
   readonly #actorNames = new Map<string, ActorId>();
   /** The driver that owns each non-detached actor. */
   readonly #owners = new Map<ActorId, string>();
+  /** Actors refused a name, and why (the latest REFUSED_KEPT): their callers hear it. */
+  readonly #refused = new Map<ActorId, string>();
   #lastCheck = Date.now();
 
   constructor(options: HeadOptions) {
@@ -105,6 +115,7 @@ export class HeadService {
       },
       report: (report) => {
         if (me) this.#scheduler.report(me, report);
+        if (me && report.draining) this.#scheduler.drain(me);
       },
       place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
       publish: (objects) => {
@@ -114,7 +125,11 @@ export class HeadService {
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
         Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
-      findActor: (actorId) => Promise.resolve(this.#live(actorId)),
+      findActor: (actorId) => {
+        const refused = this.#refused.get(actorId);
+        return Promise.resolve(refused ? { refused } : this.#live(actorId));
+      },
+      actorEnded: (actorId) => this.#actorEnded(actorId),
       state: () => Promise.resolve(this.state()),
     };
   }
@@ -130,11 +145,7 @@ export class HeadService {
       for (const other of this.#members.values()) {
         if (other.alive) other.link.nodeDied(m.nodeId, m.address);
       }
-      for (const [id, owner] of this.#owners) {
-        if (owner !== m.address) continue;
-        this.#owners.delete(id);
-        this.#actors.delete(id);
-      }
+      for (const [id, owner] of this.#owners) if (owner === m.address) this.#actorEnded(id);
       return;
     }
     this.#scheduler.nodeDied(nodeId);
@@ -199,9 +210,15 @@ export class HeadService {
 
   #placeActor(from: NodeId | undefined, request: PlaceActorRequest): Decision {
     const { entry } = request;
-    const key = request.name ? `${request.namespace ?? "default"}/${request.name}` : undefined;
+    const namespace = request.namespace ?? "default";
+    const key = request.name ? `${namespace}/${request.name}` : undefined;
     if (key && this.#live(this.#actorNames.get(key))) {
-      return { type: "infeasible", id: entry.actorId, reason: `the name ${key} is taken` };
+      const reason = actorNameTaken(request.name!, namespace).message;
+      if (this.#refused.size >= REFUSED_KEPT) {
+        this.#refused.delete(this.#refused.keys().next().value!);
+      }
+      this.#refused.set(entry.actorId, reason);
+      return { type: "infeasible", id: entry.actorId, reason };
     }
     const d = this.#scheduler.placeActor({
       id: entry.actorId,
@@ -213,6 +230,16 @@ export class HeadService {
     if (!request.detached) this.#owners.set(entry.actorId, request.owner);
     if (key) this.#actorNames.set(key, entry.actorId);
     return d;
+  }
+
+  /** Forgets an actor that ended: its name and (in the scheduler) its resources are free. */
+  #actorEnded(id: ActorId): void {
+    const found = this.#actors.get(id);
+    if (!found) return;
+    this.#actors.delete(id);
+    this.#owners.delete(id);
+    for (const [key, named] of this.#actorNames) if (named === id) this.#actorNames.delete(key);
+    this.#scheduler.actorGone(id);
   }
 
   /** The actor `id`, if its node is alive. */

@@ -5,17 +5,19 @@
  */
 import { type ActorId, type NodeId, type ObjectId, RayError } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
-import type { Decision, NodeReport } from "../scheduler/mod.ts";
+import type { Decision } from "../scheduler/mod.ts";
 import { dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
   type FoundActor,
+  type FoundById,
   type HelloReply,
   type JoinRequest,
   MSG,
   type PlaceActorRequest,
   type PlaceRequest,
   type Publish,
+  type ReportMessage,
 } from "./messages.ts";
 import { splitAddress } from "./peers.ts";
 
@@ -36,7 +38,7 @@ export class RemoteHead implements HeadApi {
     await this.rpc.request(MSG.join, request);
   }
 
-  report(report: NodeReport): void {
+  report(report: ReportMessage): void {
     this.rpc.conn.send(MSG.report, report).catch(() => {}); // the link's end is seen on `closed`
   }
 
@@ -62,8 +64,12 @@ export class RemoteHead implements HeadApi {
     return (await this.rpc.request(MSG.findActor, [name, namespace])).message as FoundActor;
   }
 
-  async findActor(actorId: ActorId): Promise<FoundActor | undefined> {
-    return (await this.rpc.request(MSG.findActor, [actorId])).message as FoundActor;
+  async findActor(actorId: ActorId): Promise<FoundById> {
+    return (await this.rpc.request(MSG.findActor, [actorId])).message as FoundById;
+  }
+
+  actorEnded(actorId: ActorId): void {
+    this.rpc.conn.send(MSG.actorEnded, actorId).catch(() => {});
   }
 
   async state(): Promise<ClusterState> {

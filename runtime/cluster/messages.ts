@@ -11,7 +11,7 @@ import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
 import type { ActorEntry, CancelMode, SchedulingStrategy, TaskSpec } from "../protocol/mod.ts";
 
-/** Frame types. Head: 1-9 (agent to head), 20-29 (head to agent). Peers: 10-19. */
+/** Frame types. Head: 1-9 and 30-39 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
   /** Request: what a joining process needs first (Redis, heartbeat period). */
   hello: 1,
@@ -47,6 +47,8 @@ export const MSG = {
   findActor: 9,
   /** Message (head to all): a node is dead (NodeId). */
   nodeDied: 20,
+  /** Message: an actor ended (killed, or dead on its node): its name and resources are free (ActorId). */
+  actorEnded: 30,
 } as const;
 
 /** Answer to `hello`. */
@@ -156,8 +158,11 @@ export interface FoundActor {
   readonly address: string;
 }
 
+/** `findActor` by id: the actor, or why the head refused to place it (its name was taken). */
+export type FoundById = FoundActor | { readonly refused: string } | undefined;
+
 /** `cancel`. */
 export type CancelMessage = readonly [TaskId, CancelMode];
 
-/** `report` as sent. */
-export type ReportMessage = NodeReport;
+/** `report` as sent: with `draining`, the node takes no new work from now on. */
+export type ReportMessage = NodeReport & { readonly draining?: boolean };

@@ -4,10 +4,13 @@
  *
  * @module
  */
+import { sleep } from "../common/mod.ts";
 import { dialFrames, FrameRpc, type RpcHandlers } from "../transport/mod.ts";
 
 /** Pull links open to one peer at most; more pulls wait for one. */
 const PULL_LINKS = 4;
+/** How long closing waits for what was sent (results told to their owners) to be written. */
+const CLOSE_FLUSH_MS = 1000;
 
 /** How peers are dialed. */
 export interface PeerOptions {
@@ -154,7 +157,7 @@ export class Peers {
     this.#idle.delete(address);
   }
 
-  /** Closes every link. */
+  /** Closes every link, once what was sent on it is written (at most CLOSE_FLUSH_MS). */
   async close(): Promise<void> {
     this.#closed = true;
     const links = [...this.#links.values()];
@@ -167,7 +170,11 @@ export class Peers {
     const waiting = [...this.#borrowers.values()].flat();
     this.#borrowers.clear();
     for (const w of waiting) w.reject(new Error("this process is shutting down"));
-    await Promise.allSettled(links.map(async (l) => (await l).conn.close("shutting down")));
+    await Promise.allSettled(links.map(async (l) => {
+      const { conn } = await l;
+      await Promise.race([conn.drained(), sleep(CLOSE_FLUSH_MS)]);
+      conn.close("shutting down");
+    }));
   }
 
   async #dial(address: string): Promise<FrameRpc> {

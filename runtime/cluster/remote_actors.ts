@@ -1,14 +1,17 @@
 /**
- * Actors of a driver in a cluster: created on the node the head picks,
- * called over the peer links, their results returned to the driver like a
- * forwarded task's. On the hosting node, the calls are the node's own
- * driver calls (through call links to the actor's worker), whose results
- * are held for the remote owner until it lets go.
+ * Actors of a driver in a cluster, and those a node's tasks create: created
+ * on the node the head picks (a node's may come back to it: then it is a
+ * local actor there), called over the peer links, their results returned
+ * to the caller like a forwarded task's. On the hosting node, the calls are
+ * the node's own driver calls (through call links to the actor's worker),
+ * whose results are held for the remote owner until it lets go.
  *
  * @module
  */
 import {
+  actorDead,
   type ActorId,
+  actorNameTaken,
   type NodeId,
   type ObjectId,
   objectIdOf,
@@ -17,7 +20,7 @@ import {
 } from "../common/mod.ts";
 import { ObjectRef } from "../core/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
-import type { ClusterSide } from "../node/mod.ts";
+import type { ActorsElsewhere, ClusterSide } from "../node/mod.ts";
 import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, TaskSpec } from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -32,6 +35,8 @@ export interface RemoteActorsHost {
   /** Sends a peer message (in order, with the code it names; see code_shipping.ts). */
   send(address: string, type: number, message: ActorMessage): void;
   side(): ClusterSide;
+  /** Creates an actor the head placed on this very node, as the node's own. */
+  createHere(spec: ActorCreateSpec): void;
   /** Results of `spec` (a call of `actorId`) will come like a forwarded task's. */
   expect(spec: TaskSpec, actorId: ActorId): void;
   /** ... from `nodeId` at `address`. */
@@ -70,41 +75,76 @@ export type ActorMessage =
   | { readonly kind: "call"; readonly owner: string; readonly call: ActorCall }
   | { readonly kind: "kill"; readonly actorId: ActorId; readonly noRestart: boolean };
 
-/** The driver's side: every actor it creates or looks up lives on a node. */
-export class RemoteActors implements ActorBackend {
+/** The caller's side: every actor it creates or looks up lives on a node the head knows. */
+export class RemoteActors implements ActorBackend, ActorsElsewhere {
   readonly #host: RemoteActorsHost;
   readonly #homes = new Map<ActorId, Promise<Home>>();
   readonly #names = new Map<ActorId, string>();
+  /** Names this process knows are taken (actors it made or found), to refuse a second at once. */
+  readonly #named = new Map<string, ActorId>();
+  readonly #entries = new Map<ActorId, ActorEntry>();
 
   constructor(host: RemoteActorsHost) {
     this.#host = host;
   }
 
   create(spec: ActorCreateSpec): ActorEntry | undefined {
+    return this.#create(spec, true);
+  }
+
+  /** A worker's actor: never throws (a taken name is the head's to say; its calls then fail). */
+  createFromWorker(spec: ActorCreateSpec): void {
+    this.#create(spec, false);
+  }
+
+  #create(spec: ActorCreateSpec, knownNames: boolean): ActorEntry | undefined {
     const entry: ActorEntry = { actorId: spec.actorId, cls: spec.cls, methods: spec.methods };
     const { settings } = spec;
-    const wire = this.#host.wireArgs(spec, spec.argRefs);
-    const home = this.#host.head.placeActor({
-      entry,
-      owner: this.#host.address,
-      detached: settings.detached,
-      demand: demandOf(settings.numCpus, settings.resources),
-      name: settings.name,
-      namespace: settings.namespace,
-    }).then((d) => {
-      if (d.type !== "place") {
-        throw new RayActorError(`Actor ${spec.cls.name} cannot be placed: ${d.reason}`);
+    const namespace = settings.namespace ?? "default";
+    const key = settings.name === undefined ? undefined : `${namespace}/${settings.name}`;
+    const mine = key === undefined || !knownNames ? undefined : this.#named.get(key);
+    if (mine !== undefined) {
+      // A name this process knows is taken (it made or found that actor): at once, as embedded.
+      if (settings.getIfExists) {
+        this.#homes.set(spec.actorId, this.#homes.get(mine)!); // calls by this id go there too
+        return this.#entries.get(mine);
       }
-      this.#host.send(d.address, MSG.actor, {
-        kind: "create",
+      throw actorNameTaken(settings.name!, namespace);
+    }
+    const jobId = spec.jobId ?? this.#host.side().jobId; // its creator's job on every node
+    const wire = this.#host.wireArgs({ ...spec, jobId }, spec.argRefs);
+    const label = `${spec.cls.name}(${spec.actorId})`;
+    const place = async (): Promise<Home> => {
+      if (key !== undefined && settings.getIfExists) {
+        const found = await this.#host.head.lookupActor(settings.name!, namespace);
+        if (found) return { nodeId: found.nodeId, address: found.address, entry: found.entry };
+      }
+      const d = await this.#host.head.placeActor({
+        entry,
         owner: this.#host.address,
-        spec: wire,
+        detached: settings.detached,
+        demand: demandOf(settings.numCpus, settings.resources),
+        name: settings.name,
+        namespace: settings.namespace,
       });
+      if (d.type !== "place") throw actorDead(label, d.reason);
+      if (d.address === this.#host.address) this.#host.createHere({ ...spec, jobId });
+      else {
+        this.#host.send(d.address, MSG.actor, {
+          kind: "create",
+          owner: this.#host.address,
+          spec: wire,
+        });
+      }
       return { nodeId: d.nodeId, address: d.address, entry };
-    });
-    home.catch(() => {}); // seen by each call
+    };
+    const home = place();
+    home.catch(() => {
+      if (key !== undefined && this.#named.get(key) === spec.actorId) this.#named.delete(key);
+    }); // the error is seen by each call
     this.#homes.set(spec.actorId, home);
     this.#names.set(spec.actorId, spec.cls.name);
+    if (key !== undefined) this.#remember(key, entry);
     return entry;
   }
 
@@ -118,10 +158,12 @@ export class RemoteActors implements ActorBackend {
     home.then(
       (h) => {
         this.#host.expectAt(call.taskId, h.nodeId, h.address);
+        // A handle from getIfExists on an actor made elsewhere: the calls go to that actor.
+        const { actorId } = h.entry;
         this.#host.send(h.address, MSG.actor, {
           kind: "call",
           owner: this.#host.address,
-          call: wire,
+          call: actorId === call.actorId ? wire : { ...wire, actorId },
         });
       },
       (err) => this.#host.failExpected(spec, err),
@@ -130,8 +172,18 @@ export class RemoteActors implements ActorBackend {
   }
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {
-    const home = await this.#homes.get(actorId)?.catch(() => undefined);
-    if (home) this.#host.send(home.address, MSG.actor, { kind: "kill", actorId, noRestart });
+    const home = await (this.#homes.get(actorId) ?? this.#find(actorId)).catch(() => undefined);
+    if (!home) return;
+    const id = home.entry.actorId;
+    // The head frees its name and resources first: a getActor after this kill does not find it.
+    if (noRestart) this.ended(id);
+    this.#host.send(home.address, MSG.actor, { kind: "kill", actorId: id, noRestart });
+  }
+
+  /** Actor `actorId` ended (killed, or dead on this node): the head forgets it. */
+  ended(actorId: ActorId): void {
+    for (const [key, id] of this.#named) if (id === actorId) this.#named.delete(key);
+    this.#host.head.actorEnded(actorId);
   }
 
   async lookup(name: string, namespace?: string): Promise<ActorEntry | undefined> {
@@ -144,19 +196,31 @@ export class RemoteActors implements ActorBackend {
     });
     this.#homes.set(found.entry.actorId, home);
     this.#names.set(found.entry.actorId, found.entry.cls.name);
+    this.#remember(`${namespace ?? "default"}/${name}`, found.entry);
     return found.entry;
   }
 
-  /** True when `actorId` lives on a node the head knows (asked once, then remembered). */
-  async lives(actorId: ActorId): Promise<boolean> {
+  #remember(key: string, entry: ActorEntry): void {
+    this.#named.set(key, entry.actorId);
+    this.#entries.set(entry.actorId, entry);
+  }
+
+  /** True when `actorId` lives on another node the head knows (asked once, then remembered). */
+  async actorElsewhere(actorId: ActorId): Promise<boolean> {
     const home = this.#homes.get(actorId) ?? this.#find(actorId);
-    return await home.then(() => true, () => false);
+    return await home.then((h) => h.address !== this.#host.address, () => false);
+  }
+
+  /** A call of a worker here to an actor of another node: its results come here. */
+  callViaNode(call: ActorCall): void {
+    this.call(call);
   }
 
   /** An actor whose handle came in a value: asks the head where it lives. */
   #find(actorId: ActorId): Promise<Home> {
     const home = this.#host.head.findActor(actorId).then((found) => {
       if (!found) throw new RayActorError(`Actor ${actorId} is not known to the cluster`);
+      if ("refused" in found) throw actorDead(String(actorId), found.refused);
       return { nodeId: found.nodeId, address: found.address, entry: found.entry };
     });
     this.#homes.set(actorId, home);

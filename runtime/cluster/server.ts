@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActorId, ObjectId } from "../common/mod.ts";
-import type { NodeReport } from "../scheduler/mod.ts";
+import type { ReportMessage } from "./messages.ts";
 import { type FrameListener, FrameRpc, listenFrames, type Reply } from "../transport/mod.ts";
 import type { Frame as WireFrame } from "../transport/mod.ts";
 import type { Agent } from "./agent.ts";
@@ -42,6 +42,7 @@ const HEAD_TYPES = new Set<number>([
   MSG.state,
   MSG.placeActor,
   MSG.findActor,
+  MSG.actorEnded,
 ]);
 
 /** Listens on the process's port. */
@@ -77,9 +78,12 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
         },
         onMessage: (frame) => {
           try {
-            if (frame.type === MSG.report) needHead(frame.type).report(frame.message as NodeReport);
-            else if (frame.type === MSG.publish) {
+            if (frame.type === MSG.report) {
+              needHead(frame.type).report(frame.message as ReportMessage);
+            } else if (frame.type === MSG.publish) {
               needHead(frame.type).publish(frame.message as Publish);
+            } else if (frame.type === MSG.actorEnded) {
+              needHead(frame.type).actorEnded(frame.message as ActorId);
             } else needAgent().onMessage(frame);
           } catch (err) {
             // A message this process cannot take: that link goes, nothing else.

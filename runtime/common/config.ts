@@ -106,6 +106,11 @@ export const settings = {
     doc:
       "in cluster mode, a get's or wait's pull that found no room in the store for this long takes memory of its own (the node keeps it on disk)",
   },
+  drainTimeoutMs: {
+    default: 8_000,
+    doc:
+      "a `rayd start` node sent SIGTERM takes no new work and lets its running tasks finish for up to this long, then stops",
+  },
   batchBelowMs: {
     default: 1,
     doc:

@@ -11,7 +11,7 @@ import type { ActorEntry, ActorSettings, Frame, FunctionDescriptor } from "../pr
 import { NO_ARGS } from "../protocol/mod.ts";
 import { registerClass } from "../serialization/mod.ts";
 import { type ActorOptions, mergeActorOptions } from "./actor_options.ts";
-import { type Backend, backend } from "./backend.ts";
+import { type Backend, backend, currentTask } from "./backend.ts";
 import { toFrame } from "./frames.ts";
 import { nestedRefs, ObjectRef } from "./object_ref.ts";
 import { refTracker } from "./ref_tracker.ts";
@@ -193,10 +193,12 @@ export class ActorClass<C extends AnyClass> {
     const be = backend("create an actor");
     const actorId = be.ids.nextTaskId() as string as ActorId;
     const entry: ActorEntry = { actorId, cls: this.#cls, methods: this.#methods };
+    const jobId = currentTask()?.jobId;
     const existing = be.actors.create({
       ...entry,
       ...encodeArgs(be, args),
       settings: this.#settings,
+      ...(jobId === undefined ? {} : { jobId }),
     });
     return new Handle(existing ?? entry) as unknown as ActorHandle<InstanceType<C>>;
   }

@@ -21,6 +21,8 @@ export interface WaitRequest {
   readonly signal?: AbortSignal;
   /** Also return the frames of the ready objects. */
   readonly fetch: boolean;
+  /** False: an object is ready once it exists anywhere in the cluster, and is not pulled here. */
+  readonly fetchLocal?: boolean;
 }
 
 /** What a wait found. */
@@ -78,6 +80,8 @@ export interface TaskContext {
   readonly name?: string;
   /** Aborts when the task is cancelled. */
   readonly signal: AbortSignal;
+  /** The driver's job when it is not this node's (a cluster's task: TaskSpec.jobId). */
+  readonly jobId?: JobId;
 }
 
 /** Carries the running task through the awaits of an async function. */

@@ -30,7 +30,11 @@ export interface WaitOptions {
   numReturns?: number;
   /** Return what is ready after this many milliseconds (any length; `Infinity`: never). */
   timeoutMs?: number;
-  /** Accepted for Ray compatibility; objects are always local in one node. */
+  /**
+   * In a cluster, false: a ref is ready once its object exists on any node,
+   * and the object is not fetched to this node (default true: ready once
+   * here). Embedded, objects are always local and it changes nothing.
+   */
   fetchLocal?: boolean;
   /** Show a progress bar on a terminal when waiting for many refs (default true). */
   progress?: boolean;
@@ -179,7 +183,8 @@ export async function wait<T extends ObjectRef<unknown>>(
   const want = Math.min(numReturns, refs.length);
   if (want === 0) return [[], []];
   const stop = startProgress("wait", refs, ids, want, options.progress);
-  const { ready } = await be.wait(ids, want, { timeoutMs: options.timeoutMs, fetch: false }, refs)
+  const req = { timeoutMs: options.timeoutMs, fetch: false, fetchLocal: options.fetchLocal };
+  const { ready } = await be.wait(ids, want, req, refs)
     .finally(stop);
   const done: T[] = [];
   const rest: T[] = [];
@@ -190,11 +195,11 @@ export async function wait<T extends ObjectRef<unknown>>(
 /** Ids of the job, node, worker and task the caller runs in. */
 export function getRuntimeContext(): RuntimeContext {
   const be = backend("getRuntimeContext");
-  const ctx: RuntimeContext = { jobId: be.jobId, nodeId: be.nodeId };
+  const task = currentTask();
+  const ctx: RuntimeContext = { jobId: task?.jobId ?? be.jobId, nodeId: be.nodeId };
   if (be.workerId) ctx.workerId = be.workerId;
   const actorId = currentActorId();
   if (actorId) ctx.actorId = actorId;
-  const task = currentTask();
   if (task) {
     ctx.taskId = task.taskId;
     ctx.signal = task.signal;

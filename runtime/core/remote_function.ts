@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { JobId, ObjectId } from "../common/mod.ts";
 import { objectIdOf } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
@@ -62,6 +62,7 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
       deps = [...deps, argsId];
       argRefs = [argsId];
     }
+    const parent = currentTask();
     const spec: TaskSpec = {
       taskId,
       fn: this.#desc,
@@ -69,9 +70,11 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
       deps,
       argRefs: argRefs.length === 0 ? NO_IDS : argRefs,
       options: this.#options,
-      parentTaskId: currentTask()?.taskId,
+      parentTaskId: parent?.taskId,
       attempt: 0,
     };
+    // A task of a cluster's node runs for its driver's job: its nested tasks do too.
+    if (parent?.jobId !== undefined) (spec as { jobId?: JobId }).jobId = parent.jobId;
     be.submit(spec);
     const n = this.#options.numReturns;
     if (n === 1) return new ObjectRef(objectIdOf(taskId, 0)) as RefsFor<ReturnType<F>, N>;

@@ -159,13 +159,23 @@ export class CallLinks {
    */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
+    const start = performance.now();
     if (this.#pumpQueued) this.pump(); // calls of this turn: the actor may start on them now
     this.#collect();
     if (!this.#enough(calls, n, req.timeoutMs) && this.#outstanding <= SPIN_CALLS) {
       this.#spin(calls, n);
     }
     if (!this.#enough(calls, n, req.timeoutMs)) await this.#sleepUntil(calls, n, req);
-    return this.#answer(refs, calls, req);
+    // What is left of the deadline, for a wait at the node.
+    const rest = req.timeoutMs === undefined
+      ? req
+      : { ...req, timeoutMs: Math.max(0, req.timeoutMs - (performance.now() - start)) };
+    if (!req.fetch && calls.some((c) => c.kind === LINK_RESULT.atNode)) {
+      // Results at the node (calls sent through it count as done once sent): it knows when.
+      this.escape(refs);
+      return await this.#host.nodeWait(refs.map((r) => r.id), n, rest);
+    }
+    return this.#answer(refs, calls, rest);
   }
 
   /** The node opened link `linkId`: ring the actor for what is already written. */
@@ -489,10 +499,18 @@ export class CallLinks {
       else frames[i] = c.returns[indexOf(c, refs[i].id)];
     }
     if (!there) return { ready, frames, values };
-    const fetched = await this.#host.nodeWait(there, there.length, { fetch: true });
+    // At the node: by its deadline and its signal (a call sent through the node may be running).
+    const { signal, timeoutMs } = req;
+    const fetched = await this.#host.nodeWait(there, there.length, {
+      fetch: true,
+      signal,
+      timeoutMs,
+    });
     let k = 0;
     calls.forEach((c, i) => {
-      if (ready[i] && c.kind === LINK_RESULT.atNode) frames[i] = fetched.frames![k++];
+      if (!ready[i] || c.kind !== LINK_RESULT.atNode) return;
+      ready[i] = fetched.ready[k];
+      frames[i] = fetched.frames![k++];
     });
     return { ready, frames, values, pinned: fetched.pinned };
   }

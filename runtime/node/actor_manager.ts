@@ -60,12 +60,23 @@ export interface ActorHost {
   cluster(): ActorsElsewhere | undefined;
 }
 
-/** Actors on other nodes of a cluster, as a node's actors see them. */
+/**
+ * The actors of a cluster, as a node's workers reach them: created where
+ * the head places them (maybe this node), looked up and killed there.
+ */
 export interface ActorsElsewhere {
   /** True when `actorId` lives on another node (its callers then call through their node). */
   actorElsewhere(actorId: ActorId): Promise<boolean>;
   /** Sends a worker's call to an actor on another node; its results come to this node. */
   callViaNode(call: ActorCall): void;
+  /** Creates a worker's actor on the node the head picks (never waits, never throws). */
+  createFromWorker(spec: ActorCreateSpec): void;
+  /** The live actor named `name`, anywhere in the cluster. */
+  lookup(name: string, namespace?: string): Promise<ActorEntry | undefined>;
+  /** Ends an actor of another node. */
+  kill(actorId: ActorId, noRestart: boolean): Promise<void>;
+  /** An actor of this node ended: the cluster forgets it (its name and resources are free). */
+  ended(actorId: ActorId): void;
 }
 
 /** The legal transitions: from each state, the states it may go to. */
@@ -117,6 +128,8 @@ export interface ActorStatus {
   restarts: number;
   workerId?: WorkerId;
   error?: string;
+  /** The creating driver's job, when not the node's (ActorCreateSpec.jobId). */
+  jobId?: JobId;
 }
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
@@ -181,19 +194,24 @@ export class ActorManager {
         cluster.callViaNode(msg.call);
         break;
       }
-      case "actorCreate":
-        this.#create(msg.spec, false);
+      case "actorCreate": {
+        // In a cluster the head places it, as a driver's (on this node, it comes back here).
+        const cluster = this.#host.cluster();
+        if (cluster) cluster.createFromWorker(msg.spec);
+        else this.#create(msg.spec, false);
         break;
+      }
       case "actorLink":
         this.link(worker, msg);
         break;
       case "actorKill":
-        this.kill(msg.actorId, msg.noRestart).then(() =>
-          worker.send({ type: "actorAnswer", reqId: msg.reqId })
-        );
+        (this.#find(msg.actorId) ? this : this.#host.cluster() ?? this)
+          .kill(msg.actorId, msg.noRestart).then(() =>
+            worker.send({ type: "actorAnswer", reqId: msg.reqId })
+          );
         break;
       case "actorLookup":
-        this.lookup(msg.name, msg.namespace).then((entry) =>
+        (this.#host.cluster() ?? this).lookup(msg.name, msg.namespace).then((entry) =>
           worker.send({ type: "actorAnswer", reqId: msg.reqId, entry })
         );
         break;
@@ -401,6 +419,7 @@ export class ActorManager {
       this.#names.delete(rec.nameKey);
     }
     this.#host.releaseArgs(rec.spec.argRefs);
+    if (!this.#stopped) this.#host.cluster()?.ended(rec.spec.actorId); // its name is free again
   }
 
   #dieIfRetired(rec: ManagedActor): void {
@@ -426,16 +445,15 @@ export class ActorManager {
       cluster.actorElsewhere(msg.actorId).then((remote) => {
         const label = String(msg.actorId);
         if (remote) return refuseLink(caller, msg, { label, why: "", maxTaskRetries: 0, remote });
-        const death = actorUnknown(msg.actorId);
-        refuseLink(caller, msg, {
-          label,
-          why: death.message,
-          maxTaskRetries: 0,
-          death: errorFrame(death),
-        });
+        this.#linkHere(caller, msg); // placed here meanwhile, or unknown
       });
       return;
     }
+    this.#linkHere(caller, msg);
+  }
+
+  #linkHere(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {
+    const rec = this.#find(msg.actorId);
     if (!rec || rec.state === "dead") {
       const death = rec?.death ?? actorUnknown(msg.actorId);
       const label = rec?.label ?? String(msg.actorId);
@@ -528,5 +546,6 @@ function statusOf(rec: ManagedActor): ActorStatus {
     restarts: rec.restarts,
     workerId: rec.worker?.id,
     error: rec.death?.message,
+    ...(rec.spec.jobId === undefined ? {} : { jobId: rec.spec.jobId }),
   };
 }

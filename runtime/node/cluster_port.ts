@@ -7,14 +7,15 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, ObjectId, TaskId } from "../common/mod.ts";
 import type { SharedArena } from "../object_store/mod.ts";
 import type { ActorCall, CancelMode, ClusterState, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ActorBackend } from "../core/mod.ts";
 import type { ActorsElsewhere } from "./actor_manager.ts";
+import type { WaitHandle } from "./object_table.ts";
 
 /** What the node asks of the cluster. */
-export interface ClusterPort extends ActorsElsewhere {
+export interface ClusterPort {
   /** This node's address as peers reach it (`host:port`). */
   readonly address: string;
   /** Forwarded tasks not finished and pulls under way: they keep a driver alive. */
@@ -25,6 +26,8 @@ export interface ClusterPort extends ActorsElsewhere {
   spillback(spec: TaskSpec): boolean;
   /** Sends a task `takes` or `spillback` accepted to the node the global scheduler picks. */
   forward(spec: TaskSpec): void;
+  /** Waits until `need` of `ids` exist anywhere in the cluster, pulling none (a table wait). */
+  waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined): WaitHandle;
   /**
    * Something here waits for `id`, which is neither stored nor made here:
    * pull it. `priority`: 0 a `get` waits, 1 a `wait`, 2 a queued task's arguments.
@@ -40,6 +43,8 @@ export interface ClusterPort extends ActorsElsewhere {
   state(): Promise<ClusterState>;
   /** The actor backend of the node's driver, given the node's own (`local`). */
   actorsOf(local: ActorBackend): ActorBackend;
+  /** The cluster's actors, for the node's workers (created, found, called through the head). */
+  readonly elsewhere: ActorsElsewhere;
   /** Closes the cluster links (the node is shutting down). */
   close(): Promise<void>;
 }
@@ -59,6 +64,8 @@ export interface StoredObject {
 /** What the cluster can do to the node. */
 export interface ClusterSide {
   readonly nodeId: string;
+  /** The job of this process (a driver's; tasks leaving it carry it: TaskSpec.jobId). */
+  readonly jobId: JobId;
   readonly numWorkers: number;
   readonly resources: Readonly<Record<string, number>>;
   readonly arena: SharedArena;
@@ -97,8 +104,10 @@ export interface ClusterSide {
   release(id: ObjectId, holder: string): void;
   /** Collects garbage in every thread (dropped views let go of their objects); resolves after a pause. */
   collectGarbage(): Promise<void>;
-  /** Free resources and queued tasks, for heartbeats. */
+  /** Free resources and tasks not finished (queued or running). */
   load(): { available: Record<string, number>; queueLength: number };
+  /** `load()` for a heartbeat: also recorded in the control store (`rayd status` shows it). */
+  heartbeat(): { available: Record<string, number>; queueLength: number };
 }
 
 /** Builds a port for a node, given the node's side. */

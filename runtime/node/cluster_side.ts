@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { isPutId, type ObjectId, objectIdOf, type TaskId, taskIdOf } from "../common/mod.ts";
+import {
+  isPutId,
+  type JobId,
+  type NodeId,
+  type ObjectId,
+  objectIdOf,
+  type TaskId,
+  taskIdOf,
+} from "../common/mod.ts";
 import { type ActorBackend, errorFrame, type ObjectRef } from "../core/mod.ts";
 import type { CancelMode, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ClusterSide, StoredObject } from "./cluster_port.ts";
@@ -12,6 +20,7 @@ import type { ObjectLifetime } from "./object_lifetime.ts";
 import type { ObjectTable } from "./object_table.ts";
 import type { SpillManager } from "./spill_manager.ts";
 import type { LocalScheduler } from "../scheduler/mod.ts";
+import type { ControlStore } from "../gcs/mod.ts";
 
 /** What of the node the side reaches (the node's private parts, lent). */
 export interface SideParts {
@@ -32,9 +41,11 @@ export interface SideParts {
 /** The node as its cluster port sees it. */
 interface NodeFacts {
   readonly nodeId: string;
+  readonly jobId: JobId;
   readonly numWorkers: number;
   readonly resources: Readonly<Record<string, number>>;
   readonly arena: ClusterSide["arena"];
+  readonly gcs: Pick<ControlStore, "record">;
   available(): Record<string, number>;
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   submit(spec: TaskSpec): void;
@@ -48,6 +59,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
   const { table, life } = parts;
   return {
     nodeId: node.nodeId,
+    jobId: node.jobId,
     numWorkers: node.numWorkers,
     resources: node.resources,
     arena: node.arena,
@@ -95,6 +107,14 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     release: (id, holder) => life.dec(id, holder),
     collectGarbage: () => parts.spill.collect(),
     load: () => ({ available: node.available(), queueLength: parts.scheduler.size }),
+    heartbeat() {
+      const load = { available: node.available(), queueLength: parts.scheduler.size };
+      // `rayd status` and the dashboard show it (the store keeps a node's latest).
+      const { nodeId } = node;
+      const at = { nodeId: nodeId as NodeId, ts: Date.now(), queued: load.queueLength };
+      node.gcs.record({ type: "nodeHeartbeat", ...at, available: load.available });
+      return load;
+    },
   };
 }
 

@@ -6,4 +6,5 @@
 export { Node } from "./node.ts";
 export type { NodeInfo, NodeOptions } from "./node_options.ts";
 export { canUnrefWorkers } from "../pool/mod.ts";
+export type { ActorsElsewhere } from "./actor_manager.ts";
 export type { ClusterPort, ClusterPortFactory, ClusterSide, StoredObject } from "./cluster_port.ts";

@@ -47,7 +47,7 @@ import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls } from "../links/mod.ts";
 import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
-import { WorkerWaits } from "./worker_waits.ts";
+import { type WaitsHost, WorkerWaits } from "./worker_waits.ts";
 import { clusterSideOf } from "./cluster_side.ts";
 import { CancelGrace, cancelGraceMs } from "./cancel_grace.ts";
 import type { ClusterPort } from "./cluster_port.ts";
@@ -86,7 +86,7 @@ export class Node implements Backend {
   /** Every worker of the node: the task workers, and one per actor. */
   readonly #pool: WorkerPool;
   readonly #waits = new WorkerWaits({
-    wait: (ids, need, timeoutMs, fetch) => this.#tableWait(ids, need, timeoutMs, fetch),
+    wait: (...args) => this.#tableWait(...args),
     taskBlocked: (taskId) => this.#scheduler.taskBlocked(taskId),
     taskUnblocked: (taskId) => this.#scheduler.taskUnblocked(taskId),
     lendAll: (ids, frames) => this.#spill.lendAll(ids, frames),
@@ -225,7 +225,7 @@ export class Node implements Backend {
   #actorHost(namespace: string): ActorHost {
     return {
       changed: (a) => this.#records.actorState(a),
-      cluster: () => this.#port,
+      cluster: () => this.#port?.elsewhere,
       workers: this.#pool,
       arena: this.arena,
       namespace,
@@ -322,7 +322,7 @@ export class Node implements Backend {
       );
       this.#spinner.spin(pollables, () => !ids.some(missing));
     }
-    const handle = this.#tableWait(ids, numReturns, req.timeoutMs, req.fetch);
+    const handle = this.#tableWait(ids, numReturns, req.timeoutMs, req.fetch, req.fetchLocal);
     this.#alive.poke();
     return await this.#life.lend(ids, await untilAborted(handle, req.signal), "driver");
   }
@@ -332,16 +332,16 @@ export class Node implements Backend {
   }
 
   /** A table wait that first asks the cluster for the ids neither here nor made here. */
-  #tableWait(...[ids, need, timeoutMs, fetch]: Parameters<ObjectTable["wait"]>) {
+  #tableWait(...[ids, need, timeoutMs, fetch, local]: Parameters<WaitsHost["wait"]>) {
+    if (this.#port && local === false) return this.#port.waitAnywhere(ids, need, timeoutMs);
     if (this.#port) this.#needAll(ids, fetch ? 0 : 1);
     return this.#table.wait(ids, need, timeoutMs, fetch);
   }
 
   #needAll(ids: readonly ObjectId[], priority: 0 | 1 | 2): void {
-    const port = this.#port!;
     for (const id of ids) {
       if (this.#table.status(id) === "missing" && !this.#scheduler.knows(taskIdOf(id))) {
-        port.need(id, priority);
+        this.#port!.need(id, priority);
       }
     }
   }

@@ -99,7 +99,7 @@ export class NodeRecords {
   }
 
   taskSubmitted(spec: TaskSpec, ts: number): void {
-    this.#gcs.record({ type: "taskSubmitted", jobId: this.#jobId, spec, ts });
+    this.#gcs.record({ type: "taskSubmitted", jobId: spec.jobId ?? this.#jobId, spec, ts });
   }
 
   /** The task was dispatched to `workerId`. */
@@ -121,6 +121,6 @@ export class NodeRecords {
   }
 
   actorState(status: ActorStatus): void {
-    this.#gcs.record(actorStateEvent(status, this.#jobId, this.#nodeId));
+    this.#gcs.record(actorStateEvent(status, status.jobId ?? this.#jobId, this.#nodeId));
   }
 }

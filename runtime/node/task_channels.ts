@@ -88,6 +88,9 @@ export class TaskChannels {
       (batch.fns ??= []).push([fn, spec.fn]);
     }
     const { numReturns, name } = spec.options;
+    if (spec.jobId !== undefined) {
+      return [spec.taskId, fn, spec.args, spec.deps, depFrames, numReturns, name, spec.jobId];
+    }
     return name === undefined
       ? [spec.taskId, fn, spec.args, spec.deps, depFrames, numReturns]
       : [spec.taskId, fn, spec.args, spec.deps, depFrames, numReturns, name];

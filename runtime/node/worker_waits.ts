@@ -12,12 +12,16 @@ import type { WaitHandle } from "./object_table.ts";
 
 /** What the waits need from the node. */
 export interface WaitsHost {
-  /** Waits in the object table (ObjectTable.wait). */
+  /**
+   * Waits in the object table (ObjectTable.wait); with `fetchLocal` false (a
+   * cluster), until the objects exist anywhere, without pulling them here.
+   */
   wait(
     ids: readonly ObjectId[],
     need: number,
     timeoutMs: number | undefined,
     fetch: boolean,
+    fetchLocal?: boolean,
   ): WaitHandle;
   /** The task waits: it gives its CPU back... */
   taskBlocked(taskId: TaskId): void;
@@ -67,7 +71,7 @@ export class WorkerWaits {
   /** A "wait" message: answered once enough objects exist or the deadline passed. */
   wait(worker: Waiter, msg: Extract<FromWorker, { type: "wait" }>): void {
     const host = this.#host;
-    const handle = host.wait(msg.ids, msg.numReturns, msg.timeoutMs, msg.fetch);
+    const handle = host.wait(msg.ids, msg.numReturns, msg.timeoutMs, msg.fetch, msg.fetchLocal);
     const waits = this.#waits.get(worker.id)!;
     waits.set(msg.reqId, handle);
     const blocked = !handle.immediate && msg.taskId !== undefined;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor } from "./task_spec.ts";
 
 /** An actor's options after defaults and checks (see `ActorOptions` in runtime/core). */
@@ -40,6 +40,8 @@ export interface ActorCreateSpec extends ActorEntry {
   /** Every object the arguments refer to, at any depth. */
   readonly argRefs: readonly ObjectId[];
   readonly settings: ActorSettings;
+  /** The creating driver's job, when it is not the hosting node's (see TaskSpec.jobId). */
+  readonly jobId?: JobId;
 }
 
 /** One method call; its returns are `objectIdOf(taskId, i)`, as for tasks. */

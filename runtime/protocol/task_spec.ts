@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 
 /** Where an object's bytes are: inline, or a range of the node's shared store. */
 export type Frame = Uint8Array | { readonly offset: number; readonly size: number };
@@ -50,6 +50,11 @@ export interface TaskSpec {
   readonly options: TaskOptions;
   /** The task that submitted this one (absent for the driver). */
   readonly parentTaskId?: TaskId;
+  /**
+   * The submitting driver's job, when it is not the running node's (a
+   * cluster: set where a driver's task leaves it, kept by nested tasks).
+   */
+  readonly jobId?: JobId;
   /** Retry number, 0 for the first run. */
   attempt: number;
 }

@@ -19,12 +19,15 @@ export interface RunTask {
   readonly numReturns: number;
   /** Display name (`options.name` or the function's name). */
   readonly name: string;
+  /** The driver's job when it is not the node's (TaskSpec.jobId). */
+  readonly jobId?: JobId;
 }
 
 /**
  * A task on the wire, as a tuple (cheaper to clone than an object):
  * task id, index of its function in the worker's table, args, deps, dep
- * frames, number of returns, and `options.name` when set.
+ * frames, number of returns, `options.name` when set, and the job when
+ * the spec names one (TaskSpec.jobId).
  */
 export type RunTuple = readonly [
   taskId: TaskId,
@@ -34,6 +37,7 @@ export type RunTuple = readonly [
   depFrames: readonly Frame[],
   numReturns: number,
   name?: string,
+  jobId?: JobId,
 ];
 
 /** A result on the wire: task id, returns, failed, ms, and refs contained per return. */
@@ -142,6 +146,8 @@ export type FromWorker =
     readonly timeoutMs?: number;
     /** Send the frames of the ready ids with the reply. */
     readonly fetch: boolean;
+    /** False: ready once they exist anywhere in the cluster (not pulled here). */
+    readonly fetchLocal?: boolean;
     readonly taskId?: TaskId;
   }
   | { readonly type: "cancelWait"; readonly reqId: number }

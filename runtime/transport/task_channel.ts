@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ObjectId, TaskId } from "../common/mod.ts";
+import type { JobId, ObjectId, TaskId } from "../common/mod.ts";
 import type { Frame, ResultTuple, RunTuple } from "../protocol/mod.ts";
 import { WorkChannel, type WorkCodec } from "./work_channel.ts";
 
@@ -13,7 +13,7 @@ const NO_FRAMES: Frame[] = [];
 
 /** How tasks and results are written. */
 const TASK_CODEC: WorkCodec<RunTuple, ResultTuple> = {
-  writeWork(w, [taskId, fn, args, deps, depFrames, numReturns, name]) {
+  writeWork(w, [taskId, fn, args, deps, depFrames, numReturns, name, jobId]) {
     w.id(taskId);
     w.u32(fn);
     w.frame(args);
@@ -21,8 +21,10 @@ const TASK_CODEC: WorkCodec<RunTuple, ResultTuple> = {
     w.u32(depFrames.length);
     for (const f of depFrames) w.frame(f);
     w.u32(numReturns);
-    w.u8(name === undefined ? 0 : 1);
+    // Bit 0: a name follows; bit 1: a job id follows.
+    w.u8((name === undefined ? 0 : 1) | (jobId === undefined ? 0 : 2));
     if (name !== undefined) w.sym(name);
+    if (jobId !== undefined) w.sym(jobId);
   },
   readWork(r) {
     const taskId = r.id() as TaskId;
@@ -33,8 +35,11 @@ const TASK_CODEC: WorkCodec<RunTuple, ResultTuple> = {
     const depFrames: Frame[] = nFrames === 0 ? NO_FRAMES : [];
     for (let k = 0; k < nFrames; k++) depFrames.push(r.frame() as Frame);
     const numReturns = r.u32();
-    if (r.u8() === 0) return [taskId, fn, args, deps, depFrames, numReturns];
-    return [taskId, fn, args, deps, depFrames, numReturns, r.sym()];
+    const flags = r.u8();
+    if (flags === 0) return [taskId, fn, args, deps, depFrames, numReturns];
+    const name = flags & 1 ? r.sym() : undefined;
+    if (!(flags & 2)) return [taskId, fn, args, deps, depFrames, numReturns, name];
+    return [taskId, fn, args, deps, depFrames, numReturns, name, r.sym() as JobId];
   },
   writeResult(w, [taskId, returns, failed, ms, contained]) {
     w.id(taskId);

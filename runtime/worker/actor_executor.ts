@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { ObjectId } from "../common/mod.ts";
+import type { JobId, ObjectId } from "../common/mod.ts";
 import type { WaitResult } from "../core/mod.ts";
 import { RayTaskError } from "../common/mod.ts";
 import {
@@ -81,6 +81,8 @@ export class ActorExecutor {
   readonly #link: ActorLink;
   #instance: Record<string, unknown> | undefined;
   #className = "Actor";
+  /** The creating driver's job, when not the node's (ActorCreateSpec.jobId). */
+  #jobId: JobId | undefined;
   #maxConcurrency = 1;
   #queue: RunActorCall[] = [];
   /** Per queued call, the link it came from. */
@@ -144,13 +146,14 @@ export class ActorExecutor {
   async start(spec: ActorCreateSpec, depFrames: readonly Frame[]): Promise<void> {
     setCurrentActor(spec.actorId);
     this.#className = spec.cls.name;
+    this.#jobId = spec.jobId;
     this.#maxConcurrency = spec.settings.maxConcurrency;
     let error: Frame | undefined;
     try {
       const Class = await resolveFunction(spec.cls) as new (...args: unknown[]) => object;
       const args = decodeArgs(spec.args, spec.deps, depFrames, this.#arena);
       this.#instance = runTask(
-        { taskId: spec.actorId as string as never, signal: NEVER },
+        { taskId: spec.actorId as string as never, signal: NEVER, jobId: spec.jobId },
         () => new Class(...args),
         Class,
       ) as Record<string, unknown>;
@@ -218,7 +221,12 @@ export class ActorExecutor {
       } finally {
         this.#links.decoded(run);
       }
-      const context = { taskId, signal: NEVER, name: `${this.#className}.${name}` };
+      const context = {
+        taskId,
+        signal: NEVER,
+        name: `${this.#className}.${name}`,
+        jobId: this.#jobId,
+      };
       value = runTask(context, () => method.apply(this.#instance, args), method);
     } catch (err) {
       return this.#failed(run, err);

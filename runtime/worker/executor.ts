@@ -95,7 +95,7 @@ export class Executor {
     try {
       const args = this.#args(task);
       value = runTask(
-        { taskId: spec.taskId, signal: controller.signal, name: spec.name },
+        { taskId: spec.taskId, signal: controller.signal, name: spec.name, jobId: spec.jobId },
         () => fn(...args),
         fn,
       );

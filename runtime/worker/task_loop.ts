@@ -77,9 +77,18 @@ export class TaskLoop {
   #runBatch({ fns, tasks }: Batch): void {
     if (fns) { for (const [index, fn] of fns) this.#fns[index] = fn; }
     const backend = this.#backend;
-    for (const [taskId, fn, args, deps, depFrames, numReturns, name] of tasks) {
+    for (const [taskId, fn, args, deps, depFrames, numReturns, name, jobId] of tasks) {
       const desc = this.#fns[fn];
-      const task = { taskId, fn: desc, args, deps, depFrames, numReturns, name: name ?? desc.name };
+      const task = {
+        taskId,
+        fn: desc,
+        args,
+        deps,
+        depFrames,
+        numReturns,
+        name: name ?? desc.name,
+        jobId,
+      };
       const result = this.#executor.run(task);
       if (!(result instanceof Promise)) {
         backend.finished(result);

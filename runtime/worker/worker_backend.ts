@@ -37,6 +37,10 @@ interface Pending {
 /** Sends a message to the node's main thread. */
 export type Post = (msg: FromWorker) => void;
 
+/** A "wait" message as it is built (`fetchLocal` set only when false). */
+type WaitMessage = { -readonly [K in keyof WaitFrom]: WaitFrom[K] };
+type WaitFrom = Extract<FromWorker, { type: "wait" }>;
+
 /** A worker's view of its node. */
 export class WorkerBackend implements Backend {
   readonly ids = new IdFactory();
@@ -124,7 +128,7 @@ export class WorkerBackend implements Backend {
       reject(req.signal!.reason);
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
-    this.#post({
+    const msg: WaitMessage = {
       type: "wait",
       reqId,
       ids,
@@ -132,7 +136,9 @@ export class WorkerBackend implements Backend {
       timeoutMs: req.timeoutMs,
       fetch: req.fetch,
       taskId: currentTask()?.taskId,
-    });
+    };
+    if (req.fetchLocal === false) msg.fetchLocal = false; // a cluster's wait that pulls nothing
+    this.#post(msg);
     return req.signal
       ? promise.finally(() => req.signal!.removeEventListener("abort", onAbort))
       : promise;

@@ -2,7 +2,8 @@
  * A loopback cluster for tests, like Ray's `cluster_utils.Cluster`: a head and
  * N nodes, each a real `rayd start --block` process on 127.0.0.1 with a fixed
  * test token and a private runtime folder. `start` waits for every ready line;
- * `kill` ends one node by SIGKILL; `stop` ends all (SIGTERM, then SIGKILL) and
+ * `kill` ends one node by SIGKILL, `terminate` by SIGTERM (it drains); `stop`
+ * ends all (SIGTERM, then SIGKILL) and
  * fails when any process it started, or any of their children (the head's
  * redis-server), is still running. Each process's output is kept and shown
  * when it fails.
@@ -220,6 +221,24 @@ export class TestCluster {
     const node = this.nodes[index];
     if (!node) throw new RangeError(`No node ${index}: the cluster has ${this.nodes.length}`);
     await killNode(node);
+  }
+
+  /**
+   * Sends `nodes[index]` SIGTERM (it drains, then exits) and waits until it
+   * is gone; SIGKILL after STOP_TIMEOUT_MS.
+   *
+   * @returns its exit status
+   */
+  async terminate(index: number): Promise<Deno.CommandStatus> {
+    const node = this.nodes[index];
+    if (!node) throw new RangeError(`No node ${index}: the cluster has ${this.nodes.length}`);
+    signal(node.pid, "SIGTERM");
+    const timer = setTimeout(() => signal(node.pid, "SIGKILL"), STOP_TIMEOUT_MS);
+    try {
+      return await node.status;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Kills the head with SIGKILL and waits until it is gone. */

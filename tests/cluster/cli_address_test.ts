@@ -63,6 +63,11 @@ Deno.test({
       assert.equal(status.code, 0, status.err);
       assert.ok(status.out.includes(node.nodeId), status.out);
       assert.ok(status.out.includes(head.nodeId), status.out);
+      // Each node reports what is free (all of it, the tasks done), not "unknown".
+      for (const id of [head.nodeId, node.nodeId]) {
+        const line = status.out.split("\n").find((l) => l.includes(id)) ?? "";
+        assert.match(line, /\(available: CPU 1\)$/, status.out);
+      }
       const list = await rayd(env, "list", "tasks", "--address", head.address, "--format", "json");
       assert.equal(list.code, 0, list.err);
       const finished = (JSON.parse(list.out) as { state: string; name: string }[])

@@ -52,13 +52,16 @@ function options(spec: NodeSpec, extra: Partial<ClusterProcessOptions>): Cluster
   };
 }
 
-/** Starts a head (with `head` resources) and `nodes`. */
+/** Starts a head (with `head` resources, and `redisAddress` for its control store) and `nodes`. */
 export async function startInProcessCluster(
-  head: NodeSpec,
+  head: NodeSpec & { redisAddress?: string },
   nodes: NodeSpec[],
   healthCheck = { periodMs: 200, failureThreshold: 10 },
 ): Promise<InProcessCluster> {
-  const headProcess = await startClusterProcess(options(head, { role: "head", healthCheck }));
+  const { redisAddress } = head;
+  const headProcess = await startClusterProcess(
+    options(head, { role: "head", healthCheck, redisAddress }),
+  );
   const started: ClusterProcess[] = [];
   const cluster: InProcessCluster = {
     address: headProcess.address,

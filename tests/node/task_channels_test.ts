@@ -5,7 +5,13 @@
  * dropped workers.
  */
 import assert from "node:assert/strict";
-import { config, IdFactory, type TaskId, type WorkerId } from "../../runtime/common/mod.ts";
+import {
+  config,
+  IdFactory,
+  type JobId,
+  type TaskId,
+  type WorkerId,
+} from "../../runtime/common/mod.ts";
 import type {
   ResultTuple,
   RunTuple,
@@ -177,4 +183,24 @@ Deno.test("pollables: the channels of busy workers, each read for its own worker
   assert.ok(c1.sendResults(0, [result(a.taskId)]));
   polls[0].read();
   assert.deepEqual(seen, [["w1", [a.taskId]]]);
+});
+
+Deno.test("a task's name and its driver's job id (a cluster's task) cross the channel", () => {
+  const channels = new TaskChannels();
+  const [w, channel] = worker(channels, "w1");
+  channels.sendNow(w, spec(), []); // the function goes by message; the next ones by channel
+  const plain = spec();
+  const named: TaskSpec = { ...spec(), options: { ...OPTIONS, name: "shown" } };
+  const ofJob: TaskSpec = { ...spec(), jobId: "0badc0de" as JobId };
+  const both: TaskSpec = { ...named, taskId: ids.nextTaskId(), jobId: "feedf00d" as JobId };
+  for (const s of [plain, named, ofJob, both]) channels.queue(w, s, []);
+  channels.sendQueued();
+  const items: RunTuple[] = [];
+  for (let b; (b = channel.takeWork());) items.push(...b.items);
+  assert.deepEqual(items.map((t) => [t[0], t[6], t[7]]), [
+    [plain.taskId, undefined, undefined],
+    [named.taskId, "shown", undefined],
+    [ofJob.taskId, undefined, "0badc0de"],
+    [both.taskId, "shown", "feedf00d"],
+  ]);
 });
