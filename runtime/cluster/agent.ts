@@ -49,14 +49,14 @@ import {
 } from "./messages.ts";
 import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
 import { holderOf, type Peers } from "./peers.ts";
-import { fetchObject, serveFetch } from "./fetch.ts";
+import { serveFetch } from "./fetch.ts";
+import { Puller, pullHost } from "./pulls.ts";
+import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
-/** Tries at pulling an object before it is declared lost. */
-const PULL_ATTEMPTS = 20;
 /** Tasks per placement request (a burst of submissions goes to the head in pieces). */
 const PLACE_BATCH = 1024;
 
@@ -109,7 +109,7 @@ export class Agent implements ClusterPort {
   #added: [ObjectId, number][] = [];
   #removed: ObjectId[] = [];
   #flushQueued = false;
-  readonly #pulls = new Set<ObjectId>();
+  readonly #pulls: Puller;
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
@@ -141,6 +141,13 @@ export class Agent implements ClusterPort {
     this.#options = options;
     this.address = options.address;
     this.#remoteActors = new RemoteActors(this.#actorsHost());
+    this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
+      known: (id) => this.#remote.get(id),
+      notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
+      heldAt: (at, ids) => this.#heldAt(at, ids),
+      pulled: (id) => this.#publish(id),
+      closed: () => this.#closed,
+    }));
   }
 
   /** The port to give the node (see ClusterPortFactory). */
@@ -181,7 +188,7 @@ export class Agent implements ClusterPort {
       },
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
-      need: (id) => this.need(id),
+      need: (id) => this.need(id, PullPriority.args),
       hosted: (owner, actorId) => {
         const mine = this.#hosted.get(owner);
         if (mine) mine.add(actorId);
@@ -224,15 +231,14 @@ export class Agent implements ClusterPort {
     return this.#anywhere.wait(ids, need, timeoutMs);
   }
 
-  need(id: ObjectId): void {
-    if (this.#pulls.has(id) || this.#closed) return;
+  need(id: ObjectId, priority?: PullPriority): void {
+    if (this.#closed) return;
     if (this.#forwarded.has(taskIdOf(id))) {
       // A result of a task this process forwarded: its `finished` brings it or says where it is.
       this.#wanted.add(id);
       return;
     }
-    this.#pulls.add(id);
-    this.#pull(id).finally(() => this.#pulls.delete(id));
+    this.#pulls.need(id, priority);
   }
 
   sealed(id: ObjectId): void {
@@ -299,6 +305,7 @@ export class Agent implements ClusterPort {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#pulls.close();
     this.reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
@@ -559,33 +566,5 @@ export class Agent implements ClusterPort {
       this.#removed = [];
       if (added.length + removed.length > 0) this.#options.head.publish({ added, removed });
     });
-  }
-
-  async #pull(id: ObjectId): Promise<void> {
-    let lastError = "no copy answered";
-    for (let attempt = 0; attempt < PULL_ATTEMPTS && !this.#closed; attempt++) {
-      if (!this.#side.isMissing(id)) return;
-      const address = this.#remote.get(id) ?? await this.#options.head.locate(id);
-      try {
-        const got = await fetchObject(
-          await this.#options.peers.get(address),
-          this.#side.arena,
-          id,
-          this.address,
-        );
-        if (got) {
-          this.#heldAt(address, got.held);
-          return this.#side.sealFetched(id, got.frame, got.error, got.contained);
-        }
-        lastError = `${address} no longer holds it`;
-        this.#remote.delete(id);
-      } catch (err) {
-        lastError = `${address}: ${(err as Error).message}`;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-    }
-    if (this.#closed || !this.#side.isMissing(id)) return;
-    const lost = objectLost(id, `could not be fetched (${lastError})`);
-    this.#side.sealFetched(id, errorFrame(lost), true, []);
   }
 }

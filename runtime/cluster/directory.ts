@@ -54,12 +54,17 @@ export class ObjectDirectory {
     for (const id of mine) this.#forget(id, holder);
   }
 
-  /** A holder of `id`: now, or once one publishes it. */
-  holder(id: ObjectId): Promise<NodeId> {
+  /**
+   * A holder of `id`, now or once one publishes it: one at random (readers of
+   * one object spread over its copies), among those `prefer` likes when any.
+   */
+  holder(id: ObjectId, prefer?: (holder: NodeId) => boolean): Promise<NodeId> {
     const e = this.#objects.get(id);
-    if (e) {
-      // The most recent copy first is as good as any; take the first in insertion order.
-      for (const h of e.holders) return Promise.resolve(h);
+    if (e && e.holders.size > 0) {
+      const all = [...e.holders];
+      const liked = prefer ? all.filter(prefer) : all;
+      const from = liked.length > 0 ? liked : all;
+      return Promise.resolve(from[Math.floor(Math.random() * from.length)]);
     }
     if (this.#closed) return Promise.reject(new Error("the head is shutting down"));
     return new Promise((resolve) => {

@@ -46,8 +46,8 @@ export interface HeadApi {
   findActor(actorId: ActorId): Promise<FoundById>;
   /** An actor ended (killed, or dead on its node): its name and its resources are free. */
   actorEnded(actorId: ActorId): void;
-  /** The address of a process holding `id`, once one does. */
-  locate(id: ObjectId): Promise<string>;
+  /** The address of a process holding `id` (one not in `tried` if there is one), once one does. */
+  locate(id: ObjectId, tried?: readonly string[]): Promise<string>;
   state(): Promise<ClusterState>;
 }
 
@@ -121,7 +121,7 @@ export class HeadService {
       publish: (objects) => {
         if (me) this.#directory.update(me, objects);
       },
-      locate: (id) => this.#locate(id),
+      locate: (id, tried) => this.#locate(id, tried),
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
         Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
@@ -248,9 +248,10 @@ export class HeadService {
     return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
   }
 
-  async #locate(id: ObjectId): Promise<string> {
+  async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
+    const untried = (h: NodeId) => !tried.includes(this.#members.get(h)?.address ?? "");
     for (;;) {
-      const holder = await this.#directory.holder(id);
+      const holder = await this.#directory.holder(id, untried);
       const m = this.#members.get(holder);
       if (m?.alive) return m.address;
       this.#directory.dropHolder(holder);

@@ -50,8 +50,9 @@ export class RemoteHead implements HeadApi {
     this.rpc.conn.send(MSG.publish, objects).catch(() => {});
   }
 
-  async locate(id: ObjectId): Promise<string> {
-    return (await this.rpc.request(MSG.locate, id, undefined, { timeoutMs: Infinity }))
+  async locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
+    const message = tried.length === 0 ? id : [id, tried];
+    return (await this.rpc.request(MSG.locate, message, undefined, { timeoutMs: Infinity }))
       .message as string;
   }
 

@@ -23,7 +23,7 @@ export const MSG = {
   place: 4,
   /** Message: objects this process holds or no longer holds (Publish). */
   publish: 5,
-  /** Request: where an object is (ObjectId -> address), answered once it is known. */
+  /** Request: where an object is (ObjectId, or [ObjectId, addresses tried] -> address), answered once it is known. */
   locate: 6,
   /** Request: the cluster's nodes and resources (ClusterState). */
   state: 7,

@@ -12,3 +12,5 @@ export { controlStoreOf } from "./head_link.ts";
 export type { HeadApi, HeadOptions } from "./head.ts";
 export { ObjectDirectory } from "./directory.ts";
 export { MSG } from "./messages.ts";
+export { fetchObject, INLINE_MAX, PULL_CHUNK_BYTES, PULL_IN_FLIGHT, serveFetch } from "./fetch.ts";
+export type { Fetched, PullMemory, PullOptions } from "./fetch.ts";

@@ -116,8 +116,13 @@ async function headRequest(
       return {};
     case MSG.place:
       return { message: await api.place(frame.message as PlaceRequest[]) };
-    case MSG.locate:
-      return { message: await api.locate(frame.message as ObjectId) };
+    case MSG.locate: {
+      // An id, or [id, addresses already tried].
+      const [id, tried] = typeof frame.message === "string"
+        ? [frame.message as ObjectId, []]
+        : frame.message as [ObjectId, string[]];
+      return { message: await api.locate(id, tried) };
+    }
     case MSG.state:
       return { message: await api.state() };
     case MSG.placeActor:

@@ -91,6 +91,21 @@ export const settings = {
     doc:
       "a cancelled task still running this long after ray.cancel (it ignores its signal, or never yields) has its worker replaced",
   },
+  pullRequestTimeoutMs: {
+    default: 10_000,
+    doc:
+      "in cluster mode, a holder that sends no chunk of an object being pulled for this long is left for another copy",
+  },
+  pullDeadlineMs: {
+    default: 30_000,
+    doc:
+      "in cluster mode, a pull that found no copy to take the object from within this long seals it as lost (ObjectLostError)",
+  },
+  pullAdmitFallbackMs: {
+    default: 2_000,
+    doc:
+      "in cluster mode, a get's or wait's pull that found no room in the store for this long takes memory of its own (the node keeps it on disk)",
+  },
   drainTimeoutMs: {
     default: 8_000,
     doc:

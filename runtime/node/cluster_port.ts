@@ -32,8 +32,11 @@ export interface ClusterPort {
   forward(spec: TaskSpec): void;
   /** Waits until `need` of `ids` exist anywhere in the cluster, pulling none (a table wait). */
   waitAnywhere(ids: readonly ObjectId[], need: number, timeoutMs: number | undefined): WaitHandle;
-  /** Something here waits for `id`, which is neither stored nor made here: pull it. */
-  need(id: ObjectId): void;
+  /**
+   * Something here waits for `id`, which is neither stored nor made here:
+   * pull it. `priority`: 0 a `get` waits, 1 a `wait`, 2 a queued task's arguments.
+   */
+  need(id: ObjectId, priority?: 0 | 1 | 2): void;
   /** An object was added to this node's table. */
   sealed(id: ObjectId): void;
   /** Nothing here holds `id` any more. */
@@ -103,6 +106,8 @@ export interface ClusterSide {
   hold(id: ObjectId, holder: string): void;
   /** One reference fewer on behalf of `holder`. */
   release(id: ObjectId, holder: string): void;
+  /** Collects garbage in every thread (dropped views let go of their objects); resolves after a pause. */
+  collectGarbage(): Promise<void>;
   /** Free resources and tasks not finished (queued or running). */
   load(): { available: Record<string, number>; queueLength: number };
   /** `load()` for a heartbeat: also recorded in the control store (`rayd status` shows it). */

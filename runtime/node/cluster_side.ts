@@ -105,6 +105,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       parts.escape(parts.actors.call(call));
     },
     release: (id, holder) => life.dec(id, holder),
+    collectGarbage: () => parts.spill.collect(),
     load: () => ({ available: node.available(), queueLength: parts.scheduler.size }),
     heartbeat() {
       const load = { available: node.available(), queueLength: parts.scheduler.size };

@@ -334,14 +334,14 @@ export class Node implements Backend {
   /** A table wait that first asks the cluster for the ids neither here nor made here. */
   #tableWait(...[ids, need, timeoutMs, fetch, local]: Parameters<WaitsHost["wait"]>) {
     if (this.#port && local === false) return this.#port.waitAnywhere(ids, need, timeoutMs);
-    if (this.#port) this.#needAll(ids);
+    if (this.#port) this.#needAll(ids, fetch ? 0 : 1);
     return this.#table.wait(ids, need, timeoutMs, fetch);
   }
 
-  #needAll(ids: readonly ObjectId[]): void {
+  #needAll(ids: readonly ObjectId[], priority: 0 | 1 | 2): void {
     for (const id of ids) {
       if (this.#table.status(id) === "missing" && !this.#scheduler.knows(taskIdOf(id))) {
-        this.#port!.need(id);
+        this.#port!.need(id, priority);
       }
     }
   }
@@ -461,7 +461,7 @@ export class Node implements Backend {
     if (this.#port?.takes(spec)) return this.#port.forward(spec);
     this.#records.taskSubmitted(spec, Date.now());
     this.#scheduler.submit(spec);
-    if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps);
+    if (this.#port && spec.deps.length > 0) this.#needAll(spec.deps, 2);
   }
 
   /** Runs a garbage collection in every worker, and here unless `here` is false (`reclaimDropped`). */

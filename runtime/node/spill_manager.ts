@@ -282,6 +282,14 @@ export class SpillManager {
   }
 
   /**
+   * Collects garbage in every thread (dropped views and refs let go of their
+   * objects), then waits the pause of retry `round`.
+   */
+  collect(round = 0): Promise<void> {
+    return this.#collect(round);
+  }
+
+  /**
    * Spills least recently used objects until an allocation of `size` bytes
    * fits (it is the arena's `onFull`), after freeing what this thread
    * dropped (`reclaim`).

@@ -14,6 +14,24 @@ const EMPTY = new Uint8Array(0);
 /** Gives the memory a large frame's body is read into (e.g. a range of the object store). */
 export type BodyAllocator = (bytes: number, type: number) => Uint8Array;
 
+/**
+ * Chooses where one frame's body goes, once its header and message are
+ * read: memory of exactly `bytes` bytes, or undefined for the default
+ * (a large body is then read into the allocator's memory, a small one
+ * sliced out of the read buffer). A small body is copied into the memory
+ * given; a large one is read into it from the socket.
+ */
+export type BodyPlacer = (header: FrameHeader, bytes: number, message: unknown) =>
+  | Uint8Array
+  | undefined;
+
+/** The fields of a frame header a BodyPlacer sees. */
+export interface FrameHeader {
+  readonly kind: FrameKind;
+  readonly type: number;
+  readonly id: number;
+}
+
 interface Header {
   length: number;
   messageLength: number;
@@ -27,6 +45,8 @@ export class FrameReader {
   #buf = new Uint8Array(READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
+  /** Where bodies go when not by default (see BodyPlacer); set by the request layer. */
+  placeBody: BodyPlacer | undefined;
 
   /**
    * Creates the reader.
@@ -83,12 +103,30 @@ export class FrameReader {
     if (at + h.length > this.#end || FRAME_HEADER_BYTES + h.length > this.#buf.length) {
       return undefined;
     }
+    // A copy: the decoded message may hold views of it.
     const message = h.messageLength > 0 ? this.#buf.slice(at, at + h.messageLength) : EMPTY;
-    const body = h.length > h.messageLength
-      ? this.#buf.slice(at + h.messageLength, at + h.length)
-      : EMPTY;
+    const value = this.#decode(message);
+    const bodyLength = h.length - h.messageLength;
+    let body: Uint8Array = EMPTY;
+    if (bodyLength > 0) {
+      const from = this.#buf.subarray(at + h.messageLength, at + h.length);
+      const placed = this.#placed(h, bodyLength, value);
+      body = placed ?? from.slice();
+      if (placed) placed.set(from);
+    }
     this.#start = at + h.length;
-    return this.#frame(h, message, body);
+    return { kind: h.kind, type: h.type, id: h.id, message: value, body };
+  }
+
+  /** The placer's memory for a body, checked. */
+  #placed(h: Header, bytes: number, message: unknown): Uint8Array | undefined {
+    const placed = this.placeBody?.(h, bytes, message);
+    if (placed !== undefined && placed.byteLength !== bytes) {
+      throw new RangeError(
+        `Cannot read frame body: placer gave ${placed.byteLength} bytes, not ${bytes}`,
+      );
+    }
+    return placed;
   }
 
   #header(): Header {
@@ -112,16 +150,13 @@ export class FrameReader {
     return { length, messageLength, kind, type, id };
   }
 
-  #frame(h: Header, message: Uint8Array, body: Uint8Array): Frame {
-    let value: unknown;
-    if (message.byteLength > 0) {
-      try {
-        value = decodeFrame(message);
-      } catch (err) {
-        throw wireViolation(this.peer, `peer sent an undecodable message`, err);
-      }
+  #decode(message: Uint8Array): unknown {
+    if (message.byteLength === 0) return undefined;
+    try {
+      return decodeFrame(message);
+    } catch (err) {
+      throw wireViolation(this.peer, `peer sent an undecodable message`, err);
     }
-    return { kind: h.kind, type: h.type, id: h.id, message: value, body };
   }
 
   /** The header of a buffered frame too big for the read buffer, if that is what comes next. */
@@ -142,14 +177,17 @@ export class FrameReader {
     const message = new Uint8Array(h.messageLength);
     const bodyLength = h.length - h.messageLength;
     await this.#readInto(message, h.length);
-    const body = bodyLength > 0 ? this.allocateBody(bodyLength, h.type) : EMPTY;
+    const value = this.#decode(message);
+    const body = bodyLength === 0
+      ? EMPTY
+      : this.#placed(h, bodyLength, value) ?? this.allocateBody(bodyLength, h.type);
     if (body.byteLength !== bodyLength) {
       throw new RangeError(
         `Cannot read frame body: allocator gave ${body.byteLength} bytes, not ${bodyLength}`,
       );
     }
     await this.#readInto(body, h.length);
-    return this.#frame(h, message, body);
+    return { kind: h.kind, type: h.type, id: h.id, message: value, body };
   }
 
   /** Fills `target` from what is buffered, then straight from the socket. */

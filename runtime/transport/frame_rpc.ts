@@ -5,7 +5,7 @@
  * link goes.
  */
 import { longTimeout } from "../common/mod.ts";
-import { RemoteRequestError, requestTimedOut } from "./tcp_errors.ts";
+import { ConnectionClosedError, RemoteRequestError, requestTimedOut } from "./tcp_errors.ts";
 import { type Frame, FrameKind } from "./tcp_format.ts";
 import type { FrameConn } from "./tcp_frames.ts";
 
@@ -16,8 +16,24 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export interface Reply {
   /** Any value runtime/serialization can encode. */
   message?: unknown;
-  /** Raw bytes. */
+  /** Raw bytes (not copied when large: keep them unchanged until `sent`). */
   body?: Uint8Array;
+  /** Called once the reply was handed to the socket, or could not be. */
+  sent?: () => void;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** How long to wait, any value ≥ 0 including ≥ 2^31 and Infinity (default 30 s). */
+  timeoutMs?: number;
+  /**
+   * Where the response's body goes: given its size and the response's
+   * decoded message, memory of exactly that size (the body is read into it
+   * from the socket), or undefined for fresh memory. When the request
+   * settles early (timeout), the body may still be landing in that memory
+   * until the connection's `reading` resolves after a close.
+   */
+  bodyInto?: (bytes: number, message: unknown) => Uint8Array | undefined;
 }
 
 /** What to do with incoming frames. */
@@ -32,6 +48,7 @@ interface Pending {
   resolve: (frame: Frame) => void;
   reject: (err: unknown) => void;
   cancelTimer: () => void;
+  bodyInto?: RequestOptions["bodyInto"];
 }
 
 /**
@@ -54,6 +71,10 @@ export class FrameRpc {
    * @param handlers where one-way messages and requests go
    */
   constructor(readonly conn: FrameConn, readonly handlers: RpcHandlers = {}) {
+    conn.reader.placeBody = (header, bytes, message) => {
+      if (header.kind !== FrameKind.Response) return undefined;
+      return this.#pending.get(header.id)?.bodyInto?.(bytes, message);
+    };
     conn.start((frame) => this.#route(frame));
     conn.closed.then((err) => {
       for (const p of this.#pending.values()) {
@@ -75,7 +96,7 @@ export class FrameRpc {
    * @param type the application's message type (0–65535); the response carries it too
    * @param message the request's message
    * @param body the request's raw bytes
-   * @param options.timeoutMs how long to wait, any value ≥ 0 including ≥ 2^31 and Infinity (default 30 s)
+   * @param options how long to wait, where the response's body goes
    * @returns the response frame
    * @throws RequestTimeoutError, ConnectionClosedError, RemoteRequestError, or what `send` throws
    */
@@ -83,7 +104,7 @@ export class FrameRpc {
     type: number,
     message?: unknown,
     body?: Uint8Array,
-    options: { timeoutMs?: number } = {},
+    options: RequestOptions = {},
   ): Promise<Frame> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const id = this.#takeId();
@@ -98,7 +119,7 @@ export class FrameRpc {
       reject(requestTimedOut(this.conn.peer, type, timeoutMs));
     }, timeoutMs);
     const cancelTimer = () => timer.clear();
-    this.#pending.set(id, { resolve, reject, cancelTimer });
+    this.#pending.set(id, { resolve, reject, cancelTimer, bodyInto: options.bodyInto });
     this.conn.sendFrame(FrameKind.Request, type, id, message, body).catch((err) => {
       if (this.#pending.delete(id)) {
         cancelTimer();
@@ -162,7 +183,26 @@ export class FrameRpc {
       }).catch(() => {});
       return;
     }
-    await this.conn.sendFrame(FrameKind.Response, frame.type, frame.id, reply?.message, reply?.body)
-      .catch(() => {}); // the link closed: the requester learns it from its own side
+    try {
+      await this.conn.sendFrame(
+        FrameKind.Response,
+        frame.type,
+        frame.id,
+        reply?.message,
+        reply?.body,
+      );
+    } catch (err) {
+      // A closed link: the requester learns it from its own side. Anything else (a reply too
+      // big for the link, its queue full) is told, or the requester would wait for its timeout.
+      if (!(err instanceof ConnectionClosedError)) {
+        const e = err as Error;
+        await this.conn.sendFrame(FrameKind.ErrorResponse, frame.type, frame.id, {
+          name: e.name,
+          message: `the reply could not be sent: ${e.message}`,
+        }).catch(() => {});
+      }
+    } finally {
+      reply?.sent?.();
+    }
   }
 }

@@ -20,7 +20,7 @@ export type { FrameConnLimits, PeerInfo } from "./tcp_frames.ts";
 export { FrameKind, PROTOCOL_VERSION } from "./tcp_format.ts";
 export type { Frame } from "./tcp_format.ts";
 export { FrameRpc } from "./frame_rpc.ts";
-export type { Reply, RpcHandlers } from "./frame_rpc.ts";
+export type { Reply, RequestOptions, RpcHandlers } from "./frame_rpc.ts";
 export {
   ConnectionClosedError,
   FrameTooLargeError,

@@ -69,6 +69,7 @@ export class FrameConn {
   #writing = false;
   #drainWaiters: (() => void)[] = [];
   #started = false;
+  #reading: Promise<void> = Promise.resolve();
   /** Socket writes made so far (each may carry many frames). */
   writes = 0;
 
@@ -115,7 +116,15 @@ export class FrameConn {
       throw new TypeError(`Cannot start connection to ${this.peer}: already started`);
     }
     this.#started = true;
-    this.#readLoop(onFrame).catch((err) => this.#fail(err, "receive failed"));
+    this.#reading = this.#readLoop(onFrame).catch((err) => this.#fail(err, "receive failed"));
+  }
+
+  /**
+   * Resolves once the read loop has stopped (after `closed`, or at once if
+   * never started): from then on nothing writes into memory a body placer gave.
+   */
+  get reading(): Promise<void> {
+    return this.#reading;
   }
 
   /**

@@ -168,4 +168,5 @@ function clusterMetric(name: string, unit: string): Metric {
 export const CLUSTER_METRICS: readonly Metric[] = [
   clusterMetric("cluster_tasks_async", "tasks/s"),
   clusterMetric("cluster_object_transfer_gigabytes", "GB/s"),
+  clusterMetric("cluster_broadcast_gigabytes", "GB/s"),
 ];

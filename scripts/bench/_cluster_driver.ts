@@ -21,6 +21,8 @@ import { FULL, measure, type Measurement, QUICK } from "./_measure.ts";
 export const CLUSTER_NODES = 3;
 /** Bytes of the object cluster_object_transfer_gigabytes moves. */
 const TRANSFER_BYTES = 256 * 1024 * 1024;
+/** Bytes of the object cluster_broadcast_gigabytes sends to every other node (--quick: 64 MiB). */
+const BROADCAST_BYTES = 1024 * 1024 * 1024;
 
 /** Does nothing and returns 0. */
 export const clusterNoop = ray.remote(function clusterNoop() {
@@ -32,10 +34,18 @@ export const makeBytes = ray.remote(function makeBytes(bytes: number) {
   return new Uint8Array(bytes).fill(1);
 });
 
-/** Gets the object behind `holder.ref` where it runs; returns the seconds the get took. */
+/**
+ * Pulls the object behind `holder.ref` into the store of the node it runs
+ * on (`wait` brings it there; a `get` would add only a zero-copy view, which
+ * would keep the copy until the worker's garbage collection); returns the
+ * seconds the pull took. The copy is let go at once, so the next batch's
+ * copy reuses the same store pages, as a node's store does in steady state.
+ */
 export const timedGet = ray.remote(async function timedGet(holder: { ref: ray.ObjectRef }) {
+  using ref = holder.ref;
   const start = performance.now();
-  await ray.get(holder.ref);
+  const [ready] = await ray.wait([ref], { fetchLocal: true });
+  if (ready.length !== 1) throw new Error("the object did not come");
   return (performance.now() - start) / 1000;
 });
 
@@ -75,10 +85,28 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     const maker = makeBytes.options({ schedulingStrategy: { nodeId: a.nodeId } });
     const getter = timedGet.options({ schedulingStrategy: { nodeId: b.nodeId } });
     return await measure(async () => {
-      const ref = maker.remote(TRANSFER_BYTES);
+      using ref = maker.remote(TRANSFER_BYTES); // freed on both nodes after the batch
       await ray.wait([ref], { fetchLocal: false });
       const seconds = await ray.get(getter.remote({ ref }));
       return { work: TRANSFER_BYTES / 1e9, seconds };
+    }, options);
+  }
+  if (name === "cluster_broadcast_gigabytes") {
+    // One object made on one node, read by a task on every other node at once.
+    const bytes = quick ? 64 * 1024 * 1024 : BROADCAST_BYTES;
+    const [maker, ...readers] = nodes;
+    const make = makeBytes.options({ schedulingStrategy: { nodeId: maker.nodeId } });
+    return await measure(async () => {
+      using ref = make.remote(bytes);
+      await ray.wait([ref], { fetchLocal: false });
+      const start = performance.now();
+      await ray.get(
+        readers.map((n) =>
+          timedGet.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
+        ),
+      );
+      const seconds = (performance.now() - start) / 1000;
+      return { work: (bytes * readers.length) / 1e9, seconds };
     }, options);
   }
   throw new RangeError(`Unknown cluster metric: ${name}`);

@@ -73,6 +73,7 @@ export const COMPARISONS: Readonly<Record<string, readonly string[]>> = {
   n_n_actor_calls_async: ["peer_piscina_tasks_async"],
   cluster_tasks_async: ["peer_piscina_tasks_async"],
   cluster_object_transfer_gigabytes: ["limit_tcp_loopback_gigabytes"],
+  cluster_broadcast_gigabytes: ["limit_tcp_loopback_gigabytes"],
 };
 
 /** Ray's published `ray microbenchmark` figures (Ray's own, much larger, benchmark machine). */

@@ -56,6 +56,7 @@ export const METRIC_NAMES: readonly string[] = [
   "nested_tasks_fib",
   "cluster_tasks_async",
   "cluster_object_transfer_gigabytes",
+  "cluster_broadcast_gigabytes",
   "peer_piscina_tasks_async",
   "peer_piscina_tasks_sync",
   "limit_postmessage_roundtrip",

@@ -141,3 +141,93 @@ Deno.test("a negative timeout is refused with a RangeError", async () => {
     await p.close();
   }
 });
+
+Deno.test("a reply the link cannot take reaches the requester as an error at once, not a timeout", async () => {
+  const p = await framePair({ maxFrameBytes: 64 * 1024 });
+  try {
+    let sent = 0;
+    new FrameRpc(p.server, {
+      onRequest: () => ({ body: new Uint8Array(100 * 1024), sent: () => sent++ }),
+    });
+    const client = new FrameRpc(p.client);
+    const started = performance.now();
+    await assert.rejects(
+      client.request(4, undefined, undefined, { timeoutMs: 20_000 }),
+      (err: Error) =>
+        err instanceof RemoteRequestError && /the reply could not be sent/.test(err.message) &&
+        /102400 bytes is more than maxFrameBytes \(65536\)/.test(err.message),
+    );
+    assert.ok(performance.now() - started < 10_000, "answered before the timeout");
+    assert.equal(sent, 1, "sent() is called even when the reply could not go");
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("bodyInto: a response's body lands in the memory given, large or small; sent() follows the write", async () => {
+  const p = await framePair();
+  try {
+    const source = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+    const sent: number[] = [];
+    new FrameRpc(p.server, {
+      onRequest: (f) => {
+        const [from, to] = f.message as [number, number];
+        return {
+          message: { size: to - from },
+          body: source.subarray(from, to),
+          sent: () => sent.push(to - from),
+        };
+      },
+    });
+    const client = new FrameRpc(p.client);
+    const dest = new Uint8Array(new SharedArrayBuffer(source.length));
+    const asked: [number, unknown][] = [];
+    const ranges: [number, number][] = [[0, 1024 * 1024], [1024 * 1024, 1024 * 1024 + 100], [
+      1024 * 1024 + 100,
+      source.length,
+    ]];
+    const frames = await Promise.all(
+      ranges.map(([from, to]) =>
+        client.request(1, [from, to], undefined, {
+          bodyInto: (bytes, message) => {
+            asked.push([bytes, message]);
+            return dest.subarray(from, from + bytes);
+          },
+        })
+      ),
+    );
+    assert.deepEqual(dest, new Uint8Array(source));
+    frames.forEach((f, i) => {
+      assert.equal(f.body.buffer, dest.buffer, `body ${i} is the memory given`);
+      assert.equal(f.body.byteOffset, ranges[i][0]);
+    });
+    assert.deepEqual(
+      asked.map(([bytes, m]) => [bytes, (m as { size: number }).size]),
+      ranges.map(([from, to]) => [to - from, to - from]),
+    );
+    assert.deepEqual(sent.sort((a, b) => a - b), [
+      100,
+      1024 * 1024,
+      source.length - 1024 * 1024 - 100,
+    ]);
+    // undefined: fresh memory as before
+    const plain = await client.request(1, [0, 10], undefined, { bodyInto: () => undefined });
+    assert.deepEqual(plain.body, source.subarray(0, 10));
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("reading resolves once a closed connection's read loop stopped", async () => {
+  const p = await framePair();
+  try {
+    new FrameRpc(p.server, { onRequest: () => new Promise(() => {}) });
+    const client = new FrameRpc(p.client);
+    const pending = client.request(1, undefined, undefined, { timeoutMs: 60_000 });
+    p.client.close("test");
+    await assert.rejects(pending, ConnectionClosedError);
+    await p.client.reading;
+  } finally {
+    await p.close();
+  }
+});

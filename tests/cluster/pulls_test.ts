@@ -1,0 +1,112 @@
+/**
+ * Pulls between nodes (runtime/cluster/pulls.ts, fetch.ts) in an in-process
+ * cluster: objects of every size around the chunk and inline limits cross
+ * byte for byte; a node whose store holds 1.5x one task's arguments runs ten
+ * such tasks one by one (admission), with nothing written to disk or copied
+ * to the heap; one object read on every node at once arrives whole.
+ */
+import assert from "node:assert/strict";
+import * as ray from "../../mod.ts";
+import { checksum, fnv, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
+import { INLINE_MAX, PULL_CHUNK_BYTES, PULL_IN_FLIGHT } from "../../runtime/cluster/fetch.ts";
+import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
+
+const MIB = 1024 * 1024;
+
+function clusterTest(
+  name: string,
+  nodes: Parameters<typeof startInProcessCluster>[1],
+  fn: (c: InProcessCluster) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const c = await startInProcessCluster({ numWorkers: 1 }, nodes);
+      try {
+        await ray.init({ address: c.address, token: TEST_TOKEN });
+        try {
+          await fn(c);
+        } finally {
+          await ray.shutdown();
+        }
+      } finally {
+        await c.stop();
+      }
+    },
+  });
+}
+
+clusterTest("objects around the chunk and inline sizes cross nodes byte for byte", [
+  { numWorkers: 1, resources: { A: 1 }, objectStoreMemory: 256 * MIB },
+  { numWorkers: 1, resources: { B: 1 }, objectStoreMemory: 256 * MIB },
+], async (c) => {
+  const window = PULL_CHUNK_BYTES * PULL_IN_FLIGHT;
+  const sizes = [
+    INLINE_MAX + 1,
+    PULL_CHUNK_BYTES - 1,
+    PULL_CHUNK_BYTES,
+    PULL_CHUNK_BYTES + 1,
+    window + PULL_CHUNK_BYTES + 12_345, // more chunks than in flight at once
+  ];
+  for (const [i, n] of sizes.entries()) {
+    const made = pattern.options({ resources: { A: 1 } }).remote(n, i + 1);
+    const want = fnv(patternBytes(n, i + 1));
+    const there = await ray.get(checksum.options({ resources: { B: 1 } }).remote(made));
+    assert.deepEqual(there, { sum: want, length: n, nodeId: c.nodes[1].nodeId }, `size ${n}`);
+    const here = await ray.get(made);
+    assert.equal(fnv(here), want, `size ${n} at the driver`);
+  }
+});
+
+clusterTest(
+  "a store of 1.5x one task's arguments runs ten such tasks one by one, nothing on disk or heap",
+  [
+    { numWorkers: 1, resources: { A: 1 }, objectStoreMemory: 256 * MIB },
+    { numWorkers: 2, resources: { B: 2 }, objectStoreMemory: 24 * MIB + MIB },
+  ],
+  async (c) => {
+    const n = 16 * MIB;
+    const made = Array.from(
+      { length: 10 },
+      (_, i) => pattern.options({ resources: { A: 1 } }).remote(n, 100 + i),
+    );
+    await ray.wait(made, { numReturns: made.length, fetchLocal: false });
+    const sums = await ray.get(
+      made.map((ref) => checksum.options({ resources: { B: 1 } }).remote(ref)),
+    );
+    sums.forEach((s, i) => {
+      assert.equal(s.sum, fnv(patternBytes(n, 100 + i)), `task ${i}`);
+      assert.equal(s.nodeId, c.nodes[1].nodeId);
+    });
+    const stats = c.nodes[1].node.spillStats();
+    assert.equal(stats.bornOnDisk, 0, "no pulled argument went to disk");
+    assert.equal(stats.heapCopies, 0);
+  },
+);
+
+clusterTest(
+  "one object read by tasks on every node at once (a broadcast) arrives whole everywhere",
+  [
+    { numWorkers: 1, resources: { A: 1 } },
+    { numWorkers: 1, resources: { B: 1 } },
+    { numWorkers: 1, resources: { C: 1 } },
+  ],
+  async (c) => {
+    const n = 3 * PULL_CHUNK_BYTES + 5;
+    const made = pattern.options({ resources: { A: 1 } }).remote(n, 7);
+    await ray.wait([made], { fetchLocal: false });
+    const readers = ["B", "C", "B", "C"].map((r) =>
+      checksum.options({ resources: { [r]: 1 } }).remote(made)
+    );
+    const [sums, here] = await Promise.all([ray.get(readers), ray.get(made)]);
+    const want = fnv(patternBytes(n, 7));
+    for (const s of sums) assert.equal(s.sum, want);
+    assert.equal(fnv(here), want);
+    assert.deepEqual(
+      new Set(sums.map((s) => s.nodeId)),
+      new Set([c.nodes[1].nodeId, c.nodes[2].nodeId]),
+    );
+  },
+);
