@@ -7,15 +7,9 @@ import type { JobId, ObjectId, TaskId } from "../../runtime/common/mod.ts";
 import { packRun, type RunMessage, unpackRun } from "../../runtime/cluster/run_wire.ts";
 import { decodeFrame, encodeFrame, heapAllocator } from "../../runtime/serialization/mod.ts";
 import type { FunctionDescriptor, TaskOptions, TaskSpec } from "../../runtime/protocol/mod.ts";
+import { mergeOptions } from "../../runtime/core/mod.ts";
 
-const OPTIONS: TaskOptions = {
-  numReturns: 1,
-  numCpus: 1,
-  resources: {},
-  maxRetries: 3,
-  retryExceptions: false,
-  schedulingStrategy: "DEFAULT",
-};
+const OPTIONS: TaskOptions = mergeOptions(undefined);
 
 function spec(i: number, fn: FunctionDescriptor, options: TaskOptions, parent?: string): TaskSpec {
   return {
@@ -39,12 +33,11 @@ function overTheWire(message: RunMessage): RunMessage {
 Deno.test("a run message carries each function and options once and gives back equal specs", () => {
   const f = { moduleUrl: "file:///app/main.ts", key: "f#0", name: "f" };
   const g = { moduleUrl: "file:///app/main.ts", key: "g#0", name: "g" };
-  const other: TaskOptions = {
-    ...OPTIONS,
+  const other = mergeOptions(OPTIONS, {
     numCpus: 0.5,
     name: "custom",
     schedulingStrategy: "SPREAD",
-  };
+  });
   const specs = [
     spec(0, f, OPTIONS),
     spec(1, g, OPTIONS, "parent1"),

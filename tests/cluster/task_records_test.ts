@@ -9,8 +9,7 @@ import { square } from "../fixtures/remote_fns.ts";
 import { REDIS_SERVER, startRedis, waitFor } from "../gcs/redis_server.ts";
 import { connectRedis } from "../../runtime/gcs/mod.ts";
 import { taskIdOf } from "../../runtime/common/mod.ts";
-import { startClusterProcess } from "../../runtime/cluster/mod.ts";
-import { TEST_TOKEN } from "./in_process_cluster.ts";
+import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 if (!REDIS_SERVER) console.warn("SKIPPED: redis-server not on PATH: cluster task records skipped");
 
@@ -21,30 +20,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const redis = await startRedis();
-    const options = {
-      bind: "127.0.0.1",
-      port: 0,
-      nodeIpAddress: "127.0.0.1",
-      numWorkers: 1,
-      resources: {},
-      objectStoreMemory: 64 * 1024 * 1024,
-      token: TEST_TOKEN,
-    };
-    const head = await startClusterProcess({
-      ...options,
-      numCpus: 0,
-      role: "head",
-      redisAddress: redis.url,
-    });
-    const node = await startClusterProcess({
-      ...options,
-      numCpus: 1,
-      role: "node",
-      headAddress: head.address,
-    });
+    const cluster = await startInProcessCluster({ numCpus: 0, redisAddress: redis.url }, [{}]);
+    const node = cluster.nodes[0];
     const store = await connectRedis(redis.url);
     try {
-      await ray.init({ address: head.address, token: TEST_TOKEN });
+      await ray.init({ address: cluster.address, token: TEST_TOKEN });
       const refs = Array.from({ length: 50 }, (_, i) => square.remote(i));
       assert.deepEqual(await ray.get(refs), Array.from({ length: 50 }, (_, i) => i * i));
       const never = square.options({ resources: { gpu: 1 } }).remote(3);
@@ -64,8 +44,7 @@ Deno.test({
       assert.match(failed.error ?? "", /gpu/);
     } finally {
       await store.close();
-      await node.stop();
-      await head.stop();
+      await cluster.stop();
       await redis.stop();
     }
   },
