@@ -81,7 +81,9 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     }, options);
   }
   if (name === "cluster_object_transfer_gigabytes") {
-    const [a, b] = nodes.slice(-2);
+    // Two nodes that offer CPUs (the head offers none).
+    const [a, b] = nodes.filter((n) => (n.resources.CPU ?? 0) > 0);
+    if (!a || !b || a.nodeId === b.nodeId) throw new Error("two nodes with CPUs are needed");
     const maker = makeBytes.options({ schedulingStrategy: { nodeId: a.nodeId } });
     const getter = timedGet.options({ schedulingStrategy: { nodeId: b.nodeId } });
     return await measure(async () => {
@@ -92,17 +94,18 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     }, options);
   }
   if (name === "cluster_broadcast_gigabytes") {
-    // One object made on one node, read by a task on every other node at once.
+    // One object made on one node, read by a task on every other node at once (the head's
+    // included: these tasks ask for no CPU, as the head offers none).
     const bytes = quick ? 64 * 1024 * 1024 : BROADCAST_BYTES;
     const [maker, ...readers] = nodes;
-    const make = makeBytes.options({ schedulingStrategy: { nodeId: maker.nodeId } });
+    const make = makeBytes.options({ numCpus: 0, schedulingStrategy: { nodeId: maker.nodeId } });
     return await measure(async () => {
       using ref = make.remote(bytes);
       await ray.wait([ref], { fetchLocal: false });
       const start = performance.now();
       await ray.get(
         readers.map((n) =>
-          timedGet.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
+          timedGet.options({ numCpus: 0, schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
         ),
       );
       const seconds = (performance.now() - start) / 1000;
