@@ -23,33 +23,7 @@ import {
 } from "../fixtures/cluster_fns.ts";
 import { square } from "../fixtures/remote_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
-import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
-
-/** A test with a head (1 worker) + nodes, and this process joined as the driver. */
-function clusterTest(
-  name: string,
-  nodes: Parameters<typeof startInProcessCluster>[1],
-  fn: (c: InProcessCluster) => Promise<void>,
-): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const c = await startInProcessCluster({ numWorkers: 1 }, nodes);
-      try {
-        await ray.init({ address: c.address, token: TEST_TOKEN });
-        try {
-          await fn(c);
-        } finally {
-          await ray.shutdown();
-        }
-      } finally {
-        await c.stop();
-      }
-    },
-  });
-}
+import { clusterTest, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 clusterTest("nodes(), clusterResources() and availableResources() show every node", [
   { numWorkers: 2, resources: { GPU: 1 } },

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import * as ray from "../../mod.ts";
 import {
   type ClusterProcess,
   type ClusterProcessOptions,
@@ -84,4 +85,30 @@ export async function startInProcessCluster(
     throw err;
   }
   return cluster;
+}
+
+/** A test with a head (1 worker) and `nodes`, this process joined as the driver. */
+export function clusterTest(
+  name: string,
+  nodes: NodeSpec[],
+  fn: (c: InProcessCluster) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const c = await startInProcessCluster({ numWorkers: 1 }, nodes);
+      try {
+        await ray.init({ address: c.address, token: TEST_TOKEN });
+        try {
+          await fn(c);
+        } finally {
+          await ray.shutdown();
+        }
+      } finally {
+        await c.stop();
+      }
+    },
+  });
 }

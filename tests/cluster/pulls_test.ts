@@ -9,34 +9,9 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { checksum, fnv, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
 import { INLINE_MAX, PULL_CHUNK_BYTES, PULL_IN_FLIGHT } from "../../runtime/cluster/fetch.ts";
-import { type InProcessCluster, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
+import { clusterTest } from "./in_process_cluster.ts";
 
 const MIB = 1024 * 1024;
-
-function clusterTest(
-  name: string,
-  nodes: Parameters<typeof startInProcessCluster>[1],
-  fn: (c: InProcessCluster) => Promise<void>,
-): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const c = await startInProcessCluster({ numWorkers: 1 }, nodes);
-      try {
-        await ray.init({ address: c.address, token: TEST_TOKEN });
-        try {
-          await fn(c);
-        } finally {
-          await ray.shutdown();
-        }
-      } finally {
-        await c.stop();
-      }
-    },
-  });
-}
 
 clusterTest("objects around the chunk and inline sizes cross nodes byte for byte", [
   { numWorkers: 1, resources: { A: 1 }, objectStoreMemory: 256 * MIB },
