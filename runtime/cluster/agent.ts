@@ -501,16 +501,25 @@ export class Agent implements ClusterPort {
   }
 
   #finished(from: string, returns: readonly Return[]): void {
+    let task: TaskId | undefined; // the returns of one task come one after another
+    let stale = false;
     for (const [id, bytes, error, contained] of returns) {
       const taskId = taskIdOf(id);
-      const f = this.#forwarded.get(taskId);
-      if (f) {
-        this.#forwarded.delete(taskId);
-        // A task whose result stays on its node is kept (with its arguments held) while that
-        // result is referenced here: if the node dies, it runs again (lineage).
-        if (!bytes && !f.actor) this.#lineage.set(taskId, f.spec);
-        else this.#side.forwardedDone(taskId);
+      if (taskId !== task) {
+        task = taskId;
+        const f = this.#forwarded.get(taskId);
+        // A run this process no longer waits for (its node was declared dead and the task went
+        // elsewhere, or it ended already): its results are not taken, so none counts twice.
+        stale = !f || (f.address !== "" && f.address !== from);
+        if (!stale) {
+          this.#forwarded.delete(taskId);
+          // A task whose result stays on its node is kept (with its arguments held) while that
+          // result is referenced here: if the node dies, it runs again (lineage).
+          if (!bytes && !f!.actor) this.#lineage.set(taskId, f!.spec);
+          else this.#side.forwardedDone(taskId);
+        }
       }
+      if (stale) continue;
       if (bytes) {
         this.#wanted.delete(id);
         this.#heldAt(from, contained!);

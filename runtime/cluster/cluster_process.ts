@@ -54,8 +54,10 @@ export interface ClusterProcess {
   readonly node: Node;
   /** The dashboard's URL (a head started with `dashboardPort`). */
   readonly dashboardUrl?: string;
-  /** Resolves once it stopped (by `stop`, or a node whose head went away). */
+  /** Resolves once it stopped (by `stop`, or a node whose head went away or declared it dead). */
   readonly closed: Promise<void>;
+  /** True once the head declared this node dead (it missed its health checks): it stops. */
+  readonly declaredDead: boolean;
   /**
    * Takes no new work (the head places nothing more here) and waits until
    * the tasks queued or running here are done, at most `timeoutMs`; true
@@ -91,6 +93,8 @@ export async function startClusterProcess(
   let listener: FrameListener | undefined;
   let dashboard: Dashboard | undefined;
   let joinedNode: { node: Node } | undefined;
+  let declaredDead = false;
+  let stopNode: (() => void) | undefined;
   try {
     let headApi: HeadApi;
     if (head) {
@@ -100,7 +104,17 @@ export async function startClusterProcess(
       });
     } else {
       if (!options.headAddress) throw new TypeError("a node needs the head's address");
-      remote = await dialHead(options.headAddress, token, role, () => agent);
+      remote = await dialHead(options.headAddress, token, role, () =>
+        agent && {
+          nodeDied: (id, address) => {
+            if (id !== agent!.nodeId) return agent!.nodeDied(id, address);
+            // Cut off long enough to miss its health checks: its work was given to other nodes.
+            if (declaredDead) return;
+            declaredDead = true;
+            console.error(`rayd: the head declared node ${id} dead: its workers stop`);
+            stopNode?.();
+          },
+        });
       headApi = remote;
     }
     const hello = await headApi.hello();
@@ -153,6 +167,7 @@ export async function startClusterProcess(
     const stop = () =>
       stopping ??= (dashboard?.close() ?? Promise.resolve()).then(() => node.shutdown())
         .finally(resolve);
+    stopNode = stop;
     remote?.rpc.conn.closed.then(() => {
       if (!stopping) console.error("rayd: the link to the head closed: this node stops");
       stop();
@@ -163,6 +178,9 @@ export async function startClusterProcess(
       address,
       node,
       closed,
+      get declaredDead() {
+        return declaredDead;
+      },
       drain,
       stop,
       dashboardUrl: dashboard?.url,

@@ -114,8 +114,9 @@ export class HeadService {
         return Promise.resolve();
       },
       report: (report) => {
-        if (me) this.#scheduler.report(me, report);
-        if (me && report.draining) this.#scheduler.drain(me);
+        if (!me || !this.#members.get(me)?.alive) return; // a dead node's last words
+        this.#scheduler.report(me, report);
+        if (report.draining) this.#scheduler.drain(me);
       },
       place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
       publish: (objects) => {
@@ -276,6 +277,8 @@ export class HeadService {
     for (const other of this.#members.values()) {
       if (other.alive) other.link.nodeDied(m.nodeId, m.address);
     }
+    // It may only be cut off: it hears that it is dead (once its link carries it), and stops.
+    m.link.nodeDied(m.nodeId, m.address);
     m.link.close(`node ${m.nodeId} was declared dead`);
   }
 }

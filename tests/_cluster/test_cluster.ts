@@ -41,6 +41,8 @@ export interface TestNodeOptions {
   objectStoreMemory?: number | string;
   /** More `rayd start` flags. */
   args?: string[];
+  /** The address it dials for the head (default the head's own: e.g. a proxy in front of it). */
+  via?: string;
 }
 
 /** What the head offers, and how it checks its nodes. */
@@ -193,7 +195,7 @@ export class TestCluster {
   }
 
   async #spawn(node: TestNodeOptions): Promise<TestNode> {
-    const flags = ["--address", this.address, ...nodeFlags(node, this.token)];
+    const flags = ["--address", node.via ?? this.address, ...nodeFlags(node, this.token)];
     const started = await spawnNode(flags, this.runtimeDir);
     this.#noteDescendants(started);
     return started;
