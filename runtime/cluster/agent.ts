@@ -37,6 +37,7 @@ import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
   type FetchRequest,
+  type HostedActor,
   MSG,
   type PlaceRequest,
   type Return,
@@ -48,6 +49,7 @@ import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
+import { HostedActors } from "./hosted_actors.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -126,6 +128,8 @@ export class Agent implements ClusterPort {
   });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
+  /** Every actor created here for another process, as placed (a restarted head learns them). */
+  readonly #hostedActors = new HostedActors();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */
@@ -336,9 +340,28 @@ export class Agent implements ClusterPort {
 
   #inOrder(type: number, m: unknown): void {
     if (type === MSG.run) return this.#run(m as RunMessage);
-    if (type === MSG.actor) return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    if (type === MSG.actor) {
+      this.#hostedActors.note(m as ActorMessage);
+      return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    }
     const [taskId, mode] = m as CancelMessage;
     if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
+  }
+
+  /** The actors hosted here for other processes (for a rejoin). */
+  hostedActors(): HostedActor[] {
+    return this.#hostedActors.list();
+  }
+
+  /**
+   * Joined a new head (or the same again): it learns every object this
+   * process published, as the old one knew them.
+   */
+  rejoined(): void {
+    for (const id of this.#published) {
+      if (this.#side.isLocal(id)) this.#added.push([id, this.#side.sizeOf(id)]);
+    }
+    this.#flushSoon();
   }
 
   /**

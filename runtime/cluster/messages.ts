@@ -67,7 +67,17 @@ export interface JoinRequest {
   readonly address: string;
   readonly resources: Resources;
   readonly numWorkers: number;
+  /**
+   * Joining again after its link to the head closed (a head restart, a cut
+   * connection): with the actors it hosts, which a restarted head learns
+   * from the nodes. A head that declared the node dead refuses it.
+   */
+  readonly rejoin?: boolean;
+  readonly actors?: readonly HostedActor[];
 }
+
+/** An actor a node hosts, as its placement asked for it (told to the head on a rejoin). */
+export type HostedActor = PlaceActorRequest;
 
 /** One task of a `place` request. */
 export interface PlaceRequest {

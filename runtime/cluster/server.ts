@@ -99,7 +99,7 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
       });
       conn.closed.then(() => {
         const member = api?.member();
-        if (member) options.head!.left(member);
+        if (member) options.head!.left(member, api!.link);
       });
     },
   });

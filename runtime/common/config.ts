@@ -111,6 +111,11 @@ export const settings = {
     doc:
       "a `rayd start` node sent SIGTERM takes no new work and lets its running tasks finish for up to this long, then stops",
   },
+  headReconnectTimeoutMs: {
+    default: 60_000,
+    doc:
+      "in cluster mode, a node or driver whose link to the head closed dials it again for up to this long (a head restart), running its work meanwhile; then it stops",
+  },
   batchBelowMs: {
     default: 1,
     doc:
