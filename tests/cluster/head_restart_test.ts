@@ -100,11 +100,15 @@ Deno.test({
       assert.equal(placed.length, 20);
       assert.ok(placed.every((n) => n === a.nodeId || n === b.nodeId), `placed on the nodes`);
       // The same nodes, alive; the old head's node dead (it did not come back).
-      const nodes = await waitFor(async () => {
-        const all = await ray.nodes();
-        const old = all.find((n) => n.nodeId === oldHead);
-        return old && !old.alive ? all : undefined;
-      }, 15_000, "the old head's node declared dead");
+      const nodes = await waitFor(
+        async () => {
+          const all = await ray.nodes();
+          const old = all.find((n) => n.nodeId === oldHead);
+          return old && !old.alive ? all : undefined;
+        },
+        15_000,
+        "the old head's node declared dead",
+      );
       for (const node of [a, b]) {
         assert.equal(nodes.find((n) => n.nodeId === node.nodeId)?.alive, true, node.nodeId);
       }
@@ -143,10 +147,14 @@ Deno.test({
       await cluster.kill(1);
       const t0 = performance.now();
       await cluster.restartHead();
-      await waitFor(async () => {
-        const node = (await ray.nodes()).find((n) => n.nodeId === b.nodeId);
-        return node && !node.alive ? true : undefined;
-      }, 15_000, "B declared dead");
+      await waitFor(
+        async () => {
+          const node = (await ray.nodes()).find((n) => n.nodeId === b.nodeId);
+          return node && !node.alive ? true : undefined;
+        },
+        15_000,
+        "B declared dead",
+      );
       const ms = performance.now() - t0;
       const bound = PERIOD_MS * THRESHOLD + 1000;
       assert.ok(ms < bound + 5000, `declared dead ${ms.toFixed(0)} ms after the restart`);
@@ -154,10 +162,14 @@ Deno.test({
       // The control store says so too (`rayd status`, the dashboard).
       const store = await connectRedis(c.redisUrl);
       try {
-        const record = await waitFor(async () => {
-          const r = await store.getNode(b.nodeId as NodeId);
-          return r?.state === "dead" ? r : undefined;
-        }, 10_000, "B's record dead");
+        const record = await waitFor(
+          async () => {
+            const r = await store.getNode(b.nodeId as NodeId);
+            return r?.state === "dead" ? r : undefined;
+          },
+          10_000,
+          "B's record dead",
+        );
         assert.match(record.reason ?? "", /did not join again|health checks|gone/);
       } finally {
         await store.close();
