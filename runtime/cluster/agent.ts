@@ -50,6 +50,7 @@ import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
 import { HostedActors } from "./hosted_actors.ts";
+import { Lineage } from "./lineage.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -109,7 +110,7 @@ export class Agent implements ClusterPort {
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
-  readonly #lineage = new Map<TaskId, TaskSpec>();
+  readonly #lineage = new Lineage((taskId) => this.#side.forwardedDone(taskId));
   /** Results of forwarded tasks someone here waits for. */
   readonly #wanted = new Set<ObjectId>();
   /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
@@ -280,7 +281,7 @@ export class Agent implements ClusterPort {
 
   unreferenced(id: ObjectId): void {
     const at = this.#remote.get(id);
-    if (this.#lineage.delete(taskIdOf(id))) this.#side.forwardedDone(taskIdOf(id));
+    this.#lineage.drop(taskIdOf(id));
     if (at !== undefined) {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
@@ -349,9 +350,7 @@ export class Agent implements ClusterPort {
   }
 
   /** The actors hosted here for other processes (for a rejoin). */
-  hostedActors(): HostedActor[] {
-    return this.#hostedActors.list();
-  }
+  readonly hostedActors = (): HostedActor[] => this.#hostedActors.list();
 
   /**
    * Joined a new head (or the same again): it learns every object this
@@ -409,16 +408,21 @@ export class Agent implements ClusterPort {
     const spec = this.#lineage.get(taskId);
     const { maxRetries } = spec?.options ?? { maxRetries: 0 };
     if (spec && (maxRetries === -1 || spec.attempt < maxRetries)) {
-      this.#lineage.delete(taskId);
+      this.#lineage.take(taskId);
       this.#wanted.add(id); // its `finished` brings it
       spec.attempt++;
       this.forward(spec);
       return;
     }
     if (this.#forwarded.has(taskId)) return void this.#wanted.add(id); // already running again
+    const died = `its node ${nodeId} (${address}) died`;
     const why = spec
-      ? `its node ${nodeId} (${address}) died and its task has no retries left`
-      : `its node ${nodeId} (${address}) died (an object made by put cannot be rebuilt)`;
+      ? `${died} and its task has no retries left`
+      : isPutId(id)
+      ? `${died} (an object made by put cannot be rebuilt)`
+      : this.#lineage.evicted(taskId)
+      ? `${died} and its task's lineage was let go to stay within lineageMaxBytes`
+      : `${died} and no lineage of its task is kept here`;
     this.#side.sealFetched(id, errorFrame(objectLost(id, why)), true, []);
   }
 
@@ -525,14 +529,13 @@ export class Agent implements ClusterPort {
       if (taskId !== task) {
         task = taskId;
         const f = this.#forwarded.get(taskId);
-        // A run this process no longer waits for (its node was declared dead and the task went
-        // elsewhere, or it ended already): its results are not taken, so none counts twice.
+        // A run not waited for (placed elsewhere since, or ended): not taken, none counts twice.
         stale = !f || (f.address !== "" && f.address !== from);
         if (!stale) {
           this.#forwarded.delete(taskId);
           // A task whose result stays on its node is kept (with its arguments held) while that
           // result is referenced here: if the node dies, it runs again (lineage).
-          if (!bytes && !f!.actor) this.#lineage.set(taskId, f!.spec);
+          if (!bytes && !f!.actor) this.#lineage.keep(f!.spec);
           else this.#side.forwardedDone(taskId);
         }
       }
