@@ -252,7 +252,10 @@ export async function runForeground(
           `its running tasks may finish (up to ${ms} ms)`,
       );
       if (!await node.drain(ms)) {
-        io.err(`rayd: tasks still running after ${ms} ms: stopping anyway`);
+        io.err(
+          `rayd: tasks still running or objects not yet taken by their owners after ${ms} ms: ` +
+            "stopping anyway",
+        );
       }
     }
     io.err(`rayd: ${ended}: stopping ${s.role} node ${node.nodeId}`);

@@ -37,7 +37,6 @@ import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
   type FetchRequest,
-  type HostedActor,
   MSG,
   type PlaceRequest,
   type Return,
@@ -51,6 +50,7 @@ import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
 import { HostedActors } from "./hosted_actors.ts";
 import { Lineage } from "./lineage.ts";
+import { HandOff, type LeavingMessage } from "./handoff.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -130,7 +130,7 @@ export class Agent implements ClusterPort {
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
   /** Every actor created here for another process, as placed (a restarted head learns them). */
-  readonly #hostedActors = new HostedActors();
+  readonly hostedActors = new HostedActors();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */
@@ -139,12 +139,17 @@ export class Agent implements ClusterPort {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.address = options.address;
+    const need = (id: ObjectId) => this.need(id, PullPriority.args);
+    this.handOff = new HandOff({ ...options, remote: this.#remote, side: () => this.#side, need });
     this.#remoteActors = new RemoteActors(this.#actorsHost());
     this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
       known: (id) => this.#remote.get(id),
       notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
       heldAt: (at, ids) => this.#heldAt(at, ids),
-      pulled: (id) => this.#publish(id),
+      pulled: (id) => {
+        this.#publish(id);
+        this.handOff.pulled(id);
+      },
       closed: () => this.#closed,
     }));
   }
@@ -331,6 +336,8 @@ export class Agent implements ClusterPort {
         return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
+      case MSG.leaving:
+        return this.handOff.leaving(m as unknown as LeavingMessage);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
@@ -342,20 +349,17 @@ export class Agent implements ClusterPort {
   #inOrder(type: number, m: unknown): void {
     if (type === MSG.run) return this.#run(m as RunMessage);
     if (type === MSG.actor) {
-      this.#hostedActors.note(m as ActorMessage);
+      this.hostedActors.note(m as ActorMessage);
       return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
     }
     const [taskId, mode] = m as CancelMessage;
     if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
   }
 
-  /** The actors hosted here for other processes (for a rejoin). */
-  readonly hostedActors = (): HostedActor[] => this.#hostedActors.list();
+  /** Objects this node holds for others, taken by them when it drains (handoff.ts). */
+  readonly handOff: HandOff;
 
-  /**
-   * Joined a new head (or the same again): it learns every object this
-   * process published, as the old one knew them.
-   */
+  /** Joined a new head (or the same again): it learns every object published here. */
   rejoined(): void {
     for (const id of this.#published) {
       if (this.#side.isLocal(id)) this.#added.push([id, this.#side.sizeOf(id)]);
@@ -415,14 +419,7 @@ export class Agent implements ClusterPort {
       return;
     }
     if (this.#forwarded.has(taskId)) return void this.#wanted.add(id); // already running again
-    const died = `its node ${nodeId} (${address}) died`;
-    const why = spec
-      ? `${died} and its task has no retries left`
-      : isPutId(id)
-      ? `${died} (an object made by put cannot be rebuilt)`
-      : this.#lineage.evicted(taskId)
-      ? `${died} and its task's lineage was let go to stay within lineageMaxBytes`
-      : `${died} and no lineage of its task is kept here`;
+    const why = this.#lineage.whyLost(id, `its node ${nodeId} (${address}) died`);
     this.#side.sealFetched(id, errorFrame(objectLost(id, why)), true, []);
   }
 

@@ -12,7 +12,7 @@ import { type Dashboard, startDashboard } from "../observability/mod.ts";
 import { Agent } from "./agent.ts";
 import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
-import { DeclaredDead, dialHead, type RemoteHead } from "./head_link.ts";
+import { dialHead, type RemoteHead } from "./head_link.ts";
 import type { JoinRequest } from "./messages.ts";
 import { Peers, splitAddress } from "./peers.ts";
 import { dialFrames } from "../transport/mod.ts";
@@ -61,14 +61,19 @@ export interface ClusterProcess {
   /** True once the head declared this node dead (it missed its health checks): it stops. */
   readonly declaredDead: boolean;
   /**
-   * Takes no new work (the head places nothing more here) and waits until
-   * the tasks queued or running here are done, at most `timeoutMs`; true
-   * when they are. `stop` follows (actors end with it).
+   * Takes no new work (the head places nothing more here), waits until the
+   * tasks queued or running here are done, then until the processes that
+   * hold objects here took their copies (handoff.ts), at most `timeoutMs`
+   * in all (at least a second for the hand-off); true when all that is done.
+   * `stop` follows (actors end with it).
    */
   drain(timeoutMs: number): Promise<boolean>;
   /** Ends the workers and closes the links. */
   stop(): Promise<void>;
 }
+
+/** The least time a drain gives the processes holding objects here to take them. */
+const HAND_OFF_MIN_MS = 1000;
 
 /** Default health checks (Ray's): every 3 s, dead after 5 missed. */
 const HEALTH_CHECK = { periodMs: 3000, failureThreshold: 5 };
@@ -195,7 +200,13 @@ export async function startClusterProcess(
       console.error(`rayd: ${why}: this node stops`);
       stop();
     });
-    const drain = (ms: number) => started.agent.reports.drain(ms);
+    const drain = async (ms: number) => {
+      const until = Date.now() + ms;
+      const idle = await started.agent.reports.drain(ms);
+      // Then the objects others still need go to them (a second at least, for their pulls).
+      return await started.agent.handOff.leave(Math.max(until, Date.now() + HAND_OFF_MIN_MS)) &&
+        idle;
+    };
     return {
       nodeId: node.nodeId,
       address,
@@ -335,7 +346,7 @@ async function joined(o: {
       ref: o.role !== "driver",
       rejoin: async (head) => {
         await head.helloHere();
-        await head.joinHere({ ...join, rejoin: true, actors: agent.hostedActors() });
+        await head.joinHere({ ...join, rejoin: true, actors: agent.hostedActors.list() });
         agent.rejoined();
       },
     });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { config, type TaskId } from "../common/mod.ts";
+import { config, isPutId, type ObjectId, type TaskId, taskIdOf } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
 
 /** What a kept spec counts for besides its inline arguments. */
@@ -95,6 +95,17 @@ export class Lineage {
   /** True when `taskId`'s spec was let go to stay within the bound. */
   evicted(taskId: TaskId): boolean {
     return this.#evicted.has(taskId);
+  }
+
+  /** Why the lost `id` cannot be made again, after `died` (how its copy went). */
+  whyLost(id: ObjectId, died: string): string {
+    const taskId = taskIdOf(id);
+    if (this.#specs.has(taskId)) return `${died} and its task has no retries left`;
+    if (isPutId(id)) return `${died} (an object made by put cannot be rebuilt)`;
+    if (this.#evicted.has(taskId)) {
+      return `${died} and its task's lineage was let go to stay within lineageMaxBytes`;
+    }
+    return `${died} and no lineage of its task is kept here`;
   }
 
   #drop(taskId: TaskId, release: boolean): boolean {

@@ -41,6 +41,8 @@ export const MSG = {
   actor: 15,
   /** Request: a code graph (CodeRequest -> CodeReply, the modules' bytes as the body). */
   code: 16,
+  /** Message: the sender (draining) stops soon: take your copies of these objects (LeavingMessage). */
+  leaving: 19,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
   placeActor: 8,
   /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
