@@ -174,6 +174,7 @@ export async function startClusterProcess(
       head.expect(
         before.filter((n) => n.nodeId !== node.nodeId && n.address !== "" && n.heartbeatAt > since)
           .map((n) => ({ nodeId: n.nodeId, address: n.address, resources: n.resources })),
+        address,
       );
     }
     if (head && options.dashboardPort !== undefined) {

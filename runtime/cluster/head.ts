@@ -107,6 +107,9 @@ export class HeadService {
   #lastCheck = Date.now();
   /** Timers of `expect`. */
   readonly #expecting: ReturnType<typeof setTimeout>[] = [];
+  /** Nodes from before a head restart not joined again yet; placements wait on `#settling`. */
+  #expected = new Set<NodeId>();
+  #settling: PromiseWithResolvers<void> | undefined;
 
   constructor(options: HeadOptions) {
     this.#options = options;
@@ -138,18 +141,19 @@ export class HeadService {
         this.#scheduler.report(me, report);
         if (report.draining) this.#scheduler.drain(me);
       },
-      place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
+      place: (requests) => this.#settled(() => requests.map((r) => this.#place(me, r))),
       publish: (objects) => {
         if (me) this.#directory.update(me, objects);
       },
       locate: (id, tried) => this.#locate(id, tried),
-      placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
+      placeActor: (request) => this.#settled(() => this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
-        Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
-      findActor: (actorId) => {
-        const refused = this.#refused.get(actorId);
-        return Promise.resolve(refused ? { refused } : this.#live(actorId));
-      },
+        this.#settled(() => this.#live(this.#actorNames.get(`${namespace}/${name}`))),
+      findActor: (actorId) =>
+        this.#settled(() => {
+          const refused = this.#refused.get(actorId);
+          return refused ? { refused } : this.#live(actorId);
+        }),
       actorEnded: (actorId) => this.#actorEnded(actorId),
       state: () => Promise.resolve(this.state()),
     };
@@ -184,27 +188,44 @@ export class HeadService {
    */
   expect(
     nodes: readonly { nodeId: NodeId; address: string; resources: Record<string, number> }[],
+    ownAddress: string,
   ): void {
     const late = nodes.filter((n) => !this.#members.has(n.nodeId));
+    // The node of the head before this one (at this very address) will not join again.
+    for (const n of late.filter((n) => n.address === ownAddress)) {
+      this.#gave(n, "the head restarted");
+    }
+    late.splice(0, late.length, ...late.filter((n) => n.address !== ownAddress));
     if (late.length === 0) return;
+    // Until they joined again (or the window passed), placements and actor lookups wait: the
+    // cluster's nodes and actors are not all known yet.
+    this.#expected = new Set(late.map((n) => n.nodeId));
+    this.#settling ??= Promise.withResolvers<void>();
     const timer = setTimeout(() => {
+      this.#expected.clear();
+      this.#settling?.resolve();
+      this.#settling = undefined;
       for (const n of late) {
-        if (this.#members.has(n.nodeId)) continue;
-        const { nodeId, address, resources } = n;
-        const m: Member = {
-          nodeId,
-          address,
-          role: "node",
-          numWorkers: 0,
-          link: NO_LINK,
-          alive: true,
-        };
-        this.#members.set(nodeId, m);
-        this.#scheduler.addNode({ nodeId, address, total: resources }, Date.now()); // shown dead
-        this.#died(m, "it did not join again after the head restarted");
+        if (!this.#members.has(n.nodeId)) {
+          this.#gave(n, "it did not join again after the head restarted");
+        }
       }
     }, this.#window());
     this.#expecting.push(timer);
+  }
+
+  /** A node from before a head restart is given up: dead, and shown so. */
+  #gave(n: { nodeId: NodeId; address: string; resources: Record<string, number> }, why: string) {
+    const { nodeId, address, resources } = n;
+    const m: Member = { nodeId, address, role: "node", numWorkers: 0, link: NO_LINK, alive: true };
+    this.#members.set(nodeId, m);
+    this.#scheduler.addNode({ nodeId, address, total: resources }, Date.now()); // shown dead
+    this.#died(m, why);
+  }
+
+  /** `answer()` now, or once the nodes a restarted head expects joined again (or were given up). */
+  #settled<T>(answer: () => T): Promise<T> {
+    return this.#settling ? this.#settling.promise.then(answer) : Promise.resolve(answer());
   }
 
   #window(): number {
@@ -246,6 +267,7 @@ export class HeadService {
   close(): void {
     this.#timer.clear();
     for (const t of this.#expecting) clearTimeout(t);
+    this.#settling?.resolve();
     for (const m of this.#members.values()) if (typeof m.away === "number") clearTimeout(m.away);
     this.#directory.close();
   }
@@ -279,8 +301,21 @@ export class HeadService {
       }, Date.now());
       void placed; // nothing waits: infeasible requests fail at once
     }
-    // A restarted head learns the actors from the nodes that host them.
+    // A restarted head learns the actors from the nodes that host them, and tells them which nodes
+    // from before it gave up already (their tasks there must go elsewhere).
     for (const a of request.actors ?? []) this.#actorAt(a, request.nodeId, request.address);
+    if (request.rejoin) {
+      const live = new Set(
+        [...this.#members.values()].filter((m) => m.alive).map((m) => m.address),
+      );
+      for (const m of this.#members.values()) {
+        if (!m.alive && !live.has(m.address)) link.nodeDied(m.nodeId, m.address);
+      }
+    }
+    if (this.#expected.delete(request.nodeId) && this.#expected.size === 0) {
+      this.#settling?.resolve();
+      this.#settling = undefined;
+    }
   }
 
   /** An actor placed before this head started, living on `nodeId`. */
