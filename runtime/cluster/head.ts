@@ -110,6 +110,8 @@ export class HeadService {
   /** Nodes from before a head restart not joined again yet; placements wait on `#settling`. */
   #expected = new Set<NodeId>();
   #settling: PromiseWithResolvers<void> | undefined;
+  /** This head's address, once `expect` told it (a restarted head's predecessor had it too). */
+  #ownAddress: string | undefined;
 
   constructor(options: HeadOptions) {
     this.#options = options;
@@ -190,6 +192,7 @@ export class HeadService {
     nodes: readonly { nodeId: NodeId; address: string; resources: Record<string, number> }[],
     ownAddress: string,
   ): void {
+    this.#ownAddress = ownAddress;
     const late = nodes.filter((n) => !this.#members.has(n.nodeId));
     // The node of the head before this one (at this very address) will not join again.
     for (const n of late.filter((n) => n.address === ownAddress)) {
@@ -309,7 +312,10 @@ export class HeadService {
         [...this.#members.values()].filter((m) => m.alive).map((m) => m.address),
       );
       for (const m of this.#members.values()) {
-        if (!m.alive && !live.has(m.address)) link.nodeDied(m.nodeId, m.address);
+        // (The previous head's node shares this head's address: placements wait until the nodes
+        // rejoined, so nothing of this head's node is at that address yet.)
+        const previousHead = m.address === this.#ownAddress;
+        if (!m.alive && (previousHead || !live.has(m.address))) link.nodeDied(m.nodeId, m.address);
       }
     }
     if (this.#expected.delete(request.nodeId) && this.#expected.size === 0) {
