@@ -48,14 +48,14 @@ export class DeclaredDead extends Error {
 const RECONNECT_FIRST_MS = 50;
 const RECONNECT_MAX_MS = 1000;
 /** A dial that does not connect in this long counts as failed (a host cut off). */
-const DIAL_TIMEOUT_MS = 2000;
+const DIAL_TIMEOUT_MS = 5000;
 
 /**
  * HeadApi over a link to the head. When the link closes it dials again (as
  * `Reconnect` says) and joins again; requests made meanwhile wait for the
  * new link, and requests cut off by the close are asked again there.
- * Messages (reports, publishes) sent while it is away are dropped: the
- * rejoin tells the new head what it must know.
+ * Messages (reports, publishes) sent while it is away are lost with the
+ * closed link: the rejoin tells the new head what it must know.
  */
 export class RemoteHead implements HeadApi {
   #rpc: FrameRpc;
@@ -67,8 +67,6 @@ export class RemoteHead implements HeadApi {
   readonly #ended = Promise.withResolvers<string>();
   /** Resolves, with why, once the link is gone for good (closed here, or it could not come back). */
   readonly ended: Promise<string> = this.#ended.promise;
-  /** Times the link came back. */
-  reconnects = 0;
 
   constructor(rpc: FrameRpc, dial: () => Promise<FrameRpc>) {
     this.#rpc = rpc;
@@ -79,11 +77,6 @@ export class RemoteHead implements HeadApi {
   /** The current link. */
   get rpc(): FrameRpc {
     return this.#rpc;
-  }
-
-  /** True while the link is away and being dialed again. */
-  get away(): boolean {
-    return this.#away !== undefined;
   }
 
   /** From now on a closed link is dialed again (after the first join). */
@@ -124,7 +117,6 @@ export class RemoteHead implements HeadApi {
   }
 
   report(report: ReportMessage): void {
-    if (this.#away) return;
     this.#rpc.conn.send(MSG.report, report).catch(() => {}); // the link's end is seen on `closed`
   }
 
@@ -133,7 +125,6 @@ export class RemoteHead implements HeadApi {
   }
 
   publish(objects: Publish): void {
-    if (this.#away) return;
     this.#rpc.conn.send(MSG.publish, objects).catch(() => {});
   }
 
@@ -155,7 +146,6 @@ export class RemoteHead implements HeadApi {
   }
 
   actorEnded(actorId: ActorId): void {
-    if (this.#away) return;
     this.#rpc.conn.send(MSG.actorEnded, actorId).catch(() => {});
   }
 
@@ -185,10 +175,7 @@ export class RemoteHead implements HeadApi {
       const away = this.#comeBack(this.#reconnect);
       this.#away = away;
       away.then(
-        () => {
-          this.#away = undefined;
-          this.reconnects++;
-        },
+        () => this.#away = undefined,
         (err) => this.#ended.resolve(String(err?.message ?? err)),
       );
     });
