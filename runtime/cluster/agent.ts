@@ -29,13 +29,7 @@ import {
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
-import {
-  type ActorCall,
-  type CancelMode,
-  type Frame,
-  taskName,
-  type TaskSpec,
-} from "../protocol/mod.ts";
+import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -54,6 +48,9 @@ import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
+import { HostedActors } from "./hosted_actors.ts";
+import { Lineage } from "./lineage.ts";
+import { HandOff, type LeavingMessage } from "./handoff.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -113,7 +110,7 @@ export class Agent implements ClusterPort {
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
-  readonly #lineage = new Map<TaskId, TaskSpec>();
+  readonly #lineage = new Lineage((taskId) => this.#side.forwardedDone(taskId));
   /** Results of forwarded tasks someone here waits for. */
   readonly #wanted = new Set<ObjectId>();
   /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
@@ -132,6 +129,8 @@ export class Agent implements ClusterPort {
   });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
+  /** Every actor created here for another process, as placed (a restarted head learns them). */
+  readonly hostedActors = new HostedActors();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */
@@ -140,12 +139,17 @@ export class Agent implements ClusterPort {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.address = options.address;
+    const need = (id: ObjectId) => this.need(id, PullPriority.args);
+    this.handOff = new HandOff({ ...options, remote: this.#remote, side: () => this.#side, need });
     this.#remoteActors = new RemoteActors(this.#actorsHost());
     this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
       known: (id) => this.#remote.get(id),
       notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
       heldAt: (at, ids) => this.#heldAt(at, ids),
-      pulled: (id) => this.#publish(id),
+      pulled: (id) => {
+        this.#publish(id);
+        this.handOff.pulled(id);
+      },
       closed: () => this.#closed,
     }));
   }
@@ -282,7 +286,7 @@ export class Agent implements ClusterPort {
 
   unreferenced(id: ObjectId): void {
     const at = this.#remote.get(id);
-    if (this.#lineage.delete(taskIdOf(id))) this.#side.forwardedDone(taskIdOf(id));
+    this.#lineage.drop(taskIdOf(id));
     if (at !== undefined) {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
@@ -332,6 +336,8 @@ export class Agent implements ClusterPort {
         return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
+      case MSG.leaving:
+        return this.handOff.leaving(m as unknown as LeavingMessage);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
@@ -342,9 +348,23 @@ export class Agent implements ClusterPort {
 
   #inOrder(type: number, m: unknown): void {
     if (type === MSG.run) return this.#run(m as RunMessage);
-    if (type === MSG.actor) return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    if (type === MSG.actor) {
+      this.hostedActors.note(m as ActorMessage);
+      return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    }
     const [taskId, mode] = m as CancelMessage;
     if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
+  }
+
+  /** Objects this node holds for others, taken by them when it drains (handoff.ts). */
+  readonly handOff: HandOff;
+
+  /** Joined a new head (or the same again): it learns every object published here. */
+  rejoined(): void {
+    for (const id of this.#published) {
+      if (this.#side.isLocal(id)) this.#added.push([id, this.#side.sizeOf(id)]);
+    }
+    this.#flushSoon();
   }
 
   /**
@@ -392,16 +412,14 @@ export class Agent implements ClusterPort {
     const spec = this.#lineage.get(taskId);
     const { maxRetries } = spec?.options ?? { maxRetries: 0 };
     if (spec && (maxRetries === -1 || spec.attempt < maxRetries)) {
-      this.#lineage.delete(taskId);
+      this.#lineage.take(taskId);
       this.#wanted.add(id); // its `finished` brings it
       spec.attempt++;
       this.forward(spec);
       return;
     }
     if (this.#forwarded.has(taskId)) return void this.#wanted.add(id); // already running again
-    const why = spec
-      ? `its node ${nodeId} (${address}) died and its task has no retries left`
-      : `its node ${nodeId} (${address}) died (an object made by put cannot be rebuilt)`;
+    const why = this.#lineage.whyLost(id, `its node ${nodeId} (${address}) died`);
     this.#side.sealFetched(id, errorFrame(objectLost(id, why)), true, []);
   }
 
@@ -501,16 +519,24 @@ export class Agent implements ClusterPort {
   }
 
   #finished(from: string, returns: readonly Return[]): void {
+    let task: TaskId | undefined; // the returns of one task come one after another
+    let stale = false;
     for (const [id, bytes, error, contained] of returns) {
       const taskId = taskIdOf(id);
-      const f = this.#forwarded.get(taskId);
-      if (f) {
-        this.#forwarded.delete(taskId);
-        // A task whose result stays on its node is kept (with its arguments held) while that
-        // result is referenced here: if the node dies, it runs again (lineage).
-        if (!bytes && !f.actor) this.#lineage.set(taskId, f.spec);
-        else this.#side.forwardedDone(taskId);
+      if (taskId !== task) {
+        task = taskId;
+        const f = this.#forwarded.get(taskId);
+        // A run not waited for (placed elsewhere since, or ended): not taken, none counts twice.
+        stale = !f || (f.address !== "" && f.address !== from);
+        if (!stale) {
+          this.#forwarded.delete(taskId);
+          // A task whose result stays on its node is kept (with its arguments held) while that
+          // result is referenced here: if the node dies, it runs again (lineage).
+          if (!bytes && !f!.actor) this.#lineage.keep(f!.spec);
+          else this.#side.forwardedDone(taskId);
+        }
       }
+      if (stale) continue;
       if (bytes) {
         this.#wanted.delete(id);
         this.#heldAt(from, contained!);

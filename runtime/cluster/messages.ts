@@ -41,6 +41,8 @@ export const MSG = {
   actor: 15,
   /** Request: a code graph (CodeRequest -> CodeReply, the modules' bytes as the body). */
   code: 16,
+  /** Message: the sender (draining) stops soon: take your copies of these objects (LeavingMessage). */
+  leaving: 19,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
   placeActor: 8,
   /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
@@ -67,7 +69,17 @@ export interface JoinRequest {
   readonly address: string;
   readonly resources: Resources;
   readonly numWorkers: number;
+  /**
+   * Joining again after its link to the head closed (a head restart, a cut
+   * connection): with the actors it hosts, which a restarted head learns
+   * from the nodes. A head that declared the node dead refuses it.
+   */
+  readonly rejoin?: boolean;
+  readonly actors?: readonly HostedActor[];
 }
+
+/** An actor a node hosts, as its placement asked for it (told to the head on a rejoin). */
+export type HostedActor = PlaceActorRequest;
 
 /** One task of a `place` request. */
 export interface PlaceRequest {
