@@ -8,7 +8,6 @@
  * @module
  */
 import {
-  actorCallLost,
   type ActorId,
   isPutId,
   type JobId,
@@ -25,12 +24,14 @@ import { type ActorBackend, errorFrame } from "../core/mod.ts";
 import {
   type ActorMessage,
   hostActor,
+  type LostCall,
   RemoteActors,
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
 import {
   type ActorCall,
+  type ActorCreateSpec,
   type CancelMode,
   type Frame,
   taskName,
@@ -65,8 +66,9 @@ interface Forwarded {
   spec: TaskSpec;
   nodeId: NodeId;
   address: string;
-  /** Set for a call of this actor (not retried elsewhere when its node dies). */
+  /** Set for an actor call: the actor, and the call as sent (sent again if its node dies). */
   actor?: ActorId;
+  call?: ActorCall;
 }
 
 /** A task placed here by another owner. */
@@ -173,12 +175,15 @@ export class Agent implements ClusterPort {
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       createHere: (spec) => this.#local!.create(spec),
-      expect: (spec, actorId) => {
+      local: () => this.#local!,
+      originOf: (url) => this.#options.code.originOf(url),
+      expect: (spec, call) => {
         this.#forwarded.set(spec.taskId, {
           spec,
           nodeId: "" as NodeId,
           address: "",
-          actor: actorId,
+          actor: call.actorId,
+          call,
         });
         this.#side.holdArgs(spec.taskId, spec.argRefs);
       },
@@ -197,6 +202,11 @@ export class Agent implements ClusterPort {
       placedHere: (taskId, owner, numReturns) =>
         this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
     };
+  }
+
+  /** Sends a restarted actor's creation to the node at `address` (the head's agent does). */
+  recreateActor(address: string, spec: ActorCreateSpec, owner: string | undefined): void {
+    this.#remoteActors.recreate(address, spec, owner);
   }
 
   /** The node's id (once bound). */
@@ -361,16 +371,17 @@ export class Agent implements ClusterPort {
       this.#remote.delete(id);
       if (this.#side.isMissing(id)) this.#lost(id, nodeId, address);
     }
+    const lost: LostCall[] = [];
+    for (const f of this.#forwarded.values()) {
+      if (f.nodeId !== nodeId || !f.call) continue;
+      lost.push({ spec: f.spec, call: f.call });
+      f.nodeId = "" as NodeId; // until its actor's new home is known
+      f.address = "";
+    }
+    this.#remoteActors.nodeDied(nodeId, address, lost); // retried in order, or failed
     for (const f of [...this.#forwarded.values()]) {
-      if (f.nodeId !== nodeId) continue;
+      if (f.nodeId !== nodeId || f.actor) continue;
       const { spec } = f;
-      if (f.actor) {
-        this.#failWith(
-          spec,
-          actorCallLost(f.actor, spec.fn.key, `its node ${nodeId} (${address}) died`),
-        );
-        continue;
-      }
       const { maxRetries } = spec.options;
       if (maxRetries === -1 || spec.attempt < maxRetries) {
         spec.attempt++;

@@ -85,6 +85,8 @@ export async function startClusterProcess(
     ? new HeadService({
       redisAddress: options.redisAddress,
       healthCheck: options.healthCheck ?? HEALTH_CHECK,
+      recreateActor: (address, spec, owner) => agent?.recreateActor(address, spec, owner),
+      record: (event) => joinedNode?.node.gcs.record(event),
     })
     : undefined;
   let remote: RemoteHead | undefined;

@@ -8,15 +8,16 @@
  */
 import {
   type ActorId,
-  actorNameTaken,
   longInterval,
   type LongTimer,
   type NodeId,
   type ObjectId,
 } from "../common/mod.ts";
-import type { ClusterState } from "../protocol/mod.ts";
+import type { ActorStateChanged } from "../gcs/mod.ts";
+import type { ActorCreateSpec, ClusterState } from "../protocol/mod.ts";
 import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
+import { HeadActors } from "./head_actors.ts";
 import type {
   FoundActor,
   FoundById,
@@ -27,9 +28,6 @@ import type {
   Publish,
   ReportMessage,
 } from "./messages.ts";
-
-/** How many refused actors the head remembers (for their callers' errors). */
-const REFUSED_KEPT = 10_000;
 
 /** What an agent asks of the head. */
 export interface HeadApi {
@@ -73,6 +71,14 @@ export interface HeadOptions {
   readonly redisAddress?: string;
   /** Health checks: a node silent for `periodMs * failureThreshold` is dead. */
   readonly healthCheck: { readonly periodMs: number; readonly failureThreshold: number };
+  /** Sends a restarted actor's creation to `address` (the head's agent; see head_actors.ts). */
+  readonly recreateActor?: (
+    address: string,
+    spec: ActorCreateSpec,
+    owner: string | undefined,
+  ) => void;
+  /** Records actor states the head decides (restarting, dead with its node). */
+  readonly record?: (event: ActorStateChanged) => void;
 }
 
 /** The head's state. */
@@ -82,13 +88,8 @@ export class HeadService {
   readonly #members = new Map<NodeId, Member>();
   readonly #directory = new ObjectDirectory();
   readonly #timer: LongTimer;
-  /** Actors placed by drivers: where they live, and their names. */
-  readonly #actors = new Map<ActorId, FoundActor>();
-  readonly #actorNames = new Map<string, ActorId>();
-  /** The driver that owns each non-detached actor. */
-  readonly #owners = new Map<ActorId, string>();
-  /** Actors refused a name, and why (the latest REFUSED_KEPT): their callers hear it. */
-  readonly #refused = new Map<ActorId, string>();
+  /** The cluster's actors: where they live, their names, their restarts. */
+  readonly #actors: HeadActors;
   #lastCheck = Date.now();
 
   constructor(options: HeadOptions) {
@@ -96,6 +97,14 @@ export class HeadService {
     const { periodMs, failureThreshold } = options.healthCheck;
     this.#scheduler = new GlobalScheduler({ heartbeatTimeoutMs: periodMs * failureThreshold });
     this.#timer = longInterval(() => this.#expire(), periodMs);
+    this.#actors = new HeadActors({
+      scheduler: this.#scheduler,
+      alive: (nodeId) => this.#members.get(nodeId)?.alive ?? false,
+      memberAlive: (address) =>
+        [...this.#members.values()].some((m) => m.alive && m.address === address),
+      recreate: (address, spec, owner) => options.recreateActor?.(address, spec, owner),
+      record: (event) => options.record?.(event),
+    });
   }
 
   /** The API for one member, whose dead-node notices go to `notify`. */
@@ -123,13 +132,9 @@ export class HeadService {
       },
       locate: (id, tried) => this.#locate(id, tried),
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
-      lookupActor: (name, namespace) =>
-        Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
-      findActor: (actorId) => {
-        const refused = this.#refused.get(actorId);
-        return Promise.resolve(refused ? { refused } : this.#live(actorId));
-      },
-      actorEnded: (actorId) => this.#actorEnded(actorId),
+      lookupActor: (name, namespace) => Promise.resolve(this.#actors.lookup(`${namespace}/${name}`)),
+      findActor: (actorId) => Promise.resolve(this.#actors.find(actorId)),
+      actorEnded: (actorId) => this.#actors.ended(actorId),
       state: () => Promise.resolve(this.state()),
     };
   }
@@ -145,7 +150,7 @@ export class HeadService {
       for (const other of this.#members.values()) {
         if (other.alive) other.link.nodeDied(m.nodeId, m.address);
       }
-      for (const [id, owner] of this.#owners) if (owner === m.address) this.#actorEnded(id);
+      this.#actors.ownerLeft(m.address);
       return;
     }
     this.#scheduler.nodeDied(nodeId);
@@ -209,43 +214,8 @@ export class HeadService {
   }
 
   #placeActor(from: NodeId | undefined, request: PlaceActorRequest): Decision {
-    const { entry } = request;
-    const namespace = request.namespace ?? "default";
-    const key = request.name ? `${namespace}/${request.name}` : undefined;
-    if (key && this.#live(this.#actorNames.get(key))) {
-      const reason = actorNameTaken(request.name!, namespace).message;
-      if (this.#refused.size >= REFUSED_KEPT) {
-        this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      this.#refused.set(entry.actorId, reason);
-      return { type: "infeasible", id: entry.actorId, reason };
-    }
-    const d = this.#scheduler.placeActor({
-      id: entry.actorId,
-      demand: request.demand,
-      from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
-    });
-    if (d.type !== "place") return d;
-    this.#actors.set(entry.actorId, { entry, nodeId: d.nodeId, address: d.address });
-    if (!request.detached) this.#owners.set(entry.actorId, request.owner);
-    if (key) this.#actorNames.set(key, entry.actorId);
-    return d;
-  }
-
-  /** Forgets an actor that ended: its name and (in the scheduler) its resources are free. */
-  #actorEnded(id: ActorId): void {
-    const found = this.#actors.get(id);
-    if (!found) return;
-    this.#actors.delete(id);
-    this.#owners.delete(id);
-    for (const [key, named] of this.#actorNames) if (named === id) this.#actorNames.delete(key);
-    this.#scheduler.actorGone(id);
-  }
-
-  /** The actor `id`, if its node is alive. */
-  #live(id: ActorId | undefined): FoundActor | undefined {
-    const found = id && this.#actors.get(id);
-    return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
+    const node = from && this.#members.get(from)?.role !== "driver" ? from : undefined;
+    return this.#actors.place(node, request);
   }
 
   async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
@@ -273,6 +243,7 @@ export class HeadService {
   #died(m: Member): void {
     m.alive = false;
     this.#directory.dropHolder(m.nodeId);
+    this.#actors.nodeDied(m.nodeId, m.address); // before the news: callers then find new homes
     for (const other of this.#members.values()) {
       if (other.alive) other.link.nodeDied(m.nodeId, m.address);
     }
