@@ -308,7 +308,9 @@ function codeOf(type: number, message: unknown): { origin: string; code?: CodeRe
     return { origin: (message as RunMessage).owner, code: (message as RunMessage).code };
   }
   const m = message as ActorMessage;
-  if (type === MSG.actor && m.kind === "create") return { origin: m.codeFrom ?? m.owner, code: m.code };
+  if (type === MSG.actor && m.kind === "create") {
+    return { origin: m.codeFrom ?? m.owner, code: m.code };
+  }
   return { origin: "" };
 }
 

@@ -132,7 +132,8 @@ export class HeadService {
       },
       locate: (id, tried) => this.#locate(id, tried),
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
-      lookupActor: (name, namespace) => Promise.resolve(this.#actors.lookup(`${namespace}/${name}`)),
+      lookupActor: (name, namespace) =>
+        Promise.resolve(this.#actors.lookup(`${namespace}/${name}`)),
       findActor: (actorId) => Promise.resolve(this.#actors.find(actorId)),
       actorEnded: (actorId) => this.#actors.ended(actorId),
       state: () => Promise.resolve(this.state()),

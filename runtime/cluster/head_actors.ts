@@ -196,6 +196,11 @@ export class HeadActors {
   #live(id: ActorId | undefined): FoundActor | undefined {
     const a = id === undefined ? undefined : this.#actors.get(id);
     if (!a || !this.#host.alive(a.nodeId)) return undefined;
-    return { entry: a.entry, nodeId: a.nodeId, address: a.address, maxTaskRetries: a.maxTaskRetries };
+    return {
+      entry: a.entry,
+      nodeId: a.nodeId,
+      address: a.address,
+      maxTaskRetries: a.maxTaskRetries,
+    };
   }
 }
