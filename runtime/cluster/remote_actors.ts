@@ -98,6 +98,8 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
   readonly #homes = new Map<ActorId, Promise<Home>>();
   /** The homes known so far, by the id calls name (a node's death moves them). */
   readonly #settled = new Map<ActorId, Home>();
+  /** Nodes the head said died: a home there learned late is asked for again. */
+  readonly #deadNodes = new Set<NodeId>();
   readonly #names = new Map<ActorId, string>();
   /** Names this process knows are taken (actors it made or found), to refuse a second at once. */
   readonly #named = new Map<string, ActorId>();
@@ -207,6 +209,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
    * `maxTaskRetries` allows, else it fails with RayActorError naming the node.
    */
   nodeDied(nodeId: NodeId, address: string, lost: readonly LostCall[]): void {
+    this.#deadNodes.add(nodeId);
     const before = new Map<ActorId, Home>();
     const moved = new Map<ActorId, Promise<Home>>();
     for (const [id, h] of this.#settled) {
@@ -286,9 +289,8 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
 
   /** An actor whose handle came in a value: asks the head where it lives. */
   #find(actorId: ActorId): Promise<Home> {
-    const home = this.#ask(actorId);
-    this.#setHome(actorId, home);
-    return home;
+    this.#setHome(actorId, this.#ask(actorId));
+    return this.#homes.get(actorId)!;
   }
 
   #ask(actorId: ActorId): Promise<Home> {
@@ -300,7 +302,9 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
     });
   }
 
-  #setHome(actorId: ActorId, home: Promise<Home>): void {
+  #setHome(actorId: ActorId, found: Promise<Home>): void {
+    // An answer sent before the head saw the node die may be read after its notice.
+    const home = found.then((h) => this.#deadNodes.has(h.nodeId) ? this.#ask(h.entry.actorId) : h);
     this.#homes.set(actorId, home);
     home.then((h) => {
       if (this.#homes.get(actorId) === home) this.#settled.set(actorId, h);

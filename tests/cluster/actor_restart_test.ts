@@ -9,7 +9,7 @@ import * as ray from "../../mod.ts";
 import type { ClusterProcess } from "../../runtime/cluster/mod.ts";
 import type { ActorId } from "../../runtime/common/mod.ts";
 import { incrFromTask, type Roamer, RoamerActor } from "../fixtures/cluster_restarts.ts";
-import { clusterTest, type InProcessCluster } from "./in_process_cluster.ts";
+import { clusterTest, type InProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 /** The node process with id `nodeId`. */
 function nodeOf(c: InProcessCluster, nodeId: string): ClusterProcess {
@@ -141,16 +141,19 @@ clusterTest(
       lifetime: "detached",
       resources: { A: 1 },
       maxRestarts: -1,
+      maxTaskRetries: 1,
     }).remote();
     assert.equal(await ray.get(made.incr.remote()), 1);
     await ray.shutdown(); // the creating driver leaves
-    await ray.init({ address: c.address, token: "rayd-test-token-0123456789" });
+    await ray.init({ address: c.address, token: TEST_TOKEN });
     const found = await ray.getActor<Roamer>("roamer");
     const at = await ray.get(found.where.remote());
     assert.equal(at.n, 1, "the same actor, still alive after its creator left");
-    await stopNode(c, at.nodeId);
+    // Asked for at once: an answer the head sent before it saw the node die may come after its
+    // notice, and must not send calls to the dead node.
+    await nodeOf(c, at.nodeId).stop();
     const again = await ray.getActor<Roamer>("roamer");
-    const moved = await ray.get(again.where.remote());
+    const moved = await ray.get(again.where.remote(), { timeoutMs: 20_000 });
     assert.notEqual(moved.nodeId, at.nodeId);
     assert.equal(moved.n, 0, "restarted elsewhere");
     assert.equal(await ray.get(found.incr.remote()), 1, "the old handle reaches it too");
