@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import type { ClusterProcess } from "../../runtime/cluster/mod.ts";
 import type { ActorId } from "../../runtime/common/mod.ts";
-import { incrFromTask, type Roamer, RoamerActor } from "../fixtures/cluster_restarts.ts";
+import {
+  incrFromTask,
+  type Roamer,
+  RoamerActor,
+  slowCallsFromTask,
+} from "../fixtures/cluster_restarts.ts";
 import { clusterTest, type InProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 /** The node process with id `nodeId`. */
@@ -103,6 +108,60 @@ clusterTest(
         err.message.includes("slowIncr"),
     );
     assert.equal(await ray.get(plain.incr.remote()), 1, "the actor itself restarted");
+  },
+);
+
+clusterTest(
+  "calls in flight from a task on a third node are retried on the restarted actor, in order",
+  [
+    { numWorkers: 1, resources: { A: 1 } },
+    { numWorkers: 1, resources: { A: 1 } },
+    { numWorkers: 1, resources: { T: 1 } },
+  ],
+  async (c) => {
+    const home = c.nodes[0].nodeId;
+    const roamer = RoamerActor.options({
+      resources: { A: 1 },
+      maxRestarts: 1,
+      maxTaskRetries: 1,
+      schedulingStrategy: { nodeId: home, soft: true },
+    }).remote();
+    assert.equal((await ray.get(roamer.where.remote())).nodeId, home);
+    const task = slowCallsFromTask.options({ resources: { T: 1 } }).remote(roamer, 3, 1000);
+    await new Promise((r) => setTimeout(r, 600));
+    await c.nodes[0].stop();
+    const got = await ray.get(task, { timeoutMs: 30_000 });
+    assert.equal(got.nodeId, c.nodes[2].nodeId);
+    assert.deepEqual(got.counts, [1, 2, 3]);
+    const after = await ray.get(roamer.where.remote());
+    assert.equal(after.nodeId, c.nodes[1].nodeId);
+    assert.equal(after.n, 3, "each ran once on the restarted actor");
+  },
+);
+
+clusterTest(
+  "an actor that restarts on the node of a task calling it goes on answering that task, in order",
+  [
+    { numWorkers: 1, resources: { A: 1 } },
+    { numWorkers: 2, resources: { A: 1 } },
+  ],
+  async (c) => {
+    const [home, caller] = [c.nodes[0].nodeId, c.nodes[1].nodeId];
+    const roamer = RoamerActor.options({
+      resources: { A: 1 },
+      maxRestarts: 1,
+      maxTaskRetries: 1,
+      schedulingStrategy: { nodeId: home, soft: true },
+    }).remote();
+    assert.equal((await ray.get(roamer.where.remote())).nodeId, home);
+    const onCaller = { numCpus: 0, schedulingStrategy: { nodeId: caller } };
+    const task = slowCallsFromTask.options(onCaller).remote(roamer, 3, 1000);
+    await new Promise((r) => setTimeout(r, 600));
+    await c.nodes[0].stop();
+    assert.deepEqual((await ray.get(task, { timeoutMs: 30_000 })).counts, [1, 2, 3]);
+    const later = await ray.get(incrFromTask.options(onCaller).remote(roamer, 2));
+    assert.deepEqual(later.counts, [4, 5]);
+    assert.equal((await ray.get(roamer.where.remote())).nodeId, caller);
   },
 );
 
