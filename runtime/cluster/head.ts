@@ -197,7 +197,7 @@ export class HeadService {
         address: request.address,
         total: request.resources,
       }, Date.now());
-      void placed; // nothing waits: infeasible requests fail at once
+      this.#actors.joined(placed); // only actors to restart wait for a node (tasks fail at once)
     }
   }
 

@@ -19,6 +19,11 @@ import type { FoundActor, FoundById, PlaceActorRequest } from "./messages.ts";
 
 /** How many actors refused a name or dead for good the head remembers (for their callers). */
 const GONE_KEPT = 10_000;
+/**
+ * How long an actor to restart waits for a node that can host it (a replacement joining); callers
+ * asking where it is wait as long, so this stays under a head request's 30 s timeout.
+ */
+const RESTART_WAIT_MS = 20_000;
 
 /** What the actor table needs of the head. */
 export interface HeadActorsHost {
@@ -53,6 +58,8 @@ interface HeadActor {
   readonly spec?: ActorCreateSpec;
   /** Restarts on other nodes so far. */
   restarts: number;
+  /** Set while it waits for a node that can host its restart: settles once it has one or is dead. */
+  waiting?: PromiseWithResolvers<void>;
 }
 
 /** The head's actors. */
@@ -101,13 +108,18 @@ export class HeadActors {
     return d;
   }
 
-  /** The live actor named `key` (`namespace/name`). */
-  lookup(key: string): FoundActor | undefined {
-    return this.#live(this.#names.get(key));
+  /** The live actor named `key` (`namespace/name`); one waiting for a node to restart on, once it has one. */
+  lookup(key: string): FoundActor | undefined | Promise<FoundActor | undefined> {
+    const id = this.#names.get(key);
+    const waiting = id === undefined ? undefined : this.#actors.get(id)?.waiting;
+    if (waiting) return waiting.promise.then(() => this.lookup(key));
+    return this.#live(id);
   }
 
-  /** A live actor by id, or why it is gone. */
-  find(actorId: ActorId): FoundById {
+  /** A live actor by id, or why it is gone; one waiting for a node to restart on, once it has one. */
+  find(actorId: ActorId): FoundById | Promise<FoundById> {
+    const waiting = this.#actors.get(actorId)?.waiting;
+    if (waiting) return waiting.promise.then(() => this.find(actorId));
     const gone = this.#gone.get(actorId);
     return gone ? { refused: gone } : this.#live(actorId);
   }
@@ -119,7 +131,9 @@ export class HeadActors {
     this.#actors.delete(actorId);
     if (a.key !== undefined && this.#names.get(a.key) === actorId) this.#names.delete(a.key);
     this.#host.scheduler.actorGone(actorId);
+    if (a.waiting) this.#host.scheduler.cancelWaiting(actorId);
     if (why !== undefined) this.#forget(actorId, why);
+    this.#settle(a);
   }
 
   /** A driver left: its non-detached actors end (their nodes end them too). */
@@ -153,7 +167,35 @@ export class HeadActors {
   }
 
   #restart(id: ActorId, a: HeadActor, spec: ActorCreateSpec, why: string): void {
-    const d = this.#host.scheduler.placeActor({ id, demand: a.demand, strategy: a.strategy });
+    const d = this.#host.scheduler.placeActor({
+      id,
+      demand: a.demand,
+      strategy: a.strategy,
+      ifInfeasible: "wait", // a node that can host it may join (a replacement)
+    });
+    if (d.type === "waiting") {
+      a.waiting = Promise.withResolvers();
+      const timer = setTimeout(() => {
+        if (!a.waiting || this.#actors.get(id) !== a) return;
+        this.#host.scheduler.cancelWaiting(id);
+        this.#dead(id, a, `${why} and no node could host its restart: ${d.reason}`);
+      }, RESTART_WAIT_MS);
+      Deno.unrefTimer(timer);
+      a.waiting.promise.then(() => clearTimeout(timer));
+      return;
+    }
+    this.#placed(id, a, spec, d, why);
+  }
+
+  /** Node joins placed parked requests: the actors among them restart there. */
+  joined(decisions: readonly Decision[]): void {
+    for (const d of decisions) {
+      const a = this.#actors.get(d.id as ActorId);
+      if (a?.waiting && a.spec) this.#placed(d.id as ActorId, a, a.spec, d, "its node died");
+    }
+  }
+
+  #placed(id: ActorId, a: HeadActor, spec: ActorCreateSpec, d: Decision, why: string): void {
     if (d.type !== "place") {
       return this.#dead(id, a, `${why} and it cannot be restarted: ${d.reason}`);
     }
@@ -163,11 +205,20 @@ export class HeadActors {
     this.#record(a, "restarting", d.nodeId);
     const owner = this.#host.memberAlive(a.owner) ? a.owner : undefined;
     this.#host.recreate(d.address, { ...spec, restarts: a.restarts }, owner);
+    this.#settle(a);
   }
 
   #dead(id: ActorId, a: HeadActor, why: string): void {
     this.ended(id, why);
     this.#record(a, "dead", a.nodeId, why);
+    this.#settle(a);
+  }
+
+  /** Callers waiting for where `a` restarts ask again. */
+  #settle(a: HeadActor): void {
+    const waiting = a.waiting;
+    a.waiting = undefined;
+    waiting?.resolve();
   }
 
   #record(a: HeadActor, state: "restarting" | "dead", nodeId: NodeId, error?: string): void {

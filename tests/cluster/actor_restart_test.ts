@@ -166,6 +166,22 @@ clusterTest(
 );
 
 clusterTest(
+  "an actor whose node dies with no other node to host it restarts on a node that joins later",
+  [{ numWorkers: 1, resources: { A: 1 } }],
+  async (c) => {
+    const roamer = RoamerActor.options({ resources: { A: 1 }, maxRestarts: 1 }).remote();
+    assert.equal(await ray.get(roamer.incr.remote()), 1);
+    await stopNode(c, c.nodes[0].nodeId);
+    const call = roamer.where.remote(); // waits for a node to restart on
+    await new Promise((r) => setTimeout(r, 500));
+    const replacement = await c.addNode({ numWorkers: 1, resources: { A: 1 } });
+    const at = await ray.get(call, { timeoutMs: 30_000 });
+    assert.equal(at.nodeId, replacement.nodeId);
+    assert.equal(at.n, 0);
+  },
+);
+
+clusterTest(
   "an actor out of restarts when its node dies again is dead: calls fail with RayActorError",
   [
     { numWorkers: 1, resources: { A: 1 } },

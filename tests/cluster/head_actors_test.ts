@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { HeadActors } from "../../runtime/cluster/head_actors.ts";
-import type { PlaceActorRequest } from "../../runtime/cluster/messages.ts";
+import type { FoundActor, PlaceActorRequest } from "../../runtime/cluster/messages.ts";
 import type { ActorId, NodeId } from "../../runtime/common/mod.ts";
 import type { ActorStateChanged } from "../../runtime/gcs/mod.ts";
 import type { ActorCreateSpec, ActorSettings } from "../../runtime/protocol/mod.ts";
@@ -158,12 +158,28 @@ Deno.test("HeadActors: a name stays taken across a restart; an actor owned by th
     strategy: { nodeId: n("n1") },
   });
   h.actors.place(n("n1"), owned);
-  assert.equal(h.actors.lookup("default/x")?.nodeId, "n1");
+  assert.equal((h.actors.lookup("default/x") as FoundActor).nodeId, "n1");
   h.kill("n1");
-  assert.equal(h.actors.lookup("default/x")?.nodeId, "n2");
+  assert.equal((h.actors.lookup("default/x") as FoundActor).nodeId, "n2");
   const taken = h.actors.place(undefined, request("again", { name: "x" }));
   assert.equal(taken.type, "infeasible");
   const gone = h.actors.find("owned" as ActorId);
   assert.ok(gone && "refused" in gone);
   assert.match(gone.refused, /with its owner/);
+});
+
+Deno.test("HeadActors: an actor no node can host waits for one to join; its callers wait too", async () => {
+  const h = headWith(["n1"]);
+  h.actors.place(undefined, request("a1", { maxRestarts: 1, name: "w" }));
+  h.kill("n1");
+  assert.equal(h.sent.length, 0, "nowhere to go yet");
+  const found = h.actors.find("a1" as ActorId);
+  const named = h.actors.lookup("default/w");
+  assert.ok(found instanceof Promise && named instanceof Promise, "callers wait");
+  const joined = h.scheduler.addNode({ nodeId: n("n9"), address: "n9:1", total: { A: 1 } }, 0);
+  h.alive.add("n9");
+  h.actors.joined(joined);
+  assert.deepEqual(h.sent.map((s) => [s.address, s.spec.restarts]), [["n9:1", 1]]);
+  assert.equal(((await found) as { nodeId: string }).nodeId, "n9");
+  assert.equal((await named)?.nodeId, "n9");
 });
