@@ -100,6 +100,8 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
   readonly #settled = new Map<ActorId, Home>();
   /** Nodes the head said died: a home there learned late is asked for again. */
   readonly #deadNodes = new Set<NodeId>();
+  /** Each actor's `maxTaskRetries`, once its home was known. */
+  readonly #retries = new Map<ActorId, number>();
   readonly #names = new Map<ActorId, string>();
   /** Names this process knows are taken (actors it made or found), to refuse a second at once. */
   readonly #named = new Map<string, ActorId>();
@@ -210,11 +212,9 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
    */
   nodeDied(nodeId: NodeId, address: string, lost: readonly LostCall[]): void {
     this.#deadNodes.add(nodeId);
-    const before = new Map<ActorId, Home>();
     const moved = new Map<ActorId, Promise<Home>>();
     for (const [id, h] of this.#settled) {
       if (h.nodeId !== nodeId) continue;
-      before.set(id, h);
       this.#settled.delete(id);
       const actorId = h.entry.actorId;
       let again = moved.get(actorId);
@@ -222,8 +222,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
       this.#setHome(id, again);
     }
     for (const { spec, call } of lost) {
-      const h = before.get(call.actorId);
-      const max = h?.maxTaskRetries ?? 0;
+      const max = this.#retries.get(call.actorId) ?? 0;
       if (max !== -1 && spec.attempt >= max) {
         const label = `${this.#names.get(call.actorId) ?? "Actor"}(${call.actorId})`;
         const why = `its node ${nodeId} (${address}) died`;
@@ -307,6 +306,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
     const home = found.then((h) => this.#deadNodes.has(h.nodeId) ? this.#ask(h.entry.actorId) : h);
     this.#homes.set(actorId, home);
     home.then((h) => {
+      this.#retries.set(actorId, h.maxTaskRetries);
       if (this.#homes.get(actorId) === home) this.#settled.set(actorId, h);
     }, () => this.#settled.delete(actorId));
   }
