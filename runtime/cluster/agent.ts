@@ -8,7 +8,6 @@
  * @module
  */
 import {
-  actorCallLost,
   type ActorId,
   isPutId,
   type JobId,
@@ -25,11 +24,19 @@ import { type ActorBackend, errorFrame } from "../core/mod.ts";
 import {
   type ActorMessage,
   hostActor,
+  type LostCall,
   RemoteActors,
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
-import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
+import {
+  type ActorCall,
+  type ActorCreateSpec,
+  type CancelMode,
+  type Frame,
+  taskName,
+  type TaskSpec,
+} from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -62,8 +69,9 @@ interface Forwarded {
   spec: TaskSpec;
   nodeId: NodeId;
   address: string;
-  /** Set for a call of this actor (not retried elsewhere when its node dies). */
+  /** Set for an actor call: the actor, and the call as sent (sent again if its node dies). */
   actor?: ActorId;
+  call?: ActorCall;
 }
 
 /** A task placed here by another owner. */
@@ -177,13 +185,11 @@ export class Agent implements ClusterPort {
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       createHere: (spec) => this.#local!.create(spec),
-      expect: (spec, actorId) => {
-        this.#forwarded.set(spec.taskId, {
-          spec,
-          nodeId: "" as NodeId,
-          address: "",
-          actor: actorId,
-        });
+      local: () => this.#local!,
+      originOf: (url) => this.#options.code.originOf(url),
+      expect: (spec, call) => {
+        const f = { spec, nodeId: "" as NodeId, address: "", actor: call.actorId, call };
+        this.#forwarded.set(spec.taskId, f);
         this.#side.holdArgs(spec.taskId, spec.argRefs);
       },
       expectAt: (taskId, nodeId, address) => {
@@ -193,14 +199,16 @@ export class Agent implements ClusterPort {
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
       need: (id) => this.need(id, PullPriority.args),
-      hosted: (owner, actorId) => {
-        const mine = this.#hosted.get(owner);
-        if (mine) mine.add(actorId);
-        else this.#hosted.set(owner, new Set([actorId]));
-      },
+      hosted: (owner, actorId) =>
+        void this.#hosted.set(owner, (this.#hosted.get(owner) ?? new Set()).add(actorId)),
       placedHere: (taskId, owner, numReturns) =>
         this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
     };
+  }
+
+  /** Sends a restarted actor's creation to the node at `address` (the head's agent does). */
+  recreateActor(address: string, spec: ActorCreateSpec, owner: string | undefined): void {
+    this.#remoteActors.recreate(address, spec, owner);
   }
 
   /** The node's id (once bound). */
@@ -367,10 +375,7 @@ export class Agent implements ClusterPort {
     this.#flushSoon();
   }
 
-  /**
-   * The head says a node died (or a driver left): its tasks go elsewhere, its holds here go, and
-   * the non-detached actors it owned here end.
-   */
+  /** The head says a node died (or a driver left): its tasks move, its holds and actors here go. */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
     for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
@@ -381,16 +386,17 @@ export class Agent implements ClusterPort {
       this.#remote.delete(id);
       if (this.#side.isMissing(id)) this.#lost(id, nodeId, address);
     }
+    const lost: LostCall[] = [];
+    for (const f of this.#forwarded.values()) {
+      if (f.nodeId !== nodeId || !f.call) continue;
+      lost.push({ spec: f.spec, call: f.call });
+      f.nodeId = "" as NodeId; // until its actor's new home is known
+      f.address = "";
+    }
+    this.#remoteActors.nodeDied(nodeId, address, lost); // retried in order, or failed
     for (const f of [...this.#forwarded.values()]) {
-      if (f.nodeId !== nodeId) continue;
+      if (f.nodeId !== nodeId || f.actor) continue;
       const { spec } = f;
-      if (f.actor) {
-        this.#failWith(
-          spec,
-          actorCallLost(f.actor, spec.fn.key, `its node ${nodeId} (${address}) died`),
-        );
-        continue;
-      }
       const { maxRetries } = spec.options;
       if (maxRetries === -1 || spec.attempt < maxRetries) {
         spec.attempt++;
@@ -479,10 +485,7 @@ export class Agent implements ClusterPort {
     return { ...value, args: this.#side.arena.view(args).slice() };
   }
 
-  /**
-   * No node can run `spec` now. A first try fails at once; a retry (its node died) waits for a
-   * node that can, up to RETRY_PLACE_MS, as the cluster may be replacing that node.
-   */
+  /** No node can run `spec` now: a first try fails at once, a retry waits (RETRY_PLACE_MS). */
   #unplaced(spec: TaskSpec, reason: string): void {
     const since = this.#unplacedSince.get(spec.taskId) ?? Date.now();
     if (spec.attempt === 0 || Date.now() - since > RETRY_PLACE_MS) {
@@ -530,8 +533,7 @@ export class Agent implements ClusterPort {
         stale = !f || (f.address !== "" && f.address !== from);
         if (!stale) {
           this.#forwarded.delete(taskId);
-          // A task whose result stays on its node is kept (with its arguments held) while that
-          // result is referenced here: if the node dies, it runs again (lineage).
+          // A result that stays on its node: its task is kept to run again if that node dies.
           if (!bytes && !f!.actor) this.#lineage.keep(f!.spec);
           else this.#side.forwardedDone(taskId);
         }
@@ -550,10 +552,7 @@ export class Agent implements ClusterPort {
     }
   }
 
-  /**
-   * Refs inside an object that goes to `receiver`: those stored here are held
-   * for it (until it releases them) and published, so it can pull them.
-   */
+  /** Refs inside an object going to `receiver`: those stored here are held for it, published. */
   #holdFor(receiver: string, contained: readonly ObjectId[]): ObjectId[] {
     const held: ObjectId[] = [];
     for (const inner of contained) {

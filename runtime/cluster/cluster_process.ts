@@ -90,13 +90,13 @@ export async function startClusterProcess(
 ): Promise<ClusterProcess> {
   const { role, token } = options;
   let agent: Agent | undefined;
-  let recordDeath: ((nodeId: NodeId, reason: string) => void) | undefined;
   const head = role === "head"
     ? new HeadService({
       redisAddress: options.redisAddress,
       healthCheck: options.healthCheck ?? HEALTH_CHECK,
       probe: (address) => answers(address, token),
-      recordDeath: (nodeId, reason) => recordDeath?.(nodeId, reason),
+      recreateActor: (address, spec, owner) => agent?.recreateActor(address, spec, owner),
+      record: (event) => joinedNode?.node.gcs.record(event),
     })
     : undefined;
   let remote: RemoteHead | undefined;
@@ -165,8 +165,6 @@ export async function startClusterProcess(
     agent = started.agent;
     const { node } = started;
     if (head) {
-      recordDeath = (nodeId, reason) =>
-        node.gcs.record({ type: "nodeRemoved", nodeId, ts: Date.now(), reason });
       // A head that restarted: the nodes alive before (recently heard of: a node writes its own
       // heartbeats while the head is away) must join again in time.
       const since = Date.now() - config("headReconnectTimeoutMs");

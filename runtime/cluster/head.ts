@@ -8,15 +8,16 @@
  */
 import {
   type ActorId,
-  actorNameTaken,
   longInterval,
   type LongTimer,
   type NodeId,
   type ObjectId,
 } from "../common/mod.ts";
-import type { ClusterState } from "../protocol/mod.ts";
+import type { ActorStateChanged, NodeRemoved } from "../gcs/mod.ts";
+import type { ActorCreateSpec, ClusterState } from "../protocol/mod.ts";
 import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
+import { HeadActors } from "./head_actors.ts";
 import type {
   FoundActor,
   FoundById,
@@ -27,9 +28,6 @@ import type {
   Publish,
   ReportMessage,
 } from "./messages.ts";
-
-/** How many refused actors the head remembers (for their callers' errors). */
-const REFUSED_KEPT = 10_000;
 
 /** What an agent asks of the head. */
 export interface HeadApi {
@@ -81,8 +79,14 @@ export interface HeadOptions {
    * is a death.
    */
   readonly probe?: (address: string) => Promise<boolean>;
-  /** Records that a node is dead, and why (the control store's `nodeRemoved`). */
-  readonly recordDeath?: (nodeId: NodeId, reason: string) => void;
+  /** Sends a restarted actor's creation to `address` (the head's agent; see head_actors.ts). */
+  readonly recreateActor?: (
+    address: string,
+    spec: ActorCreateSpec,
+    owner: string | undefined,
+  ) => void;
+  /** Records what the head decides: actor states (restarting, dead with its node), node deaths. */
+  readonly record?: (event: ActorStateChanged | NodeRemoved) => void;
 }
 
 /** Extra time a member whose link closed gets to join again, beyond the health checks' window. */
@@ -97,13 +101,8 @@ export class HeadService {
   readonly #members = new Map<NodeId, Member>();
   readonly #directory = new ObjectDirectory();
   readonly #timer: LongTimer;
-  /** Actors placed by drivers: where they live, and their names. */
-  readonly #actors = new Map<ActorId, FoundActor>();
-  readonly #actorNames = new Map<string, ActorId>();
-  /** The driver that owns each non-detached actor. */
-  readonly #owners = new Map<ActorId, string>();
-  /** Actors refused a name, and why (the latest REFUSED_KEPT): their callers hear it. */
-  readonly #refused = new Map<ActorId, string>();
+  /** The cluster's actors: where they live, their names, their restarts. */
+  readonly #actors: HeadActors;
   #lastCheck = Date.now();
   /** Timers of `expect`. */
   readonly #expecting: ReturnType<typeof setTimeout>[] = [];
@@ -118,6 +117,14 @@ export class HeadService {
     const { periodMs, failureThreshold } = options.healthCheck;
     this.#scheduler = new GlobalScheduler({ heartbeatTimeoutMs: periodMs * failureThreshold });
     this.#timer = longInterval(() => this.#expire(), periodMs);
+    this.#actors = new HeadActors({
+      scheduler: this.#scheduler,
+      alive: (nodeId) => this.#members.get(nodeId)?.alive ?? false,
+      memberAlive: (address) =>
+        [...this.#members.values()].some((m) => m.alive && m.address === address),
+      recreate: (address, spec, owner) => options.recreateActor?.(address, spec, owner),
+      record: (event) => options.record?.(event),
+    });
   }
 
   /** The API for one member, whose dead-node notices go to `notify`. */
@@ -150,13 +157,9 @@ export class HeadService {
       locate: (id, tried) => this.#locate(id, tried),
       placeActor: (request) => this.#settled(() => this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
-        this.#settled(() => this.#live(this.#actorNames.get(`${namespace}/${name}`))),
-      findActor: (actorId) =>
-        this.#settled(() => {
-          const refused = this.#refused.get(actorId);
-          return refused ? { refused } : this.#live(actorId);
-        }),
-      actorEnded: (actorId) => this.#actorEnded(actorId),
+        this.#settled(() => this.#actors.lookup(`${namespace}/${name}`)),
+      findActor: (actorId) => this.#settled(() => this.#actors.find(actorId)),
+      actorEnded: (actorId) => this.#actors.ended(actorId),
       state: () => Promise.resolve(this.state()),
     };
   }
@@ -227,7 +230,7 @@ export class HeadService {
   }
 
   /** `answer()` now, or once the nodes a restarted head expects joined again (or were given up). */
-  #settled<T>(answer: () => T): Promise<T> {
+  #settled<T>(answer: () => T | Promise<T>): Promise<T> {
     return this.#settling ? this.#settling.promise.then(answer) : Promise.resolve(answer());
   }
 
@@ -244,7 +247,7 @@ export class HeadService {
       for (const other of this.#members.values()) {
         if (other.alive) other.link.nodeDied(m.nodeId, m.address);
       }
-      for (const [id, owner] of this.#owners) if (owner === m.address) this.#actorEnded(id);
+      this.#actors.ownerLeft(m.address);
       return;
     }
     this.#died(m, reason);
@@ -302,11 +305,11 @@ export class HeadService {
         address: request.address,
         total: request.resources,
       }, Date.now());
-      void placed; // nothing waits: infeasible requests fail at once
+      this.#actors.joined(placed); // only actors to restart wait for a node (tasks fail at once)
     }
     // A restarted head learns the actors from the nodes that host them, and tells them which nodes
     // from before it gave up already (their tasks there must go elsewhere).
-    for (const a of request.actors ?? []) this.#actorAt(a, request.nodeId, request.address);
+    for (const a of request.actors ?? []) this.#actors.restore(a, request.nodeId, request.address);
     if (request.rejoin) {
       const live = new Set(
         [...this.#members.values()].filter((m) => m.alive).map((m) => m.address),
@@ -324,16 +327,6 @@ export class HeadService {
     }
   }
 
-  /** An actor placed before this head started, living on `nodeId`. */
-  #actorAt(request: PlaceActorRequest, nodeId: NodeId, address: string): void {
-    const { entry } = request;
-    this.#actors.set(entry.actorId, { entry, nodeId, address });
-    if (!request.detached) this.#owners.set(entry.actorId, request.owner);
-    if (request.name) {
-      this.#actorNames.set(`${request.namespace ?? "default"}/${request.name}`, entry.actorId);
-    }
-  }
-
   #place(from: NodeId | undefined, request: PlaceRequest): Decision {
     const localityBytes = request.deps.length > 0
       ? this.#directory.bytesByHolder(request.deps)
@@ -348,43 +341,8 @@ export class HeadService {
   }
 
   #placeActor(from: NodeId | undefined, request: PlaceActorRequest): Decision {
-    const { entry } = request;
-    const namespace = request.namespace ?? "default";
-    const key = request.name ? `${namespace}/${request.name}` : undefined;
-    if (key && this.#live(this.#actorNames.get(key))) {
-      const reason = actorNameTaken(request.name!, namespace).message;
-      if (this.#refused.size >= REFUSED_KEPT) {
-        this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      this.#refused.set(entry.actorId, reason);
-      return { type: "infeasible", id: entry.actorId, reason };
-    }
-    const d = this.#scheduler.placeActor({
-      id: entry.actorId,
-      demand: request.demand,
-      from: from && this.#members.get(from)?.role !== "driver" ? from : undefined,
-    });
-    if (d.type !== "place") return d;
-    this.#actors.set(entry.actorId, { entry, nodeId: d.nodeId, address: d.address });
-    if (!request.detached) this.#owners.set(entry.actorId, request.owner);
-    if (key) this.#actorNames.set(key, entry.actorId);
-    return d;
-  }
-
-  /** Forgets an actor that ended: its name and (in the scheduler) its resources are free. */
-  #actorEnded(id: ActorId): void {
-    const found = this.#actors.get(id);
-    if (!found) return;
-    this.#actors.delete(id);
-    this.#owners.delete(id);
-    for (const [key, named] of this.#actorNames) if (named === id) this.#actorNames.delete(key);
-    this.#scheduler.actorGone(id);
-  }
-
-  /** The actor `id`, if its node is alive. */
-  #live(id: ActorId | undefined): FoundActor | undefined {
-    const found = id && this.#actors.get(id);
-    return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
+    const node = from && this.#members.get(from)?.role !== "driver" ? from : undefined;
+    return this.#actors.place(node, request);
   }
 
   async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
@@ -413,8 +371,9 @@ export class HeadService {
     this.#scheduler.nodeDied(m.nodeId);
     if (typeof m.away === "number") clearTimeout(m.away);
     m.alive = false;
-    this.#options.recordDeath?.(m.nodeId, reason);
+    this.#options.record?.({ type: "nodeRemoved", nodeId: m.nodeId, ts: Date.now(), reason });
     this.#directory.dropHolder(m.nodeId);
+    this.#actors.nodeDied(m.nodeId, m.address); // before the news: callers then find new homes
     for (const other of this.#members.values()) {
       if (other.alive) other.link.nodeDied(m.nodeId, m.address);
     }

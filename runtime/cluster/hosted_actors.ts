@@ -26,6 +26,9 @@ export class HostedActors {
       demand: demandOf(settings.numCpus, settings.resources),
       name: settings.name,
       namespace: settings.namespace,
+      strategy: settings.schedulingStrategy,
+      maxTaskRetries: settings.maxTaskRetries,
+      spec: (settings.maxRestarts ?? 0) === 0 ? undefined : spec,
     });
   }
 

@@ -9,7 +9,12 @@
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
-import type { ActorEntry, CancelMode, SchedulingStrategy } from "../protocol/mod.ts";
+import type {
+  ActorCreateSpec,
+  ActorEntry,
+  CancelMode,
+  SchedulingStrategy,
+} from "../protocol/mod.ts";
 
 /** Frame types. Head: 1-9 and 30-39 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
@@ -152,6 +157,12 @@ export interface PlaceActorRequest {
   readonly demand: Resources;
   readonly name?: string;
   readonly namespace?: string;
+  /** Where it goes, now and when it restarts (absent: `"DEFAULT"`). */
+  readonly strategy?: SchedulingStrategy;
+  /** Retries of each call in flight when its node dies (-1: forever). */
+  readonly maxTaskRetries?: number;
+  /** Its creation as sent, for an actor that may restart (`maxRestarts` not 0): the head keeps it. */
+  readonly spec?: ActorCreateSpec;
 }
 
 /** An actor the head knows. */
@@ -159,9 +170,11 @@ export interface FoundActor {
   readonly entry: ActorEntry;
   readonly nodeId: NodeId;
   readonly address: string;
+  /** Retries of each call in flight when its node dies (-1: forever). */
+  readonly maxTaskRetries?: number;
 }
 
-/** `findActor` by id: the actor, or why the head refused to place it (its name was taken). */
+/** `findActor` by id: the actor, or why it is gone (its name was taken, or it died for good). */
 export type FoundById = FoundActor | { readonly refused: string } | undefined;
 
 /** `cancel`. */
