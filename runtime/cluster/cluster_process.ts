@@ -95,6 +95,7 @@ export async function startClusterProcess(
       redisAddress: options.redisAddress,
       healthCheck: options.healthCheck ?? HEALTH_CHECK,
       probe: (address) => answers(address, token),
+      waitForPrevious: options.redisAddress !== undefined,
       recreateActor: (address, spec, owner) => agent?.recreateActor(address, spec, owner),
       record: (event) => joinedNode?.node.gcs.record(event),
     })

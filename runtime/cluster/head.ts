@@ -79,6 +79,12 @@ export interface HeadOptions {
    * is a death.
    */
   readonly probe?: (address: string) => Promise<boolean>;
+  /**
+   * Placements and actor lookups wait until `expect` says which nodes were
+   * alive before this head (a head with the cluster's Redis may be a
+   * restart: its nodes are on their way back).
+   */
+  readonly waitForPrevious?: boolean;
   /** Sends a restarted actor's creation to `address` (the head's agent; see head_actors.ts). */
   readonly recreateActor?: (
     address: string,
@@ -118,6 +124,7 @@ export class HeadService {
     const { periodMs, failureThreshold } = options.healthCheck;
     this.#scheduler = new GlobalScheduler({ heartbeatTimeoutMs: periodMs * failureThreshold });
     this.#timer = longInterval(() => this.#expire(), periodMs);
+    if (options.waitForPrevious) this.#settling = Promise.withResolvers();
     this.#actors = new HeadActors({
       scheduler: this.#scheduler,
       alive: (nodeId) => this.#members.get(nodeId)?.alive ?? false,
@@ -204,7 +211,11 @@ export class HeadService {
       this.#gave(n, "the head restarted");
     }
     late.splice(0, late.length, ...late.filter((n) => n.address !== ownAddress));
-    if (late.length === 0) return;
+    if (late.length === 0) {
+      this.#settling?.resolve();
+      this.#settling = undefined;
+      return;
+    }
     // Until they joined again (or the window passed), placements and actor lookups wait: the
     // cluster's nodes and actors are not all known yet.
     this.#expected = new Set(late.map((n) => n.nodeId));

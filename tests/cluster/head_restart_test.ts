@@ -11,6 +11,7 @@ import * as ray from "../../mod.ts";
 import { whereAfter, whereAmI } from "../fixtures/cluster_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
 import { TestCluster } from "../_cluster/test_cluster.ts";
+import { TcpProxy } from "../_net/mod.ts";
 import { REDIS_SERVER, startRedis } from "../gcs/redis_server.ts";
 import { connectRedis } from "../../runtime/gcs/mod.ts";
 import type { NodeId } from "../../runtime/common/mod.ts";
@@ -176,6 +177,58 @@ Deno.test({
       }
     } finally {
       await ray.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name: "a restarted head holds placements until the nodes from before joined again",
+  ignore: !REDIS_SERVER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const redis = await startRedis();
+    try {
+      await using cluster = await TestCluster.start({
+        head: {
+          numWorkers: 1,
+          numCpus: 0,
+          redisAddress: redis.url,
+          healthCheckPeriodMs: PERIOD_MS,
+          healthCheckFailureThreshold: 20, // 4 s to come back
+        },
+      });
+      const colon = cluster.address.lastIndexOf(":");
+      await using proxy = TcpProxy.start({
+        target: {
+          hostname: cluster.address.slice(0, colon),
+          port: Number(cluster.address.slice(colon + 1)),
+        },
+      });
+      // The only node with Y reaches the head through the proxy.
+      const y = await cluster.addNode({
+        numWorkers: 1,
+        resources: { Y: 1 },
+        via: `127.0.0.1:${proxy.port}`,
+      });
+      await ray.init({ address: cluster.address, token: cluster.token });
+      try {
+        assert.equal(await ray.get(whereAmI.options({ resources: { Y: 1 } }).remote()), y.nodeId);
+        proxy.mode = "refuse"; // it cannot join the new head yet
+        await cluster.killHead();
+        proxy.killAll();
+        // Asked while the head is away: placed by the new head once Y is back (the driver's request
+        // may reach the new head before it knows who was there: it waits instead of failing).
+        const ref = whereAmI.options({ resources: { Y: 1 } }).remote();
+        await cluster.restartHead();
+        await new Promise((r) => setTimeout(r, 1500));
+        proxy.mode = "forward";
+        assert.equal(await ray.get(ref, { timeoutMs: 30_000 }), y.nodeId);
+      } finally {
+        await ray.shutdown();
+      }
+    } finally {
+      await redis.stop();
     }
   },
 });
