@@ -158,3 +158,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a head link cut mid-frame again and again: the node dials again, stays the same node, work exact",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using c = await startCluster();
+    await ray.init({ address: c.cluster.address, token: c.cluster.token });
+    try {
+      const onA = { resources: { X: 1 }, schedulingStrategy: { nodeId: c.a.nodeId, soft: false } };
+      const refs: ray.ObjectRef<string>[] = [];
+      // Reports and placements cross A's link all the time; cut it under them five times.
+      for (let cut = 0; cut < 5; cut++) {
+        for (let i = 0; i < 20; i++) refs.push(whereAmI.options(onA).remote());
+        await new Promise((r) => setTimeout(r, 150));
+        c.proxy.killAll();
+      }
+      const at = await ray.get(refs, { timeoutMs: 60_000 });
+      assert.ok(
+        at.every((n) => n === c.a.nodeId),
+        "every task ran on A (hard affinity: none was lost to a cut)",
+      );
+      assert.ok(c.proxy.accepted >= 2, `A dialed the head again (${c.proxy.accepted} links)`);
+      const a = (await ray.nodes()).find((n) => n.nodeId === c.a.nodeId);
+      assert.equal(a?.alive, true, "A is the same node, alive");
+      assert.doesNotMatch(c.a.output(), /declared/);
+    } finally {
+      await ray.shutdown();
+    }
+  },
+});
