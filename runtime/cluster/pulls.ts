@@ -100,16 +100,19 @@ export class Puller {
       if (!host.side().isMissing(id)) return;
       if (attempt > 0 && Date.now() >= deadline) break;
       const known = attempt === 0 ? host.known(id) : undefined;
-      const address = known ?? await host.locate(id, tried);
+      let address: string | undefined;
       try {
+        // Asking where a copy is fails when the link to the head closes (at shutdown).
+        address = known ?? await host.locate(id, tried);
         const got = await this.#pullFrom(id, address, ticket);
         if (got) return;
         lastError = `${address} no longer holds it`;
         host.notAt(id, address);
       } catch (err) {
-        lastError = `${address}: ${(err as Error).message}`;
+        const where = address === undefined ? "asking where a copy is" : address;
+        lastError = `${where}: ${(err as Error).message}`;
       }
-      if (!tried.includes(address)) tried.push(address);
+      if (address !== undefined && !tried.includes(address)) tried.push(address);
       await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
     }
     if (host.closed() || !host.side().isMissing(id)) return;
