@@ -1,206 +1,176 @@
 /**
- * A bounded chaos run across three nodes (in-process, about 20 s): random
- * puts by the driver, objects made by tasks and put inside tasks on random
- * nodes, gets by the driver, reads by tasks on random nodes (most of them
- * across nodes), and frees (disposed refs, refs merely dropped), up to
- * eight at once, every byte checked against content derived from its seed.
- * An object freed while an operation on it was under way may only fail
- * with ObjectLostError, never arrive torn. Afterwards, with every ref gone,
- * no node keeps an object or store bytes.
- *
- * The seed is printed; `RAYD_CHAOS_SEED=<seed>` repeats the same sequence of
- * operations (their interleaving still depends on timing).
+ * A bounded chaos run with real processes: three nodes run a job of
+ * chains of tasks (each step's 150 KiB result stays on its node, the next
+ * step reads it there or elsewhere) and a few thousand independent tasks,
+ * while actors on the head count the driver's calls; every few seconds a
+ * random node is killed with SIGKILL and a new one started. At the end
+ * every result is exact, every actor's count equals the calls it
+ * acknowledged, the free resources come back to the total, and no process
+ * is left.
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { currentBackend } from "../../runtime/core/mod.ts";
-import type { Node } from "../../runtime/node/mod.ts";
-import { fnv, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
-import { checksumOf, putPattern, reclaimHere } from "../fixtures/transfer_fns.ts";
-import { startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
+import { CounterActor } from "../fixtures/actor_classes.ts";
+import { TestCluster } from "../_cluster/test_cluster.ts";
 
-const KIB = 1024;
-const MIB = 1024 * KIB;
-const RUN_MS = Number(Deno.env.get("RAYD_CHAOS_MS") ?? 20_000);
-const IN_FLIGHT = 8;
-/** Live objects are freed (oldest first) while their bytes pass this. */
-const LIVE_BYTES = 96 * MIB;
-const NAMES = ["N0", "N1", "N2"];
-/** No single operation may take longer (a hang fails the run, naming the operation). */
-const OP_TIMEOUT_MS = 30_000;
+const STEP_BYTES = 150 * 1024;
+/** Chains and independent tasks submitted per round; rounds go on until the last kill. */
+const CHAINS = 6;
+const STEPS = 5;
+const SQUARES = 150;
+const ROUND_MS = 700;
+const ACTORS = 3;
+const KILL_EVERY_MS = 3500;
+const KILLS = 5;
+const SEED = Number(Deno.env.get("CHAOS_SEED") ?? Date.now() % 100_000);
 
-/** xorshift32: the run's random choices, from its seed. */
+/** The bytes of step `k` of chain `chain`. */
+function stepBytes(chain: number, k: number): Uint8Array {
+  const bytes = new Uint8Array(STEP_BYTES).fill((chain * 7 + k * 13) & 255);
+  bytes[0] = chain & 255;
+  bytes[1] = k;
+  bytes[STEP_BYTES - 1] = (chain + k) & 255;
+  return bytes;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Step `k` of `chain`: checks the previous step's bytes, returns its own. */
+export const chaosStep = ray.remote(
+  async function chaosStep(prev: Uint8Array | null, chain: number, k: number) {
+    if (prev !== null && !same(prev, stepBytes(chain, k - 1))) {
+      throw new Error(`chain ${chain} step ${k}: the previous step's bytes are wrong`);
+    }
+    await new Promise((r) => setTimeout(r, 20 + ((chain * 31 + k * 17) % 40)));
+    return stepBytes(chain, k);
+  },
+);
+
+/** `i * i`, after a short pause. */
+export const chaosSquare = ray.remote(async function chaosSquare(i: number) {
+  await new Promise((r) => setTimeout(r, 10));
+  return i * i;
+});
+
+/** A small deterministic generator (mulberry32). */
 function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
+  let a = seed >>> 0;
   return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
-interface Live {
-  readonly ref: ray.ObjectRef<Uint8Array>;
-  readonly size: number;
-  readonly seed: number;
-  readonly how: string;
-  freed: boolean;
-}
-
 Deno.test({
-  name:
-    "a chaos run of puts, task-made objects, gets, cross-node reads and frees: every byte right",
+  name: `chaos: nodes killed and replaced during a job; every result exact (seed ${SEED})`,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const seed = Number(Deno.env.get("RAYD_CHAOS_SEED") ?? (Date.now() % 2 ** 31));
-    console.log(`chaos seed ${seed} (RAYD_CHAOS_SEED=${seed} repeats its operations)`);
-    const rand = random(seed);
-    // A get of an object freed meanwhile ends as lost this soon after its copy was found gone.
-    const previous = Deno.env.get("RAYD_PULL_DEADLINE_MS");
-    Deno.env.set("RAYD_PULL_DEADLINE_MS", "3000");
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-    const size = () => {
-      const r = rand();
-      if (r < 0.5) return 1 + Math.floor(rand() * 100 * KIB); // inline
-      if (r < 0.85) return 100 * KIB + Math.floor(rand() * 2 * MIB);
-      return 2 * MIB + Math.floor(rand() * 14 * MIB); // several chunks
-    };
-    const c = await startInProcessCluster({ numWorkers: 1, resources: { N0: 1 } }, [
-      { numWorkers: 1, resources: { N1: 1 }, objectStoreMemory: 192 * MIB },
-      { numWorkers: 1, resources: { N2: 1 }, objectStoreMemory: 192 * MIB },
-    ]);
-    const counts: Record<string, number> = {};
-    const count = (what: string) => counts[what] = (counts[what] ?? 0) + 1;
+    console.log(`chaos seed ${SEED} (CHAOS_SEED=${SEED} repeats the kills)`);
+    const rand = random(SEED);
+    await using cluster = await TestCluster.start({
+      head: {
+        numWorkers: ACTORS,
+        numCpus: 0,
+        resources: { H: ACTORS },
+        healthCheckPeriodMs: 200,
+        healthCheckFailureThreshold: 5,
+      },
+      nodes: [{ numWorkers: 2 }, { numWorkers: 2 }, { numWorkers: 2 }],
+    });
+    await ray.init({ address: cluster.address, token: cluster.token });
     try {
-      await ray.init({ address: c.address, token: TEST_TOKEN, objectStoreMemory: 192 * MIB });
-      const driver = currentBackend() as Node;
-      const nodes = [c.head, ...c.nodes].map((p) => p.node);
-      const baseline = nodes.map((n) => n.arena.used);
-      try {
-        let live: Live[] = [];
-        let liveBytes = 0;
-        let nextSeed = seed;
-        const add = (entry: Live) => {
-          live.push(entry);
-          liveBytes += entry.size;
-        };
-        const free = (entry: Live, dispose: boolean) => {
-          if (entry.freed) return;
-          entry.freed = true;
-          live = live.filter((e) => e !== entry);
-          liveBytes -= entry.size;
-          if (dispose) entry.ref[Symbol.dispose]();
-          count(dispose ? "free (dispose)" : "free (drop)");
-        };
-        /** Checks what an operation on `entry` got: its bytes' checksum, or why it failed. */
-        const check = async (entry: Live, what: string, got: Promise<number>) => {
-          try {
-            const sum = await got;
-            assert.equal(
-              sum,
-              fnv(patternBytes(entry.size, entry.seed)),
-              `${what} of ${entry.how} (${entry.size} bytes, seed ${entry.seed})`,
-            );
-            count(what.replace(/ on N\d$/, ""));
-          } catch (err) {
-            if (err instanceof assert.AssertionError) {
-              console.error(`chaos seed ${seed}: ${err.message}`);
-              throw err;
+      const total = await ray.clusterResources();
+      const counters = Array.from(
+        { length: ACTORS },
+        () => CounterActor.options({ resources: { H: 1 }, numCpus: 0 }).remote(),
+      );
+      const retried = { maxRetries: 30 };
+      // The job, in rounds until the last kill: chains whose steps' results stay on nodes, and
+      // independent tasks.
+      const chains: ray.ObjectRef<Uint8Array>[] = [];
+      const squares: ray.ObjectRef<number>[] = [];
+      let kills = 0;
+      const submitting = (async () => {
+        while (kills < KILLS) {
+          for (let c = 0; c < CHAINS; c++) {
+            const chain = chains.length;
+            let prev: ray.ObjectRef<Uint8Array> | null = null;
+            for (let k = 0; k < STEPS; k++) {
+              prev = chaosStep.options(retried).remote(prev, chain, k);
             }
-            const lost = err instanceof ray.ObjectLostError ||
-              String((err as Error)?.message).includes("ObjectLostError");
-            if (!(entry.freed && lost)) {
-              console.error(`chaos seed ${seed}: ${what} of ${entry.how} failed: ${err}`);
-              throw new Error(
-                `${what} of ${entry.how} (${entry.size} bytes, seed ${entry.seed}, ` +
-                  `${entry.freed ? "freed meanwhile" : "live"}) failed: ${err}`,
-                { cause: err },
-              );
-            }
-            count(`${what.replace(/ on N\d$/, "")}: lost, freed meanwhile`);
+            chains.push(prev!);
           }
-        };
-        const operation = async (): Promise<void> => {
-          const r = rand();
-          if (live.length < 4 || r < 0.3) {
-            const n = size();
-            const s = ++nextSeed;
-            const node = pick(NAMES);
-            const kind = rand();
-            if (kind < 0.35) {
-              add({
-                ref: ray.put(patternBytes(n, s)),
-                size: n,
-                seed: s,
-                how: "a put",
-                freed: false,
-              });
-              count("put");
-            } else if (kind < 0.7) {
-              const ref = pattern.options({ resources: { [node]: 1 } }).remote(n, s);
-              add({ ref, size: n, seed: s, how: `a task's return on ${node}`, freed: false });
-              count("task-made");
-            } else {
-              const holder = putPattern.options({ resources: { [node]: 1 } }).remote(n, s);
-              const { ref } = await ray.get(holder, { timeoutMs: OP_TIMEOUT_MS });
-              holder[Symbol.dispose]();
-              add({ ref, size: n, seed: s, how: `a put in a task on ${node}`, freed: false });
-              count("put in a task");
-            }
-            while (liveBytes > LIVE_BYTES) free(live[0], true);
-            return;
+          for (let i = 0; i < SQUARES; i++) {
+            squares.push(chaosSquare.options(retried).remote(squares.length));
           }
-          const entry = pick(live);
-          if (r < 0.55) {
-            const node = pick(NAMES);
-            const read = checksumOf.options({ resources: { [node]: 1 } }).remote({
-              ref: entry.ref,
-            });
-            const sum = ray.get(read, { timeoutMs: OP_TIMEOUT_MS }).then((s) => s.sum);
-            return check(entry, `read by a task on ${node}`, sum);
-          }
-          if (r < 0.8) {
-            const sum = ray.get(entry.ref, { timeoutMs: OP_TIMEOUT_MS }).then((b) => fnv(b));
-            return check(entry, "get by the driver", sum);
-          }
-          free(entry, rand() < 0.8);
-        };
-        const deadline = Date.now() + RUN_MS;
-        const workers = Array.from({ length: IN_FLIGHT }, async () => {
-          while (Date.now() < deadline) await operation();
-        });
-        await Promise.all(workers);
-        console.log(`chaos seed ${seed}: ${JSON.stringify(counts)}`);
-        for (const entry of [...live]) free(entry, true);
-      } finally {
-        await ray.shutdown().catch(() => {});
-      }
-      assert.ok((counts["read by a task"] ?? 0) > 20, "tasks read objects");
-      assert.ok((counts["get by the driver"] ?? 0) > 20, "the driver got objects");
-      // With every ref gone (the driver's shut down), the nodes let go of every object.
-      await ray.init({ address: c.address, token: TEST_TOKEN });
-      try {
-        const until = Date.now() + 15_000;
-        let now = "";
-        for (;;) {
-          await ray.get(NAMES.map((r) => reclaimHere.options({ resources: { [r]: 1 } }).remote()));
-          now = JSON.stringify(nodes.map((n) => [n.objectCounts().stored, n.arena.used]));
-          if (nodes.every((n, k) => n.objectCounts().stored <= 1 && n.arena.used === baseline[k])) {
-            break;
-          }
-          assert.ok(Date.now() < until, `nodes keep [objects, store bytes] ${now} (seed ${seed})`);
-          await new Promise((r) => setTimeout(r, 200));
+          await new Promise((r) => setTimeout(r, ROUND_MS));
         }
-        assert.ok(driver !== currentBackend(), "a new driver");
-      } finally {
-        await ray.shutdown();
+      })();
+      // The actors count the driver's calls meanwhile.
+      const acked = new Array(ACTORS).fill(0);
+      let calling = true;
+      const calls = (async () => {
+        while (calling) {
+          await Promise.all(counters.map(async (c, i) => {
+            await ray.get(c.incr.remote());
+            acked[i]++;
+          }));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      // The chaos: kill a random node, start another, again and again.
+      const killer = (async () => {
+        while (kills < KILLS) {
+          await new Promise((r) => setTimeout(r, KILL_EVERY_MS * (0.5 + rand())));
+          const alive = cluster.nodes.map((n, i) => [n, i] as const).filter(([n]) => n.alive);
+          const [, index] = alive[Math.floor(rand() * alive.length)];
+          await cluster.kill(index);
+          kills++;
+          await cluster.addNode({ numWorkers: 2 });
+        }
+      })();
+      await killer;
+      await submitting;
+      const sums = await ray.get(squares, { timeoutMs: 120_000 });
+      assert.deepEqual(sums, Array.from({ length: squares.length }, (_, i) => i * i));
+      for (let chain = 0; chain < chains.length; chain++) {
+        const last = await ray.get(chains[chain], { timeoutMs: 120_000 });
+        assert.ok(same(last, stepBytes(chain, STEPS - 1)), `chain ${chain} exact`);
       }
+      calling = false;
+      await calls;
+      // Every acknowledged call counted once.
+      const counts = await ray.get(counters.map((c) => c.value.remote()));
+      assert.deepEqual(counts, acked);
+      // Afterwards: a chain made again from nothing runs through (nothing stuck anywhere).
+      let prev: ray.ObjectRef<Uint8Array> | null = null;
+      for (let k = 0; k < STEPS; k++) prev = chaosStep.remote(prev, 999, k);
+      assert.ok(same(await ray.get(prev!), stepBytes(999, STEPS - 1)));
+      for (const c of counters) await ray.kill(c);
+      // Free resources come back to the total (the nodes report within their period).
+      let free: Record<string, number> = {};
+      for (let i = 0; i < 100; i++) {
+        free = await ray.availableResources();
+        if (free.CPU === total.CPU && (free.H ?? 0) === total.H) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(free.CPU, total.CPU, "every CPU free again");
+      assert.equal(free.H, total.H, "every actor's resource free again");
+      console.log(
+        `chaos: ${kills} nodes killed, ${squares.length + chains.length * STEPS} tasks, ` +
+          `${acked.reduce((a, b) => a + b, 0)} actor calls, all exact`,
+      );
     } finally {
-      await c.stop();
-      if (previous === undefined) Deno.env.delete("RAYD_PULL_DEADLINE_MS");
-      else Deno.env.set("RAYD_PULL_DEADLINE_MS", previous);
+      await ray.shutdown();
     }
+    // `await using` stops the cluster and checks that no process is left.
   },
 });
