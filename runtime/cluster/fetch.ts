@@ -184,14 +184,21 @@ export async function fetchObject(
 /**
  * Answers a peer's `fetch` of a piece of an object stored here, with a view
  * of the stored bytes as the body (the object stays pinned until the reply
- * is written); on the first piece, `holdFor` holds the refs inside it for
- * the requester.
+ * is written), or the piece read from disk when the object is spilled; on
+ * the first piece, `holdFor` holds the refs inside it for the requester.
  */
 export async function serveFetch(
   side: ClusterSide,
   holdFor: (requester: string, contained: readonly ObjectId[]) => ObjectId[],
   { id, offset, max, from }: FetchRequest,
 ): Promise<Reply> {
+  const spilled = side.readSpilled(id, offset, Math.min(max, SERVE_CHUNK_MAX));
+  if (spilled) {
+    // On disk: the chunk read from its file, not the whole object restored into the store.
+    const { size, error, contained, bytes } = spilled;
+    const held = offset === 0 ? holdFor(from, contained) : [];
+    return { message: { size, error, contained, held } satisfies FetchReply, body: bytes };
+  }
   const obj = await side.readObject(id);
   if (!obj) return { message: { size: -1, error: false, contained: [] } satisfies FetchReply };
   try {

@@ -93,17 +93,19 @@ export class Puller {
 
   async #pull(id: ObjectId, ticket: Ticket): Promise<void> {
     const host = this.#host;
-    const deadline = Date.now() + config("pullDeadlineMs");
+    // Set by the first try that fails: from then on the copies left have pullDeadlineMs (the
+    // first question may wait as long as the task making the object runs).
+    let deadline = Infinity;
     const tried: string[] = [];
     let lastError = "no copy answered";
     for (let attempt = 0; !host.closed(); attempt++) {
       if (!host.side().isMissing(id)) return;
-      if (attempt > 0 && Date.now() >= deadline) break;
+      if (Date.now() >= deadline) break;
       const known = attempt === 0 ? host.known(id) : undefined;
       let address: string | undefined;
       try {
         // Asking where a copy is fails when the link to the head closes (at shutdown).
-        address = known ?? await host.locate(id, tried);
+        address = known ?? await this.#locate(id, tried, deadline);
         const got = await this.#pullFrom(id, address, ticket);
         if (got) return;
         lastError = `${address} no longer holds it`;
@@ -113,11 +115,31 @@ export class Puller {
         lastError = `${where}: ${(err as Error).message}`;
       }
       if (address !== undefined && !tried.includes(address)) tried.push(address);
+      if (deadline === Infinity) deadline = Date.now() + config("pullDeadlineMs");
       await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
     }
     if (host.closed() || !host.side().isMissing(id)) return;
     const lost = objectLost(id, `could not be fetched (${lastError})`);
     host.side().sealFetched(id, errorFrame(lost), true, []);
+  }
+
+  /** A holder of `id` not in `tried`; rejects when none is published by `deadline`. */
+  async #locate(id: ObjectId, tried: readonly string[], deadline: number): Promise<string> {
+    const asked = this.#host.locate(id, tried);
+    if (deadline === Infinity) return await asked;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("no other copy was published in time")),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    asked.catch(() => {}); // answered (or failed) after the deadline: nobody waits for it
+    try {
+      return await Promise.race([asked, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** One try at `address`: true when the object is here now, false when it was not there. */

@@ -82,6 +82,16 @@ export interface ClusterSide {
   sealFetched(id: ObjectId, frame: Frame, error: boolean, contained: readonly ObjectId[]): void;
   /** Reads a stored object for a peer (restores it if spilled); undefined when it is not here. */
   readObject(id: ObjectId): Promise<StoredObject | undefined>;
+  /**
+   * Bytes `[offset, offset + max)` of stored object `id` read from disk when
+   * it is spilled (not restored into the store for it), with its whole size;
+   * undefined when it is not spilled (then `readObject`).
+   */
+  readSpilled(
+    id: ObjectId,
+    offset: number,
+    max: number,
+  ): (Omit<StoredObject, "done"> & { readonly size: number }) | undefined;
   /** True when `id` is stored here or made by a task of this node. */
   isLocal(id: ObjectId): boolean;
   /** Stored object `id` when it is small and inline (not in the store), else undefined. */

@@ -77,6 +77,14 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       else node.put(id, frame, contained);
     },
     readObject: (id) => readObject(node, parts, id),
+    readSpilled(id, offset, max) {
+      const stored = table.stored(id);
+      if (stored === undefined || stored instanceof Uint8Array) return undefined;
+      const part = parts.spill.readSpilled(id, offset, max);
+      if (!part) return undefined;
+      const error = table.status(id) === "error";
+      return { ...part, error, contained: life.containedOf(id) ?? NONE };
+    },
     isLocal(id) {
       if (table.status(id) !== "missing") return true;
       return !isPutId(id) && parts.scheduler.knows(taskIdOf(id));

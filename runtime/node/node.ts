@@ -89,7 +89,7 @@ export class Node implements Backend {
     wait: (...args) => this.#tableWait(...args),
     taskBlocked: (taskId) => this.#scheduler.taskBlocked(taskId),
     taskUnblocked: (taskId) => this.#scheduler.taskUnblocked(taskId),
-    lendAll: (ids, frames) => this.#spill.lendAll(ids, frames),
+    lendAll: (ids, frames) => this.#life.lendAll(ids, frames),
     pin: (id, workerId) => this.#life.inc(id, workerId),
     unpin: (id) => this.#spill.unpin(id),
     answered: () => this.#kick(),

@@ -8,10 +8,11 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
-import { config } from "../common/mod.ts";
+import { config, objectLost } from "../common/mod.ts";
 import {
   ACTOR_REF_PREFIX,
   collectedSinceLastAsked,
+  errorFrame,
   REF_OP,
   VIEW_REF_PREFIX,
   type WaitResult,
@@ -193,14 +194,43 @@ export class ObjectLifetime {
   /** Restores and pins fetched frames for `holder`, which unpins each once decoded. */
   async lend(ids: readonly ObjectId[], outcome: WaitResult, holder: string): Promise<WaitResult> {
     if (!outcome.frames) return outcome;
-    const frames = await this.#host.spill.lendAll(ids, outcome.frames);
+    const frames = await this.lendAll(ids, outcome.frames);
     const pinned: ObjectId[] = [];
     frames.forEach((f, i) => {
-      if (f === undefined || outcome.frames![i] instanceof Uint8Array) return;
+      if (f === undefined || f instanceof Uint8Array) return;
       this.inc(ids[i], holder);
       pinned.push(ids[i]);
     });
     return { ready: outcome.ready, frames, pinned };
+  }
+
+  /**
+   * The frames a wait found, made ready for a reader (`SpillManager.lendAll`).
+   * An object freed since the wait saw it (its last ref was released while
+   * the wait was answered) gets an ObjectLostError frame instead: its block
+   * may hold other bytes already.
+   */
+  async lendAll(
+    ids: readonly ObjectId[],
+    frames: readonly (Frame | undefined)[],
+  ): Promise<(Frame | undefined)[]> {
+    const table = this.#host.table;
+    const gone = (i: number) => {
+      const f = frames[i];
+      return f !== undefined && !(f instanceof Uint8Array) && table.stored(ids[i]) !== f;
+    };
+    const freed = new Set(ids.filter((_, i) => gone(i)));
+    const lent = await this.#host.spill.lendAll(
+      ids,
+      frames.map((f, i) => freed.has(ids[i]) ? undefined : f),
+    );
+    frames.forEach((f, i) => {
+      if (f === undefined || f instanceof Uint8Array) return;
+      if (!freed.has(ids[i]) && table.status(ids[i]) !== "missing") return;
+      const why = "it was freed while a get or wait waited for it (its last ref was released)";
+      lent[i] = errorFrame(objectLost(ids[i], why));
+    });
+    return lent;
   }
 
   /** Ids of the refs inside stored object `id`, if any. */

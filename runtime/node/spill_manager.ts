@@ -180,6 +180,25 @@ export class SpillManager {
     if (rec.disk) this.#files.release(rec.disk);
   }
 
+  /**
+   * Bytes `[offset, offset + max)` of object `id` read from its spill file
+   * into fresh memory, when it is on disk and not in the store (a peer pulls
+   * it chunk by chunk without restoring it: restoring would spill others,
+   * which the peer's other pulls may want next); undefined otherwise.
+   */
+  readSpilled(
+    id: ObjectId,
+    offset: number,
+    max: number,
+  ): { bytes: Uint8Array; size: number } | undefined {
+    const rec = this.#recs.get(id);
+    if (!rec || rec.loc || !rec.disk) return undefined;
+    const start = Math.min(offset, rec.size);
+    const bytes = new Uint8Array(Math.min(max, rec.size - start));
+    this.#files.read({ ...rec.disk, offset: rec.disk.offset + start, size: bytes.length }, bytes);
+    return { bytes, size: rec.size };
+  }
+
   /** One more reader may hold the bytes of `id`. */
   pin(id: ObjectId): void {
     const rec = this.#recs.get(id);

@@ -27,11 +27,11 @@ export interface WaitsHost {
   taskBlocked(taskId: TaskId): void;
   /** ...until it was answered. */
   taskUnblocked(taskId: TaskId): void;
-  /** Frames to send (restored first if spilled, see SpillManager.lendAll). */
-  lendAll<F extends Frame | undefined>(
+  /** Frames to send (restored first if spilled; see ObjectLifetime.lendAll). */
+  lendAll(
     ids: readonly ObjectId[],
-    frames: readonly F[],
-  ): F[] | Promise<F[]>;
+    frames: readonly (Frame | undefined)[],
+  ): (Frame | undefined)[] | Promise<(Frame | undefined)[]>;
   /** A frame sent to `workerId` stays in the store until it unpins it... */
   pin(id: ObjectId, workerId: WorkerId): void;
   /** ...or, when that worker is gone, is unpinned now. */

@@ -31,6 +31,7 @@ async function serve(mib: number): Promise<void> {
   const arena = new SharedArena({ initialBytes: 64 * MIB, maxBytes: (mib + 64) * MIB });
   const bytes = arena.alloc(mib * MIB).fill(7);
   const side = {
+    readSpilled: () => undefined,
     readObject: (id: ObjectId) =>
       Promise.resolve(
         id === ID ? { bytes, error: false, contained: [], done: () => {} } : undefined,

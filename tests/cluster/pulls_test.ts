@@ -117,3 +117,21 @@ Deno.test({
     }
   },
 });
+
+clusterTest(
+  "objects spilled on a full holder are served to a reader from disk, all at once",
+  [{ numWorkers: 1, resources: { A: 1 }, objectStoreMemory: 128 * MIB }],
+  async (c) => {
+    const n = 48 * MIB;
+    const made = [1, 2, 3, 4].map((i) => pattern.options({ resources: { A: 1 } }).remote(n, i));
+    await ray.wait(made, { numReturns: made.length, fetchLocal: false });
+    const holder = c.nodes[0].node;
+    assert.ok(
+      holder.spillStats().spilled >= 2,
+      "A's store holds two of the four: the rest spilled",
+    );
+    const got = await ray.get(made, { timeoutMs: 60_000 });
+    got.forEach((bytes, i) => assert.equal(fnv(bytes), fnv(patternBytes(n, i + 1)), `object ${i}`));
+    assert.equal(holder.spillStats().restores, 0, "read from disk, not restored into A's store");
+  },
+);

@@ -11,7 +11,12 @@ import * as ray from "../../mod.ts";
 import { currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { sumLater } from "../fixtures/scheduler_fns.ts";
-import { getAfterDispose, putsDisposed } from "../fixtures/dispose_fns.ts";
+import {
+  disposeWhileGetting,
+  getAfterDispose,
+  putsDisposed,
+  slowFill,
+} from "../fixtures/dispose_fns.ts";
 import { CounterActor } from "../fixtures/actor_classes.ts";
 
 const MIB = 1024 * 1024;
@@ -76,6 +81,31 @@ rayTest("a disposed handle throws an error that says it was released", async () 
   assert.equal(ref.hex(), ref.id, "naming it still works");
   assert.match(await ray.get(getAfterDispose.remote()), /^Cannot get: .* was released/);
 });
+
+rayTest(
+  "a handle disposed while its get waits: the get fails with ObjectLostError, no freed bytes",
+  async () => {
+    const n = 4 * MIB;
+    const ref = slowFill.remote(n, 200);
+    const got = ray.get(ref);
+    ref[Symbol.dispose]();
+    await assert.rejects(
+      got.then((bytes) => {
+        // Freed bytes may be overwritten by the next object: only an error is safe here.
+        const others = Array.from({ length: 4 }, () => ray.put(new Uint8Array(n).fill(7)));
+        const right = bytes.every((b) => b === 42);
+        others.forEach((o) => o[Symbol.dispose]());
+        return right ? "right bytes of a freed object" : "wrong bytes";
+      }),
+      (err: Error) => {
+        assert.ok(err instanceof ray.ObjectLostError, `${err}`);
+        assert.match(err.message, /freed while a get or wait waited for it/);
+        return true;
+      },
+    );
+    assert.equal(await ray.get(disposeWhileGetting.remote(n, 200)), "ObjectLostError", "in a task");
+  },
+);
 
 rayTest("a task argument keeps a disposed ref's object until the task ran", async () => {
   const before = stored();
