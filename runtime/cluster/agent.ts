@@ -43,8 +43,10 @@ import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
   type FetchRequest,
+  type LocateRequest,
   MSG,
   type PlaceRequest,
+  type PublishMessage,
   type Return,
 } from "./messages.ts";
 import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
@@ -54,6 +56,7 @@ import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
+import { Owners } from "./owners.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -82,6 +85,8 @@ export interface AgentOptions {
   /** Where peers reach this process. */
   readonly address: string;
   readonly head: HeadApi;
+  /** This process's owner tag (from the head's `hello`): it owns the ids that start with it. */
+  readonly ownerTag: string;
   readonly peers: Peers;
   /** Closes what the process opened besides the peer links (its port, the head's link). */
   readonly closeAlso?: () => void;
@@ -104,11 +109,8 @@ export class Agent implements ClusterPort {
   readonly #placedHere = new Map<TaskId, PlacedHere>();
   /** Results of forwarded tasks, at the address that made them. */
   readonly #remote = new Map<ObjectId, string>();
-  /** Objects published to the head (peers may fetch them). */
-  readonly #published = new Set<ObjectId>();
-  #added: [ObjectId, number][] = [];
-  #removed: ObjectId[] = [];
-  #flushQueued = false;
+  /** The objects this process owns: where their copies are; and the way to other owners. */
+  readonly owners: Owners;
   readonly #pulls: Puller;
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
@@ -128,7 +130,7 @@ export class Agent implements ClusterPort {
     exists: (id) =>
       !this.#side.isMissing(id) || this.#remote.has(id) ||
       (this.#forwarded.has(taskIdOf(id)) || this.#side.isLocal(id) ? false : undefined),
-    locate: (id) => this.#options.head.locate(id),
+    locate: (id) => this.owners.locate(id),
   });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
@@ -141,7 +143,10 @@ export class Agent implements ClusterPort {
     this.#options = options;
     this.address = options.address;
     this.#remoteActors = new RemoteActors(this.#actorsHost());
-    this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
+    const { peers, head, ownerTag: tag } = options;
+    const sizeOf = (id: ObjectId) => this.#side.sizeOf(id);
+    this.owners = new Owners({ address: this.address, tag, peers, head, sizeOf });
+    this.#pulls = new Puller(pullHost(this, peers, this.owners, () => this.#side, {
       known: (id) => this.#remote.get(id),
       notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
       heldAt: (at, ids) => this.#heldAt(at, ids),
@@ -287,10 +292,7 @@ export class Agent implements ClusterPort {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
     }
-    if (this.#published.delete(id)) {
-      this.#removed.push(id);
-      this.#flushSoon();
-    }
+    this.owners.remove(id);
   }
 
   cancel(taskId: TaskId, mode: CancelMode): void {
@@ -306,6 +308,7 @@ export class Agent implements ClusterPort {
   async close(): Promise<void> {
     this.#closed = true;
     this.#pulls.close();
+    this.owners.close();
     this.reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
@@ -318,6 +321,11 @@ export class Agent implements ClusterPort {
     if (frame.type === MSG.fetch) {
       const hold = (from: string, ids: readonly ObjectId[]) => this.#holdFor(from, ids);
       return serveFetch(this.#side, hold, frame.message as FetchRequest);
+    }
+    if (frame.type === MSG.locate) {
+      return this.owners.serveLocate(frame.message as LocateRequest).then((message) => ({
+        message,
+      }));
     }
     throw new TypeError(`frame type ${frame.type} is not a request this process serves`);
   }
@@ -332,6 +340,8 @@ export class Agent implements ClusterPort {
         return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
+      case MSG.publish:
+        return this.owners.takePublish(m as unknown as PublishMessage);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
@@ -353,6 +363,7 @@ export class Agent implements ClusterPort {
    */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
+    this.owners.died(nodeId, address);
     for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
     this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
@@ -412,7 +423,7 @@ export class Agent implements ClusterPort {
       taskId: spec.taskId,
       demand: demandOf(spec.options.numCpus, spec.options.resources),
       strategy: spec.options.schedulingStrategy,
-      deps: spec.deps,
+      locality: spec.deps.length > 0 ? this.owners.locality(spec.deps, this.#sizeHere) : undefined,
     }));
     let decisions;
     try {
@@ -548,23 +559,10 @@ export class Agent implements ClusterPort {
     }
   }
 
+  /** A copy of `id` is here: its owner learns of it (peers may pull it from here). */
   #publish(id: ObjectId): void {
-    if (this.#published.has(id)) return;
-    this.#published.add(id);
-    this.#added.push([id, this.#side.sizeOf(id)]);
-    this.#flushSoon();
+    this.owners.add(id);
   }
 
-  #flushSoon(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      const added = this.#added;
-      const removed = this.#removed;
-      this.#added = [];
-      this.#removed = [];
-      if (added.length + removed.length > 0) this.#options.head.publish({ added, removed });
-    });
-  }
+  readonly #sizeHere = (id: ObjectId): number => this.#side.sizeOf(id);
 }

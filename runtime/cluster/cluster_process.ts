@@ -121,6 +121,7 @@ export async function startClusterProcess(
       token,
       controlStore,
       heartbeatMs: hello.heartbeatMs,
+      ownerTag: hello.ownerTag,
       mirrorCode: options.mirrorCode,
       node: {
         numWorkers: options.numWorkers,
@@ -218,6 +219,7 @@ export async function joinAsDriver(options: {
       token: options.token,
       controlStore,
       heartbeatMs: 0,
+      ownerTag: hello.ownerTag,
       node: { namespace: options.namespace, driverOnly: true },
       closeAlso: () => {
         listener?.close();
@@ -240,6 +242,7 @@ async function joined(o: {
   token: string;
   controlStore?: ControlStore;
   heartbeatMs: number;
+  ownerTag: string;
   node: Parameters<typeof Node.start>[0];
   closeAlso: () => void;
   mirrorCode?: boolean;
@@ -260,12 +263,14 @@ async function joined(o: {
     role: o.role,
     address: o.address,
     head: o.headApi,
+    ownerTag: o.ownerTag,
     peers,
     closeAlso: o.closeAlso,
     code,
   });
   const node = await Node.start({
     ...o.node,
+    ownerTag: o.ownerTag,
     controlStore: o.controlStore,
     cluster: (side) => agent.bind(side),
   });
@@ -276,6 +281,7 @@ async function joined(o: {
       address: o.address,
       resources: node.resources,
       numWorkers: node.numWorkers,
+      ownerTag: o.ownerTag,
     });
   } catch (err) {
     await node.shutdown();

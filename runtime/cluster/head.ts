@@ -1,6 +1,7 @@
 /**
- * The head service: membership and health of the nodes, the global
- * scheduler's placements, and the directory of objects peers may need.
+ * The head service: membership and health of the nodes (and each member's
+ * owner tag), the global scheduler's placements, and the actors placed.
+ * Object locations are kept by the objects' owners, not here (owners.ts).
  * It runs in the head process; agents reach it by `HeadApi`, in process
  * (the head's own agent) or over TCP (`RemoteHead`).
  *
@@ -9,22 +10,22 @@
 import {
   type ActorId,
   actorNameTaken,
+  isOwnerTag,
   longInterval,
   type LongTimer,
   type NodeId,
-  type ObjectId,
+  ownerTag,
 } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
-import { ObjectDirectory } from "./directory.ts";
 import type {
   FoundActor,
   FoundById,
   HelloReply,
   JoinRequest,
+  OwnerInfo,
   PlaceActorRequest,
   PlaceRequest,
-  Publish,
   ReportMessage,
 } from "./messages.ts";
 
@@ -37,7 +38,6 @@ export interface HeadApi {
   join(request: JoinRequest): Promise<void>;
   report(report: ReportMessage): void;
   place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
-  publish(objects: Publish): void;
   /** Where an actor goes (its name, if any, is taken at once). */
   placeActor(request: PlaceActorRequest): Promise<Decision>;
   /** A live actor by name. */
@@ -46,8 +46,8 @@ export interface HeadApi {
   findActor(actorId: ActorId): Promise<FoundById>;
   /** An actor ended (killed, or dead on its node): its name and its resources are free. */
   actorEnded(actorId: ActorId): void;
-  /** The address of a process holding `id` (one not in `tried` if there is one), once one does. */
-  locate(id: ObjectId, tried?: readonly string[]): Promise<string>;
+  /** The member whose owner tag is `tag` (also when dead or gone), if any. */
+  whereIs(tag: string): Promise<OwnerInfo | undefined>;
   state(): Promise<ClusterState>;
 }
 
@@ -60,6 +60,7 @@ export interface MemberLink {
 
 interface Member {
   readonly nodeId: NodeId;
+  readonly ownerTag: string;
   readonly role: JoinRequest["role"];
   readonly address: string;
   readonly numWorkers: number;
@@ -80,7 +81,11 @@ export class HeadService {
   readonly #options: HeadOptions;
   readonly #scheduler: GlobalScheduler;
   readonly #members = new Map<NodeId, Member>();
-  readonly #directory = new ObjectDirectory();
+  /** Members by owner tag and by address (those gone too: their objects are lost). */
+  readonly #byTag = new Map<string, Member>();
+  readonly #byAddress = new Map<string, Member>();
+  /** The next owner number, from a random start (a restarted head hardly meets old tags). */
+  #nextOwner = crypto.getRandomValues(new Uint32Array(1))[0];
   readonly #timer: LongTimer;
   /** Actors placed by drivers: where they live, and their names. */
   readonly #actors = new Map<ActorId, FoundActor>();
@@ -107,6 +112,7 @@ export class HeadService {
         Promise.resolve({
           redisAddress: this.#options.redisAddress,
           heartbeatMs: this.#options.healthCheck.periodMs,
+          ownerTag: this.#newOwnerTag(),
         }),
       join: (request) => {
         this.#join(request, link);
@@ -118,10 +124,7 @@ export class HeadService {
         if (me && report.draining) this.#scheduler.drain(me);
       },
       place: (requests) => Promise.resolve(requests.map((r) => this.#place(me, r))),
-      publish: (objects) => {
-        if (me) this.#directory.update(me, objects);
-      },
-      locate: (id, tried) => this.#locate(id, tried),
+      whereIs: (tag) => Promise.resolve(this.#whereIs(tag)),
       placeActor: (request) => Promise.resolve(this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
         Promise.resolve(this.#live(this.#actorNames.get(`${namespace}/${name}`))),
@@ -141,7 +144,7 @@ export class HeadService {
     if (m.role === "driver") {
       // Its objects and non-detached actors go; the cluster stays.
       this.#members.delete(nodeId);
-      this.#directory.dropHolder(nodeId);
+      m.alive = false; // still known by tag: readers of its objects learn they are lost
       for (const other of this.#members.values()) {
         if (other.alive) other.link.nodeDied(m.nodeId, m.address);
       }
@@ -171,20 +174,28 @@ export class HeadService {
   /** Stops the health checks. */
   close(): void {
     this.#timer.clear();
-    this.#directory.close();
   }
 
   #join(request: JoinRequest, link: MemberLink): void {
     const old = this.#members.get(request.nodeId);
     if (old) throw new Error(`node id ${request.nodeId} is already in use in this cluster`);
-    this.#members.set(request.nodeId, {
+    if (!isOwnerTag(request.ownerTag) || this.#byTag.get(request.ownerTag)?.alive) {
+      throw new TypeError(
+        `Invalid owner tag ${JSON.stringify(request.ownerTag)}: ask hello for one`,
+      );
+    }
+    const member: Member = {
       nodeId: request.nodeId,
+      ownerTag: request.ownerTag,
       role: request.role,
       address: request.address,
       numWorkers: request.numWorkers,
       link,
       alive: true,
-    });
+    };
+    this.#members.set(request.nodeId, member);
+    this.#byTag.set(member.ownerTag, member);
+    this.#byAddress.set(member.address, member);
     if (request.role !== "driver") {
       const placed = this.#scheduler.addNode({
         nodeId: request.nodeId,
@@ -196,9 +207,11 @@ export class HeadService {
   }
 
   #place(from: NodeId | undefined, request: PlaceRequest): Decision {
-    const localityBytes = request.deps.length > 0
-      ? this.#directory.bytesByHolder(request.deps)
-      : undefined;
+    let localityBytes: Map<NodeId, number> | undefined;
+    for (const [address, bytes] of request.locality ?? []) {
+      const m = this.#byAddress.get(address);
+      if (m?.alive && m.role !== "driver") (localityBytes ??= new Map()).set(m.nodeId, bytes);
+    }
     return this.#scheduler.place({
       id: request.taskId,
       demand: request.demand,
@@ -248,14 +261,16 @@ export class HeadService {
     return found && this.#members.get(found.nodeId)?.alive ? found : undefined;
   }
 
-  async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
-    const untried = (h: NodeId) => !tried.includes(this.#members.get(h)?.address ?? "");
-    for (;;) {
-      const holder = await this.#directory.holder(id, untried);
-      const m = this.#members.get(holder);
-      if (m?.alive) return m.address;
-      this.#directory.dropHolder(holder);
-    }
+  #whereIs(tag: string): OwnerInfo | undefined {
+    if (!isOwnerTag(tag)) throw new TypeError(`Invalid owner tag ${JSON.stringify(tag)}`);
+    const m = this.#byTag.get(tag);
+    return m && { nodeId: m.nodeId, address: m.address, alive: m.alive };
+  }
+
+  #newOwnerTag(): string {
+    const tag = ownerTag(this.#nextOwner);
+    this.#nextOwner = (this.#nextOwner + 1) >>> 0;
+    return tag;
   }
 
   #expire(): void {
@@ -272,7 +287,6 @@ export class HeadService {
 
   #died(m: Member): void {
     m.alive = false;
-    this.#directory.dropHolder(m.nodeId);
     for (const other of this.#members.values()) {
       if (other.alive) other.link.nodeDied(m.nodeId, m.address);
     }

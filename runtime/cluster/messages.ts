@@ -21,10 +21,6 @@ export const MSG = {
   report: 3,
   /** Request: where tasks go (PlaceRequest[] -> Decision[]). */
   place: 4,
-  /** Message: objects this process holds or no longer holds (Publish). */
-  publish: 5,
-  /** Request: where an object is (ObjectId, or [ObjectId, addresses tried] -> address), answered once it is known. */
-  locate: 6,
   /** Request: the cluster's nodes and resources (ClusterState). */
   state: 7,
   /** Message: tasks placed on the receiving node (RunMessage). */
@@ -41,6 +37,10 @@ export const MSG = {
   actor: 15,
   /** Request: a code graph (CodeRequest -> CodeReply, the modules' bytes as the body). */
   code: 16,
+  /** Message (holder to owner): copies of the owner's objects added and removed here (PublishMessage). */
+  publish: 17,
+  /** Request (reader to owner): where an object is (LocateRequest -> address), answered once known. */
+  locate: 18,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
   placeActor: 8,
   /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
@@ -49,6 +49,8 @@ export const MSG = {
   nodeDied: 20,
   /** Message: an actor ended (killed, or dead on its node): its name and resources are free (ActorId). */
   actorEnded: 30,
+  /** Request: the member with an owner tag (string -> OwnerInfo | undefined). */
+  whereIs: 31,
 } as const;
 
 /** Answer to `hello`. */
@@ -57,6 +59,8 @@ export interface HelloReply {
   readonly redisAddress?: string;
   /** How often nodes report. */
   readonly heartbeatMs: number;
+  /** The asking process's owner tag, unique in this cluster: its ids start with it (ids.ts). */
+  readonly ownerTag: string;
 }
 
 /** `join`. */
@@ -67,6 +71,15 @@ export interface JoinRequest {
   readonly address: string;
   readonly resources: Resources;
   readonly numWorkers: number;
+  /** The owner tag `hello` gave it. */
+  readonly ownerTag: string;
+}
+
+/** `whereIs` answer: the member with that owner tag (dead ones and departed drivers too). */
+export interface OwnerInfo {
+  readonly nodeId: NodeId;
+  readonly address: string;
+  readonly alive: boolean;
 }
 
 /** One task of a `place` request. */
@@ -74,18 +87,26 @@ export interface PlaceRequest {
   readonly taskId: TaskId;
   readonly demand: Resources;
   readonly strategy: SchedulingStrategy;
-  /** Its dependencies, for locality. */
-  readonly deps: readonly ObjectId[];
+  /** Bytes of its dependencies each process holds (by address), as the requester knows. */
+  readonly locality?: readonly (readonly [address: string, bytes: number])[];
 }
 
 /** `place` answer: a decision per request, in order. */
 export type PlaceReply = readonly Decision[];
 
-/** `publish`: objects added here (with their sizes) and removed. */
+/** Copies added (with their sizes) and removed. */
 export interface Publish {
   readonly added: readonly (readonly [ObjectId, number])[];
   readonly removed: readonly ObjectId[];
 }
+
+/** `publish`: copies of the receiver's objects added and removed at the holder `from`. */
+export interface PublishMessage extends Publish {
+  readonly from: string;
+}
+
+/** `locate`: an object, or an object and the addresses already tried. */
+export type LocateRequest = ObjectId | readonly [ObjectId, readonly string[]];
 
 /**
  * The graphs of the `file:` modules a message names: `[module URL, graph id,

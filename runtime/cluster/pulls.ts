@@ -3,8 +3,10 @@
  * a holder over a link of its own (borrowed from `Peers`), chunk by chunk
  * into a block of the store that admission (admission.ts) gave it. A holder
  * that fails, stops answering (no chunk within `pullRequestTimeoutMs`) or
- * no longer has the object is left for another copy; a pull that found no
- * copy within `pullDeadlineMs` seals the object as lost.
+ * no longer has the object is left for another copy (refs it held for this
+ * process on that try are released); a pull that found no copy within
+ * `pullDeadlineMs` seals the object as lost, and so does, at once, one
+ * whose owner is dead or gone (owners.ts).
  *
  * @module
  */
@@ -12,8 +14,9 @@ import { config, type ObjectId, objectLost } from "../common/mod.ts";
 import { errorFrame } from "../core/mod.ts";
 import type { ClusterSide } from "../node/mod.ts";
 import { Admission, PullPriority, type Ticket } from "./admission.ts";
-import { fetchObject, type PullMemory } from "./fetch.ts";
-import type { HeadApi } from "./head.ts";
+import { fetchObject, PullFailed, type PullMemory } from "./fetch.ts";
+import { MSG } from "./messages.ts";
+import { isOwnerGone, type Owners } from "./owners.ts";
 import type { Peers } from "./peers.ts";
 
 /** What the pulls need of their process's agent. */
@@ -28,7 +31,10 @@ export interface PullHost {
   known(id: ObjectId): string | undefined;
   /** `address` turned out not to hold `id`. */
   notAt(id: ObjectId, address: string): void;
-  /** The address of a holder of `id`, one not in `tried` when there is one. */
+  /**
+   * The address of a holder of `id`, one not in `tried` when there is one.
+   * Rejects with ObjectLostError when its owner is gone (no try can help).
+   */
   locate(id: ObjectId, tried: readonly string[]): Promise<string>;
   /** `address` holds these refs (inside a pulled object) for this process. */
   heldAt(address: string, ids: readonly ObjectId[]): void;
@@ -39,16 +45,17 @@ export interface PullHost {
 /** A PullHost from an agent's parts and the few things only the agent knows. */
 export function pullHost(
   agent: { readonly address: string },
-  options: { readonly peers: Peers; readonly head: Pick<HeadApi, "locate"> },
+  peers: Peers,
+  owners: Pick<Owners, "locate">,
   side: () => ClusterSide,
   own: Pick<PullHost, "known" | "notAt" | "heldAt" | "pulled" | "closed">,
 ): PullHost {
   return {
     ...own,
-    peers: options.peers,
+    peers,
     address: agent.address,
     side,
-    locate: (id, tried) => options.head.locate(id, tried),
+    locate: (id, tried) => owners.locate(id, tried),
   };
 }
 
@@ -100,7 +107,18 @@ export class Puller {
       if (!host.side().isMissing(id)) return;
       if (attempt > 0 && Date.now() >= deadline) break;
       const known = attempt === 0 ? host.known(id) : undefined;
-      const address = known ?? await host.locate(id, tried);
+      let address: string;
+      try {
+        address = known ?? await host.locate(id, tried);
+      } catch (err) {
+        if (isOwnerGone(err)) {
+          if (host.closed() || !host.side().isMissing(id)) return;
+          return host.side().sealFetched(id, errorFrame(err), true, []);
+        }
+        lastError = `its owner could not be asked: ${(err as Error).message}`;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        continue;
+      }
       try {
         const got = await this.#pullFrom(id, address, ticket);
         if (got) return;
@@ -108,6 +126,10 @@ export class Puller {
         host.notAt(id, address);
       } catch (err) {
         lastError = `${address}: ${(err as Error).message}`;
+        const held = err instanceof PullFailed ? err.held : [];
+        if (held.length > 0) {
+          host.peers.send(address, MSG.release, { from: host.address, ids: held });
+        }
       }
       if (!tried.includes(address)) tried.push(address);
       await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
