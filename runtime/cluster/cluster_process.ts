@@ -14,6 +14,7 @@ import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
 import { dialHead, type RemoteHead } from "./head_link.ts";
 import { Peers } from "./peers.ts";
+import type { OwnerCounters } from "./owners.ts";
 import { serveCluster } from "./server.ts";
 
 /** How to start a head or a node (`rayd start`). */
@@ -52,6 +53,8 @@ export interface ClusterProcess {
   readonly address: string;
   /** The node itself (its store, workers and records). */
   readonly node: Node;
+  /** Object locations this process asked and answered as an owner or a reader (owners.ts). */
+  readonly owners: OwnerCounters;
   /** The dashboard's URL (a head started with `dashboardPort`). */
   readonly dashboardUrl?: string;
   /** Resolves once it stopped (by `stop`, or a node whose head went away). */
@@ -163,6 +166,7 @@ export async function startClusterProcess(
       nodeId: node.nodeId,
       address,
       node,
+      owners: started.agent.owners.counters,
       closed,
       drain,
       stop,

@@ -100,38 +100,43 @@ export class Puller {
 
   async #pull(id: ObjectId, ticket: Ticket): Promise<void> {
     const host = this.#host;
-    const deadline = Date.now() + config("pullDeadlineMs");
+    /** Set at the first failed try: the object exists (or existed) by then. */
+    let deadline = Infinity;
     const tried: string[] = [];
     let lastError = "no copy answered";
     for (let attempt = 0; !host.closed(); attempt++) {
       if (!host.side().isMissing(id)) return;
-      if (attempt > 0 && Date.now() >= deadline) break;
+      if (Date.now() >= deadline) break;
       const known = attempt === 0 ? host.known(id) : undefined;
-      let address: string;
+      let address: string | undefined;
       try {
-        address = known ?? await host.locate(id, tried);
+        address = known ?? await before(host.locate(id, tried), deadline);
       } catch (err) {
         if (isOwnerGone(err)) {
           if (host.closed() || !host.side().isMissing(id)) return;
           return host.side().sealFetched(id, errorFrame(err), true, []);
         }
         lastError = `its owner could not be asked: ${(err as Error).message}`;
-        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-        continue;
       }
-      try {
-        const got = await this.#pullFrom(id, address, ticket);
-        if (got) return;
-        lastError = `${address} no longer holds it`;
-        host.notAt(id, address);
-      } catch (err) {
-        lastError = `${address}: ${(err as Error).message}`;
-        const held = err instanceof PullFailed ? err.held : [];
-        if (held.length > 0) {
-          host.peers.send(address, MSG.release, { from: host.address, ids: held });
+      if (address === undefined) {
+        if (Date.now() >= deadline) lastError = `no other copy was found (${lastError})`;
+      } else {
+        try {
+          const got = await this.#pullFrom(id, address, ticket);
+          if (got) return;
+          lastError = `${address} no longer holds it`;
+          host.notAt(id, address);
+        } catch (err) {
+          lastError = `${address}: ${(err as Error).message}`;
+          // Refs inside it that the holder held for this try: not needed now.
+          const held = err instanceof PullFailed ? err.held : [];
+          if (held.length > 0) {
+            host.peers.send(address, MSG.release, { from: host.address, ids: held });
+          }
         }
+        if (!tried.includes(address)) tried.push(address);
       }
-      if (!tried.includes(address)) tried.push(address);
+      if (deadline === Infinity) deadline = Date.now() + config("pullDeadlineMs");
       await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
     }
     if (host.closed() || !host.side().isMissing(id)) return;
@@ -180,4 +185,15 @@ export class Puller {
       },
     };
   }
+}
+
+/** What `promise` gives, or undefined once `deadline` (a time) passed first. */
+function before<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  if (deadline === Infinity) return promise;
+  let timer: number | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  promise.catch(() => {}); // a late failure of a lookup given up
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
