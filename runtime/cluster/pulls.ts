@@ -190,9 +190,9 @@ export class Puller {
 /** What `promise` gives, or undefined once `deadline` (a time) passed first. */
 function before<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
   if (deadline === Infinity) return promise;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
   });
   promise.catch(() => {}); // a late failure of a lookup given up
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
