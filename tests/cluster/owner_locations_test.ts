@@ -10,6 +10,7 @@ import { ownerTagOf } from "../../runtime/common/mod.ts";
 import { checksum, fnv, patternBytes } from "../fixtures/cluster_fns.ts";
 import { boxedPattern, readBoxed } from "../fixtures/owner_fns.ts";
 import { clusterTest } from "./in_process_cluster.ts";
+import { TestCluster } from "../_cluster/test_cluster.ts";
 
 const MIB = 1024 * 1024;
 
@@ -72,4 +73,35 @@ clusterTest("a reader of an object whose owner is gone fails at once, naming the
   const message = (read as { message: string }).message;
   assert.match(message, new RegExp(`its owner ${a.nodeId} \\(${a.address}\\) is dead or gone`));
   assert.ok(took < 10_000, `failed at once, not at the pull deadline (${took.toFixed(0)} ms)`);
+});
+
+Deno.test({
+  name:
+    "real processes: the owner killed (SIGKILL), a reader of its object fails at once naming it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using cluster = await TestCluster.start({
+      head: { numWorkers: 1 },
+      nodes: [{ numWorkers: 1, resources: { A: 1 } }, { numWorkers: 1, resources: { C: 1 } }],
+    });
+    await ray.init({ address: cluster.address, token: cluster.token });
+    try {
+      const [a] = cluster.nodes;
+      const box = await ray.get(boxedPattern.options({ resources: { A: 1 } }).remote(MIB, 11));
+      await cluster.kill(0);
+      await until("A is seen dead", async () => {
+        const nodes = await ray.nodes();
+        return nodes.some((n) => n.nodeId === a.nodeId && !n.alive);
+      }, 30_000);
+      const started = performance.now();
+      const read = await ray.get(readBoxed.options({ resources: { C: 1 } }).remote(box));
+      const took = performance.now() - started;
+      assert.equal((read as { error?: string }).error, "ObjectLostError", JSON.stringify(read));
+      assert.match((read as { message: string }).message, new RegExp(`its owner ${a.nodeId} `));
+      assert.ok(took < 10_000, `failed at once, not at the pull deadline (${took.toFixed(0)} ms)`);
+    } finally {
+      await ray.shutdown();
+    }
+  },
 });
