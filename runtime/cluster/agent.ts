@@ -262,7 +262,7 @@ export class Agent implements ClusterPort {
       queueMicrotask(() => this.#side.release(id, holder)); // after the node's own sealing
     } else {
       this.#publish(id);
-      placed.returns.push([id]);
+      placed.returns.push([id, undefined, undefined, undefined, this.#side.sizeOf(id)]);
     }
     if (placed.returns.length < placed.numReturns) return;
     this.#placedHere.delete(taskId);
@@ -512,7 +512,7 @@ export class Agent implements ClusterPort {
   }
 
   #finished(from: string, returns: readonly Return[]): void {
-    for (const [id, bytes, error, contained] of returns) {
+    for (const [id, bytes, error, contained, size] of returns) {
       const taskId = taskIdOf(id);
       const f = this.#forwarded.get(taskId);
       if (f) {
@@ -530,6 +530,10 @@ export class Agent implements ClusterPort {
         continue;
       }
       this.#remote.set(id, from);
+      // The owner's directory has it now (the holder's publish may come after this).
+      if (this.owners.owns(id)) {
+        this.owners.takePublish({ from, added: [[id, size ?? 0]], removed: [] });
+      }
       this.#anywhere.changed(id);
       if (this.#wanted.delete(id)) this.need(id);
     }

@@ -126,12 +126,13 @@ export interface CodeReply {
   readonly sizes?: readonly number[];
 }
 
-/** A return of a finished task as `finished` tells its owner: with its bytes when small. */
+/** A return of a finished task as `finished` tells its owner: its bytes when small, else its size. */
 export type Return = readonly [
   id: ObjectId,
   bytes?: Uint8Array,
   error?: boolean,
   contained?: readonly ObjectId[],
+  size?: number,
 ];
 
 /** `fetch`: bytes `[offset, offset + max)` of `id`. */

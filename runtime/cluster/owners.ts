@@ -94,11 +94,6 @@ export class Owners {
     this.#batch(ownerTagOf(id)).removed.push(id);
   }
 
-  /** `holder` has a copy of `id` (told by other means than a publish, as `finished`). */
-  heardOf(id: ObjectId, holder: string, size: number): void {
-    if (this.owns(id)) this.directory.update(holder, { added: [[id, size]], removed: [] });
-  }
-
   /**
    * The address of a holder of `id`, one not in `tried` when there is one,
    * asked of its owner (once some process holds it).

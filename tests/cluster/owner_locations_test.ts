@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { ownerTagOf } from "../../runtime/common/mod.ts";
-import { checksum, fnv, patternBytes } from "../fixtures/cluster_fns.ts";
+import { checksum, fnv, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
 import { boxedPattern, readBoxed } from "../fixtures/owner_fns.ts";
 import { clusterTest } from "./in_process_cluster.ts";
 import { TestCluster } from "../_cluster/test_cluster.ts";
@@ -52,6 +52,18 @@ clusterTest("publish and locate go to the object's owner, not to the head", [
 
   assert.equal(head.locatesServed, 0, "the head answered no locate of others' objects");
   assert.equal(head.publishesTaken, 0, "no holder published to the head");
+});
+
+clusterTest("placement: the owner's directory sends a task to the node holding its argument", [
+  { numWorkers: 2, resources: { A: 1 } },
+  { numWorkers: 2, resources: { B: 1 } },
+], async (c) => {
+  for (const [i, at] of [[0, c.nodes[0]], [1, c.nodes[1]], [2, c.nodes[0]]] as const) {
+    const made = pattern.options({ resources: { [i === 1 ? "B" : "A"]: 1 } }).remote(4 * MIB, i);
+    await ray.wait([made], { fetchLocal: false });
+    const sums = await ray.get([0, 1, 2].map(() => checksum.remote(made)));
+    for (const s of sums) assert.equal(s.nodeId, at.nodeId, `run ${i}: where its 4 MiB are`);
+  }
 });
 
 clusterTest("a reader of an object whose owner is gone fails at once, naming the owner", [
