@@ -532,7 +532,7 @@ export class Agent implements ClusterPort {
       this.#remote.set(id, from);
       // The owner's directory has it now (the holder's publish may come after this).
       if (this.owners.owns(id)) {
-        this.owners.takePublish({ from, added: [[id, size ?? 0]], removed: [] });
+        this.owners.directory.update(from, { added: [[id, size ?? 0]], removed: [] });
       }
       this.#anywhere.changed(id);
       if (this.#wanted.delete(id)) this.need(id);
