@@ -30,7 +30,6 @@ import {
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
 import {
-  type ActorCall,
   type CancelMode,
   type Frame,
   taskName,

@@ -132,7 +132,7 @@ Deno.test("owners: a reader locates at the owner; an owner dead or gone fails it
   assert.equal(located.length, 1, "no dead owner was asked");
 });
 
-Deno.test("owners: locality counts own copies by holder and what this process stores", async () => {
+Deno.test("owners: locality counts own copies by holder and what this process stores", () => {
   const { o } = owners();
   const [a, b] = [mine.nextPutId(), mine.nextPutId()];
   o.takePublish({ from: "p:1", added: [[a, 10], [b, 20]], removed: [] });
