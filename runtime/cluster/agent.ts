@@ -29,12 +29,7 @@ import {
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
-import {
-  type CancelMode,
-  type Frame,
-  taskName,
-  type TaskSpec,
-} from "../protocol/mod.ts";
+import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
