@@ -75,6 +75,13 @@ export class ObjectDirectory {
     });
   }
 
+  /** The size and holders of `id`, if anyone holds it. */
+  entry(
+    id: ObjectId,
+  ): { readonly size: number; readonly holders: ReadonlySet<string> } | undefined {
+    return this.#objects.get(id);
+  }
+
   /** Bytes of `ids` each holder has (for locality). */
   bytesByHolder(ids: readonly ObjectId[]): Map<string, number> {
     const out = new Map<string, number>();

@@ -142,11 +142,14 @@ export class Owners {
 
   /** Bytes of `ids` each process holds, as this process knows (own directory, own store). */
   locality(ids: readonly ObjectId[], localSize: (id: ObjectId) => number): [string, number][] {
-    const out = this.directory.bytesByHolder(ids.filter((id) => this.owns(id)));
+    const me = this.#host.address;
+    const out = new Map<string, number>();
     for (const id of ids) {
-      if (this.owns(id) && out.has(this.#host.address)) continue; // counted by the directory
+      const e = this.owns(id) ? this.directory.entry(id) : undefined;
+      for (const h of e?.holders ?? []) out.set(h, (out.get(h) ?? 0) + e!.size);
+      if (e?.holders.has(me)) continue; // counted above
       const size = localSize(id);
-      if (size > 0) out.set(this.#host.address, (out.get(this.#host.address) ?? 0) + size);
+      if (size > 0) out.set(me, (out.get(me) ?? 0) + size);
     }
     return [...out];
   }

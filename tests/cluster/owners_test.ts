@@ -137,14 +137,15 @@ Deno.test("owners: locality counts own copies by holder and what this process st
   const [a, b] = [mine.nextPutId(), mine.nextPutId()];
   o.takePublish({ from: "p:1", added: [[a, 10], [b, 20]], removed: [] });
   o.takePublish({ from: "p:2", added: [[b, 20]], removed: [] });
-  const c = others.nextPutId();
-  const local = (id: ObjectId) => id === c ? 5 : 0;
+  const [c, e] = [others.nextPutId(), mine.nextPutId()];
+  o.takePublish({ from: "me:1", added: [[a, 10]], removed: [] }); // a copy here, published
+  const local = (id: ObjectId) => id === c ? 5 : id === e ? 7 : id === a ? 10 : 0;
   assert.deepEqual(
-    new Map(o.locality([a, b, c], local)),
-    new Map([["p:1", 30], ["p:2", 20], ["me:1", 5]]),
+    new Map(o.locality([a, b, c, e], local)),
+    new Map([["p:1", 30], ["p:2", 20], ["me:1", 22]]),
   );
   o.died("n1" as NodeId, "p:1");
-  assert.deepEqual(new Map(o.locality([a, b], local)), new Map([["p:2", 20]]));
+  assert.deepEqual(new Map(o.locality([a, b], local)), new Map([["p:2", 20], ["me:1", 10]]));
 });
 
 // ---- pulls from holders that free the object mid-pull (real frame links on loopback) ----
