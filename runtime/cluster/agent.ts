@@ -138,7 +138,7 @@ export class Agent implements ClusterPort {
     this.address = options.address;
     this.#remoteActors = new RemoteActors(this.#actorsHost());
     const { peers, head, ownerTag: tag } = options;
-    const sizeOf = (id: ObjectId) => this.#side.sizeOf(id);
+    const sizeOf = this.#sizeHere;
     this.owners = new Owners({ address: this.address, tag, peers, head, sizeOf });
     this.#pulls = new Puller(pullHost(this, peers, this.owners, () => this.#side, {
       known: (id) => this.#remote.get(id),
