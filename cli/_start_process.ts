@@ -18,7 +18,7 @@ import {
   writeDaemonRecord,
   writeToken,
 } from "../runtime/common/mod.ts";
-import { startClusterProcess } from "../runtime/cluster/mod.ts";
+import { type ClusterProcess, startClusterProcess } from "../runtime/cluster/mod.ts";
 import { ConnectionClosedError, HandshakeError } from "../runtime/transport/mod.ts";
 import { CliError, type CliIo, FAILURE_EXIT_CODE } from "./_command.ts";
 import { type OwnRedisServer, startRedisServer } from "./_redis_server.ts";
@@ -164,6 +164,7 @@ export async function runForeground(
   });
   let redis: OwnRedisServer | undefined;
   let redisAddress: string | undefined;
+  let launch: (() => Promise<ClusterProcess>) | undefined;
   const startup = (async () => {
     await ensureRuntimeDir(s.runtimeDir);
     const secret = await clusterToken(token, s, io);
@@ -176,25 +177,43 @@ export async function runForeground(
       redis = await startRedisServer({ bind: s.bind, port: s.redis.port, dir, signal, password });
       redisAddress = redis.url;
     }
-    return await startClusterProcess({
-      role: s.role,
-      headAddress: s.headAddress,
-      bind: s.bind,
-      port: s.port,
-      nodeIpAddress: s.nodeIpAddress,
-      numWorkers: s.numWorkers,
-      numCpus: s.numCpus,
-      resources: s.resources,
-      objectStoreMemory: s.objectStoreMemory,
-      token: secret,
-      redisAddress,
-      healthCheck: s.healthCheck,
-      dashboardPort: s.dashboardPort,
-    }).catch((err) => {
-      throw explainStartError(err, s);
-    });
+    launch = () =>
+      startClusterProcess({
+        role: s.role,
+        headAddress: s.headAddress,
+        bind: s.bind,
+        port: s.port,
+        nodeIpAddress: s.nodeIpAddress,
+        numWorkers: s.numWorkers,
+        numCpus: s.numCpus,
+        resources: s.resources,
+        objectStoreMemory: s.objectStoreMemory,
+        token: secret,
+        redisAddress,
+        healthCheck: s.healthCheck,
+        dashboardPort: s.dashboardPort,
+      }).catch((err) => {
+        throw explainStartError(err, s);
+      });
+    return await launch();
   })();
   try {
+    let starting = startup;
+    for (;;) {
+      const outcome = await serve(starting);
+      if (typeof outcome === "number") return outcome;
+      // Declared dead (cut off past the health checks): its old work went elsewhere, and it
+      // comes back as a new node with nothing of before.
+      io.err(`rayd: node ${outcome.nodeId} joins again as a new node`);
+      starting = launch!();
+    }
+  } finally {
+    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    await (redis as OwnRedisServer | undefined)?.stop();
+  }
+
+  /** Serves one start of the node: an exit code, or the node the head declared dead. */
+  async function serve(startup: Promise<ClusterProcess>): Promise<number | ClusterProcess> {
     const node = await Promise.race([startup, stopAsked.then(() => undefined)]);
     if (node === undefined) {
       io.err(`rayd: ${stopping.signal.reason}: stopped while starting`);
@@ -220,8 +239,9 @@ export async function runForeground(
       return FAILURE_EXIT_CODE;
     }
     if (ended === undefined) {
+      if (node.declaredDead) return node;
       const why = s.role === "node" ? `: lost its link to the head at ${s.headAddress}` : "";
-      io.err(`rayd: ${s.role} node ${node.nodeId} stopped${why}`);
+      io.err(`rayd: ${s.role === "head" ? "head node" : "node"} ${node.nodeId} stopped${why}`);
       return FAILURE_EXIT_CODE;
     }
     if (ended === "SIGTERM") {
@@ -232,15 +252,15 @@ export async function runForeground(
           `its running tasks may finish (up to ${ms} ms)`,
       );
       if (!await node.drain(ms)) {
-        io.err(`rayd: tasks still running after ${ms} ms: stopping anyway`);
+        io.err(
+          `rayd: tasks still running or objects not yet taken by their owners after ${ms} ms: ` +
+            "stopping anyway",
+        );
       }
     }
     io.err(`rayd: ${ended}: stopping ${s.role} node ${node.nodeId}`);
     await node.stop();
     return 0;
-  } finally {
-    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
-    await (redis as OwnRedisServer | undefined)?.stop();
   }
 }
 

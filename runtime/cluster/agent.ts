@@ -8,7 +8,6 @@
  * @module
  */
 import {
-  actorCallLost,
   type ActorId,
   isPutId,
   type JobId,
@@ -25,11 +24,19 @@ import { type ActorBackend, errorFrame } from "../core/mod.ts";
 import {
   type ActorMessage,
   hostActor,
+  type LostCall,
   RemoteActors,
   type RemoteActorsHost,
 } from "./remote_actors.ts";
 import type { ActorsElsewhere, ClusterPort, ClusterSide } from "../node/mod.ts";
-import { type CancelMode, type Frame, taskName, type TaskSpec } from "../protocol/mod.ts";
+import {
+  type ActorCall,
+  type ActorCreateSpec,
+  type CancelMode,
+  type Frame,
+  taskName,
+  type TaskSpec,
+} from "../protocol/mod.ts";
 import { demandOf } from "../scheduler/mod.ts";
 import type { Frame as WireFrame, Reply } from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
@@ -51,6 +58,9 @@ import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
 import { Owners } from "./owners.ts";
+import { HostedActors } from "./hosted_actors.ts";
+import { Lineage } from "./lineage.ts";
+import { HandOff, type LeavingMessage } from "./handoff.ts";
 
 /** How long a retried task waits for a node that can run it. */
 const RETRY_PLACE_MS = 60_000;
@@ -62,8 +72,9 @@ interface Forwarded {
   spec: TaskSpec;
   nodeId: NodeId;
   address: string;
-  /** Set for a call of this actor (not retried elsewhere when its node dies). */
+  /** Set for an actor call: the actor, and the call as sent (sent again if its node dies). */
   actor?: ActorId;
+  call?: ActorCall;
 }
 
 /** A task placed here by another owner. */
@@ -109,7 +120,7 @@ export class Agent implements ClusterPort {
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
   /** Finished forwarded tasks whose results live on their nodes: run again if those die. */
-  readonly #lineage = new Map<TaskId, TaskSpec>();
+  readonly #lineage = new Lineage((taskId) => this.#side.forwardedDone(taskId));
   /** Results of forwarded tasks someone here waits for. */
   readonly #wanted = new Set<ObjectId>();
   /** Results of forwarded tasks that other forwarded tasks take: published when they come. */
@@ -128,6 +139,8 @@ export class Agent implements ClusterPort {
   });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
+  /** Every actor created here for another process, as placed (a restarted head learns them). */
+  readonly hostedActors = new HostedActors();
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */
@@ -136,6 +149,8 @@ export class Agent implements ClusterPort {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.address = options.address;
+    const need = (id: ObjectId) => this.need(id, PullPriority.args);
+    this.handOff = new HandOff({ ...options, remote: this.#remote, side: () => this.#side, need });
     this.#remoteActors = new RemoteActors(this.#actorsHost());
     const { peers, head, ownerTag: tag } = options;
     const sizeOf = this.#sizeHere;
@@ -144,7 +159,10 @@ export class Agent implements ClusterPort {
       known: (id) => this.#remote.get(id),
       notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
       heldAt: (at, ids) => this.#heldAt(at, ids),
-      pulled: (id) => this.#publish(id),
+      pulled: (id) => {
+        this.#publish(id);
+        this.handOff.pulled(id);
+      },
       closed: () => this.#closed,
     }));
   }
@@ -172,13 +190,11 @@ export class Agent implements ClusterPort {
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       createHere: (spec) => this.#local!.create(spec),
-      expect: (spec, actorId) => {
-        this.#forwarded.set(spec.taskId, {
-          spec,
-          nodeId: "" as NodeId,
-          address: "",
-          actor: actorId,
-        });
+      local: () => this.#local!,
+      originOf: (url) => this.#options.code.originOf(url),
+      expect: (spec, call) => {
+        const f = { spec, nodeId: "" as NodeId, address: "", actor: call.actorId, call };
+        this.#forwarded.set(spec.taskId, f);
         this.#side.holdArgs(spec.taskId, spec.argRefs);
       },
       expectAt: (taskId, nodeId, address) => {
@@ -188,14 +204,16 @@ export class Agent implements ClusterPort {
       failExpected: (spec, error) => this.#failWith(spec, error),
       wireArgs: (args, argRefs) => this.#wireArgs(args, argRefs),
       need: (id) => this.need(id, PullPriority.args),
-      hosted: (owner, actorId) => {
-        const mine = this.#hosted.get(owner);
-        if (mine) mine.add(actorId);
-        else this.#hosted.set(owner, new Set([actorId]));
-      },
+      hosted: (owner, actorId) =>
+        void this.#hosted.set(owner, (this.#hosted.get(owner) ?? new Set()).add(actorId)),
       placedHere: (taskId, owner, numReturns) =>
         this.#placedHere.set(taskId, { owner, numReturns, returns: [] }),
     };
+  }
+
+  /** Sends a restarted actor's creation to the node at `address` (the head's agent does). */
+  recreateActor(address: string, spec: ActorCreateSpec, owner: string | undefined): void {
+    this.#remoteActors.recreate(address, spec, owner);
   }
 
   /** The node's id (once bound). */
@@ -281,7 +299,7 @@ export class Agent implements ClusterPort {
 
   unreferenced(id: ObjectId): void {
     const at = this.#remote.get(id);
-    if (this.#lineage.delete(taskIdOf(id))) this.#side.forwardedDone(taskIdOf(id));
+    this.#lineage.drop(taskIdOf(id));
     if (at !== undefined) {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
@@ -336,6 +354,8 @@ export class Agent implements ClusterPort {
         return this.#finished(m.from as string, m.returns as Return[]);
       case MSG.publish:
         return this.owners.takePublish(m as unknown as PublishMessage);
+      case MSG.leaving:
+        return this.handOff.leaving(m as unknown as LeavingMessage);
       case MSG.release:
         for (const id of m.ids as ObjectId[]) this.#side.release(id, holderOf(m.from as string));
         return;
@@ -346,15 +366,18 @@ export class Agent implements ClusterPort {
 
   #inOrder(type: number, m: unknown): void {
     if (type === MSG.run) return this.#run(m as RunMessage);
-    if (type === MSG.actor) return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    if (type === MSG.actor) {
+      this.hostedActors.note(m as ActorMessage);
+      return hostActor(m as ActorMessage, this.#actorsHost(), this.#local!);
+    }
     const [taskId, mode] = m as CancelMessage;
     if (this.#placedHere.has(taskId)) this.#side.cancel(taskId, mode);
   }
 
-  /**
-   * The head says a node died (or a driver left): its tasks go elsewhere, its holds here go, and
-   * the non-detached actors it owned here end.
-   */
+  /** Objects this node holds for others, taken by them when it drains (handoff.ts). */
+  readonly handOff: HandOff;
+
+  /** The head says a node died (or a driver left): its tasks move, its holds and actors here go. */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
     this.owners.died(nodeId, address);
@@ -366,16 +389,17 @@ export class Agent implements ClusterPort {
       this.#remote.delete(id);
       if (this.#side.isMissing(id)) this.#lost(id, nodeId, address);
     }
+    const lost: LostCall[] = [];
+    for (const f of this.#forwarded.values()) {
+      if (f.nodeId !== nodeId || !f.call) continue;
+      lost.push({ spec: f.spec, call: f.call });
+      f.nodeId = "" as NodeId; // until its actor's new home is known
+      f.address = "";
+    }
+    this.#remoteActors.nodeDied(nodeId, address, lost); // retried in order, or failed
     for (const f of [...this.#forwarded.values()]) {
-      if (f.nodeId !== nodeId) continue;
+      if (f.nodeId !== nodeId || f.actor) continue;
       const { spec } = f;
-      if (f.actor) {
-        this.#failWith(
-          spec,
-          actorCallLost(f.actor, spec.fn.key, `its node ${nodeId} (${address}) died`),
-        );
-        continue;
-      }
       const { maxRetries } = spec.options;
       if (maxRetries === -1 || spec.attempt < maxRetries) {
         spec.attempt++;
@@ -397,16 +421,14 @@ export class Agent implements ClusterPort {
     const spec = this.#lineage.get(taskId);
     const { maxRetries } = spec?.options ?? { maxRetries: 0 };
     if (spec && (maxRetries === -1 || spec.attempt < maxRetries)) {
-      this.#lineage.delete(taskId);
+      this.#lineage.take(taskId);
       this.#wanted.add(id); // its `finished` brings it
       spec.attempt++;
       this.forward(spec);
       return;
     }
     if (this.#forwarded.has(taskId)) return void this.#wanted.add(id); // already running again
-    const why = spec
-      ? `its node ${nodeId} (${address}) died and its task has no retries left`
-      : `its node ${nodeId} (${address}) died (an object made by put cannot be rebuilt)`;
+    const why = this.#lineage.whyLost(id, `its node ${nodeId} (${address}) died`);
     this.#side.sealFetched(id, errorFrame(objectLost(id, why)), true, []);
   }
 
@@ -466,10 +488,7 @@ export class Agent implements ClusterPort {
     return { ...value, args: this.#side.arena.view(args).slice() };
   }
 
-  /**
-   * No node can run `spec` now. A first try fails at once; a retry (its node died) waits for a
-   * node that can, up to RETRY_PLACE_MS, as the cluster may be replacing that node.
-   */
+  /** No node can run `spec` now: a first try fails at once, a retry waits (RETRY_PLACE_MS). */
   #unplaced(spec: TaskSpec, reason: string): void {
     const since = this.#unplacedSince.get(spec.taskId) ?? Date.now();
     if (spec.attempt === 0 || Date.now() - since > RETRY_PLACE_MS) {
@@ -506,16 +525,23 @@ export class Agent implements ClusterPort {
   }
 
   #finished(from: string, returns: readonly Return[]): void {
+    let task: TaskId | undefined; // the returns of one task come one after another
+    let stale = false;
     for (const [id, bytes, error, contained, size] of returns) {
       const taskId = taskIdOf(id);
-      const f = this.#forwarded.get(taskId);
-      if (f) {
-        this.#forwarded.delete(taskId);
-        // A task whose result stays on its node is kept (with its arguments held) while that
-        // result is referenced here: if the node dies, it runs again (lineage).
-        if (!bytes && !f.actor) this.#lineage.set(taskId, f.spec);
-        else this.#side.forwardedDone(taskId);
+      if (taskId !== task) {
+        task = taskId;
+        const f = this.#forwarded.get(taskId);
+        // A run not waited for (placed elsewhere since, or ended): not taken, none counts twice.
+        stale = !f || (f.address !== "" && f.address !== from);
+        if (!stale) {
+          this.#forwarded.delete(taskId);
+          // A result that stays on its node: its task is kept to run again if that node dies.
+          if (!bytes && !f!.actor) this.#lineage.keep(f!.spec);
+          else this.#side.forwardedDone(taskId);
+        }
       }
+      if (stale) continue;
       if (bytes) {
         this.#wanted.delete(id);
         this.#heldAt(from, contained!);
@@ -533,10 +559,7 @@ export class Agent implements ClusterPort {
     }
   }
 
-  /**
-   * Refs inside an object that goes to `receiver`: those stored here are held
-   * for it (until it releases them) and published, so it can pull them.
-   */
+  /** Refs inside an object going to `receiver`: those stored here are held for it, published. */
   #holdFor(receiver: string, contained: readonly ObjectId[]): ObjectId[] {
     const held: ObjectId[] = [];
     for (const inner of contained) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NodeId } from "../common/mod.ts";
+import { config, type NodeId } from "../common/mod.ts";
 import { connectRedis, type ControlStore } from "../gcs/mod.ts";
 import { Node } from "../node/mod.ts";
 import type { FrameListener } from "../transport/mod.ts";
@@ -13,8 +13,10 @@ import { Agent } from "./agent.ts";
 import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
 import { dialHead, type RemoteHead } from "./head_link.ts";
-import { Peers } from "./peers.ts";
 import type { OwnerCounters } from "./owners.ts";
+import type { JoinRequest } from "./messages.ts";
+import { Peers, splitAddress } from "./peers.ts";
+import { dialFrames } from "../transport/mod.ts";
 import { serveCluster } from "./server.ts";
 
 /** How to start a head or a node (`rayd start`). */
@@ -57,17 +59,24 @@ export interface ClusterProcess {
   readonly owners: OwnerCounters;
   /** The dashboard's URL (a head started with `dashboardPort`). */
   readonly dashboardUrl?: string;
-  /** Resolves once it stopped (by `stop`, or a node whose head went away). */
+  /** Resolves once it stopped (by `stop`, or a node whose head went away or declared it dead). */
   readonly closed: Promise<void>;
+  /** True once the head declared this node dead (it missed its health checks): it stops. */
+  readonly declaredDead: boolean;
   /**
-   * Takes no new work (the head places nothing more here) and waits until
-   * the tasks queued or running here are done, at most `timeoutMs`; true
-   * when they are. `stop` follows (actors end with it).
+   * Takes no new work (the head places nothing more here), waits until the
+   * tasks queued or running here are done, then until the processes that
+   * hold objects here took their copies (handoff.ts), at most `timeoutMs`
+   * in all (at least a second for the hand-off); true when all that is done.
+   * `stop` follows (actors end with it).
    */
   drain(timeoutMs: number): Promise<boolean>;
   /** Ends the workers and closes the links. */
   stop(): Promise<void>;
 }
+
+/** The least time a drain gives the processes holding objects here to take them. */
+const HAND_OFF_MIN_MS = 1000;
 
 /** Default health checks (Ray's): every 3 s, dead after 5 missed. */
 const HEALTH_CHECK = { periodMs: 3000, failureThreshold: 5 };
@@ -88,12 +97,23 @@ export async function startClusterProcess(
     ? new HeadService({
       redisAddress: options.redisAddress,
       healthCheck: options.healthCheck ?? HEALTH_CHECK,
+      probe: (address) => answers(address, token),
+      recreateActor: (address, spec, owner) => agent?.recreateActor(address, spec, owner),
+      record: (event) => joinedNode?.node.gcs.record(event),
     })
     : undefined;
   let remote: RemoteHead | undefined;
   let listener: FrameListener | undefined;
   let dashboard: Dashboard | undefined;
   let joinedNode: { node: Node } | undefined;
+  let declaredDead = false;
+  let stopNode: (() => void) | undefined;
+  const deadNow = (id: string) => {
+    if (declaredDead) return;
+    declaredDead = true;
+    console.error(`rayd: the head declared node ${id} dead: its workers stop`);
+    stopNode?.();
+  };
   try {
     let headApi: HeadApi;
     if (head) {
@@ -103,7 +123,14 @@ export async function startClusterProcess(
       });
     } else {
       if (!options.headAddress) throw new TypeError("a node needs the head's address");
-      remote = await dialHead(options.headAddress, token, role, () => agent);
+      remote = await dialHead(options.headAddress, token, role, () =>
+        agent && {
+          nodeDied: (id, address) => {
+            if (id !== agent!.nodeId) return agent!.nodeDied(id, address);
+            // Cut off long enough to miss its health checks: its work was given to other nodes.
+            deadNow(id);
+          },
+        });
       headApi = remote;
     }
     const hello = await headApi.hello();
@@ -126,6 +153,7 @@ export async function startClusterProcess(
       heartbeatMs: hello.heartbeatMs,
       ownerTag: hello.ownerTag,
       mirrorCode: options.mirrorCode,
+      remote,
       node: {
         numWorkers: options.numWorkers,
         numCpus: options.numCpus,
@@ -134,12 +162,23 @@ export async function startClusterProcess(
       },
       closeAlso: () => {
         listener?.close();
-        remote?.rpc.conn.close("shutting down");
+        remote?.close("shutting down");
         head?.close();
       },
     });
     agent = started.agent;
     const { node } = started;
+    if (head) {
+      // A head that restarted: the nodes alive before (recently heard of: a node writes its own
+      // heartbeats while the head is away) must join again in time.
+      const since = Date.now() - config("headReconnectTimeoutMs");
+      const before = await node.gcs.listNodes({ state: "alive", limit: 100_000 }).catch(() => []);
+      head.expect(
+        before.filter((n) => n.nodeId !== node.nodeId && n.address !== "" && n.heartbeatAt > since)
+          .map((n) => ({ nodeId: n.nodeId, address: n.address, resources: n.resources })),
+        address,
+      );
+    }
     if (head && options.dashboardPort !== undefined) {
       dashboard = startDashboard({
         store: node.gcs,
@@ -157,17 +196,29 @@ export async function startClusterProcess(
     const stop = () =>
       stopping ??= (dashboard?.close() ?? Promise.resolve()).then(() => node.shutdown())
         .finally(resolve);
-    remote?.rpc.conn.closed.then(() => {
-      if (!stopping) console.error("rayd: the link to the head closed: this node stops");
+    stopNode = stop;
+    remote?.ended.then((why) => {
+      if (declaredDead || stopping) return;
+      if (/declared dead/.test(why)) return deadNow(node.nodeId);
+      console.error(`rayd: ${why}: this node stops`);
       stop();
     });
-    const drain = (ms: number) => started.agent.reports.drain(ms);
+    const drain = async (ms: number) => {
+      const until = Date.now() + ms;
+      const idle = await started.agent.reports.drain(ms);
+      // Then the objects others still need go to them (a second at least, for their pulls).
+      return await started.agent.handOff.leave(Math.max(until, Date.now() + HAND_OFF_MIN_MS)) &&
+        idle;
+    };
     return {
       nodeId: node.nodeId,
       address,
       node,
       owners: started.agent.owners.counters,
       closed,
+      get declaredDead() {
+        return declaredDead;
+      },
       drain,
       stop,
       dashboardUrl: dashboard?.url,
@@ -176,7 +227,7 @@ export async function startClusterProcess(
     await dashboard?.close();
     await joinedNode?.node.shutdown(); // it closes the links and the head service too
     listener?.close();
-    remote?.rpc.conn.close("start failed");
+    remote?.close("start failed");
     head?.close();
     throw err;
   }
@@ -200,8 +251,9 @@ export async function joinAsDriver(options: {
   namespace?: string;
 }): Promise<DriverJoin> {
   let agent: Agent | undefined;
-  const remote = await dialHead(options.headAddress, options.token, "driver", () => agent);
-  remote.rpc.conn.conn.unref();
+  const remote = await dialHead(options.headAddress, options.token, "driver", () => agent, {
+    unref: true,
+  });
   let listener: FrameListener | undefined;
   try {
     const hello = await remote.hello();
@@ -224,17 +276,18 @@ export async function joinAsDriver(options: {
       controlStore,
       heartbeatMs: 0,
       ownerTag: hello.ownerTag,
+      remote,
       node: { namespace: options.namespace, driverOnly: true },
       closeAlso: () => {
         listener?.close();
-        remote.rpc.conn.close("driver shut down");
+        remote.close("driver shut down");
       },
     });
     agent = started.agent;
     return { node: started.node, address };
   } catch (err) {
     listener?.close();
-    remote.rpc.conn.close("join failed");
+    remote.close("join failed");
     throw err;
   }
 }
@@ -250,6 +303,8 @@ async function joined(o: {
   node: Parameters<typeof Node.start>[0];
   closeAlso: () => void;
   mirrorCode?: boolean;
+  /** The link to a head in another process (dialed again when it closes). */
+  remote?: RemoteHead;
 }): Promise<{ node: Node; agent: Agent }> {
   const peers: Peers = new Peers({
     token: o.token,
@@ -278,21 +333,60 @@ async function joined(o: {
     controlStore: o.controlStore,
     cluster: (side) => agent.bind(side),
   });
+  const join: JoinRequest = {
+    nodeId: node.nodeId as NodeId,
+    role: o.role,
+    address: o.address,
+    resources: node.resources,
+    numWorkers: node.numWorkers,
+    ownerTag: o.ownerTag, // kept when it joins again (its objects' ids carry it)
+  };
   try {
-    await o.headApi.join({
-      nodeId: node.nodeId as NodeId,
-      role: o.role,
-      address: o.address,
-      resources: node.resources,
-      numWorkers: node.numWorkers,
-      ownerTag: o.ownerTag,
-    });
+    await o.headApi.join(join);
   } catch (err) {
     await node.shutdown();
     throw err;
   }
+  if (o.remote) {
+    // Its link to the head closes (a head restart, a cut connection): dial again and join again,
+    // its work going on meanwhile; a head that declared it dead refuses it.
+    o.remote.reconnectWith({
+      timeoutMs: config("headReconnectTimeoutMs"),
+      ref: o.role !== "driver",
+      rejoin: async (head) => {
+        await head.helloHere();
+        // Its owner tag stays (ids carry it); object locations live with their owners, not the head.
+        await head.joinHere({ ...join, rejoin: true, actors: agent.hostedActors.list() });
+      },
+    });
+  }
   if (o.heartbeatMs > 0) agent.reports.start(o.heartbeatMs);
   return { node, agent };
+}
+
+/** How long the head waits for a process whose link closed to answer at its address. */
+const PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * Whether a cluster process answers at `address`: false when it refuses
+ * (its process is gone), true when it answers or cannot be reached in time
+ * (cut off, maybe only for a while: the health checks decide).
+ */
+async function answers(address: string, token: string): Promise<boolean> {
+  const { hostname, port } = splitAddress(address);
+  const dialing = dialFrames({ hostname, port, token, role: "head" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), PROBE_TIMEOUT_MS));
+  try {
+    const conn = await Promise.race([dialing, late]);
+    if (conn !== "late") conn.close("probe");
+    else dialing.then((c) => c.close("probe"), () => {});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An address's host as it goes before `:port` (IPv6 in brackets). */

@@ -147,6 +147,11 @@ export class CodeShipping {
     return computing;
   }
 
+  /** Module `url` as it is at its origin: a mirror's original URL, else `url` itself. */
+  originOf(url: string): string {
+    return this.#origins.get(url)?.url ?? url;
+  }
+
   /** Answers a peer's `code` request. */
   async serve(request: unknown): Promise<{ message: CodeReply; body?: Uint8Array }> {
     const { graph, hashes } = request as CodeRequest;
@@ -303,7 +308,9 @@ function codeOf(type: number, message: unknown): { origin: string; code?: CodeRe
     return { origin: (message as RunMessage).owner, code: (message as RunMessage).code };
   }
   const m = message as ActorMessage;
-  if (type === MSG.actor && m.kind === "create") return { origin: m.owner, code: m.code };
+  if (type === MSG.actor && m.kind === "create") {
+    return { origin: m.codeFrom ?? m.owner, code: m.code };
+  }
   return { origin: "" };
 }
 

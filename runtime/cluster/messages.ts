@@ -9,7 +9,12 @@
 import type { NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ModuleGraph } from "../code/mod.ts";
 import type { Decision, NodeReport, Resources } from "../scheduler/mod.ts";
-import type { ActorEntry, CancelMode, SchedulingStrategy } from "../protocol/mod.ts";
+import type {
+  ActorCreateSpec,
+  ActorEntry,
+  CancelMode,
+  SchedulingStrategy,
+} from "../protocol/mod.ts";
 
 /** Frame types. Head: 1-9 and 30-39 (agent to head), 20-29 (head to agent). Peers: 10-19. */
 export const MSG = {
@@ -41,6 +46,8 @@ export const MSG = {
   publish: 17,
   /** Request (reader to owner): where an object is (LocateRequest -> address), answered once known. */
   locate: 18,
+  /** Message: the sender (draining) stops soon: take your copies of these objects (LeavingMessage). */
+  leaving: 19,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
   placeActor: 8,
   /** Request: a live actor by name ([name, namespace]) or by id ([id]) -> FoundActor | undefined. */
@@ -73,6 +80,13 @@ export interface JoinRequest {
   readonly numWorkers: number;
   /** The owner tag `hello` gave it. */
   readonly ownerTag: string;
+  /**
+   * Joining again after its link to the head closed (a head restart, a cut
+   * connection): with the actors it hosts, which a restarted head learns
+   * from the nodes. A head that declared the node dead refuses it.
+   */
+  readonly rejoin?: boolean;
+  readonly actors?: readonly HostedActor[];
 }
 
 /** `whereIs` answer: the member with that owner tag (dead ones and departed drivers too). */
@@ -81,6 +95,9 @@ export interface OwnerInfo {
   readonly address: string;
   readonly alive: boolean;
 }
+
+/** An actor a node hosts, as its placement asked for it (told to the head on a rejoin). */
+export type HostedActor = PlaceActorRequest;
 
 /** One task of a `place` request. */
 export interface PlaceRequest {
@@ -162,6 +179,12 @@ export interface PlaceActorRequest {
   readonly demand: Resources;
   readonly name?: string;
   readonly namespace?: string;
+  /** Where it goes, now and when it restarts (absent: `"DEFAULT"`). */
+  readonly strategy?: SchedulingStrategy;
+  /** Retries of each call in flight when its node dies (-1: forever). */
+  readonly maxTaskRetries?: number;
+  /** Its creation as sent, for an actor that may restart (`maxRestarts` not 0): the head keeps it. */
+  readonly spec?: ActorCreateSpec;
 }
 
 /** An actor the head knows. */
@@ -169,9 +192,11 @@ export interface FoundActor {
   readonly entry: ActorEntry;
   readonly nodeId: NodeId;
   readonly address: string;
+  /** Retries of each call in flight when its node dies (-1: forever). */
+  readonly maxTaskRetries?: number;
 }
 
-/** `findActor` by id: the actor, or why the head refused to place it (its name was taken). */
+/** `findActor` by id: the actor, or why it is gone (its name was taken, or it died for good). */
 export type FoundById = FoundActor | { readonly refused: string } | undefined;
 
 /** `cancel`. */

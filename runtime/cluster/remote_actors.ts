@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  actorCallLost,
   actorDead,
   type ActorId,
   actorNameTaken,
@@ -25,7 +26,7 @@ import type { ActorCall, ActorCreateSpec, ActorEntry, Frame, TaskSpec } from "..
 import { demandOf } from "../scheduler/mod.ts";
 import type { HeadApi } from "./head.ts";
 import { MSG } from "./messages.ts";
-import type { CodeRefs } from "./messages.ts";
+import type { CodeRefs, FoundActor } from "./messages.ts";
 import { holderOf } from "./peers.ts";
 
 /** What the remote actors need of their agent. */
@@ -37,8 +38,12 @@ export interface RemoteActorsHost {
   side(): ClusterSide;
   /** Creates an actor the head placed on this very node, as the node's own. */
   createHere(spec: ActorCreateSpec): void;
-  /** Results of `spec` (a call of `actorId`) will come like a forwarded task's. */
-  expect(spec: TaskSpec, actorId: ActorId): void;
+  /** The node's own actors. */
+  local(): ActorBackend;
+  /** A module URL as it is at its origin (a mirrored module's original URL; see code_shipping.ts). */
+  originOf(url: string): string;
+  /** Results of `spec` (the call `call`, as sent) will come like a forwarded task's. */
+  expect(spec: TaskSpec, call: ActorCall): void;
   /** ... from `nodeId` at `address`. */
   expectAt(taskId: TaskId, nodeId: NodeId, address: string): void;
   /** Fails an expected call (its actor could not be reached). */
@@ -56,11 +61,21 @@ export interface RemoteActorsHost {
   placedHere(taskId: TaskId, owner: string, numReturns: number): void;
 }
 
-/** Where a driver's actor lives. */
+/** Where an actor lives. */
 interface Home {
   readonly nodeId: NodeId;
   readonly address: string;
   readonly entry: ActorEntry;
+  /** Retries of each call in flight when its node dies (-1: forever). */
+  readonly maxTaskRetries: number;
+}
+
+/** A call that was on its way to (or running on) a node that died. */
+export interface LostCall {
+  /** The call as a task spec: `attempt` counts its retries. */
+  readonly spec: TaskSpec;
+  /** The call as sent. */
+  readonly call: ActorCall;
 }
 
 /** `actorCreate` / `actorCall` / `actorKill` as sent. */
@@ -71,6 +86,8 @@ export type ActorMessage =
     readonly spec: ActorCreateSpec;
     /** The code graph of the class's module (see code_shipping.ts). */
     readonly code?: CodeRefs;
+    /** Who serves that code, when not the owner (the head, restarting an actor). */
+    readonly codeFrom?: string;
   }
   | { readonly kind: "call"; readonly owner: string; readonly call: ActorCall }
   | { readonly kind: "kill"; readonly actorId: ActorId; readonly noRestart: boolean };
@@ -79,6 +96,12 @@ export type ActorMessage =
 export class RemoteActors implements ActorBackend, ActorsElsewhere {
   readonly #host: RemoteActorsHost;
   readonly #homes = new Map<ActorId, Promise<Home>>();
+  /** The homes known so far, by the id calls name (a node's death moves them). */
+  readonly #settled = new Map<ActorId, Home>();
+  /** Nodes the head said died: a home there learned late is asked for again. */
+  readonly #deadNodes = new Set<NodeId>();
+  /** Each actor's `maxTaskRetries`, once its home was known. */
+  readonly #retries = new Map<ActorId, number>();
   readonly #names = new Map<ActorId, string>();
   /** Names this process knows are taken (actors it made or found), to refuse a second at once. */
   readonly #named = new Map<string, ActorId>();
@@ -106,7 +129,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
     if (mine !== undefined) {
       // A name this process knows is taken (it made or found that actor): at once, as embedded.
       if (settings.getIfExists) {
-        this.#homes.set(spec.actorId, this.#homes.get(mine)!); // calls by this id go there too
+        this.#setHome(spec.actorId, this.#homes.get(mine)!); // calls by this id go there too
         return this.#entries.get(mine);
       }
       throw actorNameTaken(settings.name!, namespace);
@@ -117,8 +140,10 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
     const place = async (): Promise<Home> => {
       if (key !== undefined && settings.getIfExists) {
         const found = await this.#host.head.lookupActor(settings.name!, namespace);
-        if (found) return { nodeId: found.nodeId, address: found.address, entry: found.entry };
+        if (found) return homeOf(found);
       }
+      const { maxRestarts, maxTaskRetries } = settings;
+      const cls = { ...wire.cls, moduleUrl: this.#host.originOf(wire.cls.moduleUrl) };
       const d = await this.#host.head.placeActor({
         entry,
         owner: this.#host.address,
@@ -126,6 +151,9 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
         demand: demandOf(settings.numCpus, settings.resources),
         name: settings.name,
         namespace: settings.namespace,
+        strategy: settings.schedulingStrategy,
+        maxTaskRetries,
+        spec: maxRestarts === 0 ? undefined : { ...wire, cls },
       });
       if (d.type !== "place") throw actorDead(label, d.reason);
       if (d.address === this.#host.address) this.#host.createHere({ ...spec, jobId });
@@ -136,13 +164,13 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
           spec: wire,
         });
       }
-      return { nodeId: d.nodeId, address: d.address, entry };
+      return { nodeId: d.nodeId, address: d.address, entry, maxTaskRetries };
     };
     const home = place();
     home.catch(() => {
       if (key !== undefined && this.#named.get(key) === spec.actorId) this.#named.delete(key);
     }); // the error is seen by each call
-    this.#homes.set(spec.actorId, home);
+    this.#setHome(spec.actorId, home);
     this.#names.set(spec.actorId, spec.cls.name);
     if (key !== undefined) this.#remember(key, entry);
     return entry;
@@ -152,9 +180,15 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
     const spec = callSpec(call, this.#names.get(call.actorId) ?? "Actor");
     const refs: ObjectRef[] = [];
     for (let i = 0; i < call.numReturns; i++) refs.push(new ObjectRef(objectIdOf(call.taskId, i)));
-    const home = this.#homes.get(call.actorId) ?? this.#find(call.actorId);
     const wire = this.#host.wireArgs(call, call.argRefs);
-    this.#host.expect(spec, call.actorId);
+    this.#host.expect(spec, wire);
+    this.#send(spec, wire);
+    return refs;
+  }
+
+  /** Sends `call` to its actor's home once known (after the calls sent before it). */
+  #send(spec: TaskSpec, call: ActorCall): void {
+    const home = this.#homes.get(call.actorId) ?? this.#find(call.actorId);
     home.then(
       (h) => {
         this.#host.expectAt(call.taskId, h.nodeId, h.address);
@@ -163,12 +197,53 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
         this.#host.send(h.address, MSG.actor, {
           kind: "call",
           owner: this.#host.address,
-          call: actorId === call.actorId ? wire : { ...wire, actorId },
+          call: actorId === call.actorId ? call : { ...call, actorId },
         });
       },
       (err) => this.#host.failExpected(spec, err),
     );
-    return refs;
+  }
+
+  /**
+   * Node `nodeId` died: the actors that lived there are asked for again (the
+   * head restarted them elsewhere, or says they are dead), and each call
+   * `lost` there (in the order made) is sent again while its actor's
+   * `maxTaskRetries` allows, else it fails with RayActorError naming the node.
+   */
+  nodeDied(nodeId: NodeId, address: string, lost: readonly LostCall[]): void {
+    this.#deadNodes.add(nodeId);
+    const moved = new Map<ActorId, Promise<Home>>();
+    for (const [id, h] of this.#settled) {
+      if (h.nodeId !== nodeId) continue;
+      this.#settled.delete(id);
+      const actorId = h.entry.actorId;
+      let again = moved.get(actorId);
+      if (!again) moved.set(actorId, again = this.#ask(actorId));
+      this.#setHome(id, again);
+    }
+    for (const { spec, call } of lost) {
+      const max = this.#retries.get(call.actorId) ?? 0;
+      if (max !== -1 && spec.attempt >= max) {
+        const label = `${this.#names.get(call.actorId) ?? "Actor"}(${call.actorId})`;
+        const why = `its node ${nodeId} (${address}) died`;
+        this.#host.failExpected(spec, actorCallLost(label, call.method, why));
+        continue;
+      }
+      (spec as { attempt: number }).attempt++;
+      this.#send(spec, call);
+    }
+  }
+
+  /** Sends a restarted actor's creation (the head decided; see head_actors.ts) to `address`. */
+  recreate(address: string, spec: ActorCreateSpec, owner: string | undefined): void {
+    const msg: ActorMessage = {
+      kind: "create",
+      owner: owner ?? this.#host.address,
+      spec,
+      codeFrom: this.#host.address,
+    };
+    if (address === this.#host.address) hostActor(msg, this.#host, this.#host.local());
+    else this.#host.send(address, MSG.actor, msg);
   }
 
   async kill(actorId: ActorId, noRestart: boolean): Promise<void> {
@@ -189,12 +264,7 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
   async lookup(name: string, namespace?: string): Promise<ActorEntry | undefined> {
     const found = await this.#host.head.lookupActor(name, namespace ?? "default");
     if (!found) return undefined;
-    const home = Promise.resolve({
-      nodeId: found.nodeId,
-      address: found.address,
-      entry: found.entry,
-    });
-    this.#homes.set(found.entry.actorId, home);
+    this.#setHome(found.entry.actorId, Promise.resolve(homeOf(found)));
     this.#names.set(found.entry.actorId, found.entry.cls.name);
     this.#remember(`${namespace ?? "default"}/${name}`, found.entry);
     return found.entry;
@@ -206,9 +276,9 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
   }
 
   /** True when `actorId` lives on another node the head knows (asked once, then remembered). */
-  async actorElsewhere(actorId: ActorId): Promise<boolean> {
+  async actorElsewhere(actorId: ActorId): Promise<boolean | undefined> {
     const home = this.#homes.get(actorId) ?? this.#find(actorId);
-    return await home.then((h) => h.address !== this.#host.address, () => false);
+    return await home.then((h) => h.address !== this.#host.address, () => undefined);
   }
 
   /** A call of a worker here to an actor of another node: its results come here. */
@@ -218,14 +288,33 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
 
   /** An actor whose handle came in a value: asks the head where it lives. */
   #find(actorId: ActorId): Promise<Home> {
-    const home = this.#host.head.findActor(actorId).then((found) => {
-      if (!found) throw new RayActorError(`Actor ${actorId} is not known to the cluster`);
-      if ("refused" in found) throw actorDead(String(actorId), found.refused);
-      return { nodeId: found.nodeId, address: found.address, entry: found.entry };
-    });
-    this.#homes.set(actorId, home);
-    return home;
+    this.#setHome(actorId, this.#ask(actorId));
+    return this.#homes.get(actorId)!;
   }
+
+  #ask(actorId: ActorId): Promise<Home> {
+    return this.#host.head.findActor(actorId).then((found) => {
+      if (!found) throw new RayActorError(`Actor ${actorId} is not known to the cluster`);
+      const label = this.#names.has(actorId) ? `${this.#names.get(actorId)}(${actorId})` : actorId;
+      if ("refused" in found) throw actorDead(label, found.refused);
+      return homeOf(found);
+    });
+  }
+
+  #setHome(actorId: ActorId, found: Promise<Home>): void {
+    // An answer sent before the head saw the node die may be read after its notice.
+    const home = found.then((h) => this.#deadNodes.has(h.nodeId) ? this.#ask(h.entry.actorId) : h);
+    this.#homes.set(actorId, home);
+    home.then((h) => {
+      this.#retries.set(actorId, h.maxTaskRetries);
+      if (this.#homes.get(actorId) === home) this.#settled.set(actorId, h);
+    }, () => this.#settled.delete(actorId));
+  }
+}
+
+function homeOf(found: FoundActor): Home {
+  const { nodeId, address, entry } = found;
+  return { nodeId, address, entry, maxTaskRetries: found.maxTaskRetries ?? 0 };
 }
 
 /** The hosting node's side of `msg`. */

@@ -51,7 +51,8 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
         nodeDied: (nodeId, address) => {
           conn.send(MSG.nodeDied, { nodeId, address }).catch(() => {});
         },
-        close: (reason) => conn.close(reason),
+        // What was sent first (the news that it is dead) reaches it before the end of the link.
+        close: (reason) => void conn.drained().then(() => conn.close(reason)),
       });
       const needAgent = () => {
         const agent = options.agent();
@@ -89,7 +90,7 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
       });
       conn.closed.then(() => {
         const member = api?.member();
-        if (member) options.head!.left(member);
+        if (member) options.head!.left(member, api!.link);
       });
     },
   });

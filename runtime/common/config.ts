@@ -15,6 +15,7 @@ export interface Setting<T extends number | string | boolean> {
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
 
 /** The settings table. */
 export const settings = {
@@ -110,6 +111,16 @@ export const settings = {
     default: 8_000,
     doc:
       "a `rayd start` node sent SIGTERM takes no new work and lets its running tasks finish for up to this long, then stops",
+  },
+  lineageMaxBytes: {
+    default: GIB,
+    doc:
+      "in cluster mode, an owner keeps the specs of finished tasks (to make their results again if every copy is lost) up to this many bytes; past it the oldest are let go, and their results can no longer be rebuilt",
+  },
+  headReconnectTimeoutMs: {
+    default: 60_000,
+    doc:
+      "in cluster mode, a node or driver whose link to the head closed dials it again for up to this long (a head restart), running its work meanwhile; then it stops",
   },
   batchBelowMs: {
     default: 1,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ActorSettings } from "../protocol/mod.ts";
+import { checkStrategy } from "./options.ts";
 
 /** Options of `ray.remote(SomeClass, options)` and `.options()` (docs/API.md, "Actors"). */
 export interface ActorOptions {
@@ -25,6 +26,8 @@ export interface ActorOptions {
   numCpus?: number;
   /** Custom resources the actor holds while alive. */
   resources?: Record<string, number>;
+  /** Where to place it in a cluster (and again after its node dies); one node: no effect. */
+  schedulingStrategy?: "DEFAULT" | "SPREAD" | { nodeId: string; soft?: boolean };
 }
 
 const DEFAULTS: ActorSettings = {
@@ -47,6 +50,7 @@ const KNOWN = new Set([
   "maxConcurrency",
   "numCpus",
   "resources",
+  "schedulingStrategy",
 ]);
 
 function checkCount(name: string, v: unknown, min: number, forever = false): number {
@@ -116,6 +120,9 @@ export function mergeActorOptions(
     }
     for (const [k, v] of Object.entries(p.resources)) checkAmount(`resources.${k}`, v);
     out.resources = { ...p.resources };
+  }
+  if (p.schedulingStrategy !== undefined) {
+    out.schedulingStrategy = checkStrategy(p.schedulingStrategy);
   }
   if (out.getIfExists && out.name === undefined) {
     throw new TypeError("Invalid options: getIfExists needs a name");

@@ -101,7 +101,8 @@ function checkResources(r: Record<string, number>): Record<string, number> {
   return { ...r };
 }
 
-function checkStrategy(s: RemoteOptions["schedulingStrategy"]): SchedulingStrategy {
+/** Checks a `schedulingStrategy` option (of a task or an actor). */
+export function checkStrategy(s: RemoteOptions["schedulingStrategy"]): SchedulingStrategy {
   if (s === "DEFAULT" || s === "SPREAD") return s;
   if (typeof s === "object" && s !== null && typeof s.nodeId === "string") {
     return { nodeId: s.nodeId as NodeId, soft: Boolean(s.soft) };

@@ -65,8 +65,11 @@ export interface ActorHost {
  * the head places them (maybe this node), looked up and killed there.
  */
 export interface ActorsElsewhere {
-  /** True when `actorId` lives on another node (its callers then call through their node). */
-  actorElsewhere(actorId: ActorId): Promise<boolean>;
+  /**
+   * True when `actorId` lives on another node (its callers then call through their node), false
+   * when the head placed it on this one, undefined when the cluster does not know it.
+   */
+  actorElsewhere(actorId: ActorId): Promise<boolean | undefined>;
   /** Sends a worker's call to an actor on another node; its results come to this node. */
   callViaNode(call: ActorCall): void;
   /** Creates a worker's actor on the node the head picks (never waits, never throws). */
@@ -133,6 +136,8 @@ export interface ActorStatus {
 }
 
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
+/** How long a call to an actor the head placed here waits for its creation to arrive. */
+const CREATION_WAIT_MS = 10_000;
 
 /** The node's actors. */
 export class ActorManager {
@@ -141,6 +146,8 @@ export class ActorManager {
   /** Handles made by `getIfExists` on another thread point at an actor created earlier. */
   readonly #aliases = new Map<ActorId, ActorId>();
   readonly #names = new Map<string, ActorId>();
+  /** Links to actors the head placed here whose creation has not arrived yet. */
+  readonly #expected = new Map<ActorId, (() => void)[]>();
   #waitingResources: ManagedActor[] = [];
   #stopped = false;
 
@@ -270,8 +277,8 @@ export class ActorManager {
       label,
       nameKey,
       demand: demandOf(spec.settings.numCpus, spec.settings.resources),
-      state: "pending",
-      restarts: 0,
+      state: spec.restarts ? "restarting" : "pending", // restarted here after its node died
+      restarts: spec.restarts ?? 0,
       held: false,
       retiring: false,
       links: new CallerLinks(),
@@ -293,6 +300,8 @@ export class ActorManager {
     }
     this.#actors.set(spec.actorId, rec);
     if (nameKey !== undefined) this.#names.set(nameKey, spec.actorId);
+    if (rec.state === "restarting") this.#host.changed(statusOf(rec));
+    this.#created(spec.actorId);
     this.#host.holdArgs(spec.argRefs);
     this.#awaitArgs(rec);
     return undefined;
@@ -442,14 +451,35 @@ export class ActorManager {
     const cluster = rec ? undefined : this.#host.cluster();
     if (cluster) {
       // Unknown here: the callers of an actor on another node call through the node.
-      cluster.actorElsewhere(msg.actorId).then((remote) => {
+      cluster.actorElsewhere(msg.actorId).then((where) => {
         const label = String(msg.actorId);
-        if (remote) return refuseLink(caller, msg, { label, why: "", maxTaskRetries: 0, remote });
+        if (where) {
+          return refuseLink(caller, msg, { label, why: "", maxTaskRetries: 0, remote: true });
+        }
+        if (where === false && !this.#find(msg.actorId)) {
+          // Placed here (a restart, say) and its creation is still on its way.
+          return this.#whenCreated(msg.actorId, () => this.#linkHere(caller, msg));
+        }
         this.#linkHere(caller, msg); // placed here meanwhile, or unknown
       });
       return;
     }
     this.#linkHere(caller, msg);
+  }
+
+  /** Runs `then` once actor `actorId` is created here, or after CREATION_WAIT_MS. */
+  #whenCreated(actorId: ActorId, then: () => void): void {
+    const waiting = this.#expected.get(actorId);
+    if (waiting) return void waiting.push(then);
+    this.#expected.set(actorId, [then]);
+    Deno.unrefTimer(setTimeout(() => this.#created(actorId), CREATION_WAIT_MS));
+  }
+
+  #created(actorId: ActorId): void {
+    const waiting = this.#expected.get(actorId);
+    if (!waiting) return;
+    this.#expected.delete(actorId);
+    for (const then of waiting) then();
   }
 
   #linkHere(caller: LinkCaller, msg: Extract<FromWorker, { type: "actorLink" }>): void {

@@ -98,6 +98,8 @@ export interface ClusterSide {
   failForwarded(spec: TaskSpec, error: Error): void;
   /** Lets go of what `holder` (a peer) held here. */
   dropHolder(holder: string): void;
+  /** What each holder whose name starts with `prefix` holds here (a scan, for a drain). */
+  heldBy(prefix: string): Map<string, ObjectId[]>;
   /** Calls a local actor for a remote owner: the results are held for `holder` until released. */
   callActor(call: ActorCall, holder: string): void;
   /** A forwarded call's arguments are held until `forwardedDone`. */

@@ -96,6 +96,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
     forwardedDone: (taskId) => life.taskDone(taskId),
     failForwarded: (spec, error) => parts.failAll(spec, errorFrame(error)),
     dropHolder: (holder) => life.dropHolder(holder),
+    heldBy: (prefix) => life.heldBy(prefix),
     hold: (id, holder) => life.inc(id, holder),
     holdArgs: (taskId, argRefs) => life.holdTask(taskId, argRefs),
     callActor(call, holder) {

@@ -113,6 +113,11 @@ export class ObjectLifetime {
     this.#refs.dec(id, holder);
   }
 
+  /** What each holder named `prefix...` (peers: `peer:`) holds here. */
+  heldBy(prefix: string): Map<string, ObjectId[]> {
+    return this.#refs.heldBy(prefix);
+  }
+
   /** A worker died: what it held is let go. */
   dropHolder(holder: string): void {
     this.#refs.dropHolder(holder);

@@ -83,6 +83,23 @@ export class RefCounts {
     }
   }
 
+  /** The objects each holder whose name starts with `prefix` holds (a scan: for rare uses). */
+  heldBy(prefix: string): Map<string, ObjectId[]> {
+    const out = new Map<string, ObjectId[]>();
+    const add = (holder: string, id: ObjectId) => {
+      const list = out.get(holder);
+      if (list) list.push(id);
+      else out.set(holder, [id]);
+    };
+    for (const [id, c] of this.#counts) {
+      if (c.holder?.startsWith(prefix) && c.held > 0) add(c.holder, id);
+      for (const [holder, n] of c.others ?? []) {
+        if (n > 0 && holder.startsWith(prefix)) add(holder, id);
+      }
+    }
+    return out;
+  }
+
   /** References to `id` (0 when none). */
   count(id: ObjectId): number {
     return this.#counts.get(id)?.n ?? 0;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActorId, JobId, ObjectId, TaskId } from "../common/mod.ts";
-import type { Frame, FunctionDescriptor } from "./task_spec.ts";
+import type { Frame, FunctionDescriptor, SchedulingStrategy } from "./task_spec.ts";
 
 /** An actor's options after defaults and checks (see `ActorOptions` in runtime/core). */
 export interface ActorSettings {
@@ -22,6 +22,8 @@ export interface ActorSettings {
   /** CPUs held while the actor lives. */
   readonly numCpus: number;
   readonly resources: Readonly<Record<string, number>>;
+  /** Where a cluster places it (absent: `"DEFAULT"`). */
+  readonly schedulingStrategy?: SchedulingStrategy;
 }
 
 /** What a handle needs to call an actor: its id, its class and the class's method names. */
@@ -42,6 +44,8 @@ export interface ActorCreateSpec extends ActorEntry {
   readonly settings: ActorSettings;
   /** The creating driver's job, when it is not the hosting node's (see TaskSpec.jobId). */
   readonly jobId?: JobId;
+  /** Restarts it had on other nodes (a cluster restarts it after its node died): it starts RESTARTING. */
+  readonly restarts?: number;
 }
 
 /** One method call; its returns are `objectIdOf(taskId, i)`, as for tasks. */

@@ -23,7 +23,7 @@ const CLI = new URL("cli/main.ts", REPO);
 const DRIVER = new URL("./_cluster_driver.ts", import.meta.url);
 
 /** A child process with the tail of its standard error. */
-interface Child {
+export interface Child {
   readonly process: Deno.ChildProcess;
   readonly status: Promise<Deno.CommandStatus>;
   stderr(): string;
@@ -54,7 +54,8 @@ function spawn(args: string[], stdout: "null" | "piped" = "null"): Child {
   return { process, status, stderr: () => tail };
 }
 
-function freePort(): number {
+/** A free TCP port on 127.0.0.1 (free when asked). */
+export function freePort(): number {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
@@ -62,7 +63,7 @@ function freePort(): number {
 }
 
 /** Stops a child we started: SIGTERM, then SIGKILL if it lingers. */
-async function stop(child: Child): Promise<void> {
+export async function stop(child: Child): Promise<void> {
   try {
     child.process.kill("SIGTERM");
   } catch {
@@ -83,8 +84,8 @@ function failure(what: string, code: number, stderr: string): Error {
   return new Error(`${what} exited with code ${code}: ${stderr.trim().slice(-500)}`);
 }
 
-/** Starts one node and waits for its ready line (or its failure). */
-async function startNode(args: string[]): Promise<Child> {
+/** Starts one node (`rayd start ARGS --block`) and waits for its ready line (or its failure). */
+export async function startNode(args: string[]): Promise<Child & { nodeId: string }> {
   const child = spawn([CLI.href, "start", ...args, "--block"], "piped");
   const exited = child.status.then((s) => s.code);
   const ready = (async () => {
@@ -92,13 +93,14 @@ async function startNode(args: string[]): Promise<Child> {
     let text = "";
     for await (const chunk of child.process.stdout) {
       text += decoder.decode(chunk, { stream: true });
-      if (parseReadyLine(text)) return true;
+      const line = parseReadyLine(text);
+      if (line) return line.nodeId;
     }
     return false;
   })();
   const timeout = new Promise<"timeout">((r) => setTimeout(r, START_TIMEOUT_MS, "timeout"));
   const first = await Promise.race([ready, exited.then((code) => ({ code })), timeout]);
-  if (first === true) return child;
+  if (typeof first === "string" && first !== "timeout") return { ...child, nodeId: first };
   if (first === "timeout" || first === false) {
     await stop(child);
     throw new Error(`rayd start ${args.join(" ")} was not ready within ${START_TIMEOUT_MS} ms`);

@@ -41,6 +41,10 @@ export interface TestNodeOptions {
   objectStoreMemory?: number | string;
   /** More `rayd start` flags. */
   args?: string[];
+  /** The address it dials for the head (default the head's own: e.g. a proxy in front of it). */
+  via?: string;
+  /** More environment variables of its process (settings such as `RAYD_HEAD_RECONNECT_TIMEOUT_MS`). */
+  env?: Record<string, string>;
 }
 
 /** What the head offers, and how it checks its nodes. */
@@ -126,8 +130,10 @@ export class TestCluster {
   readonly token: string;
   /** The private runtime folder (`RAYD_RUNTIME_DIR` of every process). */
   readonly runtimeDir: string;
-  /** The head. */
-  readonly head: TestNode;
+  /** The head (the new one after `restartHead`). */
+  head: TestNode;
+  /** How the head was started. */
+  #headStart: { flags: string[]; env?: Record<string, string> } = { flags: [] };
   /** The other nodes, in the order given and added (killed ones stay, not alive). */
   readonly nodes: TestNode[] = [];
   /** Every pid seen under each process (redis-server, ...), checked by `stop`. */
@@ -172,12 +178,13 @@ export class TestCluster {
     }
     let headNode: TestNode;
     try {
-      headNode = await spawnNode(headFlags, runtimeDir);
+      headNode = await spawnNode(headFlags, runtimeDir, head.env);
     } catch (err) {
       await Deno.remove(runtimeDir, { recursive: true }).catch(() => {});
       throw err;
     }
     const cluster = new TestCluster(token, runtimeDir, headNode);
+    cluster.#headStart = { flags: headFlags, env: head.env };
     try {
       const started = await Promise.allSettled(
         (options.nodes ?? []).map((node) => cluster.#spawn(node)),
@@ -193,8 +200,8 @@ export class TestCluster {
   }
 
   async #spawn(node: TestNodeOptions): Promise<TestNode> {
-    const flags = ["--address", this.address, ...nodeFlags(node, this.token)];
-    const started = await spawnNode(flags, this.runtimeDir);
+    const flags = ["--address", node.via ?? this.address, ...nodeFlags(node, this.token)];
+    const started = await spawnNode(flags, this.runtimeDir, node.env);
     this.#noteDescendants(started);
     return started;
   }
@@ -244,6 +251,24 @@ export class TestCluster {
   /** Kills the head with SIGKILL and waits until it is gone. */
   async killHead(): Promise<void> {
     await killNode(this.head);
+  }
+
+  /**
+   * Starts the head again (after `killHead`) with the same flags on the same
+   * port (the nodes and drivers dial that address again); give the first
+   * head a Redis of the test's (`redisAddress`) to keep the cluster's records.
+   *
+   * @returns the new head, now `head`
+   */
+  async restartHead(): Promise<TestNode> {
+    if (this.head.alive) throw new Error("Cannot restart the head: it is still running");
+    const port = this.head.address.slice(this.head.address.lastIndexOf(":") + 1);
+    const flags = [...this.#headStart.flags];
+    flags[flags.indexOf("--port") + 1] = port;
+    const head = await spawnNode(flags, this.runtimeDir, this.#headStart.env);
+    this.head = head;
+    this.#noteDescendants(head);
+    return head;
   }
 
   #noteDescendants(node: TestNode): void {
@@ -306,12 +331,16 @@ export class TestCluster {
  * @returns the running node
  * @throws Error with its output when it exits first or is not ready in time (it is killed)
  */
-export async function spawnNode(flags: string[], runtimeDir: string): Promise<TestNode> {
+export async function spawnNode(
+  flags: string[],
+  runtimeDir: string,
+  env: Record<string, string> = {},
+): Promise<TestNode> {
   const args = ["run", "-A", CLI.href, "start", ...flags, "--block"];
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: new URL("../../", import.meta.url),
-    env: { RAYD_RUNTIME_DIR: runtimeDir },
+    env: { ...env, RAYD_RUNTIME_DIR: runtimeDir },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -9,6 +9,8 @@
  * proxy.delayMs = 100;        // each way
  * proxy.mode = "refuse";      // new connections are closed at once
  * proxy.killAll();            // open ones end now
+ * proxy.stall();              // open ones carry nothing (a cut link) ...
+ * proxy.resume();             // ... until now: what was held goes through, in order
  * ```
  *
  * @module
@@ -49,6 +51,8 @@ export class TcpProxy implements AsyncDisposable {
   mode: ProxyMode = "forward";
   /** Connections accepted so far (every mode). */
   accepted = 0;
+  #stalled: Promise<void> | undefined;
+  #resume: (() => void) | undefined;
   readonly #target: TcpProxyOptions["target"];
   readonly #listener: Deno.Listener;
   readonly #pairs = new Set<Pair>();
@@ -88,8 +92,27 @@ export class TcpProxy implements AsyncDisposable {
     return n;
   }
 
+  /**
+   * Holds every chunk (and every close) of the open and later connections,
+   * both ways, as a link that went down holds them, until {@link resume}.
+   */
+  stall(): void {
+    if (this.#stalled) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#stalled = promise;
+    this.#resume = resolve;
+  }
+
+  /** Ends a {@link stall}: what was held goes through, in order. */
+  resume(): void {
+    const resolve = this.#resume;
+    this.#stalled = this.#resume = undefined;
+    resolve?.();
+  }
+
   /** Stops listening, kills every connection, and waits until all of it is finished. */
   async close(): Promise<void> {
+    this.resume();
     try {
       this.#listener.close();
     } catch { /* already closed */ }
@@ -171,9 +194,11 @@ export class TcpProxy implements AsyncDisposable {
         }
         const wait = item.due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        while (this.#stalled) await this.#stalled;
         if (!this.#pairs.has(pair)) return;
         for (let off = 0; off < item.data.length;) off += await dst.write(item.data.subarray(off));
       }
+      while (this.#stalled) await this.#stalled;
       if (this.#pairs.has(pair)) await dst.closeWrite();
     })().catch(() => this.#end(pair));
     const buf = new Uint8Array(64 * 1024);

@@ -157,3 +157,20 @@ Deno.test("TcpProxy closes the client when the target refuses", async () => {
     /Invalid delayMs: -1/,
   );
 });
+
+Deno.test("TcpProxy stall() holds data and closes both ways until resume()", async () => {
+  await using server = echoServer();
+  await using proxy = TcpProxy.start({ target: { hostname: "127.0.0.1", port: server.port } });
+  const conn = await Deno.connect({ hostname: proxy.hostname, port: proxy.port });
+  assert.equal(await roundTrip(conn, "before"), "before");
+  proxy.stall();
+  await conn.write(new TextEncoder().encode("held"));
+  const buf = new Uint8Array(4);
+  const read = conn.read(buf);
+  const early = await Promise.race([read, new Promise((r) => setTimeout(() => r("nothing"), 300))]);
+  assert.equal(early, "nothing", "nothing comes back while stalled");
+  proxy.resume();
+  assert.equal(await read, 4);
+  assert.equal(new TextDecoder().decode(buf), "held");
+  conn.close();
+});

@@ -246,12 +246,18 @@ Deno.test("TestCluster starts a head and two nodes, kills one, adds one and stop
   for (const node of cluster.all) assert.equal(node.alive, false);
 });
 
-Deno.test("a node stops with exit code 1 when its head is killed", async () => {
-  await using cluster = await TestCluster.start({ nodes: [{}] });
+Deno.test("a node whose head is killed and does not come back stops with exit code 1", async () => {
+  await using cluster = await TestCluster.start({
+    nodes: [{ env: { RAYD_HEAD_RECONNECT_TIMEOUT_MS: "1500" } }],
+  });
+  const t0 = performance.now();
   await cluster.killHead();
   const status = await cluster.nodes[0].status;
+  const ms = performance.now() - t0;
   assert.equal(status.code, 1, cluster.nodes[0].output());
+  assert.match(cluster.nodes[0].output(), /did not come back within 1500 ms/);
   assert.match(cluster.nodes[0].output(), /lost its link to the head/);
+  assert.ok(ms >= 1400, `it dialed the head again for a while first (${ms.toFixed(0)} ms)`);
 });
 
 Deno.test("a head whose own redis-server dies stops with exit code 1 saying so", async () => {

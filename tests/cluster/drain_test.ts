@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { whereAfter } from "../fixtures/cluster_fns.ts";
+import { fnv, KeeperActor, pattern, patternBytes, whereAfter } from "../fixtures/cluster_fns.ts";
 import { markThenSleep } from "../fixtures/cluster_drain.ts";
 import { TestCluster } from "../_cluster/test_cluster.ts";
 
@@ -40,6 +40,33 @@ Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, 
     // Tasks that need nothing special still run on the head.
     assert.equal(await ray.get(whereAfter.remote(0)), cluster.head.nodeId);
     await Deno.remove(marker);
+  } finally {
+    await ray.shutdown();
+  }
+});
+
+Deno.test("a draining node's objects that others need are taken by them before it exits", async () => {
+  await using cluster = await TestCluster.start({
+    head: { numWorkers: 1 },
+    nodes: [{ numWorkers: 1, resources: { GPU: 1 } }, { numWorkers: 1, resources: { B: 1 } }],
+  });
+  await ray.init({ address: cluster.address, token: cluster.token });
+  try {
+    const n = 8 * 1024 * 1024 + 5; // big: it stays on the node that made it
+    const want = fnv(patternBytes(n, 3));
+    // No retries: after the node is gone the object could not be made again.
+    const made = pattern.options({ resources: { GPU: 1 }, maxRetries: 0 }).remote(n, 3);
+    // One held by the driver (the owner), one inside a value a task on B keeps.
+    const inner = pattern.options({ resources: { GPU: 1 }, maxRetries: 0 }).remote(n, 4);
+    const keeper = KeeperActor.options({ resources: { B: 1 } }).remote();
+    assert.equal(await ray.get(keeper.keepRef.remote({ ref: inner })), true);
+    await ray.wait([made], { fetchLocal: false });
+    const status = await cluster.terminate(0);
+    assert.equal(status.code, 0, cluster.nodes[0].output());
+    assert.doesNotMatch(cluster.nodes[0].output(), /objects not yet taken/);
+    const got = await ray.get(made, { timeoutMs: 10_000 });
+    assert.equal(fnv(got), want, "the driver's copy, taken while the node drained");
+    assert.equal(await ray.get(keeper.sumKept.remote()), fnv(patternBytes(n, 4)), "B's copy");
   } finally {
     await ray.shutdown();
   }

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { checksum, fnv, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
 import { INLINE_MAX, PULL_CHUNK_BYTES, PULL_IN_FLIGHT } from "../../runtime/cluster/fetch.ts";
-import { clusterTest } from "./in_process_cluster.ts";
+import { ObjectRef } from "../../runtime/core/mod.ts";
+import { clusterTest, startInProcessCluster, TEST_TOKEN } from "./in_process_cluster.ts";
 
 const MIB = 1024 * 1024;
 
@@ -85,3 +86,34 @@ clusterTest(
     );
   },
 );
+
+Deno.test({
+  name:
+    "shutting down while a pull waits for a copy nobody published leaves no unhandled rejection",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: PromiseRejectionEvent) => {
+      e.preventDefault();
+      unhandled.push(e.reason);
+    };
+    globalThis.addEventListener("unhandledrejection", onUnhandled);
+    const c = await startInProcessCluster({ numWorkers: 1 }, []);
+    try {
+      await ray.init({ address: c.address, token: TEST_TOKEN });
+      try {
+        // An object no process holds or will make: its pull asks the cluster where it is, and waits.
+        const nowhere = new ObjectRef("00c0ffee00c0ffee000000010000");
+        await assert.rejects(ray.get(nowhere, { timeoutMs: 200 }), ray.GetTimeoutError);
+      } finally {
+        await ray.shutdown(); // the pull's question is still open: its link closes under it
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(unhandled.map(String), [], "no promise rejected unhandled");
+    } finally {
+      globalThis.removeEventListener("unhandledrejection", onUnhandled);
+      await c.stop();
+    }
+  },
+});

@@ -32,3 +32,19 @@ Deno.test("mergeActorOptions() rejects bad values with TypeError or RangeError",
   assert.throws(() => mergeActorOptions(undefined, { getIfExists: true }), /needs a name/);
   assert.throws(() => mergeActorOptions(undefined, { nope: 1 } as never), /unknown actor option/);
 });
+
+Deno.test("mergeActorOptions() reads schedulingStrategy as tasks do and names a bad one", () => {
+  assert.equal(
+    mergeActorOptions(undefined, { schedulingStrategy: "SPREAD" }).schedulingStrategy,
+    "SPREAD",
+  );
+  assert.deepEqual(
+    mergeActorOptions(undefined, { schedulingStrategy: { nodeId: "n1", soft: true } })
+      .schedulingStrategy,
+    { nodeId: "n1", soft: true },
+  );
+  assert.throws(
+    () => mergeActorOptions(undefined, { schedulingStrategy: { node: "n1" } as never }),
+    { name: "TypeError", message: /^Invalid option schedulingStrategy: expected "DEFAULT"/ },
+  );
+});

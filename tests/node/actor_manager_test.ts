@@ -14,6 +14,7 @@ import {
   ACTOR_TRANSITIONS,
   type ActorHost,
   ActorManager,
+  type ActorsElsewhere,
   checkTransition,
 } from "../../runtime/node/actor_manager.ts";
 import type { ActorState } from "../../runtime/gcs/mod.ts";
@@ -74,8 +75,11 @@ function spec(settings: Partial<ActorSettings> = {}, deps: ObjectId[] = []): Act
   };
 }
 
-/** An ActorManager on a fake node with `cpus` CPUs; `log` has what the node heard, in order. */
-function setup(cpus = 2) {
+/**
+ * An ActorManager on a fake node with `cpus` CPUs (in `cluster`, if given); `log` has what the
+ * node heard, in order.
+ */
+function setup(cpus = 2, cluster?: ActorsElsewhere) {
   const workers = new FakeWorkers();
   const poolHost = new FakePoolHost();
   const pool = new WorkerPool(poolHost, poolOptions(workers, { numWorkers: 0 }));
@@ -96,7 +100,7 @@ function setup(cpus = 2) {
     release: (demand) => void (free += demand.CPU ?? 0),
     holdArgs: (refs) => void log.push(`hold args ${refs.length}`),
     releaseArgs: (refs) => void log.push(`release args ${refs.length}`),
-    cluster: () => undefined,
+    cluster: () => cluster,
     changed: (s) =>
       void log.push(`${s.state} ${s.workerId ?? "-"}${s.error ? `: ${s.error}` : ""}`),
   };
@@ -353,4 +357,55 @@ Deno.test("an actor whose resources do not fit now waits, and starts once they a
   assert.equal(workers.made.size, 2);
   workers.get("a2").post({ type: "actorCreated", actorId: b.actorId });
   assert.equal(state(b.actorId).state, "alive");
+});
+
+Deno.test("(new) -> restarting -> alive: a creation with restarts (its node died) counts them on", () => {
+  const { workers, actors, log, state } = setup();
+  const s = { ...spec({ maxRestarts: 3 }), restarts: 2 };
+  actors.create(s);
+  assert.equal(state(s.actorId).state, "restarting");
+  assert.equal(state(s.actorId).restarts, 2);
+  assert.deepEqual(log, ["restarting -", "hold args 0"]);
+  const a1 = workers.get("a1");
+  a1.post({ type: "actorCreated", actorId: s.actorId });
+  assert.equal(state(s.actorId).state, "alive");
+  a1.fail("gone");
+  assert.equal(state(s.actorId).restarts, 3, "the last restart its budget allows");
+  workers.get("a2").fail("gone again");
+  assert.equal(state(s.actorId).state, "dead");
+  assert.match(state(s.actorId).error!, /after 3 restart\(s\)/);
+});
+
+Deno.test("a link to an actor the head placed here waits for its creation instead of failing", async () => {
+  const cluster: ActorsElsewhere = {
+    actorElsewhere: () => Promise.resolve(false), // placed on this node
+    callViaNode: () => {},
+    createFromWorker: () => {},
+    lookup: () => Promise.resolve(undefined),
+    kill: () => Promise.resolve(),
+    ended: () => {},
+  };
+  const { workers, actors, state } = setup(2, cluster);
+  const s = spec();
+  const caller = {
+    id: "w9",
+    alive: true,
+    sent: [] as { type: string }[],
+    send(m: { type: string }) {
+      this.sent.push(m);
+    },
+  };
+  actors.link(caller, {
+    type: "actorLink",
+    actorId: s.actorId,
+    linkId: 1,
+    link: new SharedArrayBuffer(8),
+    bell: new SharedArrayBuffer(8),
+  });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(caller.sent.length, 0, "not refused while its creation is on its way");
+  actors.create(s);
+  workers.get("a1").post({ type: "actorCreated", actorId: s.actorId });
+  assert.equal(state(s.actorId).state, "alive");
+  assert.deepEqual(caller.sent.map((m) => m.type), ["actorLinked"]);
 });
