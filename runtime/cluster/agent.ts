@@ -140,7 +140,7 @@ export class Agent implements ClusterPort {
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
   /** Every actor created here for another process, as placed (a restarted head learns them). */
-  readonly hostedActors = new HostedActors();
+  readonly hostedActors = new HostedActors((url) => this.#options.code.originOf(url));
   /** The node's own actors (hosting the actors of remote drivers). */
   #local: ActorBackend | undefined;
   /** Actors on other nodes: all of a driver's, and those a worker here calls. */

@@ -109,6 +109,7 @@ export class HeadService {
   /** The cluster's actors: where they live, their names, their restarts. */
   readonly #actors: HeadActors;
   #lastCheck = Date.now();
+  #closed = false;
   /** Timers of `expect`. */
   readonly #expecting: ReturnType<typeof setTimeout>[] = [];
   /** Nodes from before a head restart not joined again yet; placements wait on `#settling`. */
@@ -175,6 +176,7 @@ export class HeadService {
    * within its health checks, a driver within as long.
    */
   left(nodeId: NodeId, link?: MemberLink): void {
+    if (this.#closed) return;
     const m = this.#members.get(nodeId);
     if (!m || !m.alive || (link && m.link !== link)) return; // an old link of a member that rejoined
     const probe = this.#options.probe;
@@ -282,12 +284,17 @@ export class HeadService {
     };
   }
 
-  /** Stops the health checks. */
+  /** Stops the health checks and ends the members' links. */
   close(): void {
     this.#timer.clear();
     for (const t of this.#expecting) clearTimeout(t);
     this.#settling?.resolve();
-    for (const m of this.#members.values()) if (typeof m.away === "number") clearTimeout(m.away);
+    this.#closed = true;
+    for (const m of this.#members.values()) {
+      if (typeof m.away === "number") clearTimeout(m.away);
+      // The members' links end with the head (they dial a head at this address again).
+      if (m.alive) m.link.close("the head stopped");
+    }
   }
 
   #join(request: JoinRequest, link: MemberLink): void {

@@ -12,12 +12,23 @@ import type { ActorMessage } from "./remote_actors.ts";
 /** Actors created here for other processes, until killed for good. */
 export class HostedActors {
   readonly #actors = new Map<ActorId, HostedActor>();
+  readonly #originOf: (url: string) => string;
+
+  /** @param originOf a module's URL at its origin (a shipped class runs from a local mirror) */
+  constructor(originOf: (url: string) => string) {
+    this.#originOf = originOf;
+  }
 
   /** Notes an `actor` message this node takes. */
   note(m: ActorMessage): void {
     if (m.kind === "kill" && m.noRestart) this.#actors.delete(m.actorId);
     if (m.kind !== "create") return;
-    const { spec, owner } = m;
+    const { owner } = m;
+    // As its creator named it (the head sends it again for a restart, shipping the code itself).
+    const spec = {
+      ...m.spec,
+      cls: { ...m.spec.cls, moduleUrl: this.#originOf(m.spec.cls.moduleUrl) },
+    };
     const { settings } = spec;
     this.#actors.set(spec.actorId, {
       entry: { actorId: spec.actorId, cls: spec.cls, methods: spec.methods },
