@@ -44,8 +44,10 @@ import type { CodeShipping } from "./code_shipping.ts";
 import {
   type CancelMessage,
   type FetchRequest,
+  type LocateRequest,
   MSG,
   type PlaceRequest,
+  type PublishMessage,
   type Return,
 } from "./messages.ts";
 import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
@@ -55,6 +57,7 @@ import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
 import { LoadReports } from "./load_reports.ts";
 import { WaitsAnywhere } from "./waits_anywhere.ts";
+import { Owners } from "./owners.ts";
 import { HostedActors } from "./hosted_actors.ts";
 import { Lineage } from "./lineage.ts";
 import { HandOff, type LeavingMessage } from "./handoff.ts";
@@ -87,6 +90,8 @@ export interface AgentOptions {
   /** Where peers reach this process. */
   readonly address: string;
   readonly head: HeadApi;
+  /** This process's owner tag (from the head's `hello`): it owns the ids that start with it. */
+  readonly ownerTag: string;
   readonly peers: Peers;
   /** Closes what the process opened besides the peer links (its port, the head's link). */
   readonly closeAlso?: () => void;
@@ -109,11 +114,8 @@ export class Agent implements ClusterPort {
   readonly #placedHere = new Map<TaskId, PlacedHere>();
   /** Results of forwarded tasks, at the address that made them. */
   readonly #remote = new Map<ObjectId, string>();
-  /** Objects published to the head (peers may fetch them). */
-  readonly #published = new Set<ObjectId>();
-  #added: [ObjectId, number][] = [];
-  #removed: ObjectId[] = [];
-  #flushQueued = false;
+  /** The objects this process owns: where their copies are; and the way to other owners. */
+  readonly owners: Owners;
   readonly #pulls: Puller;
   /** Retried tasks no node could take yet, since when. */
   readonly #unplacedSince = new Map<TaskId, number>();
@@ -133,7 +135,7 @@ export class Agent implements ClusterPort {
     exists: (id) =>
       !this.#side.isMissing(id) || this.#remote.has(id) ||
       (this.#forwarded.has(taskIdOf(id)) || this.#side.isLocal(id) ? false : undefined),
-    locate: (id) => this.#options.head.locate(id),
+    locate: (id) => this.owners.locate(id),
   });
   /** Non-detached actors hosted here, by their owner's address. */
   readonly #hosted = new Map<string, Set<ActorId>>();
@@ -150,7 +152,10 @@ export class Agent implements ClusterPort {
     const need = (id: ObjectId) => this.need(id, PullPriority.args);
     this.handOff = new HandOff({ ...options, remote: this.#remote, side: () => this.#side, need });
     this.#remoteActors = new RemoteActors(this.#actorsHost());
-    this.#pulls = new Puller(pullHost(this, options, () => this.#side, {
+    const { peers, head, ownerTag: tag } = options;
+    const sizeOf = this.#sizeHere;
+    this.owners = new Owners({ address: this.address, tag, peers, head, sizeOf });
+    this.#pulls = new Puller(pullHost(this, peers, this.owners, () => this.#side, {
       known: (id) => this.#remote.get(id),
       notAt: (id, at) => this.#remote.get(id) === at && this.#remote.delete(id),
       heldAt: (at, ids) => this.#heldAt(at, ids),
@@ -269,7 +274,7 @@ export class Agent implements ClusterPort {
       queueMicrotask(() => this.#side.release(id, holder)); // after the node's own sealing
     } else {
       this.#publish(id);
-      placed.returns.push([id]);
+      placed.returns.push([id, undefined, undefined, undefined, this.#side.sizeOf(id)]);
     }
     if (placed.returns.length < placed.numReturns) return;
     this.#placedHere.delete(taskId);
@@ -299,10 +304,7 @@ export class Agent implements ClusterPort {
       this.#remote.delete(id);
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
     }
-    if (this.#published.delete(id)) {
-      this.#removed.push(id);
-      this.#flushSoon();
-    }
+    this.owners.remove(id);
   }
 
   cancel(taskId: TaskId, mode: CancelMode): void {
@@ -318,6 +320,7 @@ export class Agent implements ClusterPort {
   async close(): Promise<void> {
     this.#closed = true;
     this.#pulls.close();
+    this.owners.close();
     this.reports.stop();
     await this.#options.peers.close();
     this.#options.closeAlso?.();
@@ -330,6 +333,11 @@ export class Agent implements ClusterPort {
     if (frame.type === MSG.fetch) {
       const hold = (from: string, ids: readonly ObjectId[]) => this.#holdFor(from, ids);
       return serveFetch(this.#side, hold, frame.message as FetchRequest);
+    }
+    if (frame.type === MSG.locate) {
+      return this.owners.serveLocate(frame.message as LocateRequest).then((message) => ({
+        message,
+      }));
     }
     throw new TypeError(`frame type ${frame.type} is not a request this process serves`);
   }
@@ -344,6 +352,8 @@ export class Agent implements ClusterPort {
         return this.#options.code.receive(frame.type, m, (x) => this.#inOrder(frame.type, x));
       case MSG.finished:
         return this.#finished(m.from as string, m.returns as Return[]);
+      case MSG.publish:
+        return this.owners.takePublish(m as unknown as PublishMessage);
       case MSG.leaving:
         return this.handOff.leaving(m as unknown as LeavingMessage);
       case MSG.release:
@@ -367,17 +377,10 @@ export class Agent implements ClusterPort {
   /** Objects this node holds for others, taken by them when it drains (handoff.ts). */
   readonly handOff: HandOff;
 
-  /** Joined a new head (or the same again): it learns every object published here. */
-  rejoined(): void {
-    for (const id of this.#published) {
-      if (this.#side.isLocal(id)) this.#added.push([id, this.#side.sizeOf(id)]);
-    }
-    this.#flushSoon();
-  }
-
   /** The head says a node died (or a driver left): its tasks move, its holds and actors here go. */
   nodeDied(nodeId: NodeId, address: string): void {
     this.#options.peers.forget(address);
+    this.owners.died(nodeId, address);
     for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
     this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
@@ -436,7 +439,7 @@ export class Agent implements ClusterPort {
       taskId: spec.taskId,
       demand: demandOf(spec.options.numCpus, spec.options.resources),
       strategy: spec.options.schedulingStrategy,
-      deps: spec.deps,
+      locality: spec.deps.length > 0 ? this.owners.locality(spec.deps, this.#sizeHere) : undefined,
     }));
     let decisions;
     try {
@@ -524,7 +527,7 @@ export class Agent implements ClusterPort {
   #finished(from: string, returns: readonly Return[]): void {
     let task: TaskId | undefined; // the returns of one task come one after another
     let stale = false;
-    for (const [id, bytes, error, contained] of returns) {
+    for (const [id, bytes, error, contained, size] of returns) {
       const taskId = taskIdOf(id);
       if (taskId !== task) {
         task = taskId;
@@ -547,6 +550,10 @@ export class Agent implements ClusterPort {
         continue;
       }
       this.#remote.set(id, from);
+      // The owner's directory has it now (the holder's publish may come after this).
+      if (this.owners.owns(id)) {
+        this.owners.directory.update(from, { added: [[id, size ?? 0]], removed: [] });
+      }
       this.#anywhere.changed(id);
       if (this.#wanted.delete(id)) this.need(id);
     }
@@ -573,23 +580,10 @@ export class Agent implements ClusterPort {
     }
   }
 
+  /** A copy of `id` is here: its owner learns of it (peers may pull it from here). */
   #publish(id: ObjectId): void {
-    if (this.#published.has(id)) return;
-    this.#published.add(id);
-    this.#added.push([id, this.#side.sizeOf(id)]);
-    this.#flushSoon();
+    this.owners.add(id);
   }
 
-  #flushSoon(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      const added = this.#added;
-      const removed = this.#removed;
-      this.#added = [];
-      this.#removed = [];
-      if (added.length + removed.length > 0) this.#options.head.publish({ added, removed });
-    });
-  }
+  readonly #sizeHere = (id: ObjectId): number => this.#side.sizeOf(id);
 }

@@ -13,6 +13,7 @@ import { Agent } from "./agent.ts";
 import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
 import { dialHead, type RemoteHead } from "./head_link.ts";
+import type { OwnerCounters } from "./owners.ts";
 import type { JoinRequest } from "./messages.ts";
 import { Peers, splitAddress } from "./peers.ts";
 import { dialFrames } from "../transport/mod.ts";
@@ -54,6 +55,8 @@ export interface ClusterProcess {
   readonly address: string;
   /** The node itself (its store, workers and records). */
   readonly node: Node;
+  /** Object locations this process asked and answered as an owner or a reader (owners.ts). */
+  readonly owners: OwnerCounters;
   /** The dashboard's URL (a head started with `dashboardPort`). */
   readonly dashboardUrl?: string;
   /** Resolves once it stopped (by `stop`, or a node whose head went away or declared it dead). */
@@ -149,6 +152,7 @@ export async function startClusterProcess(
       token,
       controlStore,
       heartbeatMs: hello.heartbeatMs,
+      ownerTag: hello.ownerTag,
       mirrorCode: options.mirrorCode,
       remote,
       node: {
@@ -211,6 +215,7 @@ export async function startClusterProcess(
       nodeId: node.nodeId,
       address,
       node,
+      owners: started.agent.owners.counters,
       closed,
       get declaredDead() {
         return declaredDead;
@@ -271,6 +276,7 @@ export async function joinAsDriver(options: {
       token: options.token,
       controlStore,
       heartbeatMs: 0,
+      ownerTag: hello.ownerTag,
       remote,
       node: { namespace: options.namespace, driverOnly: true },
       closeAlso: () => {
@@ -294,6 +300,7 @@ async function joined(o: {
   token: string;
   controlStore?: ControlStore;
   heartbeatMs: number;
+  ownerTag: string;
   node: Parameters<typeof Node.start>[0];
   closeAlso: () => void;
   mirrorCode?: boolean;
@@ -316,12 +323,14 @@ async function joined(o: {
     role: o.role,
     address: o.address,
     head: o.headApi,
+    ownerTag: o.ownerTag,
     peers,
     closeAlso: o.closeAlso,
     code,
   });
   const node = await Node.start({
     ...o.node,
+    ownerTag: o.ownerTag,
     controlStore: o.controlStore,
     cluster: (side) => agent.bind(side),
   });
@@ -331,6 +340,7 @@ async function joined(o: {
     address: o.address,
     resources: node.resources,
     numWorkers: node.numWorkers,
+    ownerTag: o.ownerTag, // kept when it joins again (its objects' ids carry it)
   };
   try {
     await o.headApi.join(join);
@@ -346,8 +356,8 @@ async function joined(o: {
       ref: o.role !== "driver",
       rejoin: async (head) => {
         await head.helloHere();
+        // Its owner tag stays (ids carry it); object locations live with their owners, not the head.
         await head.joinHere({ ...join, rejoin: true, actors: agent.hostedActors.list() });
-        agent.rejoined();
       },
     });
   }

@@ -1,23 +1,24 @@
 /**
  * Where objects are: for each published object, the processes holding a
- * copy and its size. Lookups of objects nobody published yet wait until
- * one does (a task's result is published when the task ends).
+ * copy (by address) and its size. Each process keeps one for the objects it
+ * owns (owners.ts). Lookups of objects nobody published yet wait until one
+ * does (a task's result is published when the task ends).
  *
  * @module
  */
-import type { NodeId, ObjectId } from "../common/mod.ts";
+import type { ObjectId } from "../common/mod.ts";
 import type { Publish } from "./messages.ts";
 
 interface Entry {
   readonly size: number;
-  readonly holders: Set<NodeId>;
+  readonly holders: Set<string>;
 }
 
-/** The head's object directory. */
+/** An owner's object directory: holders by address. */
 export class ObjectDirectory {
   readonly #objects = new Map<ObjectId, Entry>();
-  readonly #byHolder = new Map<NodeId, Set<ObjectId>>();
-  readonly #waiters = new Map<ObjectId, ((holder: NodeId) => void)[]>();
+  readonly #byHolder = new Map<string, Set<ObjectId>>();
+  readonly #waiters = new Map<ObjectId, ((holder: string) => void)[]>();
   #closed = false;
 
   /** Objects with at least one holder. */
@@ -26,7 +27,7 @@ export class ObjectDirectory {
   }
 
   /** Applies what `holder` published. */
-  update(holder: NodeId, { added, removed }: Publish): void {
+  update(holder: string, { added, removed }: Publish): void {
     let mine = this.#byHolder.get(holder);
     if (!mine) this.#byHolder.set(holder, mine = new Set());
     for (const [id, size] of added) {
@@ -47,7 +48,7 @@ export class ObjectDirectory {
   }
 
   /** A holder is gone (dead node, departed driver): its copies are gone. */
-  dropHolder(holder: NodeId): void {
+  dropHolder(holder: string): void {
     const mine = this.#byHolder.get(holder);
     if (!mine) return;
     this.#byHolder.delete(holder);
@@ -58,7 +59,7 @@ export class ObjectDirectory {
    * A holder of `id`, now or once one publishes it: one at random (readers of
    * one object spread over its copies), among those `prefer` likes when any.
    */
-  holder(id: ObjectId, prefer?: (holder: NodeId) => boolean): Promise<NodeId> {
+  holder(id: ObjectId, prefer?: (holder: string) => boolean): Promise<string> {
     const e = this.#objects.get(id);
     if (e && e.holders.size > 0) {
       const all = [...e.holders];
@@ -66,7 +67,7 @@ export class ObjectDirectory {
       const from = liked.length > 0 ? liked : all;
       return Promise.resolve(from[Math.floor(Math.random() * from.length)]);
     }
-    if (this.#closed) return Promise.reject(new Error("the head is shutting down"));
+    if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
     return new Promise((resolve) => {
       const list = this.#waiters.get(id);
       if (list) list.push(resolve);
@@ -74,9 +75,16 @@ export class ObjectDirectory {
     });
   }
 
+  /** The size and holders of `id`, if anyone holds it. */
+  entry(
+    id: ObjectId,
+  ): { readonly size: number; readonly holders: ReadonlySet<string> } | undefined {
+    return this.#objects.get(id);
+  }
+
   /** Bytes of `ids` each holder has (for locality). */
-  bytesByHolder(ids: readonly ObjectId[]): Map<NodeId, number> {
-    const out = new Map<NodeId, number>();
+  bytesByHolder(ids: readonly ObjectId[]): Map<string, number> {
+    const out = new Map<string, number>();
     for (const id of ids) {
       const e = this.#objects.get(id);
       if (!e) continue;
@@ -96,7 +104,7 @@ export class ObjectDirectory {
     this.#waiters.clear();
   }
 
-  #forget(id: ObjectId, holder: NodeId): void {
+  #forget(id: ObjectId, holder: string): void {
     const e = this.#objects.get(id);
     if (!e) return;
     e.holders.delete(holder);

@@ -57,6 +57,9 @@ export interface PullOptions {
 
 /** Thrown when a pull fails (the link it used may be closed for it). */
 export class PullFailed extends Error {
+  /** Refs inside the object the holder held for the puller before the pull failed: to release. */
+  held: readonly ObjectId[] = [];
+
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "PullFailed";
@@ -86,6 +89,7 @@ export async function fetchObject(
   );
   const timeoutMs = options.requestTimeoutMs;
   let size = -1;
+  let held: readonly ObjectId[] = [];
   let dest: Uint8Array | undefined;
   let aborted = false;
   /** Requests whose body began landing in `dest` and was not read whole. */
@@ -148,7 +152,7 @@ export async function fetchObject(
     const head = first.message as FetchReply;
     if (head.size < 0) return undefined;
     size = head.size;
-    const held = head.held ?? [];
+    held = head.held ?? [];
     const { error, contained } = head;
     if (head.size <= INLINE_MAX) {
       if (first.body.byteLength !== head.size) {
@@ -176,8 +180,11 @@ export async function fetchObject(
       }
       memory.free(dest);
     }
-    if (err instanceof PullFailed) throw err;
-    throw new PullFailed(`pull of ${id} failed: ${(err as Error).message}`, { cause: err });
+    const failed = err instanceof PullFailed
+      ? err
+      : new PullFailed(`pull of ${id} failed: ${(err as Error).message}`, { cause: err });
+    failed.held = held;
+    throw failed;
   }
 }
 

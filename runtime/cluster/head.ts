@@ -1,6 +1,7 @@
 /**
- * The head service: membership and health of the nodes, the global
- * scheduler's placements, and the directory of objects peers may need.
+ * The head service: membership and health of the nodes (and each member's
+ * owner tag), the global scheduler's placements, and the actors placed.
+ * Object locations are kept by the objects' owners, not here (owners.ts).
  * It runs in the head process; agents reach it by `HeadApi`, in process
  * (the head's own agent) or over TCP (`RemoteHead`).
  *
@@ -8,24 +9,24 @@
  */
 import {
   type ActorId,
+  isOwnerTag,
   longInterval,
   type LongTimer,
   type NodeId,
-  type ObjectId,
+  ownerTag,
 } from "../common/mod.ts";
 import type { ActorStateChanged, NodeRemoved } from "../gcs/mod.ts";
 import type { ActorCreateSpec, ClusterState } from "../protocol/mod.ts";
 import { type Decision, GlobalScheduler } from "../scheduler/mod.ts";
-import { ObjectDirectory } from "./directory.ts";
 import { HeadActors } from "./head_actors.ts";
 import type {
   FoundActor,
   FoundById,
   HelloReply,
   JoinRequest,
+  OwnerInfo,
   PlaceActorRequest,
   PlaceRequest,
-  Publish,
   ReportMessage,
 } from "./messages.ts";
 
@@ -35,7 +36,6 @@ export interface HeadApi {
   join(request: JoinRequest): Promise<void>;
   report(report: ReportMessage): void;
   place(requests: readonly PlaceRequest[]): Promise<readonly Decision[]>;
-  publish(objects: Publish): void;
   /** Where an actor goes (its name, if any, is taken at once). */
   placeActor(request: PlaceActorRequest): Promise<Decision>;
   /** A live actor by name. */
@@ -44,8 +44,8 @@ export interface HeadApi {
   findActor(actorId: ActorId): Promise<FoundById>;
   /** An actor ended (killed, or dead on its node): its name and its resources are free. */
   actorEnded(actorId: ActorId): void;
-  /** The address of a process holding `id` (one not in `tried` if there is one), once one does. */
-  locate(id: ObjectId, tried?: readonly string[]): Promise<string>;
+  /** The member whose owner tag is `tag` (also when dead or gone), if any. */
+  whereIs(tag: string): Promise<OwnerInfo | undefined>;
   state(): Promise<ClusterState>;
 }
 
@@ -58,6 +58,7 @@ export interface MemberLink {
 
 interface Member {
   readonly nodeId: NodeId;
+  readonly ownerTag: string;
   readonly role: JoinRequest["role"];
   readonly address: string;
   readonly numWorkers: number;
@@ -105,7 +106,11 @@ export class HeadService {
   readonly #options: HeadOptions;
   readonly #scheduler: GlobalScheduler;
   readonly #members = new Map<NodeId, Member>();
-  readonly #directory = new ObjectDirectory();
+  /** Members by owner tag and by address (those gone too: their objects are lost). */
+  readonly #byTag = new Map<string, Member>();
+  readonly #byAddress = new Map<string, Member>();
+  /** The next owner number, from a random start (a restarted head hardly meets old tags). */
+  #nextOwner = crypto.getRandomValues(new Uint32Array(1))[0];
   readonly #timer: LongTimer;
   /** The cluster's actors: where they live, their names, their restarts. */
   readonly #actors: HeadActors;
@@ -146,6 +151,7 @@ export class HeadService {
         Promise.resolve({
           redisAddress: this.#options.redisAddress,
           heartbeatMs: this.#options.healthCheck.periodMs,
+          ownerTag: this.#newOwnerTag(),
         }),
       join: (request) => {
         this.#join(request, link);
@@ -159,10 +165,8 @@ export class HeadService {
         if (report.draining) this.#scheduler.drain(me);
       },
       place: (requests) => this.#settled(() => requests.map((r) => this.#place(me, r))),
-      publish: (objects) => {
-        if (me) this.#directory.update(me, objects);
-      },
-      locate: (id, tried) => this.#locate(id, tried),
+      // A restarted head answers once the members from before joined again (or the window passed).
+      whereIs: (tag) => this.#settled(() => this.#whereIs(tag)),
       placeActor: (request) => this.#settled(() => this.#placeActor(me, request)),
       lookupActor: (name, namespace) =>
         this.#settled(() => this.#actors.lookup(`${namespace}/${name}`)),
@@ -236,7 +240,16 @@ export class HeadService {
   /** A node from before a head restart is given up: dead, and shown so. */
   #gave(n: { nodeId: NodeId; address: string; resources: Record<string, number> }, why: string) {
     const { nodeId, address, resources } = n;
-    const m: Member = { nodeId, address, role: "node", numWorkers: 0, link: NO_LINK, alive: true };
+    // Its owner tag is not known here: readers of its objects hear that no member has it.
+    const m: Member = {
+      nodeId,
+      ownerTag: "",
+      address,
+      role: "node",
+      numWorkers: 0,
+      link: NO_LINK,
+      alive: true,
+    };
     this.#members.set(nodeId, m);
     this.#scheduler.addNode({ nodeId, address, total: resources }, Date.now()); // shown dead
     this.#died(m, why);
@@ -256,7 +269,7 @@ export class HeadService {
     if (m.role === "driver") {
       // Its objects and non-detached actors go; the cluster stays.
       this.#members.delete(m.nodeId);
-      this.#directory.dropHolder(m.nodeId);
+      m.alive = false; // still known by tag: readers of its objects learn they are lost
       for (const other of this.#members.values()) {
         if (other.alive) other.link.nodeDied(m.nodeId, m.address);
       }
@@ -287,7 +300,6 @@ export class HeadService {
     this.#timer.clear();
     for (const t of this.#expecting) clearTimeout(t);
     this.#settling?.resolve();
-    this.#directory.close();
     this.#closed = true;
     for (const m of this.#members.values()) {
       if (typeof m.away === "number") clearTimeout(m.away);
@@ -309,14 +321,23 @@ export class HeadService {
       return;
     }
     if (old) throw new Error(`node id ${request.nodeId} is already in use in this cluster`);
-    this.#members.set(request.nodeId, {
+    if (!isOwnerTag(request.ownerTag) || this.#byTag.get(request.ownerTag)?.alive) {
+      throw new TypeError(
+        `Invalid owner tag ${JSON.stringify(request.ownerTag)}: ask hello for one`,
+      );
+    }
+    const member: Member = {
       nodeId: request.nodeId,
+      ownerTag: request.ownerTag,
       role: request.role,
       address: request.address,
       numWorkers: request.numWorkers,
       link,
       alive: true,
-    });
+    };
+    this.#members.set(request.nodeId, member);
+    this.#byTag.set(member.ownerTag, member);
+    this.#byAddress.set(member.address, member);
     if (request.role !== "driver") {
       const placed = this.#scheduler.addNode({
         nodeId: request.nodeId,
@@ -346,9 +367,11 @@ export class HeadService {
   }
 
   #place(from: NodeId | undefined, request: PlaceRequest): Decision {
-    const localityBytes = request.deps.length > 0
-      ? this.#directory.bytesByHolder(request.deps)
-      : undefined;
+    let localityBytes: Map<NodeId, number> | undefined;
+    for (const [address, bytes] of request.locality ?? []) {
+      const m = this.#byAddress.get(address);
+      if (m?.alive && m.role !== "driver") (localityBytes ??= new Map()).set(m.nodeId, bytes);
+    }
     return this.#scheduler.place({
       id: request.taskId,
       demand: request.demand,
@@ -363,14 +386,16 @@ export class HeadService {
     return this.#actors.place(node, request);
   }
 
-  async #locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
-    const untried = (h: NodeId) => !tried.includes(this.#members.get(h)?.address ?? "");
-    for (;;) {
-      const holder = await this.#directory.holder(id, untried);
-      const m = this.#members.get(holder);
-      if (m?.alive) return m.address;
-      this.#directory.dropHolder(holder);
-    }
+  #whereIs(tag: string): OwnerInfo | undefined {
+    if (!isOwnerTag(tag)) throw new TypeError(`Invalid owner tag ${JSON.stringify(tag)}`);
+    const m = this.#byTag.get(tag);
+    return m && { nodeId: m.nodeId, address: m.address, alive: m.alive };
+  }
+
+  #newOwnerTag(): string {
+    const tag = ownerTag(this.#nextOwner);
+    this.#nextOwner = (this.#nextOwner + 1) >>> 0;
+    return tag;
   }
 
   #expire(): void {
@@ -390,7 +415,6 @@ export class HeadService {
     if (typeof m.away === "number") clearTimeout(m.away);
     m.alive = false;
     this.#options.record?.({ type: "nodeRemoved", nodeId: m.nodeId, ts: Date.now(), reason });
-    this.#directory.dropHolder(m.nodeId);
     this.#actors.nodeDied(m.nodeId, m.address); // before the news: callers then find new homes
     for (const other of this.#members.values()) {
       if (other.alive) other.link.nodeDied(m.nodeId, m.address);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type ActorId, type NodeId, type ObjectId, RayError } from "../common/mod.ts";
+import { type ActorId, type NodeId, RayError } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import type { Decision } from "../scheduler/mod.ts";
 import { ConnectionClosedError, dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
@@ -14,9 +14,9 @@ import {
   type HelloReply,
   type JoinRequest,
   MSG,
+  type OwnerInfo,
   type PlaceActorRequest,
   type PlaceRequest,
-  type Publish,
   type ReportMessage,
 } from "./messages.ts";
 import { splitAddress } from "./peers.ts";
@@ -124,13 +124,8 @@ export class RemoteHead implements HeadApi {
     return (await this.#request(MSG.place, requests)).message as Decision[];
   }
 
-  publish(objects: Publish): void {
-    this.#rpc.conn.send(MSG.publish, objects).catch(() => {});
-  }
-
-  async locate(id: ObjectId, tried: readonly string[] = []): Promise<string> {
-    const message = tried.length === 0 ? id : [id, tried];
-    return (await this.#request(MSG.locate, message, Infinity)).message as string;
+  async whereIs(tag: string): Promise<OwnerInfo | undefined> {
+    return (await this.#request(MSG.whereIs, tag)).message as OwnerInfo | undefined;
   }
 
   async placeActor(request: PlaceActorRequest): Promise<Decision> {

@@ -26,10 +26,6 @@ export const MSG = {
   report: 3,
   /** Request: where tasks go (PlaceRequest[] -> Decision[]). */
   place: 4,
-  /** Message: objects this process holds or no longer holds (Publish). */
-  publish: 5,
-  /** Request: where an object is (ObjectId, or [ObjectId, addresses tried] -> address), answered once it is known. */
-  locate: 6,
   /** Request: the cluster's nodes and resources (ClusterState). */
   state: 7,
   /** Message: tasks placed on the receiving node (RunMessage). */
@@ -46,6 +42,10 @@ export const MSG = {
   actor: 15,
   /** Request: a code graph (CodeRequest -> CodeReply, the modules' bytes as the body). */
   code: 16,
+  /** Message (holder to owner): copies of the owner's objects added and removed here (PublishMessage). */
+  publish: 17,
+  /** Request (reader to owner): where an object is (LocateRequest -> address), answered once known. */
+  locate: 18,
   /** Message: the sender (draining) stops soon: take your copies of these objects (LeavingMessage). */
   leaving: 19,
   /** Request: where an actor goes (PlaceActorRequest -> Decision). */
@@ -56,6 +56,8 @@ export const MSG = {
   nodeDied: 20,
   /** Message: an actor ended (killed, or dead on its node): its name and resources are free (ActorId). */
   actorEnded: 30,
+  /** Request: the member with an owner tag (string -> OwnerInfo | undefined). */
+  whereIs: 31,
 } as const;
 
 /** Answer to `hello`. */
@@ -64,6 +66,8 @@ export interface HelloReply {
   readonly redisAddress?: string;
   /** How often nodes report. */
   readonly heartbeatMs: number;
+  /** The asking process's owner tag, unique in this cluster: its ids start with it (ids.ts). */
+  readonly ownerTag: string;
 }
 
 /** `join`. */
@@ -74,6 +78,8 @@ export interface JoinRequest {
   readonly address: string;
   readonly resources: Resources;
   readonly numWorkers: number;
+  /** The owner tag `hello` gave it. */
+  readonly ownerTag: string;
   /**
    * Joining again after its link to the head closed (a head restart, a cut
    * connection): with the actors it hosts, which a restarted head learns
@@ -81,6 +87,13 @@ export interface JoinRequest {
    */
   readonly rejoin?: boolean;
   readonly actors?: readonly HostedActor[];
+}
+
+/** `whereIs` answer: the member with that owner tag (dead ones and departed drivers too). */
+export interface OwnerInfo {
+  readonly nodeId: NodeId;
+  readonly address: string;
+  readonly alive: boolean;
 }
 
 /** An actor a node hosts, as its placement asked for it (told to the head on a rejoin). */
@@ -91,18 +104,26 @@ export interface PlaceRequest {
   readonly taskId: TaskId;
   readonly demand: Resources;
   readonly strategy: SchedulingStrategy;
-  /** Its dependencies, for locality. */
-  readonly deps: readonly ObjectId[];
+  /** Bytes of its dependencies each process holds (by address), as the requester knows. */
+  readonly locality?: readonly (readonly [address: string, bytes: number])[];
 }
 
 /** `place` answer: a decision per request, in order. */
 export type PlaceReply = readonly Decision[];
 
-/** `publish`: objects added here (with their sizes) and removed. */
+/** Copies added (with their sizes) and removed. */
 export interface Publish {
   readonly added: readonly (readonly [ObjectId, number])[];
   readonly removed: readonly ObjectId[];
 }
+
+/** `publish`: copies of the receiver's objects added and removed at the holder `from`. */
+export interface PublishMessage extends Publish {
+  readonly from: string;
+}
+
+/** `locate`: an object, or an object and the addresses already tried. */
+export type LocateRequest = ObjectId | readonly [ObjectId, readonly string[]];
 
 /**
  * The graphs of the `file:` modules a message names: `[module URL, graph id,
@@ -122,12 +143,13 @@ export interface CodeReply {
   readonly sizes?: readonly number[];
 }
 
-/** A return of a finished task as `finished` tells its owner: with its bytes when small. */
+/** A return of a finished task as `finished` tells its owner: its bytes when small, else its size. */
 export type Return = readonly [
   id: ObjectId,
   bytes?: Uint8Array,
   error?: boolean,
   contained?: readonly ObjectId[],
+  size?: number,
 ];
 
 /** `fetch`: bytes `[offset, offset + max)` of `id`. */

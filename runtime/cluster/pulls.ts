@@ -3,8 +3,10 @@
  * a holder over a link of its own (borrowed from `Peers`), chunk by chunk
  * into a block of the store that admission (admission.ts) gave it. A holder
  * that fails, stops answering (no chunk within `pullRequestTimeoutMs`) or
- * no longer has the object is left for another copy; a pull that found no
- * copy within `pullDeadlineMs` seals the object as lost.
+ * no longer has the object is left for another copy (refs it held for this
+ * process on that try are released); a pull that found no copy within
+ * `pullDeadlineMs` seals the object as lost, and so does, at once, one
+ * whose owner is dead or gone (owners.ts).
  *
  * @module
  */
@@ -12,8 +14,9 @@ import { config, type ObjectId, objectLost } from "../common/mod.ts";
 import { errorFrame } from "../core/mod.ts";
 import type { ClusterSide } from "../node/mod.ts";
 import { Admission, PullPriority, type Ticket } from "./admission.ts";
-import { fetchObject, type PullMemory } from "./fetch.ts";
-import type { HeadApi } from "./head.ts";
+import { fetchObject, PullFailed, type PullMemory } from "./fetch.ts";
+import { MSG } from "./messages.ts";
+import { isOwnerGone, type Owners } from "./owners.ts";
 import type { Peers } from "./peers.ts";
 
 /** What the pulls need of their process's agent. */
@@ -28,7 +31,10 @@ export interface PullHost {
   known(id: ObjectId): string | undefined;
   /** `address` turned out not to hold `id`. */
   notAt(id: ObjectId, address: string): void;
-  /** The address of a holder of `id`, one not in `tried` when there is one. */
+  /**
+   * The address of a holder of `id`, one not in `tried` when there is one.
+   * Rejects with ObjectLostError when its owner is gone (no try can help).
+   */
   locate(id: ObjectId, tried: readonly string[]): Promise<string>;
   /** `address` holds these refs (inside a pulled object) for this process. */
   heldAt(address: string, ids: readonly ObjectId[]): void;
@@ -39,16 +45,17 @@ export interface PullHost {
 /** A PullHost from an agent's parts and the few things only the agent knows. */
 export function pullHost(
   agent: { readonly address: string },
-  options: { readonly peers: Peers; readonly head: Pick<HeadApi, "locate"> },
+  peers: Peers,
+  owners: Pick<Owners, "locate">,
   side: () => ClusterSide,
   own: Pick<PullHost, "known" | "notAt" | "heldAt" | "pulled" | "closed">,
 ): PullHost {
   return {
     ...own,
-    peers: options.peers,
+    peers,
     address: agent.address,
     side,
-    locate: (id, tried) => options.head.locate(id, tried),
+    locate: (id, tried) => owners.locate(id, tried),
   };
 }
 
@@ -93,8 +100,7 @@ export class Puller {
 
   async #pull(id: ObjectId, ticket: Ticket): Promise<void> {
     const host = this.#host;
-    // Set by the first try that fails: from then on the copies left have pullDeadlineMs (the
-    // first question may wait as long as the task making the object runs).
+    /** Set at the first failed try: the object exists (or existed) by then. */
     let deadline = Infinity;
     const tried: string[] = [];
     let lastError = "no copy answered";
@@ -104,42 +110,38 @@ export class Puller {
       const known = attempt === 0 ? host.known(id) : undefined;
       let address: string | undefined;
       try {
-        // Asking where a copy is fails when the link to the head closes (at shutdown).
-        address = known ?? await this.#locate(id, tried, deadline);
-        const got = await this.#pullFrom(id, address, ticket);
-        if (got) return;
-        lastError = `${address} no longer holds it`;
-        host.notAt(id, address);
+        address = known ?? await before(host.locate(id, tried), deadline);
       } catch (err) {
-        const where = address === undefined ? "asking where a copy is" : address;
-        lastError = `${where}: ${(err as Error).message}`;
+        if (isOwnerGone(err)) {
+          if (host.closed() || !host.side().isMissing(id)) return;
+          return host.side().sealFetched(id, errorFrame(err), true, []);
+        }
+        lastError = `its owner could not be asked: ${(err as Error).message}`;
       }
-      if (address !== undefined && !tried.includes(address)) tried.push(address);
+      if (address === undefined) {
+        if (Date.now() >= deadline) lastError = `no other copy was found (${lastError})`;
+      } else {
+        try {
+          const got = await this.#pullFrom(id, address, ticket);
+          if (got) return;
+          lastError = `${address} no longer holds it`;
+          host.notAt(id, address);
+        } catch (err) {
+          lastError = `${address}: ${(err as Error).message}`;
+          // Refs inside it that the holder held for this try: not needed now.
+          const held = err instanceof PullFailed ? err.held : [];
+          if (held.length > 0) {
+            host.peers.send(address, MSG.release, { from: host.address, ids: held });
+          }
+        }
+        if (!tried.includes(address)) tried.push(address);
+      }
       if (deadline === Infinity) deadline = Date.now() + config("pullDeadlineMs");
       await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
     }
     if (host.closed() || !host.side().isMissing(id)) return;
     const lost = objectLost(id, `could not be fetched (${lastError})`);
     host.side().sealFetched(id, errorFrame(lost), true, []);
-  }
-
-  /** A holder of `id` not in `tried`; rejects when none is published by `deadline`. */
-  async #locate(id: ObjectId, tried: readonly string[], deadline: number): Promise<string> {
-    const asked = this.#host.locate(id, tried);
-    if (deadline === Infinity) return await asked;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error("no other copy was published in time")),
-        Math.max(0, deadline - Date.now()),
-      );
-    });
-    asked.catch(() => {}); // answered (or failed) after the deadline: nobody waits for it
-    try {
-      return await Promise.race([asked, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** One try at `address`: true when the object is here now, false when it was not there. */
@@ -183,4 +185,15 @@ export class Puller {
       },
     };
   }
+}
+
+/** What `promise` gives, or undefined once `deadline` (a time) passed first. */
+function before<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  if (deadline === Infinity) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  promise.catch(() => {}); // a late failure of a lookup given up
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -4,19 +4,13 @@
  *
  * @module
  */
-import type { ActorId, ObjectId } from "../common/mod.ts";
+import type { ActorId } from "../common/mod.ts";
 import type { ReportMessage } from "./messages.ts";
 import { type FrameListener, FrameRpc, listenFrames, type Reply } from "../transport/mod.ts";
 import type { Frame as WireFrame } from "../transport/mod.ts";
 import type { Agent } from "./agent.ts";
 import type { HeadService } from "./head.ts";
-import {
-  type JoinRequest,
-  MSG,
-  type PlaceActorRequest,
-  type PlaceRequest,
-  type Publish,
-} from "./messages.ts";
+import { type JoinRequest, MSG, type PlaceActorRequest, type PlaceRequest } from "./messages.ts";
 
 /** What the port serves. */
 export interface ServeOptions {
@@ -37,8 +31,7 @@ const HEAD_TYPES = new Set<number>([
   MSG.join,
   MSG.report,
   MSG.place,
-  MSG.publish,
-  MSG.locate,
+  MSG.whereIs,
   MSG.state,
   MSG.placeActor,
   MSG.findActor,
@@ -81,8 +74,6 @@ export function serveCluster(options: ServeOptions): Promise<FrameListener> {
           try {
             if (frame.type === MSG.report) {
               needHead(frame.type).report(frame.message as ReportMessage);
-            } else if (frame.type === MSG.publish) {
-              needHead(frame.type).publish(frame.message as Publish);
             } else if (frame.type === MSG.actorEnded) {
               needHead(frame.type).actorEnded(frame.message as ActorId);
             } else needAgent().onMessage(frame);
@@ -117,13 +108,8 @@ async function headRequest(
       return {};
     case MSG.place:
       return { message: await api.place(frame.message as PlaceRequest[]) };
-    case MSG.locate: {
-      // An id, or [id, addresses already tried].
-      const [id, tried] = typeof frame.message === "string"
-        ? [frame.message as ObjectId, []]
-        : frame.message as [ObjectId, string[]];
-      return { message: await api.locate(id, tried) };
-    }
+    case MSG.whereIs:
+      return { message: await api.whereIs(frame.message as string) };
     case MSG.state:
       return { message: await api.state() };
     case MSG.placeActor:

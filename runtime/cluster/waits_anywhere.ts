@@ -2,12 +2,13 @@
  * `wait(refs, { fetchLocal: false })` in a cluster: an object is ready once
  * it exists anywhere in the cluster, and nothing is pulled here. The agent
  * says where each object stands and tells of objects that come into being
- * (sealed here, or a forwarded task's result kept on its node); objects of
- * unknown origin are asked of the head's directory.
+ * (sealed here, or a forwarded task's result kept on its node); other
+ * objects are asked of their owner's directory (owners.ts). An object whose
+ * owner is gone counts as ready: reading it fails with ObjectLostError.
  *
  * @module
  */
-import { longTimeout, type LongTimer, type ObjectId } from "../common/mod.ts";
+import { longTimeout, type LongTimer, type ObjectId, ObjectLostError } from "../common/mod.ts";
 
 /** What the waits need of their agent. */
 export interface AnywhereHost {
@@ -17,7 +18,7 @@ export interface AnywhereHost {
    * can say.
    */
   exists(id: ObjectId): boolean | undefined;
-  /** Resolves once some process holds `id` (the head's directory). */
+  /** Resolves once some process holds `id`; rejects with ObjectLostError when its owner is gone. */
   locate(id: ObjectId): Promise<unknown>;
 }
 
@@ -67,7 +68,8 @@ export class WaitsAnywhere {
       else this.#byId.set(id, new Set([w]));
     }
     for (const id of new Set(ask)) {
-      this.#host.locate(id).then(() => this.#ready(id), () => {});
+      const ready = () => this.#ready(id);
+      this.#host.locate(id).then(ready, (err) => err instanceof ObjectLostError && ready());
     }
     if (timeoutMs !== undefined) w.timer = longTimeout(() => this.#finish(w), timeoutMs);
     return { promise, immediate: false, cancel: () => this.#close(w) };

@@ -100,7 +100,7 @@ export const settings = {
   pullDeadlineMs: {
     default: 30_000,
     doc:
-      "in cluster mode, a pull whose try failed and that found no other copy to take the object from within this long seals it as lost (ObjectLostError)",
+      "in cluster mode, a pull that found no copy to take the object from within this long of its first failed try seals it as lost (ObjectLostError)",
   },
   pullAdmitFallbackMs: {
     default: 2_000,

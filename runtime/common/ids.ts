@@ -1,7 +1,9 @@
 /**
- * Typed ids. A task id is a per-process random prefix plus a counter; an
- * object id is its task id plus a return index, so re-running a task
- * re-creates the same object ids.
+ * Typed ids. A task id is a per-thread prefix plus a counter; an object id
+ * is its task id plus a return index, so re-running a task re-creates the
+ * same object ids. In a cluster the first 8 hex of the prefix are the owner
+ * tag of the process that made the id (every thread of a process shares it),
+ * so any process can tell an object's owner from its id (`ownerTagOf`).
  *
  * @module
  */
@@ -20,6 +22,8 @@ export type JobId = string & { readonly __brand: "JobId" };
 export type ActorId = string & { readonly __brand: "ActorId" };
 
 const TASK_ID_HEX = 24;
+/** Hex chars of the owner tag at the start of every id. */
+const OWNER_TAG_HEX = 8;
 const INDEX_HEX = 4;
 /** Return indexes at or above this mark `put` objects. */
 const PUT_INDEX = 0xffff;
@@ -32,15 +36,49 @@ export function randomHex(bytes: number): string {
   return out;
 }
 
-/** Makes task ids unique to this thread: a random prefix and a counter. */
+/** True when `tag` is an owner tag (8 lowercase hex chars). */
+export function isOwnerTag(tag: unknown): tag is string {
+  return typeof tag === "string" && tag.length === OWNER_TAG_HEX && /^[0-9a-f]+$/.test(tag);
+}
+
+/** The owner tag of a cluster-wide owner number (0 to 2^32 - 1). */
+export function ownerTag(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new RangeError(`Invalid owner number: expected an integer in [0, 2^32), got ${n}`);
+  }
+  return n.toString(16).padStart(OWNER_TAG_HEX, "0");
+}
+
+/** The owner tag an object or task id carries (see IdFactory). */
+export function ownerTagOf(id: ObjectId | TaskId): string {
+  return id.slice(0, OWNER_TAG_HEX);
+}
+
+/**
+ * Makes task ids unique to this thread: a prefix (the process's owner tag,
+ * random when it has none, then 8 random hex) and a counter.
+ */
 export class IdFactory {
-  #prefix = randomHex(8);
+  /** The owner tag every id made here starts with. */
+  readonly ownerTag: string;
+  #prefix: string;
   #counter = 0;
+
+  /** @throws TypeError when `ownerTag` is not 8 hex chars */
+  constructor(ownerTag?: string) {
+    if (ownerTag !== undefined && !isOwnerTag(ownerTag)) {
+      throw new TypeError(
+        `Invalid owner tag: expected 8 hex chars, got ${JSON.stringify(ownerTag)}`,
+      );
+    }
+    this.ownerTag = ownerTag ?? randomHex(4);
+    this.#prefix = this.ownerTag + randomHex(4);
+  }
 
   /** A fresh task id. */
   nextTaskId(): TaskId {
     this.#counter = (this.#counter + 1) >>> 0;
-    if (this.#counter === 0) this.#prefix = randomHex(8);
+    if (this.#counter === 0) this.#prefix = this.ownerTag + randomHex(4); // the tag stays
     return (this.#prefix + this.#counter.toString(16).padStart(8, "0")) as TaskId;
   }
 

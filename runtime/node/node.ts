@@ -45,7 +45,7 @@ import { errorText, infeasibleOn } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls } from "../links/mod.ts";
-import { checkObject, type NodeInfo, type NodeOptions } from "./node_options.ts";
+import { checkObject, type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { type WaitsHost, WorkerWaits } from "./worker_waits.ts";
 import { clusterSideOf } from "./cluster_side.ts";
@@ -59,7 +59,7 @@ const NO_FRAMES: readonly Frame[] = Object.freeze([]) as readonly Frame[];
 export class Node implements Backend {
   readonly jobId = randomHex(4) as JobId;
   readonly nodeId = randomHex(14) as NodeId;
-  readonly ids = new IdFactory();
+  readonly ids: IdFactory;
   readonly arena: SharedArena;
   readonly numWorkers: number;
   readonly resources: Record<string, number>;
@@ -115,10 +115,8 @@ export class Node implements Backend {
     cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
     this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId, () => this.#kick());
-    this.numWorkers = options.driverOnly ? 0 : options.numWorkers ?? config("numWorkers");
-    if (!Number.isInteger(this.numWorkers) || (this.numWorkers < 1 && !options.driverOnly)) {
-      throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${this.numWorkers}`);
-    }
+    this.ids = new IdFactory(options.ownerTag);
+    this.numWorkers = numWorkersOf(options);
     const cpus = options.numCpus ?? this.numWorkers;
     this.resources = options.driverOnly ? {} : { CPU: cpus, ...options.resources };
     const maxBytes = options.objectStoreMemory ?? config("objectStoreMemory");
@@ -144,6 +142,7 @@ export class Node implements Backend {
     this.#pool = new WorkerPool(this.#poolHost(), {
       jobId: this.jobId,
       nodeId: this.nodeId,
+      ownerTag: this.ids.ownerTag,
       sab: this.arena.sab,
       logToDriver: options.logToDriver ?? true,
       numWorkers: this.numWorkers,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isObjectIdHex } from "../common/mod.ts";
+import { config, isObjectIdHex } from "../common/mod.ts";
 import type { ControlStore } from "../gcs/mod.ts";
 import type { StoreLoc } from "../object_store/mod.ts";
 import type { ClusterPortFactory } from "./cluster_port.ts";
@@ -17,6 +17,15 @@ export function checkObject(id: unknown, frame: unknown, contained: unknown): vo
     Number.isSafeInteger((frame as StoreLoc).size);
   if (!(frame instanceof Uint8Array) && !inArena) throw new TypeError("bad frame");
   if (!Array.isArray(contained)) throw new TypeError("bad contained ids");
+}
+
+/** The task workers `options` asks for (none for a driver's node), checked. */
+export function numWorkersOf(options: NodeOptions): number {
+  const n = options.driverOnly ? 0 : options.numWorkers ?? config("numWorkers");
+  if (!Number.isInteger(n) || (n < 1 && !options.driverOnly)) {
+    throw new RangeError(`Invalid numWorkers: expected an integer >= 1, got ${n}`);
+  }
+  return n;
 }
 
 /**
@@ -45,6 +54,8 @@ export interface NodeOptions {
   cluster?: ClusterPortFactory;
   /** A driver's node in a cluster: no workers, no resources; every task is forwarded. */
   driverOnly?: boolean;
+  /** The process's owner tag in a cluster (its ids and its workers' carry it; see ids.ts). */
+  ownerTag?: string;
 }
 
 /** What a node reports about itself. */

@@ -42,6 +42,8 @@ export interface WorkerEvents {
 export interface WorkerInit {
   readonly jobId: JobId;
   readonly nodeId: NodeId;
+  /** Its process's owner tag: its ids start with it. */
+  readonly ownerTag: string;
   /** The shared store's memory. */
   readonly sab: SharedArrayBuffer;
   /** Whether its console output goes to the driver (absent: the worker's default). */

@@ -73,6 +73,8 @@ export interface ActorWorkerOwner {
 export interface PoolOptions {
   readonly jobId: JobId;
   readonly nodeId: NodeId;
+  /** The process's owner tag, for every worker's ids. */
+  readonly ownerTag: string;
   /** The shared store's memory, for every worker. */
   readonly sab: SharedArrayBuffer;
   /** Task workers: their console output goes to the driver (actor workers keep their default). */
@@ -160,8 +162,8 @@ export class WorkerPool {
   /** Starts a worker for an actor; `owner` hears its own messages and its death. */
   spawnActorWorker(owner: ActorWorkerOwner): WorkerHandle {
     const id = `a${this.#nextActor++}` as WorkerId;
-    const { jobId, nodeId, sab } = this.#options;
-    return this.#add(id, { jobId, nodeId, sab }, owner);
+    const { jobId, nodeId, ownerTag, sab } = this.#options;
+    return this.#add(id, { jobId, nodeId, ownerTag, sab }, owner);
   }
 
   /** Why task worker `id` died, if it died after it started. */
@@ -210,9 +212,9 @@ export class WorkerPool {
       timeoutMs,
     );
     this.#spawning++;
-    const { jobId, nodeId, sab, logToDriver } = this.#options;
+    const { jobId, nodeId, ownerTag, sab, logToDriver } = this.#options;
     const channel = this.#host.taskChannel(id);
-    const worker = this.#add(id, { jobId, nodeId, sab, logToDriver, channel });
+    const worker = this.#add(id, { jobId, nodeId, ownerTag, sab, logToDriver, channel });
     this.#taskWorkers.set(id, worker);
     this.#entries.get(id)!.starting = settle;
     return promise;

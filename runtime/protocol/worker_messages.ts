@@ -84,6 +84,8 @@ export type ToWorker =
     readonly workerId: WorkerId;
     readonly nodeId: NodeId;
     readonly jobId: JobId;
+    /** The node process's owner tag: the worker's ids start with it (ids.ts). */
+    readonly ownerTag: string;
     readonly sab: SharedArrayBuffer;
     /** Print the worker's console output, prefixed (default true); false drops it. */
     readonly logToDriver?: boolean;

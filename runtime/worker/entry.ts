@@ -58,6 +58,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
         msg.workerId,
         msg.sab,
         (m) => scope.postMessage(m),
+        msg.ownerTag,
       );
       executor = new Executor(be.arena, be.scratch);
       setBackend(be);

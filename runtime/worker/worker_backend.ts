@@ -43,7 +43,7 @@ type WaitFrom = Extract<FromWorker, { type: "wait" }>;
 
 /** A worker's view of its node. */
 export class WorkerBackend implements Backend {
-  readonly ids = new IdFactory();
+  readonly ids: IdFactory;
   readonly actors: ActorClient;
   /** This thread's calls to actors and the results it owns. */
   readonly links: CallLinks;
@@ -67,7 +67,9 @@ export class WorkerBackend implements Backend {
     readonly workerId: WorkerId,
     sab: SharedArrayBuffer,
     post: Post,
+    ownerTag?: string,
   ) {
+    this.ids = new IdFactory(ownerTag);
     this.arena = new SharedArena({ sab });
     this.#post = post;
     askNodeForRoom(this.arena, post, () => this.flush());

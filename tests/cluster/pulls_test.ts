@@ -103,8 +103,9 @@ Deno.test({
     try {
       await ray.init({ address: c.address, token: TEST_TOKEN });
       try {
-        // An object no process holds or will make: its pull asks the cluster where it is, and waits.
-        const nowhere = new ObjectRef("00c0ffee00c0ffee000000010000");
+        // An object no process holds or will make, owned by the head's process: its pull asks the
+        // head's process where it is, and waits (an id of no member's tag would be lost at once).
+        const nowhere = new ObjectRef(`${c.head.node.ids.ownerTag}00c0ffee000000010000`);
         await assert.rejects(ray.get(nowhere, { timeoutMs: 200 }), ray.GetTimeoutError);
       } finally {
         await ray.shutdown(); // the pull's question is still open: its link closes under it

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import type { ObjectId } from "../../runtime/common/mod.ts";
+import { type ObjectId, objectLost } from "../../runtime/common/mod.ts";
 import { currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { WaitsAnywhere } from "../../runtime/cluster/waits_anywhere.ts";
@@ -66,4 +66,19 @@ Deno.test("WaitsAnywhere: told, located, and timed out", async () => {
   assert.deepEqual((await two.promise).ready, [true, true, true]);
   const late = waits.wait(["told-z" as ObjectId], 1, 30);
   assert.deepEqual((await late.promise).ready, [false], "the deadline answers what is ready");
+});
+
+Deno.test("WaitsAnywhere: an object whose owner is gone is ready (its get fails); other failures are not", async () => {
+  const [lost, flaky] = ["lost", "flaky"] as ObjectId[];
+  const waits = new WaitsAnywhere({
+    exists: () => undefined,
+    locate: (id) =>
+      Promise.reject(
+        id === lost
+          ? objectLost(id, "its owner n1 (h:1) is dead or gone")
+          : new Error("link reset"),
+      ),
+  });
+  const w = waits.wait([lost, flaky], 1, 200);
+  assert.deepEqual((await w.promise).ready, [true, false]);
 });

@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import {
   IdFactory,
   isObjectIdHex,
+  isOwnerTag,
   isPutId,
   objectIdOf,
+  ownerTag,
+  ownerTagOf,
   randomHex,
   type TaskId,
   taskIdOf,
@@ -84,4 +87,33 @@ Deno.test("isObjectIdHex() rejects wrong lengths and non-hex characters", () => 
 Deno.test("randomHex() returns two lowercase hex chars per byte", () => {
   for (const n of [0, 1, 8, 32]) assert.match(randomHex(n), new RegExp(`^[0-9a-f]{${2 * n}}$`));
   assert.notEqual(randomHex(16), randomHex(16));
+});
+
+Deno.test("owner tags: every id of a factory starts with its tag, ownerTagOf reads it back", () => {
+  const tag = ownerTag(0x1234abcd);
+  assert.equal(tag, "1234abcd");
+  assert.equal(ownerTag(7), "00000007");
+  const a = new IdFactory(tag);
+  const b = new IdFactory(tag); // another thread of the same process
+  assert.equal(a.ownerTag, tag);
+  for (let i = 0; i < 100; i++) {
+    const t = a.nextTaskId();
+    assert.equal(ownerTagOf(t), tag);
+    assert.equal(ownerTagOf(objectIdOf(t, i)), tag);
+    assert.equal(ownerTagOf(b.nextPutId()), tag);
+  }
+  assert.notEqual(a.nextTaskId().slice(8, 16), b.nextTaskId().slice(8, 16), "threads differ");
+  const untagged = new IdFactory();
+  assert.ok(isOwnerTag(untagged.ownerTag), "embedded: a random tag");
+  assert.equal(ownerTagOf(untagged.nextTaskId()), untagged.ownerTag);
+});
+
+Deno.test("owner tags: bad tags and owner numbers are refused, naming them", () => {
+  for (const bad of ["", "1234567", "123456789", "ABCDEF01", "zzzzzzzz"]) {
+    assert.throws(() => new IdFactory(bad), /Invalid owner tag: expected 8 hex chars/);
+    assert.equal(isOwnerTag(bad), false);
+  }
+  for (const bad of [-1, 2 ** 32, 1.5, NaN]) {
+    assert.throws(() => ownerTag(bad), /Invalid owner number/);
+  }
 });

@@ -120,6 +120,7 @@ export function poolOptions(workers: FakeWorkers, extra: Partial<PoolOptions> = 
   return {
     jobId: "j1" as JobId,
     nodeId: "n1" as NodeId,
+    ownerTag: "0000abcd",
     sab: new SharedArrayBuffer(16),
     logToDriver: false,
     numWorkers: 2,
