@@ -168,6 +168,7 @@ function patterned(n: number, seed: number): Uint8Array {
 async function holder(id: ObjectId, bytes: Uint8Array, freeAfter: number, holds: ObjectId[]) {
   let reads = 0;
   const side = {
+    readSpilled: () => undefined, // never spilled: served from the store
     readObject: (asked: ObjectId) => {
       if (asked !== id || reads >= freeAfter) return Promise.resolve(undefined);
       reads++;
