@@ -91,26 +91,14 @@ export class HeadActors {
       from,
     });
     if (d.type !== "place") return d;
-    this.#actors.set(entry.actorId, {
-      entry,
-      nodeId: d.nodeId,
-      address: d.address,
-      owner: request.owner,
-      detached: request.detached,
-      demand: request.demand,
-      strategy: request.strategy,
-      maxTaskRetries: request.maxTaskRetries ?? 0,
-      key,
-      spec: request.spec,
-      restarts: 0,
-    });
-    if (key) this.#names.set(key, entry.actorId);
+    this.restore(request, d.nodeId, d.address);
     return d;
   }
 
   /**
-   * An actor placed before this head started (a head restart), living on
-   * `nodeId`, whose node joined again. Its restarts count from zero again.
+   * Records an actor living on `nodeId`: one just placed, or one placed
+   * before this head started (a head restart) whose node joined again (its
+   * restarts then count from zero again).
    */
   restore(request: PlaceActorRequest, nodeId: NodeId, address: string): void {
     const { entry } = request;
