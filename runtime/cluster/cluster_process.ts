@@ -12,11 +12,10 @@ import { type Dashboard, startDashboard } from "../observability/mod.ts";
 import { Agent } from "./agent.ts";
 import { CodeShipping } from "./code_shipping.ts";
 import { type HeadApi, HeadService } from "./head.ts";
-import { dialHead, type RemoteHead } from "./head_link.ts";
+import { dialHead, DialTimeout, dialWithin, type RemoteHead } from "./head_link.ts";
 import type { OwnerCounters } from "./owners.ts";
 import type { JoinRequest } from "./messages.ts";
-import { Peers, splitAddress } from "./peers.ts";
-import { dialFrames } from "../transport/mod.ts";
+import { Peers } from "./peers.ts";
 import { serveCluster } from "./server.ts";
 
 /** How to start a head or a node (`rayd start`). */
@@ -374,19 +373,11 @@ const PROBE_TIMEOUT_MS = 1000;
  * (cut off, maybe only for a while: the health checks decide).
  */
 async function answers(address: string, token: string): Promise<boolean> {
-  const { hostname, port } = splitAddress(address);
-  const dialing = dialFrames({ hostname, port, token, role: "head" });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), PROBE_TIMEOUT_MS));
   try {
-    const conn = await Promise.race([dialing, late]);
-    if (conn !== "late") conn.close("probe");
-    else dialing.then((c) => c.close("probe"), () => {});
+    (await dialWithin(address, { token, role: "head" }, PROBE_TIMEOUT_MS)).close("probe");
     return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
+  } catch (err) {
+    return err instanceof DialTimeout;
   }
 }
 

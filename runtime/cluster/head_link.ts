@@ -6,7 +6,13 @@
 import { type ActorId, type NodeId, RayError } from "../common/mod.ts";
 import type { ClusterState } from "../protocol/mod.ts";
 import type { Decision } from "../scheduler/mod.ts";
-import { ConnectionClosedError, dialFrames, FrameRpc, HandshakeError } from "../transport/mod.ts";
+import {
+  ConnectionClosedError,
+  dialFrames,
+  type FrameConn,
+  FrameRpc,
+  HandshakeError,
+} from "../transport/mod.ts";
 import type { HeadApi } from "./head.ts";
 import {
   type FoundActor,
@@ -217,6 +223,42 @@ export class RemoteHead implements HeadApi {
   }
 }
 
+/** A dial that did not connect within its time (a host cut off, or slow). */
+export class DialTimeout extends Error {
+  override name = "DialTimeout";
+}
+
+/**
+ * Dials the cluster process at `address`, giving up after `ms` with
+ * DialTimeout (a link that connects later is closed); other failures as
+ * `dialFrames` throws them.
+ */
+export async function dialWithin(
+  address: string,
+  link: { token: string; role: string },
+  ms: number,
+  unref = false,
+): Promise<FrameConn> {
+  const { hostname, port } = splitAddress(address);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DialTimeout(`cannot connect to ${address} within ${ms} ms`)),
+      ms,
+    );
+    if (unref) Deno.unrefTimer(timer as unknown as number);
+  });
+  const dialing = dialFrames({ hostname, port, ...link });
+  try {
+    return await Promise.race([dialing, timeout]);
+  } catch (err) {
+    dialing.then((late) => late.close("too late"), () => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Dials the head at `address`; `listener` gets what the head tells this
  * process. The link is dialed the same way when it comes back (see
@@ -229,22 +271,11 @@ export async function dialHead(
   listener: () => HeadListener | undefined,
   options: { unref?: boolean } = {},
 ): Promise<RemoteHead> {
-  const { hostname, port } = splitAddress(address);
   const dial = async () => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`cannot connect to ${address} within ${DIAL_TIMEOUT_MS} ms`)),
-        DIAL_TIMEOUT_MS,
-      );
-      if (options.unref) Deno.unrefTimer(timer as unknown as number);
-    });
-    const dialing = dialFrames({ hostname, port, token, role });
     let conn;
     try {
-      conn = await Promise.race([dialing, timeout]);
+      conn = await dialWithin(address, { token, role }, DIAL_TIMEOUT_MS, options.unref);
     } catch (err) {
-      dialing.then((late) => late.close("too late"), () => {});
       if (err instanceof HandshakeError && err.failure === "bad-token") {
         throw new RayError(
           `The cluster at ${address} refused this process's token: pass the cluster's token ` +
@@ -253,8 +284,6 @@ export async function dialHead(
         );
       }
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     if (options.unref) conn.conn.unref();
     return new FrameRpc(conn, {
