@@ -99,7 +99,12 @@ export async function startClusterProcess(
       probe: (address) => answers(address, token),
       waitForPrevious: options.redisAddress !== undefined,
       recreateActor: (address, spec, owner) => agent?.recreateActor(address, spec, owner),
-      record: (event) => joinedNode?.node.gcs.record(event),
+      record: (event) => {
+        joinedNode?.node.gcs.record(event);
+        if (event.type === "nodeRemoved" && joinedNode) {
+          actorsDiedWith(joinedNode.node, event.nodeId, event.reason ?? "", head!);
+        }
+      },
     })
     : undefined;
   let remote: RemoteHead | undefined;
@@ -362,6 +367,28 @@ async function joined(o: {
   }
   if (o.heartbeatMs > 0) agent.reports.start(o.heartbeatMs);
   return { node, agent };
+}
+
+/**
+ * Actors the control store has alive on dead node `nodeId` that the head
+ * does not know (they lived there before a head restart and their node did
+ * not come back): recorded dead, so `rayd list actors` does not show them
+ * alive for ever. Those the head knows it records itself (dead or restarting).
+ */
+function actorsDiedWith(node: Node, nodeId: NodeId, reason: string, head: HeadService): void {
+  node.gcs.listActors({ limit: 100_000 }).then((actors) => {
+    for (const a of actors) {
+      if (a.nodeId !== nodeId || a.state === "dead" || head.knowsActor(a.actorId)) continue;
+      node.gcs.record({
+        type: "actorState",
+        actorId: a.actorId,
+        state: "dead",
+        ts: Date.now(),
+        nodeId,
+        error: `its node ${nodeId} died: ${reason}`,
+      });
+    }
+  }, () => {}); // a control store that cannot answer now: the records stay as they were
 }
 
 /** How long the head waits for a process whose link closed to answer at its address. */

@@ -279,6 +279,11 @@ export class HeadService {
     this.#died(m, reason);
   }
 
+  /** True when this head placed or learned actor `actorId`. */
+  knowsActor(actorId: ActorId): boolean {
+    return this.#actors.knows(actorId);
+  }
+
   /** The cluster as `ray.nodes()` shows it. */
   state(): ClusterState {
     const nodes = this.#scheduler.nodes().map((n) => ({

@@ -135,6 +135,11 @@ export class HeadActors {
     return gone ? { refused: gone } : this.#live(actorId);
   }
 
+  /** True when the head placed or learned `actorId` (alive, restarting, or ended here). */
+  knows(actorId: ActorId): boolean {
+    return this.#actors.has(actorId) || this.#gone.has(actorId);
+  }
+
   /** An actor ended (killed, or dead on its node): its name and resources are free. */
   ended(actorId: ActorId, why?: string): void {
     const a = this.#actors.get(actorId);

@@ -14,7 +14,7 @@ import { TestCluster } from "../_cluster/test_cluster.ts";
 import { TcpProxy } from "../_net/mod.ts";
 import { REDIS_SERVER, startRedis } from "../gcs/redis_server.ts";
 import { connectRedis } from "../../runtime/gcs/mod.ts";
-import type { NodeId } from "../../runtime/common/mod.ts";
+import type { ActorId, NodeId } from "../../runtime/common/mod.ts";
 
 if (!REDIS_SERVER) console.warn("SKIPPED: redis-server not on PATH: head restart tests skipped");
 
@@ -143,6 +143,13 @@ Deno.test({
         maxRetries: 2,
         schedulingStrategy: { nodeId: b.nodeId, soft: true },
       }).remote(3000);
+      // An actor on B too: after B dies while the head is away, its record must not stay alive.
+      const onB = CounterActor.options({
+        resources: { X: 1 },
+        schedulingStrategy: { nodeId: b.nodeId, soft: false },
+      }).remote();
+      assert.equal(await ray.get(onB.incr.remote()), 1);
+      const actorId = (await ray.get(onB.whoAmI.remote()))!;
       await new Promise((r) => setTimeout(r, 500));
       await cluster.killHead();
       await cluster.kill(1);
@@ -172,6 +179,15 @@ Deno.test({
           "B's record dead",
         );
         assert.match(record.reason ?? "", /did not join again|health checks|gone/);
+        const actor = await waitFor(
+          async () => {
+            const r = await store.getActor(actorId as ActorId);
+            return r?.state === "dead" ? r : undefined;
+          },
+          10_000,
+          "the actor that lived on B recorded dead",
+        );
+        assert.match(actor.error ?? "", new RegExp(`its node ${b.nodeId} died`));
       } finally {
         await store.close();
       }
