@@ -227,6 +227,7 @@ export async function runForeground(
         (node.dashboardUrl ? `, dashboard ${node.dashboardUrl})` : ")")
       : `node ${node.nodeId} at ${node.address} (joined the head at ${s.headAddress})`;
     io.out(`rayd: ready: ${where}`);
+    const label = s.role === "head" ? "head node" : "node";
     const lostRedis = redis?.exited.then((code) => `redis-server exited with code ${code}`);
     const ended = await Promise.race([
       stopAsked,
@@ -241,14 +242,14 @@ export async function runForeground(
     if (ended === undefined) {
       if (node.declaredDead) return node;
       const why = s.role === "node" ? `: lost its link to the head at ${s.headAddress}` : "";
-      io.err(`rayd: ${s.role === "head" ? "head node" : "node"} ${node.nodeId} stopped${why}`);
+      io.err(`rayd: ${label} ${node.nodeId} stopped${why}`);
       return FAILURE_EXIT_CODE;
     }
     if (ended === "SIGTERM") {
       // Drain: no new work comes here; what runs finishes (bounded), then the node stops.
       const ms = config("drainTimeoutMs");
       io.err(
-        `rayd: SIGTERM: ${s.role} node ${node.nodeId} takes no new work; ` +
+        `rayd: SIGTERM: ${label} ${node.nodeId} takes no new work; ` +
           `its running tasks may finish (up to ${ms} ms)`,
       );
       if (!await node.drain(ms)) {
@@ -258,7 +259,7 @@ export async function runForeground(
         );
       }
     }
-    io.err(`rayd: ${ended}: stopping ${s.role} node ${node.nodeId}`);
+    io.err(`rayd: ${ended}: stopping ${label} ${node.nodeId}`);
     await node.stop();
     return 0;
   }

@@ -37,6 +37,7 @@ Deno.test("a node sent SIGTERM takes no new work, lets its running task finish, 
     const status = await exited;
     assert.equal(status.code, 0, gpu.output());
     assert.match(gpu.output(), /SIGTERM: stopping node/);
+    assert.doesNotMatch(gpu.output(), /node node/, "its role said once");
     // Tasks that need nothing special still run on the head.
     assert.equal(await ray.get(whereAfter.remote(0)), cluster.head.nodeId);
     await Deno.remove(marker);
