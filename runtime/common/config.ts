@@ -146,6 +146,11 @@ export const settings = {
     doc:
       "size of each direction of a call link (a worker's calls to one actor, a power of two); arguments and results over an eighth of it go through the node's store",
   },
+  leasedTasks: {
+    default: 0,
+    doc:
+      "1: the driver pushes its ready tasks straight to pool workers it leases from the node, and owns their results, instead of handing each task to the node's scheduler",
+  },
   blockedAfterMs: {
     default: 10,
     doc:

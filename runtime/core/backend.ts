@@ -46,8 +46,11 @@ export interface Backend {
   readonly arena: SharedArena;
   /** Makes task and object ids unique to this thread. */
   readonly ids: IdFactory;
-  /** Queues a task (never waits). */
-  submit(spec: TaskSpec): void;
+  /**
+   * Queues a task (never waits); returns its refs when this thread owns its
+   * results (it went to a leased worker), else nothing (refs by id).
+   */
+  submit(spec: TaskSpec): ObjectRef[] | void;
   /** Records an object created by put, with the ids of refs inside it (never waits). */
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   /** This thread's holds, releases and unpins, in order (never waits). */
@@ -65,8 +68,8 @@ export interface Backend {
   ): Promise<WaitResult>;
   /** Where actor creations, calls, kills and lookups go. */
   readonly actors: ActorBackend;
-  /** Cancels a task (see `ray.cancel`); never waits. */
-  cancel(taskId: TaskId, mode: CancelMode): void;
+  /** Cancels a task (see `ray.cancel`; `ref` is the ref it was given); never waits. */
+  cancel(taskId: TaskId, mode: CancelMode, ref?: ObjectRef): void;
   /** The cluster's nodes and resources, total and free. */
   clusterState(): Promise<ClusterState>;
   /** Stops what this backend started. */

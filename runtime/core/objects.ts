@@ -232,7 +232,7 @@ export function cancel(ref: ObjectRef<unknown>, options: CancelOptions = {}): Pr
   be.cancel(taskIdOf(ref.id), {
     force: options.force ?? false,
     recursive: options.recursive ?? true,
-  });
+  }, ref);
   return Promise.resolve();
 }
 

@@ -75,8 +75,9 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
     };
     // A task of a cluster's node runs for its driver's job: its nested tasks do too.
     if (parent?.jobId !== undefined) (spec as { jobId?: JobId }).jobId = parent.jobId;
-    be.submit(spec);
+    const owned = be.submit(spec); // its owned refs when it went to a lease
     const n = this.#options.numReturns;
+    if (owned) return (n === 1 ? owned[0] : owned) as RefsFor<ReturnType<F>, N>;
     if (n === 1) return new ObjectRef(objectIdOf(taskId, 0)) as RefsFor<ReturnType<F>, N>;
     const refs = [];
     for (let i = 0; i < n; i++) refs.push(new ObjectRef(objectIdOf(taskId, i)));

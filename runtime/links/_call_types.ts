@@ -1,12 +1,13 @@
 /**
  * The records of a caller's side of call links: one call, one link, one
- * waiter. Private to links/ (runtime/links/call_links.ts uses them).
+ * waiter, and small helpers over them. Private to links/
+ * (runtime/links/call_links.ts and ./owner_leases.ts use them).
  *
  * @module
  */
 import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
-import type { Frame } from "../protocol/mod.ts";
+import type { Frame, TaskSpec, ToWorker } from "../protocol/mod.ts";
 import type { Doorbell } from "../transport/mod.ts";
 import type { CallLink, ResultVisitor } from "./call_link.ts";
 
@@ -36,7 +37,24 @@ export interface Call {
   slot: number;
   /** Every object its arguments refer to (for a call sent through the node). */
   readonly argRefs: readonly ObjectId[];
+  /** A task pushed to a leased worker (./owner_leases.ts): its spec. */
+  spec?: TaskSpec;
+  /** Cancelled (failed already) while its worker may still run it: its result is dropped. */
+  cancelled?: boolean;
 }
+
+/** What the owner of a lease (./owner_leases.ts) hears of the lease's link. */
+export interface LeaseHooks {
+  /** The node granted the lease: the link is read by a worker now. */
+  granted(): void;
+  /** A call of the lease has its result (`c.kind`), or came back unrun (LINK_RESULT.unrun). */
+  ended(c: Call, kind: number): void;
+  /** The worker is gone: the calls it had, each with whether it had taken it. */
+  lost(calls: readonly (readonly [Call, boolean])[], msg: Unlinked): void;
+}
+
+/** The node's word that a link is gone. */
+export type Unlinked = Extract<ToWorker, { type: "actorUnlinked" }>;
 
 /** This thread's link to one actor (a new one after each restart of the actor's worker). */
 export interface Link {
@@ -57,6 +75,8 @@ export interface Link {
   readonly onResult: ResultVisitor;
   /** Returns the actor sealed at the node (pruned of those no ref here holds). */
   atNode: ObjectId[];
+  /** A lease's link: its owner's hooks. */
+  lease?: LeaseHooks;
 }
 
 export interface Waiter {
@@ -65,4 +85,24 @@ export interface Waiter {
   /** Index of the first call not known to be done (for gets). */
   next: number;
   done(err?: unknown): void;
+}
+
+/** `Call.kind` while no result came. */
+export const PENDING = -1;
+
+/** Which return of its call `id` is. */
+export function indexOf(c: Call, id: ObjectId): number {
+  return c.numReturns === 1 ? 0 : parseInt(id.slice(id.length - 4), 16);
+}
+
+/** The same frame for every return of `c`. */
+export function fill(c: Call, frame: Uint8Array): Frame[] {
+  return new Array<Frame>(c.numReturns).fill(frame);
+}
+
+/** How many of `calls` are done, counting up to `atLeast`. */
+export function countDone(calls: readonly Call[], atLeast: number): number {
+  let n = 0;
+  for (const c of calls) if (c.kind !== PENDING && ++n >= atLeast) break;
+  return n;
 }

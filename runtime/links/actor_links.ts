@@ -64,9 +64,9 @@ export class ActorLinks {
     this.#host = host;
   }
 
-  /** A caller's link (from the node's "callerLink"). */
-  add(key: string, link: SharedArrayBuffer, bell: SharedArrayBuffer): void {
-    this.#links.set(key, {
+  /** A caller's link (from the node's "callerLink"); returns its state. */
+  add(key: string, link: SharedArrayBuffer, bell: SharedArrayBuffer): LinkState {
+    const state: LinkState = {
       channel: new CallLink(link),
       bell: new Doorbell(bell),
       intake: [],
@@ -74,7 +74,9 @@ export class ActorLinks {
       unsent: [],
       results: [],
       closed: false,
-    });
+    };
+    this.#links.set(key, state);
+    return state;
   }
 
   /** That caller is gone. */

@@ -51,7 +51,9 @@ function readResult(r: WireReader, visit: ResultVisitor): void {
   const slot = r.u32();
   const kind = r.u8();
   if (kind === LINK_RESULT.value) return visit(slot, kind, NO_RETURNS, readValue(r));
-  if (kind === LINK_RESULT.atNode) return visit(slot, kind, NO_RETURNS, undefined);
+  if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.unrun) {
+    return visit(slot, kind, NO_RETURNS, undefined);
+  }
   if (kind !== LINK_RESULT.ok && kind !== LINK_RESULT.failed) {
     throw new RangeError(`Link result has a bad kind ${kind}`);
   }
@@ -78,7 +80,7 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
     w.u32(slot);
     w.u8(kind);
     if (kind === LINK_RESULT.value) return writeValue(w, value);
-    if (kind === LINK_RESULT.atNode) return;
+    if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.unrun) return;
     w.u32(returns.length);
     for (const f of returns) w.frame(f);
   },

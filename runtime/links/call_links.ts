@@ -34,7 +34,8 @@ import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts"
 import { LINK_RESULT } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallLink } from "./call_link.ts";
-import type { Call, Link, Waiter } from "./_call_types.ts";
+import type { Call, LeaseHooks, Link, Waiter } from "./_call_types.ts";
+import { countDone, fill, indexOf, PENDING } from "./_call_types.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -47,8 +48,6 @@ const BLOCKED_AFTER_MS = config("blockedAfterMs");
 const SPIN_CALLS = 2;
 /** Dead actors whose deaths a thread keeps, to fail calls to them without asking the node. */
 const DEAD_KEPT = 256;
-/** `Call.kind` while no result came. */
-const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
 
 /** How the caller side reaches the rest of its thread and the node. */
@@ -75,6 +74,7 @@ export class CallLinks {
   /** Actors on other nodes: their calls go through the node. */
   readonly #viaNode = new Set<ActorId>();
   readonly #waiters = new Set<Waiter>();
+  get dbgWaiters() { return [...this.#waiters].map((w) => [w.need, w.next, w.calls.filter((c) => c.kind === PENDING).length]); }
   #nextLink = 1;
   #outstanding = 0;
   #pumpQueued = false;
@@ -92,6 +92,23 @@ export class CallLinks {
 
   /** Makes a call (never waits): written to the actor's link at the end of this turn; returns its refs. */
   call(call: ActorCall): ObjectRef[] {
+    const c = this.make(call);
+    const refs = c.refs!;
+    const death = this.#dead.get(call.actorId);
+    if (death) {
+      this.#settle(c, LINK_RESULT.failed, fill(c, death));
+      return refs;
+    }
+    if (this.#viaNode.size > 0 && this.#viaNode.has(call.actorId)) {
+      this.#sendViaNode(c);
+      return refs;
+    }
+    this.queueOn(this.#links.get(call.actorId) ?? this.#open(call.actorId), c);
+    return refs;
+  }
+
+  /** A call's record and refs (`c.refs`), not queued on any link yet. */
+  make(call: ActorCall): Call {
     let { args, deps, argRefs } = call;
     if (args instanceof Uint8Array && args.byteLength > LINK_FRAME_MAX) {
       // Too big for the link: an object of its own that the actor fetches.
@@ -119,19 +136,36 @@ export class CallLinks {
     c.refs = refs;
     // The actor fetches these from the node: they stay held while the call is.
     for (const id of argRefs) refTracker.track(c, id);
-    const death = this.#dead.get(call.actorId);
-    if (death) {
-      this.#settle(c, LINK_RESULT.failed, fill(c, death));
-      return refs;
-    }
-    if (this.#viaNode.size > 0 && this.#viaNode.has(call.actorId)) {
-      this.#sendViaNode(c);
-      return refs;
-    }
-    const link = this.#links.get(call.actorId) ?? this.#open(call.actorId);
+    return c;
+  }
+
+  /** Queues `c` on `link` (written at the end of this turn). */
+  queueOn(link: Link, c: Call): void {
     this.#outstanding++;
     this.#queue(link, c);
-    return refs;
+  }
+
+  /** Ends `c` here with `kind` and `returns` (a lease's owner failing a task). */
+  settle(c: Call, kind: number, returns: readonly Frame[]): void {
+    this.#settle(c, kind, returns);
+    this.#wake();
+  }
+
+  /** Opens a lease's link: `request` is the message that asks the node for it. */
+  openLease(
+    key: string,
+    hooks: LeaseHooks,
+    request: (linkId: number, link: SharedArrayBuffer, bell: SharedArrayBuffer) => FromWorker,
+  ): Link {
+    const link = this.#open(key as ActorId, request);
+    link.lease = hooks;
+    return link;
+  }
+
+  /** Forgets a lease's link (it was returned). */
+  closeLease(link: Link): void {
+    this.#byId.delete(link.id);
+    this.#links.delete(link.actorId);
   }
 
   /** Calls made and not answered yet. */
@@ -182,10 +216,11 @@ export class CallLinks {
   linked(msg: Extract<ToWorker, { type: "actorLinked" }>): void {
     const link = this.#byId.get(msg.linkId);
     if (!link) return;
-    link.actor = new Doorbell(msg.actorBell);
+    link.actor = new Doorbell(msg.actorBell, msg.bellOffset);
     link.label = msg.label;
     link.maxTaskRetries = msg.maxTaskRetries;
     link.actor.ring();
+    link.lease?.granted();
   }
 
   /**
@@ -207,6 +242,11 @@ export class CallLinks {
     const atNode = link.atNode.map((id): [ObjectId, Uint8Array] => [id, lost]);
     if (atNode.length > 0) this.#host.post({ type: "sealIfMissing", objects: atNode });
     const calls = [...link.pending.entries()];
+    if (link.lease) {
+      this.#outstanding -= calls.length;
+      link.lease.lost(calls.map(([slot, c]) => [c, !untaken.has(slot)]), msg);
+      return this.#wake();
+    }
     if (msg.remote) {
       this.#viaNode.add(link.actorId);
       this.#outstanding -= calls.length;
@@ -252,7 +292,7 @@ export class CallLinks {
     for (const w of [...this.#waiters]) w.done(runtimeShutDown());
   }
 
-  #open(actorId: ActorId): Link {
+  #open(actorId: ActorId, request?: Parameters<CallLinks["openLease"]>[2]): Link {
     const link: Link = {
       id: this.#nextLink++,
       actorId,
@@ -268,13 +308,11 @@ export class CallLinks {
     };
     this.#links.set(actorId, link);
     this.#byId.set(link.id, link);
-    this.#host.post({
-      type: "actorLink",
-      actorId,
-      linkId: link.id,
-      link: link.channel.sab,
-      bell: this.#bell.sab,
-    });
+    const { id: linkId, channel: { sab } } = link;
+    this.#host.post(
+      request?.(linkId, sab, this.#bell.sab) ??
+        { type: "actorLink", actorId, linkId, link: sab, bell: this.#bell.sab },
+    );
     return link;
   }
 
@@ -359,9 +397,14 @@ export class CallLinks {
     if (!c) return;
     link.pending.delete(slot);
     this.#outstanding--;
+    if (c.cancelled || kind === LINK_RESULT.unrun) {
+      // Failed already (its returns are dropped), or to push again elsewhere.
+      return link.lease?.ended(c, kind);
+    }
     if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
     if (kind === LINK_RESULT.value) c.value = value;
     this.#settle(c, kind, returns);
+    link.lease?.ended(c, kind);
   }
 
   /** Sends `c` to an actor on another node through this thread's node, where its results come. */
@@ -552,20 +595,4 @@ export class CallLinks {
       this.#listen();
     });
   }
-}
-
-/** Which return of its call `id` is. */
-function indexOf(c: Call, id: ObjectId): number {
-  return c.numReturns === 1 ? 0 : parseInt(id.slice(id.length - 4), 16);
-}
-
-/** The same frame for every return of `c`. */
-function fill(c: Call, frame: Uint8Array): Frame[] {
-  return new Array<Frame>(c.numReturns).fill(frame);
-}
-
-function countDone(calls: readonly Call[], atLeast: number): number {
-  let n = 0;
-  for (const c of calls) if (c.kind !== PENDING && ++n >= atLeast) break;
-  return n;
 }

@@ -8,14 +8,19 @@
  *
  * @module
  */
-import type { IdFactory, ObjectId, WorkerId } from "../common/mod.ts";
+import type { IdFactory, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
+import type { ActorCall, Frame, FromWorker, TaskSpec, ToWorker } from "../protocol/mod.ts";
+import { ownerOf } from "../core/mod.ts";
 import { CallLinks } from "./call_links.ts";
+import type { Call } from "./_call_types.ts";
+import { OwnerLeases } from "./owner_leases.ts";
 import type { LinkCaller } from "./caller_links.ts";
 
 /** A caller's message to open a link (`actorLink`). */
 type LinkRequest = Extract<FromWorker, { type: "actorLink" }>;
+/** A caller's lease messages (./owner_leases.ts). */
+type LeaseMessage = Extract<FromWorker, { type: "leaseRequest" | "leaseReturn" | "leaseCancel" }>;
 /** A caller's message about results it owns (`promise`, `seal`, `sealIfMissing`). */
 type OwnerMessage = Extract<FromWorker, { type: "promise" | "seal" | "sealIfMissing" }>;
 
@@ -24,6 +29,13 @@ export interface DriverCallsHost {
   readonly ids: IdFactory;
   /** The node's actors (runtime/node/actor_manager.ts): where links are opened. */
   readonly actors: { link(caller: LinkCaller, msg: LinkRequest): void };
+  /** The node's leases (runtime/node/leases.ts). */
+  lease(caller: LinkCaller, msg: LeaseMessage): void;
+  /** The control store's records of the driver's leased tasks. */
+  readonly records: {
+    taskSubmitted(spec: TaskSpec, ts: number): void;
+    taskState(taskId: TaskId, state: "finished" | "failed" | "cancelled", error?: string): void;
+  };
   /** The node's table of results owned by callers (runtime/node/owned_objects.ts). */
   readonly owned: { handle(owner: WorkerId, msg: OwnerMessage): void };
   /** The node's own wait (for results an actor sealed there). */
@@ -38,6 +50,8 @@ export class DriverCalls {
   readonly #host: DriverCallsHost;
   readonly #links: CallLinks;
   readonly #caller: LinkCaller;
+  /** The driver's tasks pushed to leased workers. */
+  readonly leases: OwnerLeases;
 
   /** @param host the node */
   constructor(host: DriverCallsHost) {
@@ -55,11 +69,22 @@ export class DriverCalls {
       },
       send: (msg) => queueMicrotask(() => this.#toDriver(msg)),
     };
+    this.leases = new OwnerLeases(this.#links, {
+      post: (msg) => this.#fromDriver(msg),
+      submitted: (spec) => host.records.taskSubmitted(spec, Date.now()),
+      ended: (spec, state, error) => host.records.taskState(spec.taskId, state, error),
+    });
   }
 
-  /** Calls made and not answered yet. */
+  /** Calls made (and leased tasks submitted) and not answered yet. */
   get outstanding(): number {
-    return this.#links.outstanding;
+    return this.#links.outstanding + this.leases.queued;
+  }
+
+  /** A leased task of the driver's by one of its refs, if it is one (for `cancel`). */
+  leasedTask(ref: ObjectRef): Call | undefined {
+    const owner = ownerOf(ref) as Call | undefined;
+    return owner?.spec ? owner : undefined;
   }
 
   /** Makes a call; returns its refs (owned by the driver). */
@@ -99,6 +124,10 @@ export class DriverCalls {
     switch (msg.type) {
       case "actorLink":
         return this.#host.actors.link(this.#caller, msg);
+      case "leaseRequest":
+      case "leaseReturn":
+      case "leaseCancel":
+        return this.#host.lease(this.#caller, msg);
       case "promise":
       case "seal":
       case "sealIfMissing":

@@ -45,4 +45,6 @@ export type { ActorLinksHost, LinkState } from "./actor_links.ts";
 export { CallerLinks, refuseLink } from "./caller_links.ts";
 export type { LinkCaller, LinkTarget, LinkWorker, Unlinking } from "./caller_links.ts";
 export { DriverCalls } from "./driver_calls.ts";
+export { leasable, OwnerLeases } from "./owner_leases.ts";
+export type { OwnerLeasesHost } from "./owner_leases.ts";
 export type { DriverCallsHost } from "./driver_calls.ts";

@@ -73,6 +73,11 @@ export class CancelGrace {
     );
   }
 
+  /** Ends and replaces a worker now (a forced cancel). */
+  replace(workerId: WorkerId, cause: string): void {
+    this.#host.replace(workerId, cause);
+  }
+
   /** The cancelled task left its worker (its late result came, or the worker died). */
   ended(taskId: TaskId): void {
     this.#timers.get(taskId)?.clear();

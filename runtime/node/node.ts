@@ -44,7 +44,8 @@ import { type PoolHost, unrefThreadWorker, type WorkerHandle, WorkerPool } from 
 import { errorText, infeasibleOn } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
-import { DriverCalls } from "../links/mod.ts";
+import { DriverCalls, leasable } from "../links/mod.ts";
+import { NodeLeases } from "./leases.ts";
 import { checkObject, type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { type WaitsHost, WorkerWaits } from "./worker_waits.ts";
@@ -82,7 +83,6 @@ export class Node implements Backend {
   /** The control store: tasks, objects, workers, as they change (written in the background). */
   readonly gcs: ControlStore;
   readonly #records: NodeRecords;
-  readonly #knownFns = new Set<string>();
   /** Every worker of the node: the task workers, and one per actor. */
   readonly #pool: WorkerPool;
   readonly #waits = new WorkerWaits({
@@ -100,7 +100,8 @@ export class Node implements Backend {
     this.#pool.starting > 0 || this.#actors.starting > 0 || (this.#port?.outstanding ?? 0) > 0
   );
   readonly #grace = new CancelGrace({
-    stillOn: (taskId, workerId) => this.#scheduler.workerOf(taskId) === workerId,
+    stillOn: (taskId, workerId) =>
+      this.#scheduler.workerOf(taskId) === workerId || this.#calls.leases.cancelledRuns(taskId),
     replace: (workerId, cause) => {
       const worker = this.#pool.taskWorkers.get(workerId);
       if (worker) this.#pool.end(worker, { cause, forcedCancel: true });
@@ -108,6 +109,9 @@ export class Node implements Backend {
   });
   /** The cluster this node belongs to (absent when embedded). */
   readonly #port: ClusterPort | undefined;
+  readonly #leases: NodeLeases;
+  /** The driver pushes its ready tasks to leased workers (setting leasedTasks). */
+  readonly #leasing = config("leasedTasks") === 1;
   #kicked = false;
   #stopped = false;
 
@@ -159,9 +163,14 @@ export class Node implements Backend {
       spillback: (spec) => this.#port?.spillback(spec) ?? false,
     });
     const actors = this.#actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
+    const { ids, resources: total } = this;
+    const [pool, channels, grace] = [this.#pool, this.#channels, this.#grace];
+    this.#leases = new NodeLeases({ ids, total, scheduler: this.#scheduler, pool, channels, grace });
     this.#calls = new DriverCalls({
       ids: this.ids,
       actors,
+      lease: (caller, msg) => this.#kick(this.#leases.handle(caller, msg)),
+      records: this.#records,
       owned: this.#owned,
       wait: (ids, n, req) => this.wait(ids, n, req),
       put: (id, frame, contained) => this.put(id, frame, contained),
@@ -208,6 +217,7 @@ export class Node implements Backend {
       },
       taskWorkerDied: (id, { cause, forcedCancel }) => {
         this.#records.workerDied(id, cause);
+        this.#leases.workerDied(id, this.#pool.deathCause(id) ?? cause);
         this.#scheduler.workerDied(id, forcedCancel);
         this.#kick();
       },
@@ -272,7 +282,8 @@ export class Node implements Backend {
     return out;
   }
 
-  submit(spec: TaskSpec): void {
+  submit(spec: TaskSpec): ObjectRef[] | void {
+    if (this.#leasing && !this.#port && leasable(spec)) return this.#poked(this.#calls.leases.submit(spec));
     this.#accept(spec);
     this.#kick();
   }
@@ -349,7 +360,9 @@ export class Node implements Backend {
     return { nodes: [this.info()], total: { ...this.resources }, available: this.available() };
   }
 
-  cancel(taskId: TaskId, mode: CancelMode): void {
+  cancel(taskId: TaskId, mode: CancelMode, ref?: ObjectRef): void {
+    const leased = ref && this.#calls.leasedTask(ref);
+    if (leased) return this.#calls.leases.cancel(leased, mode.force);
     this.#port?.cancel(taskId, mode);
     this.#scheduler.cancel(taskId, mode);
     this.#kick();
@@ -451,11 +464,7 @@ export class Node implements Backend {
   }
 
   #accept(spec: TaskSpec): void {
-    const fnKey = fnKeyOf(spec.fn);
-    if (!this.#knownFns.has(fnKey)) {
-      this.#knownFns.add(fnKey);
-      this.#records.functionRegistered(spec.fn);
-    }
+    this.#records.functionSeen(spec.fn);
     this.#life.holdTask(spec.taskId, spec.argRefs);
     if (this.#port?.takes(spec)) return this.#port.forward(spec);
     this.#records.taskSubmitted(spec, Date.now());
@@ -510,7 +519,7 @@ export class Node implements Backend {
     this.#kick();
   }
 
-  #kick(): void {
+  #kick(_after?: void): void {
     this.#alive.poke(); // a task submitted or freed, an actor's own message, ...
     if (this.#kicked || this.#stopped) return;
     this.#kicked = true;
@@ -529,6 +538,7 @@ export class Node implements Backend {
   }
 
   #apply(ins: Instruction): void {
+    if (this.#leases.apply(ins)) return;
     switch (ins.type) {
       case "dispatch": {
         this.#records.taskRunning(ins.spec, ins.workerId);

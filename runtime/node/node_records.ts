@@ -7,7 +7,7 @@
  */
 import type { JobId, NodeId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ControlStore, TaskState } from "../gcs/mod.ts";
-import type { FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
+import { type FunctionDescriptor, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { actorStateEvent, type ActorStatus } from "./actor_manager.ts";
 
 /** A node as its start is recorded: what it offers and where it is reached. */
@@ -22,6 +22,7 @@ export class NodeRecords {
   readonly #gcs: ControlStore;
   readonly #jobId: JobId;
   readonly #nodeId: NodeId;
+  readonly #knownFns = new Set<string>();
   #joined = true;
 
   readonly #caughtUp: () => void;
@@ -93,12 +94,17 @@ export class NodeRecords {
     this.#gcs.record({ type: "workerDied", nodeId: this.#nodeId, workerId, ts, reason });
   }
 
-  /** The first task of a function was submitted. */
-  functionRegistered(fn: FunctionDescriptor): void {
+  /** A task of `fn` came: the function is recorded with the first task of it. */
+  functionSeen(fn: FunctionDescriptor): void {
+    const fnKey = fnKeyOf(fn);
+    if (this.#knownFns.has(fnKey)) return;
+    this.#knownFns.add(fnKey);
     this.#gcs.record({ type: "functionRegistered", jobId: this.#jobId, fn });
   }
 
+  /** A task was submitted (and its function seen). */
   taskSubmitted(spec: TaskSpec, ts: number): void {
+    this.functionSeen(spec.fn);
     this.#gcs.record({ type: "taskSubmitted", jobId: spec.jobId ?? this.#jobId, spec, ts });
   }
 

@@ -55,6 +55,11 @@ export class TaskChannels {
     return channel.sab;
   }
 
+  /** The memory of a worker's channel (its doorbell is at BELL_OFFSET). */
+  memoryOf(workerId: WorkerId): SharedArrayBuffer | undefined {
+    return this.#channels.get(workerId)?.channel.sab;
+  }
+
   /** Adds a task (with its dependencies' frames) to `worker`'s batch; `sendQueued` sends it. */
   queue(worker: ChannelWorker, spec: TaskSpec, depFrames: readonly Frame[]): void {
     let batch = this.#queued.get(worker.id);

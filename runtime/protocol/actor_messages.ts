@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActorId, JobId, ObjectId, TaskId } from "../common/mod.ts";
-import type { Frame, FunctionDescriptor, SchedulingStrategy } from "./task_spec.ts";
+import type { Frame, FunctionDescriptor, SchedulingStrategy, TaskOptions } from "./task_spec.ts";
 
 /** An actor's options after defaults and checks (see `ActorOptions` in runtime/core). */
 export interface ActorSettings {
@@ -93,9 +93,11 @@ export type ActorResult = readonly [
  * its return frames, an error frame per return, sealed at the node by the
  * actor (big or ref-holding returns: the caller gets them from the node),
  * or one primitive value that travels as it is (no frame is encoded or
- * decoded: undefined, null, a boolean, a number or a short string).
+ * decoded: undefined, null, a boolean, a number or a short string); `unrun`:
+ * a leased worker hands back a task it did not start (the task before it
+ * blocked in get), for the caller to push elsewhere.
  */
-export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, value: 3 } as const;
+export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, value: 3, unrun: 4 } as const;
 
 /** The result of a linked call: its slot, how it ended (LINK_RESULT), its return frames or value. */
 export type LinkResult = readonly [
@@ -146,6 +148,8 @@ export type ActorToWorker =
     readonly type: "actorLinked";
     readonly linkId: number;
     readonly actorBell: SharedArrayBuffer;
+    /** Where the doorbell's two words are in `actorBell` (a leased worker's: in its task channel). */
+    readonly bellOffset?: number;
     readonly maxTaskRetries: number;
     readonly label: string;
   }
@@ -164,7 +168,21 @@ export type ActorToWorker =
     readonly remote?: boolean;
   }
   /** Reply to "actorKill" or "actorLookup". */
-  | { readonly type: "actorAnswer"; readonly reqId: number; readonly entry?: ActorEntry };
+  | { readonly type: "actorAnswer"; readonly reqId: number; readonly entry?: ActorEntry }
+  /**
+   * To a pool worker: a caller leased it (runtime/links/owner_leases.ts);
+   * run the tasks it writes to `link` as the lease `leaseTaskId`, one at a
+   * time, until "leaseClose".
+   */
+  | {
+    readonly type: "leaseOpen";
+    readonly linkId: string;
+    readonly leaseTaskId: TaskId;
+    readonly link: SharedArrayBuffer;
+    readonly bell: SharedArrayBuffer;
+  }
+  /** To a pool worker: the lease ended (returned, or its caller is gone). */
+  | { readonly type: "leaseClose"; readonly linkId: string };
 
 /** Worker to main thread, about actors. */
 export type ActorFromWorker =
@@ -195,6 +213,30 @@ export type ActorFromWorker =
   }
   /** A call of an actor on another node, sent through this node (its results come to the node). */
   | { readonly type: "actorCallViaNode"; readonly call: ActorCall }
+  /**
+   * From a caller: lease a pool worker for tasks of this shape (`options`'
+   * CPUs and resources); once granted, the caller writes tasks to `link`
+   * (answered by "actorLinked", or "actorUnlinked" with a death when no
+   * worker can ever fit the shape).
+   */
+  | {
+    readonly type: "leaseRequest";
+    readonly linkId: number;
+    readonly options: TaskOptions;
+    readonly link: SharedArrayBuffer;
+    readonly bell: SharedArrayBuffer;
+  }
+  /** From a caller: it is done with lease `linkId` (nothing of it runs or waits in the link). */
+  | { readonly type: "leaseReturn"; readonly linkId: number }
+  /** From a caller: cancel task `taskId` it pushed to lease `linkId` (`force`: end the worker). */
+  | {
+    readonly type: "leaseCancel";
+    readonly linkId: number;
+    readonly taskId: TaskId;
+    readonly force: boolean;
+    /** The task's name (for the warning if its worker is replaced). */
+    readonly name: string;
+  }
   /** From an actor: it was asked to retire and nothing waits in its links or runs. */
   | { readonly type: "actorIdle" }
   /** From an actor: a caller's link held garbage; it dropped the link (the caller re-sends on a new one). */

@@ -9,7 +9,7 @@
  */
 export { ByteRing, ringFootprint } from "./byte_ring.ts";
 export { WireReader, WireWriter } from "./wire.ts";
-export { WorkChannel } from "./work_channel.ts";
+export { BELL_OFFSET, WorkChannel } from "./work_channel.ts";
 export type { ResultBatch, WorkBatch, WorkCodec } from "./work_channel.ts";
 export { TaskChannel } from "./task_channel.ts";
 export { Doorbell } from "./doorbell.ts";

@@ -31,6 +31,8 @@ const WORK_WRITE = 0; // and WORK_READ = 1
 const RESULTS_WRITE = 2; // and RESULTS_READ = 3
 /** DOORBELL and SLEEPING, a Doorbell's two words. */
 const DOORBELL = 4;
+/** Where the worker's doorbell is in a channel's memory (callers of its leases ring it). */
+export const BELL_OFFSET = DOORBELL * 4;
 const POLLING = 6;
 const NUDGED = 7;
 const HEADER_BYTES = 64;
@@ -153,6 +155,11 @@ export class WorkChannel<W, R> {
     if (!this.#work.tryWrite(w.bytes())) return false;
     this.#bell.ring();
     return true;
+  }
+
+  /** The worker's doorbell (its two words in this channel's header, at byte BELL_OFFSET). */
+  get bell(): Doorbell {
+    return this.#bell;
   }
 
   /** True when work was written that the worker has not read yet. */

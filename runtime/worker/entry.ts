@@ -11,6 +11,7 @@ import { ActorExecutor } from "./actor_executor.ts";
 import { installWorkerConsole } from "./_console.ts";
 import { Executor } from "./executor.ts";
 import { TaskLoop } from "./task_loop.ts";
+import { LeaseRunner } from "./lease_runner.ts";
 import { useStopWords } from "../object_store/mod.ts";
 import { WorkerBackend } from "./worker_backend.ts";
 
@@ -28,6 +29,14 @@ let posted = 0;
 const postMessage = scope.postMessage.bind(scope);
 scope.postMessage = (msg: FromWorker) => {
   if (ordersResults(msg)) posted++;
+  if (leases?.size && (msg.type === "blocked" || msg.type === "wait") && msg.taskId) {
+    // A leased task holds its CPU by its lease: the node knows the lease's task, not this one.
+    const leaseTaskId = leases.leaseTaskOf(msg.taskId);
+    if (leaseTaskId !== undefined) {
+      leases.blocked(msg.taskId, msg.type === "wait" || msg.on);
+      msg = { ...msg, taskId: leaseTaskId };
+    }
+  }
   postMessage(msg);
 };
 
@@ -45,6 +54,7 @@ let be: WorkerBackend | undefined;
 let executor: Executor | undefined;
 let tasks: TaskLoop | undefined;
 let actor: ActorExecutor | undefined;
+let leases: LeaseRunner | undefined;
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
@@ -65,6 +75,23 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       scope.postMessage({ type: "started" });
       tasks = new TaskLoop(executor, be, msg.channel, () => posted);
       break;
+    case "leaseOpen":
+      if (!leases) {
+        const worker = be!;
+        tasks!.leases = leases = new LeaseRunner({
+          arena: worker.arena,
+          fetch: (ids) => worker.wait(ids, ids.length, { fetch: true }),
+          put: (id, frame, contained) => worker.put(id, frame, contained),
+          flushBackend: () => worker.flush(),
+          broken: (linkId, why) => scope.postMessage({ type: "actorLinkBroken", linkId, why }),
+          wake: () => tasks!.listen(),
+        });
+      }
+      leases.open(msg.linkId, msg.leaseTaskId, msg.link, msg.bell);
+      break;
+    case "leaseClose":
+      leases?.close(msg.linkId);
+      break;
     case "run":
       tasks!.run(msg.seq, msg.fns, msg.tasks);
       break;
@@ -73,6 +100,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "cancel":
       executor?.cancel(msg.taskId);
+      leases?.cancel(msg.taskId);
       break;
     case "actorStart":
       actor = new ActorExecutor(be!.arena, {

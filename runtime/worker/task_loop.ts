@@ -11,6 +11,7 @@
 import type { FunctionDescriptor, RunTuple } from "../protocol/mod.ts";
 import { TaskChannel } from "../transport/mod.ts";
 import type { Executor } from "./executor.ts";
+import type { LeaseRunner } from "./lease_runner.ts";
 import { Idler } from "./_idle.ts";
 import { InOrder } from "./_in_order.ts";
 import type { WorkerBackend } from "./worker_backend.ts";
@@ -33,6 +34,7 @@ export class TaskLoop {
   readonly #fns: FunctionDescriptor[] = [];
   readonly #batches = new InOrder<Batch>((batch) => this.#runBatch(batch));
   #running = 0;
+  #leases?: LeaseRunner;
 
   /**
    * @param executor runs one task
@@ -49,11 +51,26 @@ export class TaskLoop {
     this.#executor = executor;
     this.#backend = backend;
     if (channel) {
-      this.#channel = new TaskChannel(channel);
-      backend.useChannel(this.#channel, posted);
-      this.#idler = new Idler(this.#channel, () => this.#runQueued());
+      const ch = this.#channel = new TaskChannel(channel);
+      backend.useChannel(ch, posted);
+      // Leases' callers ring the channel's doorbell too.
+      const ready = () => ch.workPending || (this.#leases?.waiting() ?? false);
+      this.#idler = new Idler({
+        spinForWork: (micros) => ch.bell.spinForWork(micros, ready),
+        sleep: () => ch.bell.sleep(ready),
+      }, () => this.#runQueued());
       this.#idler.listen();
     }
+  }
+
+  /** The worker's leases (runtime/worker/lease_runner.ts), read beside the channel. */
+  set leases(leases: LeaseRunner) {
+    this.#leases = leases;
+  }
+
+  /** Runs what waits (a lease opened, a fetch or a leased task ended). */
+  listen(): void {
+    this.#idler?.listen();
   }
 
   /** Batch `seq` came by message: runs it when its turn comes, then what waits. */
@@ -71,7 +88,8 @@ export class TaskLoop {
       this.#batches.accept(batch.seq, { tasks: batch.items });
     }
     this.#backend.flush();
-    return this.#running > 0 ? -1 : started;
+    const leased = this.#leases?.runQueued() ?? 0;
+    return this.#running > 0 || leased < 0 ? -1 : started + leased;
   }
 
   #runBatch({ fns, tasks }: Batch): void {

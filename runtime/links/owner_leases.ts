@@ -1,0 +1,382 @@
+/**
+ * Tasks pushed straight to leased workers (direct submission, as Ray's
+ * owners do): the caller asks the node for a lease on a pool worker per
+ * resource shape ("leaseRequest"), the node's scheduler grants one when the
+ * shape's resources are free (the lease is a task of its own there, holding
+ * them), and from then on the caller writes its tasks of that shape into the
+ * lease's call link and reads their results back, owning them, with no work
+ * for the node per task. Tasks wait here, at their owner, until a lease has
+ * room; a lease carries at most about a millisecond of work at a time (by
+ * the shape's measured time per task), so long tasks spread over many
+ * leases and short ones go in batches. A lease nobody used for
+ * LEASE_IDLE_MS is given back ("leaseReturn").
+ *
+ * When the leased worker dies, the tasks it had taken are pushed again
+ * within their `maxRetries` (else they fail with WorkerCrashedError), and
+ * the others are pushed again as they are. A task whose worker blocked in
+ * `get` on the task before it comes back unrun and is pushed elsewhere.
+ * See docs/ARCHITECTURE.md, "Leases".
+ *
+ * @module
+ */
+import type { ActorId, TaskId } from "../common/mod.ts";
+import { taskCancelled, workerDied } from "../common/mod.ts";
+import type { ObjectRef } from "../core/mod.ts";
+import { errorFrame, fromFrame } from "../core/mod.ts";
+import type { Frame, FromWorker, TaskOptions, TaskSpec } from "../protocol/mod.ts";
+import { LINK_RESULT, taskName } from "../protocol/mod.ts";
+import type { Call, LeaseHooks, Link, Unlinked } from "./_call_types.ts";
+import { fill, PENDING } from "./_call_types.ts";
+import type { CallLinks } from "./call_links.ts";
+
+/** A lease nobody pushed to for this long is given back. */
+const LEASE_IDLE_MS = 2;
+/** Milliseconds of work (by the shape's average) a lease carries at a time. */
+const WORK_PER_LEASE_MS = 1;
+/** Most tasks on one lease at a time. */
+const MAX_PER_LEASE = 256;
+/** Most lease requests of one shape waiting at the node at a time. */
+const MAX_REQUESTS = 16;
+const EMA_WEIGHT = 0.25;
+
+/** How the owner reaches its node and its control-store records. */
+export interface OwnerLeasesHost {
+  /** Sends a lease message to the node. */
+  post(msg: FromWorker): void;
+  /** A task was submitted (for the control store). */
+  submitted(spec: TaskSpec): void;
+  /** A task ended: finished, failed or cancelled (`error`: why). */
+  ended(spec: TaskSpec, state: "finished" | "failed" | "cancelled", error?: string): void;
+}
+
+/** One lease: a worker's link, granted or asked for. */
+interface Lease {
+  readonly link: Link;
+  readonly shape: Shape;
+  granted: boolean;
+  /** When a task was last pushed to it or ended on it. */
+  lastUsed: number;
+  /** When the last task ended on it (or the first was pushed to it while empty). */
+  lastEnd: number;
+}
+
+/** Tasks of one resource shape, and the leases that run them. */
+interface Shape {
+  readonly options: TaskOptions;
+  readonly queue: Call[];
+  head: number;
+  readonly leases: Lease[];
+  /** Leases asked for and not granted yet. */
+  requested: number;
+  /** Average milliseconds a task of this shape keeps its lease (undefined until one ended). */
+  msPerTask?: number;
+  fillQueued: boolean;
+}
+
+/** A caller's leases and the tasks it pushes to them. */
+export class OwnerLeases {
+  readonly #links: CallLinks;
+  readonly #host: OwnerLeasesHost;
+  readonly #shapes = new Map<string, Shape>();
+  readonly #shapeKeys = new WeakMap<TaskOptions, string>();
+  readonly #methods = new WeakMap<TaskSpec["fn"], string>();
+  /** Cancelled tasks whose results have not come (their workers may run them). */
+  readonly #cancelled = new Set<TaskId>();
+  #nextLease = 1;
+  #queued = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param links the thread's call links (leases are links to pool workers)
+   * @param host the node and the records
+   */
+  constructor(links: CallLinks, host: OwnerLeasesHost) {
+    this.#links = links;
+    this.#host = host;
+    (globalThis as any).__leases = () => ({
+      queued: this.#queued, waiters: (links as any).dbgWaiters,
+      outstanding: links.outstanding,
+      shapes: [...this.#shapes.values()].map((s) => ({
+        q: s.queue.length - s.head,
+        requested: s.requested,
+        ms: s.msPerTask,
+        leases: s.leases.map((l) => [l.link.id, l.granted, l.link.pending.size, l.link.unsent.length, l.link.channel.workPending, l.link.channel.resultsReady]),
+      })),
+    });
+  }
+
+  /** Tasks waiting here for room on a lease. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Submits a task with no ref arguments to a lease of its shape; returns its refs at once. */
+  submit(spec: TaskSpec): ObjectRef[] {
+    const c = this.#links.make({
+      taskId: spec.taskId,
+      actorId: "" as ActorId,
+      method: this.#method(spec.fn),
+      args: spec.args,
+      deps: spec.deps,
+      argRefs: spec.argRefs,
+      numReturns: spec.options.numReturns,
+    });
+    c.spec = spec;
+    const refs = c.refs!; // a push may read results, and settling clears `c.refs`
+    this.#host.submitted(spec);
+    const shape = this.#shape(spec.options);
+    shape.queue.push(c);
+    this.#queued++;
+    this.#fill(shape);
+    return refs;
+  }
+
+  /**
+   * Cancels a task of a lease (`c`, found by its ref): it fails with
+   * TaskCancelledError now; if its worker may run it, the node signals it
+   * (`force`: ends the worker) and its result is dropped when it comes.
+   */
+  cancel(c: Call, force: boolean): void {
+    if (c.kind !== PENDING || c.cancelled || !c.spec) return;
+    c.cancelled = true;
+    const frame = errorFrame(taskCancelled(taskName(c.spec)));
+    this.#links.settle(c, LINK_RESULT.failed, fill(c, frame));
+    this.#host.ended(c.spec, "cancelled", textOf(frame));
+    if (c.link === undefined) {
+      this.#queued--; // still here: it never leaves
+      return;
+    }
+    this.#cancelled.add(c.taskId);
+    const { id: linkId } = c.link;
+    this.#host.post({ type: "leaseCancel", linkId, taskId: c.taskId, force, name: c.spec.fn.name });
+  }
+
+  /** True while a cancelled task may still run on its leased worker (its result did not come). */
+  cancelledRuns(taskId: TaskId): boolean {
+    return this.#cancelled.has(taskId);
+  }
+
+  /** The method string a worker resolves the function by (its descriptor as JSON, made once). */
+  #method(fn: TaskSpec["fn"]): string {
+    let m = this.#methods.get(fn);
+    if (m === undefined) {
+      m = JSON.stringify([fn.moduleUrl, fn.key, fn.name, fn.source ?? null]);
+      this.#methods.set(fn, m);
+    }
+    return m;
+  }
+
+  #shape(options: TaskOptions): Shape {
+    let key = this.#shapeKeys.get(options);
+    if (key === undefined) {
+      key = JSON.stringify([options.numCpus, options.resources]);
+      this.#shapeKeys.set(options, key);
+    }
+    let shape = this.#shapes.get(key);
+    if (!shape) {
+      shape = { options, queue: [], head: 0, leases: [], requested: 0, fillQueued: false };
+      this.#shapes.set(key, shape);
+    }
+    return shape;
+  }
+
+  /** Most tasks a lease of `shape` carries at a time. */
+  #room(shape: Shape): number {
+    const ms = shape.msPerTask;
+    if (ms === undefined) return 1;
+    return Math.max(1, Math.min(MAX_PER_LEASE, Math.floor(WORK_PER_LEASE_MS / Math.max(ms, 1e-4))));
+  }
+
+  /** Pushes queued tasks to leases with room; asks for more leases while tasks wait. */
+  #fill(shape: Shape): void {
+    const room = this.#room(shape);
+    const now = performance.now();
+    for (const lease of shape.leases) {
+      if (shape.head === shape.queue.length) break;
+      if (!lease.granted) continue;
+      const pending = lease.link.pending;
+      if (pending.size >= room) continue;
+      if (pending.size === 0) lease.lastEnd = now;
+      lease.lastUsed = now;
+      while (pending.size < room && shape.head < shape.queue.length) {
+        const c = shape.queue[shape.head++];
+        this.#queued--;
+        if (c.cancelled) continue;
+        this.#links.queueOn(lease.link, c);
+      }
+    }
+    if (shape.head === shape.queue.length) {
+      shape.queue.length = 0;
+      shape.head = 0;
+      return;
+    }
+    const waiting = shape.queue.length - shape.head;
+    const want = Math.min(MAX_REQUESTS, Math.ceil(waiting / room)) - shape.requested;
+    for (let i = 0; i < want; i++) this.#request(shape);
+  }
+
+  #request(shape: Shape): void {
+    shape.requested++;
+    const lease: Lease = {
+      link: undefined as unknown as Link,
+      shape,
+      granted: false,
+      lastUsed: performance.now(),
+      lastEnd: 0,
+    };
+    const hooks: LeaseHooks = {
+      granted: () => this.#granted(lease),
+      ended: (c, kind) => this.#ended(lease, c, kind),
+      lost: (calls, msg) => this.#lost(lease, calls, msg),
+    };
+    const key = `lease:${this.#nextLease++}`;
+    (lease as { link: Link }).link = this.#links.openLease(key, hooks, (linkId, link, bell) => ({
+      type: "leaseRequest",
+      linkId,
+      options: shape.options,
+      link,
+      bell,
+    }));
+    shape.leases.push(lease);
+  }
+
+  #granted(lease: Lease): void {
+    lease.granted = true;
+    lease.shape.requested--;
+    lease.lastUsed = performance.now();
+    this.#fill(lease.shape);
+    this.#idleSoon();
+  }
+
+  /** A task of `lease` ended (or came back unrun: it goes first in the queue again). */
+  #ended(lease: Lease, c: Call, kind: number): void {
+    const { shape } = lease;
+    const now = performance.now();
+    if (c.cancelled) this.#cancelled.delete(c.taskId);
+    if (kind === LINK_RESULT.unrun) {
+      c.link = undefined;
+      shape.queue.splice(shape.head, 0, c);
+      this.#queued++;
+    } else {
+      const sample = now - lease.lastEnd;
+      shape.msPerTask = shape.msPerTask === undefined
+        ? sample
+        : shape.msPerTask + EMA_WEIGHT * (sample - shape.msPerTask);
+      if (!c.cancelled) this.#report(c);
+    }
+    lease.lastEnd = now;
+    lease.lastUsed = now;
+    // Not now: this runs while the link's results are read, and a push may read them too.
+    this.#fillSoon(shape);
+  }
+
+  /** Fills `shape`'s leases at the end of this turn (once per turn). */
+  #fillSoon(shape: Shape): void {
+    if (shape.fillQueued) return;
+    shape.fillQueued = true;
+    queueMicrotask(() => {
+      shape.fillQueued = false;
+      this.#fill(shape);
+      this.#idleSoon();
+    });
+  }
+
+  #report(c: Call): void {
+    const spec = c.spec!;
+    if (c.kind === LINK_RESULT.failed) this.#host.ended(spec, "failed", textOf(c.returns[0]));
+    else this.#host.ended(spec, "finished");
+  }
+
+  /** The leased worker is gone: taken tasks are retried within `maxRetries`, others pushed again. */
+  #lost(lease: Lease, calls: readonly (readonly [Call, boolean])[], msg: Unlinked): void {
+    const { shape } = lease;
+    this.#drop(lease);
+    if (!lease.granted) shape.requested--;
+    const again: Call[] = [];
+    for (const [c, taken] of calls) {
+      if (c.cancelled) {
+        this.#cancelled.delete(c.taskId);
+        continue;
+      }
+      if (msg.death) {
+        // The node can never grant this shape (infeasible): every task of it fails so.
+        this.#fail(c, msg.death);
+        continue;
+      }
+      const budget = c.spec!.options.maxRetries;
+      if (taken && budget !== -1 && c.spec!.attempt >= budget) {
+        this.#fail(c, errorFrame(workerDied(taskName(c.spec!), msg.label, msg.why)));
+        continue;
+      }
+      if (taken) (c.spec as { attempt: number }).attempt++;
+      c.link = undefined;
+      again.push(c);
+    }
+    if (msg.death) {
+      for (let i = shape.head; i < shape.queue.length; i++) {
+        const c = shape.queue[i];
+        if (!c.cancelled) this.#fail(c, msg.death);
+      }
+      this.#queued -= shape.queue.length - shape.head;
+      shape.queue.length = 0;
+      shape.head = 0;
+      return;
+    }
+    shape.queue.splice(shape.head, 0, ...again);
+    this.#queued += again.length;
+    this.#fillSoon(shape);
+  }
+
+  #fail(c: Call, frame: Uint8Array): void {
+    this.#links.settle(c, LINK_RESULT.failed, fill(c, frame));
+    this.#host.ended(c.spec!, "failed", textOf(frame));
+  }
+
+  #drop(lease: Lease): void {
+    const list = lease.shape.leases;
+    const i = list.indexOf(lease);
+    if (i >= 0) list.splice(i, 1);
+    this.#links.closeLease(lease.link);
+  }
+
+  /** Gives back, soon, the leases that stay idle. */
+  #idleSoon(): void {
+    if (this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const now = performance.now();
+      let busy = false;
+      for (const shape of this.#shapes.values()) {
+        for (const lease of [...shape.leases]) {
+          if (!lease.granted) continue;
+          if (lease.link.pending.size > 0 || lease.link.unsent.length > 0) continue;
+          if (now - lease.lastUsed < LEASE_IDLE_MS) {
+            busy = true;
+            continue;
+          }
+          this.#drop(lease);
+          this.#host.post({ type: "leaseReturn", linkId: lease.link.id });
+        }
+      }
+      if (busy) this.#idleSoon();
+    }, LEASE_IDLE_MS);
+  }
+}
+
+/** The text of an error frame (inline: a link carries no other), for the control store. */
+function textOf(frame: Frame): string | undefined {
+  if (!(frame instanceof Uint8Array)) return undefined;
+  try {
+    fromFrame(frame, undefined as never);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+}
+
+/** True when a task may go to a lease: no ref arguments, the default strategy, no retries on exceptions. */
+export function leasable(spec: TaskSpec): boolean {
+  const o = spec.options;
+  return spec.deps.length === 0 && !o.retryExceptions &&
+    (o.schedulingStrategy === "DEFAULT" || o.schedulingStrategy === undefined);
+}

@@ -1,0 +1,241 @@
+/**
+ * The node's side of leases (runtime/links/owner_leases.ts): a caller's
+ * request for a pool worker of some resource shape becomes a task of its
+ * own in the local scheduler (the lease task), so leases queue with other
+ * tasks in one order and hold their resources by the scheduler's rules
+ * (a lease whose task waits in `get` is blocked and lends its CPU out, as a
+ * task would). When the scheduler dispatches a lease task to a worker, the
+ * lease is granted: the worker reads the caller's link ("leaseOpen") and the
+ * caller hears "actorLinked" with the worker's doorbell. The lease task
+ * finishes when the caller returns the lease. A lease whose worker dies
+ * ends without a retry: its caller pushes its tasks elsewhere.
+ *
+ * @module
+ */
+import type { IdFactory, TaskId, WorkerId } from "../common/mod.ts";
+import type {
+  Frame,
+  FromWorker,
+  FunctionDescriptor,
+  TaskSpec,
+  ToWorker,
+} from "../protocol/mod.ts";
+import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
+import { BELL_OFFSET } from "../transport/mod.ts";
+import type { Instruction, LocalScheduler } from "../scheduler/mod.ts";
+import { errorFrame } from "../core/mod.ts";
+import { infeasibleOn } from "./_error_text.ts";
+import type { LinkCaller } from "../links/mod.ts";
+
+/** The function of every lease task (never run: a lease task only holds resources). */
+export const LEASE_FN: FunctionDescriptor = Object.freeze({
+  moduleUrl: "rayd:lease",
+  key: "lease",
+  name: "lease",
+});
+const NO_ARGS = encodeFrame([], "args", heapAllocator);
+
+type LeaseMessage = Extract<FromWorker, { type: "leaseRequest" | "leaseReturn" | "leaseCancel" }>;
+type Request = Extract<LeaseMessage, { type: "leaseRequest" }>;
+
+/** One lease, from request to return. */
+interface NodeLease {
+  readonly caller: LinkCaller;
+  readonly linkId: number;
+  readonly spec: TaskSpec;
+  readonly link: SharedArrayBuffer;
+  readonly bell: SharedArrayBuffer;
+  workerId?: WorkerId;
+  grantedAt: number;
+}
+
+/** What the leases need from the node. */
+export interface NodeLeasesHost {
+  readonly ids: IdFactory;
+  /** The node's resources (for the error of a shape it can never fit). */
+  readonly total: Readonly<Record<string, number>>;
+  readonly scheduler: LocalScheduler;
+  /** The pool's task workers. */
+  readonly pool: { readonly taskWorkers: ReadonlyMap<WorkerId, { send(msg: ToWorker): void }> };
+  /** Their task channels (a worker's doorbell is in its channel's memory). */
+  readonly channels: { memoryOf(id: WorkerId): SharedArrayBuffer | undefined };
+  /** Ends workers for forced cancels, and replaces those that run a cancelled task too long. */
+  readonly grace: {
+    replace(id: WorkerId, cause: string): void;
+    start(taskId: TaskId, name: string, workerId: WorkerId): void;
+  };
+}
+
+/** Every lease of the node. */
+export class NodeLeases {
+  readonly #host: NodeLeasesHost;
+  readonly #byTask = new Map<TaskId, NodeLease>();
+  readonly #byLink = new Map<string, NodeLease>();
+
+  /** @param host the node */
+  constructor(host: NodeLeasesHost) {
+    this.#host = host;
+  }
+
+  /** Lease tasks known (asked for or granted). */
+  get size(): number {
+    return this.#byTask.size;
+  }
+
+  /** A caller's lease message ("leaseRequest", "leaseReturn", "leaseCancel"). */
+  handle(caller: LinkCaller, msg: LeaseMessage): void {
+    if (msg.type === "leaseRequest") this.request(caller, msg);
+    else if (msg.type === "leaseReturn") this.returned(caller, msg.linkId);
+    else this.cancel(caller, msg.linkId, msg.taskId, msg.force, msg.name);
+  }
+
+  /** A caller asks for a lease: its lease task queues in the scheduler. */
+  request(caller: LinkCaller, msg: Request): void {
+    const spec: TaskSpec = {
+      taskId: this.#host.ids.nextTaskId(),
+      fn: LEASE_FN,
+      args: NO_ARGS,
+      deps: [],
+      argRefs: [],
+      options: { ...msg.options, numReturns: 0, maxRetries: 0, name: "lease" },
+      attempt: 0,
+    };
+    const lease: NodeLease = {
+      caller,
+      linkId: msg.linkId,
+      spec,
+      link: msg.link,
+      bell: msg.bell,
+      grantedAt: 0,
+    };
+    this.#byTask.set(spec.taskId, lease);
+    this.#byLink.set(keyOf(caller, msg.linkId), lease);
+    this.#host.scheduler.submit(spec);
+  }
+
+  /**
+   * Applies a scheduler instruction about a lease task (the node grants it
+   * instead of running it); false for other tasks' instructions.
+   */
+  apply(ins: Instruction): boolean {
+    if (!("spec" in ins) || ins.spec.fn !== LEASE_FN) return false;
+    if (ins.type === "dispatch") this.#granted(ins.spec, ins.workerId);
+    else if (ins.type === "infeasible") {
+      this.#infeasible(ins.spec, errorFrame(infeasibleOn(ins.spec, ins.resource, this.#host.total)));
+    }
+    return true; // "cancelled" (returned before granted) and the rest need nothing
+  }
+
+  /** The scheduler dispatched lease task `spec` to `workerId`: the lease is granted. */
+  #granted(spec: TaskSpec, workerId: WorkerId): void {
+    const lease = this.#byTask.get(spec.taskId);
+    const worker = this.#host.pool.taskWorkers.get(workerId);
+    const channel = this.#host.channels.memoryOf(workerId);
+    if (!lease || !worker || !channel) return;
+    if (!lease.caller.alive) return this.#end(lease);
+    lease.workerId = workerId;
+    lease.grantedAt = performance.now();
+    worker.send({
+      type: "leaseOpen",
+      linkId: keyOf(lease.caller, lease.linkId),
+      leaseTaskId: spec.taskId,
+      link: lease.link,
+      bell: lease.bell,
+    });
+    lease.caller.send({
+      type: "actorLinked",
+      linkId: lease.linkId,
+      actorBell: channel,
+      bellOffset: BELL_OFFSET,
+      maxTaskRetries: 0,
+      label: workerId,
+    });
+  }
+
+  /** No node can ever fit the lease's shape: its caller fails the tasks of that shape with `error`. */
+  #infeasible(spec: TaskSpec, error: Frame): void {
+    const lease = this.#byTask.get(spec.taskId);
+    if (!lease) return;
+    this.#forget(lease);
+    lease.caller.send({
+      type: "actorUnlinked",
+      linkId: lease.linkId,
+      label: "lease",
+      why: "infeasible",
+      maxTaskRetries: 0,
+      death: error as Uint8Array,
+    });
+  }
+
+  /** The caller is done with a lease. */
+  returned(caller: LinkCaller, linkId: number): void {
+    const lease = this.#byLink.get(keyOf(caller, linkId));
+    if (lease) this.#end(lease);
+  }
+
+  /** The caller cancels a task it pushed to a lease. */
+  cancel(caller: LinkCaller, linkId: number, taskId: TaskId, force: boolean, name: string): void {
+    const lease = this.#byLink.get(keyOf(caller, linkId));
+    if (!lease || lease.workerId === undefined) return;
+    const { grace, pool } = this.#host;
+    if (force) return grace.replace(lease.workerId, "ended to force-cancel a task");
+    pool.taskWorkers.get(lease.workerId)?.send({ type: "cancel", taskId });
+    grace.start(taskId, name, lease.workerId);
+  }
+
+  /**
+   * Worker `workerId` died (before the scheduler hears it): its leases end
+   * and their callers push their tasks elsewhere.
+   */
+  workerDied(workerId: WorkerId, why: string): void {
+    for (const lease of [...this.#byTask.values()]) {
+      if (lease.workerId !== workerId) continue;
+      this.#end(lease, false);
+      lease.caller.send({
+        type: "actorUnlinked",
+        linkId: lease.linkId,
+        label: workerId,
+        why,
+        maxTaskRetries: 0,
+      });
+    }
+  }
+
+  /** A caller is gone: its leases end. */
+  callerGone(callerId: string): void {
+    for (const lease of [...this.#byTask.values()]) {
+      if (lease.caller.id === callerId) this.#end(lease);
+    }
+  }
+
+  #end(lease: NodeLease, tell = true): void {
+    this.#forget(lease);
+    const { scheduler } = this.#host;
+    if (lease.workerId === undefined) {
+      // Its "cancelled" instruction is ignored (apply).
+      scheduler.cancel(lease.spec.taskId, { force: false, recursive: false });
+      return;
+    }
+    scheduler.taskFinished(
+      lease.spec.taskId,
+      performance.now() - lease.grantedAt,
+      false,
+      lease.workerId,
+    );
+    if (tell) {
+      this.#host.pool.taskWorkers.get(lease.workerId)?.send({
+        type: "leaseClose",
+        linkId: keyOf(lease.caller, lease.linkId),
+      });
+    }
+  }
+
+  #forget(lease: NodeLease): void {
+    this.#byTask.delete(lease.spec.taskId);
+    this.#byLink.delete(keyOf(lease.caller, lease.linkId));
+  }
+}
+
+function keyOf(caller: LinkCaller, linkId: number): string {
+  return `${caller.id}:${linkId}`;
+}
