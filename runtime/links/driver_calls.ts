@@ -11,9 +11,7 @@
 import type { IdFactory, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import type { ActorCall, Frame, FromWorker, TaskSpec, ToWorker } from "../protocol/mod.ts";
-import { ownerOf } from "../core/mod.ts";
 import { CallLinks } from "./call_links.ts";
-import type { Call } from "./_call_types.ts";
 import { OwnerLeases } from "./owner_leases.ts";
 import type { LinkCaller } from "./caller_links.ts";
 
@@ -81,11 +79,7 @@ export class DriverCalls {
     return this.#links.outstanding + this.leases.queued;
   }
 
-  /** A leased task of the driver's by one of its refs, if it is one (for `cancel`). */
-  leasedTask(ref: ObjectRef): Call | undefined {
-    const owner = ownerOf(ref) as Call | undefined;
-    return owner?.spec ? owner : undefined;
-  }
+
 
   /** Makes a call; returns its refs (owned by the driver). */
   call(call: ActorCall): ObjectRef[] {

@@ -22,7 +22,7 @@
 import type { ActorId, TaskId } from "../common/mod.ts";
 import { taskCancelled, workerDied } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
-import { errorFrame, fromFrame } from "../core/mod.ts";
+import { errorFrame, fromFrame, ownerOf } from "../core/mod.ts";
 import type { Frame, FromWorker, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { LINK_RESULT, taskName } from "../protocol/mod.ts";
 import type { Call, LeaseHooks, Link, Unlinked } from "./_call_types.ts";
@@ -58,6 +58,8 @@ interface Lease {
   lastUsed: number;
   /** When the last task ended on it (or the first was pushed to it while empty). */
   lastEnd: number;
+  /** Its running task waits in get: nothing more goes to it until a task of it ends. */
+  blocked: boolean;
 }
 
 /** Tasks of one resource shape, and the leases that run them. */
@@ -136,7 +138,7 @@ export class OwnerLeases {
    * TaskCancelledError now; if its worker may run it, the node signals it
    * (`force`: ends the worker) and its result is dropped when it comes.
    */
-  cancel(c: Call, force: boolean): void {
+  cancel(c: Call, force: boolean, recursive = true): void {
     if (c.kind !== PENDING || c.cancelled || !c.spec) return;
     c.cancelled = true;
     const frame = errorFrame(taskCancelled(taskName(c.spec)));
@@ -148,7 +150,34 @@ export class OwnerLeases {
     }
     this.#cancelled.add(c.taskId);
     const { id: linkId } = c.link;
-    this.#host.post({ type: "leaseCancel", linkId, taskId: c.taskId, force, name: c.spec.fn.name });
+    const { taskId, spec: { fn: { name } } } = c;
+    this.#host.post({ type: "leaseCancel", linkId, taskId, force, name, recursive });
+  }
+
+  /**
+   * Task `parent` (running in this thread) was cancelled recursively: so
+   * are the tasks it submitted to leases (their own workers then cancel
+   * theirs).
+   */
+  cancelChildren(parent: TaskId, force: boolean): void {
+    const children: Call[] = [];
+    for (const shape of this.#shapes.values()) {
+      for (let i = shape.head; i < shape.queue.length; i++) {
+        if (shape.queue[i].spec?.parentTaskId === parent) children.push(shape.queue[i]);
+      }
+      for (const lease of shape.leases) {
+        for (const c of lease.link.pending.values()) {
+          if (c.spec?.parentTaskId === parent) children.push(c);
+        }
+      }
+    }
+    for (const c of children) this.cancel(c, force);
+  }
+
+  /** The leased task `ref` is a return of, if it is one of this thread's. */
+  taskOf(ref: ObjectRef): Call | undefined {
+    const owner = ownerOf(ref) as Call | undefined;
+    return owner?.spec ? owner : undefined;
   }
 
   /** True while a cancelled task may still run on its leased worker (its result did not come). */
@@ -193,7 +222,7 @@ export class OwnerLeases {
     const now = performance.now();
     for (const lease of shape.leases) {
       if (shape.head === shape.queue.length) break;
-      if (!lease.granted) continue;
+      if (!lease.granted || lease.blocked) continue;
       const pending = lease.link.pending;
       if (pending.size >= room) continue;
       if (pending.size === 0) lease.lastEnd = now;
@@ -223,6 +252,7 @@ export class OwnerLeases {
       granted: false,
       lastUsed: performance.now(),
       lastEnd: 0,
+      blocked: false,
     };
     const hooks: LeaseHooks = {
       granted: () => this.#granted(lease),
@@ -253,6 +283,7 @@ export class OwnerLeases {
     const { shape } = lease;
     const now = performance.now();
     if (c.cancelled) this.#cancelled.delete(c.taskId);
+    lease.blocked = kind === LINK_RESULT.unrun;
     if (kind === LINK_RESULT.unrun) {
       c.link = undefined;
       shape.queue.splice(shape.head, 0, c);

@@ -86,7 +86,7 @@ export class NodeLeases {
   handle(caller: LinkCaller, msg: LeaseMessage): void {
     if (msg.type === "leaseRequest") this.request(caller, msg);
     else if (msg.type === "leaseReturn") this.returned(caller, msg.linkId);
-    else this.cancel(caller, msg.linkId, msg.taskId, msg.force, msg.name);
+    else this.cancel(caller, msg);
   }
 
   /** A caller asks for a lease: its lease task queues in the scheduler. */
@@ -174,12 +174,13 @@ export class NodeLeases {
   }
 
   /** The caller cancels a task it pushed to a lease. */
-  cancel(caller: LinkCaller, linkId: number, taskId: TaskId, force: boolean, name: string): void {
+  cancel(caller: LinkCaller, msg: Extract<LeaseMessage, { type: "leaseCancel" }>): void {
+    const { linkId, taskId, force, name, recursive } = msg;
     const lease = this.#byLink.get(keyOf(caller, linkId));
     if (!lease || lease.workerId === undefined) return;
     const { grace, pool } = this.#host;
     if (force) return grace.replace(lease.workerId, "ended to force-cancel a task");
-    pool.taskWorkers.get(lease.workerId)?.send({ type: "cancel", taskId });
+    pool.taskWorkers.get(lease.workerId)?.send({ type: "cancel", taskId, recursive });
     grace.start(taskId, name, lease.workerId);
   }
 

@@ -46,6 +46,7 @@ import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls, leasable } from "../links/mod.ts";
 import { NodeLeases } from "./leases.ts";
+import { serveWorker, type WorkerMessagesHost } from "./worker_messages.ts";
 import { checkObject, type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { type WaitsHost, WorkerWaits } from "./worker_waits.ts";
@@ -114,6 +115,8 @@ export class Node implements Backend {
   readonly #leasing = config("leasedTasks") === 1;
   #kicked = false;
   #stopped = false;
+  /** Serves a message of a worker (./worker_messages.ts). */
+  readonly #serve: (worker: WorkerHandle, msg: FromWorker) => void;
 
   private constructor(options: NodeOptions) {
     cancelGraceMs(); // a bad setting fails init, naming it
@@ -193,6 +196,15 @@ export class Node implements Backend {
       failAll: (spec, frame) => this.#failAll(spec, frame, "failed", true),
     }));
     this.actors = this.#port?.actorsOf(local) ?? local;
+    const parts: WorkerMessagesHost = {
+      taskResults: (worker, results) => this.#taskResults(worker, results),
+      accept: (spec) => this.#accept(spec),
+      put: (id, frame, contained) => this.put(id, frame, contained),
+      clusterState: () => this.clusterState(),
+      ...{ life: this.#life, waits: this.#waits, scheduler: this.#scheduler, actors },
+      ...{ owned: this.#owned, spill: this.#spill, leases: this.#leases, records: this.#records },
+    };
+    this.#serve = (worker, msg) => serveWorker(parts, worker, msg);
   }
 
   /** `made`, once the process is kept alive for the work that made it. */
@@ -222,7 +234,8 @@ export class Node implements Backend {
         this.#kick();
       },
       serve: (worker, msg) => {
-        this.#handle(worker, msg);
+        this.#serve(worker, msg);
+        this.#kick();
         // Results the worker wrote to its channel before later messages.
         this.#channels.read(worker, undefined, (results) => this.#taskResults(worker, results));
       },
@@ -361,8 +374,8 @@ export class Node implements Backend {
   }
 
   cancel(taskId: TaskId, mode: CancelMode, ref?: ObjectRef): void {
-    const leased = ref && this.#calls.leasedTask(ref);
-    if (leased) return this.#calls.leases.cancel(leased, mode.force);
+    const leased = ref && this.#calls.leases.taskOf(ref);
+    if (leased) return this.#calls.leases.cancel(leased, mode.force, mode.recursive);
     this.#port?.cancel(taskId, mode);
     this.#scheduler.cancel(taskId, mode);
     this.#kick();
@@ -387,66 +400,6 @@ export class Node implements Backend {
     await this.gcs.close();
   }
 
-  /** Serves a message any worker may send; throws for one it cannot handle (see PoolHost.serve). */
-  #handle(worker: WorkerHandle, msg: FromWorker): void {
-    if (typeof msg !== "object" || msg === null) throw new TypeError("not an object");
-    switch (msg.type) {
-      case "done":
-        this.#taskResults(worker, msg.results);
-        break;
-      case "taskRing":
-        break;
-      case "submit":
-        for (const spec of msg.specs) this.#accept(spec);
-        break;
-      case "put":
-        for (const [id, frame, contained] of msg.objects) {
-          checkObject(id, frame, contained);
-          this.put(id, frame, contained);
-        }
-        break;
-      case "refs":
-        for (const [kind, id] of msg.ops) this.#life.applyRefOp(kind, id, worker.id);
-        break;
-      case "wait":
-        this.#waits.wait(worker, msg);
-        break;
-      case "cancelWait":
-        this.#waits.cancel(worker, msg.reqId);
-        break;
-      case "cancel":
-        this.#scheduler.cancel(msg.taskId, { force: msg.force, recursive: msg.recursive });
-        break;
-      case "actorCreate":
-      case "actorLink":
-      case "actorKill":
-      case "actorLookup":
-      case "actorCallViaNode":
-        this.#actors.fromWorker(worker, msg);
-        break;
-      case "promise":
-      case "seal":
-      case "sealIfMissing":
-        this.#owned.handle(worker.id, msg);
-        break;
-      case "blocked":
-        if (msg.on) this.#scheduler.taskBlocked(msg.taskId);
-        else this.#scheduler.taskUnblocked(msg.taskId);
-        break;
-      case "needSpace":
-        this.#spill.answer(msg.size, msg.reply);
-        break;
-      case "clusterState":
-        this.clusterState().then((state) =>
-          worker.send({ type: "clusterState", reqId: msg.reqId, state })
-        );
-        break;
-      default:
-        throw new TypeError(`unknown message type`);
-    }
-    this.#kick();
-  }
-
   /** Finished tasks of `worker`, by message or through its channel. */
   #taskResults(worker: WorkerHandle, results: readonly ResultTuple[]): void {
     for (const [taskId, returns, failed, ms, contained] of results) {
@@ -461,6 +414,7 @@ export class Node implements Backend {
     this.#life.dropHolder(id);
     this.#owned.ownerDied(id, detail);
     this.#actors.callerGone(id);
+    this.#leases.callerGone(id);
   }
 
   #accept(spec: TaskSpec): void {
@@ -588,7 +542,7 @@ export class Node implements Backend {
         if (ins.force) {
           this.#pool.end(worker, { cause: "ended to force-cancel a task", forcedCancel: true });
         } else {
-          worker.send({ type: "cancel", taskId: ins.spec.taskId });
+          worker.send({ type: "cancel", taskId: ins.spec.taskId, recursive: ins.recursive });
           this.#grace.start(ins.spec.taskId, taskName(ins.spec), ins.workerId);
         }
         break;

@@ -236,6 +236,8 @@ export type ActorFromWorker =
     readonly force: boolean;
     /** The task's name (for the warning if its worker is replaced). */
     readonly name: string;
+    /** Cancel the leased tasks it submitted too. */
+    readonly recursive: boolean;
   }
   /** From an actor: it was asked to retire and nothing waits in its links or runs. */
   | { readonly type: "actorIdle" }

@@ -112,7 +112,8 @@ export type ToWorker =
     readonly frames?: readonly (Frame | undefined)[];
   }
   /** Signal the running task's AbortSignal (cooperative cancellation). */
-  | { readonly type: "cancel"; readonly taskId: TaskId }
+  /** Signal a running task; `recursive`: also cancel the leased tasks it submitted. */
+  | { readonly type: "cancel"; readonly taskId: TaskId; readonly recursive?: boolean }
   /** Answer to a worker's "clusterState" question. */
   | { readonly type: "clusterState"; readonly reqId: number; readonly state: ClusterState }
   /** Run a garbage collection now (the store is filling). */
@@ -185,6 +186,15 @@ export type FromWorker =
   }
   /** The task waits for objects it owns (on = true) or stopped waiting: its CPU is free meanwhile. */
   | { readonly type: "blocked"; readonly taskId: TaskId; readonly on: boolean }
+  /**
+   * For the control store: tasks this worker submitted to leases, and how
+   * tasks it pushed to leases ended (with the error's text).
+   */
+  | {
+    readonly type: "taskRecords";
+    readonly submitted: readonly TaskSpec[];
+    readonly ended: readonly (readonly [TaskId, "finished" | "failed" | "cancelled", string?])[];
+  }
   /**
    * An allocation of `size` bytes found the store full: make room (spill)
    * and answer in `reply` (see ROOM_REPLY); the worker waits on it.

@@ -39,6 +39,8 @@ export type Instruction =
     readonly workerId: WorkerId;
     readonly spec: TaskSpec;
     readonly force: boolean;
+    /** Cancel what it submitted too (the tasks it pushed to leases, which this scheduler never sees). */
+    readonly recursive?: boolean;
   }
   /** The task went to `spillback`: this node no longer runs it. */
   | { readonly type: "spilledBack"; readonly spec: TaskSpec }
@@ -288,7 +290,8 @@ export class LocalScheduler {
       if (rec.state === "running") this.#adjustRunning(this.#workers.get(rec.workerId!), -1, 0);
       this.#releaseOther(rec);
       rec.state = "cancelling";
-      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force: mode.force });
+      const { force, recursive } = mode;
+      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force, recursive });
     }
     return true;
   }

@@ -101,6 +101,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "cancel":
       executor?.cancel(msg.taskId);
       leases?.cancel(msg.taskId);
+      if (msg.recursive) be?.leases?.cancelChildren(msg.taskId, false);
       break;
     case "actorStart":
       actor = new ActorExecutor(be!.arena, {

@@ -6,14 +6,14 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { IdFactory, runtimeShutDown } from "../common/mod.ts";
+import { config, IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { currentTask, refTracker } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
 import { ActorClient } from "./actor_client.ts";
-import { CallLinks } from "../links/mod.ts";
+import { CallLinks, leasable, OwnerLeases } from "../links/mod.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
   CancelMode,
@@ -47,6 +47,10 @@ export class WorkerBackend implements Backend {
   readonly actors: ActorClient;
   /** This thread's calls to actors and the results it owns. */
   readonly links: CallLinks;
+  /** This thread's tasks pushed to leased workers (setting leasedTasks). */
+  readonly leases?: OwnerLeases;
+  #submitted: TaskSpec[] = [];
+  #ended: [TaskId, "finished" | "failed" | "cancelled", string?][] = [];
   readonly arena: SharedArena;
   readonly #post: Post;
   readonly #pending = new Map<number, Pending>();
@@ -80,9 +84,19 @@ export class WorkerBackend implements Backend {
       nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
     });
     this.actors = new ActorClient(post, this.links);
+    if (config("leasedTasks") !== 1) return;
+    this.leases = new OwnerLeases(this.links, {
+      post,
+      submitted: (spec) => this.#submitted.push(spec) && this.#queueFlush(),
+      ended: (spec, state, error) => {
+        this.#ended.push(error === undefined ? [spec.taskId, state] : [spec.taskId, state, error]);
+        this.#queueFlush();
+      },
+    });
   }
 
-  submit(spec: TaskSpec): void {
+  submit(spec: TaskSpec): ObjectRef[] | void {
+    if (this.leases && leasable(spec)) return this.leases.submit(spec);
     this.#specs.push(spec);
     this.#queueFlush();
   }
@@ -160,7 +174,9 @@ export class WorkerBackend implements Backend {
     this.#clusterAsks.delete(reqId);
   }
 
-  cancel(taskId: TaskId, mode: CancelMode): void {
+  cancel(taskId: TaskId, mode: CancelMode, ref?: ObjectRef): void {
+    const leased = ref && this.leases?.taskOf(ref);
+    if (leased) return this.leases!.cancel(leased, mode.force, mode.recursive);
     this.flush();
     this.#post({ type: "cancel", taskId, force: mode.force, recursive: mode.recursive });
   }
@@ -196,6 +212,11 @@ export class WorkerBackend implements Backend {
     this.#flushQueued = false;
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
+    if (this.#submitted.length || this.#ended.length) {
+      const [submitted, ended] = [this.#submitted, this.#ended];
+      [this.#submitted, this.#ended] = [[], []];
+      this.#post({ type: "taskRecords", submitted, ended });
+    }
     if (this.#results.length) {
       const results = this.#results.map((r): ResultTuple =>
         r.contained

@@ -26,6 +26,11 @@ class FakeHost implements DriverCallsHost {
   readonly owned = {
     handle: (owner: WorkerId, msg: OwnerMessage) => void this.ownerMessages.push([owner, msg]),
   };
+  readonly leaseMessages: FromWorker[] = [];
+  readonly records = { taskSubmitted: () => {}, taskState: () => {} };
+  lease(_caller: LinkCaller, msg: FromWorker): void {
+    this.leaseMessages.push(msg);
+  }
   wait(ids: readonly ObjectId[]): Promise<WaitResult> {
     this.nodeWaits.push([...ids]);
     return Promise.resolve({ ready: ids.map(() => false) });
