@@ -32,6 +32,7 @@ export interface DriverCallsHost {
   /** The control store's records of the driver's leased tasks. */
   readonly records: {
     taskSubmitted(spec: TaskSpec, ts: number): void;
+    taskRunning(spec: TaskSpec, workerId: WorkerId): void;
     taskState(taskId: TaskId, state: "finished" | "failed" | "cancelled", error?: string): void;
   };
   /** The node's table of results owned by callers (runtime/node/owned_objects.ts). */
@@ -70,6 +71,7 @@ export class DriverCalls {
     this.leases = new OwnerLeases(this.#links, {
       post: (msg) => this.#fromDriver(msg),
       submitted: (spec) => host.records.taskSubmitted(spec, Date.now()),
+      running: (spec, workerId) => host.records.taskRunning(spec, workerId),
       ended: (spec, state, error) => host.records.taskState(spec.taskId, state, error),
     });
   }

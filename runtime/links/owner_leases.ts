@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { ActorId, TaskId } from "../common/mod.ts";
+import type { ActorId, TaskId, WorkerId } from "../common/mod.ts";
 import { taskCancelled, workerDied } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
 import { errorFrame, fromFrame, ownerOf } from "../core/mod.ts";
@@ -45,6 +45,8 @@ export interface OwnerLeasesHost {
   post(msg: FromWorker): void;
   /** A task was submitted (for the control store). */
   submitted(spec: TaskSpec): void;
+  /** A task was pushed to the leased worker `workerId` (it runs there next). */
+  running(spec: TaskSpec, workerId: WorkerId): void;
   /** A task ended: finished, failed or cancelled (`error`: why). */
   ended(spec: TaskSpec, state: "finished" | "failed" | "cancelled", error?: string): void;
 }
@@ -60,6 +62,8 @@ interface Lease {
   lastEnd: number;
   /** Its running task waits in get: nothing more goes to it until a task of it ends. */
   blocked: boolean;
+  /** Given back: nothing more goes to it; its link is forgotten once its tasks came back. */
+  ending: boolean;
 }
 
 /** Tasks of one resource shape, and the leases that run them. */
@@ -82,8 +86,8 @@ export class OwnerLeases {
   readonly #shapes = new Map<string, Shape>();
   readonly #shapeKeys = new WeakMap<TaskOptions, string>();
   readonly #methods = new WeakMap<TaskSpec["fn"], string>();
-  /** Cancelled tasks whose results have not come (their workers may run them). */
-  readonly #cancelled = new Set<TaskId>();
+  /** Leases by their link's number. */
+  readonly #byLink = new Map<number, Lease>();
   #nextLease = 1;
   #queued = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -95,16 +99,6 @@ export class OwnerLeases {
   constructor(links: CallLinks, host: OwnerLeasesHost) {
     this.#links = links;
     this.#host = host;
-    (globalThis as any).__leases = () => ({
-      queued: this.#queued, waiters: (links as any).dbgWaiters,
-      outstanding: links.outstanding,
-      shapes: [...this.#shapes.values()].map((s) => ({
-        q: s.queue.length - s.head,
-        requested: s.requested,
-        ms: s.msPerTask,
-        leases: s.leases.map((l) => [l.link.id, l.granted, l.link.pending.size, l.link.unsent.length, l.link.channel.workPending, l.link.channel.resultsReady]),
-      })),
-    });
   }
 
   /** Tasks waiting here for room on a lease. */
@@ -139,7 +133,14 @@ export class OwnerLeases {
    * (`force`: ends the worker) and its result is dropped when it comes.
    */
   cancel(c: Call, force: boolean, recursive = true): void {
-    if (c.kind !== PENDING || c.cancelled || !c.spec) return;
+    if (!c.spec) return;
+    if (c.cancelled && force && c.link !== undefined) {
+      // Cancelled already and still out: a forced cancel now ends its worker.
+      const { id: linkId } = c.link;
+      const { taskId, spec: { fn: { name } } } = c;
+      return this.#host.post({ type: "leaseCancel", linkId, taskId, force, name, recursive });
+    }
+    if (c.kind !== PENDING || c.cancelled) return;
     c.cancelled = true;
     const frame = errorFrame(taskCancelled(taskName(c.spec)));
     this.#links.settle(c, LINK_RESULT.failed, fill(c, frame));
@@ -148,10 +149,12 @@ export class OwnerLeases {
       this.#queued--; // still here: it never leaves
       return;
     }
-    this.#cancelled.add(c.taskId);
     const { id: linkId } = c.link;
     const { taskId, spec: { fn: { name } } } = c;
     this.#host.post({ type: "leaseCancel", linkId, taskId, force, name, recursive });
+    // Its CPU goes back now: the lease ends (what it holds besides comes back unrun).
+    const lease = this.#byLink.get(linkId);
+    if (lease) this.#end(lease);
   }
 
   /**
@@ -178,11 +181,6 @@ export class OwnerLeases {
   taskOf(ref: ObjectRef): Call | undefined {
     const owner = ownerOf(ref) as Call | undefined;
     return owner?.spec ? owner : undefined;
-  }
-
-  /** True while a cancelled task may still run on its leased worker (its result did not come). */
-  cancelledRuns(taskId: TaskId): boolean {
-    return this.#cancelled.has(taskId);
   }
 
   /** The method string a worker resolves the function by (its descriptor as JSON, made once). */
@@ -229,9 +227,10 @@ export class OwnerLeases {
       lease.lastUsed = now;
       while (pending.size < room && shape.head < shape.queue.length) {
         const c = shape.queue[shape.head++];
+        if (c.cancelled) continue; // not counted in #queued any more
         this.#queued--;
-        if (c.cancelled) continue;
         this.#links.queueOn(lease.link, c);
+        this.#host.running(c.spec!, lease.link.label as WorkerId);
       }
     }
     if (shape.head === shape.queue.length) {
@@ -253,6 +252,7 @@ export class OwnerLeases {
       lastUsed: performance.now(),
       lastEnd: 0,
       blocked: false,
+      ending: false,
     };
     const hooks: LeaseHooks = {
       granted: () => this.#granted(lease),
@@ -268,9 +268,11 @@ export class OwnerLeases {
       bell,
     }));
     shape.leases.push(lease);
+    this.#byLink.set(lease.link.id, lease);
   }
 
   #granted(lease: Lease): void {
+    if (lease.ending) return;
     lease.granted = true;
     lease.shape.requested--;
     lease.lastUsed = performance.now();
@@ -282,9 +284,10 @@ export class OwnerLeases {
   #ended(lease: Lease, c: Call, kind: number): void {
     const { shape } = lease;
     const now = performance.now();
-    if (c.cancelled) this.#cancelled.delete(c.taskId);
     lease.blocked = kind === LINK_RESULT.unrun;
-    if (kind === LINK_RESULT.unrun) {
+    if (c.cancelled) {
+      // Its late result (or it came back unrun): dropped.
+    } else if (kind === LINK_RESULT.unrun) {
       c.link = undefined;
       shape.queue.splice(shape.head, 0, c);
       this.#queued++;
@@ -297,6 +300,7 @@ export class OwnerLeases {
     }
     lease.lastEnd = now;
     lease.lastUsed = now;
+    if (lease.ending) this.#forgetIfDone(lease);
     // Not now: this runs while the link's results are read, and a push may read them too.
     this.#fillSoon(shape);
   }
@@ -321,14 +325,11 @@ export class OwnerLeases {
   /** The leased worker is gone: taken tasks are retried within `maxRetries`, others pushed again. */
   #lost(lease: Lease, calls: readonly (readonly [Call, boolean])[], msg: Unlinked): void {
     const { shape } = lease;
+    if (!lease.granted && !lease.ending) shape.requested--;
     this.#drop(lease);
-    if (!lease.granted) shape.requested--;
     const again: Call[] = [];
     for (const [c, taken] of calls) {
-      if (c.cancelled) {
-        this.#cancelled.delete(c.taskId);
-        continue;
-      }
+      if (c.cancelled) continue;
       if (msg.death) {
         // The node can never grant this shape (infeasible): every task of it fails so.
         this.#fail(c, msg.death);
@@ -346,9 +347,10 @@ export class OwnerLeases {
     if (msg.death) {
       for (let i = shape.head; i < shape.queue.length; i++) {
         const c = shape.queue[i];
-        if (!c.cancelled) this.#fail(c, msg.death);
+        if (c.cancelled) continue;
+        this.#queued--;
+        this.#fail(c, msg.death);
       }
-      this.#queued -= shape.queue.length - shape.head;
       shape.queue.length = 0;
       shape.head = 0;
       return;
@@ -367,6 +369,28 @@ export class OwnerLeases {
     const list = lease.shape.leases;
     const i = list.indexOf(lease);
     if (i >= 0) list.splice(i, 1);
+    this.#byLink.delete(lease.link.id);
+    this.#links.closeLease(lease.link);
+  }
+
+  /**
+   * Gives `lease` back: the node frees what it holds now and closes it in
+   * the worker, which hands back what it did not start; nothing more goes to
+   * it, and its link is forgotten once every task on it came back.
+   */
+  #end(lease: Lease): void {
+    if (lease.ending) return;
+    lease.ending = true;
+    const list = lease.shape.leases;
+    list.splice(list.indexOf(lease), 1);
+    if (!lease.granted) lease.shape.requested--;
+    this.#host.post({ type: "leaseReturn", linkId: lease.link.id });
+    this.#forgetIfDone(lease);
+  }
+
+  #forgetIfDone(lease: Lease): void {
+    if (lease.link.pending.size > 0 || lease.link.unsent.length > 0) return;
+    this.#byLink.delete(lease.link.id);
     this.#links.closeLease(lease.link);
   }
 
@@ -385,8 +409,7 @@ export class OwnerLeases {
             busy = true;
             continue;
           }
-          this.#drop(lease);
-          this.#host.post({ type: "leaseReturn", linkId: lease.link.id });
+          this.#end(lease);
         }
       }
       if (busy) this.#idleSoon();

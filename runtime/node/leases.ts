@@ -71,6 +71,8 @@ export class NodeLeases {
   readonly #host: NodeLeasesHost;
   readonly #byTask = new Map<TaskId, NodeLease>();
   readonly #byLink = new Map<string, NodeLease>();
+  /** Cancelled leased tasks that may still run, and where. */
+  readonly #cancelled = new Map<TaskId, WorkerId>();
 
   /** @param host the node */
   constructor(host: NodeLeasesHost) {
@@ -176,12 +178,15 @@ export class NodeLeases {
   /** The caller cancels a task it pushed to a lease. */
   cancel(caller: LinkCaller, msg: Extract<LeaseMessage, { type: "leaseCancel" }>): void {
     const { linkId, taskId, force, name, recursive } = msg;
-    const lease = this.#byLink.get(keyOf(caller, linkId));
-    if (!lease || lease.workerId === undefined) return;
+    // A forced cancel after a plain one finds the worker among the cancelled.
+    const workerId = this.#byLink.get(keyOf(caller, linkId))?.workerId ??
+      this.#cancelled.get(taskId);
+    if (workerId === undefined) return;
     const { grace, pool } = this.#host;
-    if (force) return grace.replace(lease.workerId, "ended to force-cancel a task");
-    pool.taskWorkers.get(lease.workerId)?.send({ type: "cancel", taskId, recursive });
-    grace.start(taskId, name, lease.workerId);
+    if (force) return grace.replace(workerId, "ended to force-cancel a task");
+    this.#cancelled.set(taskId, workerId);
+    pool.taskWorkers.get(workerId)?.send({ type: "cancel", taskId, recursive });
+    grace.start(taskId, name, workerId);
   }
 
   /**
@@ -189,6 +194,7 @@ export class NodeLeases {
    * and their callers push their tasks elsewhere.
    */
   workerDied(workerId: WorkerId, why: string): void {
+    for (const [taskId, on] of this.#cancelled) if (on === workerId) this.#cancelled.delete(taskId);
     for (const lease of [...this.#byTask.values()]) {
       if (lease.workerId !== workerId) continue;
       this.#end(lease, false);
@@ -200,6 +206,16 @@ export class NodeLeases {
         maxTaskRetries: 0,
       });
     }
+  }
+
+  /** The worker says a cancelled leased task ended. */
+  cancelDone(taskId: TaskId): void {
+    this.#cancelled.delete(taskId);
+  }
+
+  /** True while cancelled leased task `taskId` may still run on `workerId` (for the grace period). */
+  stillOn(taskId: TaskId, workerId: WorkerId): boolean {
+    return this.#cancelled.get(taskId) === workerId;
   }
 
   /** A caller is gone: its leases end. */

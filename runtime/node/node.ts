@@ -102,7 +102,7 @@ export class Node implements Backend {
   );
   readonly #grace = new CancelGrace({
     stillOn: (taskId, workerId) =>
-      this.#scheduler.workerOf(taskId) === workerId || this.#calls.leases.cancelledRuns(taskId),
+      this.#scheduler.workerOf(taskId) === workerId || this.#leases.stillOn(taskId, workerId),
     replace: (workerId, cause) => {
       const worker = this.#pool.taskWorkers.get(workerId);
       if (worker) this.#pool.end(worker, { cause, forcedCancel: true });

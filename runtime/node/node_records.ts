@@ -109,7 +109,7 @@ export class NodeRecords {
   }
 
   /** The task was dispatched to `workerId`. */
-  taskRunning(spec: TaskSpec, workerId: WorkerId): void {
+  taskRunning(spec: Pick<TaskSpec, "taskId" | "attempt">, workerId: WorkerId): void {
     this.#gcs.record({
       type: "taskState",
       taskId: spec.taskId,

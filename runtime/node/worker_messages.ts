@@ -33,6 +33,7 @@ export interface WorkerMessagesHost {
   readonly leases: NodeLeases;
   readonly records: {
     taskSubmitted(spec: TaskSpec, ts: number): void;
+    taskRunning(spec: Pick<TaskSpec, "taskId" | "attempt">, workerId: WorkerId): void;
     taskState(taskId: TaskId, state: TaskState, error?: string): void;
   };
 }
@@ -89,9 +90,14 @@ export function serveWorker(host: WorkerMessagesHost, worker: WorkerHandle, msg:
     case "leaseReturn":
     case "leaseCancel":
       return host.leases.handle(worker, msg);
+    case "leaseCancelDone":
+      return host.leases.cancelDone(msg.taskId);
     case "taskRecords": {
       const ts = Date.now();
       for (const spec of msg.submitted) host.records.taskSubmitted(spec, ts);
+      for (const [taskId, workerId, attempt] of msg.running) {
+        host.records.taskRunning({ taskId, attempt }, workerId);
+      }
       for (const [taskId, state, error] of msg.ended) host.records.taskState(taskId, state, error);
       return;
     }

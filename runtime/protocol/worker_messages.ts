@@ -186,6 +186,8 @@ export type FromWorker =
   }
   /** The task waits for objects it owns (on = true) or stopped waiting: its CPU is free meanwhile. */
   | { readonly type: "blocked"; readonly taskId: TaskId; readonly on: boolean }
+  /** A leased task that was cancelled while it ran has ended (its worker is not stuck). */
+  | { readonly type: "leaseCancelDone"; readonly taskId: TaskId }
   /**
    * For the control store: tasks this worker submitted to leases, and how
    * tasks it pushed to leases ended (with the error's text).
@@ -193,6 +195,8 @@ export type FromWorker =
   | {
     readonly type: "taskRecords";
     readonly submitted: readonly TaskSpec[];
+    /** Pushed to the leased worker named, at this attempt. */
+    readonly running: readonly (readonly [TaskId, WorkerId, number])[];
     readonly ended: readonly (readonly [TaskId, "finished" | "failed" | "cancelled", string?])[];
   }
   /**

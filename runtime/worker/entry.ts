@@ -85,6 +85,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
           flushBackend: () => worker.flush(),
           broken: (linkId, why) => scope.postMessage({ type: "actorLinkBroken", linkId, why }),
           wake: () => tasks!.listen(),
+          cancelDone: (taskId) => scope.postMessage({ type: "leaseCancelDone", taskId }),
         });
       }
       leases.open(msg.linkId, msg.leaseTaskId, msg.link, msg.bell);

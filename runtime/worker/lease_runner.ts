@@ -28,6 +28,8 @@ interface Lease {
   running?: TaskId;
   /** The running task waits in get: what comes is handed back unrun. */
   blocked: boolean;
+  /** The lease ended: what comes is handed back; the link goes once the running task ends. */
+  closing: boolean;
 }
 
 /** What the leases need from the worker. */
@@ -43,6 +45,8 @@ export interface LeaseRunnerHost {
   broken(key: string, why: string): void;
   /** Work may wait: run what waits (the task loop's listen). */
   wake(): void;
+  /** A cancelled leased task ended (the node stops its grace timer). */
+  cancelDone(taskId: TaskId): void;
 }
 
 /** The leases of one pool worker. */
@@ -56,6 +60,8 @@ export class LeaseRunner {
   /** Running leased tasks, to their lease. */
   readonly #leaseOf = new Map<TaskId, Lease>();
   readonly #fns = new Map<string, FunctionDescriptor>();
+  /** Leased tasks cancelled while they may run here. */
+  readonly #cancelled = new Set<TaskId>();
   #flushQueued = false;
   #running = 0;
 
@@ -81,19 +87,28 @@ export class LeaseRunner {
   /** A caller leased this worker ("leaseOpen"). */
   open(key: string, leaseTaskId: TaskId, link: SharedArrayBuffer, bell: SharedArrayBuffer): void {
     const state = this.#links.add(key, link, bell);
-    const lease: Lease = { key, leaseTaskId, link: state, queue: [], blocked: false };
+    const lease: Lease = {
+      key,
+      leaseTaskId,
+      link: state,
+      queue: [],
+      blocked: false,
+      closing: false,
+    };
     this.#leases.set(key, lease);
     this.#byLink.set(state, lease);
     this.#host.wake();
   }
 
-  /** The lease ended ("leaseClose"). */
+  /**
+   * The lease ended ("leaseClose"): the tasks not started go back to the
+   * caller; the link goes once the running one ended and its result is out.
+   */
   close(key: string): void {
     const lease = this.#leases.get(key);
-    if (!lease) return;
-    this.#leases.delete(key);
-    this.#byLink.delete(lease.link);
-    this.#links.drop(key);
+    if (!lease || lease.closing) return;
+    lease.closing = true;
+    this.#handBack(lease);
   }
 
   /** True when tasks wait in a lease's link. */
@@ -109,6 +124,7 @@ export class LeaseRunner {
   /** Signals a running leased task (`ray.cancel`); one not started yet fails when its turn comes. */
   cancel(taskId: TaskId): void {
     this.#executor.cancel(taskId);
+    if (this.#leaseOf.has(taskId)) this.#cancelled.add(taskId);
   }
 
   /**
@@ -136,7 +152,7 @@ export class LeaseRunner {
     const lease = this.#byLink.get(link);
     if (!lease) return;
     lease.queue.push(run);
-    if (lease.blocked) this.#handBack(lease);
+    if (lease.blocked || lease.closing) this.#handBack(lease);
   }
 
   #handBack(lease: Lease): void {
@@ -185,12 +201,13 @@ export class LeaseRunner {
     contained?: readonly (readonly ObjectId[])[],
   ): void {
     this.#leaseOf.delete(run[0]);
+    if (this.#cancelled.delete(run[0])) this.#host.cancelDone(run[0]);
     lease.running = undefined;
     lease.blocked = false;
     const result: ActorResult = contained && contained.some((c) => c.length > 0)
       ? [run[6], returns, failed, contained]
       : [run[6], returns, failed];
-    if (this.#leases.get(lease.key) === lease) this.#links.report(lease.link, run, result);
+    this.#links.report(lease.link, run, result);
   }
 
   #fn(method: string): FunctionDescriptor {
@@ -215,5 +232,13 @@ export class LeaseRunner {
     this.#host.flushBackend();
     this.#links.pump();
     this.#scratch.reset();
+    for (const lease of this.#leases.values()) {
+      const { link } = lease;
+      if (!lease.closing || lease.running !== undefined) continue;
+      if (link.unsent.length > 0 || link.results.length > 0) continue;
+      this.#leases.delete(lease.key);
+      this.#byLink.delete(link);
+      this.#links.drop(lease.key);
+    }
   }
 }

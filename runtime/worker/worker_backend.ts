@@ -50,6 +50,7 @@ export class WorkerBackend implements Backend {
   /** This thread's tasks pushed to leased workers (setting leasedTasks). */
   readonly leases?: OwnerLeases;
   #submitted: TaskSpec[] = [];
+  #running: [TaskId, WorkerId, number][] = [];
   #ended: [TaskId, "finished" | "failed" | "cancelled", string?][] = [];
   readonly arena: SharedArena;
   readonly #post: Post;
@@ -87,7 +88,11 @@ export class WorkerBackend implements Backend {
     if (config("leasedTasks") !== 1) return;
     this.leases = new OwnerLeases(this.links, {
       post,
-      submitted: (spec) => this.#submitted.push(spec) && this.#queueFlush(),
+      submitted: (spec) => {
+        this.#submitted.push(spec);
+        this.#queueFlush();
+      },
+      running: (spec, workerId) => this.#running.push([spec.taskId, workerId, spec.attempt]),
       ended: (spec, state, error) => {
         this.#ended.push(error === undefined ? [spec.taskId, state] : [spec.taskId, state, error]);
         this.#queueFlush();
@@ -212,10 +217,10 @@ export class WorkerBackend implements Backend {
     this.#flushQueued = false;
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
-    if (this.#submitted.length || this.#ended.length) {
-      const [submitted, ended] = [this.#submitted, this.#ended];
-      [this.#submitted, this.#ended] = [[], []];
-      this.#post({ type: "taskRecords", submitted, ended });
+    if (this.#submitted.length || this.#running.length || this.#ended.length) {
+      const [submitted, running, ended] = [this.#submitted, this.#running, this.#ended];
+      [this.#submitted, this.#running, this.#ended] = [[], [], []];
+      this.#post({ type: "taskRecords", submitted, running, ended });
     }
     if (this.#results.length) {
       const results = this.#results.map((r): ResultTuple =>

@@ -97,9 +97,11 @@ rayTest(
     const seen = await warnings(async () => {
       await ray.cancel(ref);
       await assert.rejects(ray.get(ref, { timeoutMs: 1_000 }), ray.TaskCancelledError);
-      assert.equal(node().objectCounts().stored, before + 1, "only the cancel's error object");
+      // The cancel's error object (at the node, or kept by the driver when it owns the task).
+      const stored = node().objectCounts().stored;
+      assert.ok(stored <= before + 1, `${stored - before} objects made by the cancel`);
       await delay(1_800); // the task returns meanwhile
-      assert.equal(node().objectCounts().stored, before + 1, "the late result is not stored");
+      assert.equal(node().objectCounts().stored, stored, "the late result is not stored");
       await assert.rejects(ray.get(ref), ray.TaskCancelledError);
       assert.equal(await ray.get(spin.remote(1, "next")), "next");
     });
@@ -188,6 +190,10 @@ rayTest(
     await ray.cancel(parent);
     await assert.rejects(ray.get(parent, { timeoutMs: 5_000 }), ray.TaskCancelledError);
     assert.ok(performance.now() - t0 < 1_000);
+    // At once, or within a few messages when the children went to leases of the parent's worker.
+    while ((await ray.availableResources()).CPU !== 2 && performance.now() - t0 < 1_000) {
+      await delay(5);
+    }
     assert.equal((await ray.availableResources()).CPU, 2, "the children's CPUs are free");
     assert.deepEqual(await ray.get([spin.remote(1, "x"), spin.remote(1, "y")]), ["x", "y"]);
   },
