@@ -135,6 +135,7 @@ export class DriverCalls {
   #toDriver(msg: ToWorker): void {
     if (!this.#host.running()) return;
     if (msg.type === "actorLinked") this.#links.linked(msg);
+    else if (msg.type === "leaseRevoke") this.leases.revoked(msg.linkId);
     else if (msg.type === "actorUnlinked") this.#links.unlinked(msg);
   }
 }

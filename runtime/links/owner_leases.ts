@@ -35,8 +35,12 @@ const LEASE_IDLE_MS = 2;
 const WORK_PER_LEASE_MS = 1;
 /** Most tasks on one lease at a time. */
 const MAX_PER_LEASE = 256;
-/** Most lease requests of one shape waiting at the node at a time. */
-const MAX_REQUESTS = 16;
+/**
+ * Most lease requests of one shape waiting at the node at a time: one, so
+ * that a caller's requests never queue ahead of another caller's there (a
+ * grant asks for the next while tasks wait).
+ */
+const MAX_REQUESTS = 1;
 const EMA_WEIGHT = 0.25;
 
 /** How the owner reaches its node and its control-store records. */
@@ -175,6 +179,15 @@ export class OwnerLeases {
       }
     }
     for (const c of children) this.cancel(c, force);
+  }
+
+  /** The node asks for lease `linkId` back (others wait): it ends, and is asked for again if needed. */
+  revoked(linkId: number): void {
+    const lease = this.#byLink.get(linkId);
+    if (!lease) return;
+    const { shape } = lease;
+    this.#end(lease);
+    this.#fillSoon(shape);
   }
 
   /** The leased task `ref` is a return of, if it is one of this thread's. */

@@ -34,6 +34,13 @@ export const LEASE_FN: FunctionDescriptor = Object.freeze({
   name: "lease",
 });
 const NO_ARGS = encodeFrame([], "args", heapAllocator);
+/**
+ * A lease held this long while other work waits for what it holds is asked
+ * back (fairness: a caller streaming tasks does not starve the others).
+ */
+export const LEASE_QUANTUM_MS = 20;
+/** Waiting tasks looked at for another caller's work. */
+const WAITING_SCAN = 64;
 
 type LeaseMessage = Extract<FromWorker, { type: "leaseRequest" | "leaseReturn" | "leaseCancel" }>;
 type Request = Extract<LeaseMessage, { type: "leaseRequest" }>;
@@ -47,6 +54,8 @@ interface NodeLease {
   readonly bell: SharedArrayBuffer;
   workerId?: WorkerId;
   grantedAt: number;
+  /** Asked back ("leaseRevoke"); not asked again. */
+  revoked?: boolean;
 }
 
 /** What the leases need from the node. */
@@ -73,6 +82,7 @@ export class NodeLeases {
   readonly #byLink = new Map<string, NodeLease>();
   /** Cancelled leased tasks that may still run, and where. */
   readonly #cancelled = new Map<TaskId, WorkerId>();
+  #fairTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @param host the node */
   constructor(host: NodeLeasesHost) {
@@ -206,6 +216,41 @@ export class NodeLeases {
         maxTaskRetries: 0,
       });
     }
+  }
+
+  /**
+   * After a dispatch: while work waits that another caller's lease holds
+   * resources from, the lease granted longest ago (at least
+   * LEASE_QUANTUM_MS) is asked back; its caller asks again if it still has
+   * tasks, behind what waits.
+   */
+  contended(): void {
+    if (this.#fairTimer !== undefined || this.#byTask.size === 0) return;
+    if (this.#host.scheduler.waiting(1).length === 0) return;
+    this.#fairTimer = setTimeout(() => {
+      this.#fairTimer = undefined;
+      this.#revokeOne();
+      this.contended();
+    }, LEASE_QUANTUM_MS);
+    Deno.unrefTimer(this.#fairTimer as unknown as number);
+  }
+
+  #revokeOne(): void {
+    const waiting = this.#host.scheduler.waiting(WAITING_SCAN);
+    if (waiting.length === 0) return;
+    // Whose work waits: callers of lease requests, or "" for plain tasks.
+    const waiters = new Set(waiting.map((s) => this.#byTask.get(s.taskId)?.caller.id ?? ""));
+    const now = performance.now();
+    let oldest: NodeLease | undefined;
+    for (const lease of this.#byTask.values()) {
+      if (lease.workerId === undefined || lease.revoked) continue;
+      if (now - lease.grantedAt < LEASE_QUANTUM_MS) continue;
+      const others = waiters.has("") || [...waiters].some((id) => id !== lease.caller.id);
+      if (others && (!oldest || lease.grantedAt < oldest.grantedAt)) oldest = lease;
+    }
+    if (!oldest) return;
+    oldest.revoked = true;
+    oldest.caller.send({ type: "leaseRevoke", linkId: oldest.linkId });
   }
 
   /** The worker says a cancelled leased task ended. */

@@ -489,6 +489,7 @@ export class Node implements Backend {
       for (const ins of todo) this.#apply(ins);
     }
     this.#channels.sendQueued();
+    this.#leases.contended();
   }
 
   #apply(ins: Instruction): void {

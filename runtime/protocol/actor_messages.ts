@@ -181,6 +181,8 @@ export type ActorToWorker =
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
+  /** To a caller: give lease `linkId` back soon (others wait for what it holds). */
+  | { readonly type: "leaseRevoke"; readonly linkId: number }
   /** To a pool worker: the lease ended (returned, or its caller is gone). */
   | { readonly type: "leaseClose"; readonly linkId: string };
 

@@ -397,6 +397,15 @@ export class LocalScheduler {
     };
   }
 
+  /** The first (at most `limit`) tasks ready to run that wait for resources or a worker. */
+  waiting(limit: number): TaskSpec[] {
+    const out: TaskSpec[] = [];
+    for (let i = this.#readyHead; i < this.#ready.length && out.length < limit; i++) {
+      if (this.#ready[i].state === "ready") out.push(this.#ready[i].spec);
+    }
+    return out;
+  }
+
   /** Hands ready tasks to idle workers and returns everything to do. */
   dispatch(): Instruction[] {
     let idle = this.#idleWorkers();

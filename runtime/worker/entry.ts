@@ -132,6 +132,9 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "actorUnlinked":
       be?.links.unlinked(msg);
       break;
+    case "leaseRevoke":
+      be?.leases?.revoked(msg.linkId);
+      break;
     case "clusterState":
       be?.clusterAnswered(msg.reqId, msg.state);
       break;

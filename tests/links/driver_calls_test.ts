@@ -27,7 +27,7 @@ class FakeHost implements DriverCallsHost {
     handle: (owner: WorkerId, msg: OwnerMessage) => void this.ownerMessages.push([owner, msg]),
   };
   readonly leaseMessages: FromWorker[] = [];
-  readonly records = { taskSubmitted: () => {}, taskState: () => {} };
+  readonly records = { taskSubmitted: () => {}, taskRunning: () => {}, taskState: () => {} };
   lease(_caller: LinkCaller, msg: FromWorker): void {
     this.leaseMessages.push(msg);
   }
