@@ -18,7 +18,10 @@ import type { LinkCaller } from "./caller_links.ts";
 /** A caller's message to open a link (`actorLink`). */
 type LinkRequest = Extract<FromWorker, { type: "actorLink" }>;
 /** A caller's lease messages (./owner_leases.ts). */
-type LeaseMessage = Extract<FromWorker, { type: "leaseRequest" | "leaseReturn" | "leaseCancel" }>;
+type LeaseMessage = Extract<
+  FromWorker,
+  { type: "leaseRequest" | "leaseReturn" | "leaseCancel" | "leaseDrained" }
+>;
 /** A caller's message about results it owns (`promise`, `seal`, `sealIfMissing`). */
 type OwnerMessage = Extract<FromWorker, { type: "promise" | "seal" | "sealIfMissing" }>;
 
@@ -123,6 +126,7 @@ export class DriverCalls {
       case "leaseRequest":
       case "leaseReturn":
       case "leaseCancel":
+      case "leaseDrained":
         return this.#host.lease(this.#caller, msg);
       case "promise":
       case "seal":

@@ -397,12 +397,20 @@ export class OwnerLeases {
     const list = lease.shape.leases;
     list.splice(list.indexOf(lease), 1);
     if (!lease.granted) lease.shape.requested--;
-    this.#host.post({ type: "leaseReturn", linkId: lease.link.id });
-    this.#forgetIfDone(lease);
+    const { id: linkId, pending, unsent } = lease.link;
+    const draining = pending.size > 0 || unsent.length > 0;
+    this.#host.post(draining ? { type: "leaseReturn", linkId, draining } : { type: "leaseReturn", linkId });
+    if (!draining) this.#forget(lease);
   }
 
+  /** Once every task of an ended lease came back: the link is forgotten, and the node told. */
   #forgetIfDone(lease: Lease): void {
     if (lease.link.pending.size > 0 || lease.link.unsent.length > 0) return;
+    this.#forget(lease);
+    this.#host.post({ type: "leaseDrained", linkId: lease.link.id });
+  }
+
+  #forget(lease: Lease): void {
     this.#byLink.delete(lease.link.id);
     this.#links.closeLease(lease.link);
   }

@@ -42,7 +42,10 @@ export const LEASE_QUANTUM_MS = 20;
 /** Waiting tasks looked at for another caller's work. */
 const WAITING_SCAN = 64;
 
-type LeaseMessage = Extract<FromWorker, { type: "leaseRequest" | "leaseReturn" | "leaseCancel" }>;
+type LeaseMessage = Extract<
+  FromWorker,
+  { type: "leaseRequest" | "leaseReturn" | "leaseCancel" | "leaseDrained" }
+>;
 type Request = Extract<LeaseMessage, { type: "leaseRequest" }>;
 
 /** One lease, from request to return. */
@@ -80,6 +83,8 @@ export class NodeLeases {
   readonly #host: NodeLeasesHost;
   readonly #byTask = new Map<TaskId, NodeLease>();
   readonly #byLink = new Map<string, NodeLease>();
+  /** Returned leases whose tasks may still run: their callers hear if the worker dies. */
+  readonly #draining = new Map<string, NodeLease>();
   /** Cancelled leased tasks that may still run, and where. */
   readonly #cancelled = new Map<TaskId, WorkerId>();
   #fairTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +102,8 @@ export class NodeLeases {
   /** A caller's lease message ("leaseRequest", "leaseReturn", "leaseCancel"). */
   handle(caller: LinkCaller, msg: LeaseMessage): void {
     if (msg.type === "leaseRequest") this.request(caller, msg);
-    else if (msg.type === "leaseReturn") this.returned(caller, msg.linkId);
+    else if (msg.type === "leaseReturn") this.returned(caller, msg.linkId, msg.draining);
+    else if (msg.type === "leaseDrained") this.#draining.delete(keyOf(caller, msg.linkId));
     else this.cancel(caller, msg);
   }
 
@@ -180,9 +186,11 @@ export class NodeLeases {
   }
 
   /** The caller is done with a lease. */
-  returned(caller: LinkCaller, linkId: number): void {
+  returned(caller: LinkCaller, linkId: number, draining = false): void {
     const lease = this.#byLink.get(keyOf(caller, linkId));
-    if (lease) this.#end(lease);
+    if (!lease) return;
+    this.#end(lease);
+    if (draining && lease.workerId !== undefined) this.#draining.set(keyOf(caller, linkId), lease);
   }
 
   /** The caller cancels a task it pushed to a lease. */
@@ -205,9 +213,11 @@ export class NodeLeases {
    */
   workerDied(workerId: WorkerId, why: string): void {
     for (const [taskId, on] of this.#cancelled) if (on === workerId) this.#cancelled.delete(taskId);
-    for (const lease of [...this.#byTask.values()]) {
-      if (lease.workerId !== workerId) continue;
-      this.#end(lease, false);
+    const draining = [...this.#draining].filter(([, lease]) => lease.workerId === workerId);
+    for (const [key] of draining) this.#draining.delete(key);
+    const held = [...this.#byTask.values()].filter((lease) => lease.workerId === workerId);
+    for (const lease of held) this.#end(lease, false);
+    for (const lease of [...held, ...draining.map(([, lease]) => lease)]) {
       lease.caller.send({
         type: "actorUnlinked",
         linkId: lease.linkId,
@@ -244,6 +254,8 @@ export class NodeLeases {
     let oldest: NodeLease | undefined;
     for (const lease of this.#byTask.values()) {
       if (lease.workerId === undefined || lease.revoked) continue;
+      // One whose task waits in get holds no CPU: asking it back frees nothing.
+      if (this.#host.scheduler.isBlocked(lease.spec.taskId)) continue;
       if (now - lease.grantedAt < LEASE_QUANTUM_MS) continue;
       const others = waiters.has("") || [...waiters].some((id) => id !== lease.caller.id);
       if (others && (!oldest || lease.grantedAt < oldest.grantedAt)) oldest = lease;
@@ -267,6 +279,9 @@ export class NodeLeases {
   callerGone(callerId: string): void {
     for (const lease of [...this.#byTask.values()]) {
       if (lease.caller.id === callerId) this.#end(lease);
+    }
+    for (const [key, lease] of this.#draining) {
+      if (lease.caller.id === callerId) this.#draining.delete(key);
     }
   }
 

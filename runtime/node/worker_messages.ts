@@ -89,6 +89,7 @@ export function serveWorker(host: WorkerMessagesHost, worker: WorkerHandle, msg:
     case "leaseRequest":
     case "leaseReturn":
     case "leaseCancel":
+    case "leaseDrained":
       return host.leases.handle(worker, msg);
     case "leaseCancelDone":
       return host.leases.cancelDone(msg.taskId);

@@ -228,8 +228,14 @@ export type ActorFromWorker =
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
-  /** From a caller: it is done with lease `linkId` (nothing of it runs or waits in the link). */
-  | { readonly type: "leaseReturn"; readonly linkId: number }
+  /**
+   * From a caller: it gives lease `linkId` back. `draining`: tasks of it may
+   * still run on the worker (the caller hears if the worker dies, until it
+   * says "leaseDrained").
+   */
+  | { readonly type: "leaseReturn"; readonly linkId: number; readonly draining?: boolean }
+  /** From a caller: every task of returned lease `linkId` came back. */
+  | { readonly type: "leaseDrained"; readonly linkId: number }
   /** From a caller: cancel task `taskId` it pushed to lease `linkId` (`force`: end the worker). */
   | {
     readonly type: "leaseCancel";

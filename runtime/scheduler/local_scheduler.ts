@@ -366,6 +366,11 @@ export class LocalScheduler {
     return this.#tasks.has(taskId);
   }
 
+  /** True while the task waits in get (its CPU lent out). */
+  isBlocked(taskId: TaskId): boolean {
+    return this.#tasks.get(taskId)?.state === "blocked";
+  }
+
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
     return this.#tasks.get(taskId)?.workerId;
