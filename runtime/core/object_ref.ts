@@ -19,6 +19,8 @@ export const nestedRefs = { ids: undefined as ObjectId[] | undefined };
  */
 export const ownedRefs = {
   escapes: undefined as ((ref: ObjectRef, owner: object) => void) | undefined,
+  /** Hears when an owned ref is released (`Symbol.dispose`). */
+  disposed: undefined as ((ref: ObjectRef, owner: object) => void) | undefined,
 };
 
 /** Set only while `ownedRef` builds a ref. */
@@ -74,6 +76,7 @@ export class ObjectRef<T = unknown> {
   [Symbol.dispose](): void {
     if (this.#released) return;
     this.#released = true;
+    if (this.#owner !== undefined) ownedRefs.disposed?.(this, this.#owner);
     this.#owner = undefined;
     refTracker.untrack(this, this.id, this.#token);
   }

@@ -41,6 +41,10 @@ export interface Call {
   spec?: TaskSpec;
   /** Cancelled (failed already) while its worker may still run it: its result is dropped. */
   cancelled?: boolean;
+  /** Handles released (`Symbol.dispose`) so far; at `numReturns`, its result is lost. */
+  disposed?: number;
+  /** Every handle was released: its result is dropped, and waits for it fail. */
+  released?: boolean;
 }
 
 /** What the owner of a lease (./owner_leases.ts) hears of the lease's link. */

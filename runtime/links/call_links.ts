@@ -36,6 +36,7 @@ import { Doorbell } from "../transport/mod.ts";
 import { CallLink } from "./call_link.ts";
 import type { Call, LeaseHooks, Link, Waiter } from "./_call_types.ts";
 import { countDone, fill, indexOf, PENDING } from "./_call_types.ts";
+import { answerWait } from "./_call_answer.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -88,6 +89,7 @@ export class CallLinks {
   constructor(host: CallLinksHost) {
     this.#host = host;
     ownedRefs.escapes = (ref, owner) => this.#escape(ref, owner as Call);
+    ownedRefs.disposed = (_ref, owner) => this.#disposed(owner as Call);
   }
 
   /** Makes a call (never waits): written to the actor's link at the end of this turn; returns its refs. */
@@ -209,7 +211,7 @@ export class CallLinks {
       this.escape(refs);
       return await this.#host.nodeWait(refs.map((r) => r.id), n, rest);
     }
-    return this.#answer(refs, calls, rest);
+    return answerWait(refs, calls, rest, this.#host.nodeWait);
   }
 
   /** The node opened link `linkId`: ring the actor for what is already written. */
@@ -401,8 +403,9 @@ export class CallLinks {
       // Failed already (its returns are dropped), or to push again elsewhere.
       return link.lease?.ended(c, kind);
     }
-    if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
-    if (kind === LINK_RESULT.value) c.value = value;
+    if (c.released) returns = NO_FRAMES; // nothing holds it: dropped (at the node: unreferenced)
+    else if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
+    if (kind === LINK_RESULT.value && !c.released) c.value = value;
     this.#settle(c, kind, returns);
     link.lease?.ended(c, kind);
   }
@@ -439,6 +442,15 @@ export class CallLinks {
     this.#promises.push(ref.id);
     if (c.kind !== PENDING) this.#sealAtNode(c, i);
     this.#toNodeSoon();
+  }
+
+  /** A handle of `c`'s results was released: once all are, the result is let go and waits fail. */
+  #disposed(c: Call): void {
+    if ((c.disposed = (c.disposed ?? 0) + 1) < c.numReturns || c.promised) return;
+    c.released = true;
+    c.returns = NO_FRAMES;
+    c.value = undefined;
+    this.#wake();
   }
 
   #settle(c: Call, kind: number, returns: readonly Frame[]): void {
@@ -519,43 +531,6 @@ export class CallLinks {
     req.signal?.addEventListener("abort", onAbort, { once: true });
     this.#listen();
     return promise;
-  }
-
-  /** What a wait answers: per id, done or not, and the frames (from the node for results sealed there). */
-  async #answer(
-    refs: readonly ObjectRef[],
-    calls: readonly Call[],
-    req: WaitRequest,
-  ): Promise<WaitResult> {
-    const n = calls.length;
-    const ready: boolean[] = new Array(n);
-    for (let i = 0; i < n; i++) ready[i] = calls[i].kind !== PENDING;
-    if (!req.fetch) return { ready };
-    const frames: (Frame | undefined)[] = new Array(n);
-    let values: unknown[] | undefined;
-    let there: ObjectId[] | undefined;
-    for (let i = 0; i < n; i++) {
-      const c = calls[i];
-      if (c.kind === PENDING) continue;
-      if (c.kind === LINK_RESULT.value) (values ??= new Array(n))[i] = c.value;
-      else if (c.kind === LINK_RESULT.atNode) (there ??= []).push(refs[i].id);
-      else frames[i] = c.returns[indexOf(c, refs[i].id)];
-    }
-    if (!there) return { ready, frames, values };
-    // At the node: by its deadline and its signal (a call sent through the node may be running).
-    const { signal, timeoutMs } = req;
-    const fetched = await this.#host.nodeWait(there, there.length, {
-      fetch: true,
-      signal,
-      timeoutMs,
-    });
-    let k = 0;
-    calls.forEach((c, i) => {
-      if (!ready[i] || c.kind !== LINK_RESULT.atNode) return;
-      ready[i] = fetched.ready[k];
-      frames[i] = fetched.frames![k++];
-    });
-    return { ready, frames, values, pinned: fetched.pinned };
   }
 
   #resultsReady(): boolean {

@@ -182,7 +182,10 @@ clusterTest("a worker whose task posts garbage messages is ended; the node keeps
     const err = await ray.get(postGarbage.options({ maxRetries: 0 }).remote(kind), {
       timeoutMs: 20_000,
     }).catch((e) => e);
-    // The garbage is posted before the task's result is flushed, so it arrives first.
+    // The garbage is posted before the task's result is flushed, so it arrives first; a task
+    // pushed to a leased worker (RAYD_LEASED_TASKS=1) sends its result straight to its caller,
+    // which may have it before the node ends the worker.
+    if (err === kind && Deno.env.get("RAYD_LEASED_TASKS") === "1") continue;
     assert.ok(err instanceof ray.WorkerCrashedError, `kind ${kind}: ${err}`);
     assert.match(err.message, /bad message/);
   }
