@@ -37,6 +37,8 @@ export interface DriverCallsHost {
     taskSubmitted(spec: TaskSpec, ts: number): void;
     taskRunning(spec: TaskSpec, workerId: WorkerId): void;
     taskState(taskId: TaskId, state: "finished" | "failed" | "cancelled", error?: string): void;
+    /** True while the control store is behind. */
+    behind(): boolean;
   };
   /** The node's table of results owned by callers (runtime/node/owned_objects.ts). */
   readonly owned: { handle(owner: WorkerId, msg: OwnerMessage): void };
@@ -76,6 +78,7 @@ export class DriverCalls {
       submitted: (spec) => host.records.taskSubmitted(spec, Date.now()),
       running: (spec, workerId) => host.records.taskRunning(spec, workerId),
       ended: (spec, state, error) => host.records.taskState(spec.taskId, state, error),
+      behind: () => host.records.behind(),
     });
   }
 
@@ -115,6 +118,7 @@ export class DriverCalls {
 
   /** Rejects what waits (the node stops). */
   shutdown(): void {
+    this.leases.shutdown();
     this.#links.shutdown();
   }
 

@@ -51,6 +51,8 @@ export interface OwnerLeasesHost {
   submitted(spec: TaskSpec): void;
   /** A task was pushed to the leased worker `workerId` (it runs there next). */
   running(spec: TaskSpec, workerId: WorkerId): void;
+  /** True while the control store is behind: nothing is pushed then (`resume` when it caught up). */
+  behind?(): boolean;
   /** A task ended: finished, failed or cancelled (`error`: why). */
   ended(spec: TaskSpec, state: "finished" | "failed" | "cancelled", error?: string): void;
 }
@@ -93,6 +95,7 @@ export class OwnerLeases {
   /** Leases by their link's number. */
   readonly #byLink = new Map<number, Lease>();
   #nextLease = 1;
+  #stopped = false;
   #queued = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -103,6 +106,13 @@ export class OwnerLeases {
   constructor(links: CallLinks, host: OwnerLeasesHost) {
     this.#links = links;
     this.#host = host;
+  }
+
+  /** The thread stops: no more timers. */
+  shutdown(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#stopped = true;
   }
 
   /** Tasks waiting here for room on a lease. */
@@ -227,8 +237,14 @@ export class OwnerLeases {
     return Math.max(1, Math.min(MAX_PER_LEASE, Math.floor(WORK_PER_LEASE_MS / Math.max(ms, 1e-4))));
   }
 
+  /** The control store caught up: what waits here is pushed again. */
+  resume(): void {
+    for (const shape of this.#shapes.values()) this.#fillSoon(shape);
+  }
+
   /** Pushes queued tasks to leases with room; asks for more leases while tasks wait. */
   #fill(shape: Shape): void {
+    if (this.#host.behind?.()) return;
     const room = this.#room(shape);
     const now = performance.now();
     for (const lease of shape.leases) {
@@ -242,8 +258,9 @@ export class OwnerLeases {
         const c = shape.queue[shape.head++];
         if (c.cancelled) continue; // not counted in #queued any more
         this.#queued--;
-        this.#links.queueOn(lease.link, c);
+        // Recorded first: the push may read results, this task's among them.
         this.#host.running(c.spec!, lease.link.label as WorkerId);
+        this.#links.queueOn(lease.link, c);
       }
     }
     if (shape.head === shape.queue.length) {
@@ -417,7 +434,7 @@ export class OwnerLeases {
 
   /** Gives back, soon, the leases that stay idle. */
   #idleSoon(): void {
-    if (this.#idleTimer !== undefined) return;
+    if (this.#idleTimer !== undefined || this.#stopped) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       const now = performance.now();

@@ -88,6 +88,7 @@ export class NodeLeases {
   /** Cancelled leased tasks that may still run, and where. */
   readonly #cancelled = new Map<TaskId, WorkerId>();
   #fairTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
 
   /** @param host the node */
   constructor(host: NodeLeasesHost) {
@@ -235,7 +236,7 @@ export class NodeLeases {
    * tasks, behind what waits.
    */
   contended(): void {
-    if (this.#fairTimer !== undefined || this.#byTask.size === 0) return;
+    if (this.#fairTimer !== undefined || this.#stopped || this.#byTask.size === 0) return;
     if (this.#host.scheduler.waiting(1).length === 0) return;
     this.#fairTimer = setTimeout(() => {
       this.#fairTimer = undefined;
@@ -263,6 +264,22 @@ export class NodeLeases {
     if (!oldest) return;
     oldest.revoked = true;
     oldest.caller.send({ type: "leaseRevoke", linkId: oldest.linkId });
+  }
+
+  /** Asks every lease back (the control store is behind: nothing more runs until it caught up). */
+  revokeAll(): void {
+    for (const lease of this.#byTask.values()) {
+      if (lease.workerId === undefined || lease.revoked) continue;
+      lease.revoked = true;
+      lease.caller.send({ type: "leaseRevoke", linkId: lease.linkId });
+    }
+  }
+
+  /** The node stops. */
+  close(): void {
+    clearTimeout(this.#fairTimer);
+    this.#fairTimer = undefined;
+    this.#stopped = true;
   }
 
   /** The worker says a cancelled leased task ended. */

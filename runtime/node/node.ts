@@ -111,8 +111,8 @@ export class Node implements Backend {
   /** The cluster this node belongs to (absent when embedded). */
   readonly #port: ClusterPort | undefined;
   readonly #leases: NodeLeases;
-  /** The driver pushes its ready tasks to leased workers (setting leasedTasks). */
-  readonly #leasing = config("leasedTasks") === 1;
+  /** Callers push their ready tasks to leased workers (setting leasedTasks; embedded mode). */
+  readonly #leasing: boolean;
   #kicked = false;
   #stopped = false;
   /** Serves a message of a worker (./worker_messages.ts). */
@@ -121,7 +121,10 @@ export class Node implements Backend {
   private constructor(options: NodeOptions) {
     cancelGraceMs(); // a bad setting fails init, naming it
     this.gcs = options.controlStore ?? new MemoryControlStore();
-    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId, () => this.#kick());
+    this.#records = new NodeRecords(this.gcs, this.jobId, this.nodeId, () => {
+      this.#calls.leases.resume();
+      this.#kick();
+    });
     this.ids = new IdFactory(options.ownerTag);
     this.numWorkers = numWorkersOf(options);
     const cpus = options.numCpus ?? this.numWorkers;
@@ -146,7 +149,9 @@ export class Node implements Backend {
       unreferenced: (id) => this.#port?.unreferenced(id),
       collectEverywhere: (here) => this.#collectEverywhere(here),
     }, collectionEvery(maxBytes));
+    this.#leasing = config("leasedTasks") === 1 && !options.cluster;
     this.#pool = new WorkerPool(this.#poolHost(), {
+      leases: this.#leasing,
       jobId: this.jobId,
       nodeId: this.nodeId,
       ownerTag: this.ids.ownerTag,
@@ -296,7 +301,7 @@ export class Node implements Backend {
   }
 
   submit(spec: TaskSpec): ObjectRef[] | void {
-    if (this.#leasing && !this.#port && leasable(spec)) return this.#poked(this.#calls.leases.submit(spec));
+    if (this.#leasing && leasable(spec)) return this.#poked(this.#calls.leases.submit(spec));
     this.#accept(spec);
     this.#kick();
   }
@@ -389,6 +394,7 @@ export class Node implements Backend {
 
   async #stop(): Promise<void> {
     this.#grace.clear();
+    this.#leases.close();
     this.#spill.close();
     const stoppedAt = Date.now();
     for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
@@ -484,7 +490,9 @@ export class Node implements Backend {
     this.#kicked = false;
     if (this.#stopped) return;
     this.#actors.retryWaiting();
-    let todo = this.#records.behind() ? [] : this.#scheduler.dispatch(); // store behind: none
+    const behind = this.#records.behind();
+    if (behind) this.#leases.revokeAll(); // callers push nothing more; tasks wait for leases
+    let todo = behind ? [] : this.#scheduler.dispatch(); // store behind: none
     for (; todo.length; todo = this.#scheduler.dispatch()) {
       for (const ins of todo) this.#apply(ins);
     }

@@ -50,6 +50,8 @@ export interface WorkerInit {
   readonly logToDriver?: boolean;
   /** Its task channel (task workers only). */
   readonly channel?: SharedArrayBuffer;
+  /** It pushes its tasks to leased workers (runtime/links/owner_leases.ts). */
+  readonly leases?: boolean;
 }
 
 /**

@@ -79,6 +79,8 @@ export interface PoolOptions {
   readonly sab: SharedArrayBuffer;
   /** Task workers: their console output goes to the driver (actor workers keep their default). */
   readonly logToDriver: boolean;
+  /** Workers push their tasks to leased workers (the `leasedTasks` setting, embedded mode). */
+  readonly leases?: boolean;
   /** Task workers kept alive (a dead one is replaced while fewer run). */
   readonly numWorkers: number;
   /** Task workers at most, when the scheduler asks for more. */
@@ -163,7 +165,7 @@ export class WorkerPool {
   spawnActorWorker(owner: ActorWorkerOwner): WorkerHandle {
     const id = `a${this.#nextActor++}` as WorkerId;
     const { jobId, nodeId, ownerTag, sab } = this.#options;
-    return this.#add(id, { jobId, nodeId, ownerTag, sab }, owner);
+    return this.#add(id, { jobId, nodeId, ownerTag, sab, leases: this.#options.leases }, owner);
   }
 
   /** Why task worker `id` died, if it died after it started. */
@@ -212,9 +214,9 @@ export class WorkerPool {
       timeoutMs,
     );
     this.#spawning++;
-    const { jobId, nodeId, ownerTag, sab, logToDriver } = this.#options;
+    const { jobId, nodeId, ownerTag, sab, logToDriver, leases } = this.#options;
     const channel = this.#host.taskChannel(id);
-    const worker = this.#add(id, { jobId, nodeId, ownerTag, sab, logToDriver, channel });
+    const worker = this.#add(id, { jobId, nodeId, ownerTag, sab, logToDriver, channel, leases });
     this.#taskWorkers.set(id, worker);
     this.#entries.get(id)!.starting = settle;
     return promise;

@@ -91,6 +91,8 @@ export type ToWorker =
     readonly logToDriver?: boolean;
     /** A pool worker's task channel (runtime/transport's TaskChannel); none for actors. */
     readonly channel?: SharedArrayBuffer;
+    /** Push tasks to leased workers (runtime/links/owner_leases.ts). */
+    readonly leases?: boolean;
   }
   | {
     /**

@@ -69,6 +69,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
         msg.sab,
         (m) => scope.postMessage(m),
         msg.ownerTag,
+        msg.leases,
       );
       executor = new Executor(be.arena, be.scratch);
       setBackend(be);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import { config, IdFactory, runtimeShutDown } from "../common/mod.ts";
+import { IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
 import { currentTask, refTracker } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
@@ -73,6 +73,7 @@ export class WorkerBackend implements Backend {
     sab: SharedArrayBuffer,
     post: Post,
     ownerTag?: string,
+    leases = false,
   ) {
     this.ids = new IdFactory(ownerTag);
     this.arena = new SharedArena({ sab });
@@ -85,7 +86,7 @@ export class WorkerBackend implements Backend {
       nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
     });
     this.actors = new ActorClient(post, this.links);
-    if (config("leasedTasks") !== 1) return;
+    if (!leases) return;
     this.leases = new OwnerLeases(this.links, {
       post,
       submitted: (spec) => {
@@ -248,6 +249,7 @@ export class WorkerBackend implements Backend {
   }
 
   shutdown(): Promise<void> {
+    this.leases?.shutdown();
     this.actors.shutdown();
     this.links.shutdown();
     for (const p of this.#pending.values()) p.reject(runtimeShutDown());

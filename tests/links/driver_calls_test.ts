@@ -27,7 +27,12 @@ class FakeHost implements DriverCallsHost {
     handle: (owner: WorkerId, msg: OwnerMessage) => void this.ownerMessages.push([owner, msg]),
   };
   readonly leaseMessages: FromWorker[] = [];
-  readonly records = { taskSubmitted: () => {}, taskRunning: () => {}, taskState: () => {} };
+  readonly records = {
+    taskSubmitted: () => {},
+    taskRunning: () => {},
+    taskState: () => {},
+    behind: () => false,
+  };
   lease(_caller: LinkCaller, msg: FromWorker): void {
     this.leaseMessages.push(msg);
   }
