@@ -290,10 +290,13 @@ export class OwnerLeases {
       lost: (calls, msg) => this.#lost(lease, calls, msg),
     };
     const key = `lease:${this.#nextLease++}`;
+    const first = shape.queue[shape.head]?.spec;
+    const name = first ? taskName(first) : "lease";
     (lease as { link: Link }).link = this.#links.openLease(key, hooks, (linkId, link, bell) => ({
       type: "leaseRequest",
       linkId,
       options: shape.options,
+      name,
       link,
       bell,
     }));

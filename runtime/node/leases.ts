@@ -71,6 +71,8 @@ export interface NodeLeasesHost {
   readonly pool: { readonly taskWorkers: ReadonlyMap<WorkerId, { send(msg: ToWorker): void }> };
   /** Their task channels (a worker's doorbell is in its channel's memory). */
   readonly channels: { memoryOf(id: WorkerId): SharedArrayBuffer | undefined };
+  /** The clock of the fairness rule (milliseconds; default `performance.now`). */
+  readonly now?: () => number;
   /** Ends workers for forced cancels, and replaces those that run a cancelled task too long. */
   readonly grace: {
     replace(id: WorkerId, cause: string): void;
@@ -116,7 +118,7 @@ export class NodeLeases {
       args: NO_ARGS,
       deps: [],
       argRefs: [],
-      options: { ...msg.options, numReturns: 0, maxRetries: 0, name: "lease" },
+      options: { ...msg.options, numReturns: 0, maxRetries: 0, name: msg.name },
       attempt: 0,
     };
     const lease: NodeLease = {
@@ -153,7 +155,7 @@ export class NodeLeases {
     if (!lease || !worker || !channel) return;
     if (!lease.caller.alive) return this.#end(lease);
     lease.workerId = workerId;
-    lease.grantedAt = performance.now();
+    lease.grantedAt = this.#now();
     worker.send({
       type: "leaseOpen",
       linkId: keyOf(lease.caller, lease.linkId),
@@ -240,18 +242,22 @@ export class NodeLeases {
     if (this.#host.scheduler.waiting(1).length === 0) return;
     this.#fairTimer = setTimeout(() => {
       this.#fairTimer = undefined;
-      this.#revokeOne();
+      this.revokeOverdue();
       this.contended();
     }, LEASE_QUANTUM_MS);
     Deno.unrefTimer(this.#fairTimer as unknown as number);
   }
 
-  #revokeOne(): void {
+  /**
+   * Asks back the lease granted longest ago (at least LEASE_QUANTUM_MS)
+   * that holds resources another caller's waiting work needs, if any.
+   */
+  revokeOverdue(): void {
     const waiting = this.#host.scheduler.waiting(WAITING_SCAN);
     if (waiting.length === 0) return;
     // Whose work waits: callers of lease requests, or "" for plain tasks.
     const waiters = new Set(waiting.map((s) => this.#byTask.get(s.taskId)?.caller.id ?? ""));
-    const now = performance.now();
+    const now = this.#now();
     let oldest: NodeLease | undefined;
     for (const lease of this.#byTask.values()) {
       if (lease.workerId === undefined || lease.revoked) continue;
@@ -312,7 +318,7 @@ export class NodeLeases {
     }
     scheduler.taskFinished(
       lease.spec.taskId,
-      performance.now() - lease.grantedAt,
+      this.#now() - lease.grantedAt,
       false,
       lease.workerId,
     );
@@ -322,6 +328,10 @@ export class NodeLeases {
         linkId: keyOf(lease.caller, lease.linkId),
       });
     }
+  }
+
+  #now(): number {
+    return this.#host.now?.() ?? performance.now();
   }
 
   #forget(lease: NodeLease): void {

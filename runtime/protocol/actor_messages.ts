@@ -225,6 +225,8 @@ export type ActorFromWorker =
     readonly type: "leaseRequest";
     readonly linkId: number;
     readonly options: TaskOptions;
+    /** The task it is asked for first (named by the error of a shape no node fits). */
+    readonly name: string;
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
