@@ -79,6 +79,7 @@ export class DriverCalls {
       running: (spec, workerId) => host.records.taskRunning(spec, workerId),
       ended: (spec, state, error) => host.records.taskState(spec.taskId, state, error),
       behind: () => host.records.behind(),
+      whenStored: (ids) => host.wait(ids, ids.length, { fetch: false }),
     });
   }
 

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { ActorId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ActorId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { taskCancelled, workerDied } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
 import { errorFrame, fromFrame, ownerOf } from "../core/mod.ts";
@@ -51,6 +51,11 @@ export interface OwnerLeasesHost {
   submitted(spec: TaskSpec): void;
   /** A task was pushed to the leased worker `workerId` (it runs there next). */
   running(spec: TaskSpec, workerId: WorkerId): void;
+  /**
+   * Resolves once every one of `ids` exists at the node (a task's ref
+   * arguments: it is pushed then, and its worker fetches them there).
+   */
+  whenStored(ids: readonly ObjectId[]): Promise<unknown>;
   /** True while the control store is behind: nothing is pushed then (`resume` when it caught up). */
   behind?(): boolean;
   /** A task ended: finished, failed or cancelled (`error`: why). */
@@ -120,7 +125,11 @@ export class OwnerLeases {
     return this.#queued;
   }
 
-  /** Submits a task with no ref arguments to a lease of its shape; returns its refs at once. */
+  /**
+   * Submits a task to a lease of its shape; returns its refs at once. A task
+   * with ref arguments waits here until they exist at the node (those this
+   * thread owns were promised there when its arguments were encoded).
+   */
   submit(spec: TaskSpec): ObjectRef[] {
     const c = this.#links.make({
       taskId: spec.taskId,
@@ -135,9 +144,17 @@ export class OwnerLeases {
     const refs = c.refs!; // a push may read results, and settling clears `c.refs`
     this.#host.submitted(spec);
     const shape = this.#shape(spec.options);
-    shape.queue.push(c);
     this.#queued++;
-    this.#fill(shape);
+    if (spec.deps.length === 0) {
+      shape.queue.push(c);
+      this.#fill(shape);
+      return refs;
+    }
+    this.#host.whenStored(spec.deps).then(() => {
+      if (c.cancelled) return; // uncounted when cancelled
+      shape.queue.push(c);
+      this.#fillSoon(shape);
+    }, () => {}); // the thread stopped: its waits were rejected
     return refs;
   }
 
@@ -469,9 +486,9 @@ function textOf(frame: Frame): string | undefined {
   }
 }
 
-/** True when a task may go to a lease: no ref arguments, the default strategy, no retries on exceptions. */
+/** True when a task may go to a lease: the default strategy, no retries on exceptions. */
 export function leasable(spec: TaskSpec): boolean {
   const o = spec.options;
-  return spec.deps.length === 0 && !o.retryExceptions &&
+  return !o.retryExceptions &&
     (o.schedulingStrategy === "DEFAULT" || o.schedulingStrategy === undefined);
 }

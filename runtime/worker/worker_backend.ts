@@ -94,6 +94,8 @@ export class WorkerBackend implements Backend {
         this.#queueFlush();
       },
       running: (spec, workerId) => this.#running.push([spec.taskId, workerId, spec.attempt]),
+      // Not the submitting task's wait: it does not block.
+      whenStored: (ids) => this.#nodeWait(ids, ids.length, { fetch: false }, false),
       ended: (spec, state, error) => {
         this.#ended.push(error === undefined ? [spec.taskId, state] : [spec.taskId, state, error]);
         this.#queueFlush();
@@ -139,7 +141,12 @@ export class WorkerBackend implements Backend {
     return this.#nodeWait(ids, numReturns, req);
   }
 
-  #nodeWait(ids: readonly ObjectId[], numReturns: number, req: WaitRequest): Promise<WaitResult> {
+  #nodeWait(
+    ids: readonly ObjectId[],
+    numReturns: number,
+    req: WaitRequest,
+    forTask = true,
+  ): Promise<WaitResult> {
     const reqId = this.#nextReq++;
     this.flush();
     const { promise, resolve, reject } = Promise.withResolvers<WaitResult>();
@@ -157,7 +164,7 @@ export class WorkerBackend implements Backend {
       numReturns,
       timeoutMs: req.timeoutMs,
       fetch: req.fetch,
-      taskId: currentTask()?.taskId,
+      taskId: forTask ? currentTask()?.taskId : undefined,
     };
     if (req.fetchLocal === false) msg.fetchLocal = false; // a cluster's wait that pulls nothing
     this.#post(msg);
