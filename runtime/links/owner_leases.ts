@@ -36,11 +36,11 @@ const WORK_PER_LEASE_MS = 1;
 /** Most tasks on one lease at a time. */
 const MAX_PER_LEASE = 256;
 /**
- * Most lease requests of one shape waiting at the node at a time: one, so
- * that a caller's requests never queue ahead of another caller's there (a
- * grant asks for the next while tasks wait).
+ * Most lease requests of one shape waiting at the node at a time (a grant
+ * asks for the next while tasks wait; the node withdraws a caller's waiting
+ * requests when it asks one of its leases back for another caller).
  */
-const MAX_REQUESTS = 1;
+const MAX_REQUESTS = 4;
 const EMA_WEIGHT = 0.25;
 
 /** How the owner reaches its node and its control-store records. */
@@ -118,6 +118,20 @@ export class OwnerLeases {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#stopped = true;
+  }
+
+  /** What this thread's idle leases hold (granted, nothing on them): free for any task soon. */
+  idleHeld(): Record<string, number> {
+    const held: Record<string, number> = {};
+    for (const shape of this.#shapes.values()) {
+      for (const lease of shape.leases) {
+        if (!lease.granted || lease.ending || lease.link.pending.size > 0) continue;
+        const { numCpus, resources } = shape.options;
+        held.CPU = (held.CPU ?? 0) + numCpus;
+        for (const [k, v] of Object.entries(resources)) held[k] = (held[k] ?? 0) + v;
+      }
+    }
+    return held;
   }
 
   /** Tasks waiting here for room on a lease. */

@@ -268,8 +268,13 @@ export class NodeLeases {
       if (others && (!oldest || lease.grantedAt < oldest.grantedAt)) oldest = lease;
     }
     if (!oldest) return;
-    oldest.revoked = true;
-    oldest.caller.send({ type: "leaseRevoke", linkId: oldest.linkId });
+    // Its caller's requests still waiting go too: asked again, they queue behind the others.
+    for (const lease of this.#byTask.values()) {
+      if (lease.caller !== oldest.caller || lease.revoked) continue;
+      if (lease !== oldest && lease.workerId !== undefined) continue;
+      lease.revoked = true;
+      lease.caller.send({ type: "leaseRevoke", linkId: lease.linkId });
+    }
   }
 
   /** Asks every lease back (the control store is behind: nothing more runs until it caught up). */

@@ -296,7 +296,8 @@ export class Node implements Backend {
   available(): Record<string, number> {
     const { used } = this.#scheduler.counts();
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.resources)) out[k] = v - (used[k] ?? 0);
+    const idle = this.#calls.leases.idleHeld(); // the driver's idle leases give theirs back soon
+    for (const [k, v] of Object.entries(this.resources)) out[k] = v - (used[k] ?? 0) + (idle[k] ?? 0);
     return out;
   }
 

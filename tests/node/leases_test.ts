@@ -139,15 +139,17 @@ Deno.test("fairness: a lease held past the quantum while another caller waits is
   const a = new FakeCaller("driver");
   const b = new FakeCaller("w9");
   t.request(a, 1);
+  t.request(a, 3); // waits, ahead of b's
   t.request(b, 1);
   t.tick(LEASE_QUANTUM_MS / 2);
   t.leases.revokeOverdue();
   assert.equal(a.of("leaseRevoke").length, 0, "not before the quantum");
   t.tick(LEASE_QUANTUM_MS);
   t.leases.revokeOverdue();
-  assert.deepEqual(a.of("leaseRevoke").map((m) => m.linkId), [1]);
+  assert.deepEqual(a.of("leaseRevoke").map((m) => m.linkId), [1, 3], "its waiting request too");
   t.leases.revokeOverdue();
-  assert.equal(a.of("leaseRevoke").length, 1, "asked once");
+  assert.equal(a.of("leaseRevoke").length, 2, "asked once");
+  t.leases.handle(a, { type: "leaseReturn", linkId: 3 });
   t.leases.handle(a, { type: "leaseReturn", linkId: 1 });
   t.dispatch();
   assert.equal(b.of("actorLinked").length, 1, "the waiting caller got it");
