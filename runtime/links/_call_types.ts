@@ -39,6 +39,8 @@ export interface Call {
   readonly argRefs: readonly ObjectId[];
   /** A task pushed to a leased worker (./owner_leases.ts): its spec. */
   spec?: TaskSpec;
+  /** A leased task: the milliseconds its lease counted it for when pushed. */
+  estimateMs?: number;
   /** Cancelled (failed already) while its worker may still run it: its result is dropped. */
   cancelled?: boolean;
   /** Handles released (`Symbol.dispose`) so far; at `numReturns`, its result is lost. */

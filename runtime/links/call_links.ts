@@ -75,7 +75,11 @@ export class CallLinks {
   /** Actors on other nodes: their calls go through the node. */
   readonly #viaNode = new Set<ActorId>();
   readonly #waiters = new Set<Waiter>();
-  get dbgWaiters() { return [...this.#waiters].map((w) => [w.need, w.next, w.calls.filter((c) => c.kind === PENDING).length]); }
+  get dbgWaiters() {
+    return [...this.#waiters].map((
+      w,
+    ) => [w.need, w.next, w.calls.filter((c) => c.kind === PENDING).length]);
+  }
   #nextLink = 1;
   #outstanding = 0;
   #pumpQueued = false;

@@ -88,8 +88,6 @@ export class DriverCalls {
     return this.#links.outstanding + this.leases.queued;
   }
 
-
-
   /** Makes a call; returns its refs (owned by the driver). */
   call(call: ActorCall): ObjectRef[] {
     return this.#links.call(call);

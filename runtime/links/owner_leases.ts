@@ -7,8 +7,9 @@
  * lease's call link and reads their results back, owning them, with no work
  * for the node per task. Tasks wait here, at their owner, until a lease has
  * room; a lease carries at most about a millisecond of work at a time (by
- * the shape's measured time per task), so long tasks spread over many
- * leases and short ones go in batches. A lease nobody used for
+ * each function's measured time per task; a function not measured yet goes
+ * alone), so long tasks spread over many leases and short ones go in
+ * batches. A lease nobody used for
  * LEASE_IDLE_MS is given back ("leaseReturn").
  *
  * When the leased worker dies, the tasks it had taken are pushed again
@@ -41,7 +42,8 @@ const MAX_PER_LEASE = 256;
  * requests when it asks one of its leases back for another caller).
  */
 const MAX_REQUESTS = 4;
-const EMA_WEIGHT = 0.25;
+/** Weight of the past in a function's average time per task (per task measured). */
+const DECAY = 0.9;
 
 /** How the owner reaches its node and its control-store records. */
 export interface OwnerLeasesHost {
@@ -73,6 +75,8 @@ interface Lease {
   lastEnd: number;
   /** Its running task waits in get: nothing more goes to it until a task of it ends. */
   blocked: boolean;
+  /** Milliseconds of work on it, by its tasks' functions' averages (see WORK_PER_LEASE_MS). */
+  work: number;
   /** Given back: nothing more goes to it; its link is forgotten once its tasks came back. */
   ending: boolean;
 }
@@ -85,8 +89,6 @@ interface Shape {
   readonly leases: Lease[];
   /** Leases asked for and not granted yet. */
   requested: number;
-  /** Average milliseconds a task of this shape keeps its lease (undefined until one ended). */
-  msPerTask?: number;
   fillQueued: boolean;
 }
 
@@ -97,6 +99,8 @@ export class OwnerLeases {
   readonly #shapes = new Map<string, Shape>();
   readonly #shapeKeys = new WeakMap<TaskOptions, string>();
   readonly #methods = new WeakMap<TaskSpec["fn"], string>();
+  /** Per function (its method string): decayed sums of milliseconds and of tasks measured. */
+  readonly #fnTimes = new Map<string, { ms: number; n: number }>();
   /** Leases by their link's number. */
   readonly #byLink = new Map<number, Lease>();
   #nextLease = 1;
@@ -261,11 +265,23 @@ export class OwnerLeases {
     return shape;
   }
 
-  /** Most tasks a lease of `shape` carries at a time. */
-  #room(shape: Shape): number {
-    const ms = shape.msPerTask;
-    if (ms === undefined) return 1;
-    return Math.max(1, Math.min(MAX_PER_LEASE, Math.floor(WORK_PER_LEASE_MS / Math.max(ms, 1e-4))));
+  /**
+   * Milliseconds a task of function `method` keeps its lease, by a decayed
+   * average of what its tasks took; a function not seen yet counts as a
+   * whole lease's worth (it goes alone until measured).
+   */
+  #estimate(method: string): number {
+    const t = this.#fnTimes.get(method);
+    return t === undefined ? WORK_PER_LEASE_MS : t.ms / t.n;
+  }
+
+  #measured(method: string, ms: number): void {
+    const t = this.#fnTimes.get(method);
+    if (t === undefined) this.#fnTimes.set(method, { ms, n: 1 });
+    else {
+      t.ms = t.ms * DECAY + ms;
+      t.n = t.n * DECAY + 1;
+    }
   }
 
   /** The control store caught up: what waits here is pushed again. */
@@ -276,19 +292,24 @@ export class OwnerLeases {
   /** Pushes queued tasks to leases with room; asks for more leases while tasks wait. */
   #fill(shape: Shape): void {
     if (this.#host.behind?.()) return;
-    const room = this.#room(shape);
     const now = performance.now();
     for (const lease of shape.leases) {
       if (shape.head === shape.queue.length) break;
       if (!lease.granted || lease.blocked) continue;
       const pending = lease.link.pending;
-      if (pending.size >= room) continue;
-      if (pending.size === 0) lease.lastEnd = now;
+      if (pending.size === 0) {
+        lease.lastEnd = now;
+        lease.work = 0;
+      }
+      const room = () => pending.size < MAX_PER_LEASE && lease.work < WORK_PER_LEASE_MS;
+      if (!room()) continue;
       lease.lastUsed = now;
-      while (pending.size < room && shape.head < shape.queue.length) {
+      while (room() && shape.head < shape.queue.length) {
         const c = shape.queue[shape.head++];
         if (c.cancelled) continue; // not counted in #queued any more
         this.#queued--;
+        c.estimateMs = this.#estimate(c.method);
+        lease.work += c.estimateMs;
         // Recorded first: the push may read results, this task's among them.
         this.#host.running(c.spec!, lease.link.label as WorkerId);
         this.#links.queueOn(lease.link, c);
@@ -299,8 +320,7 @@ export class OwnerLeases {
       shape.head = 0;
       return;
     }
-    const waiting = shape.queue.length - shape.head;
-    const want = Math.min(MAX_REQUESTS, Math.ceil(waiting / room)) - shape.requested;
+    const want = Math.min(MAX_REQUESTS, shape.queue.length - shape.head) - shape.requested;
     for (let i = 0; i < want; i++) this.#request(shape);
   }
 
@@ -314,6 +334,7 @@ export class OwnerLeases {
       lastEnd: 0,
       blocked: false,
       ending: false,
+      work: 0,
     };
     const hooks: LeaseHooks = {
       granted: () => this.#granted(lease),
@@ -349,6 +370,7 @@ export class OwnerLeases {
     const { shape } = lease;
     const now = performance.now();
     lease.blocked = kind === LINK_RESULT.unrun;
+    lease.work = Math.max(0, lease.work - (c.estimateMs ?? 0));
     if (c.cancelled) {
       // Its late result (or it came back unrun): dropped.
     } else if (kind === LINK_RESULT.unrun) {
@@ -356,11 +378,9 @@ export class OwnerLeases {
       shape.queue.splice(shape.head, 0, c);
       this.#queued++;
     } else {
-      const sample = now - lease.lastEnd;
-      shape.msPerTask = shape.msPerTask === undefined
-        ? sample
-        : shape.msPerTask + EMA_WEIGHT * (sample - shape.msPerTask);
-      if (!c.cancelled) this.#report(c);
+      // The lease runs its tasks in order: this one ran since the one before it ended.
+      this.#measured(c.method, now - lease.lastEnd);
+      this.#report(c);
     }
     lease.lastEnd = now;
     lease.lastUsed = now;
@@ -450,7 +470,9 @@ export class OwnerLeases {
     if (!lease.granted) lease.shape.requested--;
     const { id: linkId, pending, unsent } = lease.link;
     const draining = pending.size > 0 || unsent.length > 0;
-    this.#host.post(draining ? { type: "leaseReturn", linkId, draining } : { type: "leaseReturn", linkId });
+    this.#host.post(
+      draining ? { type: "leaseReturn", linkId, draining } : { type: "leaseReturn", linkId },
+    );
     if (!draining) this.#forget(lease);
   }
 

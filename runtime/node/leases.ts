@@ -13,15 +13,9 @@
  * @module
  */
 import type { IdFactory, TaskId, WorkerId } from "../common/mod.ts";
-import type {
-  Frame,
-  FromWorker,
-  FunctionDescriptor,
-  TaskSpec,
-  ToWorker,
-} from "../protocol/mod.ts";
-import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
+import type { Frame, FromWorker, FunctionDescriptor, TaskSpec, ToWorker } from "../protocol/mod.ts";
 import { BELL_OFFSET } from "../transport/mod.ts";
+import { NO_ARGS } from "../protocol/mod.ts";
 import type { Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { errorFrame } from "../core/mod.ts";
 import { infeasibleOn } from "./_error_text.ts";
@@ -33,7 +27,6 @@ export const LEASE_FN: FunctionDescriptor = Object.freeze({
   key: "lease",
   name: "lease",
 });
-const NO_ARGS = encodeFrame([], "args", heapAllocator);
 /**
  * A lease held this long while other work waits for what it holds is asked
  * back (fairness: a caller streaming tasks does not starve the others).
@@ -142,7 +135,10 @@ export class NodeLeases {
     if (!("spec" in ins) || ins.spec.fn !== LEASE_FN) return false;
     if (ins.type === "dispatch") this.#granted(ins.spec, ins.workerId);
     else if (ins.type === "infeasible") {
-      this.#infeasible(ins.spec, errorFrame(infeasibleOn(ins.spec, ins.resource, this.#host.total)));
+      this.#infeasible(
+        ins.spec,
+        errorFrame(infeasibleOn(ins.spec, ins.resource, this.#host.total)),
+      );
     }
     return true; // "cancelled" (returned before granted) and the rest need nothing
   }

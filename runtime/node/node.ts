@@ -32,7 +32,7 @@ import type {
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
-import { fnKeyOf, taskName } from "../protocol/mod.ts";
+import { taskName } from "../protocol/mod.ts";
 import { type Instruction, LocalScheduler } from "../scheduler/mod.ts";
 import { type ActorHost, ActorManager } from "./actor_manager.ts";
 import { ObjectTable, untilAborted } from "./object_table.ts";
@@ -47,7 +47,7 @@ import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls, leasable } from "../links/mod.ts";
 import { NodeLeases } from "./leases.ts";
 import { serveWorker, type WorkerMessagesHost } from "./worker_messages.ts";
-import { checkObject, type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
+import { type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
 import { type WaitsHost, WorkerWaits } from "./worker_waits.ts";
 import { clusterSideOf } from "./cluster_side.ts";
@@ -173,7 +173,14 @@ export class Node implements Backend {
     const actors = this.#actors = new ActorManager(this.#actorHost(options.namespace ?? "default"));
     const { ids, resources: total } = this;
     const [pool, channels, grace] = [this.#pool, this.#channels, this.#grace];
-    this.#leases = new NodeLeases({ ids, total, scheduler: this.#scheduler, pool, channels, grace });
+    this.#leases = new NodeLeases({
+      ids,
+      total,
+      scheduler: this.#scheduler,
+      pool,
+      channels,
+      grace,
+    });
     this.#calls = new DriverCalls({
       ids: this.ids,
       actors,
@@ -297,7 +304,9 @@ export class Node implements Backend {
     const { used } = this.#scheduler.counts();
     const out: Record<string, number> = {};
     const idle = this.#calls.leases.idleHeld(); // the driver's idle leases give theirs back soon
-    for (const [k, v] of Object.entries(this.resources)) out[k] = v - (used[k] ?? 0) + (idle[k] ?? 0);
+    for (const [k, v] of Object.entries(this.resources)) {
+      out[k] = v - (used[k] ?? 0) + (idle[k] ?? 0);
+    }
     return out;
   }
 

@@ -7,7 +7,7 @@
  */
 import type { JobId, NodeId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ControlStore, TaskState } from "../gcs/mod.ts";
-import { type FunctionDescriptor, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
+import { fnKeyOf, type FunctionDescriptor, type TaskSpec } from "../protocol/mod.ts";
 import { actorStateEvent, type ActorStatus } from "./actor_manager.ts";
 
 /** A node as its start is recorded: what it offers and where it is reached. */

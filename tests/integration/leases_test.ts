@@ -50,7 +50,10 @@ Deno.test("leased tasks: CPUs held while running, infeasible shapes fail at once
   assert.equal(seen.during, 0, "a 2-CPU task holds both CPUs");
   assert.equal(seen.value, 8);
   assert.equal(seen.after, 2, "and gives them back");
-  assert.match(seen.infeasible, /Cannot schedule task ident: it needs CPU: 3 but the cluster has 2/);
+  assert.match(
+    seen.infeasible,
+    /Cannot schedule task ident: it needs CPU: 3 but the cluster has 2/,
+  );
   assert.deepEqual(seen.halves, [0, 2, 4, 6]);
 });
 
@@ -66,7 +69,9 @@ Deno.test("leased tasks: a plain task waiting behind a 100,000-task stream runs 
   assert.equal(seen.exact, true);
   assert.ok(
     seen.plainMs < seen.streamMs / 2,
-    `the plain task ended ${seen.plainMs.toFixed(0)} ms into a ${seen.streamMs.toFixed(0)} ms stream`,
+    `the plain task ended ${seen.plainMs.toFixed(0)} ms into a ${
+      seen.streamMs.toFixed(0)
+    } ms stream`,
   );
 });
 

@@ -62,7 +62,9 @@ function setup(cpus = 2, workers = ["w1", "w2"]) {
   });
   /** Runs the scheduler as the node's dispatch does, lease instructions through `leases`. */
   const dispatch = () => {
-    for (const ins of scheduler.dispatch()) assert.ok(leases.apply(ins), `only leases: ${ins.type}`);
+    for (const ins of scheduler.dispatch()) {
+      assert.ok(leases.apply(ins), `only leases: ${ins.type}`);
+    }
   };
   const request = (caller: FakeCaller, linkId: number, options = CPU1) => {
     const msg: Request = {
