@@ -168,6 +168,15 @@ export class CallLinks {
     return link;
   }
 
+  /** Takes back the calls queued on `link` and not written to it yet (a lease that ends). */
+  takeUnsent(link: Link): Call[] {
+    const calls = link.unsent;
+    link.unsent = [];
+    for (const c of calls) link.pending.delete(c.slot);
+    this.#outstanding -= calls.length;
+    return calls;
+  }
+
   /** Forgets a lease's link (it was returned). */
   closeLease(link: Link): void {
     this.#byId.delete(link.id);
@@ -525,12 +534,18 @@ export class CallLinks {
     const waiter: Waiter = { calls, need: n, next: 0, done: finish };
     this.#waiters.add(waiter);
     // A task that waits long gives its CPU back meanwhile, as for waits at the
-    // node (its calls may need that CPU); short waits never tell the node.
-    const blockTimer = taskId === undefined ? undefined : longTimeout(() => {
+    // node (its calls may need that CPU); short waits never tell the node. One
+    // waiting for leased tasks tells it at once: they need CPUs from the node.
+    const block = () => {
       if (!this.#waiters.has(waiter)) return;
       blocked = true;
-      this.#host.post({ type: "blocked", taskId, on: true });
-    }, BLOCKED_AFTER_MS);
+      this.#host.post({ type: "blocked", taskId: taskId!, on: true });
+    };
+    const leased = taskId !== undefined && calls.some((c) => c.spec !== undefined);
+    if (leased) block();
+    const blockTimer = taskId === undefined || leased
+      ? undefined
+      : longTimeout(block, BLOCKED_AFTER_MS);
     if (req.timeoutMs !== undefined) timer = longTimeout(() => finish(), req.timeoutMs);
     req.signal?.addEventListener("abort", onAbort, { once: true });
     this.#listen();

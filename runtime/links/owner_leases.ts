@@ -468,6 +468,18 @@ export class OwnerLeases {
     const list = lease.shape.leases;
     list.splice(list.indexOf(lease), 1);
     if (!lease.granted) lease.shape.requested--;
+    // What was not written to it yet goes first in the queue again (written, the worker hands it back).
+    const back = this.#links.takeUnsent(lease.link);
+    if (back.length > 0) {
+      const { shape } = lease;
+      for (const c of back) {
+        c.link = undefined;
+        lease.work = Math.max(0, lease.work - (c.estimateMs ?? 0));
+      }
+      shape.queue.splice(shape.head, 0, ...back);
+      this.#queued += back.length;
+      this.#fillSoon(shape);
+    }
     const { id: linkId, pending, unsent } = lease.link;
     const draining = pending.size > 0 || unsent.length > 0;
     this.#host.post(

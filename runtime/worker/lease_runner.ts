@@ -108,7 +108,9 @@ export class LeaseRunner {
     const lease = this.#leases.get(key);
     if (!lease || lease.closing) return;
     lease.closing = true;
+    this.#links.collect(); // every call its caller wrote before returning it: handed back too
     this.#handBack(lease);
+    this.#host.wake(); // calls of other leases that came with them run
   }
 
   /** True when tasks wait in a lease's link. */
@@ -235,7 +237,8 @@ export class LeaseRunner {
     for (const lease of this.#leases.values()) {
       const { link } = lease;
       if (!lease.closing || lease.running !== undefined) continue;
-      if (link.unsent.length > 0 || link.results.length > 0) continue;
+      if (link.unsent.length > 0 || link.results.length > 0 || link.channel.workPending) continue;
+      if (link.intake.length > 0 || link.fetching) continue; // fetching ref arguments first
       this.#leases.delete(lease.key);
       this.#byLink.delete(link);
       this.#links.drop(lease.key);
