@@ -534,9 +534,15 @@ function textOf(frame: Frame): string | undefined {
   }
 }
 
-/** True when a task may go to a lease: the default strategy, no retries on exceptions. */
+/** Most ref arguments of a leased task: its call (which lists them) must fit a link. */
+const MAX_LEASED_DEPS = 512;
+
+/**
+ * True when a task may go to a lease: the default strategy, no retries on
+ * exceptions, at most MAX_LEASED_DEPS ref arguments.
+ */
 export function leasable(spec: TaskSpec): boolean {
   const o = spec.options;
-  return !o.retryExceptions &&
+  return !o.retryExceptions && spec.deps.length <= MAX_LEASED_DEPS &&
     (o.schedulingStrategy === "DEFAULT" || o.schedulingStrategy === undefined);
 }

@@ -77,7 +77,14 @@ Deno.test("leased tasks: a plain task waiting behind a 100,000-task stream runs 
 
 Deno.test("leased tasks: ref arguments (owned chains, puts, errors, inside tasks) resolve first", async () => {
   const seen = await run("deps");
-  assert.deepEqual(seen, { chain: 50, sum: 2 * (1 << 20), error: true, inside: 30, owned: true });
+  assert.deepEqual(seen, {
+    chain: 50,
+    sum: 2 * (1 << 20),
+    error: true,
+    inside: 30,
+    owned: true,
+    fanIn: 4000,
+  });
 });
 
 Deno.test("leased tasks: the control store and timeline see every one", async () => {
