@@ -149,7 +149,7 @@ export const settings = {
   leasedTasks: {
     default: 0,
     doc:
-      "1: the driver pushes its ready tasks straight to pool workers it leases from the node, and owns their results, instead of handing each task to the node's scheduler",
+      "1: the driver pushes its tasks straight to pool workers it leases from the node, and owns their results, instead of handing each task to the node's scheduler; 2: tasks and actors do too (embedded mode)",
   },
   blockedAfterMs: {
     default: 10,

@@ -111,7 +111,7 @@ export class Node implements Backend {
   /** The cluster this node belongs to (absent when embedded). */
   readonly #port: ClusterPort | undefined;
   readonly #leases: NodeLeases;
-  /** Callers push their ready tasks to leased workers (setting leasedTasks; embedded mode). */
+  /** The driver pushes its tasks to leased workers (setting leasedTasks >= 1; embedded mode). */
   readonly #leasing: boolean;
   #kicked = false;
   #stopped = false;
@@ -149,9 +149,10 @@ export class Node implements Backend {
       unreferenced: (id) => this.#port?.unreferenced(id),
       collectEverywhere: (here) => this.#collectEverywhere(here),
     }, collectionEvery(maxBytes));
-    this.#leasing = config("leasedTasks") === 1 && !options.cluster;
+    const leased = options.cluster ? 0 : config("leasedTasks");
+    this.#leasing = leased >= 1;
     this.#pool = new WorkerPool(this.#poolHost(), {
-      leases: this.#leasing,
+      leases: leased >= 2,
       jobId: this.jobId,
       nodeId: this.nodeId,
       ownerTag: this.ids.ownerTag,

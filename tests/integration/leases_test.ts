@@ -1,5 +1,6 @@
 /**
- * Tasks pushed straight to leased workers (RAYD_LEASED_TASKS=1): results
+ * Tasks pushed straight to leased workers (RAYD_LEASED_TASKS=2: by every
+ * caller; 1: by the driver only): results
  * exact and owned by their caller, long tasks spread over workers, a task
  * waiting for one pushed after it, resources and infeasible shapes, worker
  * deaths while three callers stream, fairness to work that waits behind a
@@ -11,10 +12,11 @@ import { fileURLToPath } from "node:url";
 
 const SCENARIOS = fileURLToPath(new URL("../fixtures/lease_scenarios.ts", import.meta.url));
 
-async function run(name: string, numWorkers = 2): Promise<Record<string, any>> {
+/** 2: every caller leases (the driver, tasks, actors); 1: the driver only. */
+async function run(name: string, numWorkers = 2, mode = "2"): Promise<Record<string, any>> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", SCENARIOS, name, String(numWorkers)],
-    env: { RAYD_LEASED_TASKS: "1" },
+    env: { RAYD_LEASED_TASKS: mode },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -85,6 +87,13 @@ Deno.test("leased tasks: ref arguments (owned chains, puts, errors, inside tasks
     owned: true,
     fanIn: 4000,
   });
+});
+
+Deno.test("leased by the driver only: its tasks, and tasks' own tasks through the node", async () => {
+  assert.deepEqual(await run("stream", 2, "1"), { owned: 3000, exact: true, storedDelta: 0 });
+  const seen = await run("deps", 2, "1");
+  assert.equal(seen.inside, 30);
+  assert.equal(seen.fanIn, 4000);
 });
 
 Deno.test("leased tasks: the control store and timeline see every one", async () => {
