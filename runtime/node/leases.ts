@@ -195,6 +195,8 @@ export class NodeLeases {
   /** The caller cancels a task it pushed to a lease. */
   cancel(caller: LinkCaller, msg: Extract<LeaseMessage, { type: "leaseCancel" }>): void {
     const { linkId, taskId, force, name, recursive } = msg;
+    // Tasks it submitted that the node holds (submitted through the node, not leased).
+    if (recursive) this.#host.scheduler.cancelChildren(taskId, { force, recursive: true });
     // A forced cancel after a plain one finds the worker among the cancelled.
     const workerId = this.#byLink.get(keyOf(caller, linkId))?.workerId ??
       this.#cancelled.get(taskId);

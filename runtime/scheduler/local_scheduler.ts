@@ -2,12 +2,10 @@
  * The local scheduler's state machine. Tasks wait for their arguments, then
  * for resources and an idle worker; events go in as method calls and what to
  * do comes out of `dispatch()` as instructions. No I/O, no timers: durations are
- * passed in by the caller.
- *
- * A worker is one thread, so CPU is held per worker: while any task on it runs
- * (not blocked in get), the worker holds the CPUs of the batch that woke it.
- * Tasks known to be short (by a moving average of their function's run time)
- * go to a worker in batches, so one message carries many of them.
+ * passed in by the caller. A worker is one thread, so CPU is held per worker:
+ * while any task on it runs (not blocked in get), the worker holds the CPUs of
+ * the batch that woke it. Tasks known to be short (by a moving average of their
+ * function's run time) go to a worker in batches, so one message carries many.
  *
  * @module
  */
@@ -170,7 +168,8 @@ export class LocalScheduler {
       return;
     }
     this.#tasks.set(spec.taskId, rec);
-    if (spec.parentTaskId !== undefined && this.#tasks.has(spec.parentTaskId)) {
+    // Children of any parent, this scheduler's or not (one on a leased worker: cancelChildren).
+    if (spec.parentTaskId !== undefined) {
       const kids = this.#children.get(spec.parentTaskId);
       if (kids) kids.add(spec.taskId);
       else this.#children.set(spec.parentTaskId, new Set([spec.taskId]));
@@ -291,10 +290,15 @@ export class LocalScheduler {
       this.#releaseOther(rec);
       rec.state = "cancelling";
       const { force, recursive } = mode;
-      this.#out.push({ type: "abort", workerId: rec.workerId!, spec: rec.spec, force, recursive });
+      const abort = { type: "abort", workerId: rec.workerId!, spec: rec.spec, force } as const;
+      this.#out.push(recursive ? { ...abort, recursive } : abort);
     }
     return true;
   }
+
+  /** Cancels the tasks `parent` submitted (a parent this scheduler does not hold: a leased task). */
+  cancelChildren = (parent: TaskId, mode: CancelMode): void =>
+    [...this.#children.get(parent) ?? []].forEach((child) => void this.cancel(child, mode));
 
   /** A worker is ready for tasks. */
   workerAdded(workerId: WorkerId): void {
@@ -367,9 +371,7 @@ export class LocalScheduler {
   }
 
   /** True while the task waits in get (its CPU lent out). */
-  isBlocked(taskId: TaskId): boolean {
-    return this.#tasks.get(taskId)?.state === "blocked";
-  }
+  isBlocked = (taskId: TaskId): boolean => this.#tasks.get(taskId)?.state === "blocked";
 
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
@@ -403,8 +405,7 @@ export class LocalScheduler {
   }
 
   /** The first (at most `limit`) tasks ready to run that wait for resources or a worker. */
-  waiting(limit: number): TaskSpec[] {
-    const out: TaskSpec[] = [];
+  waiting(limit: number, out: TaskSpec[] = []): TaskSpec[] {
     for (let i = this.#readyHead; i < this.#ready.length && out.length < limit; i++) {
       if (this.#ready[i].state === "ready") out.push(this.#ready[i].spec);
     }
@@ -588,7 +589,8 @@ export class LocalScheduler {
     this.#tasks.delete(rec.spec.taskId);
     this.#children.delete(rec.spec.taskId);
     const parent = rec.spec.parentTaskId;
-    if (parent !== undefined) this.#children.get(parent)?.delete(rec.spec.taskId);
+    const siblings = parent === undefined ? undefined : this.#children.get(parent);
+    if (siblings?.delete(rec.spec.taskId) && siblings.size === 0) this.#children.delete(parent!);
   }
 
   #propagate(rec: ScheduledTask, errorObject: ObjectId): void {

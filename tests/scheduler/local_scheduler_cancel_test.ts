@@ -137,7 +137,7 @@ Deno.test("LocalScheduler cancel() with recursive cancels the tasks the task sub
       { type: "cancelled", spec: grandchild },
       { type: "cancelled", spec: child },
       { type: "cancelled", spec: parent },
-      { type: "abort", workerId: "w1" as WorkerId, spec: parent, force: false },
+      { type: "abort", workerId: "w1" as WorkerId, spec: parent, force: false, recursive: true },
       { type: "dispatch", workerId: "w1" as WorkerId, spec: other },
     ]),
     "the parent's CPU goes to the other task at once",
