@@ -53,6 +53,12 @@ export interface PullOptions {
   readonly inFlight?: number;
   /** Each request fails after this long (the holder stopped answering). */
   readonly requestTimeoutMs?: number;
+  /**
+   * A second link to the same holder, asked for once the object turns out
+   * bigger than one chunk: half the chunks go over it (two sockets keep
+   * more bytes ready for each wakeup of the reader). Undefined: one link.
+   */
+  readonly secondLink?: () => Promise<FrameRpc | undefined>;
 }
 
 /** Thrown when a pull fails (the link it used may be closed for it). */
@@ -94,9 +100,16 @@ export async function fetchObject(
   let aborted = false;
   /** Requests whose body began landing in `dest` and was not read whole. */
   let landing = 0;
-  const ask = (offset: number, max: number, onHead?: (reply: FetchReply) => void) => {
+  /** The links chunks were asked over (all closed when a failed pull leaves bodies landing). */
+  const used = new Set<FrameRpc>([rpc]);
+  const ask = (
+    link: FrameRpc,
+    offset: number,
+    max: number,
+    onHead?: (reply: FetchReply) => void,
+  ) => {
     let claimed = false;
-    const reply = rpc.request(
+    const reply = link.request(
       MSG.fetch,
       { id, offset, max, from } satisfies FetchRequest,
       undefined,
@@ -119,12 +132,16 @@ export async function fetchObject(
   };
   let next = 0;
   let lanes: Promise<void> | undefined;
-  const lane = async (): Promise<void> => {
+  let second: Promise<FrameRpc> | undefined;
+  const lane = async (index: number): Promise<void> => {
+    // Odd lanes go over the second link, once it is there (else over the first).
+    const link = index % 2 === 1 && second ? await second : rpc;
+    used.add(link);
     while (!aborted && next < size) {
       const offset = next;
       const want = Math.min(chunk, size - offset);
       next += want;
-      const got = await ask(offset, want);
+      const got = await ask(link, offset, want);
       const m = got.message as FetchReply;
       const body = got.body;
       if (
@@ -136,11 +153,14 @@ export async function fetchObject(
     }
   };
   const startLanes = () => {
-    lanes = Promise.all(Array.from({ length: inFlight }, lane)).then(() => {});
+    if (options.secondLink && inFlight > 1 && size - next > chunk) {
+      second = options.secondLink().then((link) => link ?? rpc, () => rpc);
+    }
+    lanes = Promise.all(Array.from({ length: inFlight }, (_, i) => lane(i))).then(() => {});
     lanes.catch(() => {});
   };
   try {
-    const first = await ask(0, chunk, (head) => {
+    const first = await ask(rpc, 0, chunk, (head) => {
       if (size >= 0) return;
       size = head.size;
       if (size <= INLINE_MAX) return;
@@ -175,8 +195,8 @@ export async function fetchObject(
     if (dest) {
       if (landing > 0) {
         // A body is still being read into `dest`: stop that before the memory goes back.
-        rpc.conn.close(`pull of ${id} abandoned`);
-        await rpc.conn.reading;
+        for (const link of used) link.conn.close(`pull of ${id} abandoned`);
+        await Promise.all([...used].map((link) => link.conn.reading));
       }
       memory.free(dest);
     }
