@@ -53,12 +53,6 @@ export interface PullOptions {
   readonly inFlight?: number;
   /** Each request fails after this long (the holder stopped answering). */
   readonly requestTimeoutMs?: number;
-  /**
-   * A second link to the same holder, asked for once the object turns out
-   * bigger than one chunk: half the chunks go over it (two sockets keep
-   * more bytes ready for each wakeup of the reader). Undefined: one link.
-   */
-  readonly secondLink?: () => Promise<FrameRpc | undefined>;
 }
 
 /** Thrown when a pull fails (the link it used may be closed for it). */
@@ -100,16 +94,9 @@ export async function fetchObject(
   let aborted = false;
   /** Requests whose body began landing in `dest` and was not read whole. */
   let landing = 0;
-  /** The links chunks were asked over (all closed when a failed pull leaves bodies landing). */
-  const used = new Set<FrameRpc>([rpc]);
-  const ask = (
-    link: FrameRpc,
-    offset: number,
-    max: number,
-    onHead?: (reply: FetchReply) => void,
-  ) => {
+  const ask = (offset: number, max: number, onHead?: (reply: FetchReply) => void) => {
     let claimed = false;
-    const reply = link.request(
+    const reply = rpc.request(
       MSG.fetch,
       { id, offset, max, from } satisfies FetchRequest,
       undefined,
@@ -132,16 +119,12 @@ export async function fetchObject(
   };
   let next = 0;
   let lanes: Promise<void> | undefined;
-  let second: Promise<FrameRpc> | undefined;
-  const lane = async (index: number): Promise<void> => {
-    // Odd lanes go over the second link, once it is there (else over the first).
-    const link = index % 2 === 1 && second ? await second : rpc;
-    used.add(link);
+  const lane = async (): Promise<void> => {
     while (!aborted && next < size) {
       const offset = next;
       const want = Math.min(chunk, size - offset);
       next += want;
-      const got = await ask(link, offset, want);
+      const got = await ask(offset, want);
       const m = got.message as FetchReply;
       const body = got.body;
       if (
@@ -153,14 +136,11 @@ export async function fetchObject(
     }
   };
   const startLanes = () => {
-    if (options.secondLink && inFlight > 1 && size - next > chunk) {
-      second = options.secondLink().then((link) => link ?? rpc, () => rpc);
-    }
-    lanes = Promise.all(Array.from({ length: inFlight }, (_, i) => lane(i))).then(() => {});
+    lanes = Promise.all(Array.from({ length: inFlight }, lane)).then(() => {});
     lanes.catch(() => {});
   };
   try {
-    const first = await ask(rpc, 0, chunk, (head) => {
+    const first = await ask(0, chunk, (head) => {
       if (size >= 0) return;
       size = head.size;
       if (size <= INLINE_MAX) return;
@@ -195,8 +175,8 @@ export async function fetchObject(
     if (dest) {
       if (landing > 0) {
         // A body is still being read into `dest`: stop that before the memory goes back.
-        for (const link of used) link.conn.close(`pull of ${id} abandoned`);
-        await Promise.all([...used].map((link) => link.conn.reading));
+        rpc.conn.close(`pull of ${id} abandoned`);
+        await rpc.conn.reading;
       }
       memory.free(dest);
     }

@@ -90,18 +90,6 @@ export class Peers {
    * it instead.
    */
   borrow(address: string): Promise<FrameRpc> {
-    return this.#borrow(address, true) as Promise<FrameRpc>;
-  }
-
-  /**
-   * As `borrow`, but undefined at once instead of waiting when every pull
-   * link to `address` is lent (a pull's second link: only when free).
-   */
-  borrowIfFree(address: string): Promise<FrameRpc | undefined> {
-    return this.#borrow(address, false);
-  }
-
-  #borrow(address: string, wait: boolean): Promise<FrameRpc | undefined> {
     if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
     const idle = this.#idle.get(address);
     for (let rpc = idle?.pop(); rpc; rpc = idle?.pop()) {
@@ -111,7 +99,6 @@ export class Peers {
     }
     const open = this.#pullLinks.get(address) ?? 0;
     if (open >= PULL_LINKS) {
-      if (!wait) return Promise.resolve(undefined);
       const { promise, resolve, reject } = Promise.withResolvers<FrameRpc>();
       const queue = this.#borrowers.get(address) ?? [];
       queue.push({ resolve, reject });

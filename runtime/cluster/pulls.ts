@@ -18,7 +18,6 @@ import { fetchObject, PullFailed, type PullMemory } from "./fetch.ts";
 import { MSG } from "./messages.ts";
 import { isOwnerGone, type Owners } from "./owners.ts";
 import type { Peers } from "./peers.ts";
-import type { FrameRpc } from "../transport/mod.ts";
 
 /** What the pulls need of their process's agent. */
 export interface PullHost {
@@ -150,12 +149,9 @@ export class Puller {
     const host = this.#host;
     const link = await host.peers.borrow(address);
     let ok = false;
-    /** A second link, borrowed only for an object of more than one chunk and only if free. */
-    let second: Promise<FrameRpc | undefined> | undefined;
     try {
       const got = await fetchObject(link, id, host.address, this.#memory(ticket), {
         requestTimeoutMs: config("pullRequestTimeoutMs"),
-        secondLink: () => second ??= host.peers.borrowIfFree(address).catch(() => undefined),
       });
       ok = true;
       if (!got) return false;
@@ -166,13 +162,8 @@ export class Puller {
       if (got.placed && !got.error) host.pulled(id);
       return true;
     } finally {
-      const done = (used: FrameRpc | undefined) => {
-        if (!used) return;
-        if (ok) host.peers.giveBack(address, used);
-        else used.conn.close("pull failed"); // requests may hang on it: not reused
-      };
-      done(link);
-      second?.then(done);
+      if (ok) host.peers.giveBack(address, link);
+      else link.conn.close("pull failed"); // requests may hang on it: not reused
     }
   }
 
