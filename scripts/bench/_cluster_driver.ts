@@ -77,17 +77,16 @@ const LIMIT = "limit_tcp_loopback_gigabytes";
 
 /**
  * Times a transfer metric pair by pair with limit_tcp_loopback_gigabytes (its
- * sink worker in this process): make the object (untimed), one batch of the
- * limit, then the timed transfer; the ratio is the median of the pairs'.
+ * sink worker in this process): one batch of the limit, then one of the
+ * transfer, and so on; the ratio is the median of the pairs'.
  */
 async function pairedWithLimit(
-  make: () => Promise<ray.ObjectRef>,
-  transfer: (ref: ray.ObjectRef) => Promise<{ work: number; seconds: number }>,
+  transfer: () => Promise<{ work: number; seconds: number }>,
   options: MeasureOptions,
 ): Promise<Measurement> {
   const limit = await openTcpLoopback();
   try {
-    const { own, peer } = await measurePaired({ setup: make, run: transfer }, limit.batch, options);
+    const { own, peer } = await measurePaired(transfer, limit.batch, options);
     return { ...own, paired: { [LIMIT]: peer } };
   } finally {
     limit.close();
@@ -116,19 +115,12 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     if (!a || !b || a.nodeId === b.nodeId) throw new Error("two nodes with CPUs are needed");
     const maker = makeBytes.options({ schedulingStrategy: { nodeId: a.nodeId } });
     const getter = timedGet.options({ schedulingStrategy: { nodeId: b.nodeId } });
-    return await pairedWithLimit(
-      async () => {
-        const ref = maker.remote(TRANSFER_BYTES);
-        await ray.wait([ref], { fetchLocal: false });
-        return ref;
-      },
-      async (made) => {
-        using ref = made; // freed on both nodes after the batch
-        const seconds = await ray.get(getter.remote({ ref }));
-        return { work: TRANSFER_BYTES / 1e9, seconds };
-      },
-      options,
-    );
+    return await pairedWithLimit(async () => {
+      using ref = maker.remote(TRANSFER_BYTES); // freed on both nodes after the batch
+      await ray.wait([ref], { fetchLocal: false });
+      const seconds = await ray.get(getter.remote({ ref }));
+      return { work: TRANSFER_BYTES / 1e9, seconds };
+    }, options);
   }
   if (name === "cluster_broadcast_gigabytes") {
     // One object made on one node, read by a task on every other node at once (the head's
@@ -136,27 +128,18 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     const bytes = quick ? 64 * 1024 * 1024 : BROADCAST_BYTES;
     const [maker, ...readers] = nodes;
     const make = makeBytes.options({ numCpus: 0, schedulingStrategy: { nodeId: maker.nodeId } });
-    return await pairedWithLimit(
-      async () => {
-        const ref = make.remote(bytes);
-        await ray.wait([ref], { fetchLocal: false });
-        return ref;
-      },
-      async (made) => {
-        using ref = made;
-        const start = performance.now();
-        await ray.get(
-          readers.map((n) =>
-            timedGet.options({ numCpus: 0, schedulingStrategy: { nodeId: n.nodeId } }).remote({
-              ref,
-            })
-          ),
-        );
-        const seconds = (performance.now() - start) / 1000;
-        return { work: (bytes * readers.length) / 1e9, seconds };
-      },
-      options,
-    );
+    return await pairedWithLimit(async () => {
+      using ref = make.remote(bytes);
+      await ray.wait([ref], { fetchLocal: false });
+      const start = performance.now();
+      await ray.get(
+        readers.map((n) =>
+          timedGet.options({ numCpus: 0, schedulingStrategy: { nodeId: n.nodeId } }).remote({ ref })
+        ),
+      );
+      const seconds = (performance.now() - start) / 1000;
+      return { work: (bytes * readers.length) / 1e9, seconds };
+    }, options);
   }
   throw new RangeError(`Unknown cluster metric: ${name}`);
 }

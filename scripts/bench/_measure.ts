@@ -57,17 +57,6 @@ export interface PairedPeer extends Measurement {
   ratio: number;
 }
 
-/**
- * A batch in two steps: `setup` (not timed) makes what `run` needs; the
- * peer's batch of the pair runs between the two, next to the timed part.
- */
-export interface SetupBatch<S> {
-  /** Untimed preparation, e.g. making the object a transfer then moves. */
-  setup(): S | Promise<S>;
-  /** The batch proper, given what setup made. */
-  run(prepared: S): BatchResult | Promise<BatchResult>;
-}
-
 /** Thrown by a metric that cannot run here; the reason is reported instead of a number. */
 export class BenchSkipped extends Error {
   /** @param reason why the metric did not run, e.g. "cluster mode not available yet" */
@@ -149,32 +138,28 @@ function summary(samples: number[]): Measurement {
 
 /**
  * Times a metric and its peer (or limit) pair by pair on the same machine
- * state: each pair is the metric's setup, one batch of the peer, then the
- * metric's batch, and the next pair follows at once. Warm-up and runs as
- * `measure`: each run repeats pairs until `runMs` passed and gives each side
- * a rate (its work / its own batches' seconds). Every pair also gives a
- * ratio (the metric's batch rate / the peer's), and the peer's result carries
- * the median of those: a ratio that load changing between pairs moves much
- * less than two rates timed at different times.
+ * state: each pair is one batch of the peer, then one batch of the metric,
+ * and the next pair follows at once. Warm-up and runs as `measure`: each run
+ * repeats pairs until `runMs` passed and gives each side a rate (its work /
+ * its own batches' seconds). Every pair also gives a ratio (the metric's
+ * batch rate / the peer's), and the peer's result carries the median of
+ * those: a ratio that load changing from minute to minute moves much less
+ * than two rates timed at different times.
  *
- * @param own the metric's batch, with an untimed setup before the peer's turn
- * @param peer the peer's batch (timed by the harness or by itself, as in `measure`)
+ * @param own the metric's batch (timed by the harness or by itself, as in `measure`)
+ * @param peer the peer's batch, likewise
  * @param options warm-up, run length and run count
  * @param now the clock in milliseconds (a fake one in tests)
  * @returns the metric's runs, and the peer's runs with the pairs' ratios
  * @example
  * ```ts
  * import { measurePaired } from "./_measure.ts";
- * const { own, peer } = await measurePaired(
- *   { setup: () => 2, run: (n) => n },
- *   () => 1,
- *   { warmupMs: 0, runMs: 10, runs: 3 },
- * );
+ * const { own, peer } = await measurePaired(() => 2, () => 1, { warmupMs: 0, runMs: 10, runs: 3 });
  * console.assert(own.runs === 3 && peer.pairRatios.length >= 3 && peer.ratio > 0);
  * ```
  */
-export async function measurePaired<S>(
-  own: SetupBatch<S>,
+export async function measurePaired(
+  own: () => BatchResult | Promise<BatchResult>,
   peer: () => BatchResult | Promise<BatchResult>,
   options: MeasureOptions,
   now: () => number = () => performance.now(),
@@ -183,9 +168,8 @@ export async function measurePaired<S>(
     throw new RangeError(`Invalid runs: expected >= 1, got ${options.runs}`);
   }
   const pair = async () => {
-    const prepared = await own.setup();
     const p = await timedBatch(peer, now);
-    const o = await timedBatch(() => own.run(prepared), now);
+    const o = await timedBatch(own, now);
     return { o, p };
   };
   const warmupStart = now();
