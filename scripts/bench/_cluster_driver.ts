@@ -15,7 +15,15 @@
  */
 import { parseArgs } from "node:util";
 import * as ray from "../../mod.ts";
-import { FULL, measure, type Measurement, QUICK } from "./_measure.ts";
+import { openTcpLoopback } from "./_limits.ts";
+import {
+  FULL,
+  measure,
+  type Measurement,
+  type MeasureOptions,
+  measurePaired,
+  QUICK,
+} from "./_measure.ts";
 
 /** Nodes the cluster has: the head and two more. */
 export const CLUSTER_NODES = 3;
@@ -64,6 +72,27 @@ async function liveNodes(count: number, timeoutMs = 30_000): Promise<ray.NodeInf
   }
 }
 
+/** The limit the transfer metrics are compared with, timed in turn with them. */
+const LIMIT = "limit_tcp_loopback_gigabytes";
+
+/**
+ * Times a transfer metric pair by pair with limit_tcp_loopback_gigabytes (its
+ * sink worker in this process): one batch of the limit, then one of the
+ * transfer, and so on; the ratio is the median of the pairs'.
+ */
+async function pairedWithLimit(
+  transfer: () => Promise<{ work: number; seconds: number }>,
+  options: MeasureOptions,
+): Promise<Measurement> {
+  const limit = await openTcpLoopback();
+  try {
+    const { own, peer } = await measurePaired(transfer, limit.batch, options);
+    return { ...own, paired: { [LIMIT]: peer } };
+  } finally {
+    limit.close();
+  }
+}
+
 /** Times one cluster metric on the cluster the driver joined. */
 async function runMetric(name: string, quick: boolean): Promise<Measurement> {
   const options = quick ? QUICK : FULL;
@@ -86,7 +115,7 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     if (!a || !b || a.nodeId === b.nodeId) throw new Error("two nodes with CPUs are needed");
     const maker = makeBytes.options({ schedulingStrategy: { nodeId: a.nodeId } });
     const getter = timedGet.options({ schedulingStrategy: { nodeId: b.nodeId } });
-    return await measure(async () => {
+    return await pairedWithLimit(async () => {
       using ref = maker.remote(TRANSFER_BYTES); // freed on both nodes after the batch
       await ray.wait([ref], { fetchLocal: false });
       const seconds = await ray.get(getter.remote({ ref }));
@@ -99,7 +128,7 @@ async function runMetric(name: string, quick: boolean): Promise<Measurement> {
     const bytes = quick ? 64 * 1024 * 1024 : BROADCAST_BYTES;
     const [maker, ...readers] = nodes;
     const make = makeBytes.options({ numCpus: 0, schedulingStrategy: { nodeId: maker.nodeId } });
-    return await measure(async () => {
+    return await pairedWithLimit(async () => {
       using ref = make.remote(bytes);
       await ray.wait([ref], { fetchLocal: false });
       const start = performance.now();

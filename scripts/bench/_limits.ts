@@ -28,6 +28,53 @@ function workerUrl(file: string): URL {
   return new URL(file, import.meta.url);
 }
 
+/** limit_tcp_loopback_gigabytes, set up: one connection to its sink worker, ready for batches. */
+export interface TcpLoopback {
+  /** Sends 256 MiB and waits for the sink's byte back; returns the gigabytes sent. */
+  batch(): Promise<number>;
+  /** Closes the connection and the listener and ends the worker. */
+  close(): void;
+}
+
+/**
+ * Opens the far end of limit_tcp_loopback_gigabytes: a Web Worker that
+ * connects to a listener on 127.0.0.1, then reads everything. Used by the
+ * limit metric itself and by the cluster driver, which times its batches in
+ * turn with the transfers'.
+ *
+ * @returns the connection, ready for batches
+ */
+export async function openTcpLoopback(): Promise<TcpLoopback> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const worker = new Worker(workerUrl("./_tcp_sink_worker.ts"), { type: "module" });
+  let conn: Deno.TcpConn;
+  try {
+    const request: SinkRequest = { port: listener.addr.port, bytes: TCP_BYTES };
+    worker.postMessage(request);
+    conn = await listener.accept();
+  } catch (error) {
+    listener.close();
+    worker.terminate();
+    throw error;
+  }
+  const chunk = new Uint8Array(TCP_CHUNK).fill(1);
+  const ack = new Uint8Array(1);
+  return {
+    async batch() {
+      for (let left = TCP_BYTES; left > 0;) {
+        left -= await conn.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+      }
+      if (await conn.read(ack) !== 1) throw new Error("TCP sink closed the connection early");
+      return TCP_BYTES / 1e9;
+    },
+    close() {
+      conn.close();
+      listener.close();
+      worker.terminate();
+    },
+  };
+}
+
 /** The limit metrics, in the order of docs/BENCHMARKS.md. */
 export const LIMIT_METRICS: readonly Metric[] = [
   {
@@ -71,27 +118,11 @@ export const LIMIT_METRICS: readonly Metric[] = [
     unit: "GB/s",
     kind: "limit",
     async run(ctx) {
-      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const worker = new Worker(workerUrl("./_tcp_sink_worker.ts"), { type: "module" });
-      let conn: Deno.TcpConn | undefined;
+      const limit = await openTcpLoopback();
       try {
-        const request: SinkRequest = { port: listener.addr.port, bytes: TCP_BYTES };
-        worker.postMessage(request);
-        conn = await listener.accept();
-        const chunk = new Uint8Array(TCP_CHUNK).fill(1);
-        const ack = new Uint8Array(1);
-        const sender = conn;
-        return await ctx.measure(async () => {
-          for (let left = TCP_BYTES; left > 0;) {
-            left -= await sender.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
-          }
-          if (await sender.read(ack) !== 1) throw new Error("TCP sink closed the connection early");
-          return TCP_BYTES / 1e9;
-        });
+        return await ctx.measure(limit.batch);
       } finally {
-        conn?.close();
-        listener.close();
-        worker.terminate();
+        limit.close();
       }
     },
   },

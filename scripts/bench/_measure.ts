@@ -42,6 +42,19 @@ export interface Measurement {
   runs: number;
   /** Every run's rate, in the order they ran. */
   samples: number[];
+  /**
+   * Peers or limits timed batch by batch in turn with this metric (measurePaired), by the
+   * other metric's name: their ratio is then the median of the pairs' ratios.
+   */
+  paired?: Record<string, PairedPeer>;
+}
+
+/** A peer's (or limit's) runs, its batches timed in turn with a metric's own (measurePaired). */
+export interface PairedPeer extends Measurement {
+  /** The metric's rate / the peer's rate for each pair of batches, in the order they ran. */
+  pairRatios: number[];
+  /** Median of pairRatios. */
+  ratio: number;
 }
 
 /** Thrown by a metric that cannot run here; the reason is reported instead of a number. */
@@ -97,6 +110,22 @@ export async function measure(
     } while (elapsed < options.runMs);
     samples.push(work / (timedBySelf ? selfTimed : elapsed / 1000));
   }
+  return summary(samples);
+}
+
+/** A batch's work and seconds: its own when it timed itself, else the time `run` took. */
+async function timedBatch(
+  run: () => BatchResult | Promise<BatchResult>,
+  now: () => number,
+): Promise<{ work: number; seconds: number }> {
+  const start = now();
+  const result = await run();
+  if (typeof result !== "number") return { work: result.work, seconds: result.seconds };
+  return { work: result, seconds: (now() - start) / 1000 };
+}
+
+/** Median, min, max and samples of a list of run rates. */
+function summary(samples: number[]): Measurement {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     value: median(sorted),
@@ -104,6 +133,71 @@ export async function measure(
     max: sorted[sorted.length - 1],
     runs: samples.length,
     samples,
+  };
+}
+
+/**
+ * Times a metric and its peer (or limit) pair by pair on the same machine
+ * state: each pair is one batch of the peer, then one batch of the metric,
+ * and the next pair follows at once. Warm-up and runs as `measure`: each run
+ * repeats pairs until `runMs` passed and gives each side a rate (its work /
+ * its own batches' seconds). Every pair also gives a ratio (the metric's
+ * batch rate / the peer's), and the peer's result carries the median of
+ * those: a ratio that load changing from minute to minute moves much less
+ * than two rates timed at different times.
+ *
+ * @param own the metric's batch (timed by the harness or by itself, as in `measure`)
+ * @param peer the peer's batch, likewise
+ * @param options warm-up, run length and run count
+ * @param now the clock in milliseconds (a fake one in tests)
+ * @returns the metric's runs, and the peer's runs with the pairs' ratios
+ * @example
+ * ```ts
+ * import { measurePaired } from "./_measure.ts";
+ * const { own, peer } = await measurePaired(() => 2, () => 1, { warmupMs: 0, runMs: 10, runs: 3 });
+ * console.assert(own.runs === 3 && peer.pairRatios.length >= 3 && peer.ratio > 0);
+ * ```
+ */
+export async function measurePaired(
+  own: () => BatchResult | Promise<BatchResult>,
+  peer: () => BatchResult | Promise<BatchResult>,
+  options: MeasureOptions,
+  now: () => number = () => performance.now(),
+): Promise<{ own: Measurement; peer: PairedPeer }> {
+  if (!(options.runs >= 1)) {
+    throw new RangeError(`Invalid runs: expected >= 1, got ${options.runs}`);
+  }
+  const pair = async () => {
+    const p = await timedBatch(peer, now);
+    const o = await timedBatch(own, now);
+    return { o, p };
+  };
+  const warmupStart = now();
+  do await pair(); while (now() - warmupStart < options.warmupMs);
+  const ownSamples: number[] = [];
+  const peerSamples: number[] = [];
+  const pairRatios: number[] = [];
+  for (let r = 0; r < options.runs; r++) {
+    const sums = { ownWork: 0, ownSeconds: 0, peerWork: 0, peerSeconds: 0 };
+    const start = now();
+    do {
+      const { o, p } = await pair();
+      sums.ownWork += o.work;
+      sums.ownSeconds += o.seconds;
+      sums.peerWork += p.work;
+      sums.peerSeconds += p.seconds;
+      pairRatios.push((o.work / o.seconds) / (p.work / p.seconds));
+    } while (now() - start < options.runMs);
+    ownSamples.push(sums.ownWork / sums.ownSeconds);
+    peerSamples.push(sums.peerWork / sums.peerSeconds);
+  }
+  return {
+    own: summary(ownSamples),
+    peer: {
+      ...summary(peerSamples),
+      pairRatios,
+      ratio: median([...pairRatios].sort((a, b) => a - b)),
+    },
   };
 }
 

@@ -11,7 +11,11 @@ import type { Measurement } from "./_measure.ts";
 export interface MeasuredResult extends Measurement {
   /** Unit of value, min, max and samples, e.g. `tasks/s`. */
   unit: string;
-  /** rayd / peer (or limit) by the other metric's name, when that one ran too. */
+  /**
+   * rayd / peer (or limit) by the other metric's name: the median of the pair ratios when the
+   * metric timed that one in turn with itself (`paired`), else the two medians' ratio when that
+   * one ran too.
+   */
   ratios?: Record<string, number>;
 }
 
@@ -104,6 +108,11 @@ export function addRatios(results: Record<string, MetricResult>): void {
     const result = results[name];
     if (!isMeasured(result)) continue;
     for (const other of others) {
+      const paired = result.paired?.[other];
+      if (paired) {
+        (result.ratios ??= {})[other] = paired.ratio;
+        continue;
+      }
       const base = results[other];
       if (!isMeasured(base) || !(base.value > 0)) continue;
       (result.ratios ??= {})[other] = result.value / base.value;
@@ -123,9 +132,22 @@ export function formatNumber(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/** How a paired peer's ratio spread: `paired, pairs 0.61 .. 0.93` (or "" when not paired). */
+function pairSpread(result: MeasuredResult, other: string): string {
+  const pairs = result.paired?.[other]?.pairRatios;
+  if (!pairs?.length) return "";
+  return `paired, ${pairs.length} pairs ${Math.min(...pairs).toFixed(2)} .. ` +
+    Math.max(...pairs).toFixed(2);
+}
+
 function ratioText(result: MeasuredResult, sep: string): string {
   return Object.entries(result.ratios ?? {})
-    .map(([other, r]) => `${r.toFixed(2)}x ${other}`)
+    .map(([other, r]) => {
+      const spread = pairSpread(result, other);
+      const base = result.paired?.[other];
+      const against = base ? ` (${spread}; limit ${formatNumber(base.value)})` : "";
+      return `${r.toFixed(2)}x ${other}${against}`;
+    })
     .join(sep);
 }
 
@@ -186,12 +208,21 @@ export function markdownTable(report: BenchReport, order: readonly string[]): st
       `(${formatNumber(result.min)} .. ${formatNumber(result.max)})`;
     const others = COMPARISONS[name] ?? [];
     const peers = others.map((o) => {
+      const paired = result.paired?.[o];
+      if (paired) {
+        const base = report.results[o];
+        const unit = isMeasured(base) ? base.unit : result.unit;
+        return `${o}: ${formatNumber(paired.value)} ${unit} (timed in turn with it)`;
+      }
       const base = report.results[o];
       return isMeasured(base) ? `${o}: ${formatNumber(base.value)} ${base.unit}` : `${o}: not run`;
     });
-    const ratios = others.map((o) => result.ratios?.[o]).map((r) =>
-      r === undefined ? "" : `${r.toFixed(2)}x`
-    );
+    const ratios = others.map((o) => {
+      const r = result.ratios?.[o];
+      if (r === undefined) return "";
+      const spread = pairSpread(result, o);
+      return spread ? `${r.toFixed(2)}x (${spread})` : `${r.toFixed(2)}x`;
+    });
     lines.push(`| ${name} | ${value} | ${peers.join("<br>")} | ${ratios.join("<br>")} | ${ray} |`);
   }
   return lines.join("\n");

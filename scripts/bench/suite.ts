@@ -144,8 +144,8 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     for (const metric of selected) {
       let result: MetricResult;
       try {
-        const { value, min, max, runs, samples } = await metric.run(ctx);
-        result = { value, unit: metric.unit, min, max, runs, samples };
+        const { value, min, max, runs, samples, paired } = await metric.run(ctx);
+        result = { value, unit: metric.unit, min, max, runs, samples, ...(paired && { paired }) };
       } catch (error) {
         result = failed(metric, error);
       }
