@@ -13,6 +13,7 @@
  * @module
  */
 import type { IdFactory, TaskId, WorkerId } from "../common/mod.ts";
+import { config, settingEnvName } from "../common/mod.ts";
 import type { Frame, FromWorker, FunctionDescriptor, TaskSpec, ToWorker } from "../protocol/mod.ts";
 import { BELL_OFFSET } from "../transport/mod.ts";
 import { NO_ARGS } from "../protocol/mod.ts";
@@ -52,6 +53,20 @@ interface NodeLease {
   grantedAt: number;
   /** Asked back ("leaseRevoke"); not asked again. */
   revoked?: boolean;
+}
+
+/**
+ * The `leasedTasks` setting: 0 (off), 1 (the driver leases) or 2 (every
+ * caller); throws RangeError naming it for anything else.
+ */
+export function leasedTasksMode(): 0 | 1 | 2 {
+  const mode = config("leasedTasks");
+  if (mode !== 0 && mode !== 1 && mode !== 2) {
+    throw new RangeError(
+      `Invalid leasedTasks (${settingEnvName("leasedTasks")}): expected 0, 1 or 2, got ${mode}`,
+    );
+  }
+  return mode;
 }
 
 /** What the leases need from the node. */

@@ -45,7 +45,7 @@ import { errorText, infeasibleOn } from "./_error_text.ts";
 import { SPIN_MAX_IDS, Spinner } from "./spinner.ts";
 import { TaskChannels } from "./task_channels.ts";
 import { DriverCalls, leasable } from "../links/mod.ts";
-import { NodeLeases } from "./leases.ts";
+import { leasedTasksMode, NodeLeases } from "./leases.ts";
 import { serveWorker, type WorkerMessagesHost } from "./worker_messages.ts";
 import { type NodeInfo, type NodeOptions, numWorkersOf } from "./node_options.ts";
 import { NodeRecords } from "./node_records.ts";
@@ -149,7 +149,7 @@ export class Node implements Backend {
       unreferenced: (id) => this.#port?.unreferenced(id),
       collectEverywhere: (here) => this.#collectEverywhere(here),
     }, collectionEvery(maxBytes));
-    const leased = options.cluster ? 0 : config("leasedTasks");
+    const leased = options.cluster ? 0 : leasedTasksMode(); // a bad setting fails init, naming it
     this.#leasing = leased >= 1;
     this.#pool = new WorkerPool(this.#poolHost(), {
       leases: leased >= 2,

@@ -107,3 +107,17 @@ Deno.test("leased tasks: a script ends only after the tasks it did not wait for"
   const seen = await run("unawaited");
   assert.equal(seen, "submitted");
 });
+
+Deno.test("leased tasks: a leasedTasks setting other than 0, 1 or 2 fails init, naming it", async () => {
+  for (const bad of ["5", "1.5", "-1"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SCENARIOS, "stream", "2"],
+      env: { RAYD_LEASED_TASKS: bad, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0, `RAYD_LEASED_TASKS=${bad} started`);
+    assert.match(stderr, new RegExp(`RAYD_LEASED_TASKS\\): expected 0, 1 or 2, got ${bad}`));
+  }
+});

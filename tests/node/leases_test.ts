@@ -7,20 +7,15 @@
 import assert from "node:assert/strict";
 import { IdFactory, type TaskId, type WorkerId } from "../../runtime/common/mod.ts";
 import { LocalScheduler } from "../../runtime/scheduler/mod.ts";
+import { mergeOptions } from "../../runtime/core/mod.ts";
 import { LEASE_QUANTUM_MS, NodeLeases } from "../../runtime/node/leases.ts";
 import type { FromWorker, TaskOptions, ToWorker } from "../../runtime/protocol/mod.ts";
 import type { LinkCaller } from "../../runtime/links/mod.ts";
 
 type Request = Extract<FromWorker, { type: "leaseRequest" }>;
 
-const CPU1: TaskOptions = {
-  numReturns: 1,
-  numCpus: 1,
-  resources: {},
-  maxRetries: 3,
-  retryExceptions: false,
-  schedulingStrategy: "DEFAULT",
-};
+/** A task's default options: one CPU. */
+const CPU1: TaskOptions = mergeOptions(undefined, {});
 
 class FakeCaller implements LinkCaller {
   readonly got: ToWorker[] = [];
