@@ -96,7 +96,9 @@ Deno.test({
             `${p} ${mib(after[p].hwm)} MiB (RSS before ${mib(before[p].rss)})`
           ).join(", "),
       );
-      for (const p of ["B", "driver"] as const) {
+      // The driver is the test process, shared with the test files that run beside it in the
+      // full suite: its peak is printed, and bounded only for the node process B.
+      for (const p of ["B"] as const) {
         const bound = before[p].rss + n + PULL_IN_FLIGHT * PULL_CHUNK_BYTES + 64 * MIB;
         assert.ok(
           after[p].hwm <= Math.max(bound, before[p].hwm),
