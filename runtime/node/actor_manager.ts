@@ -520,6 +520,12 @@ export class ActorManager {
     }
   }
 
+  /** The worker running `actorId` now, if any. */
+  workerOf(actorId: ActorId): WorkerHandle | undefined {
+    const worker = this.#find(actorId)?.worker;
+    return worker?.alive ? worker : undefined;
+  }
+
   #find(actorId: ActorId): ManagedActor | undefined {
     return this.#actors.get(actorId) ?? this.#actors.get(this.#aliases.get(actorId)!);
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  type ActorId,
   isPutId,
   type JobId,
   type NodeId,
@@ -17,6 +18,7 @@ import { type ActorBackend, errorFrame, type ObjectRef } from "../core/mod.ts";
 import type { CancelMode, Frame, TaskSpec } from "../protocol/mod.ts";
 import type { ClusterSide, StoredObject } from "./cluster_port.ts";
 import type { ObjectLifetime } from "./object_lifetime.ts";
+import type { SyncedWorker } from "./ref_syncs.ts";
 import type { ObjectTable } from "./object_table.ts";
 import type { SpillManager } from "./spill_manager.ts";
 import type { LocalScheduler } from "../scheduler/mod.ts";
@@ -30,6 +32,8 @@ export interface SideParts {
   readonly scheduler: Pick<LocalScheduler, "knows" | "size">;
   /** The node's own actors (not the cluster's wrapper). */
   readonly actors: ActorBackend;
+  /** The worker of one of the node's actors, while it has one. */
+  actorWorker(actorId: ActorId): SyncedWorker | undefined;
   /** Results of the node's own calls, sealed into its table when they come. */
   escape(refs: readonly ObjectRef[]): void;
   /** Adds an object as the node does its own. */
@@ -57,6 +61,8 @@ const NONE: readonly ObjectId[] = Object.freeze([]) as readonly ObjectId[];
 /** The side of `node` that its cluster port calls. */
 export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
   const { table, life } = parts;
+  /** Calls to the node's actors with ref arguments, by task: their actor. */
+  const calls = new Map<TaskId, ActorId>();
   return {
     nodeId: node.nodeId,
     jobId: node.jobId,
@@ -101,7 +107,15 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       return f === undefined ? 0 : f instanceof Uint8Array ? f.length : f.size;
     },
     cancel: (taskId, mode) => node.cancel(taskId, mode),
-    forwardedDone: (taskId) => life.taskDone(taskId),
+    forwardedDone(taskId) {
+      const actorId = calls.get(taskId);
+      if (actorId === undefined) return life.taskDone(taskId);
+      calls.delete(taskId);
+      // Its results came through a link: the actor's holds on the arguments come by message.
+      const worker = parts.actorWorker(actorId);
+      if (worker) life.taskDoneAfter(taskId, worker);
+      else life.taskDone(taskId);
+    },
     failForwarded: (spec, error) => parts.failAll(spec, errorFrame(error)),
     dropHolder: (holder) => life.dropHolder(holder),
     heldBy: (prefix) => life.heldBy(prefix),
@@ -111,6 +125,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       for (let i = 0; i < call.numReturns; i++) life.inc(objectIdOf(call.taskId, i), holder);
       // Its arguments are held here until its results come (`forwardedDone`).
       life.holdTask(call.taskId, call.argRefs);
+      if (call.argRefs.length > 0) calls.set(call.taskId, call.actorId);
       parts.escape(parts.actors.call(call));
     },
     release: (id, holder) => life.dec(id, holder),

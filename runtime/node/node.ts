@@ -204,6 +204,7 @@ export class Node implements Backend {
       spill: this.#spill,
       scheduler: this.#scheduler,
       actors: local,
+      actorWorker: (actorId) => this.#actors.workerOf(actorId),
       escape: (refs) => this.#calls.escape(refs),
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       failAll: (spec, frame) => this.#failAll(spec, frame, "failed", true),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts";
+import type { ActorId, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { config, objectLost } from "../common/mod.ts";
 import {
   ACTOR_REF_PREFIX,
@@ -22,6 +22,7 @@ import type { SharedArena } from "../object_store/mod.ts";
 import type { Frame, RefOp } from "../protocol/mod.ts";
 import type { ObjectTable } from "./object_table.ts";
 import { RefCounts } from "./ref_counts.ts";
+import { RefSyncs, type SyncedWorker } from "./ref_syncs.ts";
 import type { SpillManager } from "./spill_manager.ts";
 
 /** What the lifetime bookkeeping works on. */
@@ -69,6 +70,8 @@ export function collectionEvery(storeBytes: number): CollectionEvery {
 export class ObjectLifetime {
   readonly #host: LifetimeHost;
   readonly #refs: RefCounts;
+  /** Releases waiting for a worker's holds to arrive. */
+  readonly syncs = new RefSyncs();
   /** Objects nothing held before they were sealed: freed when sealed. */
   readonly #doomed = new Set<ObjectId>();
   /** Refs inside stored objects, held until the container is freed. */
@@ -119,9 +122,10 @@ export class ObjectLifetime {
     return this.#refs.heldBy(prefix);
   }
 
-  /** A worker died: what it held is let go. */
+  /** A worker is gone: what it held is let go, and what waited for its holds (`taskDoneAfter`) runs. */
   dropHolder(holder: string): void {
     this.#refs.dropHolder(holder);
+    this.syncs.gone(holder as WorkerId);
   }
 
   /** A thread's hold, release or unpin (`holder` undefined for the driver, which needs no account). */
@@ -140,6 +144,15 @@ export class ObjectLifetime {
     if (argRefs.length === 0) return;
     for (const id of argRefs) this.#refs.inc(id);
     this.#taskRefs.set(taskId, argRefs);
+  }
+
+  /**
+   * `taskDone` once `worker`, which ran the task (an actor's call, answered
+   * through a link), has sent the holds it took on its arguments.
+   */
+  taskDoneAfter(taskId: TaskId, worker: SyncedWorker): void {
+    if (!this.#taskRefs.has(taskId)) return;
+    this.syncs.after(worker, () => this.taskDone(taskId));
   }
 
   /** The task will not run again: its arguments no longer hold their objects. */

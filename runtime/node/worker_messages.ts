@@ -9,6 +9,7 @@ import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ClusterState, Frame, FromWorker, ResultTuple, TaskSpec } from "../protocol/mod.ts";
 import type { TaskState } from "../gcs/mod.ts";
 import type { WorkerHandle } from "../pool/mod.ts";
+import { REF_OP } from "../core/mod.ts";
 import type { ActorManager } from "./actor_manager.ts";
 import type { NodeLeases } from "./leases.ts";
 import { checkObject } from "./node_options.ts";
@@ -55,9 +56,14 @@ export function serveWorker(host: WorkerMessagesHost, worker: WorkerHandle, msg:
         host.put(id, frame, contained);
       }
       return;
+    case "holds":
+      for (const id of msg.ids) host.life.applyRefOp(REF_OP.hold, id, worker.id);
+      return;
     case "refs":
       for (const [kind, id] of msg.ops) host.life.applyRefOp(kind, id, worker.id);
       return;
+    case "refSynced":
+      return host.life.syncs.synced(worker.id, msg.seq);
     case "wait":
       return host.waits.wait(worker, msg);
     case "cancelWait":

@@ -120,6 +120,8 @@ export type ToWorker =
   | { readonly type: "clusterState"; readonly reqId: number; readonly state: ClusterState }
   /** Run a garbage collection now (the store is filling). */
   | { readonly type: "gc" }
+  /** Answer `refSynced` after posting everything batched so far (see node/ref_syncs.ts). */
+  | { readonly type: "refSync"; readonly seq: number }
   | { readonly type: "stop" }
   | ActorToWorker;
 
@@ -140,8 +142,15 @@ export type FromWorker =
     readonly type: "put";
     readonly objects: readonly (readonly [ObjectId, Frame, readonly ObjectId[]])[];
   }
-  /** Holds, releases and unpins of objects by this worker, in order. */
+  /**
+   * Objects this worker holds from now on, sent before the results of the
+   * same batch (which may end the holds that covered them until now).
+   */
+  | { readonly type: "holds"; readonly ids: readonly ObjectId[] }
+  /** Releases and unpins of objects by this worker, in order, after the batch's results. */
   | { readonly type: "refs"; readonly ops: readonly RefOp[] }
+  /** Everything posted before this arrived ahead of it (answers `refSync`). */
+  | { readonly type: "refSynced"; readonly seq: number }
   | {
     /** Wait until `numReturns` of `ids` exist (or the deadline), then reply "ready". */
     readonly type: "wait";

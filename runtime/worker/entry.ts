@@ -142,6 +142,10 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case "gc":
       reclaimDropped();
       break;
+    case "refSync":
+      be?.flush();
+      scope.postMessage({ type: "refSynced", seq: msg.seq });
+      break;
     case "stop":
       be?.shutdown();
       setBackend(undefined);

@@ -8,7 +8,7 @@
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { IdFactory, runtimeShutDown } from "../common/mod.ts";
 import type { Backend, ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { currentTask, refTracker } from "../core/mod.ts";
+import { currentTask, REF_OP, refTracker } from "../core/mod.ts";
 import { SharedArena } from "../object_store/mod.ts";
 import { ScratchFrames } from "../serialization/mod.ts";
 import type { TaskChannel } from "../transport/mod.ts";
@@ -57,6 +57,9 @@ export class WorkerBackend implements Backend {
   readonly #pending = new Map<number, Pending>();
   #nextReq = 1;
   #puts: [ObjectId, Frame, readonly ObjectId[]][] = [];
+  /** Holds taken since the last flush: sent before its results. */
+  #holds: ObjectId[] = [];
+  /** Releases and unpins since the last flush: sent after its results. */
   #refOps: RefOp[] = [];
   readonly #clusterAsks = new Map<number, (state: ClusterState) => void>();
   #specs: TaskSpec[] = [];
@@ -115,7 +118,8 @@ export class WorkerBackend implements Backend {
   }
 
   refOp(kind: RefOp[0], id: ObjectId): void {
-    this.#refOps.push([kind, id]);
+    if (kind === REF_OP.hold) this.#holds.push(id);
+    else this.#refOps.push([kind, id]);
     this.#queueFlush();
   }
 
@@ -216,10 +220,12 @@ export class WorkerBackend implements Backend {
   }
 
   /**
-   * Sends everything batched so far, in order: puts, submissions, results,
-   * then ref ops (a release may come late, never early). Results through the
-   * channel are followed by a nudge message unless the node is reading the
-   * channel anyway, so the node reads them before the ref ops.
+   * Sends everything batched so far, in order: puts, submissions, holds,
+   * results, then releases (a hold may come early and a release late, never
+   * the other way: a result ends the hold of its task's arguments, which a
+   * ref kept by this thread outlives). Results through the channel are
+   * followed by a nudge message unless the node is reading the channel
+   * anyway, so the node reads them before the releases.
    */
   flush(): void {
     this.#flushQueued = false;
@@ -230,6 +236,7 @@ export class WorkerBackend implements Backend {
       [this.#submitted, this.#running, this.#ended] = [[], [], []];
       this.#post({ type: "taskRecords", submitted, running, ended });
     }
+    if (this.#holds.length) this.#post({ type: "holds", ids: this.#holds.splice(0) });
     if (this.#results.length) {
       const results = this.#results.map((r): ResultTuple =>
         r.contained

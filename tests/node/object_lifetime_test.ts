@@ -12,7 +12,9 @@ import {
   type NodeId,
   type ObjectId,
   objectIdOf,
+  type WorkerId,
 } from "../../runtime/common/mod.ts";
+import type { ToWorker } from "../../runtime/protocol/mod.ts";
 import { ACTOR_REF_PREFIX, REF_OP, VIEW_REF_PREFIX } from "../../runtime/core/mod.ts";
 import { MemoryControlStore } from "../../runtime/gcs/mod.ts";
 import { SharedArena, SpillFiles, type StoreLoc } from "../../runtime/object_store/mod.ts";
@@ -170,6 +172,42 @@ Deno.test("ObjectLifetime: a task's arguments hold their objects until the task 
     t.life.taskDone(task); // twice is harmless
     t.life.holdTask(ids.nextTaskId(), []); // no arguments: nothing held
     assert.equal(t.life.referenced, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime: an actor's call lets its arguments go only once its worker's holds came", async () => {
+  const t = setup();
+  try {
+    const arg = objectId();
+    const call = ids.nextTaskId();
+    t.life.inc(arg);
+    t.sealInline(arg);
+    t.life.holdTask(call, [arg]);
+    t.life.dec(arg);
+    const sent: ToWorker[] = [];
+    const worker = { id: W1 as WorkerId, send: (msg: ToWorker) => sent.push(msg) };
+    // The results came through the link; the hold the actor took (kept in its state) is on its way.
+    t.life.taskDoneAfter(call, worker);
+    assert.deepEqual(sent, [{ type: "refSync", seq: 1 }]);
+    assert.equal(t.table.status(arg), "ok", "still held by the call");
+    t.life.applyRefOp(REF_OP.hold, arg, W1); // the actor's hold, posted before its answer
+    t.life.syncs.synced(W1 as WorkerId, 1);
+    assert.equal(t.table.status(arg), "ok", "the actor holds it now");
+    t.life.applyRefOp(REF_OP.release, arg, W1);
+    assert.equal(t.table.status(arg), "missing");
+    // A worker that dies before it answers: what waited for it runs.
+    const other = objectId();
+    const call2 = ids.nextTaskId();
+    t.life.inc(other);
+    t.sealInline(other);
+    t.life.holdTask(call2, [other]);
+    t.life.dec(other);
+    t.life.taskDoneAfter(call2, worker);
+    t.life.dropHolder(W1);
+    assert.equal(t.table.status(other), "missing");
+    assert.equal(t.life.syncs.size, 0);
   } finally {
     await t.close();
   }
