@@ -47,8 +47,7 @@ export interface RunOptions {
 
 const LOCK_FILE = "/tmp/rayd-netlab.lock";
 /** Lab namespace names: `rd<pid>x<n>-<host>`; the pid finds labs of dead test processes. */
-const LAB_NAME = /^rd(\d+)x\d+-/;
-let labCounter = 0;
+const LAB_NAME = /^rd(\d+)x(\d+)-/;
 let skipReason: Promise<string | undefined> | undefined;
 
 /** Why network-namespace tests cannot run here (not root, no `ip netns`), or undefined when they can. */
@@ -139,6 +138,21 @@ async function removeStaleLabs(): Promise<void> {
   }
 }
 
+/**
+ * A lab number no namespace of this process uses. Test files that run in
+ * parallel share the process (and its pid) but not their modules, so a
+ * counter per module would give two labs the same names; the namespaces
+ * themselves are the record (read under the lab lock).
+ */
+async function unusedLabNumber(): Promise<number> {
+  let last = 0;
+  for (const line of (await ip("netns", "list")).split("\n")) {
+    const m = LAB_NAME.exec(line.split(" ")[0]);
+    if (m && Number(m[1]) === Deno.pid) last = Math.max(last, Number(m[2]));
+  }
+  return last + 1;
+}
+
 function pidAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
@@ -191,7 +205,7 @@ export class NetLab implements AsyncDisposable {
     try {
       await lockFile.lock(true);
       await removeStaleLabs();
-      const lab = new NetLab(`rd${Deno.pid}x${++labCounter}`, await freeSubnet());
+      const lab = new NetLab(`rd${Deno.pid}x${await unusedLabNumber()}`, await freeSubnet());
       try {
         await lab.#build();
       } catch (error) {
