@@ -25,6 +25,19 @@ import type {
 } from "./records.ts";
 
 const FINAL = new Set<string>(FINAL_TASK_STATES);
+/**
+ * No ids: a task's `deps` before its spec came, and its `returns` as kept
+ * (made from its id and `numReturns` when read: `withReturns`), so a queued
+ * task's record holds no array or id strings of its own for them.
+ */
+const NO_IDS = Object.freeze([]) as unknown as ObjectId[];
+
+/** `task` as read: its `returns` listed (the tables keep none; see NO_IDS). */
+export function withReturns(task: TaskRecord): TaskRecord {
+  const n = task.options?.numReturns ?? 0;
+  if (n === 0 || task.returns.length > 0) return task;
+  return { ...task, returns: Array.from({ length: n }, (_, i) => objectIdOf(task.taskId, i)) };
+}
 
 /** Counts per key, with +1/-1 moves. */
 export class Counter {
@@ -266,11 +279,7 @@ export class MemoryTables {
     task.submittedAt = e.ts;
     if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
     task.deps = spec.deps as ObjectId[]; // specs are never changed after submission
-    task.returns = Array.from(
-      { length: spec.options.numReturns },
-      (_, i) => objectIdOf(spec.taskId, i),
-    );
-    task.options = spec.options;
+    task.options = spec.options; // its returns follow from it (withReturns)
     if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
       task.args = spec.args; // frames are never written after they are made
     }
@@ -421,8 +430,8 @@ function newTask(
     workerId: undefined,
     parentTaskId: undefined,
     attempt,
-    deps: [],
-    returns: [],
+    deps: NO_IDS,
+    returns: NO_IDS,
     options: undefined,
     args: undefined,
     error: undefined,

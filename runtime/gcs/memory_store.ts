@@ -25,7 +25,7 @@ import type {
   WorkerRecord,
 } from "./records.ts";
 import { storeClosed } from "./errors.ts";
-import { actorNameKey, functionField, MemoryTables } from "./_memory_tables.ts";
+import { actorNameKey, functionField, MemoryTables, withReturns } from "./_memory_tables.ts";
 import { listLimit, newestFirst, stateTime } from "./_listing.ts";
 import { Subscribers } from "./_subscribers.ts";
 import { specOf } from "./_task_spec.ts";
@@ -151,7 +151,10 @@ export class MemoryControlStore implements ControlStore {
   }
 
   getTask(taskId: TaskId): Promise<TaskRecord | undefined> {
-    return this.#read((t) => t.tasks.get(taskId));
+    return this.#read((t) => {
+      const task = t.tasks.get(taskId);
+      return task && withReturns(task);
+    });
   }
 
   getTaskSpec(taskId: TaskId): Promise<TaskSpec | undefined> {
@@ -170,7 +173,7 @@ export class MemoryControlStore implements ControlStore {
           matches(r.state, filter.state) && matches(r.jobId, filter.jobId) &&
           matches(r.nodeId, filter.nodeId),
         listLimit(filter.limit),
-      )
+      ).map(withReturns)
     );
   }
 

@@ -62,9 +62,25 @@ export interface TaskSpec {
 /** What a thread tells the node about an object: 0 hold, 1 release, 2 unpin a fetched frame. */
 export type RefOp = readonly [kind: 0 | 1 | 2, id: ObjectId];
 
+/**
+ * The keys `fnKeyOf` made, by function key: one string per function, not
+ * one per task (a queued task's records and scheduler entry keep theirs).
+ * Descriptors that came by message are copies, so the cache is not keyed by
+ * the descriptor object.
+ */
+const fnKeys = new Map<string, { readonly moduleUrl: string; readonly fnKey: string }>();
+/** Functions remembered by `fnKeys` before it starts over. */
+const FN_KEYS_MAX = 4096;
+
 /** A string naming a function uniquely in a job: its module and key, or its shipped source. */
 export function fnKeyOf(fn: FunctionDescriptor): string {
-  return fn.source === undefined ? `${fn.moduleUrl}#${fn.key}` : `source:${fn.source}`;
+  if (fn.source !== undefined) return `source:${fn.source}`;
+  const known = fnKeys.get(fn.key);
+  if (known !== undefined && known.moduleUrl === fn.moduleUrl) return known.fnKey;
+  const fnKey = `${fn.moduleUrl}#${fn.key}`;
+  if (fnKeys.size >= FN_KEYS_MAX) fnKeys.clear();
+  fnKeys.set(fn.key, { moduleUrl: fn.moduleUrl, fnKey });
+  return fnKey;
 }
 
 /** Display name of a task. */

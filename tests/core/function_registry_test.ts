@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { RayError } from "../../runtime/common/mod.ts";
+import { fnKeyOf } from "../../runtime/protocol/mod.ts";
 import {
   callerModuleUrl,
   lookupFunction,
@@ -94,4 +95,16 @@ Deno.test("lookupFunction() returns undefined for an unknown function", () => {
 
 Deno.test("callerModuleUrl() names the calling module outside rayd's runtime", () => {
   assert.equal(callerModuleUrl(), import.meta.url);
+});
+
+Deno.test("fnKeyOf: one key per module and function key, the same string each time", () => {
+  const a = { moduleUrl: "file:///a.ts", key: "f#0", name: "f" };
+  const b = { moduleUrl: "file:///b.ts", key: "f#0", name: "f" };
+  assert.equal(fnKeyOf(a), "file:///a.ts#f#0");
+  assert.equal(fnKeyOf(b), "file:///b.ts#f#0", "the same key in another module");
+  assert.equal(fnKeyOf({ ...a }), "file:///a.ts#f#0", "a copy of a descriptor (as by message)");
+  assert.equal(
+    fnKeyOf({ moduleUrl: "", key: "g#0", name: "g", source: "() => 1" }),
+    "source:() => 1",
+  );
 });

@@ -250,6 +250,19 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.equal(t.options?.maxRetries, 3);
     assert.equal(t.args, undefined, "an unpinned finished task drops its arguments");
     assert.equal(await s.getTaskSpec(id), undefined);
+    // Every return is listed, when read one by one and in a list.
+    const three = taskId();
+    const base = spec(three);
+    s.record({
+      type: "taskSubmitted",
+      jobId: JOB,
+      spec: { ...base, options: { ...base.options, numReturns: 3 } },
+      ts: 120,
+    });
+    await s.flush();
+    const want = [0, 1, 2].map((i) => objectIdOf(three, i));
+    assert.deepEqual((await s.getTask(three))?.returns, want);
+    assert.deepEqual((await s.listTasks()).find((r) => r.taskId === three)?.returns, want);
   });
 
   await step("listTasks filters by state, job and node, newest first, with a limit", async (s) => {
