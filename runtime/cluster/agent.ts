@@ -52,7 +52,6 @@ import {
 } from "./messages.ts";
 import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
 import { holderOf, type Peers } from "./peers.ts";
-import { Lends } from "./lends.ts";
 import { serveFetch } from "./fetch.ts";
 import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
@@ -151,9 +150,7 @@ export class Agent implements ClusterPort {
     this.#options = options;
     this.address = options.address;
     const need = (id: ObjectId) => this.need(id, PullPriority.args);
-    const side = () => this.#side;
-    this.lends = new Lends({ address: this.address, side, peers: options.peers });
-    this.handOff = new HandOff({ ...options, remote: this.#remote, side, need, lends: this.lends });
+    this.handOff = new HandOff({ ...options, remote: this.#remote, side: () => this.#side, need });
     this.#remoteActors = new RemoteActors(this.#actorsHost());
     const { peers, head, ownerTag: tag } = options;
     const sizeOf = this.#sizeHere;
@@ -190,7 +187,6 @@ export class Agent implements ClusterPort {
     return {
       address: this.address,
       head: this.#options.head,
-      lends: this.lends,
       send: (address, type, message) => this.#options.code.send(address, type, message),
       side: () => this.#side,
       createHere: (spec) => this.#local!.create(spec),
@@ -302,7 +298,6 @@ export class Agent implements ClusterPort {
   }
 
   unreferenced(id: ObjectId): void {
-    this.lends.unreferenced(id);
     const at = this.#remote.get(id);
     this.#lineage.drop(taskIdOf(id));
     if (at !== undefined) {
@@ -381,8 +376,6 @@ export class Agent implements ClusterPort {
 
   /** Objects this node holds for others, taken by them when it drains (handoff.ts). */
   readonly handOff: HandOff;
-  /** Refs nested in the arguments of work sent and received, held by their senders (lends.ts). */
-  readonly lends: Lends;
 
   /** The head says a node died (or a driver left): its tasks move, its holds and actors here go. */
   nodeDied(nodeId: NodeId, address: string): void {
@@ -391,7 +384,6 @@ export class Agent implements ClusterPort {
     for (const actorId of this.#hosted.get(address) ?? []) this.#local?.kill(actorId, true);
     this.#hosted.delete(address);
     this.#side.dropHolder(holderOf(address));
-    this.lends.senderGone(address);
     for (const [id, at] of this.#remote) {
       if (at !== address) continue;
       this.#remote.delete(id);
@@ -477,7 +469,6 @@ export class Agent implements ClusterPort {
       else byNode.set(d.address, [spec]);
     });
     for (const [address, specs] of byNode) {
-      for (const s of specs) this.lends.lend(address, s);
       const wire = specs.map((s) => this.#wireArgs(s, s.argRefs));
       this.#options.code.send(address, MSG.run, packRun(this.address, wire));
     }
@@ -529,7 +520,6 @@ export class Agent implements ClusterPort {
       const { numReturns } = spec.options;
       this.#placedHere.set(spec.taskId, { owner, numReturns, returns: [] });
       this.#keep.add(spec.taskId);
-      this.lends.borrow(owner, spec);
       this.#side.acceptPlaced(spec, holderOf(owner));
     }
   }

@@ -11,7 +11,6 @@
  */
 import { type ObjectId, sleep } from "../common/mod.ts";
 import type { ClusterSide } from "../node/mod.ts";
-import type { Lends } from "./lends.ts";
 import { MSG } from "./messages.ts";
 
 /** Holders of objects here that are other processes (see `holderOf`). */
@@ -34,8 +33,6 @@ export interface HandOffHost {
   readonly remote: Map<ObjectId, string>;
   /** Pulls `id` here. */
   need(id: ObjectId): void;
-  /** Refs borrowed with work received (lends.ts): taken like the others. */
-  readonly lends: Pick<Lends, "lentBy" | "giveBack">;
 }
 
 /** Both sides of a hand-off: the leaving node's, and the taking process's. */
@@ -71,8 +68,7 @@ export class HandOff {
   leaving({ from, ids }: LeavingMessage): void {
     const side = this.#host.side();
     for (const id of ids) {
-      const counted = this.#host.remote.get(id) === from || this.#host.lends.lentBy(id, from);
-      if (!counted) continue; // not counted on (any more)
+      if (this.#host.remote.get(id) !== from) continue; // not counted on (any more)
       if (!side.isMissing(id)) {
         this.#released(from, id); // a copy is here already
         continue;
@@ -91,8 +87,6 @@ export class HandOff {
   }
 
   #released(from: string, id: ObjectId): void {
-    this.#host.lends.giveBack(id, from);
-    if (this.#host.remote.get(id) !== from) return;
     this.#host.remote.delete(id);
     this.#host.peers.send(from, MSG.release, { from: this.#host.address, ids: [id] });
   }

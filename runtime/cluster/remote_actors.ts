@@ -28,7 +28,6 @@ import type { HeadApi } from "./head.ts";
 import { MSG } from "./messages.ts";
 import type { CodeRefs, FoundActor } from "./messages.ts";
 import { holderOf } from "./peers.ts";
-import type { Lends } from "./lends.ts";
 
 /** What the remote actors need of their agent. */
 export interface RemoteActorsHost {
@@ -56,8 +55,6 @@ export interface RemoteActorsHost {
   ): A;
   /** Pulls `id` here. */
   need(id: ObjectId): void;
-  /** Refs nested in calls' arguments, held by the caller for the actor's node (lends.ts). */
-  readonly lends: Pick<Lends, "lend" | "borrow">;
   /** A non-detached actor of `owner` lives here: it ends when that owner leaves. */
   hosted(owner: string, actorId: ActorId): void;
   /** Registers a task placed here whose results go to `owner`. */
@@ -91,8 +88,6 @@ export type ActorMessage =
     readonly code?: CodeRefs;
     /** Who serves that code, when not the owner (the head, restarting an actor). */
     readonly codeFrom?: string;
-    /** The owner holds the refs nested in the arguments for the receiver (lends.ts). */
-    readonly lent?: boolean;
   }
   | { readonly kind: "call"; readonly owner: string; readonly call: ActorCall }
   | { readonly kind: "kill"; readonly actorId: ActorId; readonly noRestart: boolean };
@@ -163,12 +158,10 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
       if (d.type !== "place") throw actorDead(label, d.reason);
       if (d.address === this.#host.address) this.#host.createHere({ ...spec, jobId });
       else {
-        this.#host.lends.lend(d.address, wire);
         this.#host.send(d.address, MSG.actor, {
           kind: "create",
           owner: this.#host.address,
           spec: wire,
-          lent: true,
         });
       }
       return { nodeId: d.nodeId, address: d.address, entry, maxTaskRetries };
@@ -201,7 +194,6 @@ export class RemoteActors implements ActorBackend, ActorsElsewhere {
         this.#host.expectAt(call.taskId, h.nodeId, h.address);
         // A handle from getIfExists on an actor made elsewhere: the calls go to that actor.
         const { actorId } = h.entry;
-        this.#host.lends.lend(h.address, call);
         this.#host.send(h.address, MSG.actor, {
           kind: "call",
           owner: this.#host.address,
@@ -332,12 +324,10 @@ export function hostActor(msg: ActorMessage, host: RemoteActorsHost, local: Acto
     case "create":
       for (const d of msg.spec.deps) if (side.isMissing(d)) host.need(d);
       if (!msg.spec.settings.detached) host.hosted(msg.owner, msg.spec.actorId);
-      if (msg.lent) host.lends.borrow(msg.owner, msg.spec);
       local.create(msg.spec);
       return;
     case "call":
       host.placedHere(msg.call.taskId, msg.owner, msg.call.numReturns);
-      host.lends.borrow(msg.owner, msg.call);
       side.callActor(msg.call, holderOf(msg.owner));
       return;
     case "kill":
