@@ -74,6 +74,16 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
     life.settle(id);
     return loc;
   };
+  /** An object sealed here that only `task`'s arguments hold (its maker let go). */
+  const argOfTask = () => {
+    const arg = objectId();
+    const task = ids.nextTaskId();
+    life.inc(arg);
+    sealInline(arg);
+    life.holdTask(task, [arg]);
+    life.dec(arg);
+    return { arg, task };
+  };
   const close = async () => {
     spill.close();
     await gcs.close();
@@ -89,6 +99,7 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
     workerCollections: () => workerCollections,
     sealInline,
     sealStored,
+    argOfTask,
     close,
   };
 }
@@ -160,12 +171,7 @@ Deno.test("ObjectLifetime frees an object nobody held before it existed as soon 
 Deno.test("ObjectLifetime: a task's arguments hold their objects until the task is done", async () => {
   const t = setup();
   try {
-    const arg = objectId();
-    const task = ids.nextTaskId();
-    t.life.inc(arg);
-    t.sealInline(arg);
-    t.life.holdTask(task, [arg]);
-    t.life.dec(arg);
+    const { arg, task } = t.argOfTask();
     assert.equal(t.table.status(arg), "ok", "held by the task's arguments");
     t.life.taskDone(task);
     assert.equal(t.table.status(arg), "missing");
@@ -180,12 +186,7 @@ Deno.test("ObjectLifetime: a task's arguments hold their objects until the task 
 Deno.test("ObjectLifetime: an actor's call lets its arguments go only once its worker's holds came", async () => {
   const t = setup();
   try {
-    const arg = objectId();
-    const call = ids.nextTaskId();
-    t.life.inc(arg);
-    t.sealInline(arg);
-    t.life.holdTask(call, [arg]);
-    t.life.dec(arg);
+    const { arg, task: call } = t.argOfTask();
     const sent: ToWorker[] = [];
     const worker = { id: W1 as WorkerId, send: (msg: ToWorker) => sent.push(msg) };
     // The results came through the link; the hold the actor took (kept in its state) is on its way.
@@ -198,12 +199,7 @@ Deno.test("ObjectLifetime: an actor's call lets its arguments go only once its w
     t.life.applyRefOp(REF_OP.release, arg, W1);
     assert.equal(t.table.status(arg), "missing");
     // A worker that dies before it answers: what waited for it runs.
-    const other = objectId();
-    const call2 = ids.nextTaskId();
-    t.life.inc(other);
-    t.sealInline(other);
-    t.life.holdTask(call2, [other]);
-    t.life.dec(other);
+    const { arg: other, task: call2 } = t.argOfTask();
     t.life.taskDoneAfter(call2, worker);
     t.life.dropHolder(W1);
     assert.equal(t.table.status(other), "missing");
