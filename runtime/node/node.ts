@@ -149,7 +149,9 @@ export class Node implements Backend {
       unreferenced: (id) => this.#port?.unreferenced(id),
       collectEverywhere: (here) => this.#collectEverywhere(here),
     }, collectionEvery(maxBytes));
-    const leased = options.cluster ? 0 : leasedTasksMode(); // a bad setting fails init, naming it
+    // A bad setting fails init, naming it, in cluster mode too (which does not lease yet).
+    const mode = leasedTasksMode();
+    const leased = options.cluster ? 0 : mode;
     this.#leasing = leased >= 1;
     this.#pool = new WorkerPool(this.#poolHost(), {
       leases: leased >= 2,

@@ -43,6 +43,32 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a driver joining a cluster with a leasedTasks setting other than 0, 1 or 2 fails, naming it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const c = await startInProcessCluster({ numWorkers: 1 }, []);
+    try {
+      const env = { RAYD_ADDRESS: c.address, RAYD_TOKEN: TEST_TOKEN, RAYD_LEASED_TASKS: "7" };
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", DRIVER.href, "squares", "3"],
+        env: { ...env, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.notEqual(out.code, 0, "it ran with RAYD_LEASED_TASKS=7");
+      assert.match(
+        new TextDecoder().decode(out.stderr),
+        /RAYD_LEASED_TASKS\): expected 0, 1 or 2, got 7/,
+      );
+    } finally {
+      await c.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "a driver's exit ends its actors but not its detached ones, nor the cluster",
   sanitizeOps: false,
   sanitizeResources: false,
