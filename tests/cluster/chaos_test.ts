@@ -86,6 +86,10 @@ Deno.test({
       nodes: [{ numWorkers: 2 }, { numWorkers: 2 }, { numWorkers: 2 }],
     });
     await ray.init({ address: cluster.address, token: cluster.token });
+    // The actors' callers stop before shutdown, also when the test fails (else their next call
+    // throws from a dangling promise and hides the failure).
+    let calling = true;
+    let calls: Promise<void> = Promise.resolve();
     try {
       const total = await ray.clusterResources();
       const counters = Array.from(
@@ -116,8 +120,7 @@ Deno.test({
       })();
       // The actors count the driver's calls meanwhile.
       const acked = new Array(ACTORS).fill(0);
-      let calling = true;
-      const calls = (async () => {
+      calls = (async () => {
         while (calling) {
           await Promise.all(counters.map(async (c, i) => {
             await ray.get(c.incr.remote());
@@ -169,6 +172,8 @@ Deno.test({
           `${acked.reduce((a, b) => a + b, 0)} actor calls, all exact`,
       );
     } finally {
+      calling = false;
+      await calls.catch(() => {});
       await ray.shutdown();
     }
     // `await using` stops the cluster and checks that no process is left.
