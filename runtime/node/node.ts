@@ -410,6 +410,7 @@ export class Node implements Backend {
     this.#grace.clear();
     this.#leases.close();
     this.#spill.close();
+    this.#life.close();
     const stoppedAt = Date.now();
     for (const id of this.#pool.shutdown()) this.#records.workerDied(id, "shutdown", stoppedAt);
     this.#actors.shutdown();

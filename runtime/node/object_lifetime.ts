@@ -86,6 +86,8 @@ export class ObjectLifetime {
   #sealedSinceWorkers = 0;
   readonly #gcEvery: number;
   readonly #workersEvery: number;
+  /** The collection asked for this turn (`here` if any ask wanted it), run on the next macrotask. */
+  #asked: { here: boolean; timer?: ReturnType<typeof setTimeout> } | undefined;
 
   /** @param host what to free and record into @param every store bytes between collections */
   constructor(host: LifetimeHost, every: number | CollectionEvery) {
@@ -100,6 +102,12 @@ export class ObjectLifetime {
         ? this.#viewed(id, false)
         : this.#unreferenced(id)
     );
+  }
+
+  /** Cancels a collection asked for but not yet run (the node stops). */
+  close(): void {
+    if (this.#asked) clearTimeout(this.#asked.timer);
+    this.#asked = undefined;
   }
 
   /** Objects with at least one reference. */
@@ -290,11 +298,31 @@ export class ObjectLifetime {
         this.#grown = 0;
         this.#checkAt = this.#gcEvery;
         this.#sealedSinceWorkers = 0;
-        return this.#host.collectEverywhere(true);
+        return this.#collect(true);
       }
     }
     if (this.#sealedSinceWorkers < this.#workersEvery) return;
     this.#sealedSinceWorkers = 0;
-    this.#host.collectEverywhere(false);
+    this.#collect(false);
+  }
+
+  /**
+   * Asks the host to collect on the next macrotask, once for all the asks
+   * of this turn: the seal that asked answers its waits first. A collection
+   * takes tens of milliseconds in each thread, and a worker handles its
+   * messages in order: a `gc` posted before a wait's answer kept the task
+   * from seeing its pulled object until the collection ended.
+   */
+  #collect(here: boolean): void {
+    if (this.#asked) {
+      this.#asked.here ||= here;
+      return;
+    }
+    const asked: { here: boolean; timer?: ReturnType<typeof setTimeout> } = { here };
+    asked.timer = setTimeout(() => {
+      this.#asked = undefined;
+      this.#host.collectEverywhere(asked.here);
+    }, 0);
+    this.#asked = asked;
   }
 }

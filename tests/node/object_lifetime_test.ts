@@ -85,6 +85,7 @@ function setup(gcEvery = 1024 * KIB, collectedOnItsOwn = () => false) {
     return { arg, task };
   };
   const close = async () => {
+    life.close();
     spill.close();
     await gcs.close();
   };
@@ -304,19 +305,52 @@ Deno.test("ObjectLifetime: an unpin ref op unpins the object and drops one refer
   }
 });
 
+/** Lets a turn end: collections asked for in it run. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 Deno.test("ObjectLifetime asks for a collection everywhere after each gcEvery bytes stored", async () => {
   const t = setup(20 * KIB);
   try {
     t.sealInline(objectId());
+    await turn();
     assert.equal(t.collections(), 0, "inline objects do not count");
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 0);
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 1);
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 1, "the count starts again after a collection");
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 2);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("ObjectLifetime collects after the turn that asked, once for all its asks", async () => {
+  const t = setup(20 * KIB);
+  try {
+    t.sealStored(objectId(), 12 * KIB);
+    t.sealStored(objectId(), 12 * KIB);
+    assert.equal(t.collections(), 0, "not on the seal's path: its waits are answered first");
+    assert.equal(t.workerCollections(), 0);
+    await Promise.resolve();
+    assert.equal(t.collections(), 0, "not before the turn's microtasks (a wait's answer) ran");
+    await turn();
+    assert.equal(t.collections(), 1);
+    for (let i = 0; i < 4; i++) t.sealStored(objectId(), 12 * KIB); // asks twice in one turn
+    await turn();
+    assert.equal(t.collections() + t.workerCollections(), 2, "one collection for the turn's asks");
+    assert.equal(t.collections(), 2, "everywhere, since one ask wanted this thread too");
+    t.sealStored(objectId(), 12 * KIB);
+    t.sealStored(objectId(), 12 * KIB);
+    t.life.close();
+    await turn();
+    assert.equal(t.collections(), 2, "close cancels an ask not yet run");
   } finally {
     await t.close();
   }
@@ -330,11 +364,13 @@ Deno.test("ObjectLifetime counts store growth: bytes freed since do not ask for 
       t.life.inc(id);
       t.sealStored(id, 12 * KIB);
       t.life.dec(id); // freed at once, as a disposed ref's object is
+      await turn();
     }
     assert.equal(t.collections(), 0, "120 KiB sealed, none kept");
     assert.equal(t.workerCollections(), 5, "the workers collect once 20 KiB more were sealed");
     t.sealStored(objectId(), 12 * KIB);
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 1, "24 KiB kept");
   } finally {
     await t.close();
@@ -347,12 +383,15 @@ Deno.test("ObjectLifetime forces no collection when V8 collected on its own sinc
   try {
     t.sealStored(objectId(), 12 * KIB);
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 0, "its finalizers free what it found");
     assert.equal(t.workerCollections(), 1, "the workers are asked all the same");
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 0, "asked again only after another gcEvery of growth");
     onItsOwn = false;
     t.sealStored(objectId(), 12 * KIB);
+    await turn();
     assert.equal(t.collections(), 1, "no collection of its own this time: one is forced");
   } finally {
     await t.close();
