@@ -24,6 +24,7 @@ import { Puller, type PullHost } from "../../runtime/cluster/pulls.ts";
 import { dialFrames, FrameRpc, listenFrames } from "../../runtime/transport/mod.ts";
 import { SharedArena, type StoreLoc } from "../../runtime/object_store/mod.ts";
 import type { ClusterSide } from "../../runtime/node/mod.ts";
+import { withEnv } from "../_cluster/env_lock.ts";
 
 const ME = ownerTag(1);
 const OTHER = ownerTag(2);
@@ -284,24 +285,23 @@ Deno.test({
   name: "pulls: the only copy freed mid-pull: ObjectLostError once pullDeadlineMs passes",
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    Deno.env.set("RAYD_PULL_DEADLINE_MS", "400");
-    const id = others.nextPutId();
-    const only = await holder(id, patterned(SIZE, 4), 1, []);
-    const r = reader(id, only.address, [only.address]);
-    try {
-      const started = performance.now();
-      await r.done;
-      const took = performance.now() - started;
-      assert.equal(r.sealed().error, true, "sealed as an error");
-      assert.ok(took < 5000, `it did not wait for a copy forever (${took.toFixed(0)} ms)`);
-      const text = new TextDecoder().decode(r.bytes());
-      assert.match(text, /ObjectLostError/);
-      assert.match(text, /no longer holds it|changed while it was pulled/);
-    } finally {
-      Deno.env.delete("RAYD_PULL_DEADLINE_MS");
-      r.close();
-      only.close();
-    }
-  },
+  fn: () =>
+    withEnv({ RAYD_PULL_DEADLINE_MS: "400" }, async () => {
+      const id = others.nextPutId();
+      const only = await holder(id, patterned(SIZE, 4), 1, []);
+      const r = reader(id, only.address, [only.address]);
+      try {
+        const started = performance.now();
+        await r.done;
+        const took = performance.now() - started;
+        assert.equal(r.sealed().error, true, "sealed as an error");
+        assert.ok(took < 5000, `it did not wait for a copy forever (${took.toFixed(0)} ms)`);
+        const text = new TextDecoder().decode(r.bytes());
+        assert.match(text, /ObjectLostError/);
+        assert.match(text, /no longer holds it|changed while it was pulled/);
+      } finally {
+        r.close();
+        only.close();
+      }
+    }),
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { fnv, KeeperActor, pattern, patternBytes } from "../fixtures/cluster_fns.ts";
 import { TestCluster } from "../_cluster/test_cluster.ts";
+import { withEnv } from "../_cluster/env_lock.ts";
 
 const MIB = 1024 * 1024;
 
@@ -15,10 +16,9 @@ Deno.test({
   name: "a stalled holder is left for another copy; get's timeoutMs holds during the pull",
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const previous = Deno.env.get("RAYD_PULL_REQUEST_TIMEOUT_MS");
-    Deno.env.set("RAYD_PULL_REQUEST_TIMEOUT_MS", "1500"); // the processes started below inherit it
-    try {
+  // The processes started below inherit the setting.
+  fn: () =>
+    withEnv({ RAYD_PULL_REQUEST_TIMEOUT_MS: "1500" }, async () => {
       await using cluster = await TestCluster.start({
         // The stopped node must not be declared dead during the test: only the pull notices it.
         head: { numWorkers: 1, healthCheckPeriodMs: 1000, healthCheckFailureThreshold: 60 },
@@ -50,9 +50,5 @@ Deno.test({
       } finally {
         await ray.shutdown();
       }
-    } finally {
-      if (previous === undefined) Deno.env.delete("RAYD_PULL_REQUEST_TIMEOUT_MS");
-      else Deno.env.set("RAYD_PULL_REQUEST_TIMEOUT_MS", previous);
-    }
-  },
+    }),
 });
