@@ -175,6 +175,11 @@ export const settings = {
     default: 10,
     doc: "longest time a control-store event waits before its batch is written",
   },
+  gcsTaskHoldMs: {
+    default: 100,
+    doc:
+      "how long a submitted task's control-store record may wait for the task's end before it is written (Redis): a task that ends by then is one write, not one per state change",
+  },
   gcsBatchMax: { default: 2_000, doc: "most control-store events written in one Redis round trip" },
   gcsQueueMax: {
     default: 100_000,

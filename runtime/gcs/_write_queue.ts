@@ -109,18 +109,35 @@ export class WriteQueue {
   }
 
   /**
+   * When the task at the front, still open, was submitted (`cut`'s
+   * `openAfter` holds it until that time plus the hold); undefined when the
+   * front is no open task.
+   */
+  get openAt(): number | undefined {
+    const front = this.#items[this.#head];
+    return front && "sub" in front && !front.ended && this.#batch === undefined
+      ? front.sub.ts
+      : undefined;
+  }
+
+  /**
    * The batch at the front: the one cut before and not yet written, else a
    * new one of entries carrying about `maxEvents` events. Their tasks take no
    * more merges (later changes follow as plain events). A task that ended
-   * with at least `keep` ended ones behind it is `counted`.
+   * with at least `keep` ended ones behind it is `counted`. An open task
+   * submitted after `openAfter` ends the batch before it: it may yet end
+   * and be written once, its whole record in one write (the batch may be
+   * empty then, and is not kept).
    */
-  cut(maxEvents: number, keep = Infinity): Batch {
+  cut(maxEvents: number, keep = Infinity, openAfter = Infinity): Batch {
     if (this.#batch) return this.#batch;
     let at = this.#head;
     let events = 0;
     let merged = 0;
     while (at < this.#items.length && events < maxEvents) {
-      const entry = this.#items[at++];
+      const entry = this.#items[at];
+      if ("sub" in entry && !entry.ended && entry.sub.ts > openAfter) break;
+      at++;
       events++;
       if (!("sub" in entry)) continue;
       const id = entry.sub.spec.taskId;
@@ -137,6 +154,7 @@ export class WriteQueue {
       events += changes;
     }
     const entries = this.#items.slice(this.#head, at);
+    if (entries.length === 0) return { entries, merged };
     return this.#batch = { entries, merged };
   }
 

@@ -36,6 +36,8 @@ export const GCS_DEFAULTS = {
   taskHistoryMax: config("gcsTaskHistoryMax"),
   /** `gcsFlushIntervalMs`: how long a recorded event may wait before its batch is written (Redis). */
   flushIntervalMs: config("gcsFlushIntervalMs"),
+  /** `gcsTaskHoldMs`: how long a submitted task's record may wait for its end before it is written (Redis). */
+  taskHoldMs: config("gcsTaskHoldMs"),
   /** `gcsBatchMax`: most events written in one round trip (Redis). */
   batchMax: config("gcsBatchMax"),
   /** `gcsQueueMax`: queued writes (a task's merged changes count once) past which the node stops starting tasks until half are written (Redis). */

@@ -13,7 +13,7 @@
 import type { ActorId, JobId, LongTimer, NodeId, ObjectId, TaskId } from "../common/mod.ts";
 import { longTimeout } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
-import type { ControlStore, ControlStoreOptions, Unsubscribe } from "./control_store.ts";
+import type { ControlStore, Unsubscribe } from "./control_store.ts";
 import { GCS_DEFAULTS } from "./control_store.ts";
 import type { Channel, ChannelMessages, ControlStoreEvent, JobState, NodeState } from "./events.ts";
 import { Publisher } from "./_redis_publish.ts";
@@ -49,46 +49,9 @@ import { Subscribers } from "./_subscribers.ts";
 import { LiveState } from "./_live_state.ts";
 import { specOf } from "./_task_spec.ts";
 import { type Conn, openRedis, withDeadline } from "./_redis_connect.ts";
+import type { RedisStoreOptions } from "./redis_options.ts";
 
-/** Options of `connectRedis`. */
-export interface RedisStoreOptions extends ControlStoreOptions {
-  /** Prefix of every key and channel (default `"rayd:"`). */
-  prefix?: string;
-  /** Password, when not given in the URL (`redis://:PASSWORD@host:port`). */
-  password?: string;
-  /** User name for Redis ACLs, when not given in the URL. */
-  username?: string;
-  /** Most time an event waits before its batch is written (default `GCS_DEFAULTS.flushIntervalMs`). */
-  flushIntervalMs?: number;
-  /** Most events per round trip (default `GCS_DEFAULTS.batchMax`). */
-  batchMax?: number;
-  /**
-   * Queue entries (a task with its merged changes is one; tasks still
-   * waiting or running are not counted: the scheduler holds them anyway)
-   * past which the store reports `backpressure()` until half of them are
-   * written (default `GCS_DEFAULTS.queueMax`). Events are never dropped.
-   */
-  queueMax?: number;
-  /** Deadline of the first connection and its checks (default `GCS_DEFAULTS.connectTimeoutMs`). */
-  connectTimeoutMs?: number;
-  /** Longest pause between retries while Redis is down (default `GCS_DEFAULTS.retryMaxMs`). */
-  retryMaxMs?: number;
-  /**
-   * Deadline of each command (default `GCS_DEFAULTS.commandTimeoutMs`): a
-   * query fails after it, a write stays queued and is retried. `close()`
-   * takes at most `connectTimeoutMs + 2 * commandTimeoutMs` beyond the time
-   * Redis takes to write what is queued.
-   */
-  commandTimeoutMs?: number;
-  /**
-   * Called when the connection comes back after an outage. `dataLost` is
-   * true when Redis came back empty (it restarted without persistence): the
-   * store has then queued again what it had written about live things (jobs,
-   * nodes, workers, functions, actors, unfinished tasks, objects, KV);
-   * finished task records written before the outage are gone.
-   */
-  onReconnect?: (info: { dataLost: boolean }) => void;
-}
+export type { RedisStoreOptions };
 
 /**
  * Connects to Redis and checks that it is a usable Redis (PING, INFO, a
@@ -136,6 +99,7 @@ export class RedisControlStore implements ControlStore {
       | "maxFinishedTasks"
       | "taskHistoryMax"
       | "flushIntervalMs"
+      | "taskHoldMs"
       | "batchMax"
       | "queueMax"
       | "retryMaxMs"
@@ -169,6 +133,7 @@ export class RedisControlStore implements ControlStore {
       maxFinishedTasks: options.maxFinishedTasks ?? GCS_DEFAULTS.maxFinishedTasks,
       taskHistoryMax: options.taskHistoryMax ?? GCS_DEFAULTS.taskHistoryMax,
       flushIntervalMs: options.flushIntervalMs ?? GCS_DEFAULTS.flushIntervalMs,
+      taskHoldMs: options.taskHoldMs ?? GCS_DEFAULTS.taskHoldMs,
       batchMax: options.batchMax ?? GCS_DEFAULTS.batchMax,
       queueMax: options.queueMax ?? GCS_DEFAULTS.queueMax,
       retryMaxMs: options.retryMaxMs ?? GCS_DEFAULTS.retryMaxMs,
@@ -239,7 +204,7 @@ export class RedisControlStore implements ControlStore {
     this.#timer = longTimeout(
       () => {
         this.#timer = undefined;
-        this.flush().catch(() => {});
+        this.flush(true).catch(() => {});
       },
       ms,
       { unref: true },
@@ -263,17 +228,24 @@ export class RedisControlStore implements ControlStore {
     });
   }
 
-  flush(): Promise<void> {
-    const run = this.#tail.catch(() => {}).then(() => this.#writeQueued());
+  /** Writes what is queued; with `hold` (the timer's writes), not tasks still open for `taskHoldMs`. */
+  flush(hold = false): Promise<void> {
+    const run = this.#tail.catch(() => {}).then(() => this.#writeQueued(hold));
     this.#tail = run;
     return run;
   }
 
-  async #writeQueued(): Promise<void> {
+  async #writeQueued(hold: boolean): Promise<void> {
     let firstFailure: ControlStoreError | undefined;
     while (this.queued > 0) {
       if (this.#down || !this.#conn.isReady) throw writesQueued(this.#address, this.queued);
-      const cut = this.#queue.cut(this.#opts.batchMax, this.#opts.maxFinishedTasks);
+      const openAfter = hold ? Date.now() - this.#opts.taskHoldMs : Infinity;
+      const cut = this.#queue.cut(this.#opts.batchMax, this.#opts.maxFinishedTasks, openAfter);
+      if (cut.entries.length === 0) {
+        // A task still open at the front: written once it ended or its hold is over.
+        this.#schedule(Math.max(1, this.#queue.openAt! - openAfter));
+        break;
+      }
       const encoded = (cut.encoded ??= encodeBatch(cut.entries)) as WireBatch;
       const { members, events: batch } = encoded;
       let reply: unknown[];

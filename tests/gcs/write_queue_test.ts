@@ -183,3 +183,26 @@ Deno.test("pressure counts what the scheduler no longer holds: not tasks still w
   q.done();
   assert.equal(q.pressure, 1);
 });
+
+Deno.test("cut(openAfter): an open task submitted after it ends the batch, with what is behind it", () => {
+  const q = new WriteQueue();
+  const old = taskId(), young = taskId(), ended = taskId();
+  q.push({ ...submitted(old), ts: 10 } as ControlStoreEvent);
+  q.push({ ...submitted(young), ts: 50 } as ControlStoreEvent);
+  q.push({ ...submitted(ended), ts: 60 } as ControlStoreEvent);
+  q.push(state(ended, "finished", 61));
+  const first = q.cut(100, Infinity, 20);
+  assert.deepEqual(first.entries.flatMap(eventsOf).map((e) => e.type), ["taskSubmitted"]);
+  q.done();
+  assert.equal(q.openAt, 50, "the young open task is at the front");
+  const held = q.cut(100, Infinity, 20);
+  assert.equal(held.entries.length, 0, "nothing while it is held");
+  q.push(state(young, "finished", 70));
+  assert.equal(q.openAt, undefined, "it ended: no longer held");
+  const rest = q.cut(100, Infinity, 20);
+  assert.deepEqual(
+    rest.entries.flatMap(eventsOf).map((e) => e.type === "taskState" ? e.state : e.type),
+    ["taskSubmitted", "finished", "taskSubmitted", "finished"],
+    "each ended task in one entry",
+  );
+});
