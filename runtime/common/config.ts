@@ -176,9 +176,9 @@ export const settings = {
     doc: "longest time a control-store event waits before its batch is written",
   },
   gcsTaskHoldMs: {
-    default: 100,
+    default: 0,
     doc:
-      "how long a submitted task's control-store record may wait for the task's end before it is written (Redis): a task that ends by then is one write, not one per state change",
+      "how long a submitted task's control-store record may wait for the task's end before it is written (Redis; 0: not at all): a task that ends by then is one write, not one per state change, but readers in other processes see it only then",
   },
   gcsBatchMax: { default: 2_000, doc: "most control-store events written in one Redis round trip" },
   gcsQueueMax: {

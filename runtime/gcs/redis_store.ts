@@ -242,8 +242,10 @@ export class RedisControlStore implements ControlStore {
       const openAfter = hold ? Date.now() - this.#opts.taskHoldMs : Infinity;
       const cut = this.#queue.cut(this.#opts.batchMax, this.#opts.maxFinishedTasks, openAfter);
       if (cut.entries.length === 0) {
-        // A task still open at the front: written once it ended or its hold is over.
-        this.#schedule(Math.max(1, this.#queue.openAt! - openAfter));
+        // A task still open at the front: written once it ended (looked for each flush
+        // interval: its end schedules nothing while this timer waits) or its hold is over.
+        const held = this.#queue.openAt! - openAfter;
+        this.#schedule(Math.max(1, Math.min(this.#opts.flushIntervalMs, held)));
         break;
       }
       const encoded = (cut.encoded ??= encodeBatch(cut.entries)) as WireBatch;

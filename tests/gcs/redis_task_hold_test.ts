@@ -53,3 +53,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "Redis store: a held task that ends is written at the next flush interval, not at its hold's end",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedis();
+    const store = await connectRedis(server.url, { flushIntervalMs: 5, taskHoldMs: 3_000 });
+    try {
+      const id = taskId();
+      store.record({ type: "taskSubmitted", jobId: JOB, spec: spec(id), ts: Date.now() });
+      await sleep(60); // the timer found it open and held it
+      assert.equal(await store.getTask(id), undefined);
+      store.record({ type: "taskState", taskId: id, state: "finished", ts: Date.now() });
+      const ended = Date.now();
+      while ((await store.getTask(id))?.state !== "finished") {
+        assert.ok(Date.now() - ended < 1_500, "written soon after it ended");
+        await sleep(10);
+      }
+    } finally {
+      await store.close();
+      await server.dispose();
+    }
+  },
+});
