@@ -53,10 +53,10 @@ Deno.test("config() computes function defaults from the machine", () => {
   });
 });
 
-/** Settings that choose a mode by number, 0 being off. */
-const MODES = new Set<string>(["leasedTasks"]);
+/** Settings whose 0 turns something off: a mode chosen by number, a hold of no time. */
+const MODES = new Set<string>(["leasedTasks", "gcsTaskHoldMs"]);
 
-Deno.test("config() gives a positive finite number for every setting (0 or more for modes)", () => {
+Deno.test("config() gives a positive finite number for every setting (0 or more where 0 is off)", () => {
   for (const name of names) {
     withoutEnv(name, () => {
       const value = config(name);
