@@ -52,6 +52,7 @@ import {
 } from "./messages.ts";
 import { packRun, type RunMessage, unpackRun } from "./run_wire.ts";
 import { holderOf, type Peers } from "./peers.ts";
+import { flushEverywhere } from "./record_flush.ts";
 import { serveFetch } from "./fetch.ts";
 import { Puller, pullHost } from "./pulls.ts";
 import { PullPriority } from "./admission.ts";
@@ -317,6 +318,10 @@ export class Agent implements ClusterPort {
     return this.#options.head.state();
   }
 
+  flushRecords(): Promise<void> {
+    return flushEverywhere(this.#side, () => this.state(), this.#options.peers, this.address);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#pulls.close();
@@ -333,6 +338,9 @@ export class Agent implements ClusterPort {
     if (frame.type === MSG.fetch) {
       const hold = (from: string, ids: readonly ObjectId[]) => this.#holdFor(from, ids);
       return serveFetch(this.#side, hold, frame.message as FetchRequest);
+    }
+    if (frame.type === MSG.flushRecords) {
+      return this.#side.flushRecords().then(() => ({ message: 0 }));
     }
     if (frame.type === MSG.locate) {
       return this.owners.serveLocate(frame.message as LocateRequest).then((message) => ({

@@ -58,6 +58,8 @@ export const MSG = {
   actorEnded: 30,
   /** Request: the member with an owner tag (string -> OwnerInfo | undefined). */
   whereIs: 31,
+  /** Request: write every control-store record queued here (answered once written). */
+  flushRecords: 32,
 } as const;
 
 /** Answer to `hello`. */

@@ -19,6 +19,7 @@ import { driverNode, engine } from "./session.ts";
 export async function timeline(path?: string): Promise<TraceEvent[]> {
   const n = driverNode("timeline");
   const { timelineOf } = await engine();
+  await n.flushRecords(); // in cluster mode the nodes' records too
   const events = await timelineOf(n.gcs, { jobId: n.jobId });
   if (path !== undefined) await Deno.writeTextFile(path, JSON.stringify(events));
   return events;
@@ -40,6 +41,7 @@ export async function graph(options: GraphCallOptions = {}): Promise<string> {
     throw new TypeError(`Invalid graph format: expected "dot" or "svg", got "${format}"`);
   }
   const { graphOf, renderSvg } = await engine();
+  await n.flushRecords(); // in cluster mode the nodes' records too
   const dot = await graphOf(n.gcs, {
     collapseAbove: options.collapseAbove,
     objects: options.refs?.map((r) => r.id),

@@ -45,6 +45,8 @@ export interface ClusterPort {
   cancel(taskId: TaskId, mode: CancelMode): void;
   /** The whole cluster's nodes and resources. */
   state(): Promise<ClusterState>;
+  /** Every live node's queued control-store records written, this process's too (for a read). */
+  flushRecords(): Promise<void>;
   /** The actor backend of the node's driver, given the node's own (`local`). */
   actorsOf(local: ActorBackend): ActorBackend;
   /** The cluster's actors, for the node's workers (created, found, called through the head). */
@@ -122,6 +124,8 @@ export interface ClusterSide {
   collectGarbage(): Promise<void>;
   /** Free resources and tasks not finished (queued or running). */
   load(): { available: Record<string, number>; queueLength: number };
+  /** This process's queued control-store records written. */
+  flushRecords(): Promise<void>;
   /** `load()` for a heartbeat: also recorded in the control store (`rayd status` shows it). */
   heartbeat(): { available: Record<string, number>; queueLength: number };
 }

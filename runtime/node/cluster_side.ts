@@ -49,7 +49,7 @@ interface NodeFacts {
   readonly numWorkers: number;
   readonly resources: Readonly<Record<string, number>>;
   readonly arena: ClusterSide["arena"];
-  readonly gcs: Pick<ControlStore, "record">;
+  readonly gcs: Pick<ControlStore, "record" | "flush">;
   available(): Record<string, number>;
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   submit(spec: TaskSpec): void;
@@ -107,6 +107,7 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       return f === undefined ? 0 : f instanceof Uint8Array ? f.length : f.size;
     },
     cancel: (taskId, mode) => node.cancel(taskId, mode),
+    flushRecords: () => node.gcs.flush(),
     forwardedDone(taskId) {
       const actorId = calls.get(taskId);
       if (actorId === undefined) return life.taskDone(taskId);

@@ -373,6 +373,11 @@ export class Node implements Backend {
     return this.#port ? this.#port.state() : Promise.resolve(this.#clusterState());
   }
 
+  /** Writes the queued control-store records, in cluster mode every live node's too. */
+  flushRecords(): Promise<void> {
+    return this.#port ? this.#port.flushRecords() : this.gcs.flush();
+  }
+
   /** A table wait that first asks the cluster for the ids neither here nor made here. */
   #tableWait(...[ids, need, timeoutMs, fetch, local]: Parameters<WaitsHost["wait"]>) {
     if (this.#port && local === false) return this.#port.waitAnywhere(ids, need, timeoutMs);
