@@ -306,6 +306,7 @@ export class Agent implements ClusterPort {
       this.#options.peers.send(at, MSG.release, { from: this.address, ids: [id] });
     }
     this.owners.remove(id);
+    this.owners.freed(id);
   }
 
   cancel(taskId: TaskId, mode: CancelMode): void {

@@ -2,12 +2,19 @@
  * Where objects are: for each published object, the processes holding a
  * copy (by address) and its size. Each process keeps one for the objects it
  * owns (owners.ts). Lookups of objects nobody published yet wait until one
- * does (a task's result is published when the task ends).
+ * does (a task's result is published when the task ends), or until the owner
+ * says no copy will come (`gone`: it freed the object).
  *
  * @module
  */
 import type { ObjectId } from "../common/mod.ts";
 import type { Publish } from "./messages.ts";
+
+/** A lookup waiting for a first copy. */
+interface Waiter {
+  found(holder: string): void;
+  failed(error: Error): void;
+}
 
 interface Entry {
   readonly size: number;
@@ -18,7 +25,7 @@ interface Entry {
 export class ObjectDirectory {
   readonly #objects = new Map<ObjectId, Entry>();
   readonly #byHolder = new Map<string, Set<ObjectId>>();
-  readonly #waiters = new Map<ObjectId, ((holder: string) => void)[]>();
+  readonly #waiters = new Map<ObjectId, Waiter[]>();
   #closed = false;
 
   /** Objects with at least one holder. */
@@ -38,7 +45,7 @@ export class ObjectDirectory {
       const waiting = this.#waiters.get(id);
       if (waiting) {
         this.#waiters.delete(id);
-        for (const w of waiting) w(holder);
+        for (const w of waiting) w.found(holder);
       }
     }
     for (const id of removed) {
@@ -68,11 +75,18 @@ export class ObjectDirectory {
       return Promise.resolve(from[Math.floor(Math.random() * from.length)]);
     }
     if (this.#closed) return Promise.reject(new Error("this process is shutting down"));
-    return new Promise((resolve) => {
+    return new Promise((found, failed) => {
       const list = this.#waiters.get(id);
-      if (list) list.push(resolve);
-      else this.#waiters.set(id, [resolve]);
+      if (list) list.push({ found, failed });
+      else this.#waiters.set(id, [{ found, failed }]);
     });
+  }
+
+  /** No copy of `id` will come (its owner freed it): its waiting lookups fail with `error`. */
+  gone(id: ObjectId, error: Error): void {
+    const waiting = this.#waiters.get(id);
+    this.#waiters.delete(id);
+    for (const w of waiting ?? []) w.failed(error);
   }
 
   /** The size and holders of `id`, if anyone holds it. */

@@ -20,6 +20,12 @@ import { ObjectDirectory } from "./directory.ts";
 import type { HeadApi } from "./head.ts";
 import { type LocateRequest, MSG, type OwnerInfo, type PublishMessage } from "./messages.ts";
 import type { Peers } from "./peers.ts";
+import { RemoteRequestError } from "../transport/mod.ts";
+
+/** Ids of objects this process owned and freed that it remembers (the newest). */
+const FREED_KEPT = 65_536;
+/** Why a locate of an object its owner freed fails. */
+const FREED = "its owner freed it (no reference it counts was left)";
 
 /** What the locations need of their process. */
 export interface OwnersHost {
@@ -62,6 +68,8 @@ export class Owners {
   readonly #dead = new Set<NodeId>();
   /** Objects this process holds and told their owners of. */
   readonly #published = new Set<ObjectId>();
+  /** Objects this process owned and freed, oldest first (the last FREED_KEPT): no copy will come. */
+  readonly #freed = new Set<ObjectId>();
   /** Changes to tell, by owner tag, sent once per turn. */
   #batches = new Map<string, Batch>();
   readonly counters: OwnerCounters = {
@@ -95,6 +103,18 @@ export class Owners {
   }
 
   /**
+   * This process freed `id` (nothing it counts holds it): when it owns it,
+   * lookups waiting for a copy and later ones fail at once (ObjectLostError),
+   * instead of waiting for a copy that will not come.
+   */
+  freed(id: ObjectId): void {
+    if (!this.owns(id)) return;
+    this.#freed.add(id);
+    if (this.#freed.size > FREED_KEPT) this.#freed.delete(this.#freed.values().next().value!);
+    this.directory.gone(id, objectLost(id, FREED));
+  }
+
+  /**
    * The address of a holder of `id`, one not in `tried` when there is one,
    * asked of its owner (once some process holds it).
    *
@@ -119,6 +139,9 @@ export class Owners {
       const reply = await rpc.request(MSG.locate, message, undefined, { timeoutMs: Infinity });
       return reply.message as string;
     } catch (err) {
+      if (err instanceof RemoteRequestError && err.remoteName === ObjectLostError.name) {
+        throw objectLost(id, FREED); // the owner answered so
+      }
       this.#owners.delete(tag); // ask the head again: the owner may have died
       throw err;
     }
@@ -166,6 +189,7 @@ export class Owners {
   }
 
   async #holder(id: ObjectId, tried: readonly string[]): Promise<string> {
+    if (this.#freed.has(id)) throw objectLost(id, FREED);
     return await this.directory.holder(id, (h) => !tried.includes(h));
   }
 

@@ -21,7 +21,12 @@ import { serveFetch } from "../../runtime/cluster/fetch.ts";
 import type { OwnerInfo } from "../../runtime/cluster/messages.ts";
 import type { Peers } from "../../runtime/cluster/peers.ts";
 import { Puller, type PullHost } from "../../runtime/cluster/pulls.ts";
-import { dialFrames, FrameRpc, listenFrames } from "../../runtime/transport/mod.ts";
+import {
+  dialFrames,
+  FrameRpc,
+  listenFrames,
+  RemoteRequestError,
+} from "../../runtime/transport/mod.ts";
 import { SharedArena, type StoreLoc } from "../../runtime/object_store/mod.ts";
 import type { ClusterSide } from "../../runtime/node/mod.ts";
 import { withEnv } from "../_cluster/env_lock.ts";
@@ -304,4 +309,44 @@ Deno.test({
         only.close();
       }
     }),
+});
+
+Deno.test("owners: an object its owner freed fails its waiting and later lookups at once", async () => {
+  const { o } = owners();
+  const id = mine.nextPutId();
+  let failed: Error | undefined;
+  const waiting = o.locate(id).catch((err: Error) => failed = err);
+  const error = () => failed;
+  await turn();
+  assert.equal(error(), undefined, "no copy yet: the lookup waits");
+  o.freed(others.nextPutId()); // not owned here: nothing to say of it
+  o.freed(id);
+  await waiting;
+  const lost = error();
+  assert.ok(lost instanceof ObjectLostError, `lost, not waiting: ${lost}`);
+  assert.match(lost.message, /its owner freed it/);
+  await assert.rejects(o.locate(id), ObjectLostError, "a later lookup, at once");
+  await assert.rejects(o.serveLocate([id, ["peer:2"]]), /its owner freed it/, "and a reader's");
+});
+
+Deno.test("owners: a reader told by the owner that it freed the object gets ObjectLostError", async () => {
+  // The owner's serveLocate threw ObjectLostError: the reader's request fails with its name.
+  const answer = new RemoteRequestError("ObjectLostError", "Request of type 18 failed on two:2");
+  const peers = {
+    get: () => Promise.resolve({ request: () => Promise.reject(answer) }),
+  } as unknown as Peers;
+  const two: OwnerInfo = { nodeId: "n2" as NodeId, address: "two:2", alive: true };
+  const reader = new Owners({
+    address: "me:1",
+    tag: ME,
+    peers,
+    head: { whereIs: () => Promise.resolve(two) },
+    sizeOf: () => 100,
+  });
+  const id = others.nextPutId();
+  await assert.rejects(reader.locate(id), (err: Error) => {
+    assert.ok(err instanceof ObjectLostError, String(err));
+    assert.match(err.message, new RegExp(`Object ${id} is lost: its owner freed it`));
+    return true;
+  });
 });
