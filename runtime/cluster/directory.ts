@@ -82,11 +82,17 @@ export class ObjectDirectory {
     });
   }
 
-  /** No copy of `id` will come (its owner freed it): its waiting lookups fail with `error`. */
-  gone(id: ObjectId, error: Error): void {
+  /**
+   * No copy of `id` will come (its owner freed it): its waiting lookups fail
+   * with the error `why` makes (made only when one waits: an error costs its
+   * stack, and an owner frees every object it made).
+   */
+  gone(id: ObjectId, why: () => Error): void {
     const waiting = this.#waiters.get(id);
+    if (!waiting) return;
     this.#waiters.delete(id);
-    for (const w of waiting ?? []) w.failed(error);
+    const error = why();
+    for (const w of waiting) w.failed(error);
   }
 
   /** The size and holders of `id`, if anyone holds it. */

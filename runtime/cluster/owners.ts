@@ -111,7 +111,7 @@ export class Owners {
     if (!this.owns(id)) return;
     this.#freed.add(id);
     if (this.#freed.size > FREED_KEPT) this.#freed.delete(this.#freed.values().next().value!);
-    this.directory.gone(id, objectLost(id, FREED));
+    this.directory.gone(id, () => objectLost(id, FREED));
   }
 
   /**

@@ -175,7 +175,6 @@ export class RedisControlStore implements ControlStore {
   }
 
   record(event: ControlStoreEvent): void {
-    if (Deno.env.get("RAYD_NOREC") !== undefined) return;
     if (this.#closed) return;
     this.#queue.push(event);
     if (this.#drained === undefined && this.#queue.pressure >= this.#opts.queueMax) {
