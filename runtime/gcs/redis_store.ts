@@ -203,7 +203,7 @@ export class RedisControlStore implements ControlStore {
     this.#timer = longTimeout(
       () => {
         this.#timer = undefined;
-        this.flush(true).catch(() => {});
+        this.#flushQueued(true).catch(() => {});
       },
       ms,
       { unref: true },
@@ -227,8 +227,12 @@ export class RedisControlStore implements ControlStore {
     });
   }
 
+  flush(): Promise<void> {
+    return this.#flushQueued(false);
+  }
+
   /** Writes what is queued; with `hold` (the timer's writes), not tasks still open for `taskHoldMs`. */
-  flush(hold = false): Promise<void> {
+  #flushQueued(hold: boolean): Promise<void> {
     const run = this.#tail.catch(() => {}).then(() => this.#writeQueued(hold));
     this.#tail = run;
     return run;

@@ -66,6 +66,12 @@ export function collectionEvery(storeBytes: number): CollectionEvery {
   return { here: Math.max(Math.min(storeBytes, config("gcAfterStoreMinBytes")), workers), workers };
 }
 
+/** A collection asked for in this turn: in this thread too when `here`; run by `timer`. */
+interface AskedCollection {
+  here: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 /** Reference counting with its meanings; the node calls it at each event. */
 export class ObjectLifetime {
   readonly #host: LifetimeHost;
@@ -87,7 +93,7 @@ export class ObjectLifetime {
   readonly #gcEvery: number;
   readonly #workersEvery: number;
   /** The collection asked for this turn (`here` if any ask wanted it), run on the next macrotask. */
-  #asked: { here: boolean; timer?: ReturnType<typeof setTimeout> } | undefined;
+  #asked: AskedCollection | undefined;
 
   /** @param host what to free and record into @param every store bytes between collections */
   constructor(host: LifetimeHost, every: number | CollectionEvery) {
@@ -318,7 +324,7 @@ export class ObjectLifetime {
       this.#asked.here ||= here;
       return;
     }
-    const asked: { here: boolean; timer?: ReturnType<typeof setTimeout> } = { here };
+    const asked: AskedCollection = { here };
     asked.timer = setTimeout(() => {
       this.#asked = undefined;
       this.#host.collectEverywhere(asked.here);
