@@ -6,20 +6,30 @@
  */
 import assert from "node:assert/strict";
 import type { JobId } from "../../runtime/common/mod.ts";
-import { connectRedis } from "../../runtime/gcs/mod.ts";
+import { connectRedis, type RedisControlStore } from "../../runtime/gcs/mod.ts";
 import { spec, taskId } from "./_contract.ts";
 import { REDIS_SERVER, startRedis } from "./redis_server.ts";
 
 const JOB = "j" as JobId;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `fn` on a store in a fresh Redis that flushes every 5 ms and holds open tasks `holdMs`. */
+async function withStore(holdMs: number, fn: (store: RedisControlStore) => Promise<void>) {
+  const server = await startRedis();
+  const store = await connectRedis(server.url, { flushIntervalMs: 5, taskHoldMs: holdMs });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    await server.dispose();
+  }
+}
+
 Deno.test({
   name: "Redis store: a task's record waits taskHoldMs for its end, then is written as it stands",
   ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedis();
-    const store = await connectRedis(server.url, { flushIntervalMs: 5, taskHoldMs: 400 });
-    try {
+  fn: () =>
+    withStore(400, async (store) => {
       const short = taskId();
       const long = taskId();
       store.record({ type: "taskSubmitted", jobId: JOB, spec: spec(short), ts: Date.now() });
@@ -47,21 +57,15 @@ Deno.test({
       store.record({ type: "taskSubmitted", jobId: JOB, spec: spec(fresh), ts: Date.now() });
       await store.flush();
       assert.equal((await store.getTask(fresh))?.state, "submitted");
-    } finally {
-      await store.close();
-      await server.dispose();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "Redis store: a held task that ends is written at the next flush interval, not at its hold's end",
   ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedis();
-    const store = await connectRedis(server.url, { flushIntervalMs: 5, taskHoldMs: 3_000 });
-    try {
+  fn: () =>
+    withStore(3_000, async (store) => {
       const id = taskId();
       store.record({ type: "taskSubmitted", jobId: JOB, spec: spec(id), ts: Date.now() });
       await sleep(60); // the timer found it open and held it
@@ -72,9 +76,5 @@ Deno.test({
         assert.ok(Date.now() - ended < 1_500, "written soon after it ended");
         await sleep(10);
       }
-    } finally {
-      await store.close();
-      await server.dispose();
-    }
-  },
+    }),
 });
