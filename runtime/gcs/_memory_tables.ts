@@ -87,7 +87,13 @@ export class MemoryTables {
   readonly nodes = new Map<NodeId, NodeRecord>();
   readonly workers = new Map<string, WorkerRecord>();
   readonly functions = new Map<JobId, Map<string, FunctionRecord>>();
-  readonly tasks = new Map<TaskId, TaskRecord>();
+  /**
+   * Tasks by id. A task known only from its `taskSubmitted` event is kept as
+   * that event (already made, 56 bytes) until anything changes it: a queued
+   * task then costs no record, history or timestamps of its own (about 300
+   * bytes less a task; a million queued tasks are common).
+   */
+  readonly #tasks = new Map<TaskId, TaskRecord | TaskSubmitted>();
   /** Unpinned final tasks, oldest first: the capped history. */
   readonly history = new RetiredQueue();
   readonly objects = new Map<ObjectId, ObjectRecord>();
@@ -177,14 +183,14 @@ export class MemoryTables {
       case "taskState":
         return this.#taskState(e);
       case "lineagePinned": {
-        const task = this.tasks.get(e.taskId);
+        const task = this.#record(e.taskId);
         if (!task) return;
         task.pinned = true;
         this.history.delete(e.taskId);
         return;
       }
       case "lineageUnpinned": {
-        const task = this.tasks.get(e.taskId);
+        const task = this.#record(e.taskId);
         if (!task?.pinned) return;
         task.pinned = false;
         if (FINAL.has(task.state)) this.#retire(task);
@@ -261,35 +267,50 @@ export class MemoryTables {
     c.add(state, by);
   }
 
+  /** Tasks kept (queued, running, final within the history cap). */
+  get taskCount(): number {
+    return this.#tasks.size;
+  }
+
+  /** The record of task `id` as read (a submitted-only task's is made for the reader, not kept). */
+  task(id: TaskId): TaskRecord | undefined {
+    const task = this.#tasks.get(id);
+    return task === undefined || !("type" in task) ? task : submittedRecord(task);
+  }
+
+  /** Every task's record as read (see `task`). */
+  *taskRecords(): IterableIterator<TaskRecord> {
+    for (const task of this.#tasks.values()) yield "type" in task ? submittedRecord(task) : task;
+  }
+
+  /** The kept record of task `id`, made from its submission when that is all there was. */
+  #record(id: TaskId): TaskRecord | undefined {
+    const task = this.#tasks.get(id);
+    if (task === undefined || !("type" in task)) return task;
+    const record = submittedRecord(task);
+    this.#tasks.set(id, record);
+    return record;
+  }
+
   #taskSubmitted(e: TaskSubmitted): void {
     const spec = e.spec;
-    let task = this.tasks.get(spec.taskId);
+    const task = this.#record(spec.taskId);
     const name = spec.options.name ?? spec.fn.name;
     if (!task) {
-      task = newTask(spec.taskId, "submitted", e.ts, spec.attempt);
-      task.history = [{ state: "submitted", ts: e.ts }];
-      this.tasks.set(spec.taskId, task);
+      this.#tasks.set(spec.taskId, e);
       this.#countTask("", "submitted", 1);
+      this.#countFunction(name, "submitted", 1);
+      return;
     }
     if (task.name === "") this.#countFunction(name, task.state, 1);
-    task.jobId = e.jobId;
-    task.name = name;
-    task.moduleUrl = spec.fn.moduleUrl;
-    task.fnKey = spec.fn.key;
-    task.submittedAt = e.ts;
-    if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
-    task.deps = spec.deps as ObjectId[]; // specs are never changed after submission
-    task.options = spec.options; // its returns follow from it (withReturns)
-    if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
-      task.args = spec.args; // frames are never written after they are made
-    }
+    fromSubmission(task, e);
   }
 
   #taskState(e: TaskStateChanged): void {
-    let task = this.tasks.get(e.taskId);
+    let task = this.#record(e.taskId);
     if (!task) {
       task = newTask(e.taskId, e.state, e.ts, 0);
-      this.tasks.set(e.taskId, task);
+      this.#tasks.set(e.taskId, task);
       this.#countTask("", e.state, 1);
     } else if (stale(task, e)) {
       return;
@@ -325,7 +346,7 @@ export class MemoryTables {
     this.history.add(task.taskId);
     while (this.history.size > this.maxFinishedTasks) {
       const oldest = this.history.shift()!;
-      this.tasks.delete(oldest);
+      this.#tasks.delete(oldest);
       this.evicted++;
     }
   }
@@ -404,6 +425,30 @@ class RetiredQueue {
     }
     return undefined;
   }
+}
+
+/** The record of a task known only from its submission `e`. */
+function submittedRecord(e: TaskSubmitted): TaskRecord {
+  const task = newTask(e.spec.taskId, "submitted", e.ts, e.spec.attempt);
+  task.history = [{ state: "submitted", ts: e.ts }];
+  return fromSubmission(task, e);
+}
+
+/** Fills `task`'s fields from its submission `e`. */
+function fromSubmission(task: TaskRecord, e: TaskSubmitted): TaskRecord {
+  const spec = e.spec;
+  task.jobId = e.jobId;
+  task.name = spec.options.name ?? spec.fn.name;
+  task.moduleUrl = spec.fn.moduleUrl;
+  task.fnKey = spec.fn.key;
+  task.submittedAt = e.ts;
+  if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
+  task.deps = spec.deps as ObjectId[]; // specs are never changed after submission
+  task.options = spec.options; // its returns follow from it (withReturns)
+  if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
+    task.args = spec.args; // frames are never written after they are made
+  }
+  return task;
 }
 
 /**

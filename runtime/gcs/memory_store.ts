@@ -152,14 +152,14 @@ export class MemoryControlStore implements ControlStore {
 
   getTask(taskId: TaskId): Promise<TaskRecord | undefined> {
     return this.#read((t) => {
-      const task = t.tasks.get(taskId);
+      const task = t.task(taskId);
       return task && withReturns(task);
     });
   }
 
   getTaskSpec(taskId: TaskId): Promise<TaskSpec | undefined> {
     return this.#read((t) => {
-      const task = t.tasks.get(taskId);
+      const task = t.task(taskId);
       return task && specOf(task);
     });
   }
@@ -167,7 +167,7 @@ export class MemoryControlStore implements ControlStore {
   listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     return this.#read((t) =>
       newestFirst(
-        t.tasks.values(),
+        t.taskRecords(),
         stateTime.task,
         (r) =>
           matches(r.state, filter.state) && matches(r.jobId, filter.jobId) &&
@@ -224,7 +224,7 @@ export class MemoryControlStore implements ControlStore {
         tasks: {
           byState: t.taskStates.toObject(),
           byFunction,
-          retained: t.tasks.size,
+          retained: t.taskCount,
           evicted: t.evicted,
         },
         objects: { byState: t.objectStates.toObject(), totalBytes: t.objectBytes },

@@ -48,3 +48,10 @@ export const fib = ray.remote(async function fibTask(n: number): Promise<number>
 export const range = ray.remote(function range(n: number) {
   return Array.from({ length: n }, (_, i) => i);
 });
+
+/** Keeps its worker's thread busy for `ms` milliseconds (so that tasks queue behind it); returns `ms`. */
+export const spin = ray.remote(function spin(ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* busy */ }
+  return ms;
+});

@@ -20,7 +20,8 @@ import { parseArgs } from "node:util";
 import * as ray from "../../mod.ts";
 import { machineInfo } from "./_machine.ts";
 import { formatNumber, type MachineInfo } from "./_report.ts";
-import { arrayLength, noop, range, sumArgs } from "./_remote.ts";
+import { Session } from "node:inspector";
+import { arrayLength, noop, range, spin, sumArgs } from "./_remote.ts";
 import { check } from "./_tasks.ts";
 import { runGlobalScheduler } from "./_global_scheduler.ts";
 
@@ -28,6 +29,10 @@ const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 /** Tasks of the queued-tasks step. */
 const QUEUED_TASKS = 1_000_000;
+/** Tasks of the heap-per-queued-task step. */
+const HEAP_TASKS = 200_000;
+/** How long the heap step keeps every worker busy, in milliseconds (its tasks queue meanwhile). */
+const HEAP_SPIN_MS = 6_000;
 /** Arguments of the many-arguments step. */
 const ARGS = 10_000;
 /** Returns of the many-returns step. */
@@ -86,8 +91,50 @@ function since(start: number): number {
 
 type Step = (rss: RssSampler) => Promise<Record<string, number | string>>;
 
+/** The V8 heap in use after a full collection, in bytes (no flags needed: the inspector asks for it). */
+async function heapAfterCollection(): Promise<number> {
+  const session = new Session();
+  session.connect();
+  try {
+    await new Promise<void>((resolve, reject) =>
+      session.post("HeapProfiler.collectGarbage", (error) => error ? reject(error) : resolve())
+    );
+  } finally {
+    session.disconnect();
+  }
+  return Deno.memoryUsage().heapUsed;
+}
+
 /** The steps by name, in the order they run (the big object last: the store keeps what earlier steps made). */
 const STEPS: Record<string, Step> = {
+  /**
+   * The heap a queued task costs the driver's process (node, scheduler,
+   * in-memory control store, the caller's ref): every worker busy, no-op
+   * tasks queued behind them with their refs kept, measured after a full
+   * collection before and after submitting.
+   */
+  async queued_task_heap() {
+    const busy = Array.from(
+      { length: navigator.hardwareConcurrency },
+      () => spin.remote(HEAP_SPIN_MS),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = await heapAfterCollection();
+    const start = performance.now();
+    const refs = new Array<ray.ObjectRef<number>>(HEAP_TASKS);
+    for (let i = 0; i < HEAP_TASKS; i++) refs[i] = noop.remote();
+    // Let the control store apply the submissions, as it does within a turn or two.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    const after = await heapAfterCollection();
+    const measuredSeconds = since(start);
+    if (measuredSeconds * 1000 > HEAP_SPIN_MS) {
+      throw new Error(`the workers ran tasks before the heap was measured (${measuredSeconds} s)`);
+    }
+    const values = await ray.get(refs);
+    check("queued tasks", values.length, HEAP_TASKS);
+    await ray.get(busy);
+    return { tasks: HEAP_TASKS, heapBytesPerQueuedTask: (after - before) / HEAP_TASKS };
+  },
   async queued_tasks_1m(rss) {
     const start = performance.now();
     const refs = new Array<ray.ObjectRef<number>>(QUEUED_TASKS);

@@ -265,6 +265,58 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.deepEqual((await s.listTasks()).find((r) => r.taskId === three)?.returns, want);
   });
 
+  await step("a task only submitted reads as a whole record, and changes from it", async (s) => {
+    const parent = taskId();
+    const id = taskId();
+    const dep = objectIdOf(parent, 0);
+    const sp = spec(id, { name: "queued", deps: [dep], parentTaskId: parent });
+    s.record({ type: "taskSubmitted", jobId: JOB, spec: sp, ts: 200 });
+    await s.flush();
+    const want = {
+      taskId: id,
+      jobId: JOB,
+      name: "queued",
+      moduleUrl: "file:///app/main.ts",
+      fnKey: "queued#0",
+      state: "submitted",
+      history: [{ state: "submitted", ts: 200 }],
+      submittedAt: 200,
+      updatedAt: 200,
+      parentTaskId: parent,
+      attempt: 0,
+      deps: [dep],
+      returns: [objectIdOf(id, 0)],
+      args: new Uint8Array([1, 2, 3]),
+      pinned: false,
+    };
+    const read = (await s.getTask(id))!;
+    for (const [k, v] of Object.entries(want)) {
+      assert.deepEqual(read[k as keyof typeof read], v, `getTask: ${k}`);
+    }
+    assert.equal(read.options?.numReturns, 1);
+    const listed = (await s.listTasks({ state: "submitted" })).find((r) => r.taskId === id);
+    assert.deepEqual(listed, read);
+    assert.deepEqual(await s.getTaskSpec(id), sp);
+    assert.equal((await s.summary()).tasks.byState.submitted, 1);
+    // Changes start from it: a pin, then a retry's second submission, then its end.
+    s.record({ type: "lineagePinned", taskId: id });
+    s.record({ type: "taskSubmitted", jobId: JOB, spec: { ...sp, attempt: 1 }, ts: 210 });
+    s.record({ type: "taskState", taskId: id, state: "finished", ts: 220 });
+    await s.flush();
+    const done = (await s.getTask(id))!;
+    assert.equal(done.pinned, true);
+    assert.equal(done.submittedAt, 210);
+    assert.deepEqual(done.history, [
+      { state: "submitted", ts: 200 },
+      { state: "finished", ts: 220 },
+    ]);
+    assert.deepEqual(done.args, new Uint8Array([1, 2, 3]), "a pinned task keeps its arguments");
+    const summary = await s.summary();
+    assert.equal(summary.tasks.byState.submitted ?? 0, 0);
+    assert.equal(summary.tasks.byState.finished, 1);
+    assert.deepEqual(summary.tasks.byFunction.queued, { finished: 1 });
+  });
+
   await step("listTasks filters by state, job and node, newest first, with a limit", async (s) => {
     const ids = [0, 1, 2, 3].map((i) => runTask(s, 1000 + 10 * i));
     const other = taskId();
