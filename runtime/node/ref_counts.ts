@@ -22,12 +22,21 @@ interface Count {
 }
 
 /**
+ * An object's count as kept, without an object of its own in the common
+ * cases (48 bytes less an object; a queued task's result is held once, by
+ * the thread that submitted it): a number for that many references of no
+ * holder (the driver's), a holder's name when that holder gave the one
+ * reference, else a Count.
+ */
+type Kept = number | string | Count;
+
+/**
  * Reference counts with per-holder accounts, so a dead worker's holds can be
  * dropped. One map lookup per change: a worker's death, which is rare, scans
  * every count instead of keeping a second map per holder.
  */
 export class RefCounts {
-  readonly #counts = new Map<ObjectId, Count>();
+  readonly #counts = new Map<ObjectId, Kept>();
   readonly #onZero: (id: ObjectId) => void;
 
   /** @param onZero called when nothing holds `id` any more */
@@ -37,10 +46,16 @@ export class RefCounts {
 
   /** Adds one reference to `id`, on behalf of `holder` if given. */
   inc(id: ObjectId, holder?: string): void {
-    let c = this.#counts.get(id);
-    if (!c) {
-      this.#counts.set(id, c = { n: 0, holder, held: 0 });
+    const kept = this.#counts.get(id);
+    if (holder === undefined && (kept === undefined || typeof kept === "number")) {
+      this.#counts.set(id, (kept ?? 0) + 1);
+      return;
     }
+    if (kept === undefined) {
+      this.#counts.set(id, holder!);
+      return;
+    }
+    const c = this.#count(id, kept);
     c.n++;
     if (holder === undefined) return;
     if (c.holder === holder || c.held === 0) {
@@ -55,18 +70,25 @@ export class RefCounts {
   /** Drops one reference to `id`, on behalf of `holder` if given; ignores what was never held. */
   dec(id: ObjectId, holder?: string): void {
     const c = this.#counts.get(id);
-    if (!c) return;
-    if (holder !== undefined) {
-      if (c.holder === holder && c.held > 0) {
-        c.held--;
-      } else {
-        const n = c.others?.get(holder);
-        if (n === undefined) return;
-        if (n > 1) c.others!.set(holder, n - 1);
-        else c.others!.delete(holder);
+    if (c === undefined) return;
+    if (typeof c === "number") {
+      if (holder !== undefined) return;
+      if (c > 1) return void this.#counts.set(id, c - 1);
+    } else if (typeof c === "string") {
+      if (holder !== undefined && holder !== c) return;
+    } else {
+      if (holder !== undefined) {
+        if (c.holder === holder && c.held > 0) {
+          c.held--;
+        } else {
+          const n = c.others?.get(holder);
+          if (n === undefined) return;
+          if (n > 1) c.others!.set(holder, n - 1);
+          else c.others!.delete(holder);
+        }
       }
+      if (--c.n > 0) return;
     }
-    if (--c.n > 0) return;
     this.#counts.delete(id);
     this.#onZero(id);
   }
@@ -75,7 +97,11 @@ export class RefCounts {
   dropHolder(holder: string): void {
     const drops: [ObjectId, number][] = [];
     for (const [id, c] of this.#counts) {
-      const n = (c.holder === holder ? c.held : 0) + (c.others?.get(holder) ?? 0);
+      const n = typeof c === "number"
+        ? 0
+        : typeof c === "string"
+        ? (c === holder ? 1 : 0)
+        : (c.holder === holder ? c.held : 0) + (c.others?.get(holder) ?? 0);
       if (n > 0) drops.push([id, n]);
     }
     for (const [id, n] of drops) {
@@ -92,6 +118,11 @@ export class RefCounts {
       else out.set(holder, [id]);
     };
     for (const [id, c] of this.#counts) {
+      if (typeof c === "number") continue;
+      if (typeof c === "string") {
+        if (c.startsWith(prefix)) add(c, id);
+        continue;
+      }
       if (c.holder?.startsWith(prefix) && c.held > 0) add(c.holder, id);
       for (const [holder, n] of c.others ?? []) {
         if (n > 0 && holder.startsWith(prefix)) add(holder, id);
@@ -100,9 +131,22 @@ export class RefCounts {
     return out;
   }
 
+  /** `id`'s count as a Count, made from a short form (see Kept) or anew (not counted yet). */
+  #count(id: ObjectId, kept: Kept | undefined): Count {
+    if (typeof kept === "object") return kept;
+    const c: Count = kept === undefined
+      ? { n: 0, holder: undefined, held: 0 }
+      : typeof kept === "number"
+      ? { n: kept, holder: undefined, held: 0 }
+      : { n: 1, holder: kept, held: 1 };
+    this.#counts.set(id, c);
+    return c;
+  }
+
   /** References to `id` (0 when none). */
   count(id: ObjectId): number {
-    return this.#counts.get(id)?.n ?? 0;
+    const c = this.#counts.get(id);
+    return c === undefined ? 0 : typeof c === "number" ? c : typeof c === "string" ? 1 : c.n;
   }
 
   /** Objects with at least one reference. */
