@@ -7,15 +7,46 @@ import { longTimeout, type LongTimer, type ObjectId } from "../common/mod.ts";
 import type { Frame } from "../protocol/mod.ts";
 import type { ObjectStatus } from "../scheduler/mod.ts";
 
-interface Entry {
-  readonly frame: Frame;
-  readonly error: boolean;
+/**
+ * A stored object that holds an error. An object that holds a value is kept
+ * as its frame alone (no entry object: 40 bytes less for each of a million
+ * results).
+ */
+class Failed {
+  constructor(readonly frame: Frame) {}
+}
+
+type Entry = Frame | Failed;
+
+/** The frame of a stored entry. */
+function frameOf(e: Entry): Frame {
+  return e instanceof Failed ? e.frame : e;
 }
 
 /** What a finished wait found. */
 export interface WaitOutcome {
   readonly ready: boolean[];
   readonly frames?: (Frame | undefined)[];
+}
+
+/**
+ * One position of a missing id in one wait, chained to the id's registration
+ * before it (newest first). A get of a million refs registers a million: one
+ * small object each, not arrays per id.
+ */
+class Registration {
+  constructor(
+    readonly w: Waiter,
+    readonly i: number,
+    public next: Registration | undefined,
+  ) {}
+}
+
+/** The registrations of one id, oldest first. */
+function oldestFirst(newest: Registration): Registration[] {
+  const out: Registration[] = [];
+  for (let r: Registration | undefined = newest; r; r = r.next) out.push(r);
+  return out.reverse();
 }
 
 interface Waiter {
@@ -69,7 +100,8 @@ export type FrameLender = (id: ObjectId, frame: Frame, mode: LendMode) => Frame;
 export class ObjectTable {
   readonly #lend: FrameLender;
   readonly #objects = new Map<ObjectId, Entry>();
-  readonly #waiters = new Map<ObjectId, { w: Waiter; positions: number[] }[]>();
+  /** The newest registration of each missing id (see Registration). */
+  readonly #waiters = new Map<ObjectId, Registration>();
   readonly #open = new Set<Waiter>();
 
   /** @param lend what `frame` hands out (default: the stored frame as is) */
@@ -80,15 +112,26 @@ export class ObjectTable {
   /** Records a sealed object and wakes its waiters. Returns false if it already existed. */
   add(id: ObjectId, frame: Frame, error: boolean): boolean {
     if (this.#objects.has(id)) return false;
-    this.#objects.set(id, { frame, error });
-    const waiters = this.#waiters.get(id);
-    if (!waiters) return true;
+    this.#objects.set(id, error ? new Failed(frame) : frame);
+    const newest = this.#waiters.get(id);
+    if (!newest) return true;
     this.#waiters.delete(id);
-    for (const { w, positions } of waiters) {
-      if (w.done) continue;
-      for (const i of positions) w.ready[i] = true;
-      w.count += positions.length;
-      if (w.count >= w.need) this.#finish(w);
+    if (!newest.next) {
+      const w = newest.w;
+      if (w.done) return true;
+      w.ready[newest.i] = true;
+      if (++w.count >= w.need) this.#finish(w);
+      return true;
+    }
+    // Every position of `id` is ready before any wait finishes; waits finish in the order they came.
+    const regs = oldestFirst(newest);
+    for (const r of regs) {
+      if (r.w.done) continue;
+      r.w.ready[r.i] = true;
+      r.w.count++;
+    }
+    for (const r of regs) {
+      if (!r.w.done && r.w.count >= r.w.need) this.#finish(r.w);
     }
     return true;
   }
@@ -96,25 +139,27 @@ export class ObjectTable {
   /** Forgets object `id`; returns what it held. */
   remove(id: ObjectId): { frame: Frame; error: boolean } | undefined {
     const e = this.#objects.get(id);
-    if (e) this.#objects.delete(id);
-    return e;
+    if (e === undefined) return undefined;
+    this.#objects.delete(id);
+    return { frame: frameOf(e), error: e instanceof Failed };
   }
 
   /** Whether `id` exists and holds an error. */
   status(id: ObjectId): ObjectStatus {
     const e = this.#objects.get(id);
-    return e ? (e.error ? "error" : "ok") : "missing";
+    return e === undefined ? "missing" : e instanceof Failed ? "error" : "ok";
   }
 
   /** The frame of `id` as stored (not lent: a spilled object's is stale), if it exists. */
   stored(id: ObjectId): Frame | undefined {
-    return this.#objects.get(id)?.frame;
+    const e = this.#objects.get(id);
+    return e && frameOf(e);
   }
 
   /** The frame of `id` lent to a reader (see FrameLender), if it exists. */
   frame(id: ObjectId, mode: LendMode = "expose"): Frame | undefined {
     const e = this.#objects.get(id);
-    return e && this.#lend(id, e.frame, mode);
+    return e && this.#lend(id, frameOf(e), mode);
   }
 
   /** Objects recorded. */
@@ -144,19 +189,11 @@ export class ObjectTable {
       this.#finish(w);
       return { promise, immediate: true, cancel: () => {} };
     }
-    // One registration per distinct missing id; a repeated id adds its position to it.
+    // One registration per missing position.
     for (let i = 0; i < ids.length; i++) {
       if (ready[i]) continue;
       const id = ids[i];
-      const regs = this.#waiters.get(id);
-      if (!regs) {
-        this.#waiters.set(id, [{ w, positions: [i] }]);
-        continue;
-      }
-      // Registrations are appended in this loop only, so this wait's is the last one.
-      const last = regs[regs.length - 1];
-      if (last.w === w) last.positions.push(i);
-      else regs.push({ w, positions: [i] });
+      this.#waiters.set(id, new Registration(w, i, this.#waiters.get(id)));
     }
     this.#open.add(w);
     if (timeoutMs !== undefined) w.timer = longTimeout(() => this.#finish(w), timeoutMs);
@@ -174,7 +211,7 @@ export class ObjectTable {
   #finish(w: Waiter): void {
     if (w.done) return;
     this.#close(w);
-    const frames = w.fetch ? w.ids.map((id) => this.#objects.get(id)?.frame) : undefined;
+    const frames = w.fetch ? w.ids.map((id) => this.stored(id)) : undefined;
     w.resolve({ ready: w.ready, frames });
   }
 
@@ -184,10 +221,12 @@ export class ObjectTable {
     w.timer?.clear();
     for (const [i, id] of w.ids.entries()) {
       if (w.ready[i]) continue;
-      const regs = this.#waiters.get(id);
-      if (!regs) continue;
-      const rest = regs.filter((r) => r.w !== w);
-      if (rest.length) this.#waiters.set(id, rest);
+      let newest = this.#waiters.get(id);
+      while (newest?.w === w) newest = newest.next;
+      for (let r = newest; r; r = r.next) {
+        while (r.next?.w === w) r.next = r.next.next;
+      }
+      if (newest) this.#waiters.set(id, newest);
       else this.#waiters.delete(id);
     }
   }

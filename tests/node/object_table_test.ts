@@ -244,3 +244,34 @@ Deno.test(
     assert.deepStrictEqual((await after.promise).ready, [true, true], "the table still works");
   },
 );
+
+Deno.test(
+  "ObjectTable: waits on one object finish in the order they came; a cancelled one with repeats leaves the rest",
+  sanitize,
+  async () => {
+    const table = new ObjectTable();
+    const [a, b] = [objectId(), objectId()];
+    const order: string[] = [];
+    const first = table.wait([a, b], 1, undefined, true);
+    const repeats = table.wait([a, a, b, a], 4, undefined, false);
+    const third = table.wait([b, a, a], 3, undefined, true);
+    const fourth = table.wait([a], 1, undefined, false);
+    for (const [name, h] of [["first", first], ["third", third], ["fourth", fourth]] as const) {
+      h.promise.then(() => order.push(name));
+    }
+    repeats.cancel();
+    table.add(a, frame(7), false);
+    table.add(b, frame(8), true);
+    const one = await first.promise;
+    assert.deepStrictEqual(one.ready, [true, false]);
+    assert.deepStrictEqual(one.frames, [frame(7), undefined]);
+    assert.deepStrictEqual((await third.promise).frames, [frame(8), frame(7), frame(7)]);
+    await fourth.promise;
+    assert.deepStrictEqual(order, ["first", "fourth", "third"]);
+    assert.equal(await settles(repeats), false);
+    assert.equal(table.status(b), "error");
+    assert.deepStrictEqual(table.remove(b), { frame: frame(8), error: true });
+    assert.deepStrictEqual(table.remove(a), { frame: frame(7), error: false });
+    assert.equal(table.status(a), "missing");
+  },
+);
