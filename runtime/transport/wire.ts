@@ -27,6 +27,43 @@ const PREFIX = 16;
 /** Inline frames up to this size share their message's buffer; bigger ones get their own. */
 const SMALL_FRAME = 512;
 
+/**
+ * Inline frames up to this size that come again are shared: the same bytes,
+ * one frame (frames are never written after they are made). A million
+ * results of `0` or `true` then cost no frame each (about 100 bytes).
+ */
+const SHARED_FRAME = 32;
+/** Shared frames kept at most (the table starts over when full). */
+const SHARED_FRAMES_MAX = 4096;
+
+/**
+ * Tiny frames by a hash of their bytes: `null` once seen (the first one
+ * stays in its message's buffer), then a frame of its own, shared.
+ */
+const sharedFrames = new Map<number, Uint8Array | null>();
+
+/** The shared frame with `src`'s bytes, if `src` came before; else undefined. */
+function sharedFrame(src: Uint8Array): Uint8Array | undefined {
+  let h = 0x811c9dc5 ^ src.length;
+  for (let i = 0; i < src.length; i++) h = Math.imul(h ^ src[i], 16777619);
+  const known = sharedFrames.get(h);
+  if (known) return sameBytes(known, src) ? known : undefined;
+  if (known === undefined) {
+    if (sharedFrames.size >= SHARED_FRAMES_MAX) sharedFrames.clear();
+    sharedFrames.set(h, null);
+    return undefined;
+  }
+  const own = src.slice();
+  sharedFrames.set(h, own);
+  return own;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -309,6 +346,11 @@ export class WireReader {
     const end = this.#end(len);
     const src = this.#buf.subarray(this.#at, end);
     this.#at = end;
+    const shared = len <= SHARED_FRAME ? sharedFrame(src) : undefined;
+    if (shared) {
+      this.#slabAt += align8(len);
+      return shared;
+    }
     const slab = this.#slab;
     if (len > SMALL_FRAME || !slab || this.#slabAt + len > slab.byteLength) {
       if (len <= SMALL_FRAME) throw new RangeError("Wire message has a bad frame total");

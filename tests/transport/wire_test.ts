@@ -45,16 +45,41 @@ Deno.test("wire fields come back as written", () => {
 
 Deno.test("small frames of a message share one buffer, each 8-aligned; they outlive the message", () => {
   const w = new WireWriter().reset();
-  for (let i = 1; i <= 5; i++) w.frame(new Uint8Array(i * 3).fill(i));
+  // Bytes no other test writes: tiny frames seen before are shared frames of their own.
+  const bytes = (i: number) => new Uint8Array(i * 3 + 40).fill(i + 100);
+  for (let i = 1; i <= 5; i++) w.frame(bytes(i));
   const msg = w.bytes().slice();
   const r = new WireReader(msg);
   const frames = Array.from({ length: 5 }, () => r.frame() as Uint8Array);
   msg.fill(0);
   frames.forEach((f, i) => {
-    assert.deepEqual(f, new Uint8Array((i + 1) * 3).fill(i + 1));
+    assert.deepEqual(f, bytes(i + 1));
     assert.equal(f.byteOffset % 8, 0);
     assert.equal(f.buffer, frames[0].buffer);
   });
+});
+
+Deno.test("a tiny frame that comes again is one shared frame; others are not shared", () => {
+  const read = (frames: Uint8Array[]) => {
+    const w = new WireWriter().reset();
+    for (const f of frames) w.frame(f);
+    const r = new WireReader(w.bytes().slice());
+    return frames.map(() => r.frame() as Uint8Array);
+  };
+  const tiny = new Uint8Array(24).fill(7);
+  const other = new Uint8Array(24).fill(8);
+  const big = new Uint8Array(33).fill(7);
+  const [first, bigFirst] = read([tiny, big]);
+  const [second, otherFrame, third, bigSecond] = read([tiny, other, tiny, big]);
+  const [fourth] = read([tiny]);
+  for (const f of [first, second, third, fourth]) assert.deepEqual(f, tiny);
+  assert.notEqual(first, second, "the first one stays in its message's buffer");
+  assert.equal(second, third, "seen before: shared");
+  assert.equal(third, fourth);
+  assert.notEqual(second.buffer, otherFrame.buffer, "a shared frame has a buffer of its own");
+  assert.deepEqual(otherFrame, other);
+  assert.notEqual(bigFirst, bigSecond, "frames over 32 bytes are never shared");
+  assert.deepEqual(bigSecond, big);
 });
 
 Deno.test("a writer is reused: reset starts a new message", () => {
