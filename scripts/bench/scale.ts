@@ -32,7 +32,7 @@ const QUEUED_TASKS = 1_000_000;
 /** Tasks of the heap-per-queued-task step. */
 const HEAP_TASKS = 200_000;
 /** How long the heap step keeps every worker busy, in milliseconds (its tasks queue meanwhile). */
-const HEAP_SPIN_MS = 6_000;
+const HEAP_SPIN_MS = 12_000;
 /** Arguments of the many-arguments step. */
 const ARGS = 10_000;
 /** Returns of the many-returns step. */
@@ -109,9 +109,10 @@ async function heapAfterCollection(): Promise<number> {
 const STEPS: Record<string, Step> = {
   /**
    * The heap a queued task costs the driver's process (node, scheduler,
-   * in-memory control store, the caller's ref): every worker busy, no-op
-   * tasks queued behind them with their refs kept, measured after a full
-   * collection before and after submitting.
+   * in-memory control store, and the caller's ref when kept): every worker
+   * busy, no-op tasks queued behind them, measured after full collections:
+   * first tasks whose refs the caller dropped at once, then as many with
+   * their refs kept.
    */
   async queued_task_heap() {
     const busy = Array.from(
@@ -119,21 +120,34 @@ const STEPS: Record<string, Step> = {
       () => spin.remote(HEAP_SPIN_MS),
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const before = await heapAfterCollection();
+    const turns = async () => {
+      // Let the control store apply the submissions, as it does within a turn or two.
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    };
     const start = performance.now();
+    const before = await heapAfterCollection();
+    // First with the refs dropped at once (the caller's ObjectRefs and their counts go)...
+    for (let i = 0; i < HEAP_TASKS; i++) noop.remote();
+    await turns();
+    await heapAfterCollection();
+    await turns(); // the dropped refs' finalizers
+    const dropped = await heapAfterCollection();
+    // ... then as many more with their refs kept.
     const refs = new Array<ray.ObjectRef<number>>(HEAP_TASKS);
     for (let i = 0; i < HEAP_TASKS; i++) refs[i] = noop.remote();
-    // Let the control store apply the submissions, as it does within a turn or two.
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-    const after = await heapAfterCollection();
+    await turns();
+    const held = await heapAfterCollection();
     const measuredSeconds = since(start);
     if (measuredSeconds * 1000 > HEAP_SPIN_MS) {
       throw new Error(`the workers ran tasks before the heap was measured (${measuredSeconds} s)`);
     }
-    const values = await ray.get(refs);
-    check("queued tasks", values.length, HEAP_TASKS);
+    check("queued tasks", (await ray.get(refs)).length, HEAP_TASKS);
     await ray.get(busy);
-    return { tasks: HEAP_TASKS, heapBytesPerQueuedTask: (after - before) / HEAP_TASKS };
+    return {
+      tasks: HEAP_TASKS,
+      heapBytesPerQueuedTask: (held - dropped) / HEAP_TASKS,
+      heapBytesPerQueuedTaskRefsDropped: (dropped - before) / HEAP_TASKS,
+    };
   },
   async queued_tasks_1m(rss) {
     const start = performance.now();
