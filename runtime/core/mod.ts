@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { isReleased, ObjectRef, ownedRef, ownedRefs, ownerOf } from "./object_ref.ts";
+export { isReleased, ObjectRef, ownedRef, ownedRefs, ownerOf, trackRef } from "./object_ref.ts";
 export { REF_OP, refTracker } from "./ref_tracker.ts";
 export { collectedSinceLastAsked, collectGarbage, reclaimDropped, storeReclaimer } from "./gc.ts";
 export { backend, currentBackend, currentTask, runTask, setBackend } from "./backend.ts";

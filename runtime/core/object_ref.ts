@@ -28,6 +28,7 @@ let building: object | undefined;
 /** Set only while `watchedRef` builds a ref. */
 let watching = false;
 let ownerField: (ref: ObjectRef) => object | undefined;
+let trackField: (ref: ObjectRef) => void;
 let releasedField: (ref: ObjectRef) => boolean;
 
 /**
@@ -47,13 +48,20 @@ export class ObjectRef<T = unknown> {
   /** Carries the value type `T` for the type checker; never set at run time. */
   declare readonly __type?: T;
   #owner: object | undefined;
-  /** A watched ref's token: the only strong hold on it (see `RefTracker.trackWatched`). */
+  /**
+   * Its token while the ref tracker counts it (undefined: an owned ref not
+   * counted yet). A watched ref's token is the only strong hold on it (see
+   * `RefTracker.trackWatched`).
+   */
   #token: Token | undefined;
   #released = false;
 
   static {
     ownerField = (ref) => ref.#owner;
     releasedField = (ref) => ref.#released;
+    trackField = (ref) => {
+      if (ref.#token === undefined) ref.#token = refTracker.track(ref, ref.id);
+    };
   }
 
   /** Wraps an object id in a ref. @param id the object's hex id */
@@ -61,8 +69,9 @@ export class ObjectRef<T = unknown> {
     this.id = id as ObjectId;
     this.#owner = building;
     if (building !== undefined) return;
-    if (watching) this.#token = refTracker.trackWatched(this, this.id);
-    else refTracker.track(this, this.id);
+    this.#token = watching
+      ? refTracker.trackWatched(this, this.id)
+      : refTracker.track(this, this.id);
   }
 
   /**
@@ -78,7 +87,8 @@ export class ObjectRef<T = unknown> {
     this.#released = true;
     if (this.#owner !== undefined) ownedRefs.disposed?.(this, this.#owner);
     this.#owner = undefined;
-    refTracker.untrack(this, this.id, this.#token);
+    if (this.#token) refTracker.untrack(this.id, this.#token);
+    this.#token = undefined;
   }
 
   /** The object's id as a hex string. */
@@ -119,6 +129,11 @@ export function watchedRef(id: string): ObjectRef {
   } finally {
     watching = false;
   }
+}
+
+/** The ref tracker counts owned ref `ref` from now on (it left its thread, or its result is at the node). */
+export function trackRef(ref: ObjectRef): void {
+  trackField(ref);
 }
 
 /** True once `ref` was disposed. */

@@ -48,8 +48,21 @@ const MAX_SPARE = 1 << 16;
 /** Per-thread counts of what holds each object. */
 class RefTracker {
   readonly #counts = new Map<ObjectId, number>();
+  /**
+   * Plain holders released by `untrack` whose finalizers have not run yet,
+   * per object: a finalizer of that object skips its release while any are
+   * left. (Holders are registered without an unregister token, which would
+   * cost a table entry each: 40 bytes a ref.)
+   */
+  readonly #disposed = new Map<ObjectId, number>();
   readonly #registry = new FinalizationRegistry<ObjectId | Watched>((held) => {
-    if (typeof held === "string") return this.#release(held);
+    if (typeof held === "string") {
+      const skip = this.#disposed.get(held);
+      if (skip === undefined) return this.#release(held);
+      if (skip > 1) this.#disposed.set(held, skip - 1);
+      else this.#disposed.delete(held);
+      return;
+    }
     if (held.done) return;
     held.done = true;
     this.#live--;
@@ -75,15 +88,20 @@ class RefTracker {
   setSink(sink: RefSink | undefined): void {
     this.#sink = sink;
     this.#counts.clear();
+    this.#disposed.clear();
     this.#watched = [];
     this.#live = 0;
   }
 
-  /** `holder` (an ObjectRef or a zero-copy view) keeps object `id` alive until collected. */
-  track(holder: object, id: ObjectId): void {
-    if (!this.#sink) return;
-    this.#registry.register(holder, id, holder);
+  /**
+   * `holder` (an ObjectRef or a zero-copy view) keeps object `id` alive until
+   * collected. Returns the token to `untrack` it with (undefined: not tracked).
+   */
+  track(holder: object, id: ObjectId): Token | undefined {
+    if (!this.#sink) return undefined;
+    this.#registry.register(holder, id);
     this.#hold(id);
+    return PLAIN;
   }
 
   /**
@@ -97,7 +115,7 @@ class RefTracker {
     if (++this.#used === 1) this.#refillLater();
     const watched: Watched = { id, weak: token.weak, done: false };
     token.watched = watched;
-    this.#registry.register(holder, watched, holder);
+    this.#registry.register(holder, watched);
     if (this.#watched.length >= 1024 && this.#watched.length >= 2 * this.#live) this.#compact();
     this.#watched.push(watched);
     this.#live++;
@@ -106,16 +124,19 @@ class RefTracker {
   }
 
   /**
-   * `holder` lets go of `id` now (a disposed ref). Does nothing when it was
-   * not tracked (a result still owned by this thread) or is released already.
+   * A holder of `id` tracked with `token` (what `track` or `trackWatched`
+   * returned) lets go of it now (a disposed ref); its finalizer will not
+   * release it again. Call it at most once per token.
    */
-  untrack(holder: object, id: ObjectId, token?: Token): void {
-    if (!this.#sink || !this.#registry.unregister(holder)) return;
-    const watched = token?.watched;
+  untrack(id: ObjectId, token: Token): void {
+    if (!this.#sink) return;
+    const watched = token.watched;
     if (watched) {
       if (watched.done) return;
       watched.done = true;
       this.#live--;
+    } else {
+      this.#disposed.set(id, (this.#disposed.get(id) ?? 0) + 1);
     }
     this.#release(id);
   }
@@ -205,6 +226,9 @@ function newToken(): Token {
   token.weak = new WeakRef(token);
   return token;
 }
+
+/** The token of every plain (not watched) holder: `untrack` needs no more. */
+const PLAIN: Token = newToken();
 
 /** This thread's tracker. */
 export const refTracker = new RefTracker();

@@ -28,7 +28,15 @@ import {
   runtimeShutDown,
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import { currentTask, errorFrame, ownedRef, ownedRefs, ownerOf, refTracker } from "../core/mod.ts";
+import {
+  currentTask,
+  errorFrame,
+  ownedRef,
+  ownedRefs,
+  ownerOf,
+  refTracker,
+  trackRef,
+} from "../core/mod.ts";
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import type { ActorCall, Frame, FromWorker, ToWorker } from "../protocol/mod.ts";
 import { LINK_RESULT } from "../protocol/mod.ts";
@@ -430,7 +438,7 @@ export class CallLinks {
       type: "actorCallViaNode",
       call: { taskId, actorId, method, args, deps, argRefs, numReturns },
     });
-    c.refs?.forEach((ref) => refTracker.track(ref, ref.id));
+    c.refs?.forEach(trackRef);
     this.#settle(c, LINK_RESULT.atNode, NO_FRAMES);
   }
 
@@ -438,7 +446,7 @@ export class CallLinks {
   #arrivedAtNode(link: Link, c: Call): void {
     c.refs?.forEach((ref, i) => {
       if (c.promised?.has(i)) return;
-      refTracker.track(ref, ref.id);
+      trackRef(ref);
       link.atNode.push(ref.id);
     });
     if (link.atNode.length > 1024) {
@@ -451,7 +459,7 @@ export class CallLinks {
     const i = indexOf(c, ref.id);
     if (c.kind === LINK_RESULT.atNode || c.promised?.has(i)) return;
     (c.promised ??= new Set()).add(i);
-    refTracker.track(ref, ref.id);
+    trackRef(ref);
     this.#promises.push(ref.id);
     if (c.kind !== PENDING) this.#sealAtNode(c, i);
     this.#toNodeSoon();

@@ -8,9 +8,10 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
-import { currentBackend } from "../../runtime/core/mod.ts";
+import { collectGarbage, currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { sumLater } from "../fixtures/scheduler_fns.ts";
+import { add } from "../fixtures/remote_fns.ts";
 import {
   disposeWhileGetting,
   getAfterDispose,
@@ -158,6 +159,32 @@ rayTest("another handle keeps a disposed ref's object", async () => {
   other[Symbol.dispose]();
   assert.equal(stored(), before);
 });
+
+rayTest(
+  "a disposed task result's later finalizer does not free what another handle holds",
+  async () => {
+    assert.ok(collectGarbage, "this test needs V8's gc");
+    const before = stored();
+    // The disposed handle lives only in this function, so that it can be collected.
+    const other = await (async () => {
+      const ref = add.remote(20, 22); // a task's result: a plain handle, not a watched put
+      assert.equal(await ray.get(ref), 42);
+      const other = new ray.ObjectRef<number>(ref.id); // a second handle of the same object
+      ref[Symbol.dispose]();
+      return other;
+    })();
+    assert.equal(stored(), before + 1, "the other handle holds it");
+    // Let the disposed handle be collected and its finalizer run: it must not release again.
+    for (let i = 0; i < 3; i++) {
+      collectGarbage!();
+      await turn();
+    }
+    assert.equal(stored(), before + 1, "still held by the other handle");
+    assert.equal(await ray.get(other), 42);
+    other[Symbol.dispose]();
+    assert.equal(stored(), before);
+  },
+);
 
 rayTest("a disposed actor call result cannot be read, and the actor keeps working", async () => {
   const counter = CounterActor.remote(0);
