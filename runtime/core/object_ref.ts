@@ -27,6 +27,8 @@ export const ownedRefs = {
 let building: object | undefined;
 /** Set only while `watchedRef` builds a ref. */
 let watching = false;
+/** Set only while `freshRef` builds a ref. */
+let fresh = false;
 let ownerField: (ref: ObjectRef) => object | undefined;
 let trackField: (ref: ObjectRef) => void;
 let releasedField: (ref: ObjectRef) => boolean;
@@ -71,6 +73,8 @@ export class ObjectRef<T = unknown> {
     if (building !== undefined) return;
     this.#token = watching
       ? refTracker.trackWatched(this, this.id)
+      : fresh
+      ? refTracker.trackFresh(this, this.id)
       : refTracker.track(this, this.id);
   }
 
@@ -134,6 +138,19 @@ export function watchedRef(id: string): ObjectRef {
 /** The ref tracker counts owned ref `ref` from now on (it left its thread, or its result is at the node). */
 export function trackRef(ref: ObjectRef): void {
   trackField(ref);
+}
+
+/**
+ * The first ref of an object nobody held before: a result of a task this
+ * thread just submitted (see `RefTracker.trackFresh`).
+ */
+export function freshRef(id: string): ObjectRef {
+  fresh = true;
+  try {
+    return new ObjectRef(id);
+  } finally {
+    fresh = false;
+  }
 }
 
 /** True once `ref` was disposed. */

@@ -55,19 +55,14 @@ class RefTracker {
    * cost a table entry each: 40 bytes a ref.)
    */
   readonly #disposed = new Map<ObjectId, number>();
-  readonly #registry = new FinalizationRegistry<ObjectId | Watched>((held) => {
-    if (typeof held === "string") {
-      const skip = this.#disposed.get(held);
-      if (skip === undefined) return this.#release(held);
-      if (skip > 1) this.#disposed.set(held, skip - 1);
-      else this.#disposed.delete(held);
-      return;
-    }
-    if (held.done) return;
-    held.done = true;
-    this.#live--;
-    this.#release(held.id);
-  });
+  /** Counts sinks set; a registry's finalizers act only while its generation is current. */
+  #generation = 0;
+  #registry = this.#newRegistry();
+  /**
+   * Holds of fresh objects (see `trackFresh`) not released yet: they are not
+   * in `#counts`, so a release of an object that is not there is one of them.
+   */
+  #freshHeld = 0;
   #sink: RefSink | undefined;
   /** Tokens made in an earlier turn than the current one (see `Token`). */
   #spare: Token[] = [];
@@ -84,9 +79,15 @@ class RefTracker {
     this.#refill();
   }
 
-  /** Where ops go from now on (undefined: nowhere, e.g. after shutdown). */
+  /**
+   * Where ops go from now on (undefined: nowhere, e.g. after shutdown).
+   * Holders tracked before are forgotten: their finalizers do nothing.
+   */
   setSink(sink: RefSink | undefined): void {
     this.#sink = sink;
+    this.#generation++;
+    this.#registry = this.#newRegistry();
+    this.#freshHeld = 0;
     this.#counts.clear();
     this.#disposed.clear();
     this.#watched = [];
@@ -101,6 +102,21 @@ class RefTracker {
     if (!this.#sink) return undefined;
     this.#registry.register(holder, id);
     this.#hold(id);
+    return PLAIN;
+  }
+
+  /**
+   * As `track`, for the first holder of an object nobody held before (the
+   * ref of a task this thread just submitted): its hold goes to the sink at
+   * once and takes no entry in this thread's counts (36 bytes a queued
+   * task). A second holder of the same object counts as usual; the sink
+   * then hears two holds and two releases, which balance.
+   */
+  trackFresh(holder: object, id: ObjectId): Token | undefined {
+    if (!this.#sink) return undefined;
+    this.#registry.register(holder, id);
+    this.#freshHeld++;
+    this.#sink(REF_OP.hold, id);
     return PLAIN;
   }
 
@@ -166,7 +182,7 @@ class RefTracker {
 
   /** Objects this thread holds (0: a collection here would release nothing). */
   get holding(): number {
-    return this.#counts.size;
+    return this.#counts.size + this.#freshHeld;
   }
 
   /** Watched holders not released yet (some may be dead, until the next sweep or finalizer). */
@@ -180,7 +196,7 @@ class RefTracker {
     for (const id of ids) this.#sink(REF_OP.unpin, id);
   }
 
-  /** How many holders of `id` this thread has (for tests). */
+  /** How many holders of `id` this thread counts (for tests; a fresh lone hold is not counted here). */
   count(id: ObjectId): number {
     return this.#counts.get(id) ?? 0;
   }
@@ -192,14 +208,39 @@ class RefTracker {
   }
 
   #release(id: ObjectId): void {
+    if (!this.#sink) return;
     const n = this.#counts.get(id);
-    if (n === undefined || !this.#sink) return;
+    if (n === undefined) {
+      if (this.#freshHeld === 0) return;
+      this.#freshHeld--;
+      this.#sink(REF_OP.release, id);
+      return;
+    }
     if (n > 1) {
       this.#counts.set(id, n - 1);
       return;
     }
     this.#counts.delete(id);
     this.#sink(REF_OP.release, id);
+  }
+
+  /** A registry whose finalizers act while this generation of sinks lasts. */
+  #newRegistry(): FinalizationRegistry<ObjectId | Watched> {
+    const generation = this.#generation;
+    return new FinalizationRegistry<ObjectId | Watched>((held) => {
+      if (generation !== this.#generation) return;
+      if (typeof held === "string") {
+        const skip = this.#disposed.get(held);
+        if (skip === undefined) return this.#release(held);
+        if (skip > 1) this.#disposed.set(held, skip - 1);
+        else this.#disposed.delete(held);
+        return;
+      }
+      if (held.done) return;
+      held.done = true;
+      this.#live--;
+      this.#release(held.id);
+    });
   }
 
   #compact(): void {

@@ -9,7 +9,7 @@ import type { Frame, FunctionDescriptor, TaskOptions, TaskSpec } from "../protoc
 import { encodeFrame, heapAllocator } from "../serialization/mod.ts";
 import { backend, currentTask } from "./backend.ts";
 import { toFrame } from "./frames.ts";
-import { ObjectRef } from "./object_ref.ts";
+import { freshRef, ObjectRef } from "./object_ref.ts";
 import { mergeOptions, type RemoteOptions } from "./options.ts";
 
 /** Refs for a call with `N` returns: one ref, or a tuple of refs. */
@@ -78,9 +78,10 @@ export class RemoteFunction<F extends (...args: any[]) => unknown, N extends num
     const owned = be.submit(spec); // its owned refs when it went to a lease
     const n = this.#options.numReturns;
     if (owned) return (n === 1 ? owned[0] : owned) as RefsFor<ReturnType<F>, N>;
-    if (n === 1) return new ObjectRef(objectIdOf(taskId, 0)) as RefsFor<ReturnType<F>, N>;
+    // The task is new: nobody held its results before (freshRef).
+    if (n === 1) return freshRef(objectIdOf(taskId, 0)) as RefsFor<ReturnType<F>, N>;
     const refs = [];
-    for (let i = 0; i < n; i++) refs.push(new ObjectRef(objectIdOf(taskId, i)));
+    for (let i = 0; i < n; i++) refs.push(freshRef(objectIdOf(taskId, i)));
     return refs as RefsFor<ReturnType<F>, N>;
   }
 

@@ -254,3 +254,51 @@ rayTest(
   },
   { numWorkers: 1, objectStoreMemory: 256 * MIB },
 );
+
+rayTest(
+  "a task's fresh ref and a second handle of it are counted apart and both release",
+  async () => {
+    const before = stored();
+    const ref = add.remote(1, 2);
+    assert.equal(await ray.get(ref), 3);
+    const other = new ray.ObjectRef<number>(ref.id);
+    ref[Symbol.dispose]();
+    assert.equal(stored(), before + 1, "the second handle holds it");
+    other[Symbol.dispose]();
+    assert.equal(stored(), before, "both released");
+  },
+);
+
+Deno.test({
+  name: "finalizers of an earlier session's refs do not release this session's",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(collectGarbage, "this test needs V8's gc");
+    await ray.init({ numWorkers: 1 });
+    try {
+      // Refs dropped without a collection: their finalizers come in the next session.
+      await (async () => {
+        const refs = Array.from({ length: 50 }, (_, i) => add.remote(i, 1));
+        await ray.get(refs);
+      })();
+    } finally {
+      await ray.shutdown();
+    }
+    await ray.init({ numWorkers: 1 });
+    try {
+      const before = stored();
+      const ref = add.remote(2, 3);
+      assert.equal(await ray.get(ref), 5);
+      for (let i = 0; i < 3; i++) {
+        collectGarbage!();
+        await turn();
+      }
+      assert.equal(stored(), before + 1);
+      ref[Symbol.dispose]();
+      assert.equal(stored(), before, "its release still reaches the node");
+    } finally {
+      await ray.shutdown();
+    }
+  },
+});
