@@ -25,10 +25,8 @@ export const ownedRefs = {
 
 /** Set only while `ownedRef` builds a ref. */
 let building: object | undefined;
-/** Set only while `watchedRef` builds a ref. */
-let watching = false;
-/** Set only while `freshRef` builds a ref. */
-let fresh = false;
+/** How the ref being built is tracked: not "plain" only while `watchedRef` or `freshRef` builds one. */
+let tracking: "plain" | "watched" | "fresh" = "plain";
 let ownerField: (ref: ObjectRef) => object | undefined;
 let trackField: (ref: ObjectRef) => void;
 let releasedField: (ref: ObjectRef) => boolean;
@@ -71,9 +69,9 @@ export class ObjectRef<T = unknown> {
     this.id = id as ObjectId;
     this.#owner = building;
     if (building !== undefined) return;
-    this.#token = watching
+    this.#token = tracking === "watched"
       ? refTracker.trackWatched(this, this.id)
-      : fresh
+      : tracking === "fresh"
       ? refTracker.trackFresh(this, this.id)
       : refTracker.track(this, this.id);
   }
@@ -127,12 +125,7 @@ export function ownedRef(id: string, owner: object): ObjectRef {
  * its finalizer once a collection found it dropped.
  */
 export function watchedRef(id: string): ObjectRef {
-  watching = true;
-  try {
-    return new ObjectRef(id);
-  } finally {
-    watching = false;
-  }
+  return trackedAs("watched", id);
 }
 
 /** The ref tracker counts owned ref `ref` from now on (it left its thread, or its result is at the node). */
@@ -145,11 +138,16 @@ export function trackRef(ref: ObjectRef): void {
  * thread just submitted (see `RefTracker.trackFresh`).
  */
 export function freshRef(id: string): ObjectRef {
-  fresh = true;
+  return trackedAs("fresh", id);
+}
+
+/** A ref to `id` tracked `how` (see `tracking`). */
+function trackedAs(how: "watched" | "fresh", id: string): ObjectRef {
+  tracking = how;
   try {
     return new ObjectRef(id);
   } finally {
-    fresh = false;
+    tracking = "plain";
   }
 }
 
