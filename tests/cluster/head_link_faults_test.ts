@@ -92,19 +92,21 @@ Deno.test({
     await using c = await startCluster();
     await ray.init({ address: c.cluster.address, token: c.cluster.token });
     try {
-      // Runs on A (soft affinity), 1.5 s; A's link to the head stalls meanwhile.
+      // Runs on A (soft affinity), 3 s; A's link to the head stalls meanwhile. The death comes
+      // about 1.4 s in: the run ends well after it, also on a loaded machine (1.5 s left a margin of
+      // about 0.1 s, and a CI run beside other jobs took A's result before A was declared dead).
       const ref = whereAfter.options({
         resources: { X: 1 },
         maxRetries: 1,
         schedulingStrategy: { nodeId: c.a.nodeId, soft: true },
-      }).remote(1500);
+      }).remote(3000);
       await new Promise((r) => setTimeout(r, 400));
       c.proxy.stall();
       const deadMs = await msUntilDead(c.a.nodeId, 10_000);
       const bound = PERIOD_MS * THRESHOLD;
       assert.ok(deadMs >= bound - 3 * PERIOD_MS, `not declared dead too early (${deadMs} ms)`);
-      // A's run ends at about 1.5 s and tells the driver over its own link (not through the
-      // proxy); the retry on B ends about 1.5 s after the death. Only B's result counts.
+      // A's run ends at about 3 s and tells the driver over its own link (not through the
+      // proxy); the retry on B ends about 3 s after the death. Only B's result counts.
       assert.equal(await ray.get(ref), c.b.nodeId, "the result of the run on the live node");
       // The link comes back: A hears it was declared dead, stops its workers (its old work is
       // not done twice) and joins again as a new node, in the same process.
