@@ -12,90 +12,18 @@
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { type CancelMode, fnKeyOf, type TaskSpec } from "../protocol/mod.ts";
 import { addInto, demandOf, fits, type Resources, sameShape, unmet } from "./resources.ts";
+import type { Instruction, Outcome, SchedulerOptions } from "./_scheduler_types.ts";
+import {
+  type Entry,
+  GONE,
+  isLight,
+  type Light,
+  newTask,
+  type ScheduledTask,
+  type TaskPhase,
+} from "./_scheduled_task.ts";
 
-/** What the node should do next. */
-export type Instruction =
-  /** Run the task on the worker (the node groups these into one message per worker). */
-  | { readonly type: "dispatch"; readonly workerId: WorkerId; readonly spec: TaskSpec }
-  /** An argument is an error: the task fails with that same error. */
-  | { readonly type: "propagate"; readonly spec: TaskSpec; readonly errorObject: ObjectId }
-  /** The worker running the task died and retries ran out. */
-  | { readonly type: "crashed"; readonly spec: TaskSpec; readonly workerId: WorkerId }
-  /** No node of this size could ever run the task. */
-  | { readonly type: "infeasible"; readonly spec: TaskSpec; readonly resource: string }
-  /**
-   * The task was cancelled before or while running: it fails with
-   * TaskCancelledError now (a running one also gets an "abort").
-   */
-  | { readonly type: "cancelled"; readonly spec: TaskSpec }
-  /**
-   * Stop a cancelled task that still runs on the worker: signal it, or with
-   * `force` end its worker (the task already failed; its CPU is free).
-   */
-  | {
-    readonly type: "abort";
-    readonly workerId: WorkerId;
-    readonly spec: TaskSpec;
-    readonly force: boolean;
-    /** Cancel what it submitted too (the tasks it pushed to leases, which this scheduler never sees). */
-    readonly recursive?: boolean;
-  }
-  /** The task went to `spillback`: this node no longer runs it. */
-  | { readonly type: "spilledBack"; readonly spec: TaskSpec }
-  /** Ready work fits the free resources but no worker is idle (said once until a worker comes or goes). */
-  | { readonly type: "spawnWorker"; readonly count: number };
-
-/** Whether an object exists, and whether it holds an error. */
-export type ObjectStatus = "missing" | "ok" | "error";
-
-/** What became of a task that reported a result. */
-export type Outcome = "done" | "retry" | "cancelled" | "stale";
-
-/** Tuning of the state machine. */
-export interface SchedulerOptions {
-  /** Resources the node offers (`CPU` and custom). */
-  readonly total: Readonly<Resources>;
-  /** Tells whether an object exists (the node's object table). */
-  readonly objectStatus: (id: ObjectId) => ObjectStatus;
-  /** Functions whose average run time is below this are batched. */
-  readonly batchBelowMs?: number;
-  /** Most tasks in one batch. */
-  readonly maxBatch?: number;
-  /** Store bytes of a task's arguments (objects it depends on), restored and pinned at dispatch. */
-  readonly argBytes?: (spec: TaskSpec) => number;
-  /**
-   * Most argument bytes in one batch (a task alone may have more); tasks with
-   * store arguments never queue behind a busy worker's batch.
-   */
-  readonly batchArgBytes?: number;
-  /**
-   * Where tasks this node cannot place go (the global scheduler, in a
-   * cluster). Offered a task that asks for resources this node lacks, and the
-   * newest queued tasks while more than `spillbackQueueLength` wait; returns
-   * true when it took the task. Without it (embedded mode) the first kind
-   * fails as infeasible and the second stays queued here.
-   */
-  readonly spillback?: (spec: TaskSpec) => boolean;
-  /** Queued tasks beyond which the newest are offered to `spillback`. */
-  readonly spillbackQueueLength?: number;
-}
-
-/**
- * Where a task is in this scheduler (the control store's `TaskState` is what users see).
- * "cancelling": cancelled while on a worker that still runs it (it holds nothing; its result is dropped).
- */
-type TaskPhase = "waiting" | "ready" | "running" | "blocked" | "cancelling" | "gone";
-
-/** The scheduler's own record of a task it holds. */
-interface ScheduledTask {
-  readonly spec: TaskSpec;
-  readonly demand: Resources;
-  readonly fnKey: string;
-  state: TaskPhase;
-  missing: number;
-  workerId?: WorkerId;
-  cancelled: boolean;
-}
+export type { Instruction, ObjectStatus, Outcome, SchedulerOptions } from "./_scheduler_types.ts";
 
 /** What the scheduler knows of a worker's load. */
 interface WorkerLoad {
@@ -113,10 +41,10 @@ const EMA_WEIGHT = 0.2;
 /** The state machine. */
 export class LocalScheduler {
   readonly #opts: Required<SchedulerOptions>;
-  readonly #tasks = new Map<TaskId, ScheduledTask>();
+  readonly #tasks = new Map<TaskId, Entry>();
   readonly #waitingOn = new Map<ObjectId, ScheduledTask[]>();
   readonly #children = new Map<TaskId, Set<TaskId>>();
-  #ready: ScheduledTask[] = [];
+  #ready: Entry[] = [];
   #readyHead = 0;
   readonly #workers = new Map<WorkerId, WorkerLoad>();
   readonly #out: Instruction[] = [];
@@ -145,15 +73,6 @@ export class LocalScheduler {
   /** A new task: fails at once if it can never fit, else waits for its arguments or queues. */
   submit(spec: TaskSpec): void {
     const { demand, missingResource } = this.#shapeOf(spec.options);
-    const fnKey = fnKeyOf(spec.fn);
-    const rec: ScheduledTask = {
-      spec,
-      demand,
-      fnKey,
-      state: "waiting",
-      missing: 0,
-      cancelled: false,
-    };
     if (missingResource !== undefined) {
       this.#out.push(
         this.#opts.spillback(spec)
@@ -162,17 +81,27 @@ export class LocalScheduler {
       );
       return;
     }
-    if (spec.parentTaskId !== undefined && this.#tasks.get(spec.parentTaskId)?.cancelled) {
+    const parent = spec.parentTaskId === undefined ? undefined : this.#tasks.get(spec.parentTaskId);
+    if (parent !== undefined && !isLight(parent) && parent.cancelled) {
       // A cancelled task that is still running may submit more: those are cancelled too.
       this.#out.push({ type: "cancelled", spec });
       return;
     }
+    if (spec.deps.length === 0 && this.#spillsBack(spec)) {
+      this.#out.push({ type: "spilledBack", spec });
+      return;
+    }
+    const rec: Entry = spec.deps.length === 0 ? spec : newTask(spec, demand);
     this.#tasks.set(spec.taskId, rec);
     // Children of any parent, this scheduler's or not (one on a leased worker: cancelChildren).
     if (spec.parentTaskId !== undefined) {
       const kids = this.#children.get(spec.parentTaskId);
       if (kids) kids.add(spec.taskId);
       else this.#children.set(spec.parentTaskId, new Set([spec.taskId]));
+    }
+    if (isLight(rec)) {
+      this.#ready.push(rec);
+      return;
     }
     const deps = spec.deps.length > 1 ? new Set(spec.deps) : spec.deps;
     for (const dep of deps) {
@@ -222,7 +151,7 @@ export class LocalScheduler {
    * "done"
    */
   taskFinished(taskId: TaskId, ms = 0, failed = false, workerId?: WorkerId): Outcome {
-    const rec = this.#tasks.get(taskId);
+    const rec = this.#rec(taskId);
     if (!rec || rec.workerId === undefined) return "stale";
     if (workerId !== undefined && rec.workerId !== workerId) return "stale";
     this.#leaveWorker(rec);
@@ -243,7 +172,7 @@ export class LocalScheduler {
 
   /** A running task waits in get/wait: its worker may give its CPU back. */
   taskBlocked(taskId: TaskId): void {
-    const rec = this.#tasks.get(taskId);
+    const rec = this.#rec(taskId);
     if (rec?.state !== "running") return;
     rec.state = "blocked";
     this.#adjustRunning(this.#workers.get(rec.workerId!), -1, 0);
@@ -251,7 +180,7 @@ export class LocalScheduler {
 
   /** A blocked task resumes: its worker takes CPU again if it had none (may oversubscribe). */
   taskUnblocked(taskId: TaskId): void {
-    const rec = this.#tasks.get(taskId);
+    const rec = this.#rec(taskId);
     if (rec?.state !== "blocked") return;
     rec.state = "running";
     this.#adjustRunning(this.#workers.get(rec.workerId!), 1, rec.demand.CPU ?? 0);
@@ -268,7 +197,7 @@ export class LocalScheduler {
    * or was cancelled already (and this adds no force)
    */
   cancel(taskId: TaskId, mode: CancelMode): boolean {
-    const rec = this.#tasks.get(taskId);
+    const rec = this.#rec(taskId);
     if (!rec) return false;
     if (rec.cancelled) {
       // Cancelled but still running: a forced cancel now ends its worker.
@@ -318,7 +247,7 @@ export class LocalScheduler {
     this.#spawnAsked = false;
     if (worker.running > 0) addInto(this.#used, { CPU: worker.cpuHeld }, -1);
     for (const taskId of worker.tasks) {
-      const rec = this.#tasks.get(taskId)!;
+      const rec = this.#rec(taskId)!;
       rec.workerId = undefined;
       if (rec.cancelled) {
         // It already failed and gave its resources back.
@@ -356,8 +285,8 @@ export class LocalScheduler {
    * spin for tasks that take long).
    */
   averageMs(taskId: TaskId): number | undefined {
-    const rec = this.#tasks.get(taskId);
-    return rec && this.#fnMs.get(rec.fnKey);
+    const e = this.#tasks.get(taskId);
+    return e && this.#fnMs.get(isLight(e) ? fnKeyOf(e.fn) : e.fnKey);
   }
 
   /** Whether worker `workerId` has tasks (running, blocked, or cancelled and still running). */
@@ -371,11 +300,12 @@ export class LocalScheduler {
   }
 
   /** True while the task waits in get (its CPU lent out). */
-  isBlocked = (taskId: TaskId): boolean => this.#tasks.get(taskId)?.state === "blocked";
+  isBlocked = (taskId: TaskId): boolean => this.#stateOf(taskId) === "blocked";
 
   /** The worker a task runs on, if it runs. */
   workerOf(taskId: TaskId): WorkerId | undefined {
-    return this.#tasks.get(taskId)?.workerId;
+    const e = this.#tasks.get(taskId);
+    return e === undefined || isLight(e) ? undefined : e.workerId;
   }
 
   /** Tasks not finished yet (waiting, queued, running or blocked). */
@@ -392,6 +322,7 @@ export class LocalScheduler {
     let blocked = 0;
     let cancelling = 0;
     for (const rec of this.#tasks.values()) {
+      if (isLight(rec)) continue;
       if (rec.state === "running") running++;
       else if (rec.state === "blocked") blocked++;
       else if (rec.state === "cancelling") cancelling++;
@@ -407,7 +338,8 @@ export class LocalScheduler {
   /** The first (at most `limit`) tasks ready to run that wait for resources or a worker. */
   waiting(limit: number, out: TaskSpec[] = []): TaskSpec[] {
     for (let i = this.#readyHead; i < this.#ready.length && out.length < limit; i++) {
-      if (this.#ready[i].state === "ready") out.push(this.#ready[i].spec);
+      const rec = this.#entry(i);
+      if (rec.state === "ready") out.push(rec.spec);
     }
     return out;
   }
@@ -416,7 +348,7 @@ export class LocalScheduler {
   dispatch(): Instruction[] {
     let idle = this.#idleWorkers();
     while (this.#readyHead < this.#ready.length) {
-      const rec = this.#ready[this.#readyHead];
+      const rec = this.#entry(this.#readyHead);
       if (rec.state !== "ready") {
         this.#readyHead++;
         continue;
@@ -459,7 +391,7 @@ export class LocalScheduler {
     let taken = 0;
     let argBytes = 0;
     while (taken < limit && this.#readyHead < this.#ready.length) {
-      const rec = this.#ready[this.#readyHead];
+      const rec = this.#entry(this.#readyHead);
       if (rec.state === "ready") {
         if (taken > 0 && (rec.fnKey !== first.fnKey || !sameShape(rec.demand, first.demand))) break;
         // A batch's arguments are all restored and pinned at once: keep them a part of the store.
@@ -483,7 +415,7 @@ export class LocalScheduler {
     const used = { ...this.#used };
     let count = 0;
     for (let i = this.#readyHead; i < this.#ready.length && count < this.#opts.maxBatch; i++) {
-      const rec = this.#ready[i];
+      const rec = this.#entry(i);
       if (rec.state !== "ready") continue;
       if (!fits(rec.demand, used, this.#opts.total)) break;
       addInto(used, rec.demand, 1);
@@ -570,12 +502,51 @@ export class LocalScheduler {
     return maxRetries === -1 || rec.spec.attempt < maxRetries;
   }
 
-  #enqueue(rec: ScheduledTask): void {
-    if (
-      rec.spec.attempt === 0 &&
+  /** The task is new and the queue long: `spillback` took it (the caller lets it go). */
+  #spillsBack(spec: TaskSpec): boolean {
+    return spec.attempt === 0 &&
       this.#ready.length - this.#readyHead >= this.#opts.spillbackQueueLength &&
-      this.#opts.spillback(rec.spec)
-    ) {
+      this.#opts.spillback(spec);
+  }
+
+  /** The task `taskId` as a ScheduledTask (a light one is made one), if held. */
+  #rec(taskId: TaskId): ScheduledTask | undefined {
+    const e = this.#tasks.get(taskId);
+    return e === undefined || !isLight(e) ? e : this.#made(e);
+  }
+
+  #stateOf(taskId: TaskId): TaskPhase | undefined {
+    const e = this.#tasks.get(taskId);
+    return e === undefined ? undefined : isLight(e) ? "ready" : e.state;
+  }
+
+  /** Light task `spec` made a ScheduledTask (ready, in the ready queue as its spec). */
+  #made(spec: Light): ScheduledTask {
+    const rec = newTask(spec, this.#shapeOf(spec.options).demand);
+    rec.state = "ready";
+    this.#tasks.set(spec.taskId, rec);
+    return rec;
+  }
+
+  /**
+   * Ready-queue entry `i` as a ScheduledTask (stored back in its place), or
+   * GONE for a task that left (cancelled, forwarded) since it was queued.
+   */
+  #entry(i: number): ScheduledTask {
+    const e = this.#ready[i];
+    if (!isLight(e)) return e;
+    const held = this.#tasks.get(e.taskId);
+    const rec = held === e
+      ? this.#made(e)
+      : held !== undefined && !isLight(held) && held.spec === e
+      ? held
+      : GONE;
+    this.#ready[i] = rec;
+    return rec;
+  }
+
+  #enqueue(rec: ScheduledTask): void {
+    if (this.#spillsBack(rec.spec)) {
       this.#forget(rec);
       this.#out.push({ type: "spilledBack", spec: rec.spec });
       return;

@@ -567,3 +567,46 @@ Deno.test("LocalScheduler averageMs() gives a task's function's mean time once o
   assert.equal(scheduler.averageMs(other.taskId), undefined, "another function is not known yet");
   assert.equal(scheduler.averageMs(first.taskId), undefined, "a finished task is forgotten");
 });
+
+Deno.test("LocalScheduler: queued tasks without arguments answer every query, cancel and run in order", () => {
+  const { scheduler } = setup(1, 1);
+  const busy = task();
+  scheduler.submit(busy);
+  assert.equal(dispatches(scheduler.dispatch()).length, 1);
+  // These queue behind `busy` (one CPU), kept light until something asks.
+  const queued = Array.from({ length: 5 }, () => task());
+  for (const t of queued) scheduler.submit(t);
+  const child = task([], {}, { parentTaskId: queued[1].taskId });
+  scheduler.submit(child);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 6, running: 1, blocked: 0 });
+  assert.ok(scheduler.knows(queued[0].taskId));
+  assert.equal(scheduler.isBlocked(queued[0].taskId), false);
+  assert.equal(scheduler.workerOf(queued[0].taskId), undefined);
+  assert.equal(scheduler.averageMs(queued[0].taskId), undefined);
+  assert.deepStrictEqual(scheduler.waiting(2), [queued[0], queued[1]]);
+  // A recursive cancel of a queued parent reaches its queued child; a queued task cancelled alone.
+  assert.equal(scheduler.cancel(queued[1].taskId, { force: false, recursive: true }), true);
+  assert.equal(scheduler.cancel(queued[3].taskId, { force: false, recursive: false }), true);
+  assert.equal(scheduler.cancel(queued[3].taskId, { force: false, recursive: false }), false);
+  const cancelled = scheduler.dispatch();
+  assert.deepStrictEqual(
+    cancelled.map((i) => i.type === "cancelled" ? i.spec.taskId : i.type).sort(),
+    [child.taskId, queued[1].taskId, queued[3].taskId].sort(),
+  );
+  assert.equal(scheduler.knows(child.taskId), false);
+  assert.deepStrictEqual(tasks(scheduler), { queued: 3, running: 1, blocked: 0 });
+  // The rest run one by one, in order, skipping the cancelled ones.
+  const ran: string[] = [];
+  let last = busy;
+  for (let i = 0; i < 3; i++) {
+    assert.equal(scheduler.taskFinished(last.taskId, 5, false, "w1" as WorkerId), "done");
+    const [next] = dispatches(scheduler.dispatch());
+    ran.push(next.spec.taskId);
+    last = next.spec;
+  }
+  assert.deepStrictEqual(ran, [queued[0].taskId, queued[2].taskId, queued[4].taskId]);
+  assert.equal(scheduler.averageMs(queued[4].taskId), 5, "its function's mean time, running");
+  assert.equal(scheduler.taskFinished(last.taskId, 5, false, "w1" as WorkerId), "done");
+  assert.deepStrictEqual(tasks(scheduler), none);
+  assert.equal(scheduler.size, 0);
+});
