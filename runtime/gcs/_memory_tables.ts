@@ -10,6 +10,7 @@ import type {
   ActorStateChanged,
   ControlStoreEvent,
   ObjectState,
+  TaskState,
   TaskStateChanged,
   TaskSubmitted,
 } from "./events.ts";
@@ -21,6 +22,7 @@ import type {
   NodeRecord,
   ObjectRecord,
   TaskRecord,
+  TaskTransition,
   WorkerRecord,
 } from "./records.ts";
 
@@ -31,6 +33,28 @@ const FINAL = new Set<string>(FINAL_TASK_STATES);
  * task's record holds no array or id strings of its own for them.
  */
 const NO_IDS = Object.freeze([]) as unknown as ObjectId[];
+
+/**
+ * A task's record as kept: its history flat, `[state, ms since the tables'
+ * start, state, ms, ...]` (small integers; no object or boxed number per
+ * transition: a finished task's record is about 150 bytes smaller, and the
+ * last `maxFinishedTasks` of them are kept). `recordOf` makes the record a
+ * reader sees.
+ */
+type TaskRow = Omit<TaskRecord, "history"> & { history: (TaskState | number)[] };
+
+/** A history before its first transition (every write replaces the array). */
+const NO_HISTORY = Object.freeze([]) as unknown as TaskRow["history"];
+
+/** The record of `row` as read, its history's times counted from `base`. */
+function recordOf(row: TaskRow, base: number): TaskRecord {
+  const history: TaskTransition[] = [];
+  const flat = row.history;
+  for (let i = 0; i < flat.length; i += 2) {
+    history.push({ state: flat[i] as TaskState, ts: base + (flat[i + 1] as number) });
+  }
+  return { ...row, history };
+}
 
 /** `task` as read: its `returns` listed (the tables keep none; see NO_IDS). */
 export function withReturns(task: TaskRecord): TaskRecord {
@@ -76,7 +100,7 @@ export function actorNameKey(name: string, namespace = ""): string {
  * (a replayed write), or a non-final state older than the task's final one
  * (a late write from another node).
  */
-export function stale(task: TaskRecord, e: TaskStateChanged): boolean {
+export function stale(task: Pick<TaskRecord, "state" | "updatedAt">, e: TaskStateChanged): boolean {
   if (task.state === e.state) return e.ts <= task.updatedAt;
   return FINAL.has(task.state) && !FINAL.has(e.state) && e.ts < task.updatedAt;
 }
@@ -93,7 +117,9 @@ export class MemoryTables {
    * task then costs no record, history or timestamps of its own (about 300
    * bytes less a task; a million queued tasks are common).
    */
-  readonly #tasks = new Map<TaskId, TaskRecord | TaskSubmitted>();
+  readonly #tasks = new Map<TaskId, TaskRow | TaskSubmitted>();
+  /** What the times in the rows' histories count from. */
+  readonly #base = Date.now();
   /** Unpinned final tasks, oldest first: the capped history. */
   readonly history = new RetiredQueue();
   readonly objects = new Map<ObjectId, ObjectRecord>();
@@ -275,21 +301,24 @@ export class MemoryTables {
   /** The record of task `id` as read (a submitted-only task's is made for the reader, not kept). */
   task(id: TaskId): TaskRecord | undefined {
     const task = this.#tasks.get(id);
-    return task === undefined || !("type" in task) ? task : submittedRecord(task);
+    return task && recordOf("type" in task ? submittedRow(task, this.#base) : task, this.#base);
   }
 
   /** Every task's record as read (see `task`). */
   *taskRecords(): IterableIterator<TaskRecord> {
-    for (const task of this.#tasks.values()) yield "type" in task ? submittedRecord(task) : task;
+    const base = this.#base;
+    for (const task of this.#tasks.values()) {
+      yield recordOf("type" in task ? submittedRow(task, base) : task, base);
+    }
   }
 
   /** The kept record of task `id`, made from its submission when that is all there was. */
-  #record(id: TaskId): TaskRecord | undefined {
+  #record(id: TaskId): TaskRow | undefined {
     const task = this.#tasks.get(id);
     if (task === undefined || !("type" in task)) return task;
-    const record = submittedRecord(task);
-    this.#tasks.set(id, record);
-    return record;
+    const row = submittedRow(task, this.#base);
+    this.#tasks.set(id, row);
+    return row;
   }
 
   #taskSubmitted(e: TaskSubmitted): void {
@@ -321,8 +350,8 @@ export class MemoryTables {
       this.#countTask(task.name, e.state, 1);
     }
     // A new array of the exact length: a push grows an array's room to 17 entries (150 bytes a task).
-    const next = [...task.history, { state: e.state, ts: e.ts }];
-    const max = this.taskHistoryMax;
+    const next = [...task.history, e.state, e.ts - this.#base];
+    const max = 2 * this.taskHistoryMax;
     task.history = next.length > max ? next.slice(next.length - max) : next;
     task.state = e.state;
     task.updatedAt = e.ts;
@@ -340,7 +369,7 @@ export class MemoryTables {
   }
 
   /** Moves a final, unpinned task into the capped history, dropping the oldest beyond the cap. */
-  #retire(task: TaskRecord): void {
+  #retire(task: TaskRow): void {
     task.args = undefined;
     this.history.delete(task.taskId);
     this.history.add(task.taskId);
@@ -427,15 +456,15 @@ class RetiredQueue {
   }
 }
 
-/** The record of a task known only from its submission `e`. */
-function submittedRecord(e: TaskSubmitted): TaskRecord {
+/** The row of a task known only from its submission `e` (history times from `base`). */
+function submittedRow(e: TaskSubmitted, base: number): TaskRow {
   const task = newTask(e.spec.taskId, "submitted", e.ts, e.spec.attempt);
-  task.history = [{ state: "submitted", ts: e.ts }];
+  task.history = ["submitted", e.ts - base];
   return fromSubmission(task, e);
 }
 
 /** Fills `task`'s fields from its submission `e`. */
-function fromSubmission(task: TaskRecord, e: TaskSubmitted): TaskRecord {
+function fromSubmission(task: TaskRow, e: TaskSubmitted): TaskRow {
   const spec = e.spec;
   task.jobId = e.jobId;
   task.name = spec.options.name ?? spec.fn.name;
@@ -461,7 +490,7 @@ function newTask(
   state: TaskRecord["state"],
   ts: number,
   attempt: number,
-): TaskRecord {
+): TaskRow {
   return {
     taskId,
     jobId: undefined,
@@ -469,7 +498,7 @@ function newTask(
     moduleUrl: undefined,
     fnKey: undefined,
     state,
-    history: [],
+    history: NO_HISTORY,
     submittedAt: undefined,
     updatedAt: ts,
     endedAt: undefined,
