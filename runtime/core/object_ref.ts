@@ -23,6 +23,9 @@ export const ownedRefs = {
   disposed: undefined as ((ref: ObjectRef, owner: object) => void) | undefined,
 };
 
+/** The token of a disposed ref (never a tracker's: it is not tracked again). */
+const RELEASED = Object.freeze({}) as Token;
+
 /** Set only while `ownedRef` builds a ref. */
 let building: object | undefined;
 /** How the ref being built is tracked: not "plain" only while `watchedRef` or `freshRef` builds one. */
@@ -50,15 +53,15 @@ export class ObjectRef<T = unknown> {
   #owner: object | undefined;
   /**
    * Its token while the ref tracker counts it (undefined: an owned ref not
-   * counted yet). A watched ref's token is the only strong hold on it (see
+   * counted yet; RELEASED once disposed, which needs no field of its own). A
+   * watched ref's token is the only strong hold on it (see
    * `RefTracker.trackWatched`).
    */
   #token: Token | undefined;
-  #released = false;
 
   static {
     ownerField = (ref) => ref.#owner;
-    releasedField = (ref) => ref.#released;
+    releasedField = (ref) => ref.#token === RELEASED;
     trackField = (ref) => {
       if (ref.#token === undefined) ref.#token = refTracker.track(ref, ref.id);
     };
@@ -85,12 +88,12 @@ export class ObjectRef<T = unknown> {
    * released; disposing it again does nothing.
    */
   [Symbol.dispose](): void {
-    if (this.#released) return;
-    this.#released = true;
+    const token = this.#token;
+    if (token === RELEASED) return;
+    this.#token = RELEASED;
     if (this.#owner !== undefined) ownedRefs.disposed?.(this, this.#owner);
     this.#owner = undefined;
-    if (this.#token) refTracker.untrack(this.id, this.#token);
-    this.#token = undefined;
+    if (token) refTracker.untrack(this.id, token);
   }
 
   /** The object's id as a hex string. */
