@@ -15,6 +15,7 @@ import type {
   TaskSubmitted,
 } from "./events.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
+import { newestFirst } from "./_listing.ts";
 import type {
   ActorRecord,
   FunctionRecord,
@@ -29,7 +30,7 @@ import type {
 const FINAL = new Set<string>(FINAL_TASK_STATES);
 /**
  * No ids: a task's `deps` before its spec came, and its `returns` as kept
- * (made from its id and `numReturns` when read: `withReturns`), so a queued
+ * (made from its id and `numReturns` when read: `recordOf`), so a queued
  * task's record holds no array or id strings of its own for them.
  */
 const NO_IDS = Object.freeze([]) as unknown as ObjectId[];
@@ -46,21 +47,21 @@ type TaskRow = Omit<TaskRecord, "history"> & { history: (TaskState | number)[] }
 /** A history before its first transition (every write replaces the array). */
 const NO_HISTORY = Object.freeze([]) as unknown as TaskRow["history"];
 
-/** The record of `row` as read, its history's times counted from `base`. */
+/**
+ * The record of `row` as read: its history's times counted from `base`, its
+ * `returns` listed (the tables keep none; see NO_IDS). Always a new object.
+ */
 function recordOf(row: TaskRow, base: number): TaskRecord {
   const history: TaskTransition[] = [];
   const flat = row.history;
   for (let i = 0; i < flat.length; i += 2) {
     history.push({ state: flat[i] as TaskState, ts: base + (flat[i + 1] as number) });
   }
-  return { ...row, history };
-}
-
-/** `task` as read: its `returns` listed (the tables keep none; see NO_IDS). */
-export function withReturns(task: TaskRecord): TaskRecord {
-  const n = task.options?.numReturns ?? 0;
-  if (n === 0 || task.returns.length > 0) return task;
-  return { ...task, returns: Array.from({ length: n }, (_, i) => objectIdOf(task.taskId, i)) };
+  const n = row.options?.numReturns ?? 0;
+  const returns = n === 0 || row.returns.length > 0
+    ? row.returns
+    : Array.from({ length: n }, (_, i) => objectIdOf(row.taskId, i));
+  return { ...row, history, returns };
 }
 
 /** Counts per key, with +1/-1 moves. */
@@ -301,15 +302,28 @@ export class MemoryTables {
   /** The record of task `id` as read (a submitted-only task's is made for the reader, not kept). */
   task(id: TaskId): TaskRecord | undefined {
     const task = this.#tasks.get(id);
-    return task && recordOf("type" in task ? submittedRow(task, this.#base) : task, this.#base);
+    return task && this.#recordOf(task);
   }
 
-  /** Every task's record as read (see `task`). */
-  *taskRecords(): IterableIterator<TaskRecord> {
+  /**
+   * The tasks whose state, job and node pass `keep`, newest first, at most
+   * `limit`, as read. Only those returned are made into records.
+   */
+  listTasks(
+    keep: (state: TaskState, jobId: JobId | undefined, nodeId: NodeId | undefined) => boolean,
+    limit: number,
+  ): TaskRecord[] {
+    return newestFirst(
+      this.#tasks.values(),
+      (t) => "type" in t ? t.ts : t.updatedAt,
+      (t) => "type" in t ? keep("submitted", t.jobId, undefined) : keep(t.state, t.jobId, t.nodeId),
+      limit,
+    ).map((t) => this.#recordOf(t));
+  }
+
+  #recordOf(task: TaskRow | TaskSubmitted): TaskRecord {
     const base = this.#base;
-    for (const task of this.#tasks.values()) {
-      yield recordOf("type" in task ? submittedRow(task, base) : task, base);
-    }
+    return recordOf("type" in task ? submittedRow(task, base) : task, base);
   }
 
   /** The kept record of task `id`, made from its submission when that is all there was. */
@@ -473,7 +487,7 @@ function fromSubmission(task: TaskRow, e: TaskSubmitted): TaskRow {
   task.submittedAt = e.ts;
   if (spec.parentTaskId !== undefined) task.parentTaskId = spec.parentTaskId;
   task.deps = spec.deps as ObjectId[]; // specs are never changed after submission
-  task.options = spec.options; // its returns follow from it (withReturns)
+  task.options = spec.options; // its returns follow from it (recordOf)
   if (spec.args instanceof Uint8Array && (!FINAL.has(task.state) || task.pinned)) {
     task.args = spec.args; // frames are never written after they are made
   }

@@ -25,7 +25,7 @@ import type {
   WorkerRecord,
 } from "./records.ts";
 import { storeClosed } from "./errors.ts";
-import { actorNameKey, functionField, MemoryTables, withReturns } from "./_memory_tables.ts";
+import { actorNameKey, functionField, MemoryTables } from "./_memory_tables.ts";
 import { listLimit, newestFirst, stateTime } from "./_listing.ts";
 import { Subscribers } from "./_subscribers.ts";
 import { specOf } from "./_task_spec.ts";
@@ -152,8 +152,7 @@ export class MemoryControlStore implements ControlStore {
 
   getTask(taskId: TaskId): Promise<TaskRecord | undefined> {
     return this.#read((t) => {
-      const task = t.task(taskId);
-      return task && withReturns(task);
+      return t.task(taskId);
     });
   }
 
@@ -166,14 +165,12 @@ export class MemoryControlStore implements ControlStore {
 
   listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     return this.#read((t) =>
-      newestFirst(
-        t.taskRecords(),
-        stateTime.task,
-        (r) =>
-          matches(r.state, filter.state) && matches(r.jobId, filter.jobId) &&
-          matches(r.nodeId, filter.nodeId),
+      t.listTasks(
+        (state, jobId, nodeId) =>
+          matches(state, filter.state) && matches(jobId, filter.jobId) &&
+          matches(nodeId, filter.nodeId),
         listLimit(filter.limit),
-      ).map(withReturns)
+      )
     );
   }
 
