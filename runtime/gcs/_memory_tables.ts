@@ -16,6 +16,7 @@ import type {
 } from "./events.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
 import { newestFirst } from "./_listing.ts";
+import { ActorCallLog } from "./_actor_calls.ts";
 import type {
   ActorRecord,
   FunctionRecord,
@@ -125,6 +126,8 @@ export class MemoryTables {
   readonly history = new RetiredQueue();
   readonly objects = new Map<ObjectId, ObjectRecord>();
   readonly actors = new Map<ActorId, ActorRecord>();
+  /** Actor method calls, as their callers recorded them (./_actor_calls.ts). */
+  readonly calls: ActorCallLog;
   readonly actorNames = new Map<string, ActorId>();
   readonly kv = new Map<string, string>();
   readonly taskStates = new Counter();
@@ -134,7 +137,9 @@ export class MemoryTables {
   evicted = 0;
 
   /** @param maxFinishedTasks history cap @param taskHistoryMax transitions kept per task */
-  constructor(readonly maxFinishedTasks: number, readonly taskHistoryMax: number) {}
+  constructor(readonly maxFinishedTasks: number, readonly taskHistoryMax: number) {
+    this.calls = new ActorCallLog(maxFinishedTasks, this.actors);
+  }
 
   /** Applies one event. */
   apply(e: ControlStoreEvent): void {
@@ -209,6 +214,8 @@ export class MemoryTables {
         return this.#taskSubmitted(e);
       case "taskState":
         return this.#taskState(e);
+      case "actorCalls":
+        return this.calls.add(e, { count: (name, state, by) => this.#countTask(name, state, by) });
       case "lineagePinned": {
         const task = this.#record(e.taskId);
         if (!task) return;
@@ -294,15 +301,20 @@ export class MemoryTables {
     c.add(state, by);
   }
 
-  /** Tasks kept (queued, running, final within the history cap). */
+  /** Tasks kept (queued, running, final within the history cap), actor calls too. */
   get taskCount(): number {
-    return this.#tasks.size;
+    return this.#tasks.size + this.calls.size;
+  }
+
+  /** Final task records and ended actor calls dropped beyond the cap. */
+  get evictedCount(): number {
+    return this.evicted + this.calls.evicted;
   }
 
   /** The record of task `id` as read (a submitted-only task's is made for the reader, not kept). */
   task(id: TaskId): TaskRecord | undefined {
     const task = this.#tasks.get(id);
-    return task && this.#recordOf(task);
+    return task ? this.#recordOf(task) : this.calls.get(id);
   }
 
   /**
@@ -313,12 +325,15 @@ export class MemoryTables {
     keep: (state: TaskState, jobId: JobId | undefined, nodeId: NodeId | undefined) => boolean,
     limit: number,
   ): TaskRecord[] {
-    return newestFirst(
+    const tasks = newestFirst(
       this.#tasks.values(),
       (t) => "type" in t ? t.ts : t.updatedAt,
       (t) => "type" in t ? keep("submitted", t.jobId, undefined) : keep(t.state, t.jobId, t.nodeId),
       limit,
     ).map((t) => this.#recordOf(t));
+    if (this.calls.size === 0) return tasks;
+    const all = tasks.concat(this.calls.list(keep, limit));
+    return all.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit);
   }
 
   #recordOf(task: TaskRow | TaskSubmitted): TaskRecord {

@@ -8,6 +8,7 @@ import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts
 import { objectIdOf } from "../common/mod.ts";
 import type { TaskOptions } from "../protocol/mod.ts";
 import type {
+  ActorCallsRecorded,
   ActorState,
   ControlStoreEvent,
   JobState,
@@ -17,6 +18,7 @@ import type {
   TaskSubmitted,
 } from "./events.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
+import { ACTOR_CALL, ACTOR_CALL_STRIDE } from "../protocol/mod.ts";
 import type { Entry } from "./_write_queue.ts";
 import type {
   ActorRecord,
@@ -204,9 +206,28 @@ function encodeEvent(e: ControlStoreEvent, fns: FunctionTable): Wire {
     }
     case "taskSubmitted":
       return encodeSubmitted(e, true, fns);
+    case "actorCalls":
+      return encodeActorCalls(e);
     default:
       return { ...e } as unknown as Wire;
   }
+}
+
+/**
+ * The wire form of an `actorCalls` event: its calls as they are, except
+ * that `numReturns` becomes the call's return ids and `deps` its ref
+ * arguments, each joined with commas (as task hashes keep them).
+ */
+function encodeActorCalls(e: ActorCallsRecorded): Wire {
+  const calls = e.calls.slice();
+  for (let i = 0; i + ACTOR_CALL_STRIDE <= calls.length; i += ACTOR_CALL_STRIDE) {
+    const taskId = calls[i + ACTOR_CALL.taskId] as TaskId;
+    const n = calls[i + ACTOR_CALL.numReturns] as number;
+    calls[i + ACTOR_CALL.numReturns] = Array.from({ length: n }, (_, k) => objectIdOf(taskId, k))
+      .join(",");
+    calls[i + ACTOR_CALL.deps] = (calls[i + ACTOR_CALL.deps] as readonly ObjectId[]).join(",");
+  }
+  return e.jobId === undefined ? { type: e.type, calls } : { type: e.type, jobId: e.jobId, calls };
 }
 
 /** A flat `[k, v, k, v]` reply (RESP2 HGETALL) as an object. */
@@ -308,7 +329,11 @@ export function taskOf(h: Hash): TaskRecord {
     returns: list(h.returns) as ObjectId[],
     pinned: h.pinned === "1",
   };
-  pick(h, ["jobId", "moduleUrl", "fnKey", "nodeId", "workerId", "parentTaskId", "error"], r);
+  pick(
+    h,
+    ["jobId", "moduleUrl", "fnKey", "actorId", "nodeId", "workerId", "parentTaskId", "error"],
+    r,
+  );
   if (h.submittedAt) r.submittedAt = Number(h.submittedAt);
   if (h.endedAt) r.endedAt = Number(h.endedAt);
   if (h.options) r.options = json<TaskOptions>(h.options);

@@ -16,6 +16,7 @@
  */
 import { objectIdOf, type TaskId } from "../common/mod.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
+import { ACTOR_CALL_STRIDE } from "../protocol/mod.ts";
 
 const FINAL = FINAL_TASK_STATES.map((s) => `${s} = true`).join(", ");
 
@@ -307,6 +308,49 @@ H.taskState = function(e)
   end
 end
 
+-- Actor method calls, as their callers recorded them (events.ts, ACTOR_CALL):
+-- a task hash each, named Class.method, on its actor's node and worker.
+H.actorCalls = function(e)
+  local c, actors = e.calls, {}
+  for i = 1, #c - ${ACTOR_CALL_STRIDE - 1}, ${ACTOR_CALL_STRIDE} do
+    local id, actorId, method, state = c[i], c[i + 1], c[i + 2], c[i + 3]
+    local sub, start, ended = c[i + 5], c[i + 6], c[i + 7]
+    local actor = actors[actorId]
+    if not actor then
+      local r = call('HMGET', P .. 'actor:' .. actorId, 'className', 'nodeId', 'workerId')
+      actor = { r[1] or nil, r[2] or nil, r[3] or nil }
+      actors[actorId] = actor
+    end
+    local name = (actor[1] or 'Actor') .. '.' .. method
+    local key = P .. 'task:' .. id
+    local old = call('HGET', key, 'state')
+    local final = FINAL[state]
+    if not (old and (not final or FINAL[old])) then
+      local history = 'submitted@' .. sub .. ',running@' .. start
+      local at = start
+      if final then history = history .. ',' .. state .. '@' .. ended; at = ended end
+      local f = push_fields({ 'taskId', id, 'name', name, 'actorId', actorId, 'state', state,
+        'history', history, 'submittedAt', sub, 'updatedAt', at, 'attempt', c[i + 4],
+        'deps', c[i + 9], 'returns', c[i + 8] }, { jobId = e.jobId, nodeId = actor[2],
+        workerId = actor[3] }, { 'jobId', 'nodeId', 'workerId' })
+      if c[i + 10] ~= '' then f[#f + 1] = 'parentTaskId'; f[#f + 1] = c[i + 10] end
+      if c[i + 11] ~= '' then f[#f + 1] = 'error'; f[#f + 1] = c[i + 11] end
+      if final then f[#f + 1] = 'endedAt'; f[#f + 1] = ended end
+      call('HSET', key, unpack(f))
+      if old then count_task(name, old, -1) end
+      count_task(name, state, 1)
+      if final and not old then
+        add_later(P .. 'tasks:' .. state, ended, id)
+        add_later(P .. 'task_history', next_seq(), id)
+      else
+        write_adds()
+        set_state('tasks', id, old, state, at)
+        if final then retire(key, id) end
+      end
+    end
+  end
+end
+
 -- Tasks that ended while the store was behind, with more ended ones queued
 -- behind them than the history keeps: their records would be evicted as
 -- soon as written, so only their counts are (e.counts: name -> state -> n).
@@ -402,7 +446,9 @@ local failed = {}
 for i, e in ipairs(events) do
   local handler = H[e.type]
   if handler then
-    if added and e.type ~= 'taskSubmitted' and e.type ~= 'tasksEnded' then write_adds() end
+    if added and e.type ~= 'taskSubmitted' and e.type ~= 'tasksEnded' and e.type ~= 'actorCalls' then
+      write_adds()
+    end
     local ok, err = pcall(handler, e)
     if not ok then
       local msg = type(err) == 'table' and (err.err or err.msg) or tostring(err)

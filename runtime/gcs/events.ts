@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActorId, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import type { FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
+import type { ActorCallValue, FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
 
 /** Milliseconds since the Unix epoch (`Date.now()`). */
 export type Millis = number;
@@ -157,6 +157,23 @@ export interface TaskStateChanged {
 }
 
 /**
+ * Actor method calls, recorded by their callers (who own the results) in
+ * batches, off the path of each call: one event per caller and turn. `calls`
+ * is flat, ACTOR_CALL_STRIDE values per call at the offsets of ACTOR_CALL
+ * (runtime/protocol/call_records.ts).
+ * A call is recorded when its result came (its final state), and as
+ * `running` first when it was still out a while after it was written. The
+ * times are the caller's: `startedAt` is when the call was written to the
+ * actor's link, or when the call before it on that link ended if later
+ * (calls on one link run in order); `endedAt` when its result was read.
+ */
+export interface ActorCallsRecorded {
+  readonly type: "actorCalls";
+  readonly jobId?: JobId;
+  readonly calls: readonly ActorCallValue[];
+}
+
+/**
  * Keep the lineage (spec and arguments) of a task after it finishes, because
  * an object it produced is still referenced. Pin before the task finishes.
  */
@@ -248,6 +265,7 @@ export type ControlStoreEvent =
   | FunctionRegistered
   | TaskSubmitted
   | TaskStateChanged
+  | ActorCallsRecorded
   | LineagePinned
   | LineageUnpinned
   | ObjectCreated

@@ -222,7 +222,7 @@ export class MemoryControlStore implements ControlStore {
           byState: t.taskStates.toObject(),
           byFunction,
           retained: t.taskCount,
-          evicted: t.evicted,
+          evicted: t.evictedCount,
         },
         objects: { byState: t.objectStates.toObject(), totalBytes: t.objectBytes },
         nodes: countStates(t.nodes.values()),

@@ -83,6 +83,8 @@ export interface TaskRecord {
   moduleUrl?: string;
   /** The function's key in its module (`name#n`). */
   fnKey?: string;
+  /** For an actor method call (named `Class.method`): its actor. */
+  actorId?: ActorId;
   state: TaskState;
   /** Transitions, oldest first (at most `taskHistoryMax`, the latest kept). */
   history: TaskTransition[];

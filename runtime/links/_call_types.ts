@@ -7,7 +7,7 @@
  */
 import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
-import type { Frame, TaskSpec, ToWorker } from "../protocol/mod.ts";
+import type { ActorCall, Frame, TaskSpec, ToWorker } from "../protocol/mod.ts";
 import type { Doorbell } from "../transport/mod.ts";
 import type { CallLink, ResultVisitor } from "./call_link.ts";
 
@@ -47,6 +47,12 @@ export interface Call {
   disposed?: number;
   /** Every handle was released: its result is dropped, and waits for it fail. */
   released?: boolean;
+  /** When it was last written to a link (ms since the epoch; 0: not yet). */
+  writtenAt: number;
+  /** The task that made it (`""`: none), for its record. */
+  readonly parent: string;
+  /** What its record says so far: 0 nothing, 1 running, 2 how it ended (./_call_records.ts). */
+  recorded: number;
 }
 
 /** What the owner of a lease (./owner_leases.ts) hears of the lease's link. */
@@ -83,6 +89,8 @@ export interface Link {
   atNode: ObjectId[];
   /** A lease's link: its owner's hooks. */
   lease?: LeaseHooks;
+  /** When the last result read from it came (calls on a link run in order). */
+  lastEnd: number;
 }
 
 export interface Waiter {
@@ -95,6 +103,33 @@ export interface Waiter {
 
 /** `Call.kind` while no result came. */
 export const PENDING = -1;
+const NO_FRAMES: Frame[] = [];
+
+/** The record of `call` with these arguments, made by `parent` (`""`: none); no refs yet. */
+export function newCall(
+  call: ActorCall,
+  args: Frame | ObjectId,
+  deps: readonly ObjectId[],
+  argRefs: readonly ObjectId[],
+  parent: string,
+): Call {
+  return {
+    taskId: call.taskId,
+    method: call.method,
+    args,
+    deps,
+    numReturns: call.numReturns,
+    actorId: call.actorId,
+    attempt: 0,
+    kind: PENDING,
+    returns: NO_FRAMES,
+    slot: -1,
+    argRefs,
+    writtenAt: 0,
+    parent,
+    recorded: 0,
+  };
+}
 
 /** Which return of its call `id` is. */
 export function indexOf(c: Call, id: ObjectId): number {

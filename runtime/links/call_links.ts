@@ -43,8 +43,9 @@ import { LINK_RESULT } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallLink } from "./call_link.ts";
 import type { Call, LeaseHooks, Link, Waiter } from "./_call_types.ts";
-import { countDone, fill, indexOf, PENDING } from "./_call_types.ts";
+import { countDone, fill, indexOf, newCall, PENDING } from "./_call_types.ts";
 import { answerWait } from "./_call_answer.ts";
+import { CallRecords, type CallRecordSink } from "./_call_records.ts";
 
 const LINK_BYTES = config("linkBytes");
 /** Frames bigger than this go through the node's store, so that any one call or result fits a link. */
@@ -69,11 +70,14 @@ export interface CallLinksHost {
   readonly ids: IdFactory;
   /** Stores an object at the node (as the thread's `put`). */
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
+  /** Where the records of this thread's actor calls go (none: not recorded). */
+  records?: CallRecordSink;
 }
 
 /** A caller thread's links to actors and the results it owns. */
 export class CallLinks {
   readonly #host: CallLinksHost;
+  readonly #records?: CallRecords;
   /** Rung by the actors this thread calls, after they write results. */
   readonly #bell = new Doorbell();
   readonly #links = new Map<ActorId, Link>();
@@ -83,11 +87,6 @@ export class CallLinks {
   /** Actors on other nodes: their calls go through the node. */
   readonly #viaNode = new Set<ActorId>();
   readonly #waiters = new Set<Waiter>();
-  get dbgWaiters() {
-    return [...this.#waiters].map((
-      w,
-    ) => [w.need, w.next, w.calls.filter((c) => c.kind === PENDING).length]);
-  }
   #nextLink = 1;
   #outstanding = 0;
   #pumpQueued = false;
@@ -100,6 +99,7 @@ export class CallLinks {
   /** @param host how to reach the node */
   constructor(host: CallLinksHost) {
     this.#host = host;
+    if (host.records) this.#records = new CallRecords(host.records);
     ownedRefs.escapes = (ref, owner) => this.#escape(ref, owner as Call);
     ownedRefs.disposed = (_ref, owner) => this.#disposed(owner as Call);
   }
@@ -132,19 +132,7 @@ export class CallLinks {
       deps = [...deps, argsId];
       argRefs = [argsId];
     }
-    const c: Call = {
-      taskId: call.taskId,
-      method: call.method,
-      args,
-      deps,
-      numReturns: call.numReturns,
-      actorId: call.actorId,
-      attempt: 0,
-      kind: PENDING,
-      returns: NO_FRAMES,
-      slot: -1,
-      argRefs,
-    };
+    const c = newCall(call, args, deps, argRefs, this.#records ? currentTask()?.taskId ?? "" : "");
     const refs: ObjectRef[] = [];
     for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
     c.refs = refs;
@@ -328,6 +316,7 @@ export class CallLinks {
       unsent: [],
       onResult: (slot, kind, returns, value) => this.#result(link, slot, kind, returns, value),
       atNode: [],
+      lastEnd: 0,
     };
     this.#links.set(actorId, link);
     this.#byId.set(link.id, link);
@@ -356,6 +345,7 @@ export class CallLinks {
     const written = this.#writeSome(link, runs, 0, runs.length);
     link.unsent = written === runs.length ? [] : runs.slice(written);
     if (written > 0) {
+      this.#records?.written(runs, written);
       link.actor?.ring();
       this.#listen();
     }
@@ -383,6 +373,7 @@ export class CallLinks {
 
   /** Reads every result that waits; true when any came. */
   #collect(): boolean {
+    this.#records?.reading();
     let any = false;
     for (const link of this.#byId.values()) any = this.#collectLink(link) || any;
     if (any) this.#wake();
@@ -439,6 +430,7 @@ export class CallLinks {
       call: { taskId, actorId, method, args, deps, argRefs, numReturns },
     });
     c.refs?.forEach(trackRef);
+    c.recorded = 2; // it ends at another node, which this thread does not hear of
     this.#settle(c, LINK_RESULT.atNode, NO_FRAMES);
   }
 
@@ -478,6 +470,7 @@ export class CallLinks {
     c.kind = kind;
     c.returns = returns;
     c.refs = undefined;
+    this.#records?.ended(c, c.link);
     if (c.promised && kind !== LINK_RESULT.atNode) {
       for (const i of c.promised) this.#sealAtNode(c, i);
       this.#toNodeSoon();

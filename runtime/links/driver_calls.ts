@@ -10,7 +10,14 @@
  */
 import type { IdFactory, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
-import type { ActorCall, Frame, FromWorker, TaskSpec, ToWorker } from "../protocol/mod.ts";
+import type {
+  ActorCall,
+  ActorCallValue,
+  Frame,
+  FromWorker,
+  TaskSpec,
+  ToWorker,
+} from "../protocol/mod.ts";
 import { CallLinks } from "./call_links.ts";
 import { OwnerLeases } from "./owner_leases.ts";
 import type { LinkCaller } from "./caller_links.ts";
@@ -32,8 +39,9 @@ export interface DriverCallsHost {
   readonly actors: { link(caller: LinkCaller, msg: LinkRequest): void };
   /** The node's leases (runtime/node/leases.ts). */
   lease(caller: LinkCaller, msg: LeaseMessage): void;
-  /** The control store's records of the driver's leased tasks. */
+  /** The control store's records of the driver's leased tasks and actor calls. */
   readonly records: {
+    actorCalls(calls: readonly ActorCallValue[]): void;
     taskSubmitted(spec: TaskSpec, ts: number): void;
     taskRunning(spec: TaskSpec, workerId: WorkerId): void;
     taskState(taskId: TaskId, state: "finished" | "failed" | "cancelled", error?: string): void;
@@ -65,6 +73,7 @@ export class DriverCalls {
       ids: host.ids,
       put: host.put,
       nodeWait: host.wait,
+      records: (calls) => host.records.actorCalls(calls),
     });
     this.#caller = {
       id: "driver",

@@ -23,11 +23,12 @@
 import type { ActorId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import { taskCancelled, workerDied } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
-import { errorFrame, fromFrame, ownerOf } from "../core/mod.ts";
-import type { Frame, FromWorker, TaskOptions, TaskSpec } from "../protocol/mod.ts";
+import { errorFrame, ownerOf } from "../core/mod.ts";
+import type { FromWorker, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { LINK_RESULT, taskName } from "../protocol/mod.ts";
 import type { Call, LeaseHooks, Link, Unlinked } from "./_call_types.ts";
 import { fill, PENDING } from "./_call_types.ts";
+import { errorTextOf } from "./_call_records.ts";
 import type { CallLinks } from "./call_links.ts";
 
 /** A lease nobody pushed to for this long is given back. */
@@ -193,7 +194,7 @@ export class OwnerLeases {
     c.cancelled = true;
     const frame = errorFrame(taskCancelled(taskName(c.spec)));
     this.#links.settle(c, LINK_RESULT.failed, fill(c, frame));
-    this.#host.ended(c.spec, "cancelled", textOf(frame));
+    this.#host.ended(c.spec, "cancelled", errorTextOf(frame));
     if (c.link === undefined) {
       this.#queued--; // still here: it never leaves
       return;
@@ -402,7 +403,7 @@ export class OwnerLeases {
 
   #report(c: Call): void {
     const spec = c.spec!;
-    if (c.kind === LINK_RESULT.failed) this.#host.ended(spec, "failed", textOf(c.returns[0]));
+    if (c.kind === LINK_RESULT.failed) this.#host.ended(spec, "failed", errorTextOf(c.returns[0]));
     else this.#host.ended(spec, "finished");
   }
 
@@ -446,7 +447,7 @@ export class OwnerLeases {
 
   #fail(c: Call, frame: Uint8Array): void {
     this.#links.settle(c, LINK_RESULT.failed, fill(c, frame));
-    this.#host.ended(c.spec!, "failed", textOf(frame));
+    this.#host.ended(c.spec!, "failed", errorTextOf(frame));
   }
 
   #drop(lease: Lease): void {
@@ -520,17 +521,6 @@ export class OwnerLeases {
       }
       if (busy) this.#idleSoon();
     }, LEASE_IDLE_MS);
-  }
-}
-
-/** The text of an error frame (inline: a link carries no other), for the control store. */
-function textOf(frame: Frame): string | undefined {
-  if (!(frame instanceof Uint8Array)) return undefined;
-  try {
-    fromFrame(frame, undefined as never);
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
 }
 

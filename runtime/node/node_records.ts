@@ -7,7 +7,8 @@
  */
 import type { JobId, NodeId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ControlStore, TaskState } from "../gcs/mod.ts";
-import { fnKeyOf, type FunctionDescriptor, type TaskSpec } from "../protocol/mod.ts";
+import type { ActorCallValue, FunctionDescriptor, TaskSpec } from "../protocol/mod.ts";
+import { fnKeyOf } from "../protocol/mod.ts";
 import { actorStateEvent, type ActorStatus } from "./actor_manager.ts";
 
 /** A node as its start is recorded: what it offers and where it is reached. */
@@ -124,6 +125,11 @@ export class NodeRecords {
   /** The task is ready again (retried), or finished, failed or cancelled (`error`: why). */
   taskState(taskId: TaskId, state: TaskState, error?: string): void {
     this.#gcs.record({ type: "taskState", taskId, state, ts: Date.now(), error });
+  }
+
+  /** Actor calls a caller of job `jobId` (default: the node's) recorded (flat, ACTOR_CALL). */
+  actorCalls(calls: readonly ActorCallValue[], jobId: JobId = this.#jobId): void {
+    this.#gcs.record({ type: "actorCalls", jobId, calls });
   }
 
   actorState(status: ActorStatus): void {

@@ -6,7 +6,14 @@
  * @module
  */
 import type { ObjectId, TaskId, WorkerId } from "../common/mod.ts";
-import type { ClusterState, Frame, FromWorker, ResultTuple, TaskSpec } from "../protocol/mod.ts";
+import type {
+  ActorCallValue,
+  ClusterState,
+  Frame,
+  FromWorker,
+  ResultTuple,
+  TaskSpec,
+} from "../protocol/mod.ts";
 import type { TaskState } from "../gcs/mod.ts";
 import type { WorkerHandle } from "../pool/mod.ts";
 import { REF_OP } from "../core/mod.ts";
@@ -36,6 +43,7 @@ export interface WorkerMessagesHost {
     taskSubmitted(spec: TaskSpec, ts: number): void;
     taskRunning(spec: Pick<TaskSpec, "taskId" | "attempt">, workerId: WorkerId): void;
     taskState(taskId: TaskId, state: TaskState, error?: string): void;
+    actorCalls(calls: readonly ActorCallValue[]): void;
   };
 }
 
@@ -106,6 +114,7 @@ export function serveWorker(host: WorkerMessagesHost, worker: WorkerHandle, msg:
         host.records.taskRunning({ taskId, attempt }, workerId);
       }
       for (const [taskId, state, error] of msg.ended) host.records.taskState(taskId, state, error);
+      if (msg.calls && msg.calls.length > 0) host.records.actorCalls(msg.calls);
       return;
     }
     default:

@@ -5,6 +5,7 @@
  */
 import type { JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
 import type { Frame, FunctionDescriptor, RefOp, TaskSpec } from "./task_spec.ts";
+import type { ActorCallValue } from "./call_records.ts";
 import type { ActorFromWorker, ActorToWorker } from "./actor_messages.ts";
 
 /** A task as a worker runs it: what the executor needs of its spec, and its dependencies' frames. */
@@ -200,8 +201,9 @@ export type FromWorker =
   /** A leased task that was cancelled while it ran has ended (its worker is not stuck). */
   | { readonly type: "leaseCancelDone"; readonly taskId: TaskId }
   /**
-   * For the control store: tasks this worker submitted to leases, and how
-   * tasks it pushed to leases ended (with the error's text).
+   * For the control store: tasks this worker submitted to leases, how
+   * tasks it pushed to leases ended (with the error's text), and its actor
+   * calls.
    */
   | {
     readonly type: "taskRecords";
@@ -209,6 +211,8 @@ export type FromWorker =
     /** Pushed to the leased worker named, at this attempt. */
     readonly running: readonly (readonly [TaskId, WorkerId, number])[];
     readonly ended: readonly (readonly [TaskId, "finished" | "failed" | "cancelled", string?])[];
+    /** Its actor calls (flat, ACTOR_CALL). */
+    readonly calls?: readonly ActorCallValue[];
   }
   /**
    * An allocation of `size` bytes found the store full: make room (spill)

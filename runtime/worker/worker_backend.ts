@@ -16,6 +16,7 @@ import { ActorClient } from "./actor_client.ts";
 import { CallLinks, leasable, OwnerLeases } from "../links/mod.ts";
 import { askNodeForRoom } from "./_room_request.ts";
 import type {
+  ActorCallValue,
   CancelMode,
   ClusterState,
   Frame,
@@ -25,6 +26,8 @@ import type {
   TaskResult,
   TaskSpec,
 } from "../protocol/mod.ts";
+
+const NO_CALLS: readonly ActorCallValue[] = [];
 
 interface Pending {
   readonly ids: readonly ObjectId[];
@@ -62,6 +65,8 @@ export class WorkerBackend implements Backend {
   /** Releases and unpins since the last flush: sent after its results. */
   #refOps: RefOp[] = [];
   readonly #clusterAsks = new Map<number, (state: ClusterState) => void>();
+  /** Records of this thread's actor calls since the last flush (flat, ACTOR_CALL). */
+  #calls: readonly ActorCallValue[] = NO_CALLS;
   #specs: TaskSpec[] = [];
   #results: TaskResult[] = [];
   #flushQueued = false;
@@ -87,6 +92,10 @@ export class WorkerBackend implements Backend {
       ids: this.ids,
       put: (id, frame, contained) => this.put(id, frame, contained),
       nodeWait: (ids, n, req) => this.#nodeWait(ids, n, req),
+      records: (calls) => {
+        this.#calls = this.#calls.length === 0 ? calls : this.#calls.concat(calls);
+        this.#queueFlush();
+      },
     });
     this.actors = new ActorClient(post, this.links);
     if (!leases) return;
@@ -231,10 +240,14 @@ export class WorkerBackend implements Backend {
     this.#flushQueued = false;
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
-    if (this.#submitted.length || this.#running.length || this.#ended.length) {
+    if (
+      this.#submitted.length || this.#running.length || this.#ended.length || this.#calls.length
+    ) {
       const [submitted, running, ended] = [this.#submitted, this.#running, this.#ended];
       [this.#submitted, this.#running, this.#ended] = [[], [], []];
-      this.#post({ type: "taskRecords", submitted, running, ended });
+      const calls = this.#calls;
+      this.#calls = NO_CALLS;
+      this.#post({ type: "taskRecords", submitted, running, ended, calls });
     }
     if (this.#holds.length) this.#post({ type: "holds", ids: this.#holds.splice(0) });
     if (this.#results.length) {

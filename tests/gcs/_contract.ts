@@ -522,6 +522,89 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.deepEqual((await s.summary()).actors, { alive: 1, dead: 1 });
   });
 
+  await step("actor calls are task records: running, then ended, named Class.method", async (s) => {
+    s.record({ type: "actorState", actorId: A1, state: "alive", ts: 1, className: "Counter" });
+    s.record({ type: "actorState", actorId: A1, state: "alive", ts: 2, nodeId: N1, workerId: W1 });
+    const [slow, ok, bad, dep] = [taskId(), taskId(), taskId(), objectIdOf(taskId(), 0)];
+    //           taskId actor method  state      try sub start end  n  deps   parent error
+    const row = (
+      id: TaskId,
+      m: string,
+      state: string,
+      start: number,
+      end: number,
+      e = "",
+    ) => [id, A1, m, state, 0, 10, start, end, 1, state === "failed" ? [dep] : [], "", e];
+    s.record({ type: "actorCalls", jobId: JOB, calls: row(slow, "wait", "running", 11, 0) });
+    await s.flush();
+    const running = await s.getTask(slow);
+    assert.equal(running?.state, "running");
+    assert.equal(running?.name, "Counter.wait");
+    assert.deepEqual((await s.listTasks({ state: "running" })).map((t) => t.taskId), [slow]);
+    s.record({
+      type: "actorCalls",
+      jobId: JOB,
+      calls: [
+        ...row(ok, "inc", "finished", 12, 13),
+        ...row(slow, "wait", "finished", 12, 40),
+        ...row(bad, "inc", "failed", 13, 14, "Error: boom"),
+      ],
+    });
+    // A replayed running record of an ended call changes nothing.
+    s.record({ type: "actorCalls", jobId: JOB, calls: row(slow, "wait", "running", 11, 0) });
+    await s.flush();
+    assert.deepEqual(await s.getTask(ok), {
+      taskId: ok,
+      jobId: JOB,
+      name: "Counter.inc",
+      actorId: A1,
+      state: "finished",
+      history: [
+        { state: "submitted", ts: 10 },
+        { state: "running", ts: 12 },
+        { state: "finished", ts: 13 },
+      ],
+      submittedAt: 10,
+      updatedAt: 13,
+      endedAt: 13,
+      nodeId: N1,
+      workerId: W1,
+      attempt: 0,
+      deps: [],
+      returns: [objectIdOf(ok, 0)],
+      pinned: false,
+    });
+    const failed = await s.getTask(bad);
+    assert.equal(failed?.error, "Error: boom");
+    assert.deepEqual(failed?.deps, [dep]);
+    assert.equal((await s.getTask(slow))?.endedAt, 40);
+    assert.deepEqual((await s.listTasks({ jobId: JOB })).map((t) => t.taskId), [slow, bad, ok]);
+    assert.deepEqual(await s.listTasks({ nodeId: N2 }), []);
+    assert.deepEqual(await s.listTasks({ state: "running" }), []);
+    const sum = await s.summary();
+    assert.deepEqual(sum.tasks.byState, { finished: 2, failed: 1 });
+    assert.deepEqual(sum.tasks.byFunction, {
+      "Counter.inc": { finished: 1, failed: 1 },
+      "Counter.wait": { finished: 1 },
+    });
+    assert.equal(sum.tasks.retained, 3);
+  });
+
+  await step("actor calls beyond maxFinishedTasks are dropped, oldest first", async (s) => {
+    const ids = Array.from({ length: 8 }, () => taskId());
+    for (const [i, id] of ids.entries()) {
+      const calls = [id, A2, "f", "finished", 0, i, i, i + 1, 1, [], "", ""];
+      s.record({ type: "actorCalls", jobId: JOB, calls });
+    }
+    await s.flush();
+    assert.equal(await s.getTask(ids[2]), undefined);
+    assert.equal((await s.getTask(ids[3]))?.name, "Actor.f", "an unknown actor's class");
+    const sum = await s.summary();
+    assert.equal(sum.tasks.retained, 5);
+    assert.equal(sum.tasks.evicted, 3);
+    assert.deepEqual(sum.tasks.byState, { finished: 8 });
+  }, { maxFinishedTasks: 5 });
+
   await step("subscribers get node, object, actor and task changes in order", async (s) => {
     const got: string[] = [];
     const subs = [

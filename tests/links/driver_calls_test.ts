@@ -28,6 +28,7 @@ class FakeHost implements DriverCallsHost {
   };
   readonly leaseMessages: FromWorker[] = [];
   readonly records = {
+    actorCalls: () => {},
     taskSubmitted: () => {},
     taskRunning: () => {},
     taskState: () => {},
