@@ -10,7 +10,13 @@ import type { ActorId, JobId, NodeId, ObjectId, TaskId } from "../common/mod.ts"
 import { objectIdOf } from "../common/mod.ts";
 import type { ActorCallsRecorded, TaskState } from "./events.ts";
 import type { ActorCallValue } from "../protocol/mod.ts";
-import { ACTOR_CALL as F, ACTOR_CALL_STRIDE as STRIDE } from "../protocol/mod.ts";
+import {
+  ACTOR_CALL as F,
+  ACTOR_CALL_STRIDE as STRIDE,
+  runIndexOf,
+  runTaskId,
+  runTimes,
+} from "../protocol/mod.ts";
 import type { ActorRecord, TaskRecord } from "./records.ts";
 
 /** One event's calls, as kept. */
@@ -19,11 +25,12 @@ interface Batch {
   readonly calls: readonly ActorCallValue[];
 }
 
-/** A call's place: its batch's calls and its first value there. */
+/** A call's place: its batch's calls, its record's first value there, its place in the run. */
 interface At {
   readonly jobId?: JobId;
   readonly calls: readonly ActorCallValue[];
   readonly i: number;
+  readonly k: number;
 }
 
 /** How a call counts: by state, and by its display name. */
@@ -66,31 +73,36 @@ export class ActorCallLog {
     let ended = 0;
     // Calls in a row of one class, method and state count at once (no name made per call).
     let cls: string | undefined, method = "", state: TaskState = "finished", n = 0;
+    let actorId: unknown, c: string | undefined;
     for (let i = 0; i + STRIDE <= calls.length; i += STRIDE) {
       const taskId = calls[i + F.taskId] as TaskId;
       const s = calls[i + F.state] as TaskState;
-      const c = this.#actors.get(calls[i + F.actorId] as ActorId)?.className;
+      if (calls[i + F.actorId] !== actorId) {
+        actorId = calls[i + F.actorId];
+        c = this.#actors.get(actorId as ActorId)?.className;
+      }
       const m = calls[i + F.method] as string;
       const was = this.#running.size > 0 ? this.#running.get(taskId) : undefined;
       if (s === "running") {
         if (was || this.#ended(taskId, calls[i + F.startedAt] as number)) continue;
-        this.#running.set(taskId, { jobId: e.jobId, calls, i });
+        this.#running.set(taskId, { jobId: e.jobId, calls, i, k: 0 });
       } else {
-        ended++;
+        ended += calls[i + F.count] as number;
         if (was) {
           this.#running.delete(taskId);
           counts.count(nameOf(c, m), "running", -1);
         }
       }
+      const count = calls[i + F.count] as number;
       if (n > 0 && c === cls && m === method && s === state) {
-        n++;
+        n += count;
         continue;
       }
       if (n > 0) counts.count(nameOf(cls, method), state, n);
       cls = c;
       method = m;
       state = s;
-      n = 1;
+      n = count;
     }
     if (n > 0) counts.count(nameOf(cls, method), state, n);
     if (ended === 0) return;
@@ -109,7 +121,7 @@ export class ActorCallLog {
       let first = Infinity;
       for (let i = calls.length - STRIDE; i >= 0; i -= STRIDE) {
         if (calls[i + F.state] === "running") continue;
-        if (calls[i + F.taskId] === id) return true;
+        if (runIndexOf(calls, i, id) >= 0) return true;
         first = calls[i + F.endedAt] as number;
       }
       if (first < since) return false;
@@ -124,9 +136,9 @@ export class ActorCallLog {
     for (let b = this.#batches.length - 1; b >= this.#head; b--) {
       const { jobId, calls } = this.#batches[b];
       for (let i = calls.length - STRIDE; i >= 0; i -= STRIDE) {
-        if (calls[i + F.taskId] === id && calls[i + F.state] !== "running") {
-          return this.#record({ jobId, calls, i });
-        }
+        if (calls[i + F.state] === "running") continue;
+        const k = runIndexOf(calls, i, id);
+        if (k >= 0) return this.#record({ jobId, calls, i, k });
       }
     }
     return undefined;
@@ -141,25 +153,27 @@ export class ActorCallLog {
     limit: number,
   ): TaskRecord[] {
     const found: At[] = [];
-    const pass = (at: At) => {
-      const state = at.calls[at.i + F.state] as TaskState;
-      const actor = this.#actors.get(at.calls[at.i + F.actorId] as ActorId);
-      return keep(state, at.jobId, actor?.nodeId);
+    const pass = (jobId: JobId | undefined, calls: readonly ActorCallValue[], i: number) => {
+      const state = calls[i + F.state] as TaskState;
+      const actor = this.#actors.get(calls[i + F.actorId] as ActorId);
+      return keep(state, jobId, actor?.nodeId);
     };
-    for (const at of this.#running.values()) if (pass(at)) found.push(at);
+    for (const at of this.#running.values()) if (pass(at.jobId, at.calls, at.i)) found.push(at);
     let ended = 0;
     for (let b = this.#batches.length - 1; b >= this.#head && ended < limit; b--) {
       const { jobId, calls } = this.#batches[b];
       for (let i = calls.length - STRIDE; i >= 0 && ended < limit; i -= STRIDE) {
-        if (calls[i + F.state] === "running") continue;
-        const at = { jobId, calls, i };
-        if (pass(at)) {
-          found.push(at);
+        if (calls[i + F.state] === "running" || !pass(jobId, calls, i)) continue;
+        for (let k = (calls[i + F.count] as number) - 1; k >= 0 && ended < limit; k--) {
+          found.push({ jobId, calls, i, k });
           ended++;
         }
       }
     }
-    const time = (at: At) => at.calls[at.i + (endedAt(at) > 0 ? F.endedAt : F.startedAt)] as number;
+    const time = (at: At) => {
+      const [start, end] = runTimes(at.calls, at.i, at.k);
+      return at.calls[at.i + F.state] === "running" ? start : end;
+    };
     found.sort((a, b) => time(b) - time(a));
     return found.slice(0, limit).map((at) => this.#record(at));
   }
@@ -169,7 +183,9 @@ export class ActorCallLog {
       const { calls } = this.#batches[this.#head];
       this.#batches[this.#head++] = undefined as never;
       let n = 0;
-      for (let i = 0; i < calls.length; i += STRIDE) if (calls[i + F.state] !== "running") n++;
+      for (let i = 0; i < calls.length; i += STRIDE) {
+        if (calls[i + F.state] !== "running") n += calls[i + F.count] as number;
+      }
       this.#size -= n;
       this.evicted += n;
     }
@@ -181,12 +197,8 @@ export class ActorCallLog {
 
   /** The record of the call at `at`, as every store reads it. */
   #record(at: At): TaskRecord {
-    return actorCallRecord(
-      at.calls,
-      at.i,
-      at.jobId,
-      this.#actors.get(at.calls[at.i + F.actorId] as ActorId),
-    );
+    const actor = this.#actors.get(at.calls[at.i + F.actorId] as ActorId);
+    return actorCallRecord(at.calls, at.i, at.k, at.jobId, actor);
   }
 }
 
@@ -195,30 +207,27 @@ function nameOf(className: string | undefined, method: unknown): string {
   return `${className ?? "Actor"}.${method}`;
 }
 
-function endedAt(at: At): number {
-  return at.calls[at.i + F.endedAt] as number;
-}
-
 /**
- * The task record of the call at `i` of an `actorCalls` event's `calls`:
- * named `Class.method`, on its actor's node and worker.
+ * The task record of call `k` of the record at `i` of an `actorCalls`
+ * event's `calls`: named `Class.method`, on its actor's node and worker.
  *
- * @param calls the event's flat calls
- * @param i the call's first value
+ * @param calls the event's flat records
+ * @param i the record's first value
+ * @param k the call's place in the record's run (0 for a record of one call)
  * @param jobId the event's job
  * @param actor the call's actor, when known (its class, node and worker)
  */
 export function actorCallRecord(
   calls: readonly ActorCallValue[],
   i: number,
+  k: number,
   jobId: JobId | undefined,
   actor: Pick<ActorRecord, "className" | "nodeId" | "workerId"> | undefined,
 ): TaskRecord {
-  const taskId = calls[i + F.taskId] as TaskId;
+  const taskId = runTaskId(calls, i, k);
   const state = calls[i + F.state] as TaskState;
   const submittedAt = calls[i + F.submittedAt] as number;
-  const startedAt = calls[i + F.startedAt] as number;
-  const end = calls[i + F.endedAt] as number;
+  const [startedAt, end] = runTimes(calls, i, k);
   const numReturns = calls[i + F.numReturns] as number;
   const history = [{ state: "submitted" as TaskState, ts: submittedAt }, {
     state: "running" as TaskState,
@@ -238,14 +247,14 @@ export function actorCallRecord(
     workerId: actor?.workerId,
     attempt: calls[i + F.attempt] as number,
     deps: [...calls[i + F.deps] as readonly ObjectId[]],
-    returns: Array.from({ length: numReturns }, (_, k) => objectIdOf(taskId, k)),
+    returns: Array.from({ length: numReturns }, (_, r) => objectIdOf(taskId, r)),
     pinned: false,
   };
   if (state !== "running") record.endedAt = end;
   if (calls[i + F.parentTaskId] !== "") record.parentTaskId = calls[i + F.parentTaskId] as TaskId;
   if (calls[i + F.error] !== "") record.error = calls[i + F.error] as string;
-  for (const k of ["jobId", "nodeId", "workerId"] as const) {
-    if (record[k] === undefined) delete record[k];
+  for (const f of ["jobId", "nodeId", "workerId"] as const) {
+    if (record[f] === undefined) delete record[f];
   }
   return record;
 }

@@ -18,7 +18,8 @@ import type {
   TaskSubmitted,
 } from "./events.ts";
 import { FINAL_TASK_STATES } from "./events.ts";
-import { ACTOR_CALL, ACTOR_CALL_STRIDE } from "../protocol/mod.ts";
+import type { ActorCallValue } from "../protocol/mod.ts";
+import { ACTOR_CALL, ACTOR_CALL_STRIDE, runTaskId, runTimes } from "../protocol/mod.ts";
 import type { Entry } from "./_write_queue.ts";
 import type {
   ActorRecord,
@@ -214,20 +215,32 @@ function encodeEvent(e: ControlStoreEvent, fns: FunctionTable): Wire {
 }
 
 /**
- * The wire form of an `actorCalls` event: its calls as they are, except
- * that `numReturns` becomes the call's return ids and `deps` its ref
+ * The wire form of an `actorCalls` event: a record per call (runs are
+ * spread into their calls, each with its share of the run's time), with
+ * `numReturns` replaced by the call's return ids and `deps` by its ref
  * arguments, each joined with commas (as task hashes keep them).
  */
 function encodeActorCalls(e: ActorCallsRecorded): Wire {
-  const calls = e.calls.slice();
+  const out: ActorCallValue[] = [];
+  const calls = e.calls;
   for (let i = 0; i + ACTOR_CALL_STRIDE <= calls.length; i += ACTOR_CALL_STRIDE) {
-    const taskId = calls[i + ACTOR_CALL.taskId] as TaskId;
+    const count = calls[i + ACTOR_CALL.count] as number;
     const n = calls[i + ACTOR_CALL.numReturns] as number;
-    calls[i + ACTOR_CALL.numReturns] = Array.from({ length: n }, (_, k) => objectIdOf(taskId, k))
-      .join(",");
-    calls[i + ACTOR_CALL.deps] = (calls[i + ACTOR_CALL.deps] as readonly ObjectId[]).join(",");
+    for (let k = 0; k < count; k++) {
+      const at = out.length;
+      for (let f = 0; f < ACTOR_CALL_STRIDE; f++) out.push(calls[i + f]);
+      const taskId = runTaskId(calls, i, k);
+      [out[at + ACTOR_CALL.startedAt], out[at + ACTOR_CALL.endedAt]] = runTimes(calls, i, k);
+      out[at + ACTOR_CALL.taskId] = taskId;
+      out[at + ACTOR_CALL.count] = 1;
+      out[at + ACTOR_CALL.numReturns] = Array.from({ length: n }, (_, r) => objectIdOf(taskId, r))
+        .join(",");
+      out[at + ACTOR_CALL.deps] = (calls[i + ACTOR_CALL.deps] as readonly ObjectId[]).join(",");
+    }
   }
-  return e.jobId === undefined ? { type: e.type, calls } : { type: e.type, jobId: e.jobId, calls };
+  return e.jobId === undefined
+    ? { type: e.type, calls: out }
+    : { type: e.type, jobId: e.jobId, calls: out };
 }
 
 /** A flat `[k, v, k, v]` reply (RESP2 HGETALL) as an object. */

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ActorCallValue, Frame } from "../protocol/mod.ts";
-import { ACTOR_CALL as F, ACTOR_CALL_STRIDE, LINK_RESULT } from "../protocol/mod.ts";
+import { ACTOR_CALL as F, LINK_RESULT, taskCounterOf } from "../protocol/mod.ts";
 import { fromFrame } from "../core/mod.ts";
 import type { Call, Link } from "./_call_types.ts";
 import { PENDING } from "./_call_types.ts";
@@ -27,123 +27,151 @@ const NO_DEPS: readonly never[] = [];
 /** A caller thread's records of its actor calls. */
 export class CallRecords {
   readonly #sink: CallRecordSink;
-  /** Calls that ended this turn: call, started at, ended at. */
-  #ended: (Call | number)[] = [];
-  #flushQueued = false;
-  /** Batches written since the last look for long calls, and those written before it. */
-  #recent: (readonly Call[])[] = [];
-  #older: (readonly Call[])[] = [];
+  /** Records of the calls that ended this turn (flat, ACTOR_CALL). */
+  #rows: ActorCallValue[] = [];
+  /** Where the last of `#rows` starts (-1: none), and the task counter of its run's last call. */
+  #last = -1;
+  #lastSeq = 0;
+  /** The thread's links, looked through for long calls. */
+  readonly #links: () => Iterable<Link>;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the results read in this turn came (one clock read per turn that reads any). */
+  /** Calls written before this (ms since the epoch) and still out are long. */
+  #cutoff = 0;
+  /** When the results read in this turn came (one clock read per turn that reads any: turns are short). */
   #now = 0;
 
-  /** @param sink where each turn's records go */
-  constructor(sink: CallRecordSink) {
+  /**
+   * @param sink where each turn's records go
+   * @param links the thread's links (their calls written and not answered are in `pending`)
+   */
+  constructor(sink: CallRecordSink, links: () => Iterable<Link>) {
     this.#sink = sink;
+    this.#links = links;
   }
 
   /** `calls` (the first `n`) were written to their link now. */
   written(calls: readonly Call[], n: number): void {
     const now = Date.now();
     for (let i = 0; i < n; i++) calls[i].writtenAt = now;
-    this.#recent.push(n === calls.length ? calls : calls.slice(0, n));
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => this.#lookForLong(), RUNNING_AFTER_MS);
-    Deno.unrefTimer(this.#timer as unknown as number);
-  }
-
-  /** Results are read now (the time of the results this turn reads). */
-  reading(): void {
-    this.#now = 0;
+    if (this.#timer === undefined) this.#lookSoon(now);
   }
 
   /** `c` ended (`c.kind` says how); `link`: the link its result came from. */
   ended(c: Call, link: Link | undefined): void {
     if (c.spec !== undefined || c.recorded === 2) return;
-    if (this.#now === 0) this.#now = Date.now();
-    const written = c.writtenAt === 0 ? this.#now : c.writtenAt;
+    if (this.#now === 0) {
+      this.#now = Date.now();
+      queueMicrotask(() => this.#flush());
+    }
+    const now = this.#now;
+    const written = c.writtenAt === 0 ? now : c.writtenAt;
     let start = written;
     if (link !== undefined) {
       if (link.lastEnd > start) start = link.lastEnd;
-      link.lastEnd = this.#now;
+      link.lastEnd = now;
     }
     c.recorded = 2;
-    this.#ended.push(c, start, this.#now);
-    this.#flushSoon();
+    const seq = taskCounterOf(c.taskId);
+    const failed = c.kind === LINK_RESULT.failed;
+    if (!failed && this.#joins(c, seq, written)) return;
+    const error = failed ? errorTextOf(c.returns[0]) ?? "" : "";
+    this.#last = this.#rows.length;
+    this.#lastSeq = seq;
+    row(this.#rows, c, failed ? stateOf(error) : "finished", written, start, now, error);
   }
 
-  #flushSoon(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => this.#flush());
+  /** Adds `c` to the run of the last record when it continues it (see ACTOR_CALL). */
+  #joins(c: Call, seq: number, written: number): boolean {
+    const r = this.#rows;
+    const l = this.#last;
+    if (
+      l < 0 || r[l + F.state] !== "finished" || r[l + F.actorId] !== c.actorId ||
+      r[l + F.method] !== c.method || r[l + F.submittedAt] !== written ||
+      r[l + F.attempt] !== c.attempt || r[l + F.numReturns] !== c.numReturns ||
+      r[l + F.parentTaskId] !== c.parent || c.deps.length > 0 || r[l + F.deps] !== NO_DEPS
+    ) return false;
+    const count = r[l + F.count] as number;
+    const step = count === 1 ? seq - this.#lastSeq : r[l + F.step] as number;
+    if (step <= 0 || seq !== this.#lastSeq + step) return false;
+    r[l + F.count] = count + 1;
+    r[l + F.step] = step;
+    this.#lastSeq = seq;
+    return true;
   }
 
   #flush(): void {
-    this.#flushQueued = false;
     this.#now = 0;
-    const ended = this.#ended;
-    if (ended.length === 0) return;
-    this.#ended = [];
-    const rows: ActorCallValue[] = new Array(ended.length / 3 * ACTOR_CALL_STRIDE);
-    let o = 0;
-    for (let i = 0; i < ended.length; i += 3) {
-      const c = ended[i] as Call;
-      const [state, error] = outcome(c);
-      o = row(rows, o, c, state, ended[i + 1] as number, ended[i + 2] as number, error);
-    }
+    this.#last = -1;
+    const rows = this.#rows;
+    if (rows.length === 0) return;
+    this.#rows = [];
     this.#sink(rows);
   }
 
-  /** Records as running the calls written before the last look and still out. */
-  #lookForLong(): void {
-    this.#timer = undefined;
-    const rows: ActorCallValue[] = [];
-    for (const batch of this.#older) {
-      for (const c of batch) {
-        if (c.kind !== PENDING || c.recorded !== 0 || c.spec !== undefined) continue;
-        c.recorded = 1;
-        row(rows, rows.length, c, "running", c.writtenAt, 0, "");
-      }
-    }
-    this.#older = this.#recent;
-    this.#recent = [];
-    if (rows.length > 0) this.#sink(rows);
-    if (this.#older.length === 0) return;
+  /** Looks for long calls in RUNNING_AFTER_MS: those written before now and still out then. */
+  #lookSoon(now: number): void {
+    this.#cutoff = now;
     this.#timer = setTimeout(() => this.#lookForLong(), RUNNING_AFTER_MS);
     Deno.unrefTimer(this.#timer as unknown as number);
   }
+
+  /**
+   * Records as running the calls written before the cutoff and still out.
+   * No call is kept for this: a link's `pending` holds its calls in the
+   * order they were written (unwritten ones last), so each link is read
+   * from its oldest call up to the first one written after the cutoff.
+   */
+  #lookForLong(): void {
+    this.#timer = undefined;
+    const rows: ActorCallValue[] = [];
+    let out = false;
+    for (const link of this.#links()) {
+      if (link.lease) continue;
+      for (const c of link.pending.values()) {
+        out = true;
+        if (c.writtenAt === 0 || c.writtenAt > this.#cutoff) break;
+        if (c.recorded !== 0 || c.kind !== PENDING) continue;
+        c.recorded = 1;
+        row(rows, c, "running", c.writtenAt, c.writtenAt, 0, "");
+      }
+    }
+    if (rows.length > 0) this.#sink(rows);
+    if (out) this.#lookSoon(Date.now());
+  }
 }
 
-/** Writes `c`'s record at `o` of `rows`; returns where the next goes. */
+/** Appends the record of `c` (a run of one call) to `rows`. */
 function row(
   rows: ActorCallValue[],
-  o: number,
   c: Call,
   state: string,
+  submittedAt: number,
   start: number,
   end: number,
   error: string,
-): number {
-  rows[o + F.taskId] = c.taskId;
-  rows[o + F.actorId] = c.actorId;
-  rows[o + F.method] = c.method;
-  rows[o + F.state] = state;
-  rows[o + F.attempt] = c.attempt;
-  rows[o + F.submittedAt] = c.writtenAt === 0 ? start : c.writtenAt;
-  rows[o + F.startedAt] = start;
-  rows[o + F.endedAt] = end;
-  rows[o + F.numReturns] = c.numReturns;
-  rows[o + F.deps] = c.deps.length === 0 ? NO_DEPS : c.deps;
-  rows[o + F.parentTaskId] = c.parent;
-  rows[o + F.error] = error;
-  return o + ACTOR_CALL_STRIDE;
+): void {
+  // In ACTOR_CALL's order (a push keeps the array packed).
+  rows.push(
+    c.taskId,
+    c.actorId,
+    c.method,
+    state,
+    c.attempt,
+    submittedAt,
+    start,
+    end,
+    c.numReturns,
+    c.deps.length === 0 ? NO_DEPS : c.deps,
+    c.parent,
+    error,
+    1,
+    1,
+  );
 }
 
-/** How `c` ended, for its record: its state and, when it failed, the error's text. */
-function outcome(c: Call): [string, string] {
-  if (c.kind !== LINK_RESULT.failed) return ["finished", ""];
-  const text = errorTextOf(c.returns[0]) ?? "";
-  return [text.startsWith("TaskCancelledError") ? "cancelled" : "failed", text];
+/** The state of a call that failed with `error` (its text). */
+function stateOf(error: string): string {
+  return error.startsWith("TaskCancelledError") ? "cancelled" : "failed";
 }
 
 /**

@@ -99,7 +99,7 @@ export class CallLinks {
   /** @param host how to reach the node */
   constructor(host: CallLinksHost) {
     this.#host = host;
-    if (host.records) this.#records = new CallRecords(host.records);
+    if (host.records) this.#records = new CallRecords(host.records, () => this.#byId.values());
     ownedRefs.escapes = (ref, owner) => this.#escape(ref, owner as Call);
     ownedRefs.disposed = (_ref, owner) => this.#disposed(owner as Call);
   }
@@ -373,7 +373,6 @@ export class CallLinks {
 
   /** Reads every result that waits; true when any came. */
   #collect(): boolean {
-    this.#records?.reading();
     let any = false;
     for (const link of this.#byId.values()) any = this.#collectLink(link) || any;
     if (any) this.#wake();

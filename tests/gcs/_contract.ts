@@ -526,15 +526,12 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     s.record({ type: "actorState", actorId: A1, state: "alive", ts: 1, className: "Counter" });
     s.record({ type: "actorState", actorId: A1, state: "alive", ts: 2, nodeId: N1, workerId: W1 });
     const [slow, ok, bad, dep] = [taskId(), taskId(), taskId(), objectIdOf(taskId(), 0)];
-    //           taskId actor method  state      try sub start end  n  deps   parent error
-    const row = (
-      id: TaskId,
-      m: string,
-      state: string,
-      start: number,
-      end: number,
-      e = "",
-    ) => [id, A1, m, state, 0, 10, start, end, 1, state === "failed" ? [dep] : [], "", e];
+    // taskId, actor, method, state, attempt, submitted, start, end, returns, deps, parent, error,
+    // calls in the run, step between their task ids
+    const row = (id: TaskId, m: string, state: string, start: number, end: number, e = "") => {
+      const deps = state === "failed" ? [dep] : [];
+      return [id, A1, m, state, 0, 10, start, end, 1, deps, "", e, 1, 1];
+    };
     s.record({ type: "actorCalls", jobId: JOB, calls: row(slow, "wait", "running", 11, 0) });
     await s.flush();
     const running = await s.getTask(slow);
@@ -590,10 +587,35 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.equal(sum.tasks.retained, 3);
   });
 
+  await step("a record of a run of actor calls reads as one record per call", async (s) => {
+    s.record({ type: "actorState", actorId: A1, state: "alive", ts: 1, className: "Counter" });
+    const first = "00000000aaaaaaaa000000fe" as TaskId; // counters 0xfe, 0x100, 0x102 (step 2)
+    const ids = [first, "00000000aaaaaaaa00000100", "00000000aaaaaaaa00000102"] as TaskId[];
+    s.record({
+      type: "actorCalls",
+      jobId: JOB,
+      calls: [first, A1, "inc", "finished", 0, 100, 100, 130, 2, [], "", "", 3, 2],
+    });
+    await s.flush();
+    const got = await Promise.all(ids.map((id) => s.getTask(id)));
+    assert.deepEqual(got.map((t) => t?.taskId), ids);
+    assert.deepEqual(got.map((t) => t?.history.slice(1).map((h) => h.ts)), [
+      [100, 110],
+      [110, 120],
+      [120, 130],
+    ], "the run's time shared evenly, in order");
+    assert.deepEqual(got[2]?.returns, [objectIdOf(ids[2], 0), objectIdOf(ids[2], 1)]);
+    assert.equal(await s.getTask("00000000aaaaaaaa000000ff" as TaskId), undefined);
+    assert.equal(await s.getTask("00000000aaaaaaaa00000104" as TaskId), undefined);
+    assert.deepEqual((await s.listTasks({})).map((t) => t.taskId), ids.toReversed());
+    assert.deepEqual((await s.summary()).tasks.byFunction, { "Counter.inc": { finished: 3 } });
+    assert.equal((await s.summary()).tasks.retained, 3);
+  });
+
   await step("actor calls beyond maxFinishedTasks are dropped, oldest first", async (s) => {
     const ids = Array.from({ length: 8 }, () => taskId());
     for (const [i, id] of ids.entries()) {
-      const calls = [id, A2, "f", "finished", 0, i, i, i + 1, 1, [], "", ""];
+      const calls = [id, A2, "f", "finished", 0, i, i, i + 1, 1, [], "", "", 1, 1];
       s.record({ type: "actorCalls", jobId: JOB, calls });
     }
     await s.flush();

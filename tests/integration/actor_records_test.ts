@@ -32,7 +32,8 @@ rayTest(
     // Calls on one link run in order: their slices do not overlap.
     const sorted = slices.toSorted((a, b) => a.ts - b.ts);
     for (let i = 1; i < sorted.length; i++) {
-      assert.ok(sorted[i].ts >= sorted[i - 1].ts + sorted[i - 1].dur!, "slices in order");
+      const gap = sorted[i].ts - (sorted[i - 1].ts + sorted[i - 1].dur!);
+    assert.ok(gap > -1, `slices in order (${gap} us)`); // shares of a run: fractions of a ms
     }
   },
 );
