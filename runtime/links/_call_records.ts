@@ -4,15 +4,16 @@
  * first when it was still out a while after it was written. Per call the
  * caller only stamps the time its batch was written and keeps the call when
  * its result came (one clock read per batch, none per call); the records are
- * made at the end of the turn, in one flat list (ACTOR_CALL,
- * runtime/protocol/call_records.ts) for the whole turn. Leased tasks are not
+ * made as results come, a run of calls that ended in one turn as one record
+ * (ACTOR_CALL, runtime/protocol/call_records.ts), and go to the sink in
+ * batches, FLUSH_MS after the first (or at once before a read: `flush`). Leased tasks are not
  * here: their owner records them as tasks (./owner_leases.ts). Private to
  * links/ (./call_links.ts owns one per thread).
  *
  * @module
  */
 import type { ActorCallValue, Frame } from "../protocol/mod.ts";
-import { ACTOR_CALL as F, LINK_RESULT, taskCounterOf } from "../protocol/mod.ts";
+import { ACTOR_CALL as F, ACTOR_CALL_STRIDE, LINK_RESULT, taskCounterOf } from "../protocol/mod.ts";
 import { fromFrame } from "../core/mod.ts";
 import type { Call, Link } from "./_call_types.ts";
 import { PENDING } from "./_call_types.ts";
@@ -22,6 +23,9 @@ export type CallRecordSink = (calls: ActorCallValue[]) => void;
 
 /** A call still out this long after it was written is recorded as running. */
 const RUNNING_AFTER_MS = 100;
+/** Records go to the sink this long after the first of them, or at FLUSH_VALUES. */
+const FLUSH_MS = 10;
+const FLUSH_VALUES = 4096 * ACTOR_CALL_STRIDE;
 const NO_DEPS: readonly never[] = [];
 
 /** A caller thread's records of its actor calls. */
@@ -35,6 +39,7 @@ export class CallRecords {
   /** The thread's links, looked through for long calls. */
   readonly #links: () => Iterable<Link>;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Calls written before this (ms since the epoch) and still out are long. */
   #cutoff = 0;
   /** When the results read in this turn came (one clock read per turn that reads any: turns are short). */
@@ -61,7 +66,7 @@ export class CallRecords {
     if (c.spec !== undefined || c.recorded === 2) return;
     if (this.#now === 0) {
       this.#now = Date.now();
-      queueMicrotask(() => this.#flush());
+      queueMicrotask(() => this.#turnEnded());
     }
     const now = this.#now;
     const written = c.writtenAt === 0 ? now : c.writtenAt;
@@ -99,12 +104,24 @@ export class CallRecords {
     return true;
   }
 
-  #flush(): void {
+  /** The turn's calls are recorded: they go to the sink soon, in one batch with later turns'. */
+  #turnEnded(): void {
     this.#now = 0;
     this.#last = -1;
+    if (this.#rows.length >= FLUSH_VALUES) return this.flush();
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+    Deno.unrefTimer(this.#flushTimer as unknown as number);
+  }
+
+  /** Gives the records kept so far to the sink (before reads that must see them). */
+  flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     const rows = this.#rows;
     if (rows.length === 0) return;
     this.#rows = [];
+    this.#last = -1;
     this.#sink(rows);
   }
 

@@ -298,6 +298,11 @@ export class CallLinks {
     for (const link of this.#byId.values()) if (link.unsent.length > 0) this.#write(link);
   }
 
+  /** Gives the records of this thread's actor calls kept so far to their sink. */
+  flushRecords(): void {
+    this.#records?.flush();
+  }
+
   /** Rejects what waits (the thread stops). */
   shutdown(): void {
     for (const w of [...this.#waiters]) w.done(runtimeShutDown());
@@ -345,8 +350,8 @@ export class CallLinks {
     const written = this.#writeSome(link, runs, 0, runs.length);
     link.unsent = written === runs.length ? [] : runs.slice(written);
     if (written > 0) {
-      this.#records?.written(runs, written);
       link.actor?.ring();
+      this.#records?.written(runs, written);
       this.#listen();
     }
     if (link.unsent.length > 0 && !this.#retryQueued) {

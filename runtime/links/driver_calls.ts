@@ -124,8 +124,14 @@ export class DriverCalls {
     this.#links.escape(refs);
   }
 
+  /** Gives the records of the driver's actor calls kept so far to the control store. */
+  flushRecords(): void {
+    this.#links.flushRecords();
+  }
+
   /** Rejects what waits (the node stops). */
   shutdown(): void {
+    this.#links.flushRecords();
     this.leases.shutdown();
     this.#links.shutdown();
   }

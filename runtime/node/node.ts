@@ -375,6 +375,7 @@ export class Node implements Backend {
 
   /** Writes the queued control-store records, in cluster mode every live node's too. */
   flushRecords(): Promise<void> {
+    this.#calls.flushRecords();
     return this.#port ? this.#port.flushRecords() : this.gcs.flush();
   }
 

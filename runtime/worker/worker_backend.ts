@@ -238,6 +238,7 @@ export class WorkerBackend implements Backend {
    */
   flush(): void {
     this.#flushQueued = false;
+    this.links.flushRecords(); // the task's actor calls are recorded before its result
     if (this.#puts.length) this.#post({ type: "put", objects: this.#puts.splice(0) });
     if (this.#specs.length) this.#post({ type: "submit", specs: this.#specs.splice(0) });
     if (
