@@ -2,13 +2,16 @@
  * What a caller records of its actor calls for the control store (as Ray
  * lists actor tasks): each call once its result came, and as `running`
  * first when it was still out a while after it was written. Per call the
- * caller only stamps the time its batch was written and keeps the call when
- * its result came (one clock read per batch, none per call); the records are
- * made as results come, a run of calls that ended in one turn as one record
- * (ACTOR_CALL, runtime/protocol/call_records.ts), and go to the sink in
- * batches, FLUSH_MS after the first (or at once before a read: `flush`). Leased tasks are not
- * here: their owner records them as tasks (./owner_leases.ts). Private to
- * links/ (./call_links.ts owns one per thread).
+ * caller stamps the time its batch was written (one clock read per batch)
+ * and, when the result is read, appends a record, or adds one to the count
+ * of the last record when the call continues its run (ACTOR_CALL,
+ * runtime/protocol/call_records.ts; one clock read per turn). Records go to
+ * the sink in batches, FLUSH_MS after the first (or at once before a read:
+ * `flush`). Leased tasks are not here: their owner records them as tasks
+ * (./owner_leases.ts). A failure whose error went through the node (an
+ * error over an eighth of a link) reads as finished: the caller sees only
+ * that the result is there. Private to links/ (./call_links.ts owns one
+ * per thread).
  *
  * @module
  */

@@ -61,6 +61,42 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "rayd list tasks shows actor calls as Class.method tasks of their actor",
+  ignore: !REDIS_SERVER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const redis = await startRedis();
+    try {
+      await ray.init({ numWorkers: 2, redisAddress: redis.url });
+      let actorId;
+      try {
+        const counter = CounterActor.remote();
+        const refs = Array.from({ length: 30 }, () => counter.incr.remote(1));
+        assert.equal((await ray.get(refs)).at(-1), 30);
+        await assert.rejects(ray.get(counter.boom.remote()), ray.RayTaskError);
+        actorId = await ray.get(counter.whoAmI.remote());
+      } finally {
+        await ray.shutdown();
+      }
+      const all = await rayd("list", "tasks", "--redis-address", redis.url, "--format", "json");
+      assert.equal(all.code, 0, all.err);
+      const tasks = JSON.parse(all.out) as { name: string; state: string; actorId?: string }[];
+      const incr = tasks.filter((t) => t.name === "Counter.incr");
+      assert.equal(incr.length, 30);
+      assert.ok(incr.every((t) => t.state === "finished" && t.actorId === actorId));
+      const failed = await rayd("list", "tasks", "--redis-address", redis.url, "--state", "failed");
+      assert.match(failed.out, /Counter\.boom\s+failed/);
+      const status = await rayd("status", "--redis-address", redis.url);
+      assert.match(status.out, /finished\s+31\b/, "30 incr calls and whoAmI");
+      assert.match(status.out, /failed\s+1\b/);
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
 Deno.test("rayd list without a control store to read says how to name one", async () => {
   const { code, err } = await rayd("list", "tasks");
   assert.equal(code, 2);
