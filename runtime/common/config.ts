@@ -131,6 +131,10 @@ export const settings = {
     default: 256,
     doc: "most tasks handed to one worker in one message",
   },
+  sharedActorsPerWorker: {
+    default: 100,
+    doc: "most actors with shareWorker: true on one worker thread (a new worker starts past it)",
+  },
   actorCallBatch: {
     default: 256,
     doc:

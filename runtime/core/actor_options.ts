@@ -28,6 +28,14 @@ export interface ActorOptions {
   resources?: Record<string, number>;
   /** Where to place it in a cluster (and again after its node dies); one node: no effect. */
   schedulingStrategy?: "DEFAULT" | "SPREAD" | { nodeId: string; soft?: boolean };
+  /**
+   * Run in a worker thread shared with other actors that set it (default
+   * false: a thread of its own). Cheap to create by the thousand; but a
+   * method that blocks the thread (a busy loop, a sync wait) holds up the
+   * other actors on it, they share the thread's globals, and if it dies
+   * they all restart or die.
+   */
+  shareWorker?: boolean;
 }
 
 const DEFAULTS: ActorSettings = {
@@ -51,6 +59,7 @@ const KNOWN = new Set([
   "numCpus",
   "resources",
   "schedulingStrategy",
+  "shareWorker",
 ]);
 
 function checkCount(name: string, v: unknown, min: number, forever = false): number {
@@ -120,6 +129,12 @@ export function mergeActorOptions(
     }
     for (const [k, v] of Object.entries(p.resources)) checkAmount(`resources.${k}`, v);
     out.resources = { ...p.resources };
+  }
+  if (p.shareWorker !== undefined) {
+    if (typeof p.shareWorker !== "boolean") {
+      throw new TypeError(`Invalid option shareWorker: expected a boolean, got ${p.shareWorker}`);
+    }
+    out.shareWorker = p.shareWorker;
   }
   if (p.schedulingStrategy !== undefined) {
     out.schedulingStrategy = checkStrategy(p.schedulingStrategy);

@@ -5,7 +5,15 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { IdFactory, JobId, NodeId, ObjectId, TaskId, WorkerId } from "../common/mod.ts";
+import type {
+  ActorId,
+  IdFactory,
+  JobId,
+  NodeId,
+  ObjectId,
+  TaskId,
+  WorkerId,
+} from "../common/mod.ts";
 import { notInitialized } from "../common/mod.ts";
 import type { ActorBackend } from "./actor_backend.ts";
 import { refTracker } from "./ref_tracker.ts";
@@ -85,6 +93,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** The driver's job when it is not this node's (a cluster's task: TaskSpec.jobId). */
   readonly jobId?: JobId;
+  /** The actor whose method (or constructor) this is (a worker may host several actors). */
+  readonly actorId?: ActorId;
 }
 
 /** Carries the running task through the awaits of an async function. */

@@ -198,7 +198,7 @@ export function getRuntimeContext(): RuntimeContext {
   const task = currentTask();
   const ctx: RuntimeContext = { jobId: task?.jobId ?? be.jobId, nodeId: be.nodeId };
   if (be.workerId) ctx.workerId = be.workerId;
-  const actorId = currentActorId();
+  const actorId = task?.actorId ?? currentActorId();
   if (actorId) ctx.actorId = actorId;
   if (task) {
     ctx.taskId = task.taskId;

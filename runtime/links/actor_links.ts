@@ -79,6 +79,11 @@ export class ActorLinks {
     return state;
   }
 
+  /** Every caller is gone (the actor stopped). */
+  dropAll(): void {
+    for (const key of [...this.#links.keys()]) this.drop(key);
+  }
+
   /** That caller is gone. */
   drop(key: string): void {
     const link = this.#links.get(key);

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { ActorId } from "../common/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 
 /** A calling thread: a worker, or the driver (the node's own thread). */
@@ -55,6 +56,12 @@ export interface Unlinking {
 /** The links of one actor. */
 export class CallerLinks {
   readonly #links = new Map<string, LinkEntry>();
+  readonly #actorId: ActorId;
+
+  /** @param actorId the actor (named in what its worker is sent: a worker may host several) */
+  constructor(actorId: ActorId) {
+    this.#actorId = actorId;
+  }
 
   /** How many callers are linked. */
   get size(): number {
@@ -72,12 +79,12 @@ export class CallerLinks {
   ): void {
     const entry = checkedEntry(caller, msg);
     this.#links.set(entry.key, entry);
-    if (target) open(entry, target);
+    if (target) open(this.#actorId, entry, target);
   }
 
   /** The actor is ALIVE in `target`: opens every link. */
   openAll(target: LinkTarget): void {
-    for (const entry of this.#links.values()) open(entry, target);
+    for (const entry of this.#links.values()) open(this.#actorId, entry, target);
   }
 
   /** The actor's worker is gone: every caller hears, and the links are dropped. */
@@ -103,7 +110,7 @@ export class CallerLinks {
     for (const [key, entry] of this.#links) {
       if (entry.caller.id !== workerId) continue;
       this.#links.delete(key);
-      alive?.send({ type: "callerGone", linkId: key });
+      alive?.send({ type: "callerGone", actorId: this.#actorId, linkId: key });
       any = true;
     }
     return any;
@@ -130,8 +137,9 @@ function checkedEntry(
   return { key: `${caller.id}/${linkId}`, caller, linkId, link, bell };
 }
 
-function open(entry: LinkEntry, target: LinkTarget): void {
-  target.worker.send({ type: "callerLink", linkId: entry.key, link: entry.link, bell: entry.bell });
+function open(actorId: ActorId, entry: LinkEntry, target: LinkTarget): void {
+  const { key: linkId, link, bell } = entry;
+  target.worker.send({ type: "callerLink", actorId, linkId, link, bell });
   entry.caller.send({
     type: "actorLinked",
     linkId: entry.linkId,

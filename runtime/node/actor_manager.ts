@@ -1,11 +1,11 @@
 /**
  * The node's actors: each lives in a worker of its own, which the node's
- * worker pool (runtime/pool) starts for it and reports the death of.
- * Method calls skip the node: callers write them straight to the actor's
- * worker through call links (runtime/links/caller_links.ts keeps which exist)
- * and own the results. Here: creation (constructor arguments,
- * resources), the named-actor registry, restarts of actors whose worker
- * died, kills, and death once no handle remains.
+ * worker pool (runtime/pool) starts for it and reports the death of, or in
+ * one shared with others (./actor_hosts.ts). Method calls skip the node:
+ * callers write them to the actor's worker through call links
+ * (runtime/links/caller_links.ts keeps which exist) and own the results.
+ * Here: creation (arguments, resources), the named-actor registry, restarts
+ * of actors whose worker died, kills, and death once no handle remains.
  *
  * States (the control store's ActorState): pending -> alive -> restarting
  * -> alive ... -> dead (see ACTOR_TRANSITIONS below and docs/ARCHITECTURE.md, "Actors").
@@ -17,6 +17,7 @@ import {
   actorDead,
   actorNameTaken,
   actorUnknown,
+  config,
   infeasibleTask,
   type RayActorError,
 } from "../common/mod.ts";
@@ -28,6 +29,7 @@ import type { ActorWorkerMessage, WorkerHandle, WorkerPool } from "../pool/mod.t
 import { demandOf, type ObjectStatus, type Resources, unmet } from "../scheduler/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallerLinks, type LinkCaller, type LinkTarget, refuseLink } from "../links/mod.ts";
+import { ActorHosts } from "./actor_hosts.ts";
 import type { WaitHandle } from "./object_table.ts";
 
 /** What the actor manager needs from its node. */
@@ -150,10 +152,13 @@ export class ActorManager {
   readonly #expected = new Map<ActorId, (() => void)[]>();
   #waitingResources: ManagedActor[] = [];
   #stopped = false;
+  readonly #hosts: ActorHosts;
 
   /** @param host the node's parts the actors use */
   constructor(host: ActorHost) {
     this.#host = host;
+    const cpus = Math.ceil(host.total.CPU ?? 1);
+    this.#hosts = new ActorHosts(host.workers, config("sharedActorsPerWorker"), cpus);
   }
 
   /**
@@ -169,8 +174,12 @@ export class ActorManager {
   kill(actorId: ActorId, noRestart: boolean): Promise<void> {
     const rec = this.#find(actorId);
     if (!rec || rec.state === "dead") return Promise.resolve();
-    if (!noRestart && rec.worker) {
-      rec.worker.fail("it was killed with ray.kill (noRestart: false)");
+    const why = "it was killed with ray.kill (noRestart: false)";
+    if (!noRestart && rec.worker && rec.spec.settings.shareWorker) {
+      this.#hosts.leave(actorId, rec.worker, why); // its worker goes on with the others
+      this.#onDeath(rec, rec.worker, why);
+    } else if (!noRestart && rec.worker) {
+      rec.worker.fail(why);
     } else {
       this.#die(rec, actorDead(rec.label, "it was killed with ray.kill"));
     }
@@ -261,6 +270,7 @@ export class ActorManager {
   /** Every actor is DEAD (node shutdown: the pool ends their workers). */
   shutdown(): void {
     this.#stopped = true;
+    this.#hosts.clear();
     for (const rec of this.#actors.values()) {
       rec.worker = undefined;
       rec.state = "dead";
@@ -281,7 +291,7 @@ export class ActorManager {
       restarts: spec.restarts ?? 0,
       held: false,
       retiring: false,
-      links: new CallerLinks(),
+      links: new CallerLinks(spec.actorId),
       retireAsked: false,
       linksIdle: false,
     };
@@ -345,17 +355,17 @@ export class ActorManager {
   }
 
   #startWorker(rec: ManagedActor): void {
-    const worker = this.#host.workers.spawnActorWorker({
-      message: (w, msg) => this.#onMessage(rec, w, msg),
-      lost: (w) => {
+    const owner = {
+      message: (w: WorkerHandle, msg: ActorWorkerMessage) => this.#onMessage(rec, w, msg),
+      lost: (w: WorkerHandle) => {
         if (w === rec.worker) rec.worker = undefined;
       },
-      died: (w, { cause }) => this.#onDeath(rec, w, cause),
-    });
-    rec.worker = worker;
-    rec.bell = new Doorbell();
-    rec.retireAsked = false;
-    rec.linksIdle = false;
+      died: (w: WorkerHandle, { cause }: { cause: string }) => this.#onDeath(rec, w, cause),
+    };
+    const worker = rec.spec.settings.shareWorker
+      ? this.#hosts.take(rec.spec.actorId, owner)
+      : this.#host.workers.spawnActorWorker(owner);
+    [rec.worker, rec.bell, rec.retireAsked, rec.linksIdle] = [worker, new Doorbell(), false, false];
     worker.send({
       type: "actorStart",
       spec: rec.spec,
@@ -418,7 +428,9 @@ export class ActorManager {
     rec.death = error;
     const worker = rec.worker;
     rec.worker = undefined;
-    if (worker) this.#host.workers.retire(worker, error.message);
+    if (worker && rec.spec.settings.shareWorker) {
+      this.#hosts.leave(rec.spec.actorId, worker, "dead");
+    } else if (worker) this.#host.workers.retire(worker, error.message);
     this.#unlinkAll(rec, error.message, errorFrame(error));
     if (rec.held) {
       rec.held = false;
@@ -435,7 +447,7 @@ export class ActorManager {
     if (!rec.retiring || rec.state !== "alive") return;
     if (rec.links.size > 0 && !rec.linksIdle) {
       // Calls may still wait in callers' links: the worker says when they are done.
-      if (!rec.retireAsked) rec.worker?.send({ type: "actorRetire" });
+      if (!rec.retireAsked) rec.worker?.send({ type: "actorRetire", actorId: rec.spec.actorId });
       rec.retireAsked = true;
       return;
     }

@@ -24,6 +24,8 @@ export interface ActorSettings {
   readonly resources: Readonly<Record<string, number>>;
   /** Where a cluster places it (absent: `"DEFAULT"`). */
   readonly schedulingStrategy?: SchedulingStrategy;
+  /** Runs in a worker shared with other actors that share (absent: a worker of its own). */
+  readonly shareWorker?: boolean;
 }
 
 /** What a handle needs to call an actor: its id, its class and the class's method names. */
@@ -132,17 +134,26 @@ export type ActorToWorker =
     readonly depFrames: readonly Frame[];
     readonly bell: SharedArrayBuffer;
   }
-  /** To an actor: a caller's link (`linkId` unique on the node), to read calls from once opened. */
+  /**
+   * To an actor: a caller's link (`linkId` unique on the node), to read calls from once opened.
+   * `actorId` names the actor in a worker shared by several (see ActorSettings.shareWorker).
+   */
   | {
     readonly type: "callerLink";
+    readonly actorId: ActorId;
     readonly linkId: string;
     readonly link: SharedArrayBuffer;
     readonly bell: SharedArrayBuffer;
   }
   /** To an actor: that caller is gone; drop its link. */
-  | { readonly type: "callerGone"; readonly linkId: string }
+  | { readonly type: "callerGone"; readonly actorId: ActorId; readonly linkId: string }
   /** To an actor: no handle remains; answer "actorIdle" once every link is empty and nothing runs. */
-  | { readonly type: "actorRetire" }
+  | { readonly type: "actorRetire"; readonly actorId: ActorId }
+  /**
+   * To a worker shared by several actors: this one is over (dead, or to
+   * restart elsewhere): drop it and its links; the others go on.
+   */
+  | { readonly type: "actorStop"; readonly actorId: ActorId }
   /** To a caller: its link is open; the actor's doorbell (to ring) and its retry budget. */
   | {
     readonly type: "actorLinked";
@@ -250,6 +261,14 @@ export type ActorFromWorker =
     readonly recursive: boolean;
   }
   /** From an actor: it was asked to retire and nothing waits in its links or runs. */
-  | { readonly type: "actorIdle" }
-  /** From an actor: a caller's link held garbage; it dropped the link (the caller re-sends on a new one). */
-  | { readonly type: "actorLinkBroken"; readonly linkId: string; readonly why: string };
+  | { readonly type: "actorIdle"; readonly actorId: ActorId }
+  /**
+   * From an actor (`actorId`) or a leased worker (none): a caller's link held
+   * garbage; it dropped the link (the caller re-sends on a new one).
+   */
+  | {
+    readonly type: "actorLinkBroken";
+    readonly actorId?: ActorId;
+    readonly linkId: string;
+    readonly why: string;
+  };

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { JobId, ObjectId } from "../common/mod.ts";
+import type { ActorId, JobId, ObjectId } from "../common/mod.ts";
 import type { WaitResult } from "../core/mod.ts";
 import { RayTaskError } from "../common/mod.ts";
 import {
@@ -73,6 +73,12 @@ export interface ActorLink {
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
   /** The actor's doorbell (from "actorStart"). */
   bell: SharedArrayBuffer;
+  /**
+   * The worker hosts other actors too (ActorSettings.shareWorker): the actor
+   * never spins for calls (that would hold the thread from the others) and
+   * is named in each call's context, not as the thread's actor.
+   */
+  shared?: boolean;
 }
 
 /** The actor this worker runs. */
@@ -80,6 +86,7 @@ export class ActorExecutor {
   readonly #arena: SharedArena;
   readonly #link: ActorLink;
   #instance: Record<string, unknown> | undefined;
+  #actorId: ActorId | undefined;
   #className = "Actor";
   /** The creating driver's job, when not the node's (ActorCreateSpec.jobId). */
   #jobId: JobId | undefined;
@@ -94,6 +101,7 @@ export class ActorExecutor {
   /** The node asked to hear when nothing waits or runs ("actorRetire"); not answered yet. */
   #retiring = false;
   readonly #idler: Idler;
+  readonly #bell: Doorbell;
   /** Small return frames until they are sent (copied into their links). */
   readonly #scratch = new ScratchFrames();
 
@@ -110,14 +118,28 @@ export class ActorExecutor {
       put: link.put,
       enqueue: (run, from) => this.#enqueue(run, from),
       wake: () => this.#listen(),
-      broken: (linkId, why) => link.post({ type: "actorLinkBroken", linkId, why }),
+      broken: (linkId, why) =>
+        link.post({ type: "actorLinkBroken", actorId: this.#actorId!, linkId, why }),
     });
-    const bell = new Doorbell(link.bell);
+    const bell = this.#bell = new Doorbell(link.bell);
     const waiting = () => this.#links.waiting();
     this.#idler = new Idler({
-      spinForWork: (micros) => bell.spinForWork(micros, waiting),
-      sleep: () => bell.sleep(waiting),
+      spinForWork: (micros) => link.shared ? waiting() : bell.spinForWork(micros, waiting),
+      sleep: () => this.#instance ? bell.sleep(waiting) : new Promise(() => {}),
     }, () => this.#runQueued());
+  }
+
+  /**
+   * The actor is over (a worker it shares goes on): drops its links and
+   * its instance; calls still running finish, their results go nowhere.
+   */
+  stop(): void {
+    this.#instance = undefined;
+    this.#queue = [];
+    this.#routes = [];
+    this.#head = 0;
+    this.#links.dropAll();
+    this.#bell.ring(); // its idler wakes, finds no instance, and stops listening
   }
 
   /** A caller's link (from the node). */
@@ -144,7 +166,8 @@ export class ActorExecutor {
 
   /** Builds the instance; replies "actorCreated" (with an error frame if the constructor threw). */
   async start(spec: ActorCreateSpec, depFrames: readonly Frame[]): Promise<void> {
-    setCurrentActor(spec.actorId);
+    if (!this.#link.shared) setCurrentActor(spec.actorId);
+    this.#actorId = spec.actorId;
     this.#className = spec.cls.name;
     this.#jobId = spec.jobId;
     this.#maxConcurrency = spec.settings.maxConcurrency;
@@ -153,7 +176,12 @@ export class ActorExecutor {
       const Class = await resolveFunction(spec.cls) as new (...args: unknown[]) => object;
       const args = decodeArgs(spec.args, spec.deps, depFrames, this.#arena);
       this.#instance = runTask(
-        { taskId: spec.actorId as string as never, signal: NEVER, jobId: spec.jobId },
+        {
+          taskId: spec.actorId as string as never,
+          signal: NEVER,
+          jobId: spec.jobId,
+          actorId: spec.actorId,
+        },
         () => new Class(...args),
         Class,
       ) as Record<string, unknown>;
@@ -178,7 +206,7 @@ export class ActorExecutor {
     const busy = this.#running > 0 || this.#head < this.#queue.length;
     if (this.#retiring && !busy && this.#links.idle()) {
       this.#retiring = false;
-      this.#link.post({ type: "actorIdle" });
+      this.#link.post({ type: "actorIdle", actorId: this.#actorId! });
     }
     return busy ? -1 : came;
   }
@@ -226,6 +254,7 @@ export class ActorExecutor {
         signal: NEVER,
         name: `${this.#className}.${name}`,
         jobId: this.#jobId,
+        actorId: this.#actorId,
       };
       value = runTask(context, () => method.apply(this.#instance, args), method);
     } catch (err) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { reclaimDropped, setBackend } from "../core/mod.ts";
+import type { ActorId } from "../common/mod.ts";
 import type { FromWorker, ToWorker } from "../protocol/mod.ts";
 import { ordersResults } from "../protocol/mod.ts";
 import { ActorExecutor } from "./actor_executor.ts";
@@ -53,7 +54,8 @@ addEventListener("unload", () => postMessage({ type: "closing", exitCode: Deno.e
 let be: WorkerBackend | undefined;
 let executor: Executor | undefined;
 let tasks: TaskLoop | undefined;
-let actor: ActorExecutor | undefined;
+/** The actors this worker runs: one, or several that share it (ActorSettings.shareWorker). */
+const actors = new Map<ActorId, ActorExecutor>();
 let leases: LeaseRunner | undefined;
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
@@ -105,27 +107,34 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       leases?.cancel(msg.taskId);
       if (msg.recursive) be?.leases?.cancelChildren(msg.taskId, false);
       break;
-    case "actorStart":
-      actor = new ActorExecutor(be!.arena, {
+    case "actorStart": {
+      const actor = new ActorExecutor(be!.arena, {
         post: (m) => scope.postMessage(m),
         flushBackend: () => be!.flush(),
         fetch: (ids) => be!.wait(ids, ids.length, { fetch: true }),
         put: (id, frame, contained) => be!.put(id, frame, contained),
         bell: msg.bell,
+        shared: msg.spec.settings.shareWorker,
       });
+      actors.set(msg.spec.actorId, actor);
       actor.start(msg.spec, msg.depFrames);
+      break;
+    }
+    case "actorStop":
+      actors.get(msg.actorId)?.stop();
+      actors.delete(msg.actorId);
       break;
     case "actorAnswer":
       be?.actors.answered(msg.reqId, msg.entry);
       break;
     case "callerLink":
-      actor?.addLink(msg.linkId, msg.link, msg.bell);
+      actors.get(msg.actorId)?.addLink(msg.linkId, msg.link, msg.bell);
       break;
     case "callerGone":
-      actor?.dropLink(msg.linkId);
+      actors.get(msg.actorId)?.dropLink(msg.linkId);
       break;
     case "actorRetire":
-      actor?.retire();
+      actors.get(msg.actorId)?.retire();
       break;
     case "actorLinked":
       be?.links.linked(msg);

@@ -55,3 +55,14 @@ export const spin = ray.remote(function spin(ms: number) {
   while (Date.now() < end) { /* busy */ }
   return ms;
 });
+
+/** A counter: the actor of many_actors. */
+export class Tally {
+  n = 0;
+  /** Adds `by`; returns the count. */
+  add(by: number): number {
+    return (this.n += by);
+  }
+}
+/** Actor class of Tally. */
+export const TallyActor = ray.remote(Tally);

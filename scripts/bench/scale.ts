@@ -21,7 +21,7 @@ import * as ray from "../../mod.ts";
 import { machineInfo } from "./_machine.ts";
 import { formatNumber, type MachineInfo } from "./_report.ts";
 import { Session } from "node:inspector";
-import { arrayLength, noop, range, spin, sumArgs } from "./_remote.ts";
+import { arrayLength, noop, range, spin, sumArgs, TallyActor } from "./_remote.ts";
 import { check } from "./_tasks.ts";
 import { runGlobalScheduler } from "./_global_scheduler.ts";
 
@@ -41,6 +41,11 @@ const RETURNS = 3_000;
 const OBJECTS = 10_000;
 /** Size of the big object. */
 const BIG_BYTES = 4 * GIB;
+/** Actors of the many-actors step (sharing workers), and of its comparison with a worker each. */
+const MANY_ACTORS = 1_000;
+const OWN_WORKER_ACTORS = 100;
+/** Calls to each actor in the many-actors steps. */
+const CALLS_PER_ACTOR = 10;
 /** Spilled tasks placed by each global-scheduler step. */
 const SPILLED_TASKS = 1_000_000;
 /** How often the memory sampler looks, in milliseconds. */
@@ -166,6 +171,19 @@ const STEPS: Record<string, Step> = {
       tasksPerSecond: QUEUED_TASKS / total,
       rssBytesPerTask: (rss.peak - rss.start) / QUEUED_TASKS,
     };
+  },
+  /**
+   * Actors created and called per second: 1,000 actors that share workers
+   * (`shareWorker: true`), each called 10 times, all at once; and the
+   * longest `.remote()` of a creation (the event loop is blocked while it
+   * runs).
+   */
+  async many_actors(rss) {
+    return await manyActors(MANY_ACTORS, true, rss);
+  },
+  /** The same with 100 actors that each have a worker of their own (the default), to compare. */
+  async many_actors_own_workers(rss) {
+    return await manyActors(OWN_WORKER_ACTORS, false, rss);
   },
   async task_with_10k_args() {
     const values = Array.from({ length: ARGS }, (_, i) => i);
@@ -324,6 +342,35 @@ export async function runScale(
   }
   if (options.json) out(JSON.stringify(report, null, 2));
   return report;
+}
+
+/** Creates `n` actors, calls each CALLS_PER_ACTOR times, checks every count, then kills them. */
+async function manyActors(n: number, shareWorker: boolean, rss: RssSampler) {
+  const start = performance.now();
+  let longestCreateMs = 0;
+  const actors = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    actors.push(TallyActor.options({ shareWorker }).remote());
+    longestCreateMs = Math.max(longestCreateMs, performance.now() - t);
+    if (i % 50 === 0) rss.sample();
+  }
+  const createSeconds = since(start);
+  const refs = [];
+  for (let k = 0; k < CALLS_PER_ACTOR; k++) for (const a of actors) refs.push(a.add.remote(1));
+  const values = await ray.get(refs);
+  const seconds = since(start);
+  rss.sample();
+  check("calls of many actors", values.slice(-n).filter((v) => v === CALLS_PER_ACTOR).length, n);
+  for (const a of actors) await ray.kill(a);
+  return {
+    actors: n,
+    calls: n * CALLS_PER_ACTOR,
+    createSeconds,
+    actorsPerSecond: n / seconds,
+    callsPerSecond: (n * CALLS_PER_ACTOR) / seconds,
+    longestCreateMs,
+  };
 }
 
 function describe(name: string, result: ScaleReport["results"][string]): string {

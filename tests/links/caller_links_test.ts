@@ -41,7 +41,7 @@ function target(worker: FakeThread): LinkTarget {
 const RESTART: Unlinking = { label: "A(a1)", why: "worker died", maxTaskRetries: 2 };
 
 Deno.test("links wait while the actor starts, and open in its worker once it is ALIVE", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   const w2 = new FakeThread("w2");
   const req = request(1);
@@ -70,7 +70,7 @@ Deno.test("links wait while the actor starts, and open in its worker once it is 
 });
 
 Deno.test("a link to an ALIVE actor opens at once", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   const actor = new FakeThread("actor");
   links.add(w1, request(4), target(actor));
@@ -79,7 +79,7 @@ Deno.test("a link to an ALIVE actor opens at once", () => {
 });
 
 Deno.test("when the actor's worker goes every live caller is unlinked, and the links dropped", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   const gone = new FakeThread("w2");
   links.add(w1, request(1));
@@ -94,7 +94,7 @@ Deno.test("when the actor's worker goes every live caller is unlinked, and the l
 });
 
 Deno.test("a broken link unlinks only its caller", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   const w2 = new FakeThread("w2");
   links.add(w1, request(1));
@@ -107,7 +107,7 @@ Deno.test("a broken link unlinks only its caller", () => {
 });
 
 Deno.test("a caller that goes loses its links, and the actor's worker is told", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   const w2 = new FakeThread("w2");
   links.add(w1, request(1));
@@ -126,7 +126,7 @@ Deno.test("a caller that goes loses its links, and the actor's worker is told", 
 });
 
 Deno.test("a malformed link request throws TypeError and is not kept", () => {
-  const links = new CallerLinks();
+  const links = new CallerLinks("a1" as ActorId);
   const w1 = new FakeThread("w1");
   assert.throws(() => links.add(w1, { ...request(1), linkId: 1.5 }), TypeError);
   assert.throws(

@@ -256,7 +256,7 @@ Deno.test("retire: the worker is ended, the node lets go, the owner is not told;
   assert.deepEqual(host.log, ["gone a1: Actor C(1) is dead: no handle to it remains"]);
   pool.retire(a1, "twice");
   workers.get("a1").events.onDeath(a1, "late");
-  workers.get("a1").events.onMessage(a1, { type: "actorIdle" });
+  workers.get("a1").events.onMessage(a1, { type: "actorIdle", actorId: "x" as never });
   assert.deepEqual(log, []);
   assert.equal(host.log.length, 1);
 });
