@@ -116,8 +116,8 @@ Deno.test("a caller that goes loses its links, and the actor's worker is told", 
   const actor = new FakeThread("actor");
   assert.equal(links.callerGone("w1", actor), true);
   assert.deepEqual(actor.got, [
-    { type: "callerGone", linkId: "w1/1" },
-    { type: "callerGone", linkId: "w1/2" },
+    { type: "callerGone", actorId: "a1", linkId: "w1/1" },
+    { type: "callerGone", actorId: "a1", linkId: "w1/2" },
   ]);
   assert.equal(links.size, 1);
   assert.equal(links.callerGone("w1", actor), false, "none left");
