@@ -310,7 +310,7 @@ export class ActorManager {
     }
     this.#actors.set(spec.actorId, rec);
     if (nameKey !== undefined) this.#names.set(nameKey, spec.actorId);
-    if (rec.state === "restarting") this.#host.changed(statusOf(rec));
+    this.#host.changed(statusOf(rec)); // pending (or restarting): listed, and its calls named
     this.#created(spec.actorId);
     this.#host.holdArgs(spec.argRefs);
     this.#awaitArgs(rec);
