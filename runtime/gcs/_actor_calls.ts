@@ -156,7 +156,7 @@ export class ActorCallLog {
     const pass = (jobId: JobId | undefined, calls: readonly ActorCallValue[], i: number) => {
       const state = calls[i + F.state] as TaskState;
       const actor = this.#actors.get(calls[i + F.actorId] as ActorId);
-      return keep(state, jobId, actor?.nodeId);
+      return keep(state, actor?.jobId ?? jobId, actor?.nodeId);
     };
     for (const at of this.#running.values()) if (pass(at.jobId, at.calls, at.i)) found.push(at);
     let ended = 0;
@@ -214,15 +214,16 @@ function nameOf(className: string | undefined, method: unknown): string {
  * @param calls the event's flat records
  * @param i the record's first value
  * @param k the call's place in the record's run (0 for a record of one call)
- * @param jobId the event's job
- * @param actor the call's actor, when known (its class, node and worker)
+ * @param jobId the event's job (the call's, unless its actor has one: calls belong to their
+ *   actor's job, so a driver sees its actors' calls when another node records them)
+ * @param actor the call's actor, when known (its class, job, node and worker)
  */
 export function actorCallRecord(
   calls: readonly ActorCallValue[],
   i: number,
   k: number,
   jobId: JobId | undefined,
-  actor: Pick<ActorRecord, "className" | "nodeId" | "workerId"> | undefined,
+  actor: Pick<ActorRecord, "className" | "jobId" | "nodeId" | "workerId"> | undefined,
 ): TaskRecord {
   const taskId = runTaskId(calls, i, k);
   const state = calls[i + F.state] as TaskState;
@@ -236,7 +237,7 @@ export function actorCallRecord(
   if (state !== "running") history.push({ state, ts: end });
   const record: TaskRecord = {
     taskId,
-    jobId,
+    jobId: actor?.jobId ?? jobId,
     name: nameOf(actor?.className, calls[i + F.method]),
     actorId: calls[i + F.actorId] as ActorId,
     state,

@@ -317,8 +317,8 @@ H.actorCalls = function(e)
     local sub, start, ended = c[i + 5], c[i + 6], c[i + 7]
     local actor = actors[actorId]
     if not actor then
-      local r = call('HMGET', P .. 'actor:' .. actorId, 'className', 'nodeId', 'workerId')
-      actor = { r[1] or nil, r[2] or nil, r[3] or nil }
+      local r = call('HMGET', P .. 'actor:' .. actorId, 'className', 'nodeId', 'workerId', 'jobId')
+      actor = { r[1] or nil, r[2] or nil, r[3] or nil, r[4] or nil }
       actors[actorId] = actor
     end
     local name = (actor[1] or 'Actor') .. '.' .. method
@@ -331,7 +331,7 @@ H.actorCalls = function(e)
       if final then history = history .. ',' .. state .. '@' .. ended; at = ended end
       local f = push_fields({ 'taskId', id, 'name', name, 'actorId', actorId, 'state', state,
         'history', history, 'submittedAt', sub, 'updatedAt', at, 'attempt', c[i + 4],
-        'deps', c[i + 9], 'returns', c[i + 8] }, { jobId = e.jobId, nodeId = actor[2],
+        'deps', c[i + 9], 'returns', c[i + 8] }, { jobId = actor[4] or e.jobId, nodeId = actor[2],
         workerId = actor[3] }, { 'jobId', 'nodeId', 'workerId' })
       if c[i + 10] ~= '' then f[#f + 1] = 'parentTaskId'; f[#f + 1] = c[i + 10] end
       if c[i + 11] ~= '' then f[#f + 1] = 'error'; f[#f + 1] = c[i + 11] end

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { ActorId, IdFactory, LongTimer, ObjectId } from "../common/mod.ts";
+import type { ActorId, IdFactory, LongTimer, ObjectId, TaskId } from "../common/mod.ts";
 import {
   actorCallLost,
   config,
@@ -132,7 +132,8 @@ export class CallLinks {
       deps = [...deps, argsId];
       argRefs = [argsId];
     }
-    const c = newCall(call, args, deps, argRefs, this.#records ? currentTask()?.taskId ?? "" : "");
+    const parent = call.parentTaskId ?? (this.#records ? currentTask()?.taskId ?? "" : "");
+    const c = newCall(call, args, deps, argRefs, parent);
     const refs: ObjectRef[] = [];
     for (let i = 0; i < c.numReturns; i++) refs.push(ownedRef(objectIdOf(c.taskId, i), c));
     c.refs = refs;
@@ -429,9 +430,11 @@ export class CallLinks {
   /** Sends `c` to an actor on another node through this thread's node, where its results come. */
   #sendViaNode(c: Call): void {
     const { taskId, actorId, method, args, deps, argRefs, numReturns } = c;
+    const call = { taskId, actorId, method, args, deps, argRefs, numReturns };
+    const parentTaskId = (c.parent || currentTask()?.taskId) as TaskId | undefined;
     this.#host.post({
       type: "actorCallViaNode",
-      call: { taskId, actorId, method, args, deps, argRefs, numReturns },
+      call: parentTaskId ? { ...call, parentTaskId } : call,
     });
     c.refs?.forEach(trackRef);
     c.recorded = 2; // it ends at another node, which this thread does not hear of

@@ -30,6 +30,8 @@ export interface SideParts {
   readonly life: ObjectLifetime;
   readonly spill: SpillManager;
   readonly scheduler: Pick<LocalScheduler, "knows" | "size">;
+  /** Gives the records of the node's own actor calls kept so far to its control store. */
+  flushCalls(): void;
   /** The node's own actors (not the cluster's wrapper). */
   readonly actors: ActorBackend;
   /** The worker of one of the node's actors, while it has one. */
@@ -107,7 +109,10 @@ export function clusterSideOf(node: NodeFacts, parts: SideParts): ClusterSide {
       return f === undefined ? 0 : f instanceof Uint8Array ? f.length : f.size;
     },
     cancel: (taskId, mode) => node.cancel(taskId, mode),
-    flushRecords: () => node.gcs.flush(),
+    flushRecords: () => {
+      parts.flushCalls(); // the records of calls to actors here, kept for their batch
+      return node.gcs.flush();
+    },
     forwardedDone(taskId) {
       const actorId = calls.get(taskId);
       if (actorId === undefined) return life.taskDone(taskId);

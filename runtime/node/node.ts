@@ -208,6 +208,7 @@ export class Node implements Backend {
       actors: local,
       actorWorker: (actorId) => this.#actors.workerOf(actorId),
       escape: (refs) => this.#calls.escape(refs),
+      flushCalls: () => this.#calls.flushRecords(),
       sealed: (id, frame, error, contained) => this.#sealed(id, frame, error, contained),
       failAll: (spec, frame) => this.#failAll(spec, frame, "failed", true),
     }));

@@ -60,6 +60,8 @@ export interface ActorCall {
   readonly deps: readonly ObjectId[];
   readonly argRefs: readonly ObjectId[];
   readonly numReturns: number;
+  /** The task that made it, when it travels to its actor through nodes (for its record). */
+  readonly parentTaskId?: TaskId;
 }
 
 /**

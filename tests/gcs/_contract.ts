@@ -612,6 +612,19 @@ export async function controlStoreContract(t: Deno.TestContext, make: StoreFacto
     assert.equal((await s.summary()).tasks.retained, 3);
   });
 
+  await step("actor calls belong to their actor's job, whoever recorded them", async (s) => {
+    const driverJob = "02000000" as JobId;
+    s.record({ type: "actorState", actorId: A1, state: "alive", ts: 1, jobId: driverJob });
+    const id = taskId();
+    // Recorded by the node that hosts the actor, under that node's own job.
+    const calls = [id, A1, "inc", "finished", 0, 5, 5, 6, 1, [], "", "", 1, 1];
+    s.record({ type: "actorCalls", jobId: JOB, calls });
+    await s.flush();
+    assert.equal((await s.getTask(id))?.jobId, driverJob);
+    assert.deepEqual((await s.listTasks({ jobId: driverJob })).map((t) => t.taskId), [id]);
+    assert.deepEqual(await s.listTasks({ jobId: JOB }), []);
+  });
+
   await step("actor calls beyond maxFinishedTasks are dropped, oldest first", async (s) => {
     const ids = Array.from({ length: 8 }, () => taskId());
     for (const [i, id] of ids.entries()) {
