@@ -17,6 +17,7 @@ import type {
 import { FINAL_TASK_STATES } from "./events.ts";
 import { newestFirst } from "./_listing.ts";
 import { ActorCallLog } from "./_actor_calls.ts";
+import { FinishedTasks } from "./_finished_tasks.ts";
 import type {
   ActorRecord,
   FunctionRecord,
@@ -43,7 +44,7 @@ const NO_IDS = Object.freeze([]) as unknown as ObjectId[];
  * last `maxFinishedTasks` of them are kept). `recordOf` makes the record a
  * reader sees.
  */
-type TaskRow = Omit<TaskRecord, "history"> & { history: (TaskState | number)[] };
+export type TaskRow = Omit<TaskRecord, "history"> & { history: (TaskState | number)[] };
 
 /** A history before its first transition (every write replaces the array). */
 const NO_HISTORY = Object.freeze([]) as unknown as TaskRow["history"];
@@ -117,13 +118,14 @@ export class MemoryTables {
    * Tasks by id. A task known only from its `taskSubmitted` event is kept as
    * that event (already made, 56 bytes) until anything changes it: a queued
    * task then costs no record, history or timestamps of its own (about 300
-   * bytes less a task; a million queued tasks are common).
+   * bytes less a task; a million queued tasks are common). A final,
+   * unpinned task is its number in the capped history (`#finished`).
    */
-  readonly #tasks = new Map<TaskId, TaskRow | TaskSubmitted>();
+  readonly #tasks = new Map<TaskId, TaskRow | TaskSubmitted | number>();
   /** What the times in the rows' histories count from. */
   readonly #base = Date.now();
-  /** Unpinned final tasks, oldest first: the capped history. */
-  readonly history = new RetiredQueue();
+  /** Unpinned final tasks, oldest first, in columns: the capped history. */
+  readonly #finished = new FinishedTasks();
   readonly objects = new Map<ObjectId, ObjectRecord>();
   readonly actors = new Map<ActorId, ActorRecord>();
   /** Actor method calls, as their callers recorded them (./_actor_calls.ts). */
@@ -217,13 +219,12 @@ export class MemoryTables {
       case "actorCalls":
         return this.calls.add(e, { count: (name, state, by) => this.#countTask(name, state, by) });
       case "lineagePinned": {
-        const task = this.#record(e.taskId);
-        if (!task) return;
-        task.pinned = true;
-        this.history.delete(e.taskId);
+        const task = this.#record(e.taskId); // out of the capped history, if it was there
+        if (task) task.pinned = true;
         return;
       }
       case "lineageUnpinned": {
+        if (typeof this.#tasks.get(e.taskId) === "number") return; // in the history: unpinned
         const task = this.#record(e.taskId);
         if (!task?.pinned) return;
         task.pinned = false;
@@ -314,7 +315,7 @@ export class MemoryTables {
   /** The record of task `id` as read (a submitted-only task's is made for the reader, not kept). */
   task(id: TaskId): TaskRecord | undefined {
     const task = this.#tasks.get(id);
-    return task ? this.#recordOf(task) : this.calls.get(id);
+    return task !== undefined ? this.#recordOf(task) : this.calls.get(id);
   }
 
   /**
@@ -325,10 +326,16 @@ export class MemoryTables {
     keep: (state: TaskState, jobId: JobId | undefined, nodeId: NodeId | undefined) => boolean,
     limit: number,
   ): TaskRecord[] {
+    const done = this.#finished;
     const tasks = newestFirst(
       this.#tasks.values(),
-      (t) => "type" in t ? t.ts : t.updatedAt,
-      (t) => "type" in t ? keep("submitted", t.jobId, undefined) : keep(t.state, t.jobId, t.nodeId),
+      (t) => typeof t === "number" ? done.updatedAt(t) : "type" in t ? t.ts : t.updatedAt,
+      (t) =>
+        typeof t === "number"
+          ? keep(done.state(t), done.jobId(t), done.nodeId(t))
+          : "type" in t
+          ? keep("submitted", t.jobId, undefined)
+          : keep(t.state, t.jobId, t.nodeId),
       limit,
     ).map((t) => this.#recordOf(t));
     if (this.calls.size === 0) return tasks;
@@ -336,16 +343,23 @@ export class MemoryTables {
     return all.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit);
   }
 
-  #recordOf(task: TaskRow | TaskSubmitted): TaskRecord {
+  #recordOf(task: TaskRow | TaskSubmitted | number): TaskRecord {
     const base = this.#base;
+    if (typeof task === "number") return recordOf(this.#finished.row(task), base);
     return recordOf("type" in task ? submittedRow(task, base) : task, base);
   }
 
-  /** The kept record of task `id`, made from its submission when that is all there was. */
+  /**
+   * The kept row of task `id`, to change: made from its submission when that
+   * is all there was, or taken out of the capped history.
+   */
   #record(id: TaskId): TaskRow | undefined {
     const task = this.#tasks.get(id);
-    if (task === undefined || !("type" in task)) return task;
-    const row = submittedRow(task, this.#base);
+    if (task === undefined) return undefined;
+    if (typeof task !== "number" && !("type" in task)) return task;
+    const row = typeof task === "number"
+      ? this.#finished.take(task)
+      : submittedRow(task, this.#base);
     this.#tasks.set(id, row);
     return row;
   }
@@ -362,9 +376,15 @@ export class MemoryTables {
     }
     if (task.name === "") this.#countFunction(name, task.state, 1);
     fromSubmission(task, e);
+    if (FINAL.has(task.state) && !task.pinned) this.#retire(task); // back to the history
   }
 
   #taskState(e: TaskStateChanged): void {
+    const kept = this.#tasks.get(e.taskId);
+    if (typeof kept === "number") {
+      const done = this.#finished;
+      if (stale({ state: done.state(kept), updatedAt: done.updatedAt(kept) }, e)) return;
+    }
     let task = this.#record(e.taskId);
     if (!task) {
       task = newTask(e.taskId, e.state, e.ts, 0);
@@ -392,19 +412,16 @@ export class MemoryTables {
       task.endedAt = e.ts;
       if (!task.pinned) this.#retire(task);
     } else if (FINAL.has(old)) {
-      task.endedAt = undefined;
-      this.history.delete(task.taskId);
+      task.endedAt = undefined; // retried: out of the history (#record took it out)
     }
   }
 
   /** Moves a final, unpinned task into the capped history, dropping the oldest beyond the cap. */
   #retire(task: TaskRow): void {
     task.args = undefined;
-    this.history.delete(task.taskId);
-    this.history.add(task.taskId);
-    while (this.history.size > this.maxFinishedTasks) {
-      const oldest = this.history.shift()!;
-      this.#tasks.delete(oldest);
+    this.#tasks.set(task.taskId, this.#finished.add(task));
+    while (this.#finished.live > this.maxFinishedTasks) {
+      this.#tasks.delete(this.#finished.shift()!);
       this.evicted++;
     }
   }
@@ -435,53 +452,6 @@ export class MemoryTables {
     const key = actorNameKey(actor.name, actor.namespace);
     if (e.state !== "dead") this.actorNames.set(key, actor.actorId);
     else if (this.actorNames.get(key) === actor.actorId) this.actorNames.delete(key);
-  }
-}
-
-/**
- * Insertion-ordered set of task ids with O(1) removal of the oldest. (A
- * `Set` is not: after many deletions at its front, finding its first entry
- * walks over the deleted slots until the next rehash.)
- */
-class RetiredQueue {
-  #queue: [TaskId, number][] = [];
-  #head = 0;
-  #seq = 0;
-  /** Live ids and the sequence number of their latest add. */
-  readonly #live = new Map<TaskId, number>();
-
-  get size(): number {
-    return this.#live.size;
-  }
-
-  add(id: TaskId): void {
-    const seq = ++this.#seq;
-    this.#live.set(id, seq);
-    this.#queue.push([id, seq]);
-  }
-
-  delete(id: TaskId): boolean {
-    return this.#live.delete(id);
-  }
-
-  has(id: TaskId): boolean {
-    return this.#live.has(id);
-  }
-
-  /** Removes and returns the oldest id still in the set. */
-  shift(): TaskId | undefined {
-    while (this.#head < this.#queue.length) {
-      const [id, seq] = this.#queue[this.#head++];
-      if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
-      if (this.#live.get(id) === seq) {
-        this.#live.delete(id);
-        return id;
-      }
-    }
-    return undefined;
   }
 }
 
