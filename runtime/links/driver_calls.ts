@@ -49,7 +49,7 @@ export interface DriverCallsHost {
     behind(): boolean;
   };
   /** The node's table of results owned by callers (runtime/node/owned_objects.ts). */
-  readonly owned: { handle(owner: WorkerId, msg: OwnerMessage): void };
+  readonly owned: { handle(owner: WorkerId, msg: OwnerMessage, trusted?: boolean): void };
   /** The node's own wait (for results an actor sealed there). */
   wait(ids: readonly ObjectId[], n: number, req: WaitRequest): Promise<WaitResult>;
   put(id: ObjectId, frame: Frame, contained: readonly ObjectId[]): void;
@@ -149,7 +149,7 @@ export class DriverCalls {
       case "promise":
       case "seal":
       case "sealIfMissing":
-        return this.#host.owned.handle("driver" as WorkerId, msg);
+        return this.#host.owned.handle("driver" as WorkerId, msg, true);
     }
   }
 

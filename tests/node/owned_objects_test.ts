@@ -173,3 +173,16 @@ Deno.test("OwnedObjects rejects malformed messages with a TypeError naming the p
   assert.equal(seals.length, 0);
   assert.equal(owned.size, 0);
 });
+
+Deno.test("OwnedObjects drops the node thread's late seal of an object no longer there (trusted)", () => {
+  const { table, seals, owned } = setup();
+  const gone = objectId(); // sealed by another path, then freed: missing, and promised by nobody
+  owned.handle(W1, { type: "seal", objects: [[gone, new Uint8Array([1]), false]] }, true);
+  assert.equal(seals.length, 0);
+  assert.equal(table.status(gone), "missing", "not brought back");
+  assert.throws(
+    () => owned.handle(W1, { type: "seal", objects: [[gone, new Uint8Array([1]), false]] }),
+    /was not promised by this worker/,
+    "a worker's such seal is still refused",
+  );
+});
