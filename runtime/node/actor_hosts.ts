@@ -2,10 +2,10 @@
  * Workers shared by several actors (`shareWorker: true`): a thread costs
  * about 10-18 MB and 13-38 ms of the node's thread to start, so a thousand
  * actors that each had one would take gigabytes and seconds; sharing, a
- * thousand take a few workers. An actor joins the worker with the fewest
- * actors while there are fewer workers than `minWorkers` (the node's CPUs,
- * so that actors spread over the cores) or while one has room
- * (`sharedActorsPerWorker`), else a new worker. Messages of a shared
+ * thousand take a few workers. An actor gets a new worker while there are
+ * fewer than `minWorkers` (the node's CPUs, so that actors spread over the
+ * cores); then the worker with the fewest actors, or a new one when even
+ * that one is full (`sharedActorsPerWorker`). Messages of a shared
  * worker's actors name their actor (`actorId`) and go to its hooks; when the
  * worker dies, every actor on it hears. An actor leaves with "actorStop"
  * (the others go on); a worker left with no actor is ended, unless it is
