@@ -119,10 +119,10 @@ export class CallRecords {
 
   /** Gives the records kept so far to the sink (before reads that must see them). */
   flush(): void {
+    const rows = this.#rows;
+    if (rows.length === 0) return; // nothing kept, no timer: a worker flushes with every result
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    const rows = this.#rows;
-    if (rows.length === 0) return;
     this.#rows = [];
     this.#last = -1;
     this.#sink(rows);
