@@ -82,6 +82,11 @@ export const settings = {
     doc:
       "the growth that makes every thread collect garbage is at least this many bytes (or the whole store when smaller: it collects when full)",
   },
+  gcBeforeFreshBytes: {
+    default: 512 * MIB,
+    doc:
+      "before a put in the node's thread writes memory no object used yet, it frees the refs it dropped (a garbage collection) if it stored this many bytes since it last did (doubled after a try that freed little; 0: never)",
+  },
   workerPoolGrowth: {
     default: 4,
     doc:
@@ -238,8 +243,25 @@ function readEnv(name: string): string | undefined {
   }
 }
 
+/** Values set in this JS realm by `overrideSetting`, over the environment. */
+const overrides = new Map<SettingName, number>();
+
 /**
- * The value of setting `name`: the environment override if set, else the default.
+ * Sets `name` to `value` in this thread only (this JS realm), over its
+ * environment variable, until set again or cleared with `undefined`. For
+ * tests: the test files that `deno test --parallel` runs at once share one
+ * process and so one environment, and a variable one file sets for a test
+ * reaches every node another file starts meanwhile. Settings read in worker
+ * threads do not see it.
+ */
+export function overrideSetting(name: SettingName, value: number | undefined): void {
+  if (value === undefined) overrides.delete(name);
+  else overrides.set(name, value);
+}
+
+/**
+ * The value of setting `name`: an `overrideSetting` value, else the environment override if set,
+ * else the default.
  *
  * @example
  * ```ts
@@ -249,6 +271,7 @@ function readEnv(name: string): string | undefined {
  */
 export function config<K extends SettingName>(name: K): number {
   const setting: Setting<number> = settings[name];
+  if (overrides.size !== 0 && overrides.has(name)) return overrides.get(name)!;
   const raw = readEnv(name);
   if (raw !== undefined && raw.trim() !== "") {
     const n = Number(raw);

@@ -10,6 +10,7 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import { refTracker } from "./ref_tracker.ts";
+import type { SharedArena } from "../object_store/mod.ts";
 
 function exposeGc(): (() => void) | undefined {
   try {
@@ -51,6 +52,43 @@ export function storeReclaimer(): () => number {
       queueMicrotask(() => barren = false);
     }
     return released;
+  };
+}
+
+/**
+ * Makes `arena.alloc` in this thread free the refs it dropped before it
+ * writes memory no object used yet, when it allocated at least `everyBytes`
+ * since the last time and at least that much of the store is still unused.
+ * Memory never written costs a page fault per page at its first write (on
+ * some virtual machines several times the cost of the copy itself) and stays
+ * resident after: a loop that puts one array again and again, dropping each
+ * ref, would otherwise walk fresh pages until V8 happened to collect.
+ * `reclaim` is a forced collection, then a sweep (`storeReclaimer`; never a
+ * sweep first: its `deref` of a live token keeps the token alive through a
+ * collection in the same turn). After a try that freed less than half of
+ * what was allocated since the one before, the next waits twice as long (up
+ * to the store's capacity): a program that keeps what it puts pays for a
+ * collection rarely. When less than `everyBytes` of the store was never
+ * used, nothing is tried: what is left costs little to touch once, and V8's
+ * own collections (a loop that makes fresh arrays gets them) free the rest.
+ * `everyBytes` 0 installs nothing.
+ */
+export function reclaimBeforeFresh(
+  arena: SharedArena,
+  reclaim: () => number,
+  everyBytes: number,
+): void {
+  if (everyBytes <= 0) return;
+  let every = everyBytes;
+  let lastAt = 0;
+  arena.onFresh = () => {
+    const since = arena.allocatedHere - lastAt;
+    if (since < every || arena.capacity - arena.touched < every) return;
+    lastAt = arena.allocatedHere;
+    const before = arena.used;
+    reclaim();
+    const freed = before - arena.used;
+    every = freed * 2 >= since ? everyBytes : Math.min(every * 2, arena.capacity);
   };
 }
 

@@ -5,7 +5,13 @@
  */
 export { isReleased, ObjectRef, ownedRef, ownedRefs, ownerOf, trackRef } from "./object_ref.ts";
 export { REF_OP, refTracker } from "./ref_tracker.ts";
-export { collectedSinceLastAsked, collectGarbage, reclaimDropped, storeReclaimer } from "./gc.ts";
+export {
+  collectedSinceLastAsked,
+  collectGarbage,
+  reclaimBeforeFresh,
+  reclaimDropped,
+  storeReclaimer,
+} from "./gc.ts";
 export { backend, currentBackend, currentTask, runTask, setBackend } from "./backend.ts";
 export type { Backend, TaskContext, WaitRequest, WaitResult } from "./backend.ts";
 export {

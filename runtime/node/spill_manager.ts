@@ -21,7 +21,7 @@ import {
   ObjectStoreFullError,
   type StoreUsage,
 } from "../common/mod.ts";
-import { errorFrame } from "../core/mod.ts";
+import { errorFrame, reclaimBeforeFresh } from "../core/mod.ts";
 import {
   type DiskLoc,
   type SharedArena,
@@ -476,7 +476,9 @@ export class SpillManager {
 
 /**
  * The spill manager of a node: files named after `nodeId` in `directory`
- * (default a temporary directory), sizes from the settings table.
+ * (default a temporary directory), sizes from the settings table. With
+ * `reclaim`, this thread's allocations also try it before they write
+ * memory no object used yet (`reclaimBeforeFresh`, `gcBeforeFreshBytes`).
  */
 export function nodeSpillManager(
   arena: SharedArena,
@@ -491,6 +493,7 @@ export function nodeSpillManager(
     fileBytes: config("spillFileBytes"),
     smallBytes: config("spillSmallObjectBytes"),
   });
+  if (reclaim) reclaimBeforeFresh(arena, reclaim, config("gcBeforeFreshBytes"));
   return new SpillManager({
     arena,
     files,

@@ -52,6 +52,12 @@ export const CLOSED = 7;
 export const BITMAP = 8;
 /** First of BINS words: unit index of the first free block of each class. */
 export const HEADS = 16;
+/**
+ * Word: the end (in units) of the highest block ever allocated. Memory past
+ * it was never written by an object, so the OS has not backed it yet: the
+ * first write there costs a page fault per page.
+ */
+export const TOUCHED = HEADS + BINS;
 /** Bytes before the first payload: the words above, then the prologue footer and first header. */
 export const META_BYTES = 1024;
 /** Unit index of the first payload. */

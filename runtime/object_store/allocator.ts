@@ -26,6 +26,7 @@ import {
   MAX_UNITS,
   META_BYTES,
   TAGS,
+  TOUCHED,
   UNIT,
   USED,
   USED_BLOCKS,
@@ -55,7 +56,12 @@ export interface AllocatorStats {
   readonly blocks: number;
   /** Free blocks (1 when everything is freed and the heap is not empty). */
   readonly freeBlocks: number;
+  /** Bytes up to the end of the highest block ever allocated: memory objects have written. */
+  readonly touched: number;
 }
+
+/** `tryAlloc`'s answer when the block it found reaches memory never allocated and `fresh` is false. */
+export const FRESH = -2;
 
 /** Index of the lowest set bit of a non-zero word. */
 function lowestBit(x: number): number {
@@ -154,9 +160,12 @@ export class Allocator {
 
   /**
    * Like `alloc`, but returns -1 instead of throwing when the heap is full.
+   * With `fresh` false, returns FRESH instead of taking a block that reaches
+   * past `touched` (memory no object used yet), so the caller may first try
+   * to free something.
    * @throws RangeError when `size` is not a non-negative safe integer
    */
-  tryAlloc(size: number): number {
+  tryAlloc(size: number, fresh = true): number {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`Invalid size: expected a non-negative safe integer, got ${size}`);
     }
@@ -169,6 +178,7 @@ export class Allocator {
       let p = this.#find(units);
       if (p === 0) p = this.#grow(units);
       if (p === 0) return -1;
+      if (!fresh && p + units > this.#w[TOUCHED]) return FRESH;
       this.#take(p, units, slack);
       return p * UNIT;
     } finally {
@@ -241,6 +251,7 @@ export class Allocator {
         largestFree: largest === 0 ? 0 : largest * UNIT - TAGS,
         blocks: w[USED_BLOCKS],
         freeBlocks: w[FREE_BLOCKS],
+        touched: w[TOUCHED] * UNIT,
       };
     } finally {
       this.#unlock();
@@ -347,6 +358,7 @@ export class Allocator {
     this.#setBlock(p, units, EDGE_TAG | (slack << 1));
     w[USED_UNITS] += units;
     w[USED_BLOCKS]++;
+    if (p + units > w[TOUCHED]) w[TOUCHED] = p + units;
   }
 
   #setBlock(p: number, units: number, tag: number): void {

@@ -4,10 +4,10 @@
  *
  * @module
  */
-export { Allocator } from "./allocator.ts";
+export { Allocator, FRESH } from "./allocator.ts";
 export type { AllocatorStats } from "./allocator.ts";
 export { newStopWords, stopAndWait, useStopWords } from "./stop_guard.ts";
 export { SharedArena } from "./shared_arena.ts";
-export type { ArenaHandle, ArenaOptions, MakeRoom, StoreLoc } from "./shared_arena.ts";
+export type { ArenaHandle, ArenaOptions, BeforeFresh, MakeRoom, StoreLoc } from "./shared_arena.ts";
 export { SpillFiles } from "./spill_files.ts";
 export type { DiskLoc, SpillFilesOptions, SpillFilesStats } from "./spill_files.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Allocator, type AllocatorStats } from "./allocator.ts";
+import { Allocator, type AllocatorStats, FRESH } from "./allocator.ts";
 import { CLOSED } from "./_heap_layout.ts";
 
 /** Where a sealed object's bytes are in the arena. */
@@ -30,6 +30,14 @@ export interface ArenaHandle {
  * again, or throws ObjectStoreFullError when no room can be made.
  */
 export type MakeRoom = (size: number) => void;
+
+/**
+ * Called by `alloc` in this thread when the block it would take reaches
+ * memory no object has used yet (whose first write costs a page fault per
+ * page): a chance to free dropped objects first. `alloc` then takes what
+ * fits, fresh or not.
+ */
+export type BeforeFresh = (size: number) => void;
 
 /** Options for a new arena. */
 export interface ArenaOptions {
@@ -62,6 +70,9 @@ export class SharedArena {
   readonly #words: Int32Array;
   /** Makes room when an `alloc` does not fit; without it, `alloc` throws at once. */
   onFull: MakeRoom | undefined;
+  /** Tried before an `alloc` in this thread takes memory no object used yet. */
+  onFresh: BeforeFresh | undefined;
+  #allocated = 0;
 
   /**
    * Creates an arena, or maps an existing one from its handle.
@@ -101,14 +112,19 @@ export class SharedArena {
    * Reserves `size` bytes and returns a view of them, 64-aligned. A size of
    * 0 reserves nothing and gives an empty view at offset 0.
    * @throws RangeError when `size` is not a non-negative safe integer
-   * When nothing fits, `onFull` (if set and the arena is open) makes room
-   * and the allocation is tried again.
+   * Before taking memory no object used yet, `onFresh` (if set) may free
+   * some. When nothing fits, `onFull` (if set and the arena is open) makes
+   * room and the allocation is tried again.
    * @throws ObjectStoreFullError when no free block fits, the arena cannot grow
    *   that far and `onFull` could not make room
    */
   alloc(size: number): Uint8Array {
     if (size === 0) return this.#bytes.subarray(0, 0);
-    let offset = this.#heap.tryAlloc(size);
+    let offset = this.#heap.tryAlloc(size, this.onFresh === undefined);
+    if (offset === FRESH) {
+      this.onFresh!(size);
+      offset = this.#heap.tryAlloc(size);
+    }
     while (offset < 0) {
       if (!this.onFull || this.closed) {
         offset = this.#heap.alloc(size);
@@ -117,7 +133,18 @@ export class SharedArena {
       this.onFull(size);
       offset = this.#heap.tryAlloc(size);
     }
+    this.#allocated += size;
     return this.#bytes.subarray(offset, offset + size);
+  }
+
+  /** Bytes up to the end of the highest block ever allocated (see `BeforeFresh`). */
+  get touched(): number {
+    return this.#heap.stats().touched;
+  }
+
+  /** Bytes `alloc` gave out in this thread since the arena was made or mapped here. */
+  get allocatedHere(): number {
+    return this.#allocated;
   }
 
   /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { config, settingEnvName, type SettingName, settings } from "../../runtime/common/mod.ts";
+import {
+  config,
+  overrideSetting,
+  settingEnvName,
+  type SettingName,
+  settings,
+} from "../../runtime/common/mod.ts";
 
 /** Runs `fn` with `RAYD_<NAME>` set to `value`, restoring what was there before. */
 function withEnv(name: SettingName, value: string, fn: () => void): void {
@@ -124,4 +130,17 @@ Deno.test("config() rejects an empty or blank override rather than reading it as
       assert.notEqual(value, 0, `RAYD_NUM_WORKERS="${raw}" was read as 0`);
     });
   }
+});
+
+Deno.test("overrideSetting wins over the environment in this thread until cleared", () => {
+  Deno.env.set("RAYD_SPILL_RETRY_GC_ROUNDS", "5");
+  try {
+    overrideSetting("spillRetryGcRounds", 0);
+    assert.equal(config("spillRetryGcRounds"), 0);
+    overrideSetting("spillRetryGcRounds", undefined);
+    assert.equal(config("spillRetryGcRounds"), 5, "the environment again");
+  } finally {
+    Deno.env.delete("RAYD_SPILL_RETRY_GC_ROUNDS");
+  }
+  assert.equal(config("spillRetryGcRounds"), 3, "the default");
 });

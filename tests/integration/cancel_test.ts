@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
 import { rayTest } from "./_with_ray.ts";
 import { currentBackend } from "../../runtime/core/mod.ts";
+import { overrideSetting, type SettingName } from "../../runtime/common/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import { forever, parentOfSleeps, sleep, sleepThenBig, spin } from "../fixtures/scheduler_fns.ts";
 
@@ -24,15 +25,17 @@ async function warm(workers = 1): Promise<void> {
   await ray.get(refs, { timeoutMs: 20_000 });
 }
 
-/** Runs `fn` with setting `name` (its RAYD_ variable) set to `value`. */
-async function withSetting(name: string, value: string, fn: () => Promise<void>): Promise<void> {
-  const old = Deno.env.get(name);
-  Deno.env.set(name, value);
+/**
+ * Runs `fn` with setting `name` set to `value` in this file's thread only
+ * (`overrideSetting`: an environment variable would reach the nodes the
+ * other test files of this process start meanwhile).
+ */
+async function withSetting(name: SettingName, value: number, fn: () => Promise<void>) {
+  overrideSetting(name, value);
   try {
     await fn();
   } finally {
-    if (old === undefined) Deno.env.delete(name);
-    else Deno.env.set(name, old);
+    overrideSetting(name, undefined);
   }
 }
 
@@ -118,7 +121,7 @@ rayTest(
   "a cancelled task still running after cancelGraceMs has its worker replaced, with a warning",
   async () => {
     await warm();
-    await withSetting("RAYD_CANCEL_GRACE_MS", "300", async () => {
+    await withSetting("cancelGraceMs", 300, async () => {
       const seen = await warnings(async () => {
         const ref = forever.remote();
         await delay(100);
@@ -201,7 +204,7 @@ rayTest(
 );
 
 Deno.test("init rejects a negative cancelGraceMs, naming the setting", async () => {
-  await withSetting("RAYD_CANCEL_GRACE_MS", "-1", async () => {
+  await withSetting("cancelGraceMs", -1, async () => {
     await assert.rejects(
       ray.init({ numWorkers: 1 }),
       (err: Error) => err instanceof RangeError && /RAYD_CANCEL_GRACE_MS.*-1/.test(err.message),
@@ -214,7 +217,7 @@ rayTest(
   "cancel({ force: true }) after a plain cancel ends the still running task's worker at once",
   async () => {
     await warm();
-    await withSetting("RAYD_CANCEL_GRACE_MS", "60000", async () => {
+    await withSetting("cancelGraceMs", 60000, async () => {
       const seen = await warnings(async () => {
         const ref = forever.remote();
         await delay(100);

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as ray from "../../mod.ts";
+import { overrideSetting, type SettingName } from "../../runtime/common/mod.ts";
 import { collectGarbage, currentBackend } from "../../runtime/core/mod.ts";
 import type { Node } from "../../runtime/node/mod.ts";
 import {
@@ -40,13 +41,22 @@ async function allFreed(): Promise<void> {
   assert.equal(node().arena.stats().used, 1024, "only the store's bookkeeping is in use");
 }
 
-function storeTest(name: string, fn: () => Promise<void>, env: Record<string, string> = {}) {
+/**
+ * A test on a fresh 64 MiB store, with `settings` set for this file's thread
+ * only (`overrideSetting`: an environment variable would reach the nodes the
+ * other test files of this process start meanwhile).
+ */
+function storeTest(
+  name: string,
+  fn: () => Promise<void>,
+  settings: Partial<Record<SettingName, number>> = {},
+) {
   Deno.test({
     name,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+      for (const [k, v] of Object.entries(settings)) overrideSetting(k as SettingName, v);
       await ray.init({ numWorkers: 2, objectStoreMemory: STORE });
       try {
         await fn();
@@ -54,7 +64,7 @@ function storeTest(name: string, fn: () => Promise<void>, env: Record<string, st
         await allFreed();
       } finally {
         await ray.shutdown();
-        for (const k of Object.keys(env)) Deno.env.delete(k);
+        for (const k of Object.keys(settings)) overrideSetting(k as SettingName, undefined);
       }
     },
   });
@@ -90,7 +100,7 @@ storeTest(
     );
   },
   // No waiting for garbage collection: a batch that needs more than the store fails at once.
-  { RAYD_SPILL_RETRY_GC_ROUNDS: "0" },
+  { spillRetryGcRounds: 0 },
 );
 
 storeTest("a get of more than the store gets heap copies of what does not fit", async () => {

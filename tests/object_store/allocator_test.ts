@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ObjectStoreFullError } from "../../runtime/common/mod.ts";
-import { Allocator, SharedArena } from "../../runtime/object_store/mod.ts";
+import { Allocator, FRESH, SharedArena } from "../../runtime/object_store/mod.ts";
 import { churn, type WorkerReply, type WorkerRequest } from "./_allocator_worker.ts";
 import {
   findOverlap,
@@ -305,4 +305,22 @@ Deno.test("SharedArena from handle() frees what the other mapping allocated", ()
   b.free(loc);
   assert.equal(a.stats().blocks, 0);
   assert.equal(a.used, b.used);
+});
+
+Deno.test("tryAlloc(size, false) answers FRESH instead of taking memory no block used before", () => {
+  const heap = heapOf(64 * KIB, MIB);
+  assert.equal(heap.stats().touched, 0, "nothing allocated yet");
+  assert.equal(heap.tryAlloc(1000, false), FRESH, "the first block is fresh memory");
+  assert.equal(heap.stats().blocks, 0, "a FRESH answer takes nothing");
+  const a = heap.tryAlloc(1000);
+  const b = heap.tryAlloc(1000);
+  assert.equal(heap.stats().touched, b + blockBytes(1000), "touched ends where b's block ends");
+  heap.free(a);
+  assert.equal(heap.tryAlloc(1000, false), a, "a's freed block is reused");
+  assert.equal(heap.tryAlloc(1000, false), FRESH, "nothing freed below touched fits");
+  heap.free(a);
+  heap.free(b);
+  assert.equal(heap.tryAlloc(2000, false), a, "a and b merged hold 2,000 bytes");
+  assert.equal(heap.stats().touched, b + blockBytes(1000), "touched never goes down");
+  heap.check();
 });

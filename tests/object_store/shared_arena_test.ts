@@ -222,3 +222,28 @@ Deno.test("SharedArena.alloc() from 2 Web Workers at once never overlaps", {
     for (const w of workers) w.terminate();
   }
 });
+
+Deno.test("SharedArena.onFresh runs before an alloc writes memory no object used, and only then", () => {
+  const arena = new SharedArena({ initialBytes: 64 * KIB, maxBytes: 4 * MIB });
+  const asked: number[] = [];
+  let drop: StoreLoc | undefined;
+  arena.onFresh = (size) => {
+    asked.push(size);
+    if (drop) arena.free(drop); // as a reclaim that found a dropped object
+    drop = undefined;
+  };
+  const a = arena.locate(arena.alloc(100 * KIB))!;
+  assert.deepEqual(asked, [100 * KIB], "the first alloc is fresh");
+  arena.free(a);
+  const b = arena.locate(arena.alloc(100 * KIB))!;
+  assert.deepEqual(asked, [100 * KIB], "a freed block is reused without asking");
+  assert.equal(b.offset, a.offset);
+  drop = b;
+  const c = arena.locate(arena.alloc(100 * KIB))!;
+  assert.deepEqual(asked, [100 * KIB, 100 * KIB], "asked before going past touched memory");
+  assert.equal(c.offset, b.offset, "what onFresh freed is taken instead of fresh memory");
+  const d = arena.locate(arena.alloc(100 * KIB))!;
+  assert.ok(d.offset > c.offset, "with nothing freed, the alloc takes fresh memory");
+  assert.equal(arena.touched, d.offset + Math.ceil((100 * KIB + 16) / 64) * 64);
+  assert.equal(arena.allocatedHere, 4 * 100 * KIB);
+});
