@@ -9,9 +9,9 @@
  * the sink in batches, FLUSH_MS after the first (or at once before a read:
  * `flush`). Leased tasks are not here: their owner records them as tasks
  * (./owner_leases.ts). A failure whose error went through the node (an
- * error over an eighth of a link) reads as finished: the caller sees only
- * that the result is there. Private to links/ (./call_links.ts owns one
- * per thread).
+ * error over an eighth of a link) comes as `failedAtNode` with the error's
+ * text (cut at 2,000 characters), so it reads as failed too. Private to
+ * links/ (./call_links.ts owns one per thread).
  *
  * @module
  */
@@ -19,7 +19,7 @@ import type { ActorCallValue, Frame } from "../protocol/mod.ts";
 import { ACTOR_CALL as F, ACTOR_CALL_STRIDE, LINK_RESULT, taskCounterOf } from "../protocol/mod.ts";
 import { fromFrame } from "../core/mod.ts";
 import type { Call, Link } from "./_call_types.ts";
-import { PENDING } from "./_call_types.ts";
+import { callErrorText, callFailed, PENDING } from "./_call_types.ts";
 
 /** Where a thread's actor-call records go (the control store, through the node). */
 export type CallRecordSink = (calls: ActorCallValue[]) => void;
@@ -80,9 +80,9 @@ export class CallRecords {
     }
     c.recorded = 2;
     const seq = taskCounterOf(c.taskId);
-    const failed = c.kind === LINK_RESULT.failed;
+    const failed = callFailed(c);
     if (!failed && this.#joins(c, seq, written)) return;
-    const error = failed ? errorTextOf(c.returns[0]) ?? "" : "";
+    const error = failed ? callErrorText(c, errorTextOf) : "";
     this.#last = this.#rows.length;
     this.#lastSeq = seq;
     row(this.#rows, c, failed ? stateOf(error) : "finished", written, start, now, error);

@@ -8,6 +8,7 @@
 import type { ActorId, ObjectId, TaskId } from "../common/mod.ts";
 import type { ObjectRef } from "../core/mod.ts";
 import type { ActorCall, Frame, TaskSpec, ToWorker } from "../protocol/mod.ts";
+import { LINK_RESULT } from "../protocol/mod.ts";
 import type { Doorbell } from "../transport/mod.ts";
 import type { CallLink, ResultVisitor } from "./call_link.ts";
 
@@ -104,6 +105,28 @@ export interface Waiter {
 /** `Call.kind` while no result came. */
 export const PENDING = -1;
 const NO_FRAMES: Frame[] = [];
+
+/**
+ * `Call.returns` of a call whose error was sealed at the node (too big for
+ * the link): its kind is `atNode`, as for any result there, and its record
+ * says failed, with the error's text (kept in `Call.value`).
+ */
+export const FAILED_AT_NODE: readonly Frame[] = Object.freeze([]);
+
+/** What a `failedAtNode` result with this error text sets: kind, returns, value. */
+export function failedAtNode(text: unknown): [number, Frame[], unknown] {
+  return [LINK_RESULT.atNode, FAILED_AT_NODE as Frame[], text];
+}
+
+/** True when `c` failed, its error here (kind `failed`) or sealed at the node. */
+export function callFailed(c: Call): boolean {
+  return c.kind === LINK_RESULT.failed || c.returns === FAILED_AT_NODE;
+}
+
+/** The text of `c`'s error for the control store (see `callFailed`). */
+export function callErrorText(c: Call, textOf: (f: Frame | undefined) => string | undefined) {
+  return (c.returns === FAILED_AT_NODE ? String(c.value) : textOf(c.returns[0])) ?? "";
+}
 
 /** The record of `call` with these arguments, made by `parent` (`""`: none); no refs yet. */
 export function newCall(

@@ -19,6 +19,10 @@ import type { ActorResult, Frame, LinkResult, RunActorCall } from "../protocol/m
 import { LINK_RESULT, VALUE_RETURNS } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallLink } from "./call_link.ts";
+import { errorTextOf } from "./_call_records.ts";
+
+/** Characters of an error sealed at the node that its result on the link carries for the record. */
+const ERROR_TEXT_MAX = 2000;
 
 /** One caller's link, as the actor reads it. */
 export interface LinkState {
@@ -162,7 +166,9 @@ export class ActorLinks {
     } else if (failed) {
       // An error too big for the link (a long message or stack) goes through the node too.
       returns.forEach((f, i) => this.#host.put(objectIdOf(run[0], i), f, []));
-      link.results.push([slot, LINK_RESULT.atNode, returns]);
+      const text = errorTextOf(returns[0]) ?? "";
+      const short = text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX)}...` : text;
+      link.results.push([slot, LINK_RESULT.failedAtNode, returns, short]);
     } else if (returns === VALUE_RETURNS) {
       link.results.push([slot, LINK_RESULT.value, returns, result[4]]);
     } else if (

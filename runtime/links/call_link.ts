@@ -50,7 +50,9 @@ function writeCall(w: WireWriter, c: OutgoingCall): void {
 function readResult(r: WireReader, visit: ResultVisitor): void {
   const slot = r.u32();
   const kind = r.u8();
-  if (kind === LINK_RESULT.value) return visit(slot, kind, NO_RETURNS, readValue(r));
+  if (kind === LINK_RESULT.value || kind === LINK_RESULT.failedAtNode) {
+    return visit(slot, kind, NO_RETURNS, readValue(r));
+  }
   if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.unrun) {
     return visit(slot, kind, NO_RETURNS, undefined);
   }
@@ -79,7 +81,9 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
   writeResult(w, [slot, kind, returns, value]) {
     w.u32(slot);
     w.u8(kind);
-    if (kind === LINK_RESULT.value) return writeValue(w, value);
+    if (kind === LINK_RESULT.value || kind === LINK_RESULT.failedAtNode) {
+      return writeValue(w, value);
+    }
     if (kind === LINK_RESULT.atNode || kind === LINK_RESULT.unrun) return;
     w.u32(returns.length);
     for (const f of returns) w.frame(f);
@@ -87,7 +91,8 @@ const LINK_CODEC: WorkCodec<RunActorCall, LinkResult> = {
   readResult(r) {
     let out: LinkResult | undefined;
     readResult(r, (slot, kind, returns, value) => {
-      out = kind === LINK_RESULT.value ? [slot, kind, returns, value] : [slot, kind, returns];
+      const valued = kind === LINK_RESULT.value || kind === LINK_RESULT.failedAtNode;
+      out = valued ? [slot, kind, returns, value] : [slot, kind, returns];
     });
     return out!;
   },

@@ -43,7 +43,7 @@ import { LINK_RESULT } from "../protocol/mod.ts";
 import { Doorbell } from "../transport/mod.ts";
 import { CallLink } from "./call_link.ts";
 import type { Call, LeaseHooks, Link, Waiter } from "./_call_types.ts";
-import { countDone, fill, indexOf, newCall, PENDING } from "./_call_types.ts";
+import { countDone, failedAtNode, fill, indexOf, newCall, PENDING } from "./_call_types.ts";
 import { answerWait } from "./_call_answer.ts";
 import { CallRecords, type CallRecordSink } from "./_call_records.ts";
 
@@ -199,10 +199,7 @@ export class CallLinks {
     }
   }
 
-  /**
-   * Waits here for results this thread owns (`ownsAll(refs)`): resolves
-   * once `n` exist, or at the deadline.
-   */
+  /** Waits for results this thread owns (`ownsAll(refs)`) until `n` exist, or the deadline. */
   async wait(refs: readonly ObjectRef[], n: number, req: WaitRequest): Promise<WaitResult> {
     const calls = refs.map((r) => ownerOf(r) as Call);
     const start = performance.now();
@@ -420,8 +417,9 @@ export class CallLinks {
       // Failed already (its returns are dropped), or to push again elsewhere.
       return link.lease?.ended(c, kind);
     }
-    if (c.released) returns = NO_FRAMES; // nothing holds it: dropped (at the node: unreferenced)
-    else if (kind === LINK_RESULT.atNode) this.#arrivedAtNode(link, c);
+    if (kind === LINK_RESULT.failedAtNode) [kind, returns, c.value] = failedAtNode(value);
+    else if (c.released) returns = NO_FRAMES; // nothing holds it: dropped (at the node: unreferenced)
+    if (kind === LINK_RESULT.atNode && !c.released) this.#arrivedAtNode(link, c);
     if (kind === LINK_RESULT.value && !c.released) c.value = value;
     this.#settle(c, kind, returns);
     link.lease?.ended(c, kind);

@@ -27,7 +27,7 @@ import { errorFrame, ownerOf } from "../core/mod.ts";
 import type { FromWorker, TaskOptions, TaskSpec } from "../protocol/mod.ts";
 import { LINK_RESULT, taskName } from "../protocol/mod.ts";
 import type { Call, LeaseHooks, Link, Unlinked } from "./_call_types.ts";
-import { fill, PENDING } from "./_call_types.ts";
+import { callErrorText, callFailed, fill, PENDING } from "./_call_types.ts";
 import { errorTextOf } from "./_call_records.ts";
 import type { CallLinks } from "./call_links.ts";
 
@@ -403,7 +403,7 @@ export class OwnerLeases {
 
   #report(c: Call): void {
     const spec = c.spec!;
-    if (c.kind === LINK_RESULT.failed) this.#host.ended(spec, "failed", errorTextOf(c.returns[0]));
+    if (callFailed(c)) this.#host.ended(spec, "failed", callErrorText(c, errorTextOf));
     else this.#host.ended(spec, "finished");
   }
 

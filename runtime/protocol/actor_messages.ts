@@ -99,9 +99,18 @@ export type ActorResult = readonly [
  * or one primitive value that travels as it is (no frame is encoded or
  * decoded: undefined, null, a boolean, a number or a short string); `unrun`:
  * a leased worker hands back a task it did not start (the task before it
- * blocked in get), for the caller to push elsewhere.
+ * blocked in get), for the caller to push elsewhere; `failedAtNode`: an
+ * error too big for the link, sealed at the node like `atNode`, the value
+ * being its text for the control store's record.
  */
-export const LINK_RESULT = { ok: 0, failed: 1, atNode: 2, value: 3, unrun: 4 } as const;
+export const LINK_RESULT = {
+  ok: 0,
+  failed: 1,
+  atNode: 2,
+  value: 3,
+  unrun: 4,
+  failedAtNode: 5,
+} as const;
 
 /** The result of a linked call: its slot, how it ended (LINK_RESULT), its return frames or value. */
 export type LinkResult = readonly [

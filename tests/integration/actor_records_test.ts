@@ -50,6 +50,26 @@ rayTest("a slow actor call is timed, and a failed one keeps its error", async ()
   assert.match(String(failed.args.error), /TypeError: boom from a method/);
 });
 
+rayTest(
+  "an actor call whose error is too big for its link is recorded failed, with the error",
+  async () => {
+    const counter = CounterActor.remote();
+    const refs = Array.from({ length: 3 }, () => counter.bigBoom.remote(20_000));
+    for (const ref of refs) {
+      await assert.rejects(ray.get(ref), (err: Error) => /big boom x{100}/.test(err.message));
+    }
+    const events = await ray.timeline();
+    const failed = events.filter((e) => e.name === "Counter.bigBoom");
+    assert.equal(failed.length, 3);
+    for (const e of failed) {
+      assert.equal(e.args.state, "failed", "not finished: the error went through the node");
+      assert.match(String(e.args.error), /RangeError: big boom x{100}/);
+      assert.ok(String(e.args.error).length <= 2_100, "the record's text is cut short");
+    }
+    assert.equal(await ray.get(counter.incr.remote(1)), 1, "the actor keeps running");
+  },
+);
+
 rayTest("actor calls made by a task are recorded, with the task as their parent", async () => {
   const recorder = RecorderActor.remote();
   assert.equal(await ray.get(pushMany.remote(recorder, "t", 5)), 5);

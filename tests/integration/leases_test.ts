@@ -101,6 +101,12 @@ Deno.test("leased tasks: the control store and timeline see every one", async ()
   assert.equal(seen.slices, 100);
   assert.equal(seen.finished, 100);
   assert.ok(seen.rows >= 1);
+  assert.equal(seen.bigRejected, 3);
+  assert.equal(
+    seen.bigFailed,
+    3,
+    "errors sealed at the node (too big for the link) read as failed",
+  );
 });
 
 Deno.test("leased tasks: a script ends only after the tasks it did not wait for", async () => {
