@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type ActorId, actorNameTaken, type NodeId } from "../common/mod.ts";
+import { type ActorId, actorNameTaken, type NodeId, RecentMap } from "../common/mod.ts";
 import type { ActorStateChanged } from "../gcs/mod.ts";
 import type { ActorCreateSpec, SchedulingStrategy } from "../protocol/mod.ts";
 import type { Decision, GlobalScheduler, Resources } from "../scheduler/mod.ts";
@@ -68,7 +68,7 @@ export class HeadActors {
   readonly #actors = new Map<ActorId, HeadActor>();
   readonly #names = new Map<string, ActorId>();
   /** Actors refused a name or dead for good, and why (the latest GONE_KEPT): `Actor A is dead: <why>`. */
-  readonly #gone = new Map<ActorId, string>();
+  readonly #gone = new RecentMap<ActorId, string>(GONE_KEPT);
 
   constructor(host: HeadActorsHost) {
     this.#host = host;
@@ -255,7 +255,6 @@ export class HeadActors {
   }
 
   #forget(actorId: ActorId, why: string): void {
-    if (this.#gone.size >= GONE_KEPT) this.#gone.delete(this.#gone.keys().next().value!);
     this.#gone.set(actorId, why);
   }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { config, isPutId, type ObjectId, type TaskId, taskIdOf } from "../common/mod.ts";
+import { config, isPutId, type ObjectId, RecentSet, type TaskId, taskIdOf } from "../common/mod.ts";
 import type { TaskSpec } from "../protocol/mod.ts";
 
 /** What a kept spec counts for besides its inline arguments. */
@@ -30,7 +30,7 @@ function bytesOf(spec: TaskSpec): number {
 /** The lineage one owner keeps. */
 export class Lineage {
   readonly #specs = new Map<TaskId, { spec: TaskSpec; bytes: number }>();
-  readonly #evicted = new Set<TaskId>();
+  readonly #evicted = new RecentSet<TaskId>(EVICTED_KEPT);
   readonly #release: (taskId: TaskId) => void;
   readonly #maxBytes: () => number;
   #bytes = 0;
@@ -66,9 +66,6 @@ export class Lineage {
     for (const taskId of this.#specs.keys()) {
       if (this.#bytes <= max || taskId === spec.taskId) break;
       this.#drop(taskId, true);
-      if (this.#evicted.size >= EVICTED_KEPT) {
-        this.#evicted.delete(this.#evicted.values().next().value!);
-      }
       this.#evicted.add(taskId);
     }
   }

@@ -15,6 +15,7 @@ import {
   objectLost,
   ObjectLostError,
   ownerTagOf,
+  RecentSet,
 } from "../common/mod.ts";
 import { ObjectDirectory } from "./directory.ts";
 import type { HeadApi } from "./head.ts";
@@ -69,7 +70,7 @@ export class Owners {
   /** Objects this process holds and told their owners of. */
   readonly #published = new Set<ObjectId>();
   /** Objects this process owned and freed, oldest first (the last FREED_KEPT): no copy will come. */
-  readonly #freed = new Set<ObjectId>();
+  readonly #freed = new RecentSet<ObjectId>(FREED_KEPT);
   /** Changes to tell, by owner tag, sent once per turn. */
   #batches = new Map<string, Batch>();
   readonly counters: OwnerCounters = {
@@ -110,7 +111,6 @@ export class Owners {
   freed(id: ObjectId): void {
     if (!this.owns(id)) return;
     this.#freed.add(id);
-    if (this.#freed.size > FREED_KEPT) this.#freed.delete(this.#freed.values().next().value!);
     this.directory.gone(id, () => objectLost(id, FREED));
   }
 

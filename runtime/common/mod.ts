@@ -11,3 +11,4 @@ export * from "./runtime_dir.ts";
 export * from "./timers.ts";
 export * from "./progress.ts";
 export * from "./keep_alive.ts";
+export * from "./recent.ts";

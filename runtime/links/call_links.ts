@@ -25,6 +25,7 @@ import {
   linkGarbage,
   longTimeout,
   objectIdOf,
+  RecentMap,
   runtimeShutDown,
 } from "../common/mod.ts";
 import type { ObjectRef, WaitRequest, WaitResult } from "../core/mod.ts";
@@ -83,7 +84,7 @@ export class CallLinks {
   readonly #links = new Map<ActorId, Link>();
   readonly #byId = new Map<number, Link>();
   /** Error frames of actors that are dead for good. */
-  readonly #dead = new Map<ActorId, Uint8Array>();
+  readonly #dead = new RecentMap<ActorId, Uint8Array>(DEAD_KEPT);
   /** Actors on other nodes: their calls go through the node. */
   readonly #viaNode = new Set<ActorId>();
   readonly #waiters = new Set<Waiter>();
@@ -264,7 +265,6 @@ export class CallLinks {
     }
     if (msg.death) {
       // A fast path only (the node refuses links to dead actors too), so it is kept small.
-      if (this.#dead.size >= DEAD_KEPT) this.#dead.delete(this.#dead.keys().next().value!);
       this.#dead.set(link.actorId, msg.death);
     }
     const next = msg.death || calls.length === 0 ? undefined : this.#open(link.actorId);

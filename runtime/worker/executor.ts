@@ -7,7 +7,7 @@
  * @module
  */
 import type { ObjectId, TaskId } from "../common/mod.ts";
-import { RayTaskError, taskCancelled } from "../common/mod.ts";
+import { RayTaskError, RecentSet, taskCancelled } from "../common/mod.ts";
 import {
   errorFrame,
   fromFrame,
@@ -34,7 +34,7 @@ export class Executor {
   readonly #small?: ScratchFrames;
   readonly #running = new Map<TaskId, AbortController>();
   /** Tasks cancelled before they came (oldest first). */
-  readonly #cancelledEarly = new Set<TaskId>();
+  readonly #cancelledEarly = new RecentSet<TaskId>(EARLY_CANCELS_KEPT);
 
   /**
    * @param arena the node's store
@@ -74,11 +74,8 @@ export class Executor {
   cancel(taskId: TaskId): void {
     const running = this.#running.get(taskId);
     if (running) return running.abort(taskCancelled(taskId));
-    this.#cancelledEarly.add(taskId);
     // Most often the task had finished already: keep only the latest few.
-    if (this.#cancelledEarly.size > EARLY_CANCELS_KEPT) {
-      this.#cancelledEarly.delete(this.#cancelledEarly.values().next().value!);
-    }
+    this.#cancelledEarly.add(taskId);
   }
 
   /** Calls `fn`; small frames of a synchronous result come from `small` when given. */
