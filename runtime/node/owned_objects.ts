@@ -7,7 +7,7 @@
  * @module
  */
 import type { ObjectId, WorkerId } from "../common/mod.ts";
-import { isObjectIdHex, objectLost } from "../common/mod.ts";
+import { isObjectIdHex, objectLost, RecentMap } from "../common/mod.ts";
 import { errorFrame } from "../core/mod.ts";
 import type { FromWorker } from "../protocol/mod.ts";
 import type { ObjectStatus } from "../scheduler/mod.ts";
@@ -18,10 +18,20 @@ export interface OwnedHost {
   seal(id: ObjectId, frame: Uint8Array, error: boolean): void;
 }
 
+/** Promised objects sealed by another path whose promiser is remembered, at most. */
+const SETTLED_KEPT = 16_384;
+
 /** Promised objects by id, and who promised each. */
 export class OwnedObjects {
   readonly #host: OwnedHost;
   readonly #owners = new Map<ObjectId, WorkerId>();
+  /**
+   * Promised objects that were sealed by another path first (the node's
+   * `sealIfMissing`, a result that reached the node another way), with the
+   * worker that promised each: its own late seal is dropped, even once the
+   * object was freed (missing again), instead of being refused as forged.
+   */
+  readonly #settled = new RecentMap<ObjectId, WorkerId>(SETTLED_KEPT);
 
   /** @param host how to look objects up and seal them */
   constructor(host: OwnedHost) {
@@ -56,7 +66,8 @@ export class OwnedObjects {
             if (this.#host.status(id) !== "missing") continue; // sealed already
             // The node's own thread (`trusted`) is not code that could forge a seal: its promise
             // is gone with the object (sealed, then freed: nothing holds it), so is this seal.
-            if (trusted) continue;
+            // So is a worker's that promised it, when another path sealed it first.
+            if (trusted || this.#settled.get(id) === workerId) continue;
             throw new TypeError(`object ${id} was not promised by this worker`);
           }
           this.#owners.delete(id);
@@ -76,7 +87,11 @@ export class OwnedObjects {
 
   /** `id` was sealed (by anyone): no promise for it is pending any more. */
   sealed(id: ObjectId): void {
-    if (this.#owners.size > 0) this.#owners.delete(id);
+    if (this.#owners.size === 0) return;
+    const owner = this.#owners.get(id);
+    if (owner === undefined) return;
+    this.#owners.delete(id);
+    this.#settled.set(id, owner);
   }
 
   /** A worker died: what it promised and did not seal is lost. */

@@ -186,3 +186,22 @@ Deno.test("OwnedObjects drops the node thread's late seal of an object no longer
     "a worker's such seal is still refused",
   );
 });
+
+Deno.test("OwnedObjects drops a worker's late seal of what it promised, sealed elsewhere and freed", () => {
+  const { table, seals, owned } = setup();
+  const id = objectId();
+  owned.handle(W1, { type: "promise", ids: [id] });
+  // Another path seals it first (the node's sealIfMissing of a lost result), then it is freed.
+  owned.handle(W1, { type: "sealIfMissing", objects: [[id, errorFrame(new Error("lost"))]] });
+  table.remove(id);
+  assert.equal(table.status(id), "missing");
+  // The promiser's own seal comes late: dropped, not refused (refusing it ended the worker).
+  owned.handle(W1, { type: "seal", objects: [[id, new Uint8Array([1]), false]] });
+  assert.equal(seals.length, 1, "only the first seal");
+  assert.equal(table.status(id), "missing", "not brought back");
+  assert.throws(
+    () => owned.handle(W2, { type: "seal", objects: [[id, new Uint8Array([1]), false]] }),
+    /was not promised by this worker/,
+    "another worker's seal of it is still refused",
+  );
+});
